@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+// `npm start`: opens the desktop app. Where the Electron binary is not installed (machines
+// that cannot download it install with ELECTRON_SKIP_BINARY_DOWNLOAD=1), says so in one line
+// and shows the reader events in the terminal instead, so the stack can still be tried.
+import { spawn, spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+
+function electronBinary() {
+  try {
+    const binary = require('electron');
+    return typeof binary === 'string' && existsSync(binary) ? binary : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const binary = electronBinary();
+if (binary) {
+  const build = (cmd, args) => {
+    const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit' });
+    if (r.status !== 0) process.exit(r.status ?? 1);
+  };
+  const esbuild = path.join(root, 'node_modules', '.bin', 'esbuild');
+  build(esbuild, ['electron/main.ts', '--bundle', '--platform=node', '--format=esm', '--packages=external', '--outfile=out/electron/main.js']);
+  build(esbuild, ['electron/preload.ts', '--bundle', '--platform=node', '--format=cjs', '--external:electron', '--outfile=out/electron/preload.cjs']);
+  build(path.join(root, 'node_modules', '.bin', 'vite'), ['build', '--logLevel', 'warn']);
+  const child = spawn(binary, [path.join(root, 'out', 'electron', 'main.js')], { cwd: root, stdio: 'inherit' });
+  child.on('exit', (code) => process.exit(code ?? 0));
+} else {
+  console.log('Electron is not installed here (no binary); showing card reader events in the terminal instead (Ctrl-C to stop).');
+  const child = spawn(process.execPath, [path.join(root, 'bin', 'ekort.js'), 'watch'], { stdio: 'inherit' });
+  process.on('SIGINT', () => child.kill('SIGINT'));
+  child.on('exit', (code) => process.exit(code ?? 0));
+}

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Gets a Debian/Ubuntu machine ready for ekort-desktop's smart-card stack: installs pcscd,
+# libpcsclite-dev (to build the npm pcsclite binding), vsmartcard-vpcd (the virtual reader
+# that virtual cards plug into), opensc and pcsc-tools when they are missing, and starts
+# pcscd when it is not running. Idempotent; safe to run again.
+#
+#   native/setup-pcsc.sh           the runtime parts
+#   native/setup-pcsc.sh --test    also the peers the tests use (Debian's vicc, python deps)
+#   native/setup-pcsc.sh --check   install nothing; exit 1 and say what is missing
+set -euo pipefail
+
+packages=(pcscd libpcsclite-dev vsmartcard-vpcd opensc pcsc-tools)
+mode=install
+for arg in "$@"; do
+  case "$arg" in
+    --test) packages+=(vsmartcard-vpicc python3-virtualsmartcard python3-pycryptodome) ;;
+    --check) mode=check ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    *) echo "setup-pcsc: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$mode" = check ]; then echo "setup-pcsc: missing packages: ${missing[*]}" >&2; exit 1; fi
+  command -v apt-get >/dev/null || { echo "setup-pcsc: no apt-get; install ${missing[*]} with your package manager" >&2; exit 1; }
+  echo "setup-pcsc: installing ${missing[*]}"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+vpcd_listening() { (exec 3<>/dev/tcp/127.0.0.1/35963) 2>/dev/null; }
+
+if pgrep -x pcscd >/dev/null; then
+  echo "setup-pcsc: pcscd is running"
+elif [ "$mode" = check ]; then
+  echo "setup-pcsc: pcscd is not running" >&2; exit 1
+else
+  if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
+    as_root systemctl start pcscd.socket pcscd.service
+  else
+    as_root pcscd   # forks into the background
+  fi
+  echo "setup-pcsc: started pcscd"
+fi
+
+# vpcd listens only while pcscd runs; wait for it (pcscd loads its drivers at start-up).
+for _ in $(seq 1 50); do vpcd_listening && break; sleep 0.1; done
+if vpcd_listening; then
+  echo "setup-pcsc: virtual reader (vpcd) listening on 127.0.0.1:35963 and :35964"
+else
+  echo "setup-pcsc: pcscd runs but vpcd does not listen on 127.0.0.1:35963; is vsmartcard-vpcd installed?" >&2
+  exit 1
+fi

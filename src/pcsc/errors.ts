@@ -1,0 +1,97 @@
+/**
+ * Typed errors of the PC/SC layer. pcsclite reports failures as plain Errors whose message
+ * ends in the PC/SC return code ("SCardTransmit error: Card was removed.(0x80100069)");
+ * `fromPcscError` turns that code into one of these, at this one place.
+ */
+import { EkortError } from '../errors.ts';
+
+export type PcscErrorCode =
+  | 'PCSC_UNAVAILABLE'
+  | 'READER_GONE'
+  | 'READER_NOT_FOUND'
+  | 'NO_CARD'
+  | 'CARD_REMOVED'
+  | 'CARD_RESET'
+  | 'CARD_UNRESPONSIVE'
+  | 'SHARING_VIOLATION'
+  | 'TRANSPORT_CLOSED'
+  | 'TRANSMIT_TIMEOUT'
+  | 'PCSC_ERROR';
+
+export class PcscError extends EkortError {
+  declare readonly code: PcscErrorCode;
+  /** The PC/SC return code (SCARD_E_* / SCARD_W_*), when the error came from PC/SC. */
+  readonly pcscCode?: number;
+  readonly reader?: string;
+
+  constructor(code: PcscErrorCode, message: string, details: { pcscCode?: number; reader?: string; cause?: unknown } = {}) {
+    super(code, message, { cause: details.cause });
+    if (details.pcscCode !== undefined) this.pcscCode = details.pcscCode;
+    if (details.reader !== undefined) this.reader = details.reader;
+  }
+}
+
+/** pcsc-lite's pcsclite.h return codes that we tell apart. */
+export const SCARD = {
+  E_CANCELLED: 0x80100002,
+  E_INVALID_HANDLE: 0x80100003,
+  E_UNKNOWN_READER: 0x80100009,
+  E_TIMEOUT: 0x8010000a,
+  E_SHARING_VIOLATION: 0x8010000b,
+  E_NO_SMARTCARD: 0x8010000c,
+  E_PROTO_MISMATCH: 0x8010000f,
+  F_COMM_ERROR: 0x80100013,
+  E_READER_UNAVAILABLE: 0x80100017,
+  E_NO_SERVICE: 0x8010001d,
+  E_SERVICE_STOPPED: 0x8010001e,
+  E_NO_READERS_AVAILABLE: 0x8010002e,
+  W_UNSUPPORTED_CARD: 0x80100065,
+  W_UNRESPONSIVE_CARD: 0x80100066,
+  W_UNPOWERED_CARD: 0x80100067,
+  W_RESET_CARD: 0x80100068,
+  W_REMOVED_CARD: 0x80100069,
+} as const;
+
+export function pcscCodeOf(error: unknown): number | undefined {
+  const text = error instanceof Error ? error.message : String(error);
+  const m = /\(0x([0-9a-fA-F]{8})\)\s*$/.exec(text);
+  return m ? parseInt(m[1]!, 16) : undefined;
+}
+
+const where = (reader?: string) => (reader ? ` in "${reader}"` : '');
+
+/** Maps a pcsclite failure to a PcscError with a message a person can act on. */
+export function fromPcscError(error: unknown, reader?: string): PcscError {
+  if (error instanceof PcscError) return error;
+  const pcscCode = pcscCodeOf(error);
+  const details = { pcscCode, reader, cause: error };
+  switch (pcscCode) {
+    case SCARD.E_NO_SERVICE:
+    case SCARD.E_SERVICE_STOPPED:
+    case SCARD.F_COMM_ERROR:
+      return new PcscError('PCSC_UNAVAILABLE', 'The smart-card service (pcscd) is not running. Start it (sudo systemctl start pcscd) and try again.', details);
+    case SCARD.E_UNKNOWN_READER:
+    case SCARD.E_READER_UNAVAILABLE:
+    case SCARD.E_NO_READERS_AVAILABLE:
+      return new PcscError('READER_GONE', `The card reader${where(reader)} is no longer connected. Plug it in again.`, details);
+    case SCARD.E_NO_SMARTCARD:
+      return new PcscError('NO_CARD', `There is no card${where(reader)}. Insert your card.`, details);
+    case SCARD.W_REMOVED_CARD:
+      return new PcscError('CARD_REMOVED', `The card was removed${where(reader)}. Insert it again and start over.`, details);
+    case SCARD.W_RESET_CARD:
+      return new PcscError('CARD_RESET', `Another program reset the card${where(reader)}. Start over.`, details);
+    case SCARD.W_UNRESPONSIVE_CARD:
+    case SCARD.W_UNPOWERED_CARD:
+    case SCARD.W_UNSUPPORTED_CARD:
+    case SCARD.E_PROTO_MISMATCH:
+      return new PcscError('CARD_UNRESPONSIVE', `The card${where(reader)} does not answer. Take it out, check which way it goes in, and insert it again.`, details);
+    case SCARD.E_SHARING_VIOLATION:
+      return new PcscError('SHARING_VIOLATION', `Another program holds the card${where(reader)} exclusively. Close that program and try again.`, details);
+    case SCARD.E_TIMEOUT:
+      return new PcscError('TRANSMIT_TIMEOUT', `The card${where(reader)} did not answer in time.`, details);
+    default: {
+      const text = error instanceof Error ? error.message : String(error);
+      return new PcscError('PCSC_ERROR', `Smart-card error${where(reader)}: ${text}`, details);
+    }
+  }
+}

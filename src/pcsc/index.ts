@@ -1,0 +1,10 @@
+export type { CardTransport, SoftwareCard, Transmit } from './cardTransport.ts';
+export { CardQueue, QueuedTransport, WrappingTransport } from './cardQueue.ts';
+export { PcscError, fromPcscError, type PcscErrorCode } from './errors.ts';
+export { ReaderMonitor, type ReaderEvent, type ReaderState, type ReaderMonitorOptions } from './readerMonitor.ts';
+export { PcscliteTransport, type ConnectOptions, type ShareMode } from './pcscliteTransport.ts';
+export { InProcessTransport } from './inProcessTransport.ts';
+export { ReplayTransport } from './replayTransport.ts';
+export { RecordingTransport } from './recordingTransport.ts';
+export { TracingTransport, formatCommandForTrace, formatResponseForTrace, type TraceSink } from './apduTrace.ts';
+export { parseFixture, FixtureError, type ApduFixture } from './apduFixture.ts';

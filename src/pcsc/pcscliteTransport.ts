@@ -1,0 +1,163 @@
+import { CardQueue, QueuedTransport } from './cardQueue.ts';
+import { PcscError, fromPcscError } from './errors.ts';
+import { MAX_RESPONSE_LENGTH, type PcscliteReader } from './pcscliteBinding.ts';
+
+export type ShareMode = 'shared' | 'exclusive';
+
+export interface ConnectOptions {
+  /** Shared by default: other middleware (OpenSC, a browser) may use the card too. */
+  share?: ShareMode;
+  /** How long one APDU may take before the connection is given up. Default 30 s. */
+  transmitTimeoutMs?: number;
+  /** How long connecting may take. Default 10 s. */
+  connectTimeoutMs?: number;
+}
+
+/** Runs a pcsclite call with a deadline; a late answer after the deadline is ignored. */
+function withDeadline<T>(ms: number, onTimeout: () => PcscError, start: (done: (err: unknown, value?: T) => void) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let settled = false;
+    const timer = setTimeout(() => {
+      settled = true;
+      reject(onTimeout());
+    }, ms);
+    start((err, value) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (err) reject(err);
+      else resolve(value as T);
+    });
+  });
+}
+
+/**
+ * One PC/SC card handle of one reader, shared by every transport this process opens on that
+ * reader (pcsclite keeps a single handle per reader object), with the one queue of that card.
+ * Once the card is removed, the reader gone or pcscd stopped, it is dead for good: callers get
+ * the typed reason and must connect again.
+ */
+export class PcscCardConnection {
+  readonly queue = new CardQueue();
+  private protocol = 0;
+  private refs = 0;
+  private dead: PcscError | undefined;
+
+  constructor(
+    private readonly reader: PcscliteReader,
+    readonly atr: Uint8Array,
+    private readonly options: Required<Omit<ConnectOptions, 'share'>> & { share: ShareMode },
+    private readonly onClosed: (connection: PcscCardConnection) => void,
+  ) {}
+
+  get alive(): boolean {
+    return this.dead === undefined;
+  }
+
+  get readerName(): string {
+    return this.reader.name;
+  }
+
+  async open(): Promise<void> {
+    const r = this.reader;
+    // A handle left over from a card that was pulled out would make pcsclite skip connecting.
+    if (r.connected) (r as { connected: boolean }).connected = false;
+    const shareMode = this.options.share === 'exclusive' ? r.SCARD_SHARE_EXCLUSIVE : r.SCARD_SHARE_SHARED;
+    this.protocol = await withDeadline<number>(
+      this.options.connectTimeoutMs,
+      () => new PcscError('TRANSMIT_TIMEOUT', `Connecting to the card in "${r.name}" took longer than ${this.options.connectTimeoutMs} ms.`, { reader: r.name }),
+      (done) => r.connect({ share_mode: shareMode, protocol: r.SCARD_PROTOCOL_T0 | r.SCARD_PROTOCOL_T1 }, (err, protocol) => done(err && fromPcscError(err, r.name), protocol)),
+    );
+  }
+
+  lease(): PcscliteTransport {
+    this.refs++;
+    return new PcscliteTransport(this);
+  }
+
+  async exchange(apdu: Uint8Array): Promise<Uint8Array> {
+    if (this.dead) throw this.dead;
+    const r = this.reader;
+    try {
+      const response = await withDeadline<Buffer>(
+        this.options.transmitTimeoutMs,
+        () => new PcscError('TRANSMIT_TIMEOUT', `The card in "${r.name}" did not answer within ${this.options.transmitTimeoutMs} ms. Take it out and insert it again.`, { reader: r.name }),
+        (done) => r.transmit(Buffer.from(apdu.buffer, apdu.byteOffset, apdu.byteLength), MAX_RESPONSE_LENGTH, this.protocol, done),
+      );
+      return new Uint8Array(response.buffer, response.byteOffset, response.byteLength);
+    } catch (error) {
+      const typed = fromPcscError(error, r.name);
+      // After these the handle is useless; later calls fail at once with the same reason.
+      if (['CARD_REMOVED', 'READER_GONE', 'PCSC_UNAVAILABLE', 'TRANSMIT_TIMEOUT', 'CARD_RESET'].includes(typed.code)) {
+        this.invalidate(typed);
+      }
+      throw typed;
+    }
+  }
+
+  /** SCardControl, for reader features such as PIN pads (PC/SC part 10). */
+  async control(controlCode: number, data: Uint8Array, maxResponse = 512): Promise<Uint8Array> {
+    if (this.dead) throw this.dead;
+    const r = this.reader;
+    const response = await withDeadline<Buffer>(
+      // A PIN pad waits for the holder's typing: give it a generous deadline.
+      Math.max(this.options.transmitTimeoutMs, 120_000),
+      () => new PcscError('TRANSMIT_TIMEOUT', `The reader "${r.name}" did not answer a control request in time.`, { reader: r.name }),
+      (done) => r.control(Buffer.from(data), controlCode, maxResponse, (err, out) => done(err && fromPcscError(err, r.name), out)),
+    );
+    return new Uint8Array(response);
+  }
+
+  /** Marks the connection dead (card removed, reader gone, pcscd stopped) and drops the handle. */
+  invalidate(reason: PcscError): void {
+    if (this.dead) return;
+    this.dead = reason;
+    this.onClosed(this);
+    this.reader.disconnect(this.reader.SCARD_LEAVE_CARD, () => undefined);
+  }
+
+  release(): Promise<void> {
+    this.refs--;
+    if (this.refs > 0 || this.dead) return Promise.resolve();
+    this.dead = new PcscError('TRANSPORT_CLOSED', `The connection to "${this.reader.name}" was closed.`, { reader: this.reader.name });
+    this.onClosed(this);
+    return new Promise((resolve) => {
+      // Leave the card powered: other middleware may be using it, and a reset would log it out.
+      this.reader.disconnect(this.reader.SCARD_LEAVE_CARD, () => resolve());
+    });
+  }
+}
+
+/** A CardTransport over a real PC/SC reader. Obtained from ReaderMonitor.connect(). */
+export class PcscliteTransport extends QueuedTransport {
+  private closed = false;
+
+  constructor(private readonly connection: PcscCardConnection) {
+    super(connection.queue);
+  }
+
+  get atr(): Uint8Array {
+    return this.connection.atr;
+  }
+
+  get readerName(): string {
+    return this.connection.readerName;
+  }
+
+  protected exchange(apdu: Uint8Array): Promise<Uint8Array> {
+    if (this.closed) {
+      return Promise.reject(new PcscError('TRANSPORT_CLOSED', 'This card connection was closed.', { reader: this.readerName }));
+    }
+    return this.connection.exchange(apdu);
+  }
+
+  control(controlCode: number, data: Uint8Array, maxResponse?: number): Promise<Uint8Array> {
+    return this.connection.queue.run(() => this.connection.control(controlCode, data, maxResponse));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.connection.release();
+  }
+}
