@@ -94,10 +94,10 @@ export function encodeCommand(cmd: CommandApdu, options: { extended?: boolean } 
     if (extended) {
       if (nc === 0) out[at++] = 0;
       const v = ne === EXTENDED_MAX_LE ? 0 : ne;
-      out[at++] = v >> 8;
-      out[at++] = v & 0xff;
+      out[at] = v >> 8;
+      out[at + 1] = v & 0xff;
     } else {
-      out[at++] = ne === SHORT_MAX_LE ? 0 : ne;
+      out[at] = ne === SHORT_MAX_LE ? 0 : ne;
     }
   }
   return out;

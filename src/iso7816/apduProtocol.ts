@@ -64,15 +64,15 @@ export async function transceive(
 
   const send = async (cmd: CommandApdu): Promise<ResponseApdu> => parseResponse(await transmit(encodeCommand(cmd)));
 
+  const { ins, p1, p2 } = command;
   let at = 0;
   while (data.length - at > maxBlock) {
-    const block = { cla: command.cla | CLA_CHAINING, ins: command.ins, p1: command.p1, p2: command.p2, data: data.subarray(at, at + maxBlock) };
-    const response = await send(block);
+    const response = await send({ cla: command.cla | CLA_CHAINING, ins, p1, p2, data: data.subarray(at, at + maxBlock) });
     // A chain stops at the first block the card refuses (ISO/IEC 7816-4 §5.3.3).
     if (response.sw !== SW_OK) return response;
     at += maxBlock;
   }
-  const last: CommandApdu = { cla: command.cla, ins: command.ins, p1: command.p1, p2: command.p2 };
+  const last: CommandApdu = { cla: command.cla, ins, p1, p2 };
   if (at < data.length) last.data = data.subarray(at);
   if (le !== undefined) last.le = le;
 

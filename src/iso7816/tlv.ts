@@ -95,17 +95,16 @@ class Decoder {
     const tlvs: Tlv[] = [];
     let at = start;
     for (;;) {
-      if (untilEoc && at + 1 < end && b[at] === 0 && b[at + 1] === 0) return { tlvs, end: at + 2 };
       // Inside an indefinite value a 00 may start the end-of-contents, so only FF is padding there.
       while (at < end && this.allowPadding && (b[at] === 0xff || (b[at] === 0 && !untilEoc))) at++;
+      if (untilEoc && at + 1 < end && b[at] === 0 && b[at + 1] === 0) return { tlvs, end: at + 2 };
       if (at >= end) {
         if (untilEoc) throw new TlvError('indefinite length without end-of-contents (00 00)', start);
         return { tlvs, end: at };
       }
-      if (untilEoc && at + 1 < end && b[at] === 0 && b[at + 1] === 0) continue;
-      const tlv = this.one(at, end, depth);
-      tlvs.push(tlv);
-      at += tlv.length;
+      const object = this.one(at, end, depth);
+      tlvs.push(object);
+      at += object.length;
     }
   }
 

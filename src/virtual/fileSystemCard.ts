@@ -402,7 +402,7 @@ export class FileSystemCard implements SoftwareCard {
   private verify(cmd: ParsedCommand, data: Uint8Array): Reply {
     if (cmd.p1 !== 0x00 || cmd.p2 !== 0x01) return { sw: SW_WRONG_P1P2 };
     if (this.triesLeft === 0) return { sw: SW_PIN_BLOCKED };
-    if (data.length === 0) return { sw: this.verified ? SW_OK : 0x63c0 | this.triesLeft };
+    if (data.length === 0) return { sw: this.verified ? SW_OK : retriesSw(this.triesLeft) };
     if (bytesEqual(data, this.pin)) {
       this.triesLeft = this.maxTries;
       this.verified = true;
@@ -410,13 +410,18 @@ export class FileSystemCard implements SoftwareCard {
     }
     this.verified = false;
     this.triesLeft--;
-    return { sw: 0x63c0 | this.triesLeft };
+    return { sw: retriesSw(this.triesLeft) };
   }
 
   private echo(cmd: ParsedCommand, data: Uint8Array): Reply {
     if (cmd.p1 !== 0 || cmd.p2 !== 0) return { sw: SW_WRONG_P1P2 };
     return { data: Uint8Array.from(data), sw: SW_OK };
   }
+}
+
+/** 63Cx: x tries left (a nibble, so more than 15 shows as 15). */
+function retriesSw(tries: number): number {
+  return 0x63c0 | Math.min(tries, 15);
 }
 
 function sw(status: number): Uint8Array {

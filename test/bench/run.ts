@@ -1,0 +1,20 @@
+/**
+ * `npm run bench`: every figure as a JSON line on stdout, and the run in bench-results/.
+ * Timings on a shared machine are noisy: compare figures within one run as ratios.
+ */
+import { benchApduInProcess } from './apduInProcess.ts';
+import { benchApduVpcd } from './apduVpcd.ts';
+import { saveFigures } from './figures.ts';
+
+const suites: Record<string, () => Promise<void>> = {
+  'apdu-inprocess': benchApduInProcess,
+  'apdu-vpcd': benchApduVpcd,
+};
+
+const only = process.argv.slice(2);
+for (const [name, suite] of Object.entries(suites)) {
+  if (only.length && !only.includes(name)) continue;
+  process.stderr.write(`bench: ${name}\n`);
+  await suite();
+}
+process.stderr.write(`bench: figures saved to ${saveFigures()}\n`);

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { main } from '../../../src/cli/main.ts';
+import type { CliIo } from '../../../src/cli/cliContext.ts';
+
+function io() {
+  const out: string[] = [];
+  const err: string[] = [];
+  const value: CliIo = { out: (l) => out.push(l), err: (l) => err.push(l), interrupted: new Promise(() => undefined) };
+  return { io: value, out, err };
+}
+
+describe('ekort usage', () => {
+  it('prints usage and exits 2 without a command, 0 for help', async () => {
+    const a = io();
+    expect(await main([], a.io)).toBe(2);
+    expect(a.out.join('\n')).toContain('Usage: ekort <command>');
+    const b = io();
+    expect(await main(['--help'], b.io)).toBe(0);
+  });
+
+  it('exits 2 for an unknown command or option', async () => {
+    const a = io();
+    expect(await main(['frobnicate'], a.io)).toBe(2);
+    expect(a.err[0]).toMatch(/^ekort: unknown command "frobnicate"\n/);
+    const b = io();
+    expect(await main(['readers', '--bogus'], b.io)).toBe(2);
+    expect(b.err[0]).toMatch(/^ekort readers: Unknown option '--bogus'/);
+  });
+
+  it('exits 2 for an APDU that is not hex or not a command, before touching a reader', async () => {
+    const a = io();
+    expect(await main(['apdu', '00a4zz'], a.io)).toBe(2);
+    expect(a.err[0]).toContain('"00a4zz" is not a command APDU');
+    const b = io();
+    expect(await main(['apdu', '00a4'], b.io)).toBe(2);
+    expect(b.err[0]).toContain('shorter than its 4-byte header');
+    const c = io();
+    expect(await main(['apdu', '00a4040005a0'], c.io)).toBe(2);
+    expect(c.err[0]).toContain('does not match Lc');
+    const d = io();
+    expect(await main(['apdu'], d.io)).toBe(2);
+  });
+});
