@@ -39,11 +39,12 @@ export interface CardIdentity {
  */
 export const VIRTUAL_PIV_ATR: Uint8Array = fromHex('3B 8F 80 01 80 73 80 01 80 59 45 4B 4F 52 54 2D 50 49 56 80');
 /**
- * The minimal ISO 7816 test card: as above with issuer data "EKORT-ISO", and capabilities
- * 80 01 C0: extended Lc/Le too (vpcd passes extended APDUs through; the integration tests
- * read 3000 bytes in one command).
+ * The minimal ISO 7816 test card (src/virtual/fileSystemCard.ts): T=1 only (TD1 81, TD2 31:
+ * IFSC FE, BWI 4 / CWI 5); compact-TLV historical bytes: card capabilities 73 90 21 C0 (command
+ * chaining and extended Lc/Le: vpcd passes extended APDUs through), issuer data "ekort",
+ * status 9000; TCK 27.
  */
-export const VIRTUAL_ISO_ATR: Uint8Array = fromHex('3B 8F 80 01 80 73 80 01 C0 59 45 4B 4F 52 54 2D 49 53 4F DA');
+export const VIRTUAL_ISO_ATR: Uint8Array = fromHex('3B 8E 81 31 FE 45 80 73 90 21 C0 55 65 6B 6F 72 74 82 90 00 27');
 
 export const KNOWN_CARDS: readonly KnownCard[] = [
   {

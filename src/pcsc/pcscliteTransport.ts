@@ -42,6 +42,9 @@ export class PcscCardConnection {
   private protocol = 0;
   private refs = 0;
   private dead: PcscError | undefined;
+  /** Native calls not yet called back; see whenNativeIdle(). */
+  private inFlight = 0;
+  private idleWaiters: Array<() => void> = [];
 
   constructor(
     private readonly reader: PcscliteReader,
@@ -82,7 +85,7 @@ export class PcscCardConnection {
       const response = await withDeadline<Buffer>(
         this.options.transmitTimeoutMs,
         () => new PcscError('TRANSMIT_TIMEOUT', `The card in "${r.name}" did not answer within ${this.options.transmitTimeoutMs} ms. Take it out and insert it again.`, { reader: r.name }),
-        (done) => r.transmit(Buffer.from(apdu.buffer, apdu.byteOffset, apdu.byteLength), MAX_RESPONSE_LENGTH, this.protocol, done),
+        (done) => r.transmit(Buffer.from(apdu.buffer, apdu.byteOffset, apdu.byteLength), MAX_RESPONSE_LENGTH, this.protocol, this.tracked(done)),
       );
       return new Uint8Array(response.buffer, response.byteOffset, response.byteLength);
     } catch (error) {
@@ -103,9 +106,28 @@ export class PcscCardConnection {
       // A PIN pad waits for the holder's typing: give it a generous deadline.
       Math.max(this.options.transmitTimeoutMs, 120_000),
       () => new PcscError('TRANSMIT_TIMEOUT', `The reader "${r.name}" did not answer a control request in time.`, { reader: r.name }),
-      (done) => r.control(Buffer.from(data), controlCode, maxResponse, (err, out) => done(err && fromPcscError(err, r.name), out)),
+      (done) => r.control(Buffer.from(data), controlCode, maxResponse, this.tracked((err: unknown, out?: Buffer) => done(err && fromPcscError(err, r.name), out))),
     );
     return new Uint8Array(response);
+  }
+
+  /** Counts a native call until pcsclite calls back (even after our deadline gave up on it). */
+  private tracked<A extends unknown[]>(callback: (...args: A) => void): (...args: A) => void {
+    this.inFlight++;
+    return (...args: A) => {
+      this.inFlight--;
+      if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
+      callback(...args);
+    };
+  }
+
+  /**
+   * Runs `fn` once no native call is pending. pcsclite's reader close() takes the lock that a
+   * pending SCardTransmit holds: closing earlier would block the whole event loop.
+   */
+  whenNativeIdle(fn: () => void): void {
+    if (this.inFlight === 0) fn();
+    else this.idleWaiters.push(fn);
   }
 
   /** Marks the connection dead (card removed, reader gone, pcscd stopped) and drops the handle. */

@@ -52,6 +52,8 @@ export class ReaderMonitor extends EventEmitter<{ event: [ReaderEvent] }> {
   private context: PcscliteContext | undefined;
   private readonly tracked = new Map<string, Tracked>();
   private readonly connections = new Map<string, PcscCardConnection>();
+  /** Per reader object, its latest connection, alive or not: native calls may still be pending. */
+  private readonly lastConnection = new WeakMap<PcscliteReader, PcscCardConnection>();
   private retryTimer: NodeJS.Timeout | undefined;
   private up: boolean | undefined;
   private started = false;
@@ -164,6 +166,7 @@ export class ReaderMonitor extends EventEmitter<{ event: [ReaderEvent] }> {
         if (this.connections.get(readerName) === c) this.connections.delete(readerName);
       });
       this.connections.set(readerName, created);
+      this.lastConnection.set(tracked.reader, created);
       try {
         await created.open();
       } catch (error) {
@@ -273,7 +276,7 @@ export class ReaderMonitor extends EventEmitter<{ event: [ReaderEvent] }> {
     this.connections.get(name)?.invalidate(reason);
     if (tracked.state.present) this.emitEvent({ type: 'card-removed', reader: name });
     this.emitEvent({ type: 'reader-removed', reader: name });
-    closeReader(tracked.reader);
+    closeReader(tracked.reader, this.lastConnection.get(tracked.reader));
   }
 
   private down(error: PcscError): void {
@@ -291,7 +294,7 @@ export class ReaderMonitor extends EventEmitter<{ event: [ReaderEvent] }> {
   private dropContext(): void {
     const context = this.context;
     this.context = undefined;
-    for (const { reader } of this.tracked.values()) closeReader(reader);
+    for (const { reader } of this.tracked.values()) closeReader(reader, this.lastConnection.get(reader));
     if (context) {
       context.removeAllListeners('reader');
       try {
@@ -303,11 +306,19 @@ export class ReaderMonitor extends EventEmitter<{ event: [ReaderEvent] }> {
   }
 }
 
-function closeReader(reader: PcscliteReader): void {
+/**
+ * Stops a reader object's status thread. Never synchronously: pcsclite emits 'end' and
+ * 'status' while holding the reader's lock, which close() takes too (a self-deadlock of the
+ * event loop); and not while a transmit is pending in the thread pool, which holds it as well.
+ */
+function closeReader(reader: PcscliteReader, connection?: PcscCardConnection): void {
   reader.removeAllListeners('status');
-  try {
-    reader.close();
-  } catch {
-    // Already closed by the binding.
-  }
+  const close = () => {
+    try {
+      reader.close();
+    } catch {
+      // Already closed by the binding.
+    }
+  };
+  setImmediate(() => (connection ? connection.whenNativeIdle(close) : close()));
 }

@@ -16,6 +16,7 @@
  * verified PIN, a pending GET RESPONSE and an unfinished command chain.
  */
 import { randomBytes } from 'node:crypto';
+import { VIRTUAL_ISO_ATR } from '../iso7816/cardIdentification.ts';
 import type { SoftwareCard } from '../pcsc/cardTransport.ts';
 import { encodeResponse, parseCommand, type ParsedCommand } from '../iso7816/apdu.ts';
 import { bytesEqual, concatBytes } from '../iso7816/hex.ts';
@@ -63,21 +64,8 @@ function historicalBytes(thirdSoftwareTable: number): number[] {
   ];
 }
 
-/** TCK (ISO 7816-3 §8.2.5): XOR of T0 up to the last historical byte. */
-function withTck(atr: number[]): Uint8Array {
-  let tck = 0;
-  for (const b of atr.slice(1)) tck ^= b;
-  return Uint8Array.of(...atr, tck);
-}
-
-/**
- * T=1 only (TD1 = 81, TD2 = 31: IFSC FE, BWI 4 / CWI 5), card capabilities advertising command
- * chaining and extended Lc/Le (third software function table C0).
- */
-export const FILE_SYSTEM_CARD_ATR: Uint8Array = (() => {
-  const hist = historicalBytes(0xc0);
-  return withTck([0x3b, 0x80 | hist.length, 0x81, 0x31, 0xfe, 0x45, ...hist]);
-})();
+/** T=1, extended Lc/Le and chaining: the project's virtual ISO card ATR (cardIdentification.ts). */
+export const FILE_SYSTEM_CARD_ATR: Uint8Array = VIRTUAL_ISO_ATR;
 
 /** T=0 only (no TD1, hence no TCK); capabilities advertise chaining but not extended length. */
 export const FILE_SYSTEM_CARD_T0_ATR: Uint8Array = (() => {

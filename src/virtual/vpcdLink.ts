@@ -169,7 +169,10 @@ export class VpcdLink extends EventEmitter<{ state: [VpcdLinkState] }> {
     return this.startPromise;
   }
 
-  /** Closes the connection (every application sees the card removed); resolves once closed. */
+  /**
+   * Closes the connection (every application sees the card removed); resolves once closed.
+   * A start() still waiting for its first connection rejects with VPCD_STOPPED.
+   */
   async stop(): Promise<void> {
     this.running = false;
     this.startPromise = null;

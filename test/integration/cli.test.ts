@@ -53,7 +53,7 @@ describe.skipIf(!available)('ekort CLI on pcscd + vpcd', () => {
     expect(r.code).toBe(0);
     const json = JSON.parse(r.stdout);
     const reader = json.readers.find((x: { name: string }) => x.name === vpcdReaders[0]);
-    expect(reader).toMatchObject({ cardPresent: true, atr: toHex(FILE_SYSTEM_CARD_ATR) });
+    expect(reader).toMatchObject({ cardPresent: true, atr: toHex(FILE_SYSTEM_CARD_ATR), card: { kind: 'virtual' } });
     expect(json.readers.find((x: { name: string }) => x.name === vpcdReaders[1])).toMatchObject({ cardPresent: false, atr: null });
   });
 

@@ -68,6 +68,7 @@ describe.skipIf(!available)('ReaderMonitor and PcscliteTransport on pcscd + vpcd
     const inserted = events.find((e) => e.type === 'card-inserted');
     expect(inserted).toMatchObject({ reader: READER });
     expect(toHex((inserted as { atr: Uint8Array }).atr)).toBe(toHex(FILE_SYSTEM_CARD_ATR));
+    expect(inserted).toMatchObject({ identity: { name: 'e-kort virtual ISO 7816 test card', kind: 'virtual' } });
     expect(monitor.readers().find((r) => r.name === READER)).toMatchObject({ present: true });
     await link!.stop();
     await monitor.waitFor((e) => e.type === 'card-removed' && e.reader === READER, 5000);
@@ -172,7 +173,6 @@ describe.skipIf(!available)('ReaderMonitor and PcscliteTransport on pcscd + vpcd
     expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['card-removed', 'reader-removed', 'pcsc-down']));
     await expect(t.transmit(Uint8Array.of(0, 0xb0, 0, 0, 1))).rejects.toMatchObject({ code: expect.stringMatching(/PCSC_UNAVAILABLE|CARD_REMOVED|READER_GONE/) });
     await expect(monitor.connect(READER)).rejects.toMatchObject({ code: 'PCSC_UNAVAILABLE' });
-
     await startPcscd();
     const back = Date.now();
     // The vpcd link reconnects on its own; the monitor must see the reader and the card again.
@@ -190,7 +190,7 @@ describe.skipIf(!available)('ReaderMonitor and PcscliteTransport on pcscd + vpcd
     const late = new ReaderMonitor({ retryMs: 200 });
     const seen: string[] = [];
     late.on('event', (e) => seen.push(e.type));
-    late.start();
+      late.start();
     try {
       await late.settled();
       expect(late.available).toBe(false);

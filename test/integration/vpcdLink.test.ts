@@ -81,6 +81,7 @@ function waitForState(link: VpcdLink, state: VpcdLinkState, timeoutMs: number): 
   });
 }
 
+
 describe.skipIf(!available)('VpcdLink with pcscd + vpcd', () => {
   let link: VpcdLink | undefined;
 
@@ -183,7 +184,8 @@ describe.skipIf(!available)('VpcdLink with pcscd + vpcd', () => {
     link!.on('state', (s) => states.push(s));
     await restartPcscd();
     const back = Date.now();
-    await waitForCard(READER, { atr: ATR, timeoutMs: 5000 });
+    await waitForState(link!, 'inserted', 5000);
+    await waitForCard(READER, { atr: ATR, timeoutMs: 5000 - (Date.now() - back) });
     console.info(`card visible again ${Date.now() - back} ms after pcscd was back`);
     expect(states).toContain('connecting');
     expect(link!.state).toBe('inserted');

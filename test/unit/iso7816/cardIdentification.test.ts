@@ -90,7 +90,6 @@ describe('atrMatches', () => {
 describe('virtual ATRs', () => {
   it.each([
     ['PIV', VIRTUAL_PIV_ATR, 'EKORT-PIV'],
-    ['ISO', VIRTUAL_ISO_ATR, 'EKORT-ISO'],
   ])('%s: T=0 and T=1, valid TCK, issuer data naming the card, chaining without extended length', (_n, bytes, text) => {
     const atr = parseAtr(bytes);
     expect(atr.protocols).toEqual([0, 1]);
@@ -100,5 +99,15 @@ describe('virtual ATRs', () => {
     expect(new TextDecoder().decode(issuer.value)).toBe(text);
     expect(atr.historical.cardCapabilities).toMatchObject({ supportsCommandChaining: true, supportsExtendedLength: false });
     expect(toHex(bytes.subarray(0, 4), ' ')).toBe('3b 8f 80 01');
+  });
+
+  it('ISO test card: T=1 only, valid TCK, issuer data "ekort", chaining and extended length', () => {
+    const atr = parseAtr(VIRTUAL_ISO_ATR);
+    expect(atr.protocols).toEqual([1]);
+    expect(atr.tckValid).toBe(true);
+    const issuer = atr.historical.compactTlv!.find((o) => o.tag === 5)!;
+    expect(new TextDecoder().decode(issuer.value)).toBe('ekort');
+    expect(atr.historical.cardCapabilities).toMatchObject({ supportsCommandChaining: true, supportsExtendedLength: true });
+    expect(atr.supportsExtendedLength).toBe(true);
   });
 });

@@ -1,3 +1,4 @@
+import { identifyCard } from '../../../src/iso7816/cardIdentification.ts';
 import { describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../../../src/iso7816/hex.ts';
 import {
@@ -23,6 +24,7 @@ const MEDIUM = testPattern(300, 1);
 describe('FileSystemCard ATR', () => {
   it('is the documented T=1 ATR with a correct TCK', () => {
     expect(hex(FILE_SYSTEM_CARD_ATR)).toBe('3B 8E 81 31 FE 45 80 73 90 21 C0 55 65 6B 6F 72 74 82 90 00 27');
+    expect(identifyCard(FILE_SYSTEM_CARD_ATR)?.name).toBe('e-kort virtual ISO 7816 test card');
     let x = 0;
     for (const b of FILE_SYSTEM_CARD_ATR.subarray(1)) x ^= b;
     expect(x).toBe(0);
