@@ -9,9 +9,10 @@ import { toHex } from '../../src/iso7816/hex.ts';
 import { ReaderMonitor, type ReaderEvent } from '../../src/pcsc/readerMonitor.ts';
 import { FileSystemCard, FILE_SYSTEM_CARD_ATR, DEFAULT_FILES, testPattern } from '../../src/virtual/fileSystemCard.ts';
 import { VpcdLink } from '../../src/virtual/vpcdLink.ts';
+import { startVicc } from '../support/vicc.ts';
 import { requireSystem, restartPcscd, startPcscd, stopPcscd, vpcdPorts, vpcdReaders } from '../support/pcscd.ts';
 
-const available = await requireSystem('pcscd');
+const available = await requireSystem('pcscd', 'vicc');
 
 async function waitUntil(condition: () => boolean, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -160,6 +161,27 @@ describe.skipIf(!available)('ReaderMonitor and PcscliteTransport on pcscd + vpcd
     // b still works after a closed: the handle is released only with the last transport.
     expect((await b.transmit(Uint8Array.of(0, 0x84, 0, 0, 8))).length).toBe(10);
     await b.close();
+  });
+
+  it("works with Debian's vicc, a card written by another project", async () => {
+    const vicc = await startVicc({ port: vpcdPorts[1] });
+    try {
+      const inserted = await monitor.waitFor((e) => e.type === 'card-inserted' && e.reader === vpcdReaders[1], 5000);
+      expect(inserted).toMatchObject({ identity: { name: 'vsmartcard vicc ISO 7816 card' } });
+      const t = await monitor.connect(vpcdReaders[1]);
+      try {
+        const challenge = await transceive((a) => t.transmit(a), { cla: 0, ins: 0x84, p1: 0, p2: 0, le: 8 });
+        expect(challenge.sw).toBe(0x9000);
+        expect(challenge.data.length).toBe(8);
+        const unknown = await transceive((a) => t.transmit(a), { cla: 0, ins: 0x02, p1: 0, p2: 0 });
+        expect(unknown.sw >> 8).toBe(0x6d);
+      } finally {
+        await t.close();
+      }
+    } finally {
+      await vicc.stop();
+    }
+    await waitUntil(() => !monitor.readers().find((r) => r.name === vpcdReaders[1])?.present);
   });
 
   it('recovers when pcscd stops and starts again: state true again within 5 s', async () => {
