@@ -20,6 +20,7 @@ import { VIRTUAL_ISO_ATR } from '../iso7816/cardIdentification.ts';
 import type { SoftwareCard } from '../pcsc/cardTransport.ts';
 import { encodeResponse, parseCommand, type ParsedCommand } from '../iso7816/apdu.ts';
 import { bytesEqual, concatBytes } from '../iso7816/hex.ts';
+import { tlv } from '../iso7816/tlv.ts';
 
 // ISO/IEC 7816-4 §5.6 status words used here.
 const SW_OK = 0x9000;
@@ -151,18 +152,14 @@ interface Reply {
   sw: number;
 }
 
-function tlv(tag: number, value: Uint8Array | number[]): number[] {
-  return [tag, value.length, ...value];
-}
-
-function fcpObjects(node: Ef | Df): number[] {
-  const fid = [node.fid >> 8, node.fid & 0xff];
+function fcpObjects(node: Ef | Df): Uint8Array {
+  const fid = Uint8Array.of(node.fid >> 8, node.fid & 0xff);
   if (node.kind === 'ef') {
     const size = node.data.length;
     // 80 size, 82 working EF transparent, 83 FID, 8A operational activated (§7.4.3).
-    return [...tlv(0x80, [size >> 8, size & 0xff]), ...tlv(0x82, [0x01]), ...tlv(0x83, fid), ...tlv(0x8a, [0x05])];
+    return concatBytes(tlv(0x80, Uint8Array.of(size >> 8, size & 0xff)), tlv(0x82, Uint8Array.of(0x01)), tlv(0x83, fid), tlv(0x8a, Uint8Array.of(0x05)));
   }
-  return [...tlv(0x82, [0x38]), ...tlv(0x83, fid), ...(node.aid ? tlv(0x84, node.aid) : []), ...tlv(0x8a, [0x05])];
+  return concatBytes(tlv(0x82, Uint8Array.of(0x38)), tlv(0x83, fid), node.aid ? tlv(0x84, node.aid) : new Uint8Array(0), tlv(0x8a, Uint8Array.of(0x05)));
 }
 
 export class FileSystemCard implements SoftwareCard {
@@ -342,7 +339,7 @@ export class FileSystemCard implements SoftwareCard {
       this.currentDf = found;
     }
     if (template === 0) return { sw: SW_OK };
-    return { data: Uint8Array.from(tlv(template, fcpObjects(found))), sw: SW_OK };
+    return { data: tlv(template, fcpObjects(found)), sw: SW_OK };
   }
 
   /** §7.1.1: an FID is looked for among the current DF, its children, its parent and siblings. */
