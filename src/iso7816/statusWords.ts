@@ -84,7 +84,8 @@ export function describeStatus(sw: number): StatusDescription {
   if ((sw & 0xfff0) === 0x63c0 || (sw & 0xfff0) === 0x6300) {
     const left = pinRetriesLeft(sw);
     if (left === undefined) return { code: 'PIN_INCORRECT', message: 'Verification failed: wrong PIN' };
-    if (left === 0) return { code: 'PIN_INCORRECT', message: 'Wrong PIN, no tries left: the PIN is now blocked' };
+    // No tries left is the same state as 6983, so the same code (DESIGN: 0 tries is PIN_BLOCKED).
+    if (left === 0) return { code: 'PIN_BLOCKED', message: 'Wrong PIN, no tries left: the PIN is now blocked; unblock it with the PUK' };
     return { code: 'PIN_INCORRECT', message: `Wrong PIN: ${left} ${left === 1 ? 'try' : 'tries'} left` };
   }
   const cls = BY_SW1.get(sw1);

@@ -16,6 +16,7 @@ export type PcscErrorCode =
   | 'SHARING_VIOLATION'
   | 'TRANSPORT_CLOSED'
   | 'TRANSMIT_TIMEOUT'
+  | 'UNSUPPORTED_FEATURE'
   | 'PCSC_ERROR';
 
 export class PcscError extends EkortError {
@@ -44,6 +45,7 @@ export const SCARD = {
   E_READER_UNAVAILABLE: 0x80100017,
   E_NO_SERVICE: 0x8010001d,
   E_SERVICE_STOPPED: 0x8010001e,
+  E_UNSUPPORTED_FEATURE: 0x8010001f,
   E_NO_READERS_AVAILABLE: 0x8010002e,
   W_UNSUPPORTED_CARD: 0x80100065,
   W_UNRESPONSIVE_CARD: 0x80100066,
@@ -87,6 +89,8 @@ export function fromPcscError(error: unknown, reader?: string): PcscError {
       return new PcscError('CARD_UNRESPONSIVE', `The card${where(reader)} does not answer. Take it out, check which way it goes in, and insert it again.`, details);
     case SCARD.E_SHARING_VIOLATION:
       return new PcscError('SHARING_VIOLATION', `Another program holds the card${where(reader)} exclusively. Close that program and try again.`, details);
+    case SCARD.E_UNSUPPORTED_FEATURE:
+      return new PcscError('UNSUPPORTED_FEATURE', `The reader${where(reader)} does not support this request.`, details);
     case SCARD.E_TIMEOUT:
       return new PcscError('TRANSMIT_TIMEOUT', `The card${where(reader)} did not answer in time.`, details);
     default: {

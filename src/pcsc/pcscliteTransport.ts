@@ -173,6 +173,10 @@ export class PcscliteTransport extends QueuedTransport {
     return this.connection.exchange(apdu);
   }
 
+  /**
+   * SCardControl (PIN pads, reader features). It waits in the card's queue like an APDU, so do
+   * not call it from inside a `transaction` on the same card: that would wait for itself.
+   */
   control(controlCode: number, data: Uint8Array, maxResponse?: number): Promise<Uint8Array> {
     return this.connection.queue.run(() => this.connection.control(controlCode, data, maxResponse));
   }

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { toHex } from '../iso7816/hex.ts';
 import { QueuedTransport } from './cardQueue.ts';
 import { FixtureError, formatPattern, matchesPattern, parseFixture, type ApduFixture } from './apduFixture.ts';
 import { PcscError, type PcscErrorCode } from './errors.ts';
+import { formatCommandForTrace } from './apduTrace.ts';
 
 /**
  * Replays a recorded fixture strictly in order: the first command that differs from the
@@ -32,12 +32,12 @@ export class ReplayTransport extends QueuedTransport {
   protected async exchange(apdu: Uint8Array): Promise<Uint8Array> {
     const expected = this.fixture.exchanges[this.next];
     if (!expected) {
-      throw new FixtureError('REPLAY_EXHAUSTED', `${this.name}: command ${toHex(apdu, ' ')} sent after the last recorded exchange`);
+      throw new FixtureError('REPLAY_EXHAUSTED', `${this.name}: command ${formatCommandForTrace(apdu)} sent after the last recorded exchange`);
     }
     if (!matchesPattern(expected.command, apdu)) {
       throw new FixtureError(
         'REPLAY_MISMATCH',
-        `${this.name} line ${expected.commandLine}: expected => ${formatPattern(expected.command)}, got => ${toHex(apdu, ' ')}`,
+        `${this.name} line ${expected.commandLine}: expected => ${formatPattern(expected.command)}, got => ${formatCommandForTrace(apdu)}`,
         expected.commandLine,
       );
     }

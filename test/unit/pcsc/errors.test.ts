@@ -10,6 +10,7 @@ describe('PC/SC error mapping', () => {
     ['SCardConnect error: No smart card inserted.(0x8010000c)', 'NO_CARD'],
     ['SCardTransmit error: Reader is unavailable.(0x80100017)', 'READER_GONE'],
     ['SCardTransmit error: Card was reset.(0x80100068)', 'CARD_RESET'],
+    ['SCardControl error: Feature not supported.(0x8010001f)', 'UNSUPPORTED_FEATURE'],
     ['SCardConnect error: Card is unresponsive.(0x80100066)', 'CARD_UNRESPONSIVE'],
     ['something else entirely', 'PCSC_ERROR'],
   ])('%s -> %s', (message, code) => {

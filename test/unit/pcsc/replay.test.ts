@@ -103,3 +103,12 @@ describe('RecordingTransport', () => {
     expect(recorder.fixtureText()).toContain('=> 00 20 00 80 02 ff ff');
   });
 });
+
+describe('ReplayTransport and secrets', () => {
+  it('does not print the PIN of a mismatching VERIFY', async () => {
+    const t = ReplayTransport.fromText('=> 00 a4 04 00 00\n<= 90 00\n');
+    const error = await t.transmit(fromHex('002000800831323334ffffffff')).catch((e: Error) => e);
+    expect((error as Error).message).toContain('got => 00 20 00 80 <masked>');
+    expect((error as Error).message).not.toContain('31 32');
+  });
+});
