@@ -1,7 +1,9 @@
 import { EkortError } from '../errors.ts';
 import { apduCommand } from './apduCommand.ts';
 import { UsageError, type CliIo, type Command } from './cliContext.ts';
+import { cardChangePin, cardInfo, cardUnblock, cardVerifyPin } from './cardCommands.ts';
 import { readersCommand } from './readersCommand.ts';
+import { virtualCardCreate, virtualCardInsert } from './virtualCardCommands.ts';
 import { watchCommand } from './watchCommand.ts';
 
 export const USAGE = `ekort: smart cards, security tokens and the e-kort service, from the terminal
@@ -12,6 +14,19 @@ Usage: ekort <command> [options]
   watch [--json]                            a line per reader/card event until Ctrl-C
   apdu [--reader NAME] [--trace] [--raw] [--json] HEX...
                                             send APDUs, print responses with the status explained
+  card info [--reader NAME] [--json]        holder, certificates, key type, PIN tries left
+  card verify-pin [--reader NAME] [--pin-stdin]
+  card change-pin [--reader NAME] [--pin-stdin]
+  card unblock [--reader NAME] [--pin-stdin]
+                                            PIN and PUK are read from the terminal without echo,
+                                            or line by line from standard input with --pin-stdin;
+                                            --pin/--puk/--new-pin VALUE exist for test scripts
+                                            only (they show in the process list)
+  virtual-card create --out FILE [--name NAME] [--personnummer YYYYMMDDNNNN]
+                      [--key rsa2048|p256] [--pin PIN] [--puk PUK] [--force]
+                                            a new virtual PIV card image (JSON)
+  virtual-card insert FILE [--reader-port 35963]
+                                            plug it into the virtual reader until Ctrl-C
 
 Exit codes: 0 ok, 1 the operation failed (message on stderr, code in --json output), 2 usage error.`;
 
@@ -19,10 +34,20 @@ const COMMANDS: Record<string, Command> = {
   readers: readersCommand,
   watch: watchCommand,
   apdu: apduCommand,
+  'card info': cardInfo,
+  'card verify-pin': cardVerifyPin,
+  'card change-pin': cardChangePin,
+  'card unblock': cardUnblock,
+  'virtual-card create': virtualCardCreate,
+  'virtual-card insert': virtualCardInsert,
 };
 
+const NOUNS = new Set(['card', 'virtual-card']);
+
 export async function main(argv: string[], io: CliIo): Promise<number> {
-  const [name, ...rest] = argv;
+  const twoWords = argv[0] !== undefined && NOUNS.has(argv[0]) && argv[1] !== undefined;
+  const name = twoWords ? `${argv[0]} ${argv[1]}` : argv[0];
+  const rest = argv.slice(twoWords ? 2 : 1);
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
     io.out(USAGE);
     return name === undefined ? 2 : 0;

@@ -4,11 +4,13 @@
  */
 import { benchApduInProcess } from './apduInProcess.ts';
 import { benchApduVpcd } from './apduVpcd.ts';
+import { benchPivLogin } from './pivLogin.ts';
 import { saveFigures } from './figures.ts';
 
 const suites: Record<string, () => Promise<void>> = {
   'apdu-inprocess': benchApduInProcess,
   'apdu-vpcd': benchApduVpcd,
+  'piv-login': benchPivLogin,
 };
 
 const only = process.argv.slice(2);

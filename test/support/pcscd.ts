@@ -212,7 +212,10 @@ export async function ensurePcscd(): Promise<boolean> {
   return report(await pcscdProblems());
 }
 
-export type SystemPart = 'pcscd' | 'opensc-tool' | 'pcsc_scan' | 'vicc';
+export type SystemPart = 'pcscd' | 'opensc-tool' | 'pcsc_scan' | 'vicc' | 'pkcs11-tool' | 'pkcs15-tool' | 'openssl';
+
+/** OpenSC's PKCS#11 module as Debian installs it (package opensc-pkcs11). */
+export const OPENSC_PKCS11_MODULE = '/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so';
 
 /** As ensurePcscd(), for every part the test file needs. */
 export async function requireSystem(...parts: SystemPart[]): Promise<boolean> {
@@ -221,6 +224,10 @@ export async function requireSystem(...parts: SystemPart[]): Promise<boolean> {
     if (part === 'pcscd') missing.push(...(await pcscdProblems()));
     else if (part === 'opensc-tool' && !findExecutable('opensc-tool')) missing.push('opensc-tool (Debian package opensc)');
     else if (part === 'pcsc_scan' && !findExecutable('pcsc_scan')) missing.push('pcsc_scan (Debian package pcsc-tools)');
+    else if (part === 'pkcs11-tool' && (!findExecutable('pkcs11-tool') || !existsSync(OPENSC_PKCS11_MODULE))) {
+      missing.push(`pkcs11-tool and ${OPENSC_PKCS11_MODULE} (Debian packages opensc, opensc-pkcs11)`);
+    } else if (part === 'pkcs15-tool' && !findExecutable('pkcs15-tool')) missing.push('pkcs15-tool (Debian package opensc)');
+    else if (part === 'openssl' && !findExecutable('openssl')) missing.push('openssl (Debian package openssl)');
     else if (part === 'vicc') {
       const { viccProblems } = await import('./vicc.ts');
       missing.push(...viccProblems());

@@ -1,0 +1,129 @@
+import { X509Certificate } from 'node:crypto';
+import { PivSession } from '../piv/pivSession.ts';
+import { openCard } from './cardSelection.ts';
+import { UsageError, parse, printJson, type CliIo } from './cliContext.ts';
+import { readSecret } from './secretInput.ts';
+
+const SLOTS = [
+  ['9a', 'PIV Authentication'],
+  ['9c', 'Digital Signature'],
+  ['9e', 'Card Authentication'],
+] as const;
+
+const SECRET_OPTIONS = {
+  reader: { type: 'string' },
+  'pin-stdin': { type: 'boolean' },
+  /** For test scripts only: shows in the process list. */
+  pin: { type: 'string' },
+  puk: { type: 'string' },
+  'new-pin': { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+function keyTypeOf(cert: X509Certificate): string {
+  const key = cert.publicKey;
+  const details = key.asymmetricKeyDetails ?? {};
+  if (key.asymmetricKeyType === 'rsa') return `RSA-${details.modulusLength}`;
+  if (key.asymmetricKeyType === 'ec') return `EC ${details.namedCurve}`;
+  return key.asymmetricKeyType ?? 'unknown';
+}
+
+/** "CN=Anna, serialNumber=..." from Node's one-attribute-per-line form. */
+const oneLine = (name: string) => name.split('\n').join(', ');
+
+function describeCertificate(der: Uint8Array) {
+  const cert = new X509Certificate(der);
+  return {
+    subject: oneLine(cert.subject),
+    issuer: oneLine(cert.issuer),
+    serialNumber: cert.serialNumber,
+    notBefore: new Date(cert.validFrom).toISOString(),
+    notAfter: new Date(cert.validTo).toISOString(),
+    keyType: keyTypeOf(cert),
+  };
+}
+
+/** Opens the card and a PIV session on it, runs `fn`, and always releases both. */
+async function withSession<T>(reader: string | undefined, fn: (session: PivSession, readerName: string) => Promise<T>): Promise<T> {
+  const { monitor, transport, reader: name } = await openCard(reader);
+  try {
+    return await fn(await PivSession.open(transport), name);
+  } finally {
+    await transport.close();
+    await monitor.close();
+  }
+}
+
+/** `ekort card info [--reader NAME] [--json]` */
+export async function cardInfo(args: string[], io: CliIo): Promise<number> {
+  const { values } = parse(args, { reader: { type: 'string' }, json: { type: 'boolean' } });
+  return withSession(values.reader, async (session, reader) => {
+    const certificates = [];
+    for (const [slot, purpose] of SLOTS) {
+      const der = await session.readCertificate(slot);
+      if (der) certificates.push({ slot, purpose, ...describeCertificate(der) });
+    }
+    const pin = await session.pinStatus();
+    if (values.json) {
+      printJson(io, { reader, certificates, pin });
+      return 0;
+    }
+    io.out(`Reader  ${reader}`);
+    const holder = certificates[0]?.subject;
+    if (holder) io.out(`Holder  ${holder}`);
+    for (const c of certificates) {
+      io.out(`Slot ${c.slot} (${c.purpose}): ${c.keyType}`);
+      io.out(`  Subject  ${c.subject}`);
+      io.out(`  Issuer   ${c.issuer}`);
+      io.out(`  Valid    ${c.notBefore} to ${c.notAfter}`);
+    }
+    io.out(`PIN     ${pin.blocked ? 'blocked: unblock it with the PUK (ekort card unblock)' : pin.verified ? 'verified' : `${pin.retriesLeft ?? '?'} tries left`}`);
+    return 0;
+  });
+}
+
+/** `ekort card verify-pin [--reader NAME] [--pin-stdin | --pin PIN]` */
+export async function cardVerifyPin(args: string[], io: CliIo): Promise<number> {
+  const { values } = parse(args, SECRET_OPTIONS);
+  return withSession(values.reader, async (session) => {
+    const pin = await readSecret('PIN', { flag: values.pin, fromStdin: values['pin-stdin'] });
+    await session.verifyPin(pin);
+    io.out('PIN correct.');
+    return 0;
+  });
+}
+
+/** `ekort card change-pin [--reader NAME] [--pin-stdin]`: old PIN, then new PIN (twice on a terminal). */
+export async function cardChangePin(args: string[], io: CliIo): Promise<number> {
+  const { values } = parse(args, SECRET_OPTIONS);
+  const source = { fromStdin: values['pin-stdin'] };
+  return withSession(values.reader, async (session) => {
+    const oldPin = await readSecret('Current PIN', { ...source, flag: values.pin }, 0);
+    const newPin = await readNewPin(source, values['new-pin'], 1);
+    await session.changePin(oldPin, newPin);
+    io.out('PIN changed.');
+    return 0;
+  });
+}
+
+/** `ekort card unblock [--reader NAME] [--pin-stdin]`: PUK, then the new PIN. */
+export async function cardUnblock(args: string[], io: CliIo): Promise<number> {
+  const { values } = parse(args, SECRET_OPTIONS);
+  const source = { fromStdin: values['pin-stdin'] };
+  return withSession(values.reader, async (session) => {
+    const puk = await readSecret('PUK', { ...source, flag: values.puk }, 0);
+    const newPin = await readNewPin(source, values['new-pin'], 1);
+    await session.unblockPin(puk, newPin);
+    io.out('PIN unblocked and set.');
+    return 0;
+  });
+}
+
+async function readNewPin(source: { fromStdin?: boolean }, flag: string | undefined, line: number): Promise<string> {
+  const pin = await readSecret('New PIN', { ...source, flag }, line);
+  if (flag === undefined && !source.fromStdin) {
+    const again = await readSecret('New PIN again', source);
+    if (again !== pin) throw new UsageError('the two new PINs differ');
+  }
+  return pin;
+}

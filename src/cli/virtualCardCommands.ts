@@ -1,0 +1,52 @@
+import { existsSync } from 'node:fs';
+import { createCardImage, saveCardImage } from '../virtual/cardImage.ts';
+import { VirtualPivCard } from '../virtual/pivCard.ts';
+import { VpcdLink, VPCD_DEFAULT_PORT } from '../virtual/vpcdLink.ts';
+import { UsageError, parse, printJson, type CliIo } from './cliContext.ts';
+
+/**
+ * `ekort virtual-card create --out FILE [--name NAME] [--personnummer YYYYMMDDNNNN]
+ *  [--key rsa2048|p256] [--pin PIN] [--puk PUK] [--force] [--json]`
+ */
+export async function virtualCardCreate(args: string[], io: CliIo): Promise<number> {
+  const { values } = parse(args, {
+    out: { type: 'string' },
+    name: { type: 'string' },
+    personnummer: { type: 'string' },
+    key: { type: 'string' },
+    pin: { type: 'string' },
+    puk: { type: 'string' },
+    force: { type: 'boolean' },
+    json: { type: 'boolean' },
+  });
+  if (!values.out) throw new UsageError('--out FILE is required');
+  if (values.key !== undefined && values.key !== 'rsa2048' && values.key !== 'p256') throw new UsageError('--key must be rsa2048 or p256');
+  if (existsSync(values.out) && !values.force) throw new UsageError(`${values.out} exists; pass --force to overwrite it`);
+  const image = await createCardImage({
+    name: values.name,
+    personnummer: values.personnummer,
+    keyType: values.key as 'rsa2048' | 'p256' | undefined,
+    pin: values.pin,
+    puk: values.puk,
+  });
+  await saveCardImage(values.out, image);
+  if (values.json) printJson(io, { file: values.out, holder: image.holder, slots: Object.keys(image.slots) });
+  else io.out(`Created virtual card ${values.out} for ${image.holder.name}${image.holder.personnummer ? ` (${image.holder.personnummer})` : ''}.`);
+  return 0;
+}
+
+/** `ekort virtual-card insert FILE [--reader-port 35963]`: in the reader until Ctrl-C or SIGTERM. */
+export async function virtualCardInsert(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, { 'reader-port': { type: 'string' } });
+  const [file] = positionals;
+  if (!file || positionals.length > 1) throw new UsageError('give exactly one card image FILE');
+  const port = values['reader-port'] === undefined ? VPCD_DEFAULT_PORT : Number(values['reader-port']);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError('--reader-port must be a TCP port number');
+  const card = await VirtualPivCard.open(file);
+  const link = new VpcdLink(card, { port });
+  await link.start();
+  io.out(`Inserted ${file} into the virtual reader on port ${port}. Ctrl-C to pull it out.`);
+  await io.interrupted;
+  await link.stop();
+  return 0;
+}

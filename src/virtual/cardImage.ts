@@ -1,0 +1,462 @@
+/**
+ * The card image: everything a virtual PIV card holds, as one JSON file. Keys, certificates,
+ * PIN, PUK and their retry counters live here, so a card that was blocked stays blocked after
+ * a restart. The file holds private keys and the PIN: it is written with mode 0600, atomically
+ * (temp file in the same directory, fsync, rename), and every value is checked when it is
+ * read, so a corrupt or hand-edited file is a CardImageError naming the field, never an
+ * exception from deep inside a parser.
+ */
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPair,
+  randomBytes,
+  webcrypto,
+  X509Certificate,
+  type KeyObject,
+} from 'node:crypto';
+import { open, readFile, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
+import { EkortError } from '../errors.ts';
+import { VIRTUAL_PIV_ATR } from '../iso7816/cardIdentification.ts';
+import { fromHex, toHex } from '../iso7816/hex.ts';
+
+export const CARD_IMAGE_VERSION = 1;
+
+/** Slots this card can hold: PIV Authentication, Digital Signature, Card Authentication. */
+export type PivSlot = '9a' | '9c' | '9e';
+export const PIV_SLOTS: readonly PivSlot[] = ['9a', '9c', '9e'];
+export type PivKeyType = 'rsa2048' | 'p256';
+
+export interface CardImageSlot {
+  keyType: PivKeyType;
+  /** PKCS#8 DER, base64. */
+  privateKeyPkcs8: string;
+  /** X.509 DER, base64. */
+  certificate: string;
+  /** Store the certificate gzip-compressed on the card (CertInfo 01, SP 800-73-4 Part 1 Appendix A). */
+  compressCertificate?: boolean;
+}
+
+export interface CardImage {
+  version: 1;
+  holder: { name: string; personnummer?: string };
+  /** Hex. */
+  atr: string;
+  pin: string;
+  puk: string;
+  pinTriesLeft: number;
+  pukTriesLeft: number;
+  pinMaxTries: number;
+  pukMaxTries: number;
+  /** Card Holder Unique Identifier values (SP 800-73-4 Part 1, CHUID). */
+  chuid: {
+    /** 16 bytes, hex: the card's GUID; OpenSC uses it as the token serial number. */
+    guid: string;
+    /** YYYYMMDD. */
+    expires: string;
+  };
+  slots: Partial<Record<PivSlot, CardImageSlot>>;
+}
+
+export type CardImageErrorCode = 'CARD_IMAGE_INVALID' | 'CARD_IMAGE_NOT_FOUND' | 'CARD_IMAGE_UNREADABLE' | 'CARD_IMAGE_WRITE_FAILED';
+
+export class CardImageError extends EkortError {
+  /** The offending field ("slots.9a.certificate"), when one is to blame. */
+  readonly field?: string;
+  readonly path?: string;
+
+  constructor(code: CardImageErrorCode, message: string, options: { field?: string; path?: string; cause?: unknown } = {}) {
+    super(code, message, options.cause === undefined ? undefined : { cause: options.cause });
+    if (options.field !== undefined) this.field = options.field;
+    if (options.path !== undefined) this.path = options.path;
+  }
+}
+
+// SP 800-73-4 Part 2 §2.4.3: the PIV Card Application PIN is 6 to 8 digits.
+const PIN_PATTERN = /^\d{6,8}$/;
+// SP 800-73-4 Part 2 §2.4.3: the PUK is 8 bytes; this card keeps it to 8 digits.
+const PUK_PATTERN = /^\d{8}$/;
+/** 63Cx carries the counter in one nibble (ISO/IEC 7816-4 §5.6). */
+const MAX_TRIES = 15;
+
+export const DEFAULT_PIN = '123456';
+export const DEFAULT_PUK = '12345678';
+export const DEFAULT_TRIES = 3;
+
+export function isValidPin(pin: string): boolean {
+  return PIN_PATTERN.test(pin);
+}
+
+export function isValidPuk(puk: string): boolean {
+  return PUK_PATTERN.test(puk);
+}
+
+/**
+ * A Swedish personnummer as YYYYMMDDNNNN: a real date (or a samordningsnummer, day + 60) and
+ * the Luhn check digit over the 10-digit form YYMMDDNNNN (Skatteverket, SKV 704).
+ */
+export function isValidPersonnummer(value: string): boolean {
+  const m = /^(\d{4})(\d{2})(\d{2})\d{4}$/.exec(value);
+  if (!m) return false;
+  const year = Number(m[1]);
+  const month = Number(m[2]);
+  let day = Number(m[3]);
+  if (day > 60) day -= 60;
+  const date = new Date(Date.UTC(year, month - 1, day));
+  if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) return false;
+  let sum = 0;
+  for (const [i, ch] of [...value.slice(2)].entries()) {
+    const d = Number(ch) * (i % 2 === 0 ? 2 : 1);
+    sum += d > 9 ? d - 9 : d;
+  }
+  return sum % 10 === 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation
+
+type Json = Record<string, unknown>;
+
+class Checker {
+  constructor(private readonly source: string) {}
+
+  fail(field: string, problem: string): never {
+    throw new CardImageError('CARD_IMAGE_INVALID', `card image ${this.source}: ${field} ${problem}`, { field });
+  }
+
+  object(value: unknown, field: string, allowed: readonly string[]): Json {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) this.fail(field, 'must be an object');
+    for (const key of Object.keys(value)) {
+      if (!allowed.includes(key)) this.fail(field ? `${field}.${key}` : key, 'is not a card image field');
+    }
+    return value as Json;
+  }
+
+  string(value: unknown, field: string, pattern?: RegExp, expected?: string): string {
+    if (typeof value !== 'string') this.fail(field, 'must be a string');
+    // The value is not quoted: the field may be the PIN.
+    if (pattern && !pattern.test(value)) this.fail(field, `must be ${expected ?? `like ${pattern}`}`);
+    return value;
+  }
+
+  integer(value: unknown, field: string, min: number, max: number): number {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      this.fail(field, `must be an integer from ${min} to ${max}`);
+    }
+    return value;
+  }
+
+  base64(value: unknown, field: string): Uint8Array {
+    const text = this.string(value, field);
+    if (text.length === 0 || text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) this.fail(field, 'must be base64');
+    return new Uint8Array(Buffer.from(text, 'base64'));
+  }
+}
+
+const IMAGE_FIELDS = ['version', 'holder', 'atr', 'pin', 'puk', 'pinTriesLeft', 'pukTriesLeft', 'pinMaxTries', 'pukMaxTries', 'chuid', 'slots'];
+const SLOT_FIELDS = ['keyType', 'privateKeyPkcs8', 'certificate', 'compressCertificate'];
+
+/** The key's type as the card image names it, or undefined for a key this card cannot hold. */
+export function pivKeyType(key: KeyObject): PivKeyType | undefined {
+  const details = key.asymmetricKeyDetails;
+  if (key.asymmetricKeyType === 'rsa' && details?.modulusLength === 2048) return 'rsa2048';
+  if (key.asymmetricKeyType === 'ec' && details?.namedCurve === 'prime256v1') return 'p256';
+  return undefined;
+}
+
+function checkSlot(c: Checker, value: unknown, field: string): CardImageSlot {
+  const o = c.object(value, field, SLOT_FIELDS);
+  const keyType = o.keyType;
+  if (keyType !== 'rsa2048' && keyType !== 'p256') c.fail(`${field}.keyType`, 'must be "rsa2048" or "p256"');
+  const pkcs8 = c.base64(o.privateKeyPkcs8, `${field}.privateKeyPkcs8`);
+  const der = c.base64(o.certificate, `${field}.certificate`);
+  let key: KeyObject;
+  try {
+    key = createPrivateKey({ key: Buffer.from(pkcs8), format: 'der', type: 'pkcs8' });
+  } catch {
+    c.fail(`${field}.privateKeyPkcs8`, 'is not a PKCS#8 private key');
+  }
+  if (pivKeyType(key) !== keyType) c.fail(`${field}.privateKeyPkcs8`, `is not a ${keyType} key`);
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(der);
+  } catch {
+    c.fail(`${field}.certificate`, 'is not a DER X.509 certificate');
+  }
+  if (!cert.checkPrivateKey(key)) c.fail(`${field}.certificate`, "does not certify the slot's private key");
+  const slot: CardImageSlot = { keyType, privateKeyPkcs8: o.privateKeyPkcs8 as string, certificate: o.certificate as string };
+  if (o.compressCertificate !== undefined) {
+    if (typeof o.compressCertificate !== 'boolean') c.fail(`${field}.compressCertificate`, 'must be true or false');
+    slot.compressCertificate = o.compressCertificate;
+  }
+  return slot;
+}
+
+/**
+ * Checks a parsed card image (keys parse and match their certificates, counters are in range)
+ * and returns it typed. `source` names it in error messages (a path).
+ */
+export function validateCardImage(value: unknown, source = '(in memory)'): CardImage {
+  const c: Checker = new Checker(source);
+  const o = c.object(value, '', IMAGE_FIELDS);
+  if (o.version !== CARD_IMAGE_VERSION) c.fail('version', `must be ${CARD_IMAGE_VERSION}`);
+
+  const h = c.object(o.holder, 'holder', ['name', 'personnummer']);
+  const holder: CardImage['holder'] = { name: c.string(h.name, 'holder.name', /\S/, 'a non-empty name') };
+  if (h.personnummer !== undefined) {
+    holder.personnummer = c.string(h.personnummer, 'holder.personnummer');
+    if (!isValidPersonnummer(holder.personnummer)) c.fail('holder.personnummer', 'must be a valid personnummer YYYYMMDDNNNN');
+  }
+
+  const atr = c.string(o.atr, 'atr', /^(3[bB]|3[fF])([0-9a-fA-F]{2}){1,32}$/, 'an ATR in hex (3B or 3F, at most 33 bytes)');
+  const pin = c.string(o.pin, 'pin', PIN_PATTERN, '6 to 8 digits');
+  const puk = c.string(o.puk, 'puk', PUK_PATTERN, '8 digits');
+  const pinMaxTries = c.integer(o.pinMaxTries, 'pinMaxTries', 1, MAX_TRIES);
+  const pukMaxTries = c.integer(o.pukMaxTries, 'pukMaxTries', 1, MAX_TRIES);
+  const pinTriesLeft = c.integer(o.pinTriesLeft, 'pinTriesLeft', 0, pinMaxTries);
+  const pukTriesLeft = c.integer(o.pukTriesLeft, 'pukTriesLeft', 0, pukMaxTries);
+
+  const ch = c.object(o.chuid, 'chuid', ['guid', 'expires']);
+  const chuid = {
+    guid: c.string(ch.guid, 'chuid.guid', /^[0-9a-fA-F]{32}$/, '16 bytes in hex'),
+    expires: c.string(ch.expires, 'chuid.expires', /^\d{8}$/, 'a date YYYYMMDD'),
+  };
+
+  const s = c.object(o.slots, 'slots', PIV_SLOTS);
+  const slots: CardImage['slots'] = {};
+  for (const id of PIV_SLOTS) {
+    if (s[id] !== undefined) slots[id] = checkSlot(c, s[id], `slots.${id}`);
+  }
+
+  return { version: 1, holder, atr, pin, puk, pinTriesLeft, pukTriesLeft, pinMaxTries, pukMaxTries, chuid, slots };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Files
+
+export async function loadCardImage(file: string): Promise<CardImage> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new CardImageError('CARD_IMAGE_NOT_FOUND', `no card image at ${file}`, { path: file });
+    throw new CardImageError('CARD_IMAGE_UNREADABLE', `cannot read the card image ${file} (${code ?? 'error'})`, { path: file, cause: e });
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new CardImageError('CARD_IMAGE_INVALID', `card image ${file} is not JSON (corrupt or truncated)`, { path: file });
+  }
+  try {
+    return validateCardImage(value, file);
+  } catch (e) {
+    if (e instanceof CardImageError) {
+      throw new CardImageError('CARD_IMAGE_INVALID', e.message, { path: file, ...(e.field === undefined ? {} : { field: e.field }) });
+    }
+    throw e;
+  }
+}
+
+/**
+ * Writes the image so that a crash leaves either the old or the new file, never a torn one:
+ * a temp file (mode 0600) in the same directory, fsync, rename over the target, fsync the
+ * directory so the rename itself survives a power cut.
+ */
+export async function saveCardImage(file: string, image: CardImage): Promise<void> {
+  const dir = path.dirname(file);
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const text = `${JSON.stringify(image, null, 2)}\n`;
+  try {
+    const handle = await open(tmp, 'wx', 0o600);
+    try {
+      await handle.writeFile(text, 'utf8');
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(tmp, file);
+    const dirHandle = await open(dir, 'r');
+    try {
+      await dirHandle.sync();
+    } finally {
+      await dirHandle.close();
+    }
+  } catch (e) {
+    await rm(tmp, { force: true });
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new CardImageError('CARD_IMAGE_WRITE_FAILED', `cannot write the card image ${file} (${code ?? 'error'})`, { path: file, cause: e });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Creating a card
+
+/** The subject a certificate for the card is issued to (X.520 attribute names). */
+export interface CertificateSubject {
+  commonName: string;
+  /** The personnummer, as BankID certificates carry it. */
+  serialNumber?: string;
+  country: 'SE';
+  /** Which key the certificate is for: 9A login (PIV Authentication), 9C signing. */
+  slot: PivSlot;
+}
+
+/** Issues a certificate: SubjectPublicKeyInfo DER in, certificate DER out. */
+export type IssueCertificate = (publicKeySpki: Uint8Array, subject: CertificateSubject) => Promise<Uint8Array>;
+
+export interface CreateCardImageOptions {
+  name?: string;
+  /** YYYYMMDDNNNN. */
+  personnummer?: string;
+  keyType?: PivKeyType;
+  pin?: string;
+  puk?: string;
+  /** Hex; VIRTUAL_PIV_ATR by default. */
+  atr?: string;
+  /** A CA to issue the certificates; self-signed ones without it. */
+  issue?: IssueCertificate;
+}
+
+const CERT_VALIDITY_YEARS = 2;
+/** Backdating covers a verifier whose clock runs a little behind. */
+const CLOCK_SKEW_MS = 5 * 60_000;
+
+function invalidOption(field: string, problem: string): never {
+  throw new CardImageError('CARD_IMAGE_INVALID', `cannot create a card image: ${field} ${problem}`, { field });
+}
+
+const generateKeyPairAsync = promisify(generateKeyPair);
+
+async function newKey(keyType: PivKeyType): Promise<KeyObject> {
+  const { privateKey } =
+    keyType === 'rsa2048'
+      ? await generateKeyPairAsync('rsa', { modulusLength: 2048, publicExponent: 0x10001 })
+      : await generateKeyPairAsync('ec', { namedCurve: 'prime256v1' });
+  return privateKey;
+}
+
+/**
+ * RFC 5280 §4.1.2.4 Name, one attribute per RDN, in DER order country first: C=SE,
+ * serialNumber, CN. (pkijs would put all attributes given to it in one multi-valued RDN.)
+ */
+function subjectName(subject: CertificateSubject): pkijs.RelativeDistinguishedNames {
+  const attributes: [string, asn1js.PrintableString | asn1js.Utf8String][] = [[OID.country, new asn1js.PrintableString({ value: subject.country })]];
+  if (subject.serialNumber !== undefined) attributes.push([OID.serialNumber, new asn1js.PrintableString({ value: subject.serialNumber })]);
+  attributes.push([OID.commonName, new asn1js.Utf8String({ value: subject.commonName })]);
+  const rdns = attributes.map(([type, value]) => new asn1js.Set({ value: [new pkijs.AttributeTypeAndValue({ type, value }).toSchema()] }));
+  return pkijs.RelativeDistinguishedNames.fromBER(new asn1js.Sequence({ value: rdns }).toBER(false));
+}
+
+// X.520 attribute types (ITU-T X.520 §6.2) and RFC 5280 §4.2.1.3 / §4.2.1.12 extensions.
+const OID = {
+  commonName: '2.5.4.3',
+  serialNumber: '2.5.4.5',
+  country: '2.5.4.6',
+  keyUsage: '2.5.29.15',
+  extKeyUsage: '2.5.29.37',
+  clientAuth: '1.3.6.1.5.5.7.3.2',
+} as const;
+
+async function selfSigned(privateKey: KeyObject, keyType: PivKeyType, subject: CertificateSubject, now: Date): Promise<Uint8Array> {
+  const algorithm = keyType === 'rsa2048' ? { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } : { name: 'ECDSA', namedCurve: 'P-256' };
+  const signingKey = await webcrypto.subtle.importKey('pkcs8', privateKey.export({ format: 'der', type: 'pkcs8' }), algorithm, false, ['sign']);
+  const spki = createPublicKey(privateKey).export({ format: 'der', type: 'spki' });
+  const notAfter = new Date(now);
+  notAfter.setUTCFullYear(notAfter.getUTCFullYear() + CERT_VALIDITY_YEARS);
+
+  const cert = new pkijs.Certificate();
+  cert.version = 2; // v3
+  cert.serialNumber = new asn1js.Integer({ valueHex: Uint8Array.of((randomBytes(1)[0]! & 0x7f) | 0x40, ...randomBytes(15)) });
+  cert.subject = subjectName(subject);
+  cert.issuer = subjectName(subject);
+  cert.notBefore.value = new Date(now.getTime() - CLOCK_SKEW_MS);
+  cert.notAfter.value = notAfter;
+  cert.subjectPublicKeyInfo = pkijs.PublicKeyInfo.fromBER(spki);
+  // keyUsage digitalSignature: bit 0 of a BIT STRING, 7 unused bits.
+  const keyUsage = new asn1js.BitString({ valueHex: Uint8Array.of(0x80), unusedBits: 7 });
+  cert.extensions = [
+    new pkijs.Extension({ extnID: OID.keyUsage, critical: true, extnValue: keyUsage.toBER(false) }),
+    new pkijs.Extension({
+      extnID: OID.extKeyUsage,
+      critical: false,
+      extnValue: new pkijs.ExtKeyUsage({ keyPurposes: [OID.clientAuth] }).toSchema().toBER(false),
+    }),
+  ];
+  await cert.sign(signingKey, 'SHA-256', new pkijs.CryptoEngine({ name: 'node', crypto: webcrypto as Crypto }));
+  return new Uint8Array(cert.toSchema(true).toBER(false));
+}
+
+/**
+ * A new card: keys for 9A and 9C (same type), a certificate for each (self-signed unless
+ * `issue` is given), 9E empty, default PIN/PUK with full counters, a random GUID.
+ */
+export async function createCardImage(options: CreateCardImageOptions = {}): Promise<CardImage> {
+  const name = options.name ?? 'Virtual PIV Card';
+  if (!/\S/.test(name)) invalidOption('name', 'must not be empty');
+  if (options.personnummer !== undefined && !isValidPersonnummer(options.personnummer)) {
+    invalidOption('personnummer', 'must be a valid personnummer YYYYMMDDNNNN');
+  }
+  const keyType = options.keyType ?? 'p256';
+  if (keyType !== 'rsa2048' && keyType !== 'p256') invalidOption('keyType', 'must be "rsa2048" or "p256"');
+  const pin = options.pin ?? DEFAULT_PIN;
+  if (!isValidPin(pin)) invalidOption('pin', 'must be 6 to 8 digits');
+  const puk = options.puk ?? DEFAULT_PUK;
+  if (!isValidPuk(puk)) invalidOption('puk', 'must be 8 digits');
+  let atr = toHex(VIRTUAL_PIV_ATR);
+  if (options.atr !== undefined) {
+    try {
+      atr = toHex(fromHex(options.atr));
+    } catch {
+      invalidOption('atr', 'must be hex');
+    }
+  }
+
+  const now = new Date();
+  const slots: CardImage['slots'] = {};
+  let expires = now;
+  for (const slot of ['9a', '9c'] as const) {
+    const privateKey = await newKey(keyType);
+    const subject: CertificateSubject = { commonName: name, country: 'SE', slot };
+    if (options.personnummer !== undefined) subject.serialNumber = options.personnummer;
+    const spki = new Uint8Array(createPublicKey(privateKey).export({ format: 'der', type: 'spki' }));
+    const der = options.issue ? await options.issue(spki, subject) : await selfSigned(privateKey, keyType, subject, now);
+    let cert: X509Certificate;
+    try {
+      cert = new X509Certificate(der);
+    } catch (e) {
+      throw new EkortError('CERTIFICATE_INVALID', `the issued certificate for slot ${slot} is not DER X.509`, { cause: e });
+    }
+    if (!cert.checkPrivateKey(privateKey)) {
+      throw new EkortError('CERTIFICATE_MISMATCH', `the issued certificate for slot ${slot} certifies another key`);
+    }
+    const validTo = new Date(cert.validTo);
+    if (validTo > expires) expires = validTo;
+    slots[slot] = {
+      keyType,
+      privateKeyPkcs8: privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64'),
+      certificate: Buffer.from(der).toString('base64'),
+    };
+  }
+
+  const holder: CardImage['holder'] = { name };
+  if (options.personnummer !== undefined) holder.personnummer = options.personnummer;
+  return validateCardImage({
+    version: CARD_IMAGE_VERSION,
+    holder,
+    atr,
+    pin,
+    puk,
+    pinTriesLeft: DEFAULT_TRIES,
+    pukTriesLeft: DEFAULT_TRIES,
+    pinMaxTries: DEFAULT_TRIES,
+    pukMaxTries: DEFAULT_TRIES,
+    chuid: { guid: randomBytes(16).toString('hex'), expires: expires.toISOString().slice(0, 10).replace(/-/g, '') },
+    slots,
+  });
+}
