@@ -1,4 +1,5 @@
 import { X509Certificate } from 'node:crypto';
+import { PinPad } from '../piv/pinPad.ts';
 import { PivSession } from '../piv/pivSession.ts';
 import { openCard } from './cardSelection.ts';
 import { UsageError, parse, printJson, type CliIo } from './cliContext.ts';
@@ -47,7 +48,7 @@ function describeCertificate(der: Uint8Array) {
 async function withSession<T>(reader: string | undefined, fn: (session: PivSession, readerName: string) => Promise<T>): Promise<T> {
   const { monitor, transport, reader: name } = await openCard(reader);
   try {
-    return await fn(await PivSession.open(transport), name);
+    return await fn(await PivSession.open(transport, { pinPad: await PinPad.detect(transport) }), name);
   } finally {
     await transport.close();
     await monitor.close();
@@ -82,10 +83,19 @@ export async function cardInfo(args: string[], io: CliIo): Promise<number> {
   });
 }
 
-/** `ekort card verify-pin [--reader NAME] [--pin-stdin | --pin PIN]` */
+/**
+ * `ekort card verify-pin [--reader NAME] [--pin-stdin | --pin PIN]`. On a PIN-pad reader the PIN
+ * is typed on the reader, unless it was given on standard input.
+ */
 export async function cardVerifyPin(args: string[], io: CliIo): Promise<number> {
   const { values } = parse(args, SECRET_OPTIONS);
   return withSession(values.reader, async (session) => {
+    if (session.usesPinPad && values.pin === undefined && !values['pin-stdin']) {
+      io.err('Enter the PIN on the reader\'s keypad.');
+      await session.verifyPinOnReader();
+      io.out('PIN correct.');
+      return 0;
+    }
     const pin = await readSecret('PIN', { flag: values.pin, fromStdin: values['pin-stdin'] });
     await session.verifyPin(pin);
     io.out('PIN correct.');
