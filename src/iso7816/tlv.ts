@@ -39,6 +39,11 @@ export interface DecodeTlvOptions {
   allowIndefinite?: boolean;
   /** Skip 00 and FF bytes before, between and after objects (ISO/IEC 7816-4 §5.2). Default true. */
   allowPadding?: boolean;
+  /**
+   * Leave the values of constructed objects undecoded (no `children`). For templates whose
+   * tags have the constructed bit yet hold raw bytes, such as PIV's certificate tag 70.
+   */
+  shallow?: boolean;
 }
 
 export type TagClass = 'universal' | 'application' | 'context' | 'private';
@@ -78,12 +83,14 @@ class Decoder {
   private readonly maxDepth: number;
   private readonly allowIndefinite: boolean;
   private readonly allowPadding: boolean;
+  private readonly shallow: boolean;
 
   constructor(bytes: Uint8Array, options: DecodeTlvOptions) {
     this.bytes = bytes;
     this.maxDepth = options.maxDepth ?? 32;
     this.allowIndefinite = options.allowIndefinite ?? false;
     this.allowPadding = options.allowPadding ?? true;
+    this.shallow = options.shallow ?? false;
   }
 
   /**
@@ -152,7 +159,7 @@ class Decoder {
     }
     const valueEnd = at + valueLength;
     const tlv: Tlv = { tag, constructed, value: b.subarray(at, valueEnd), offset, length: valueEnd - offset };
-    if (constructed) tlv.children = this.sequence(at, valueEnd, depth + 1, false).tlvs;
+    if (constructed && !this.shallow) tlv.children = this.sequence(at, valueEnd, depth + 1, false).tlvs;
     return tlv;
   }
 }

@@ -163,41 +163,6 @@ function parseApplication(data: Uint8Array): PivApplication | undefined {
   return out;
 }
 
-/**
- * One level of BER-TLV with the values left undecoded. The PIV certificate object needs it:
- * tag 70 has the constructed bit set, yet holds certificate bytes that may be gzip, not BER.
- */
-function flatTlv(bytes: Uint8Array): Array<{ tag: number; value: Uint8Array }> {
-  const out: Array<{ tag: number; value: Uint8Array }> = [];
-  let at = 0;
-  while (at < bytes.length) {
-    const start = at;
-    let tag = bytes[at++]!;
-    if ((tag & 0x1f) === 0x1f) {
-      let next: number;
-      do {
-        if (at >= bytes.length || at - start >= 4) throw new TlvError('truncated or overlong tag', start);
-        next = bytes[at++]!;
-        tag = tag * 256 + next;
-      } while (next & 0x80);
-    }
-    if (at >= bytes.length) throw new TlvError(`truncated length of tag ${tagHex(tag)}`, start);
-    let length = bytes[at++]!;
-    if (length > 0x80) {
-      const n = length & 0x7f;
-      if (n > 3 || at + n > bytes.length) throw new TlvError(`bad length field of tag ${tagHex(tag)}`, start);
-      length = 0;
-      for (let i = 0; i < n; i++) length = length * 256 + bytes[at++]!;
-    } else if (length === 0x80) {
-      throw new TlvError('indefinite length not allowed', start);
-    }
-    if (length > bytes.length - at) throw new TlvError(`length ${length} of tag ${tagHex(tag)} runs past the end`, start);
-    out.push({ tag, value: bytes.subarray(at, at + length) });
-    at += length;
-  }
-  return out;
-}
-
 const gunzipAsync = promisify(gunzip);
 
 async function gunzipCertificate(compressed: Uint8Array): Promise<Uint8Array<ArrayBuffer>> {
@@ -216,7 +181,8 @@ async function parseCertificateObject(data: Uint8Array): Promise<Uint8Array<Arra
   if (data.length === 0) return undefined;
   const container = requireTag(decodeTlv(data), 0x53);
   if (container.value.length === 0) return undefined;
-  const fields = flatTlv(container.value);
+  // Tag 70 has the constructed bit, yet holds certificate bytes (maybe gzip), not BER.
+  const fields = decodeTlv(container.value, { shallow: true, allowPadding: false });
   const certificate = fields.find((f) => f.tag === 0x70);
   if (!certificate) throw new TlvError('certificate object has no tag 70');
   if (certificate.value.length === 0) return undefined;

@@ -313,3 +313,14 @@ describe('fuzz', () => {
     expect(outcomes.rejected).toBeGreaterThan(1000);
   });
 });
+
+describe('shallow decoding', () => {
+  it('leaves constructed values undecoded, as PIV tag 70 needs', () => {
+    // 70 holds bytes that are not BER (gzip magic), 71 01 01.
+    const bytes = Uint8Array.of(0x70, 0x03, 0x1f, 0x8b, 0x08, 0x71, 0x01, 0x01);
+    expect(() => decodeTlv(bytes)).toThrow(TlvError);
+    const flat = decodeTlv(bytes, { shallow: true });
+    expect(flat.map((t) => [t.tag, Array.from(t.value)])).toEqual([[0x70, [0x1f, 0x8b, 0x08]], [0x71, [0x01]]]);
+    expect(flat[0]!.children).toBeUndefined();
+  });
+});
