@@ -14,7 +14,7 @@ import { transceiveOk, type TransceiveOptions } from '../iso7816/apduProtocol.ts
 import { parseAtr } from '../iso7816/atr.ts';
 import { bytesEqual, concatBytes, fromHex } from '../iso7816/hex.ts';
 import { CardStatusError, checkResponse } from '../iso7816/statusWords.ts';
-import { TlvError, decodeTlv, encodeTag, findTag, requireTag, tagHex, tlv } from '../iso7816/tlv.ts';
+import { TlvError, decodeTlv, encodeTag, findTag, requireTag, tlv } from '../iso7816/tlv.ts';
 import type { CardTransport, Transmit } from '../pcsc/cardTransport.ts';
 import type { PinPad } from './pinPad.ts';
 
