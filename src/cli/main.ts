@@ -2,6 +2,8 @@ import { EkortError } from '../errors.ts';
 import { apduCommand } from './apduCommand.ts';
 import { UsageError, type CliIo, type Command } from './cliContext.ts';
 import { cardChangePin, cardInfo, cardUnblock, cardVerifyPin } from './cardCommands.ts';
+import { cardSign } from './cardSignCommand.ts';
+import { pkiInit, pkiIssue, pkiRevoke, pkiVerify } from './pkiCommands.ts';
 import { readersCommand } from './readersCommand.ts';
 import { virtualCardCreate, virtualCardInsert } from './virtualCardCommands.ts';
 import { watchCommand } from './watchCommand.ts';
@@ -22,11 +24,23 @@ Usage: ekort <command> [options]
                                             or line by line from standard input with --pin-stdin;
                                             --pin/--puk/--new-pin VALUE exist for test scripts
                                             only (they show in the process list)
+  card sign [--reader NAME] [--slot 9a|9c] --in FILE --out FILE.p7s [--pin-stdin] [--json]
+                                            a detached CMS login signature over FILE, made by
+                                            the card; the PIN is verified right before signing
   virtual-card create --out FILE [--name NAME] [--personnummer YYYYMMDDNNNN]
-                      [--key rsa2048|p256] [--pin PIN] [--puk PUK] [--force]
-                                            a new virtual PIV card image (JSON)
+                      [--key rsa2048|p256] [--pin PIN] [--puk PUK] [--ca DIR] [--force]
+                                            a new virtual PIV card image (JSON); with --ca its
+                                            certificates come from the test PKI in DIR
   virtual-card insert FILE [--reader-port 35963]
                                             plug it into the virtual reader until Ctrl-C
+  pki init --out DIR [--bank NAME] [--force] [--json]
+                                            a test bank PKI: root CA, issuing CAs (RSA, EC), CRLs
+  pki issue --ca DIR --name NAME [--personnummer N] --key rsa2048|p256
+            --out-key KEY.pem --out-cert CERT.pem [--days N] [--force] [--json]
+                                            a software key and its certificate, for tests
+  pki revoke --ca DIR SERIAL [--json]       put a certificate on its issuing CA's CRL
+  pki verify --ca DIR --content FILE FILE.p7s [--json]
+                                            check a login signature against the test PKI
 
 Exit codes: 0 ok, 1 the operation failed (message on stderr, code in --json output), 2 usage error.`;
 
@@ -38,11 +52,16 @@ const COMMANDS: Record<string, Command> = {
   'card verify-pin': cardVerifyPin,
   'card change-pin': cardChangePin,
   'card unblock': cardUnblock,
+  'card sign': cardSign,
   'virtual-card create': virtualCardCreate,
   'virtual-card insert': virtualCardInsert,
+  'pki init': pkiInit,
+  'pki issue': pkiIssue,
+  'pki revoke': pkiRevoke,
+  'pki verify': pkiVerify,
 };
 
-const NOUNS = new Set(['card', 'virtual-card']);
+const NOUNS = new Set(['card', 'virtual-card', 'pki']);
 
 export async function main(argv: string[], io: CliIo): Promise<number> {
   const twoWords = argv[0] !== undefined && NOUNS.has(argv[0]) && argv[1] !== undefined;

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { issuerFor } from '../pki/testPki.ts';
 import { createCardImage, saveCardImage } from '../virtual/cardImage.ts';
 import { VirtualPivCard } from '../virtual/pivCard.ts';
 import { VpcdLink, VPCD_DEFAULT_PORT } from '../virtual/vpcdLink.ts';
@@ -6,7 +7,8 @@ import { UsageError, parse, printJson, type CliIo } from './cliContext.ts';
 
 /**
  * `ekort virtual-card create --out FILE [--name NAME] [--personnummer YYYYMMDDNNNN]
- *  [--key rsa2048|p256] [--pin PIN] [--puk PUK] [--force] [--json]`
+ *  [--key rsa2048|p256] [--pin PIN] [--puk PUK] [--ca DIR] [--force] [--json]`; with --ca the
+ * certificates come from the test PKI in DIR (ekort pki init), else they are self-signed.
  */
 export async function virtualCardCreate(args: string[], io: CliIo): Promise<number> {
   const { values } = parse(args, {
@@ -16,6 +18,7 @@ export async function virtualCardCreate(args: string[], io: CliIo): Promise<numb
     key: { type: 'string' },
     pin: { type: 'string' },
     puk: { type: 'string' },
+    ca: { type: 'string' },
     force: { type: 'boolean' },
     json: { type: 'boolean' },
   });
@@ -28,6 +31,7 @@ export async function virtualCardCreate(args: string[], io: CliIo): Promise<numb
     keyType: values.key as 'rsa2048' | 'p256' | undefined,
     pin: values.pin,
     puk: values.puk,
+    ...(values.ca === undefined ? {} : { issue: issuerFor(values.ca) }),
   });
   await saveCardImage(values.out, image);
   if (values.json) printJson(io, { file: values.out, holder: image.holder, slots: Object.keys(image.slots) });

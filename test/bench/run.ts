@@ -5,12 +5,14 @@
 import { benchApduInProcess } from './apduInProcess.ts';
 import { benchApduVpcd } from './apduVpcd.ts';
 import { benchPivLogin } from './pivLogin.ts';
+import { benchLoginCms } from './loginCms.ts';
 import { saveFigures } from './figures.ts';
 
 const suites: Record<string, () => Promise<void>> = {
   'apdu-inprocess': benchApduInProcess,
   'apdu-vpcd': benchApduVpcd,
   'piv-login': benchPivLogin,
+  'login-cms': benchLoginCms,
 };
 
 const only = process.argv.slice(2);

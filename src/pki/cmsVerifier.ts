@@ -1,0 +1,234 @@
+/**
+ * Verifies a login signature: a detached CMS SignedData (RFC 5652) over the bank's challenge,
+ * made by the card. Checks run in a fixed order — structure, challenge, signature, signing time,
+ * certificate chain — so the first failing one names the error. The signature is checked with
+ * the signer certificate's key only; nothing else in the CMS is trusted.
+ */
+import { createHash } from 'node:crypto';
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
+import { EkortError } from '../errors.ts';
+import { type CertificateInfo, DIGEST_ALGORITHMS, parseCertificate, verifySignature } from './certificate.ts';
+import { type ChainErrorCode, type ExpiryWarning, validateChain } from './chainValidation.ts';
+import { checkDer } from './derGuard.ts';
+
+export type LoginSignatureErrorCode = 'CMS_MALFORMED' | 'WRONG_CHALLENGE' | 'BAD_SIGNATURE' | 'SIGNING_TIME_OUT_OF_WINDOW' | ChainErrorCode;
+
+export class LoginSignatureError extends EkortError {
+  declare readonly code: LoginSignatureErrorCode;
+
+  constructor(code: LoginSignatureErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}
+
+export interface VerifyLoginSignatureInput {
+  /** DER ContentInfo with a detached SignedData. */
+  cms: Uint8Array;
+  challenge: Uint8Array;
+  trustAnchors: Uint8Array[];
+  intermediates?: Uint8Array[];
+  crls?: Uint8Array[];
+  now?: Date;
+  /** How far in the future signingTime may be (clock skew). Default 300. */
+  maxSkewSeconds?: number;
+  /** How old signingTime may be. Default 120. */
+  maxAgeSeconds?: number;
+}
+
+export interface VerifiedLogin {
+  signer: CertificateInfo;
+  signingTime: Date;
+  chain: CertificateInfo[];
+  warnings: ExpiryWarning[];
+}
+
+const MAX_CMS_BYTES = 64 * 1024;
+// RFC 5652 §3, §5.3, §11
+const OID_SIGNED_DATA = '1.2.840.113549.1.7.2';
+const OID_DATA = '1.2.840.113549.1.7.1';
+const OID_CONTENT_TYPE = '1.2.840.113549.1.9.3';
+const OID_MESSAGE_DIGEST = '1.2.840.113549.1.9.4';
+const OID_SIGNING_TIME = '1.2.840.113549.1.9.5';
+// RFC 3279 §2.2.1 / RFC 8017 rsaEncryption, as OpenSSL writes it in SignerInfo.signatureAlgorithm
+const OID_RSA_ENCRYPTION = '1.2.840.113549.1.1.1';
+const OID_EC_PUBLIC_KEY = '1.2.840.10045.2.1';
+/** SignerInfo.signatureAlgorithm → key type and, for the hash-specific ones, its digest (RFC 4056, RFC 5753). */
+const CMS_SIGNATURE_ALGORITHMS: Record<string, { key: 'rsa' | 'ec'; hash?: string }> = {
+  [OID_RSA_ENCRYPTION]: { key: 'rsa' },
+  '1.2.840.113549.1.1.11': { key: 'rsa', hash: 'sha256' },
+  '1.2.840.113549.1.1.12': { key: 'rsa', hash: 'sha384' },
+  '1.2.840.113549.1.1.13': { key: 'rsa', hash: 'sha512' },
+  [OID_EC_PUBLIC_KEY]: { key: 'ec' },
+  '1.2.840.10045.4.3.2': { key: 'ec', hash: 'sha256' },
+  '1.2.840.10045.4.3.3': { key: 'ec', hash: 'sha384' },
+  '1.2.840.10045.4.3.4': { key: 'ec', hash: 'sha512' },
+};
+
+const malformed = (message: string, cause?: unknown): LoginSignatureError =>
+  new LoginSignatureError('CMS_MALFORMED', `The login signature is malformed: ${message}.`, cause === undefined ? undefined : { cause });
+
+interface ParsedCms {
+  signedData: pkijs.SignedData;
+  signerInfo: pkijs.SignerInfo;
+  /** The DER of each certificate in SignedData.certificates, as sent. */
+  certificates: Uint8Array[];
+}
+
+function parseCms(cms: Uint8Array): ParsedCms {
+  if (!(cms instanceof Uint8Array)) throw malformed('not bytes');
+  if (cms.length > MAX_CMS_BYTES) throw malformed(`${cms.length} bytes is over the ${MAX_CMS_BYTES}-byte limit`);
+  try {
+    checkDer(cms, { maxBytes: MAX_CMS_BYTES });
+  } catch (e) {
+    throw malformed((e as Error).message, e);
+  }
+  let contentInfo: pkijs.ContentInfo;
+  let signedData: pkijs.SignedData;
+  try {
+    contentInfo = pkijs.ContentInfo.fromBER(new Uint8Array(cms));
+  } catch (e) {
+    throw malformed('not a CMS ContentInfo', e);
+  }
+  if (contentInfo.contentType !== OID_SIGNED_DATA) throw malformed(`content type ${contentInfo.contentType} is not SignedData`);
+  if (!(contentInfo.content instanceof asn1js.Sequence)) throw malformed('the SignedData is not a SEQUENCE');
+
+  // The certificates are taken as their own bytes (pkijs keeps only parsed fields) and parsed by
+  // parseCertificate; SignedData is parsed without them and without CRLs ([0], [1] IMPLICIT),
+  // which halves its cost (pkijs matches every CertificateChoices alternative).
+  const certificates: Uint8Array[] = [];
+  const fields = contentInfo.content.valueBlock.value;
+  const isTagged = (f: asn1js.AsnType, n: number): boolean => f.idBlock.tagClass === 3 && f.idBlock.tagNumber === n;
+  for (const set of fields.filter((f) => isTagged(f, 0))) {
+    if (!(set instanceof asn1js.Constructed)) throw malformed('the certificates field is not a SET');
+    for (const c of set.valueBlock.value) {
+      if (!(c instanceof asn1js.Sequence)) throw malformed('a certificate choice other than X.509 is not supported');
+      certificates.push(new Uint8Array(c.valueBeforeDecodeView));
+    }
+  }
+  try {
+    signedData = new pkijs.SignedData({ schema: new asn1js.Sequence({ value: fields.filter((f) => !isTagged(f, 0) && !isTagged(f, 1)) }) });
+  } catch (e) {
+    throw malformed('not a SignedData', e);
+  }
+
+  if (signedData.encapContentInfo.eContentType !== OID_DATA) throw malformed('the signed content type is not id-data');
+  if (signedData.encapContentInfo.eContent !== undefined) throw malformed('the content is embedded; a login signature must be detached');
+  if (signedData.signerInfos.length !== 1) throw malformed(`${signedData.signerInfos.length} signers; expected exactly one`);
+  const signerInfo = signedData.signerInfos[0]!;
+  if (!signerInfo.signedAttrs) throw malformed('no signed attributes');
+  return { signedData, signerInfo, certificates };
+}
+
+/** The single value of the attribute `type`; CMS_MALFORMED when absent, repeated or multi-valued. */
+function singleAttribute(signerInfo: pkijs.SignerInfo, type: string, name: string): unknown {
+  const found = signerInfo.signedAttrs!.attributes.filter((a) => a.type === type);
+  if (found.length !== 1 || found[0]!.values.length !== 1) throw malformed(`${found.length === 0 ? 'no' : 'more than one'} ${name} attribute`);
+  return found[0]!.values[0];
+}
+
+function findSigner(parsed: ParsedCms): CertificateInfo {
+  const sid = parsed.signerInfo.sid;
+  for (const der of parsed.certificates) {
+    let cert: CertificateInfo;
+    try {
+      cert = parseCertificate(der);
+    } catch (e) {
+      throw malformed(`a certificate in it cannot be read (${(e as Error).message})`, e);
+    }
+    if (sid instanceof pkijs.IssuerAndSerialNumber) {
+      const issuer = new Uint8Array(sid.issuer.valueBeforeDecode.slice(0));
+      const serial = Buffer.from(sid.serialNumber.valueBlock.valueHexView).toString('hex');
+      if (Buffer.from(issuer).equals(Buffer.from(cert.issuer.der)) && serial === cert.serialNumber) return cert;
+    } else if (sid instanceof asn1js.Constructed || sid instanceof asn1js.Primitive) {
+      // subjectKeyIdentifier [0] IMPLICIT OCTET STRING
+      const ski = sid instanceof asn1js.Constructed ? (sid.valueBlock.value[0] as asn1js.OctetString | undefined)?.valueBlock.valueHexView : sid.valueBlock.valueHexView;
+      if (ski && cert.subjectKeyIdentifier === Buffer.from(ski).toString('hex')) return cert;
+    }
+  }
+  throw malformed('the signer certificate is not included');
+}
+
+interface SignedLogin {
+  parsed: ParsedCms;
+  signer: CertificateInfo;
+  hash: string;
+  messageDigest: asn1js.OctetString;
+  signingTime: Date;
+}
+
+/** Step 1: everything that makes the CMS well-formed; any surprise from pkijs is CMS_MALFORMED too. */
+function readStructure(cms: Uint8Array): SignedLogin {
+  try {
+    const parsed = parseCms(cms);
+    const { signerInfo } = parsed;
+    const contentType = singleAttribute(signerInfo, OID_CONTENT_TYPE, 'contentType');
+    if (!(contentType instanceof asn1js.ObjectIdentifier) || contentType.getValue() !== OID_DATA) throw malformed('the contentType attribute is not id-data');
+    const messageDigest = singleAttribute(signerInfo, OID_MESSAGE_DIGEST, 'messageDigest');
+    if (!(messageDigest instanceof asn1js.OctetString)) throw malformed('the messageDigest attribute is not an OCTET STRING');
+    const signingTimeValue = singleAttribute(signerInfo, OID_SIGNING_TIME, 'signingTime');
+    if (!(signingTimeValue instanceof asn1js.UTCTime || signingTimeValue instanceof asn1js.GeneralizedTime)) throw malformed('the signingTime attribute is not a time');
+    const signingTime = signingTimeValue.toDate();
+    if (Number.isNaN(signingTime.getTime())) throw malformed('the signingTime attribute is not a valid time');
+    const hash = DIGEST_ALGORITHMS[signerInfo.digestAlgorithm.algorithmId];
+    if (!hash) throw malformed(`digest algorithm ${signerInfo.digestAlgorithm.algorithmId} is not supported`);
+    const signer = findSigner(parsed);
+    const sigAlg = CMS_SIGNATURE_ALGORITHMS[signerInfo.signatureAlgorithm.algorithmId];
+    if (!sigAlg || sigAlg.key !== signer.publicKey.asymmetricKeyType || (sigAlg.hash !== undefined && sigAlg.hash !== hash)) {
+      throw malformed(`signature algorithm ${signerInfo.signatureAlgorithm.algorithmId} does not fit the ${signer.keyType} key and ${hash}`);
+    }
+    return { parsed, signer, hash, messageDigest, signingTime };
+  } catch (e) {
+    if (e instanceof LoginSignatureError) throw e;
+    throw malformed((e as Error).message ?? String(e), e);
+  }
+}
+
+/** Verifies a detached CMS login signature over `challenge`; a LoginSignatureError says why not. */
+export async function verifyLoginSignature(input: VerifyLoginSignatureInput): Promise<VerifiedLogin> {
+  const now = input.now ?? new Date();
+  const maxSkew = (input.maxSkewSeconds ?? 300) * 1000;
+  const maxAge = (input.maxAgeSeconds ?? 120) * 1000;
+
+  // 1. Structure.
+  const { parsed, signer, hash, messageDigest, signingTime } = readStructure(input.cms);
+  const { signerInfo } = parsed;
+
+  // 2. Challenge.
+  const expected = createHash(hash).update(input.challenge).digest();
+  if (!expected.equals(Buffer.from(messageDigest.valueBlock.valueHexView))) {
+    throw new LoginSignatureError('WRONG_CHALLENGE', 'The signature is not over this login challenge. Start the login again.');
+  }
+
+  // 3. Signature, over the signed attributes' DER with the [0] IMPLICIT tag made SET (RFC 5652 §5.4).
+  const signedBytes = new Uint8Array(signerInfo.signedAttrs!.encodedValue.slice(0));
+  signedBytes[0] = 0x31;
+  const signature = signerInfo.signature.valueBlock.valueHexView;
+  if (!verifySignature(hash, signer.publicKey, signedBytes, signature)) {
+    throw new LoginSignatureError('BAD_SIGNATURE', 'The signature does not verify with the e-legitimation it names. Start the login again.');
+  }
+
+  // 4. Signing time.
+  const t = signingTime.getTime();
+  if (t < now.getTime() - maxAge || t > now.getTime() + maxSkew) {
+    throw new LoginSignatureError(
+      'SIGNING_TIME_OUT_OF_WINDOW',
+      `The signature was made at ${signingTime.toISOString()}, outside the accepted window around ${now.toISOString()}. Check the computer's clock and start the login again.`,
+    );
+  }
+
+  // 5. Chain. Certificates from the CMS are candidate intermediates, never anchors.
+  try {
+    const { chain, warnings } = await validateChain({
+      leaf: signer,
+      intermediates: [...(input.intermediates ?? []), ...parsed.certificates.filter((d) => !Buffer.from(d).equals(Buffer.from(signer.der)))],
+      trustAnchors: input.trustAnchors,
+      crls: input.crls ?? [],
+      at: now,
+    });
+    return { signer, signingTime, chain, warnings };
+  } catch (e) {
+    if (e instanceof EkortError) throw new LoginSignatureError(e.code as ChainErrorCode, e.message, { cause: e });
+    throw e;
+  }
+}

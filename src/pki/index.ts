@@ -1,0 +1,18 @@
+export { PemError, pemBlocks, pemToDer, derToPem } from './pem.ts';
+export { DerError, checkDer, type CheckDerOptions } from './derGuard.ts';
+export { CertificateError, parseCertificate, type CertificateInfo, type NameInfo, type SubjectInfo } from './certificate.ts';
+export {
+  ChainError,
+  validateChain,
+  type ChainErrorCode,
+  type ExpiryWarning,
+  type ValidateChainInput,
+  type ValidatedChain,
+} from './chainValidation.ts';
+export {
+  LoginSignatureError,
+  verifyLoginSignature,
+  type LoginSignatureErrorCode,
+  type VerifyLoginSignatureInput,
+  type VerifiedLogin,
+} from './cmsVerifier.ts';

@@ -1,0 +1,421 @@
+/**
+ * The test bank's PKI, kept in one directory: a root CA, two issuing CAs under it (RSA-2048
+ * and EC P-256, one for each card key type), a CRL for each issuing CA and state.json with the
+ * serials issued and revoked. For tests and demos only: the CA keys are plain PEM files
+ * (mode 0600). pkijs builds the certificates and CRLs; webcrypto signs them.
+ */
+import { createHash, createPrivateKey, createPublicKey, randomBytes, webcrypto } from 'node:crypto';
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
+import { EkortError } from '../errors.ts';
+import type { IssueCertificate } from '../virtual/cardImage.ts';
+import { derToPem, pemToDer } from './pem.ts';
+
+export type TestPkiErrorCode = 'PKI_DIR_INVALID' | 'PKI_DIR_EXISTS' | 'UNKNOWN_SERIAL' | 'UNSUPPORTED_KEY';
+
+export class TestPkiError extends EkortError {
+  declare readonly code: TestPkiErrorCode;
+
+  constructor(code: TestPkiErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}
+
+export type IssuingCaName = 'issuing-rsa' | 'issuing-ec';
+export const ISSUING_CAS: readonly IssuingCaName[] = ['issuing-rsa', 'issuing-ec'];
+
+export interface TestPkiState {
+  issued: Array<{ issuer: IssuingCaName; serial: string; commonName: string }>;
+  revoked: Array<{ issuer: IssuingCaName; serial: string; date: string }>;
+  /** RFC 5280 §5.2.3: each CA's CRLs are numbered, increasing. */
+  crlNumber: Record<IssuingCaName, number>;
+}
+
+/** DER, as verifyLoginSignature takes them. */
+export interface TestPkiMaterial {
+  root: Uint8Array;
+  intermediates: Uint8Array[];
+  crls: Uint8Array[];
+}
+
+// X.520 §6.2 attribute types; RFC 5280 §4.2.1 / §5.2 extensions.
+const OID = {
+  commonName: '2.5.4.3',
+  serialNumber: '2.5.4.5',
+  country: '2.5.4.6',
+  organization: '2.5.4.10',
+  subjectKeyIdentifier: '2.5.29.14',
+  keyUsage: '2.5.29.15',
+  basicConstraints: '2.5.29.19',
+  crlNumber: '2.5.29.20',
+  authorityKeyIdentifier: '2.5.29.35',
+  extKeyUsage: '2.5.29.37',
+  /** RFC 5280 §4.2.1.12 id-kp-clientAuth. */
+  clientAuth: '1.3.6.1.5.5.7.3.2',
+} as const;
+
+const DAY_MS = 86_400_000;
+const ROOT_YEARS = 20;
+const ISSUING_YEARS = 10;
+const CRL_DAYS = 7;
+/** Backdating covers a verifier whose clock runs a little behind. */
+const CLOCK_SKEW_MS = 5 * 60_000;
+
+const engine = new pkijs.CryptoEngine({ name: 'node', crypto: webcrypto as Crypto });
+const RSA_SIGN = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } as const;
+const EC_SIGN = { name: 'ECDSA', namedCurve: 'P-256' } as const;
+
+const file = (dir: string, name: string) => path.join(dir, name);
+
+// ---------------------------------------------------------------------------------------------
+// Structures
+
+/** RFC 5280 §4.1.2.4: one attribute per RDN, in the order given. */
+function name(attributes: Array<[string, string]>): pkijs.RelativeDistinguishedNames {
+  const rdns = attributes.map(([type, value]) => {
+    // X.520: countryName and serialNumber are PrintableString; the rest UTF8String.
+    const printable = type === OID.country || type === OID.serialNumber;
+    const asnValue = printable ? new asn1js.PrintableString({ value }) : new asn1js.Utf8String({ value });
+    return new asn1js.Set({ value: [new pkijs.AttributeTypeAndValue({ type, value: asnValue }).toSchema()] });
+  });
+  return pkijs.RelativeDistinguishedNames.fromBER(new asn1js.Sequence({ value: rdns }).toBER(false));
+}
+
+/** RFC 5280 §5.1.2.4: UTCTime through 2049, GeneralizedTime after. */
+function time(date: Date): pkijs.Time {
+  return new pkijs.Time({ type: date.getUTCFullYear() < 2050 ? 0 : 1, value: date });
+}
+
+/** A positive INTEGER of 16 random bytes (RFC 5280 §4.1.2.2: at most 20 octets). */
+function randomSerial(): Uint8Array {
+  const serial = randomBytes(16);
+  serial[0] = (serial[0]! & 0x7f) | 0x40;
+  return new Uint8Array(serial);
+}
+
+/** Serial numbers as state.json and the CLI write them: lower-case hex, no leading zeros. */
+export function normalizeSerial(hex: string): string {
+  const clean = hex.replace(/[:\s]/g, '').toLowerCase();
+  if (!/^[0-9a-f]+$/.test(clean)) throw new TestPkiError('UNKNOWN_SERIAL', `"${hex}" is not a serial number in hex`);
+  return clean.replace(/^0+(?=.)/, '');
+}
+
+/** RFC 5280 §4.2.1.2 method (1): SHA-1 of the subjectPublicKey BIT STRING's bits. */
+function keyIdentifier(spki: pkijs.PublicKeyInfo): Uint8Array {
+  return new Uint8Array(createHash('sha1').update(spki.subjectPublicKey.valueBlock.valueHexView).digest());
+}
+
+function extension(extnID: string, critical: boolean, value: asn1js.AsnType): pkijs.Extension {
+  return new pkijs.Extension({ extnID, critical, extnValue: value.toBER(false) });
+}
+
+/** RFC 5280 §4.2.1.3 KeyUsage bits, counted from the left. */
+function keyUsage(...bits: number[]): asn1js.BitString {
+  let value = 0;
+  for (const bit of bits) value |= 0x80 >> bit;
+  const last = Math.max(...bits);
+  return new asn1js.BitString({ valueHex: Uint8Array.of(value), unusedBits: 7 - last });
+}
+const DIGITAL_SIGNATURE = 0;
+const KEY_CERT_SIGN = 5;
+const CRL_SIGN = 6;
+
+function authorityKeyIdentifier(keyId: Uint8Array): asn1js.AsnType {
+  return new pkijs.AuthorityKeyIdentifier({ keyIdentifier: new asn1js.OctetString({ valueHex: keyId }) }).toSchema();
+}
+
+interface Issuer {
+  subject: pkijs.RelativeDistinguishedNames;
+  keyId: Uint8Array;
+  notAfter: Date;
+  key: CryptoKey;
+}
+
+async function buildCertificate(options: {
+  serial: Uint8Array;
+  subject: pkijs.RelativeDistinguishedNames;
+  spki: Uint8Array;
+  notBefore: Date;
+  notAfter: Date;
+  extensions: pkijs.Extension[];
+  /** Self-signed when absent. */
+  issuer?: Issuer;
+  selfKey?: CryptoKey;
+}): Promise<Uint8Array> {
+  const spki = pkijs.PublicKeyInfo.fromBER(new Uint8Array(options.spki));
+  const cert = new pkijs.Certificate();
+  cert.version = 2; // v3
+  cert.serialNumber = new asn1js.Integer({ valueHex: options.serial });
+  cert.subject = options.subject;
+  cert.issuer = options.issuer?.subject ?? options.subject;
+  cert.notBefore = time(options.notBefore);
+  cert.notAfter = time(options.notAfter);
+  cert.subjectPublicKeyInfo = spki;
+  const ski = keyIdentifier(spki);
+  cert.extensions = [
+    ...options.extensions,
+    extension(OID.subjectKeyIdentifier, false, new asn1js.OctetString({ valueHex: ski })),
+    extension(OID.authorityKeyIdentifier, false, authorityKeyIdentifier(options.issuer?.keyId ?? ski)),
+  ];
+  const key = options.issuer?.key ?? options.selfKey;
+  if (!key) throw new Error('buildCertificate: no signing key');
+  await cert.sign(key, 'SHA-256', engine);
+  return new Uint8Array(cert.toSchema(true).toBER(false));
+}
+
+function caExtensions(pathLength?: number): pkijs.Extension[] {
+  const constraints = new pkijs.BasicConstraints(pathLength === undefined ? { cA: true } : { cA: true, pathLenConstraint: pathLength });
+  return [extension(OID.basicConstraints, true, constraints.toSchema()), extension(OID.keyUsage, true, keyUsage(KEY_CERT_SIGN, CRL_SIGN))];
+}
+
+async function buildCrl(issuer: Issuer, crlNumber: number, revoked: TestPkiState['revoked'], now: Date): Promise<Uint8Array> {
+  const crl = new pkijs.CertificateRevocationList();
+  crl.version = 1; // v2
+  crl.issuer = issuer.subject;
+  crl.thisUpdate = time(now);
+  crl.nextUpdate = time(new Date(now.getTime() + CRL_DAYS * DAY_MS));
+  if (revoked.length > 0) {
+    crl.revokedCertificates = revoked.map(
+      (r) =>
+        new pkijs.RevokedCertificate({
+          userCertificate: new asn1js.Integer({ valueHex: Buffer.from(r.serial.length % 2 ? `0${r.serial}` : r.serial, 'hex') }),
+          revocationDate: time(new Date(r.date)),
+        }),
+    );
+  }
+  crl.crlExtensions = new pkijs.Extensions({
+    extensions: [
+      extension(OID.authorityKeyIdentifier, false, authorityKeyIdentifier(issuer.keyId)),
+      extension(OID.crlNumber, false, new asn1js.Integer({ value: crlNumber })),
+    ],
+  });
+  await crl.sign(issuer.key, 'SHA-256', engine);
+  return new Uint8Array(crl.toSchema(true).toBER(false));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Files
+
+async function writeAtomic(target: string, data: string, mode: number): Promise<void> {
+  const tmp = `${target}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  await writeFile(tmp, data, { mode });
+  await chmod(tmp, mode);
+  await rename(tmp, target);
+}
+
+async function readText(dir: string, name: string): Promise<string> {
+  try {
+    return await readFile(file(dir, name), 'utf8');
+  } catch (cause) {
+    throw new TestPkiError('PKI_DIR_INVALID', `${dir} is not a test PKI directory: cannot read ${name} (run \`ekort pki init --out ${dir}\`)`, { cause });
+  }
+}
+
+async function readPem(dir: string, name: string, label: string): Promise<Uint8Array<ArrayBuffer>> {
+  const text = await readText(dir, name);
+  try {
+    return new Uint8Array(pemToDer(text, label));
+  } catch (cause) {
+    throw new TestPkiError('PKI_DIR_INVALID', `${file(dir, name)} holds no ${label}`, { cause });
+  }
+}
+
+async function readState(dir: string): Promise<TestPkiState> {
+  const text = await readText(dir, 'state.json');
+  try {
+    const state = JSON.parse(text) as TestPkiState;
+    if (!Array.isArray(state.issued) || !Array.isArray(state.revoked) || typeof state.crlNumber !== 'object') throw new Error('fields missing');
+    return state;
+  } catch (cause) {
+    throw new TestPkiError('PKI_DIR_INVALID', `${file(dir, 'state.json')} is not a test PKI state file`, { cause });
+  }
+}
+
+const writeState = (dir: string, state: TestPkiState) => writeAtomic(file(dir, 'state.json'), `${JSON.stringify(state, null, 2)}\n`, 0o600);
+
+async function generateKey(kind: 'rsa3072' | 'rsa2048' | 'p256'): Promise<CryptoKeyPair> {
+  const algorithm = kind === 'p256' ? EC_SIGN : { ...RSA_SIGN, modulusLength: kind === 'rsa3072' ? 3072 : 2048, publicExponent: Uint8Array.of(1, 0, 1) };
+  return webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify']) as Promise<CryptoKeyPair>;
+}
+
+async function loadIssuer(dir: string, ca: 'root' | IssuingCaName): Promise<Issuer> {
+  const certificate = pkijs.Certificate.fromBER(await readPem(dir, `${ca}.pem`, 'CERTIFICATE'));
+  const pkcs8 = await readPem(dir, `${ca}.key.pem`, 'PRIVATE KEY');
+  const isEc = createPrivateKey({ key: Buffer.from(pkcs8), format: 'der', type: 'pkcs8' }).asymmetricKeyType === 'ec';
+  const key = await webcrypto.subtle.importKey('pkcs8', pkcs8, isEc ? EC_SIGN : RSA_SIGN, false, ['sign']);
+  return { subject: certificate.subject, keyId: keyIdentifier(certificate.subjectPublicKeyInfo), notAfter: certificate.notAfter.value, key };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The API
+
+/**
+ * Creates the PKI in `dir` (made if missing). Refuses a directory that already holds one
+ * unless `force`. Root CA RSA-3072, 20 years; issuing CAs RSA-2048 and P-256, 10 years,
+ * pathLen 0; an empty CRL for each issuing CA.
+ */
+export async function initTestPki(dir: string, options: { bankName?: string; force?: boolean; now?: Date } = {}): Promise<TestPkiMaterial> {
+  const bank = options.bankName ?? 'e-kort Testbank';
+  const now = options.now ?? new Date();
+  const notBefore = new Date(now.getTime() - CLOCK_SKEW_MS);
+  await mkdir(dir, { recursive: true });
+  const exists = await readFile(file(dir, 'root.pem')).then(() => true, () => false);
+  if (exists && !options.force) throw new TestPkiError('PKI_DIR_EXISTS', `${dir} already holds a test PKI; pass --force to replace it`);
+
+  const years = (n: number) => new Date(Date.UTC(now.getUTCFullYear() + n, now.getUTCMonth(), now.getUTCDate(), now.getUTCHours(), now.getUTCMinutes()));
+  const spkiOf = async (key: CryptoKey) => new Uint8Array(await webcrypto.subtle.exportKey('spki', key));
+  const writeKey = async (ca: string, key: CryptoKey) =>
+    writeAtomic(file(dir, `${ca}.key.pem`), derToPem(new Uint8Array(await webcrypto.subtle.exportKey('pkcs8', key)), 'PRIVATE KEY'), 0o600);
+
+  const rootKeys = await generateKey('rsa3072');
+  const rootSubject = name([[OID.country, 'SE'], [OID.organization, bank], [OID.commonName, `${bank} Root CA`]]);
+  const root = await buildCertificate({
+    serial: randomSerial(),
+    subject: rootSubject,
+    spki: await spkiOf(rootKeys.publicKey),
+    notBefore,
+    notAfter: years(ROOT_YEARS),
+    extensions: caExtensions(),
+    selfKey: rootKeys.privateKey,
+  });
+  const rootIssuer: Issuer = {
+    subject: rootSubject,
+    keyId: keyIdentifier(pkijs.Certificate.fromBER(new Uint8Array(root)).subjectPublicKeyInfo),
+    notAfter: years(ROOT_YEARS),
+    key: rootKeys.privateKey,
+  };
+
+  const intermediates: Uint8Array[] = [];
+  const crls: Uint8Array[] = [];
+  const files: Array<[string, string]> = [['root.pem', derToPem(root, 'CERTIFICATE')]];
+  for (const ca of ISSUING_CAS) {
+    const keys = await generateKey(ca === 'issuing-rsa' ? 'rsa2048' : 'p256');
+    const subject = name([[OID.country, 'SE'], [OID.organization, bank], [OID.commonName, `${bank} Issuing CA ${ca === 'issuing-rsa' ? 'RSA' : 'EC'}`]]);
+    const spki = await spkiOf(keys.publicKey);
+    const der = await buildCertificate({
+      serial: randomSerial(),
+      subject,
+      spki,
+      notBefore,
+      notAfter: years(ISSUING_YEARS),
+      extensions: caExtensions(0),
+      issuer: rootIssuer,
+    });
+    const issuer: Issuer = { subject, keyId: keyIdentifier(pkijs.PublicKeyInfo.fromBER(spki)), notAfter: years(ISSUING_YEARS), key: keys.privateKey };
+    const crl = await buildCrl(issuer, 1, [], now);
+    intermediates.push(der);
+    crls.push(crl);
+    await writeKey(ca, keys.privateKey);
+    files.push([`${ca}.pem`, derToPem(der, 'CERTIFICATE')], [`${ca}.crl.pem`, derToPem(crl, 'X509 CRL')]);
+  }
+  await writeKey('root', rootKeys.privateKey);
+  for (const [name, text] of files) await writeAtomic(file(dir, name), text, 0o644);
+  await writeState(dir, { issued: [], revoked: [], crlNumber: { 'issuing-rsa': 1, 'issuing-ec': 1 } });
+  return { root, intermediates, crls };
+}
+
+export interface IssueCardCertificateOptions {
+  /** The card key's SubjectPublicKeyInfo, DER. */
+  publicKeySpki: Uint8Array;
+  commonName: string;
+  /** YYYYMMDDNNNN, as the subject's serialNumber (as BankID certificates carry it). */
+  personnummer?: string;
+  days?: number;
+  now?: Date;
+}
+
+/** The issuing CA for a key: RSA → issuing-rsa, EC P-256 → issuing-ec. */
+export function issuingCaFor(publicKeySpki: Uint8Array): IssuingCaName {
+  let key;
+  try {
+    key = createPublicKey({ key: Buffer.from(publicKeySpki), format: 'der', type: 'spki' });
+  } catch (cause) {
+    throw new TestPkiError('UNSUPPORTED_KEY', 'The public key is not a DER SubjectPublicKeyInfo', { cause });
+  }
+  if (key.asymmetricKeyType === 'rsa') return 'issuing-rsa';
+  if (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1') return 'issuing-ec';
+  throw new TestPkiError('UNSUPPORTED_KEY', `A ${key.asymmetricKeyType} key cannot get a card certificate here: use RSA or EC P-256`);
+}
+
+/**
+ * A card (end-entity) certificate: subject C=SE, serialNumber, CN; keyUsage digitalSignature
+ * (critical), EKU clientAuth, AKI/SKI, a random unique serial. Writes only state.json.
+ */
+export async function issueCardCertificate(dir: string, options: IssueCardCertificateOptions): Promise<Uint8Array> {
+  const ca = issuingCaFor(options.publicKeySpki);
+  const state = await readState(dir);
+  const issuer = await loadIssuer(dir, ca);
+  const now = options.now ?? new Date();
+  const days = options.days ?? 730;
+  const notAfter = new Date(Math.min(now.getTime() + days * DAY_MS, issuer.notAfter.getTime()));
+  let serial: Uint8Array;
+  do serial = randomSerial();
+  while (state.issued.some((i) => i.serial === normalizeSerial(Buffer.from(serial).toString('hex'))));
+
+  const subject: Array<[string, string]> = [[OID.country, 'SE']];
+  if (options.personnummer !== undefined) subject.push([OID.serialNumber, options.personnummer]);
+  subject.push([OID.commonName, options.commonName]);
+  const der = await buildCertificate({
+    serial,
+    subject: name(subject),
+    spki: options.publicKeySpki,
+    notBefore: new Date(now.getTime() - CLOCK_SKEW_MS),
+    notAfter,
+    extensions: [
+      extension(OID.keyUsage, true, keyUsage(DIGITAL_SIGNATURE)),
+      extension(OID.extKeyUsage, false, new pkijs.ExtKeyUsage({ keyPurposes: [OID.clientAuth] }).toSchema()),
+    ],
+    issuer,
+  });
+  state.issued.push({ issuer: ca, serial: normalizeSerial(Buffer.from(serial).toString('hex')), commonName: options.commonName });
+  await writeState(dir, state);
+  return der;
+}
+
+/** The `issue` callback of createCardImage: certificates from this PKI. */
+export function issuerFor(dir: string): IssueCertificate {
+  return (publicKeySpki, subject) =>
+    issueCardCertificate(dir, {
+      publicKeySpki,
+      commonName: subject.commonName,
+      ...(subject.serialNumber === undefined ? {} : { personnummer: subject.serialNumber }),
+    });
+}
+
+/** Lists the serial on its issuing CA's CRL and re-issues that CRL (thisUpdate now). */
+export async function revokeCertificate(dir: string, serialHex: string, options: { now?: Date } = {}): Promise<{ issuer: IssuingCaName; serial: string; date: string }> {
+  const serial = normalizeSerial(serialHex);
+  const state = await readState(dir);
+  const issued = state.issued.find((i) => i.serial === serial);
+  if (!issued) throw new TestPkiError('UNKNOWN_SERIAL', `No certificate with serial ${serial} was issued by the test PKI in ${dir}`);
+  const now = options.now ?? new Date();
+  let entry = state.revoked.find((r) => r.serial === serial);
+  if (!entry) {
+    entry = { issuer: issued.issuer, serial, date: new Date(Math.floor(now.getTime() / 1000) * 1000).toISOString() };
+    state.revoked.push(entry);
+  }
+  state.crlNumber[issued.issuer] = (state.crlNumber[issued.issuer] ?? 1) + 1;
+  const crl = await buildCrl(
+    await loadIssuer(dir, issued.issuer),
+    state.crlNumber[issued.issuer],
+    state.revoked.filter((r) => r.issuer === issued.issuer),
+    now,
+  );
+  await writeAtomic(file(dir, `${issued.issuer}.crl.pem`), derToPem(crl, 'X509 CRL'), 0o644);
+  await writeState(dir, state);
+  return entry;
+}
+
+/** The root, the issuing CAs and their CRLs, DER, for verifyLoginSignature. */
+export async function loadTestPki(dir: string): Promise<TestPkiMaterial> {
+  const root = await readPem(dir, 'root.pem', 'CERTIFICATE');
+  const intermediates: Uint8Array[] = [];
+  const crls: Uint8Array[] = [];
+  for (const ca of ISSUING_CAS) {
+    intermediates.push(await readPem(dir, `${ca}.pem`, 'CERTIFICATE'));
+    crls.push(await readPem(dir, `${ca}.crl.pem`, 'X509 CRL'));
+  }
+  return { root, intermediates, crls };
+}
