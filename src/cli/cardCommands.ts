@@ -1,5 +1,5 @@
-import { X509Certificate } from 'node:crypto';
 import { PinPad } from '../piv/pinPad.ts';
+import { parseCertificate } from '../pki/certificate.ts';
 import { PivSession } from '../piv/pivSession.ts';
 import { openCard } from './cardSelection.ts';
 import { UsageError, parse, printJson, type CliIo } from './cliContext.ts';
@@ -21,26 +21,18 @@ const SECRET_OPTIONS = {
   json: { type: 'boolean' },
 } as const;
 
-function keyTypeOf(cert: X509Certificate): string {
-  const key = cert.publicKey;
-  const details = key.asymmetricKeyDetails ?? {};
-  if (key.asymmetricKeyType === 'rsa') return `RSA-${details.modulusLength}`;
-  if (key.asymmetricKeyType === 'ec') return `EC ${details.namedCurve}`;
-  return key.asymmetricKeyType ?? 'unknown';
-}
-
-/** "CN=Anna, serialNumber=..." from Node's one-attribute-per-line form. */
-const oneLine = (name: string) => name.split('\n').join(', ');
-
 function describeCertificate(der: Uint8Array) {
-  const cert = new X509Certificate(der);
+  const cert = parseCertificate(der);
   return {
-    subject: oneLine(cert.subject),
-    issuer: oneLine(cert.issuer),
+    subject: cert.subject.dn,
+    holder: cert.subject.commonName,
+    personnummer: cert.subject.personnummer,
+    issuer: cert.issuer.dn,
     serialNumber: cert.serialNumber,
-    notBefore: new Date(cert.validFrom).toISOString(),
-    notAfter: new Date(cert.validTo).toISOString(),
-    keyType: keyTypeOf(cert),
+    notBefore: cert.notBefore.toISOString(),
+    notAfter: cert.notAfter.toISOString(),
+    keyType: cert.keyType,
+    sha256: cert.fingerprints.sha256,
   };
 }
 
@@ -70,8 +62,8 @@ export async function cardInfo(args: string[], io: CliIo): Promise<number> {
       return 0;
     }
     io.out(`Reader  ${reader}`);
-    const holder = certificates[0]?.subject;
-    if (holder) io.out(`Holder  ${holder}`);
+    const first = certificates[0];
+    if (first?.holder) io.out(`Holder  ${first.holder}${first.personnummer ? ` (${first.personnummer})` : ''}`);
     for (const c of certificates) {
       io.out(`Slot ${c.slot} (${c.purpose}): ${c.keyType}`);
       io.out(`  Subject  ${c.subject}`);

@@ -90,10 +90,12 @@ describe.skipIf(!available)('ekort virtual-card and card commands', () => {
     expect(json.pin).toMatchObject({ verified: false, blocked: false, retriesLeft: 3 });
     const slot9a = json.certificates.find((c: { slot: string }) => c.slot === '9a');
     expect(slot9a.subject).toContain('CN=Anna Andersson');
-    expect(slot9a.keyType).toBe('EC prime256v1');
+    expect(slot9a.keyType).toBe('p256');
+    expect(slot9a).toMatchObject({ holder: 'Anna Andersson', personnummer: '199001012385' });
     const text = await ekort(['card', 'info']);
-    expect(text.stdout).toContain('Slot 9a (PIV Authentication): EC prime256v1');
+    expect(text.stdout).toContain('Slot 9a (PIV Authentication): p256');
     expect(text.stdout).toContain('PIN     3 tries left');
+    expect(text.stdout).toContain('Holder  Anna Andersson (199001012385)');
   });
 
   it('verify-pin reads the PIN from standard input; a wrong one reports the tries left, once', async () => {
