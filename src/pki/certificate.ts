@@ -6,6 +6,7 @@ import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { EkortError } from '../errors.ts';
+import { sha256HexOnce } from './derDigest.ts';
 import { checkDer } from './derGuard.ts';
 
 export class CertificateError extends EkortError {
@@ -168,15 +169,44 @@ function keyUsageBits(value: asn1js.BitString): string[] {
  */
 const parsedCache = new Map<string, CertificateInfo>();
 const CACHE_SIZE = 256;
+/** Every CertificateInfo parseCertificate made: their fields were read from their `der`. */
+const madeHere = new WeakSet<CertificateInfo>();
+
+/** True when `info` came from parseCertificate (not built by a caller), so its fields match its DER. */
+export function isParsedCertificate(info: CertificateInfo): boolean {
+  return madeHere.has(info);
+}
+
+/**
+ * The same cache looked up without hashing: by length and the last 16 bytes (the end of the
+ * signature value), then confirmed by comparing every byte with a private copy of the DER the
+ * entry was parsed from. Saves the SHA-256 of the signer certificate on every login.
+ */
+const byTail = new Map<string, { bytes: Buffer; info: CertificateInfo }>();
+
+function tailKey(der: Uint8Array): string {
+  let key = `${der.length}:`;
+  for (let i = Math.max(0, der.length - 16); i < der.length; i++) key += String.fromCharCode(der[i]!);
+  return key;
+}
 
 /** Parses one DER certificate; anything malformed or unsupported is a CertificateError. */
 export function parseCertificate(der: Uint8Array): CertificateInfo {
-  const key = der instanceof Uint8Array && der.length <= 64 * 1024 ? createHash('sha256').update(der).digest('hex') : undefined;
-  const cached = key === undefined ? undefined : parsedCache.get(key);
-  if (cached) return cached;
-  const info = parseUncached(der);
-  if (parsedCache.size >= CACHE_SIZE) parsedCache.delete(parsedCache.keys().next().value!);
-  parsedCache.set(info.fingerprints.sha256, info);
+  const cacheable = der instanceof Uint8Array && der.length <= 64 * 1024;
+  const tail = cacheable ? tailKey(der) : undefined;
+  const quick = tail === undefined ? undefined : byTail.get(tail);
+  if (quick && quick.bytes.equals(der)) return quick.info;
+  const key = cacheable ? sha256HexOnce(der) : undefined;
+  const info = (key === undefined ? undefined : parsedCache.get(key)) ?? parseUncached(der);
+  if (!madeHere.has(info)) {
+    madeHere.add(info);
+    if (parsedCache.size >= CACHE_SIZE) parsedCache.delete(parsedCache.keys().next().value!);
+    parsedCache.set(info.fingerprints.sha256, info);
+  }
+  if (tail !== undefined) {
+    if (byTail.size >= CACHE_SIZE) byTail.delete(byTail.keys().next().value!);
+    byTail.set(tail, { bytes: Buffer.from(der), info });
+  }
   return info;
 }
 

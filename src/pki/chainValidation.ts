@@ -4,11 +4,12 @@
  * `at`, CA constraints, the leaf's key usage, and revocation from CRLs. OCSP is not supported:
  * pass CRLs.
  */
-import { createHash } from 'node:crypto';
 import * as pkijs from 'pkijs';
 import { EkortError } from '../errors.ts';
-import { type CertificateInfo, isSignedBy, parseCertificate } from './certificate.ts';
+import { type CertificateInfo, isParsedCertificate, isSignedBy, parseCertificate } from './certificate.ts';
+import { sameBytes, sha256Hex } from './derDigest.ts';
 import { checkDer } from './derGuard.ts';
+import { ocspStatus, type OcspStatus } from './ocsp.ts';
 
 export type ChainErrorCode =
   | 'UNTRUSTED_CHAIN'
@@ -17,7 +18,8 @@ export type ChainErrorCode =
   | 'CERT_REVOKED'
   | 'CRL_STALE'
   | 'CRL_INVALID'
-  | 'WRONG_KEY_USAGE';
+  | 'WRONG_KEY_USAGE'
+  | 'OCSP_INVALID';
 
 export class ChainError extends EkortError {
   declare readonly code: ChainErrorCode;
@@ -41,6 +43,8 @@ export interface ValidateChainInput {
   intermediates: Uint8Array[];
   trustAnchors: Uint8Array[];
   crls?: Uint8Array[];
+  /** OCSP responses (RFC 6960) the service has; used next to the CRLs. */
+  ocspResponses?: Uint8Array[];
   at: Date;
 }
 
@@ -61,7 +65,6 @@ const PROCESSED_CRITICAL = new Set(['2.5.29.15', '2.5.29.19', '2.5.29.37', '2.5.
 
 const RENEW = 'Renew your e-legitimation at the bank that issued it.';
 
-const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a).equals(Buffer.from(b));
 const nameOf = (c: CertificateInfo): string => c.subject.commonName ?? c.subject.dn;
 
 function parseAll(ders: Uint8Array[], what: string): CertificateInfo[] {
@@ -166,7 +169,7 @@ const crlCache = new Map<string, ParsedCrl>();
 
 function parseCrls(ders: Uint8Array[]): ParsedCrl[] {
   return ders.map((der) => {
-    const key = der instanceof Uint8Array ? createHash('sha256').update(der).digest('hex') : '';
+    const key = der instanceof Uint8Array ? sha256Hex(der) : '';
     const cached = crlCache.get(key);
     if (cached) return cached;
     const parsed = parseCrl(der);
@@ -191,7 +194,8 @@ function parseCrl(der: Uint8Array): ParsedCrl {
  * its issuer's CRL is revoked. A CRL that fails its issuer's signature is an error rather than
  * ignored, so that a damaged list cannot silently hide a revocation.
  */
-function checkRevocation(chain: CertificateInfo[], crls: ParsedCrl[], at: Date): void {
+function checkRevocation(chain: CertificateInfo[], crls: ParsedCrl[], at: Date): Interval {
+  const used: Interval = { from: -Infinity, until: Infinity };
   for (let i = 0; i + 1 < chain.length; i++) {
     const cert = chain[i]!;
     const issuer = chain[i + 1]!;
@@ -204,8 +208,33 @@ function checkRevocation(chain: CertificateInfo[], crls: ParsedCrl[], at: Date):
       if (at.getTime() < crl.thisUpdate.value.getTime() || (nextUpdate && at.getTime() > nextUpdate.getTime())) {
         throw new ChainError('CRL_STALE', `the revocation list of "${nameOf(issuer)}" is not current (this update ${crl.thisUpdate.value.toISOString()})`, issuer.subject.dn);
       }
+      used.from = Math.max(used.from, crl.thisUpdate.value.getTime());
+      if (nextUpdate) used.until = Math.min(used.until, nextUpdate.getTime());
       const revoked = (crl.revokedCertificates ?? []).some((r) => Buffer.from(r.userCertificate.valueBlock.valueHexView).toString('hex') === cert.serialNumber);
       if (revoked) {
+        const role = i === 0 ? 'Your e-legitimation has been revoked.' : `The issuing certificate "${nameOf(cert)}" has been revoked.`;
+        throw new ChainError('CERT_REVOKED', `${role} ${RENEW}`, cert.subject.dn);
+      }
+    }
+  }
+  return used;
+}
+
+/** A fresh OCSP answer of "revoked" refuses the chain; the answers used bound the cache interval. */
+function checkOcsp(chain: CertificateInfo[], responses: Uint8Array[], at: Date, valid: Interval): void {
+  for (let i = 0; i + 1 < chain.length; i++) {
+    const cert = chain[i]!;
+    for (const response of responses) {
+      let answer: OcspStatus | undefined;
+      try {
+        answer = ocspStatus(response, cert, chain[i + 1]!, at);
+      } catch (error) {
+        throw new ChainError('OCSP_INVALID', `an OCSP response for "${nameOf(cert)}" cannot be trusted: ${(error as Error).message}`, cert.subject.dn);
+      }
+      if (!answer) continue;
+      valid.from = Math.max(valid.from, answer.thisUpdate.getTime());
+      valid.until = Math.min(valid.until, answer.nextUpdate?.getTime() ?? answer.thisUpdate.getTime());
+      if (answer.status === 'revoked') {
         const role = i === 0 ? 'Your e-legitimation has been revoked.' : `The issuing certificate "${nameOf(cert)}" has been revoked.`;
         throw new ChainError('CERT_REVOKED', `${role} ${RENEW}`, cert.subject.dn);
       }
@@ -226,8 +255,82 @@ function expiryWarnings(leaf: CertificateInfo, at: Date): ExpiryWarning[] {
   ];
 }
 
+interface Interval {
+  /** Epoch ms, inclusive. */
+  from: number;
+  until: number;
+}
+
+/**
+ * Successful validations, by the SHA-256 of every input (leaf, intermediates, anchors, CRLs, in
+ * order), with the time interval in which the result holds: every certificate of the chain
+ * within its validity and every CRL used within thisUpdate..nextUpdate. Nothing else in the
+ * validation depends on `at` (path building, constraints and key usage look at the bytes only,
+ * revocation at the serial numbers). Expiry warnings are recomputed on every call. Failures are
+ * not cached: they are rare, and each would need its own reasoning about when it stops holding.
+ */
+const chainCache = new Map<string, { chain: CertificateInfo[]; valid: Interval }>();
+const CHAIN_CACHE_SIZE = 1024;
+let lastHit: object | undefined;
+
+const sha256 = sha256Hex;
+
+/** The cache key for `input`, or undefined when some input is not plain bytes (then no caching). */
+function chainKey(input: ValidateChainInput): string | undefined {
+  const { leaf, intermediates, trustAnchors } = input;
+  const crls = input.crls ?? [];
+  if (![intermediates, trustAnchors, crls].every((list) => Array.isArray(list) && list.every((d) => d instanceof Uint8Array))) return undefined;
+  let leafKey: string;
+  if (leaf instanceof Uint8Array) leafKey = sha256(leaf);
+  else {
+    // A CertificateInfo: only one parseCertificate made, still over the DER it was read from.
+    if (!isParsedCertificate(leaf) || !(leaf.der instanceof Uint8Array)) return undefined;
+    leafKey = sha256(leaf.der);
+    if (leafKey !== leaf.fingerprints.sha256) return undefined;
+  }
+  let key = leafKey;
+  for (const d of intermediates) key += `,${sha256(d)}`;
+  key += '|';
+  for (const d of trustAnchors) key += `,${sha256(d)}`;
+  key += '|';
+  for (const d of crls) key += `,${sha256(d)}`;
+  const ocsp = input.ocspResponses ?? [];
+  if (!ocsp.every((d) => d instanceof Uint8Array)) return undefined;
+  if (ocsp.length > 0) key += `|${ocsp.map(sha256).join(',')}`;
+  return key;
+}
+
 /** Validates `leaf` at `at`; a ChainError says why not. */
 export async function validateChain(input: ValidateChainInput): Promise<ValidatedChain> {
+  return validateChainSync(input);
+}
+
+/** validateChain without the promise, for callers on a hot path (the login verifier). */
+export function validateChainSync(input: ValidateChainInput): ValidatedChain {
+  const key = chainKey(input);
+  const t = input.at instanceof Date ? input.at.getTime() : NaN;
+  const hit = key === undefined ? undefined : chainCache.get(key);
+  if (hit && t >= hit.valid.from && t <= hit.valid.until) {
+    if (hit !== lastHit) {
+      // Least recently used goes first; repeated hits on one entry need no reordering.
+      chainCache.delete(key!);
+      chainCache.set(key!, hit);
+      lastHit = hit;
+    }
+    return { chain: [...hit.chain], warnings: expiryWarnings(hit.chain[0]!, input.at) };
+  }
+  const { chain, valid } = validateUncached(input);
+  if (key !== undefined && t >= valid.from && t <= valid.until) {
+    chainCache.delete(key);
+    if (chainCache.size >= CHAIN_CACHE_SIZE) chainCache.delete(chainCache.keys().next().value!);
+    const entry = { chain: [...chain], valid };
+    chainCache.set(key, entry);
+    lastHit = entry;
+  }
+  return { chain, warnings: expiryWarnings(chain[0]!, input.at) };
+}
+
+function validateUncached(input: ValidateChainInput): { chain: CertificateInfo[]; valid: Interval } {
   const leaf = input.leaf instanceof Uint8Array ? parseAll([input.leaf], 'signer')[0]! : input.leaf;
   const anchors = parseAll(input.trustAnchors, 'trust anchor');
   const pool = parseAll(input.intermediates, 'intermediate');
@@ -243,6 +346,11 @@ export async function validateChain(input: ValidateChainInput): Promise<Validate
   checkValidity(chain, input.at);
   checkConstraints(chain);
   checkLeafUsage(leaf);
-  checkRevocation(chain, crls, input.at);
-  return { chain, warnings: expiryWarnings(leaf, input.at) };
+  const valid = checkRevocation(chain, crls, input.at);
+  checkOcsp(chain, input.ocspResponses ?? [], input.at, valid);
+  for (const c of chain) {
+    valid.from = Math.max(valid.from, c.notBefore.getTime());
+    valid.until = Math.min(valid.until, c.notAfter.getTime());
+  }
+  return { chain, valid };
 }

@@ -4,12 +4,11 @@
  * certificate chain — so the first failing one names the error. The signature is checked with
  * the signer certificate's key only; nothing else in the CMS is trusted.
  */
-import { createHash } from 'node:crypto';
-import * as asn1js from 'asn1js';
-import * as pkijs from 'pkijs';
 import { EkortError } from '../errors.ts';
 import { type CertificateInfo, DIGEST_ALGORITHMS, parseCertificate, verifySignature } from './certificate.ts';
-import { type ChainErrorCode, type ExpiryWarning, validateChain } from './chainValidation.ts';
+import { type ChainErrorCode, type ExpiryWarning, validateChainSync } from './chainValidation.ts';
+import { type CmsSignedData, type CmsSignerInfo, DER_TAG, type DerValue, derTime, readSignedData } from './cmsDer.ts';
+import { digest, sameBytes, view } from './derDigest.ts';
 import { checkDer } from './derGuard.ts';
 
 export type LoginSignatureErrorCode = 'CMS_MALFORMED' | 'WRONG_CHALLENGE' | 'BAD_SIGNATURE' | 'SIGNING_TIME_OUT_OF_WINDOW' | ChainErrorCode;
@@ -29,6 +28,8 @@ export interface VerifyLoginSignatureInput {
   trustAnchors: Uint8Array[];
   intermediates?: Uint8Array[];
   crls?: Uint8Array[];
+  /** OCSP responses the service has for the chain (RFC 6960), checked next to the CRLs. */
+  ocspResponses?: Uint8Array[];
   now?: Date;
   /** How far in the future signingTime may be (clock skew). Default 300. */
   maxSkewSeconds?: number;
@@ -47,6 +48,8 @@ const MAX_CMS_BYTES = 64 * 1024;
 // RFC 5652 §3, §5.3, §11
 const OID_SIGNED_DATA = '1.2.840.113549.1.7.2';
 const OID_DATA = '1.2.840.113549.1.7.1';
+/** id-data's OID content octets, to compare the contentType attribute without decoding it. */
+const OID_DATA_CONTENT = Buffer.from('2a864886f70d010701', 'hex');
 const OID_CONTENT_TYPE = '1.2.840.113549.1.9.3';
 const OID_MESSAGE_DIGEST = '1.2.840.113549.1.9.4';
 const OID_SIGNING_TIME = '1.2.840.113549.1.9.5';
@@ -69,12 +72,12 @@ const malformed = (message: string, cause?: unknown): LoginSignatureError =>
   new LoginSignatureError('CMS_MALFORMED', `The login signature is malformed: ${message}.`, cause === undefined ? undefined : { cause });
 
 interface ParsedCms {
-  signedData: pkijs.SignedData;
-  signerInfo: pkijs.SignerInfo;
+  signerInfo: CmsSignerInfo;
   /** The DER of each certificate in SignedData.certificates, as sent. */
   certificates: Uint8Array[];
 }
 
+/** ContentInfo → SignedData with the strict reader in cmsDer.ts (not pkijs: see there why). */
 function parseCms(cms: Uint8Array): ParsedCms {
   if (!(cms instanceof Uint8Array)) throw malformed('not bytes');
   if (cms.length > MAX_CMS_BYTES) throw malformed(`${cms.length} bytes is over the ${MAX_CMS_BYTES}-byte limit`);
@@ -83,52 +86,32 @@ function parseCms(cms: Uint8Array): ParsedCms {
   } catch (e) {
     throw malformed((e as Error).message, e);
   }
-  let contentInfo: pkijs.ContentInfo;
-  let signedData: pkijs.SignedData;
+  let signedData: CmsSignedData;
   try {
-    contentInfo = pkijs.ContentInfo.fromBER(new Uint8Array(cms));
+    signedData = readSignedData(cms, OID_SIGNED_DATA);
   } catch (e) {
-    throw malformed('not a CMS ContentInfo', e);
+    throw malformed((e as Error).message, e);
   }
-  if (contentInfo.contentType !== OID_SIGNED_DATA) throw malformed(`content type ${contentInfo.contentType} is not SignedData`);
-  if (!(contentInfo.content instanceof asn1js.Sequence)) throw malformed('the SignedData is not a SEQUENCE');
-
-  // The certificates are taken as their own bytes (pkijs keeps only parsed fields) and parsed by
-  // parseCertificate; SignedData is parsed without them and without CRLs ([0], [1] IMPLICIT),
-  // which halves its cost (pkijs matches every CertificateChoices alternative).
-  const certificates: Uint8Array[] = [];
-  const fields = contentInfo.content.valueBlock.value;
-  const isTagged = (f: asn1js.AsnType, n: number): boolean => f.idBlock.tagClass === 3 && f.idBlock.tagNumber === n;
-  for (const set of fields.filter((f) => isTagged(f, 0))) {
-    if (!(set instanceof asn1js.Constructed)) throw malformed('the certificates field is not a SET');
-    for (const c of set.valueBlock.value) {
-      if (!(c instanceof asn1js.Sequence)) throw malformed('a certificate choice other than X.509 is not supported');
-      certificates.push(new Uint8Array(c.valueBeforeDecodeView));
-    }
-  }
-  try {
-    signedData = new pkijs.SignedData({ schema: new asn1js.Sequence({ value: fields.filter((f) => !isTagged(f, 0) && !isTagged(f, 1)) }) });
-  } catch (e) {
-    throw malformed('not a SignedData', e);
-  }
-
-  if (signedData.encapContentInfo.eContentType !== OID_DATA) throw malformed('the signed content type is not id-data');
-  if (signedData.encapContentInfo.eContent !== undefined) throw malformed('the content is embedded; a login signature must be detached');
+  if (signedData.contentType !== OID_SIGNED_DATA) throw malformed(`content type ${signedData.contentType} is not SignedData`);
+  if (signedData.eContentType !== OID_DATA) throw malformed('the signed content type is not id-data');
+  if (signedData.hasEContent) throw malformed('the content is embedded; a login signature must be detached');
   if (signedData.signerInfos.length !== 1) throw malformed(`${signedData.signerInfos.length} signers; expected exactly one`);
   const signerInfo = signedData.signerInfos[0]!;
-  if (!signerInfo.signedAttrs) throw malformed('no signed attributes');
-  return { signedData, signerInfo, certificates };
+  if (!signerInfo.signedAttrsDer) throw malformed('no signed attributes');
+  return { signerInfo, certificates: signedData.certificates };
 }
 
 /** The single value of the attribute `type`; CMS_MALFORMED when absent, repeated or multi-valued. */
-function singleAttribute(signerInfo: pkijs.SignerInfo, type: string, name: string): unknown {
-  const found = signerInfo.signedAttrs!.attributes.filter((a) => a.type === type);
+function singleAttribute(signerInfo: CmsSignerInfo, type: string, name: string): DerValue {
+  const found = signerInfo.signedAttrs.filter((a) => a.type === type);
   if (found.length !== 1 || found[0]!.values.length !== 1) throw malformed(`${found.length === 0 ? 'no' : 'more than one'} ${name} attribute`);
-  return found[0]!.values[0];
+  return found[0]!.values[0]!;
 }
 
 function findSigner(parsed: ParsedCms): CertificateInfo {
-  const sid = parsed.signerInfo.sid;
+  const { issuerAndSerial, subjectKeyIdentifier } = parsed.signerInfo;
+  const serial = issuerAndSerial && view(issuerAndSerial.serial).toString('hex');
+  const ski = subjectKeyIdentifier && view(subjectKeyIdentifier).toString('hex');
   for (const der of parsed.certificates) {
     let cert: CertificateInfo;
     try {
@@ -136,14 +119,10 @@ function findSigner(parsed: ParsedCms): CertificateInfo {
     } catch (e) {
       throw malformed(`a certificate in it cannot be read (${(e as Error).message})`, e);
     }
-    if (sid instanceof pkijs.IssuerAndSerialNumber) {
-      const issuer = new Uint8Array(sid.issuer.valueBeforeDecode.slice(0));
-      const serial = Buffer.from(sid.serialNumber.valueBlock.valueHexView).toString('hex');
-      if (Buffer.from(issuer).equals(Buffer.from(cert.issuer.der)) && serial === cert.serialNumber) return cert;
-    } else if (sid instanceof asn1js.Constructed || sid instanceof asn1js.Primitive) {
-      // subjectKeyIdentifier [0] IMPLICIT OCTET STRING
-      const ski = sid instanceof asn1js.Constructed ? (sid.valueBlock.value[0] as asn1js.OctetString | undefined)?.valueBlock.valueHexView : sid.valueBlock.valueHexView;
-      if (ski && cert.subjectKeyIdentifier === Buffer.from(ski).toString('hex')) return cert;
+    if (issuerAndSerial) {
+      if (serial === cert.serialNumber && sameBytes(issuerAndSerial.issuer, cert.issuer.der)) return cert;
+    } else if (ski !== undefined && cert.subjectKeyIdentifier === ski) {
+      return cert;
     }
   }
   throw malformed('the signer certificate is not included');
@@ -153,31 +132,31 @@ interface SignedLogin {
   parsed: ParsedCms;
   signer: CertificateInfo;
   hash: string;
-  messageDigest: asn1js.OctetString;
+  messageDigest: Uint8Array;
   signingTime: Date;
 }
 
-/** Step 1: everything that makes the CMS well-formed; any surprise from pkijs is CMS_MALFORMED too. */
+/** Step 1: everything that makes the CMS well-formed; any surprise while reading it is CMS_MALFORMED too. */
 function readStructure(cms: Uint8Array): SignedLogin {
   try {
     const parsed = parseCms(cms);
     const { signerInfo } = parsed;
     const contentType = singleAttribute(signerInfo, OID_CONTENT_TYPE, 'contentType');
-    if (!(contentType instanceof asn1js.ObjectIdentifier) || contentType.getValue() !== OID_DATA) throw malformed('the contentType attribute is not id-data');
+    if (contentType.tag !== DER_TAG.OID || !sameBytes(contentType.content, OID_DATA_CONTENT)) throw malformed('the contentType attribute is not id-data');
     const messageDigest = singleAttribute(signerInfo, OID_MESSAGE_DIGEST, 'messageDigest');
-    if (!(messageDigest instanceof asn1js.OctetString)) throw malformed('the messageDigest attribute is not an OCTET STRING');
+    if (messageDigest.tag !== DER_TAG.OCTET_STRING) throw malformed('the messageDigest attribute is not an OCTET STRING');
     const signingTimeValue = singleAttribute(signerInfo, OID_SIGNING_TIME, 'signingTime');
-    if (!(signingTimeValue instanceof asn1js.UTCTime || signingTimeValue instanceof asn1js.GeneralizedTime)) throw malformed('the signingTime attribute is not a time');
-    const signingTime = signingTimeValue.toDate();
+    if (signingTimeValue.tag !== DER_TAG.UTC_TIME && signingTimeValue.tag !== DER_TAG.GENERALIZED_TIME) throw malformed('the signingTime attribute is not a time');
+    const signingTime = derTime(signingTimeValue);
     if (Number.isNaN(signingTime.getTime())) throw malformed('the signingTime attribute is not a valid time');
-    const hash = DIGEST_ALGORITHMS[signerInfo.digestAlgorithm.algorithmId];
-    if (!hash) throw malformed(`digest algorithm ${signerInfo.digestAlgorithm.algorithmId} is not supported`);
+    const hash = DIGEST_ALGORITHMS[signerInfo.digestAlgorithm];
+    if (!hash) throw malformed(`digest algorithm ${signerInfo.digestAlgorithm} is not supported`);
     const signer = findSigner(parsed);
-    const sigAlg = CMS_SIGNATURE_ALGORITHMS[signerInfo.signatureAlgorithm.algorithmId];
+    const sigAlg = CMS_SIGNATURE_ALGORITHMS[signerInfo.signatureAlgorithm];
     if (!sigAlg || sigAlg.key !== signer.publicKey.asymmetricKeyType || (sigAlg.hash !== undefined && sigAlg.hash !== hash)) {
-      throw malformed(`signature algorithm ${signerInfo.signatureAlgorithm.algorithmId} does not fit the ${signer.keyType} key and ${hash}`);
+      throw malformed(`signature algorithm ${signerInfo.signatureAlgorithm} does not fit the ${signer.keyType} key and ${hash}`);
     }
-    return { parsed, signer, hash, messageDigest, signingTime };
+    return { parsed, signer, hash, messageDigest: messageDigest.content, signingTime };
   } catch (e) {
     if (e instanceof LoginSignatureError) throw e;
     throw malformed((e as Error).message ?? String(e), e);
@@ -195,15 +174,15 @@ export async function verifyLoginSignature(input: VerifyLoginSignatureInput): Pr
   const { signerInfo } = parsed;
 
   // 2. Challenge.
-  const expected = createHash(hash).update(input.challenge).digest();
-  if (!expected.equals(Buffer.from(messageDigest.valueBlock.valueHexView))) {
+  const expected = digest(hash, input.challenge);
+  if (!expected.equals(messageDigest)) {
     throw new LoginSignatureError('WRONG_CHALLENGE', 'The signature is not over this login challenge. Start the login again.');
   }
 
   // 3. Signature, over the signed attributes' DER with the [0] IMPLICIT tag made SET (RFC 5652 §5.4).
-  const signedBytes = new Uint8Array(signerInfo.signedAttrs!.encodedValue.slice(0));
+  const signedBytes = new Uint8Array(signerInfo.signedAttrsDer!);
   signedBytes[0] = 0x31;
-  const signature = signerInfo.signature.valueBlock.valueHexView;
+  const signature = signerInfo.signature;
   if (!verifySignature(hash, signer.publicKey, signedBytes, signature)) {
     throw new LoginSignatureError('BAD_SIGNATURE', 'The signature does not verify with the e-legitimation it names. Start the login again.');
   }
@@ -219,11 +198,12 @@ export async function verifyLoginSignature(input: VerifyLoginSignatureInput): Pr
 
   // 5. Chain. Certificates from the CMS are candidate intermediates, never anchors.
   try {
-    const { chain, warnings } = await validateChain({
+    const { chain, warnings } = validateChainSync({
       leaf: signer,
-      intermediates: [...(input.intermediates ?? []), ...parsed.certificates.filter((d) => !Buffer.from(d).equals(Buffer.from(signer.der)))],
+      intermediates: [...(input.intermediates ?? []), ...parsed.certificates.filter((d) => !sameBytes(d, signer.der))],
       trustAnchors: input.trustAnchors,
       crls: input.crls ?? [],
+      ocspResponses: input.ocspResponses ?? [],
       at: now,
     });
     return { signer, signingTime, chain, warnings };

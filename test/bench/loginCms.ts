@@ -4,7 +4,7 @@
  * OpenSSL's raw signature verification rate measured in the same run (`openssl speed`).
  */
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, sign, verify as verifyRaw } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -64,6 +64,14 @@ export async function benchLoginCms(): Promise<void> {
       while (performance.now() - t0 < 2000) await verify(n++);
       const perSecond = n / ((performance.now() - t0) / 1000);
       report({ name: `login.verify.${keyType}.per_second`, value: round(perSecond, 0), unit: 'verifications/s', note: 'CMS + signer + chain (root, issuing CA) + CRL, one core' });
+      // Node's own signature verification (OpenSSL underneath), the floor for any verifier in Node.
+      const { privateKey, publicKey } = keyType === 'rsa2048' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const message = randomBytes(100);
+      const signature = sign('sha256', message, privateKey);
+      const r0 = performance.now();
+      let raw = 0;
+      while (performance.now() - r0 < 1000) if (verifyRaw('sha256', message, publicKey, signature)) raw++;
+      report({ name: `login.verify.${keyType}.node_raw_verify`, value: round(raw / ((performance.now() - r0) / 1000), 0), unit: 'verifications/s', note: 'crypto.verify alone' });
       if (openssl) {
         const raw = openssl[keyType];
         report({ name: `login.verify.${keyType}.openssl_raw_verify`, value: raw, unit: 'verifications/s', peer: 'openssl speed' });

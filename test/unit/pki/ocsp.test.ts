@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCertificate, type CertificateInfo } from '../../../src/pki/certificate.ts';
 import { ocspStatus } from '../../../src/pki/ocsp.ts';
 import { derToPem, pemToDer } from '../../../src/pki/pem.ts';
-import { initTestPki, issueCardCertificate } from '../../../src/pki/testPki.ts';
+import { initTestPki, issueCardCertificate, loadTestPki } from '../../../src/pki/testPki.ts';
+import { validateChain } from '../../../src/pki/chainValidation.ts';
 import { findExecutable } from '../../support/pcscd.ts';
 
 const haveOpenssl = findExecutable('openssl') !== undefined;
@@ -79,5 +80,14 @@ describe.skipIf(!haveOpenssl)('OCSP', () => {
     for (const bad of [response.subarray(0, response.length - 7), Uint8Array.of(0x30, 0x84, 0x7f, 0xff, 0xff, 0xff), new Uint8Array(0)]) {
       expect(() => ocspStatus(bad, good, issuer, new Date())).toThrow(expect.objectContaining({ code: 'OCSP_INVALID' }));
     }
+  });
+
+  it('makes chain validation refuse a certificate that OCSP says is revoked, though no CRL lists it', async () => {
+    const pki = await loadTestPki(dir);
+    const base = { intermediates: pki.intermediates, trustAnchors: [pki.root], crls: pki.crls, at: new Date() };
+    await expect(validateChain({ ...base, leaf: revoked.der })).resolves.toBeDefined();
+    await expect(validateChain({ ...base, leaf: revoked.der, ocspResponses: [respond(revoked)] })).rejects.toMatchObject({ code: 'CERT_REVOKED' });
+    await expect(validateChain({ ...base, leaf: good.der, ocspResponses: [respond(good)] })).resolves.toBeDefined();
+    await expect(validateChain({ ...base, leaf: revoked.der, ocspResponses: [respond(revoked, 'issuing-rsa')] })).rejects.toMatchObject({ code: 'OCSP_INVALID' });
   });
 });

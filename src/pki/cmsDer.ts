@@ -1,0 +1,267 @@
+/**
+ * A strict DER reader for the one CMS shape a login signature has (RFC 5652 §5: a ContentInfo
+ * with a detached SignedData and one SignerInfo), extracting only the fields the verifier uses.
+ *
+ * Why not pkijs: parsing the SignedData with pkijs/asn1js builds a schema-matched object tree
+ * and costs about a millisecond, several times a signature check, and it is on every login.
+ * pkijs stays the tool for building structures; this is the verifier's fast path. Run it only
+ * on bytes that checkDer (derGuard.ts) has accepted: lengths are then known to be minimal and
+ * to nest, and this reader only has to check tags and field order. No recursion: every
+ * constructed value is walked as a flat list of its children.
+ */
+
+/** Thrown for any field that is missing, out of order or of the wrong type. */
+export class CmsFormatError extends Error {}
+
+/** One TLV: its tag byte, and offsets of its start, value and end within the input. */
+interface Tlv {
+  tag: number;
+  start: number;
+  value: number;
+  end: number;
+}
+
+const TAG = {
+  INTEGER: 0x02,
+  OCTET_STRING: 0x04,
+  OID: 0x06,
+  UTC_TIME: 0x17,
+  GENERALIZED_TIME: 0x18,
+  SEQUENCE: 0x30,
+  SET: 0x31,
+  /** [0] and [1], primitive and constructed. */
+  CTX0: 0x80,
+  CTX0_CONSTRUCTED: 0xa0,
+  CTX1_CONSTRUCTED: 0xa1,
+} as const;
+
+export interface DerValue {
+  tag: number;
+  /** The value's content octets (a view into the input). */
+  content: Uint8Array;
+}
+
+export interface SignedAttribute {
+  type: string;
+  values: DerValue[];
+}
+
+export interface CmsSignerInfo {
+  /** sid as IssuerAndSerialNumber: the issuer Name's DER and the serial INTEGER's content octets. */
+  issuerAndSerial?: { issuer: Uint8Array; serial: Uint8Array };
+  /** sid as [0] subjectKeyIdentifier. */
+  subjectKeyIdentifier?: Uint8Array;
+  digestAlgorithm: string;
+  /** signedAttrs exactly as sent, [0] IMPLICIT tag included; undefined when absent. */
+  signedAttrsDer?: Uint8Array;
+  signedAttrs: SignedAttribute[];
+  signatureAlgorithm: string;
+  signature: Uint8Array;
+}
+
+export interface CmsSignedData {
+  contentType: string;
+  eContentType: string;
+  hasEContent: boolean;
+  /** DER of each certificate in SignedData.certificates (views into the input). */
+  certificates: Uint8Array[];
+  signerInfos: CmsSignerInfo[];
+}
+
+function tlvAt(b: Uint8Array, at: number, limit: number): Tlv {
+  if (at + 2 > limit) throw new CmsFormatError(`truncated at offset ${at}`);
+  const tag = b[at]!;
+  if ((tag & 0x1f) === 0x1f) throw new CmsFormatError(`unexpected high tag number at offset ${at}`);
+  let p = at + 1;
+  let length = b[p++]!;
+  if (length & 0x80) {
+    const n = length & 0x7f;
+    if (n > 4 || p + n > limit) throw new CmsFormatError(`bad length at offset ${at}`);
+    length = 0;
+    for (let i = 0; i < n; i++) length = length * 256 + b[p++]!;
+  }
+  if (length > limit - p) throw new CmsFormatError(`length runs past the end at offset ${at}`);
+  return { tag, start: at, value: p, end: p + length };
+}
+
+/** The children of a constructed TLV, in order. */
+function children(b: Uint8Array, parent: Tlv): Tlv[] {
+  if ((parent.tag & 0x20) === 0) throw new CmsFormatError(`a primitive value at offset ${parent.start} where a constructed one belongs`);
+  const out: Tlv[] = [];
+  for (let at = parent.value; at < parent.end; ) {
+    const t = tlvAt(b, at, parent.end);
+    out.push(t);
+    at = t.end;
+  }
+  return out;
+}
+
+function expectTag(t: Tlv | undefined, tag: number, what: string): Tlv {
+  if (!t || t.tag !== tag) throw new CmsFormatError(`${what} is missing or not of the expected type`);
+  return t;
+}
+
+/** Decoded OIDs by their content octets (as latin1): the same dozen come in every CMS. */
+const oidCache = new Map<string, string>();
+
+/** X.690 §8.19 OBJECT IDENTIFIER content → dotted string. */
+function oidAt(b: Uint8Array, t: Tlv, what: string): string {
+  expectTag(t, TAG.OID, what);
+  let key: string | undefined = '';
+  if (t.end - t.value <= 32) for (let i = t.value; i < t.end; i++) key += String.fromCharCode(b[i]!);
+  else key = undefined;
+  const known = key === undefined ? undefined : oidCache.get(key);
+  if (known !== undefined) return known;
+  const oid = decodeOid(b, t, what);
+  if (key !== undefined && oidCache.size < 256) oidCache.set(key, oid);
+  return oid;
+}
+
+function decodeOid(b: Uint8Array, t: Tlv, what: string): string {
+  if (t.end === t.value || (b[t.end - 1]! & 0x80) !== 0) throw new CmsFormatError(`${what} is not a valid OID`);
+  const arcs: number[] = [];
+  let v = 0;
+  for (let i = t.value; i < t.end; i++) {
+    const byte = b[i]!;
+    if (v === 0 && byte === 0x80) throw new CmsFormatError(`${what} is not a valid OID`);
+    v = v * 128 + (byte & 0x7f);
+    if (v > Number.MAX_SAFE_INTEGER / 128) throw new CmsFormatError(`${what} has an arc too large`);
+    if ((byte & 0x80) === 0) {
+      if (arcs.length === 0) arcs.push(v < 40 ? 0 : v < 80 ? 1 : 2, v < 80 ? v % 40 : v - 80);
+      else arcs.push(v);
+      v = 0;
+    }
+  }
+  return arcs.join('.');
+}
+
+/** AlgorithmIdentifier ::= SEQUENCE { algorithm OID, parameters ANY OPTIONAL } → the OID. */
+function algorithmAt(b: Uint8Array, t: Tlv | undefined, what: string): string {
+  const parts = children(b, expectTag(t, TAG.SEQUENCE, what));
+  if (parts.length < 1 || parts.length > 2) throw new CmsFormatError(`${what} is not an AlgorithmIdentifier`);
+  return oidAt(b, parts[0]!, what);
+}
+
+function signerInfoAt(b: Uint8Array, t: Tlv): CmsSignerInfo {
+  const f = children(b, expectTag(t, TAG.SEQUENCE, 'a SignerInfo'));
+  let i = 0;
+  expectTag(f[i++], TAG.INTEGER, 'SignerInfo.version');
+  const sid = f[i++];
+  const info: Partial<CmsSignerInfo> = {};
+  if (sid?.tag === TAG.SEQUENCE) {
+    const [issuer, serial, ...rest] = children(b, sid);
+    expectTag(issuer, TAG.SEQUENCE, 'the sid issuer');
+    expectTag(serial, TAG.INTEGER, 'the sid serial number');
+    if (rest.length > 0) throw new CmsFormatError('IssuerAndSerialNumber has extra fields');
+    info.issuerAndSerial = { issuer: b.subarray(issuer!.start, issuer!.end), serial: b.subarray(serial!.value, serial!.end) };
+  } else if (sid?.tag === TAG.CTX0) {
+    info.subjectKeyIdentifier = b.subarray(sid.value, sid.end);
+  } else if (sid?.tag === TAG.CTX0_CONSTRUCTED) {
+    const inner = expectTag(children(b, sid)[0], TAG.OCTET_STRING, 'the sid subjectKeyIdentifier');
+    info.subjectKeyIdentifier = b.subarray(inner.value, inner.end);
+  } else {
+    throw new CmsFormatError('SignerInfo.sid is missing or not of the expected type');
+  }
+  info.digestAlgorithm = algorithmAt(b, f[i++], 'SignerInfo.digestAlgorithm');
+  info.signedAttrs = [];
+  if (f[i]?.tag === TAG.CTX0_CONSTRUCTED) {
+    const attrs = f[i++]!;
+    info.signedAttrsDer = b.subarray(attrs.start, attrs.end);
+    for (const a of children(b, attrs)) {
+      const [type, values, ...rest] = children(b, expectTag(a, TAG.SEQUENCE, 'a signed attribute'));
+      if (rest.length > 0) throw new CmsFormatError('a signed attribute has extra fields');
+      info.signedAttrs.push({
+        type: oidAt(b, expectTag(type, TAG.OID, 'a signed attribute type'), 'a signed attribute type'),
+        values: children(b, expectTag(values, TAG.SET, 'a signed attribute value set')).map((v) => ({ tag: v.tag, content: b.subarray(v.value, v.end) })),
+      });
+    }
+  }
+  info.signatureAlgorithm = algorithmAt(b, f[i++], 'SignerInfo.signatureAlgorithm');
+  const signature = expectTag(f[i++], TAG.OCTET_STRING, 'SignerInfo.signature');
+  info.signature = b.subarray(signature.value, signature.end);
+  if (f[i]?.tag === TAG.CTX1_CONSTRUCTED) i++; // unsignedAttrs: not used
+  if (i !== f.length) throw new CmsFormatError('SignerInfo has extra fields');
+  return info as CmsSignerInfo;
+}
+
+/**
+ * Reads ContentInfo → SignedData (RFC 5652 §3, §5.1). Stops after the content type when it is
+ * not `signedDataOid`, returning no SignedData fields.
+ */
+export function readSignedData(b: Uint8Array, signedDataOid: string): CmsSignedData {
+  const top = tlvAt(b, 0, b.length);
+  if (top.tag !== TAG.SEQUENCE || top.end !== b.length) throw new CmsFormatError('not a CMS ContentInfo');
+  const ci = children(b, top);
+  const contentType = oidAt(b, expectTag(ci[0], TAG.OID, 'ContentInfo.contentType'), 'ContentInfo.contentType');
+  const out: CmsSignedData = { contentType, eContentType: '', hasEContent: false, certificates: [], signerInfos: [] };
+  if (contentType !== signedDataOid) return out;
+  if (ci.length !== 2 || ci[1]!.tag !== TAG.CTX0_CONSTRUCTED) throw new CmsFormatError('not a CMS ContentInfo');
+  const explicit = children(b, ci[1]!);
+  if (explicit.length !== 1 || explicit[0]!.tag !== TAG.SEQUENCE) throw new CmsFormatError('the SignedData is not a SEQUENCE');
+
+  const f = children(b, explicit[0]!);
+  let i = 0;
+  expectTag(f[i++], TAG.INTEGER, 'SignedData.version');
+  for (const alg of children(b, expectTag(f[i++], TAG.SET, 'SignedData.digestAlgorithms'))) algorithmAt(b, alg, 'a digest algorithm');
+  const encap = children(b, expectTag(f[i++], TAG.SEQUENCE, 'SignedData.encapContentInfo'));
+  out.eContentType = oidAt(b, expectTag(encap[0], TAG.OID, 'eContentType'), 'eContentType');
+  if (encap.length > 2 || (encap.length === 2 && encap[1]!.tag !== TAG.CTX0_CONSTRUCTED)) throw new CmsFormatError('encapContentInfo has unexpected fields');
+  out.hasEContent = encap.length === 2;
+  if (f[i]?.tag === TAG.CTX0_CONSTRUCTED) {
+    for (const c of children(b, f[i++]!)) {
+      if (c.tag !== TAG.SEQUENCE) throw new CmsFormatError('a certificate choice other than X.509 is not supported');
+      out.certificates.push(b.subarray(c.start, c.end));
+    }
+  }
+  if (f[i]?.tag === TAG.CTX1_CONSTRUCTED) i++; // crls: not used (the caller passes CRLs)
+  out.signerInfos = children(b, expectTag(f[i++], TAG.SET, 'SignedData.signerInfos')).map((s) => signerInfoAt(b, s));
+  if (i !== f.length) throw new CmsFormatError('SignedData has extra fields');
+  return out;
+}
+
+/** The number written by the `n` ASCII digits at `at`, or NaN. */
+function digits(c: Uint8Array, at: number, n: number): number {
+  let v = 0;
+  for (let i = at; i < at + n; i++) {
+    const d = c[i]! - 0x30;
+    if (!(d >= 0 && d <= 9)) return NaN;
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+/**
+ * UTCTime (RFC 5280 §4.1.2.5.1: YY < 50 is 20YY) or GeneralizedTime, in DER form (X.690
+ * §11.7-11.8: seconds present, Z, fraction without trailing zeros); an Invalid Date otherwise.
+ */
+export function derTime(v: DerValue): Date {
+  const c = v.content;
+  let year: number;
+  let at: number;
+  if (v.tag === TAG.UTC_TIME && c.length === 13) {
+    year = digits(c, 0, 2);
+    year += year < 50 ? 2000 : 1900;
+    at = 2;
+  } else if (v.tag === TAG.GENERALIZED_TIME && c.length >= 15) {
+    year = digits(c, 0, 4);
+    at = 4;
+  } else {
+    return new Date(NaN);
+  }
+  const [month, day, hour, minute, second] = [0, 2, 4, 6, 8].map((o) => digits(c, at + o, 2)) as [number, number, number, number, number];
+  at += 10;
+  let ms = 0;
+  if (v.tag === TAG.GENERALIZED_TIME && c[at] === 0x2e) {
+    const n = c.length - 1 - (at + 1);
+    if (n < 1 || c[c.length - 2] === 0x30) return new Date(NaN);
+    ms = Math.floor(digits(c, at + 1, n) / 10 ** (n - 3));
+    at += 1 + n;
+  }
+  if (at !== c.length - 1 || c[at] !== 0x5a || Number.isNaN(ms)) return new Date(NaN);
+  const d = new Date(Date.UTC(year, month - 1, day, hour, minute, second, ms));
+  // Reject what Date.UTC would roll over (month 13, 31 April, hour 24, second 60) and years < 100.
+  if (d.getUTCFullYear() !== year || d.getUTCMonth() !== month - 1 || d.getUTCDate() !== day || d.getUTCHours() !== hour || d.getUTCMinutes() !== minute || d.getUTCSeconds() !== second) return new Date(NaN);
+  return d;
+}
+
+export const DER_TAG = TAG;
