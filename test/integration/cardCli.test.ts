@@ -6,30 +6,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EKORT_BIN, ekort } from '../support/ekortCli.ts';
 import { requireSystem, startPcscd, vpcdPorts, vpcdReaders, waitForCard } from '../support/pcscd.ts';
 
 const available = await requireSystem('pcscd', 'pcsc_scan');
-const BIN = fileURLToPath(new URL('../../bin/ekort.js', import.meta.url));
 const READER = vpcdReaders[0];
 
-function ekort(args: string[], stdin?: string) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    const kill = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.stdin.end(stdin ?? '');
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(kill);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 describe.skipIf(!available)('ekort virtual-card and card commands', () => {
   let dir: string;
@@ -37,7 +20,7 @@ describe.skipIf(!available)('ekort virtual-card and card commands', () => {
   let inserted: ChildProcess | undefined;
 
   const insert = async () => {
-    inserted = spawn(process.execPath, [BIN, 'virtual-card', 'insert', file, '--reader-port', String(vpcdPorts[0])], { stdio: ['ignore', 'pipe', 'pipe'] });
+    inserted = spawn(process.execPath, [EKORT_BIN, 'virtual-card', 'insert', file, '--reader-port', String(vpcdPorts[0])], { stdio: ['ignore', 'pipe', 'pipe'] });
     const line = await new Promise<string>((resolve, reject) => {
       let out = '';
       inserted!.stdout!.on('data', (d) => {

@@ -2,37 +2,15 @@
  * The `ekort` command as a user runs it (bin/ekort.js in a child process) against pcscd + vpcd,
  * with a virtual card plugged in by this test process.
  */
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toHex } from '../../src/iso7816/hex.ts';
 import { FileSystemCard, FILE_SYSTEM_CARD_ATR } from '../../src/virtual/fileSystemCard.ts';
 import { VpcdLink } from '../../src/virtual/vpcdLink.ts';
+import { ekort } from '../support/ekortCli.ts';
 import { requireSystem, startPcscd, vpcdPorts, vpcdReaders, waitForCard } from '../support/pcscd.ts';
 
 const available = await requireSystem('pcscd', 'pcsc_scan');
-const BIN = fileURLToPath(new URL('../../bin/ekort.js', import.meta.url));
 
-/** Runs ekort asynchronously (the card answers from this process, so never a sync spawn). */
-function ekort(args: string[], options: { stopAfterMs?: number; until?: RegExp } = {}) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    const kill = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.stdout.on('data', (d) => {
-      stdout += d;
-      if (options.until?.test(stdout)) child.kill('SIGINT');
-    });
-    child.stderr.on('data', (d) => (stderr += d));
-    if (options.stopAfterMs) setTimeout(() => child.kill('SIGINT'), options.stopAfterMs);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(kill);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 describe.skipIf(!available)('ekort CLI on pcscd + vpcd', () => {
   let link: VpcdLink;
@@ -93,7 +71,7 @@ describe.skipIf(!available)('ekort CLI on pcscd + vpcd', () => {
 
   it('watch prints the current state, then insertions and removals, until Ctrl-C', async () => {
     const second = new VpcdLink(new FileSystemCard(), { port: vpcdPorts[1] });
-    const running = ekort(['watch', '--json'], { until: /"card-removed".*Virtual PCD 00 01/ });
+    const running = ekort(['watch', '--json'], '', { until: /"card-removed".*Virtual PCD 00 01/ });
     await new Promise((r) => setTimeout(r, 1500));
     await second.start();
     await waitForCard(vpcdReaders[1]);

@@ -7,38 +7,15 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { EKORT_BIN, ekort, type EkortRun } from '../support/ekortCli.ts';
 import { requireSystem, startPcscd, vpcdPorts, vpcdReaders, waitForCard } from '../support/pcscd.ts';
 
 const available = await requireSystem('pcscd', 'pcsc_scan', 'openssl');
-const BIN = fileURLToPath(new URL('../../bin/ekort.js', import.meta.url));
 const READER = vpcdReaders[0];
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
-function ekort(args: string[], stdin?: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    const kill = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.stdin.end(stdin ?? '');
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(kill);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-function openssl(args: string[]): Promise<Run> {
+function openssl(args: string[]): Promise<EkortRun> {
   return new Promise((resolve) => {
     execFile('openssl', args, { timeout: 20_000 }, (error, stdout, stderr) => {
       resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
@@ -54,7 +31,7 @@ describe.skipIf(!available)('ekort pki and card sign with a virtual card through
   let inserted: ChildProcess | undefined;
 
   const insert = async (file: string) => {
-    inserted = spawn(process.execPath, [BIN, 'virtual-card', 'insert', file, '--reader-port', String(vpcdPorts[0])], { stdio: ['ignore', 'pipe', 'pipe'] });
+    inserted = spawn(process.execPath, [EKORT_BIN, 'virtual-card', 'insert', file, '--reader-port', String(vpcdPorts[0])], { stdio: ['ignore', 'pipe', 'pipe'] });
     await new Promise<void>((resolve, reject) => {
       inserted!.stdout!.on('data', (d) => String(d).includes('\n') && resolve());
       inserted!.on('exit', (code) => reject(new Error(`insert exited ${code}`)));
