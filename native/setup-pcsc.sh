@@ -9,11 +9,11 @@
 #   native/setup-pcsc.sh --check   install nothing; exit 1 and say what is missing
 set -euo pipefail
 
-packages=(pcscd libpcsclite-dev vsmartcard-vpcd opensc pcsc-tools)
+packages=(pcscd libpcsclite-dev vsmartcard-vpcd opensc pcsc-tools procps)
 mode=install
 for arg in "$@"; do
   case "$arg" in
-    --test) packages+=(vsmartcard-vpicc python3-virtualsmartcard python3-pycryptodome) ;;
+    --test) packages+=(vsmartcard-vpicc python3-virtualsmartcard python3-pycryptodome openssl iproute2) ;;
     --check) mode=check ;;
     -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     *) echo "setup-pcsc: unknown option $arg" >&2; exit 2 ;;
