@@ -39,8 +39,10 @@ Usage: ekort <command> [options]
             --out-key KEY.pem --out-cert CERT.pem [--days N] [--force] [--json]
                                             a software key and its certificate, for tests
   pki revoke --ca DIR SERIAL [--json]       put a certificate on its issuing CA's CRL
-  pki verify --ca DIR --content FILE FILE.p7s [--json]
-                                            check a login signature against the test PKI
+  pki verify --ca DIR --content FILE FILE.p7s [--at TIME] [--max-age SECONDS] [--json]
+                                            check a login signature against the test PKI, at
+                                            --at (default now); the signing time may be at most
+                                            --max-age seconds old (default 120, as at login)
 
 Exit codes: 0 ok, 1 the operation failed (message on stderr, code in --json output), 2 usage error.`;
 

@@ -90,10 +90,20 @@ async function readCms(file: string): Promise<Uint8Array> {
   return block;
 }
 
-/** `ekort pki verify --ca DIR --content FILE FILE.p7s [--json]`: exit 0 with the signer, 1 with the typed code. */
+/** `ekort pki verify [--at TIME] [--max-age SECONDS] --ca DIR --content FILE FILE.p7s [--json]`: exit 0 with the signer, 1 with the typed code. */
 export async function pkiVerify(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, { ca: { type: 'string' }, content: { type: 'string' }, json: { type: 'boolean' } });
+  const { values, positionals } = parse(args, {
+    ca: { type: 'string' },
+    content: { type: 'string' },
+    at: { type: 'string' },
+    'max-age': { type: 'string' },
+    json: { type: 'boolean' },
+  });
   if (!values.ca || !values.content) throw new UsageError('--ca DIR and --content FILE are required');
+  const now = values.at === undefined ? undefined : new Date(values.at);
+  if (now && Number.isNaN(now.getTime())) throw new UsageError(`--at "${values.at}" is not an ISO 8601 time`);
+  const maxAge = values['max-age'] === undefined ? undefined : Number(values['max-age']);
+  if (maxAge !== undefined && !(Number.isInteger(maxAge) && maxAge >= 0)) throw new UsageError('--max-age takes whole seconds');
   if (positionals.length !== 1) throw new UsageError('give exactly one FILE.p7s');
   const pki = await loadTestPki(values.ca);
   const cms = await readCms(positionals[0]!);
@@ -104,6 +114,8 @@ export async function pkiVerify(args: string[], io: CliIo): Promise<number> {
     trustAnchors: [pki.root],
     intermediates: pki.intermediates,
     crls: pki.crls,
+    ...(now ? { now } : {}),
+    ...(maxAge !== undefined ? { maxAgeSeconds: maxAge } : {}),
   });
   if (values.json) {
     printJson(io, {
