@@ -1,0 +1,78 @@
+/**
+ * The säkerhetsdosa face of the token layer: the bank's 8-digit kontrollnummer, the dosa's
+ * 8-digit svarskod (OCRA, RFC 6287) and the response-only login code (HOTP or TOTP).
+ */
+import { randomInt } from 'node:crypto';
+import { EkortError } from '../errors.ts';
+import { hotp, totp, type OtpAlgorithm, type OtpDigits } from './hotp.ts';
+import { ocra } from './ocra.ts';
+
+export const DEFAULT_DOSA_SUITE = 'OCRA-1:HOTP-SHA1-8:QN08';
+
+/** '12345678' → '1234 5678'. */
+export function formatKontrollnummer(kontrollnummer: string): string {
+  const digits = parseKontrollnummer(kontrollnummer);
+  return `${digits.slice(0, 4)} ${digits.slice(4)}`;
+}
+
+/** Accepts '12345678', '1234 5678', '1234-5678' (spaces/hyphens anywhere); returns 8 digits. */
+export function parseKontrollnummer(text: string): string {
+  const digits = typeof text === 'string' ? text.trim().replace(/[\s-]/g, '') : '';
+  if (!/^[0-9]{8}$/.test(digits)) {
+    throw new EkortError('CHALLENGE_FORMAT', 'A kontrollnummer is exactly 8 digits (spaces and hyphens are allowed).');
+  }
+  return digits;
+}
+
+/** A new kontrollnummer: 8 uniformly random digits from the CSPRNG. */
+export function newKontrollnummer(): string {
+  return randomInt(0, 100_000_000).toString().padStart(8, '0');
+}
+
+export interface SvarskodOptions {
+  key: Uint8Array;
+  suite?: string;
+  kontrollnummer: string;
+  /** Only for suites with C, P or T. */
+  counter?: bigint | number;
+  pin?: string;
+  time?: Date;
+}
+
+/** The dosa's answer to a kontrollnummer: OCRA over the (parsed) 8-digit challenge. */
+export function svarskod(opts: SvarskodOptions): string {
+  const challenge = parseKontrollnummer(opts.kontrollnummer);
+  return ocra({
+    suite: opts.suite ?? DEFAULT_DOSA_SUITE,
+    key: opts.key,
+    challenge,
+    counter: opts.counter,
+    pin: opts.pin,
+    time: opts.time,
+  });
+}
+
+export type DosaToken =
+  | { kind: 'hotp'; secret: Uint8Array; counter: bigint | number; digits?: OtpDigits; algorithm?: OtpAlgorithm }
+  | {
+      kind: 'totp';
+      secret: Uint8Array;
+      period?: number;
+      t0?: number;
+      digits?: OtpDigits;
+      algorithm?: OtpAlgorithm;
+    };
+
+/**
+ * The response-only login code ("APPLI 1"). Defaults: 8 digits, SHA-1. For HOTP the caller
+ * advances its stored counter after use; for TOTP `time` defaults to now.
+ */
+export function loginCode(token: DosaToken, time: Date = new Date()): string {
+  const digits = token.digits ?? 8;
+  const algorithm = token.algorithm ?? 'sha1';
+  if (token.kind === 'hotp') return hotp({ secret: token.secret, counter: token.counter, digits, algorithm });
+  if (token.kind === 'totp') {
+    return totp({ secret: token.secret, time, period: token.period, t0: token.t0, digits, algorithm });
+  }
+  throw new EkortError('OTP_INVALID_INPUT', 'The token kind must be "hotp" or "totp".');
+}
