@@ -3,6 +3,7 @@ import { apduCommand } from './apduCommand.ts';
 import { UsageError, type CliIo, type Command } from './cliContext.ts';
 import { cardChangePin, cardInfo, cardUnblock, cardVerifyPin } from './cardCommands.ts';
 import { cardSign } from './cardSignCommand.ts';
+import { dosaCode, dosaCreate, dosaExportForBank, dosaRespond } from './dosaCommands.ts';
 import { pkiInit, pkiIssue, pkiRevoke, pkiVerify } from './pkiCommands.ts';
 import { readersCommand } from './readersCommand.ts';
 import { virtualCardCreate, virtualCardInsert } from './virtualCardCommands.ts';
@@ -33,6 +34,17 @@ Usage: ekort <command> [options]
                                             certificates come from the test PKI in DIR
   virtual-card insert FILE [--reader-port 35963]
                                             plug it into the virtual reader until Ctrl-C
+  dosa create --out FILE [--pin 1234] [--suite OCRA-1:HOTP-SHA1-8:QN08] [--serial N]
+              [--login hotp|totp] [--force] [--json]
+                                            a new virtual säkerhetsdosa (JSON, mode 0600)
+  dosa respond FILE KONTROLLNUMMER [--pin-stdin] [--json]
+                                            the 8-digit svarskod for the bank's kontrollnummer
+                                            ("12345678" or "1234 5678"); 3 wrong PINs lock it
+  dosa code FILE [--pin-stdin] [--json]     the response-only login code (HOTP or TOTP)
+  dosa export-for-bank FILE [--json]        the bank's enrolment record: serial, suite, secret,
+                                            counter (no PIN asked; it contains the secret)
+                                            dosa PINs are read like card PINs; --pin PIN exists
+                                            for test scripts only
   pki init --out DIR [--bank NAME] [--force] [--json]
                                             a test bank PKI: root CA, issuing CAs (RSA, EC), CRLs
   pki issue --ca DIR --name NAME [--personnummer N] --key rsa2048|p256
@@ -57,13 +69,17 @@ const COMMANDS: Record<string, Command> = {
   'card sign': cardSign,
   'virtual-card create': virtualCardCreate,
   'virtual-card insert': virtualCardInsert,
+  'dosa create': dosaCreate,
+  'dosa respond': dosaRespond,
+  'dosa code': dosaCode,
+  'dosa export-for-bank': dosaExportForBank,
   'pki init': pkiInit,
   'pki issue': pkiIssue,
   'pki revoke': pkiRevoke,
   'pki verify': pkiVerify,
 };
 
-const NOUNS = new Set(['card', 'virtual-card', 'pki']);
+const NOUNS = new Set(['card', 'virtual-card', 'dosa', 'pki']);
 
 export async function main(argv: string[], io: CliIo): Promise<number> {
   const twoWords = argv[0] !== undefined && NOUNS.has(argv[0]) && argv[1] !== undefined;

@@ -15,14 +15,14 @@ import {
   X509Certificate,
   type KeyObject,
 } from 'node:crypto';
-import { open, readFile, rename, rm } from 'node:fs/promises';
-import path from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { EkortError } from '../errors.ts';
 import { VIRTUAL_PIV_ATR } from '../iso7816/cardIdentification.ts';
 import { fromHex, toHex } from '../iso7816/hex.ts';
+import { writeFileAtomic } from './atomicFile.ts';
 
 export const CARD_IMAGE_VERSION = 1;
 
@@ -264,31 +264,13 @@ export async function loadCardImage(file: string): Promise<CardImage> {
 }
 
 /**
- * Writes the image so that a crash leaves either the old or the new file, never a torn one:
- * a temp file (mode 0600) in the same directory, fsync, rename over the target, fsync the
- * directory so the rename itself survives a power cut.
+ * Writes the image so that a crash leaves either the old or the new file, never a torn one
+ * (writeFileAtomic: temp file 0600, fsync, rename, directory fsync).
  */
 export async function saveCardImage(file: string, image: CardImage): Promise<void> {
-  const dir = path.dirname(file);
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  const text = `${JSON.stringify(image, null, 2)}\n`;
   try {
-    const handle = await open(tmp, 'wx', 0o600);
-    try {
-      await handle.writeFile(text, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(tmp, file);
-    const dirHandle = await open(dir, 'r');
-    try {
-      await dirHandle.sync();
-    } finally {
-      await dirHandle.close();
-    }
+    await writeFileAtomic(file, `${JSON.stringify(image, null, 2)}\n`, 0o600);
   } catch (e) {
-    await rm(tmp, { force: true });
     const code = (e as NodeJS.ErrnoException).code;
     throw new CardImageError('CARD_IMAGE_WRITE_FAILED', `cannot write the card image ${file} (${code ?? 'error'})`, { path: file, cause: e });
   }

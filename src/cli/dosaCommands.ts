@@ -1,0 +1,102 @@
+import { existsSync } from 'node:fs';
+import { formatKontrollnummer, parseKontrollnummer } from '../token/index.ts';
+import { createDosa, saveDosa, VirtualDosa, type DosaLoginKind } from '../virtual/dosa.ts';
+import { UsageError, parse, printJson, type CliIo } from './cliContext.ts';
+import { readSecret } from './secretInput.ts';
+
+const PIN_OPTIONS = {
+  pin: { type: 'string' },
+  'pin-stdin': { type: 'boolean' },
+} as const;
+
+function oneFile(positionals: string[], what: string, count: number): string[] {
+  if (positionals.length !== count) throw new UsageError(`give ${what}`);
+  return positionals;
+}
+
+/** Opens the dosa file and unlocks it with the PIN from the terminal, --pin-stdin or --pin. */
+async function openWithPin(file: string, values: { pin?: string | undefined; 'pin-stdin'?: boolean | undefined }): Promise<VirtualDosa> {
+  if (values.pin !== undefined && values['pin-stdin']) throw new UsageError('give either --pin or --pin-stdin');
+  const dosa = await VirtualDosa.open(file);
+  const pin = await readSecret('Dosa PIN', {
+    ...(values.pin === undefined ? {} : { flag: values.pin }),
+    ...(values['pin-stdin'] ? { fromStdin: true } : {}),
+  });
+  await dosa.unlock(pin);
+  return dosa;
+}
+
+/** `ekort dosa create --out FILE [--pin 1234] [--suite S] [--serial N] [--login hotp|totp] [--force] [--json]` */
+export async function dosaCreate(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, {
+    out: { type: 'string' },
+    pin: { type: 'string' },
+    suite: { type: 'string' },
+    serial: { type: 'string' },
+    login: { type: 'string' },
+    force: { type: 'boolean' },
+    json: { type: 'boolean' },
+  });
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  if (!values.out) throw new UsageError('--out FILE is required');
+  if (values.login !== undefined && values.login !== 'hotp' && values.login !== 'totp') throw new UsageError('--login must be hotp or totp');
+  if (values.pin !== undefined && !/^\d{4}$/.test(values.pin)) throw new UsageError('--pin must be 4 digits');
+  if (existsSync(values.out) && !values.force) throw new UsageError(`${values.out} exists; pass --force to overwrite it`);
+  const dosa = createDosa({
+    ...(values.pin === undefined ? {} : { pin: values.pin }),
+    ...(values.suite === undefined ? {} : { suite: values.suite }),
+    ...(values.serial === undefined ? {} : { serial: values.serial }),
+    ...(values.login === undefined ? {} : { login: values.login as DosaLoginKind }),
+  });
+  await saveDosa(values.out, dosa);
+  if (values.json) printJson(io, { file: values.out, serial: dosa.serial, suite: dosa.suite, login: dosa.login.kind });
+  else io.out(`Created dosa ${dosa.serial} (${dosa.suite}, login ${dosa.login.kind.toUpperCase()}) in ${values.out}.`);
+  return 0;
+}
+
+/** `ekort dosa respond FILE KONTROLLNUMMER [--pin-stdin | --pin PIN] [--json]`: the svarskod, 8 digits. */
+export async function dosaRespond(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, { ...PIN_OPTIONS, json: { type: 'boolean' } });
+  // "1234 5678" unquoted arrives as two arguments: join them.
+  if (positionals.length < 2) throw new UsageError('give the dosa FILE and the KONTROLLNUMMER');
+  const [file, ...rest] = positionals as [string, ...string[]];
+  let kontrollnummer: string;
+  try {
+    kontrollnummer = parseKontrollnummer(rest.join(''));
+  } catch {
+    throw new UsageError(`"${rest.join(' ')}" is not a kontrollnummer (8 digits, "1234 5678" allowed)`);
+  }
+  const dosa = await openWithPin(file, values);
+  const code = dosa.respond(kontrollnummer);
+  if (values.json) printJson(io, { serial: dosa.serial, kontrollnummer: formatKontrollnummer(kontrollnummer), svarskod: code });
+  else io.out(code);
+  return 0;
+}
+
+/** `ekort dosa code FILE [--pin-stdin | --pin PIN] [--json]`: the response-only login code. */
+export async function dosaCode(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, { ...PIN_OPTIONS, json: { type: 'boolean' } });
+  const [file] = oneFile(positionals, 'exactly one dosa FILE', 1) as [string];
+  const dosa = await openWithPin(file, values);
+  const code = await dosa.code();
+  if (values.json) printJson(io, { serial: dosa.serial, kind: dosa.dosa.login.kind, code });
+  else io.out(code);
+  return 0;
+}
+
+/** `ekort dosa export-for-bank FILE [--json]`: the enrolment record; no PIN, but it holds the secret. */
+export async function dosaExportForBank(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, { json: { type: 'boolean' } });
+  const [file] = oneFile(positionals, 'exactly one dosa FILE', 1) as [string];
+  const dosa = await VirtualDosa.open(file);
+  const record = dosa.exportForBank();
+  io.err('ekort dosa export-for-bank: warning: the output contains the token secret; hand it only to the bank (test) server.');
+  if (values.json) printJson(io, record);
+  else {
+    io.out(`serial     ${record.serial}`);
+    io.out(`suite      ${record.suite}`);
+    io.out(`secret     ${record.secret}`);
+    io.out(`login      ${record.kind.toUpperCase()}-${record.algorithm.toUpperCase()}-${record.digits}${record.counter === undefined ? '' : ` counter ${record.counter}`}`);
+  }
+  return 0;
+}
