@@ -15,7 +15,6 @@ import {
   X509Certificate,
   type KeyObject,
 } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
@@ -23,6 +22,7 @@ import { EkortError } from '../errors.ts';
 import { VIRTUAL_PIV_ATR } from '../iso7816/cardIdentification.ts';
 import { fromHex, toHex } from '../iso7816/hex.ts';
 import { writeFileAtomic } from './atomicFile.ts';
+import { readJsonFile } from './jsonFile.ts';
 
 export const CARD_IMAGE_VERSION = 1;
 
@@ -239,20 +239,13 @@ export function validateCardImage(value: unknown, source = '(in memory)'): CardI
 // Files
 
 export async function loadCardImage(file: string): Promise<CardImage> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new CardImageError('CARD_IMAGE_NOT_FOUND', `no card image at ${file}`, { path: file });
-    throw new CardImageError('CARD_IMAGE_UNREADABLE', `cannot read the card image ${file} (${code ?? 'error'})`, { path: file, cause: e });
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new CardImageError('CARD_IMAGE_INVALID', `card image ${file} is not JSON (corrupt or truncated)`, { path: file });
-  }
+  const value = await readJsonFile(file, (f) =>
+    f.kind === 'missing'
+      ? new CardImageError('CARD_IMAGE_NOT_FOUND', `no card image at ${file}`, { path: file })
+      : f.kind === 'unreadable'
+        ? new CardImageError('CARD_IMAGE_UNREADABLE', `cannot read the card image ${file} (${f.errno})`, { path: file, cause: f.cause })
+        : new CardImageError('CARD_IMAGE_INVALID', `card image ${file} is not JSON (corrupt or truncated)`, { path: file }),
+  );
   try {
     return validateCardImage(value, file);
   } catch (e) {

@@ -7,10 +7,10 @@
  * dosa answers, so neither a crash nor a restart undoes them.
  */
 import { randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { EkortError } from '../errors.ts';
 import { DEFAULT_DOSA_SUITE, loginCode, parseKontrollnummer, parseOcraSuite, svarskod, type OcraSuite, type OtpAlgorithm } from '../token/index.ts';
 import { writeFileAtomic } from './atomicFile.ts';
+import { readJsonFile } from './jsonFile.ts';
 
 export const DOSA_FILE_VERSION = 1;
 export const DEFAULT_DOSA_PIN = '1234';
@@ -195,20 +195,13 @@ export function createDosa(options: CreateDosaOptions = {}): DosaFile {
 }
 
 export async function loadDosa(file: string): Promise<DosaFile> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new DosaError('DOSA_NOT_FOUND', `no dosa file at ${file}`, { path: file });
-    throw new DosaError('DOSA_UNREADABLE', `cannot read the dosa file ${file} (${code ?? 'error'})`, { path: file, cause: e });
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new DosaError('DOSA_FILE_INVALID', `dosa ${file}: not JSON (corrupt or truncated)`, { path: file });
-  }
+  const value = await readJsonFile(file, (f) =>
+    f.kind === 'missing'
+      ? new DosaError('DOSA_NOT_FOUND', `no dosa file at ${file}`, { path: file })
+      : f.kind === 'unreadable'
+        ? new DosaError('DOSA_UNREADABLE', `cannot read the dosa file ${file} (${f.errno})`, { path: file, cause: f.cause })
+        : new DosaError('DOSA_FILE_INVALID', `dosa ${file}: not JSON (corrupt or truncated)`, { path: file }),
+  );
   try {
     return validateDosa(value, file);
   } catch (e) {
