@@ -18,7 +18,8 @@
 import { randomBytes } from 'node:crypto';
 import { VIRTUAL_ISO_ATR } from '../iso7816/cardIdentification.ts';
 import type { SoftwareCard } from '../pcsc/cardTransport.ts';
-import { encodeResponse, parseCommand, type ParsedCommand } from '../iso7816/apdu.ts';
+import { CardSideChannel, CLA_CHAINING, INS_GET_RESPONSE } from './cardSideChannel.ts';
+import { parseCommand, type ParsedCommand } from '../iso7816/apdu.ts';
 import { bytesEqual, concatBytes } from '../iso7816/hex.ts';
 import { tlv } from '../iso7816/tlv.ts';
 
@@ -26,10 +27,7 @@ import { tlv } from '../iso7816/tlv.ts';
 const SW_OK = 0x9000;
 const SW_END_OF_FILE = 0x6282;
 const SW_WRONG_LENGTH = 0x6700;
-const SW_LAST_COMMAND_EXPECTED = 0x6883;
-const SW_CHAINING_UNSUPPORTED = 0x6884;
 const SW_PIN_BLOCKED = 0x6983;
-const SW_CONDITIONS_NOT_SATISFIED = 0x6985;
 const SW_NO_CURRENT_EF = 0x6986;
 const SW_FILE_NOT_FOUND = 0x6a82;
 const SW_NOT_ENOUGH_MEMORY = 0x6a84;
@@ -38,13 +36,11 @@ const SW_OFFSET_OUTSIDE_EF = 0x6b00;
 const SW_INS_UNSUPPORTED = 0x6d00;
 const SW_CLA_UNSUPPORTED = 0x6e00;
 
-const CLA_CHAINING = 0x10;
 const CLA_PROPRIETARY = 0x80;
 const INS_VERIFY = 0x20;
 const INS_GET_CHALLENGE = 0x84;
 const INS_SELECT = 0xa4;
 const INS_READ_BINARY = 0xb0;
-const INS_GET_RESPONSE = 0xc0;
 const INS_UPDATE_BINARY = 0xd6;
 /** Proprietary (CLA 80): answers its command data. For chaining and GET RESPONSE tests. */
 export const INS_ECHO = 0xee;
@@ -174,11 +170,11 @@ export class FileSystemCard implements SoftwareCard {
   private currentDf: Df;
   private currentEf: Ef | undefined;
   private verified = false;
-  private pending: { data: Uint8Array; sw: number } | undefined;
-  private chain: { cla: number; ins: number; p1: number; p2: number; parts: Uint8Array[]; size: number } | undefined;
+  private readonly channel: CardSideChannel;
 
   constructor(options: FileSystemCardOptions = {}) {
     this.t0 = options.t0 ?? false;
+    this.channel = new CardSideChannel(this.t0);
     this.atr = Uint8Array.from(options.atr ?? (this.t0 ? FILE_SYSTEM_CARD_T0_ATR : FILE_SYSTEM_CARD_ATR));
     this.mf = { kind: 'df', fid: MF_FID, children: [], parent: null };
     for (const f of options.files ?? defaultFiles()) {
@@ -207,8 +203,7 @@ export class FileSystemCard implements SoftwareCard {
     this.currentDf = this.mf;
     this.currentEf = undefined;
     this.verified = false;
-    this.pending = undefined;
-    this.chain = undefined;
+    this.channel.reset();
   }
 
   process(apdu: Uint8Array): Uint8Array {
@@ -216,45 +211,21 @@ export class FileSystemCard implements SoftwareCard {
     try {
       cmd = parseCommand(apdu);
     } catch {
-      this.pending = undefined;
-      this.chain = undefined;
-      return sw(SW_WRONG_LENGTH);
+      return this.channel.fail(SW_WRONG_LENGTH);
     }
-    if (this.t0 && cmd.extended) return this.fail(SW_WRONG_LENGTH);
-    const chained = (cmd.cla & CLA_CHAINING) !== 0;
+    if (this.t0 && cmd.extended) return this.channel.fail(SW_WRONG_LENGTH);
     const cla = cmd.cla & ~CLA_CHAINING;
-    if (cla !== 0x00 && cla !== CLA_PROPRIETARY) return this.fail(SW_CLA_UNSUPPORTED);
+    if (cla !== 0x00 && cla !== CLA_PROPRIETARY) return this.channel.fail(SW_CLA_UNSUPPORTED);
 
-    if (cla === 0x00 && cmd.ins === INS_GET_RESPONSE) {
-      return chained ? this.fail(SW_CHAINING_UNSUPPORTED) : this.getResponse(cmd);
-    }
-    this.pending = undefined;
+    if (cla === 0x00 && cmd.ins === INS_GET_RESPONSE) return this.channel.getResponse(cmd);
+    this.channel.dropPending();
 
     const handler = this.handlerFor(cla, cmd.ins);
-    if (!handler) return this.fail(SW_INS_UNSUPPORTED);
-
-    let data = cmd.data ?? new Uint8Array(0);
-    const chainable = handler.chainable;
-    const chain = this.chain;
-    const sameChain = chain && chain.ins === cmd.ins && chain.p1 === cmd.p1 && chain.p2 === cmd.p2 && chain.cla === cla;
-    if (chain && !sameChain) return this.fail(SW_LAST_COMMAND_EXPECTED);
-    if (chained) {
-      if (!chainable) return this.fail(SW_CHAINING_UNSUPPORTED);
-      if (data.length === 0) return this.fail(SW_WRONG_LENGTH);
-      const c = chain ?? { cla, ins: cmd.ins, p1: cmd.p1, p2: cmd.p2, parts: [], size: 0 };
-      c.parts.push(Uint8Array.from(data));
-      c.size += data.length;
-      if (c.size > 0xffff) return this.fail(SW_WRONG_LENGTH);
-      this.chain = c;
-      return sw(SW_OK);
-    }
-    if (chain) {
-      data = concatBytes(...chain.parts, data);
-      this.chain = undefined;
-    }
-
-    const reply = handler.run(cmd, data);
-    return this.deliver(reply.data ?? new Uint8Array(0), reply.sw, cmd, false);
+    if (!handler) return this.channel.fail(SW_INS_UNSUPPORTED);
+    const collected = this.channel.collect(cmd, handler.chainable);
+    if ('response' in collected) return collected.response;
+    const reply = handler.run(cmd, collected.data);
+    return this.channel.deliver(reply.data ?? new Uint8Array(0), reply.sw, cmd);
   }
 
   private handlerFor(
@@ -280,41 +251,8 @@ export class FileSystemCard implements SoftwareCard {
     }
   }
 
-  private fail(status: number): Uint8Array {
-    this.pending = undefined;
-    this.chain = undefined;
-    return sw(status);
-  }
 
-  /**
-   * Cuts `data` to what the command may receive and keeps the rest for GET RESPONSE. `resumed`
-   * is true for GET RESPONSE itself, whose 6Cxx keeps the pending data.
-   */
-  private deliver(data: Uint8Array, status: number, cmd: ParsedCommand, resumed: boolean): Uint8Array {
-    if (data.length === 0) return sw(status);
-    const hasData = (cmd.data?.length ?? 0) > 0;
-    // T=0 carries no Le in case 3/4: all response data goes through GET RESPONSE.
-    const ne = this.t0 && hasData ? 0 : (cmd.le ?? 0);
-    if (this.t0 && !hasData && ne > 0 && data.length < ne) {
-      if (resumed) this.pending = { data, sw: status };
-      return sw(0x6c00 | data.length);
-    }
-    if (data.length > ne) {
-      const rest = data.subarray(ne);
-      this.pending = { data: rest, sw: status };
-      return encodeResponse(data.subarray(0, ne), 0x6100 | (Math.min(rest.length, 256) & 0xff));
-    }
-    return encodeResponse(data, status);
-  }
 
-  private getResponse(cmd: ParsedCommand): Uint8Array {
-    if (cmd.p1 !== 0 || cmd.p2 !== 0) return this.fail(SW_WRONG_P1P2);
-    if ((cmd.data?.length ?? 0) > 0 || cmd.le === undefined) return this.fail(SW_WRONG_LENGTH);
-    const pending = this.pending;
-    if (!pending) return this.fail(SW_CONDITIONS_NOT_SATISFIED);
-    this.pending = undefined;
-    return this.deliver(pending.data, pending.sw, cmd, true);
-  }
 
   private select(cmd: ParsedCommand, data: Uint8Array): Reply {
     // P2 (§11.1.1): 00 FCI, 04 FCP, 0C no response data; first occurrence only.
@@ -407,8 +345,4 @@ export class FileSystemCard implements SoftwareCard {
 /** 63Cx: x tries left (a nibble, so more than 15 shows as 15). */
 function retriesSw(tries: number): number {
   return 0x63c0 | Math.min(tries, 15);
-}
-
-function sw(status: number): Uint8Array {
-  return Uint8Array.of(status >> 8, status & 0xff);
 }

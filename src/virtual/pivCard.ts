@@ -24,10 +24,11 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { encodeResponse, parseCommand, type ParsedCommand } from '../iso7816/apdu.ts';
+import { parseCommand, type ParsedCommand } from '../iso7816/apdu.ts';
 import { bytesEqual, concatBytes, fromHex } from '../iso7816/hex.ts';
 import { decodeTlv, tlv, type Tlv } from '../iso7816/tlv.ts';
 import type { SoftwareCard } from '../pcsc/cardTransport.ts';
+import { CardSideChannel, CLA_CHAINING, INS_GET_RESPONSE, swBytes as sw } from './cardSideChannel.ts';
 import {
   isValidPin,
   isValidPuk,
@@ -43,11 +44,8 @@ import {
 const SW_OK = 0x9000;
 const SW_WRONG_LENGTH = 0x6700;
 const SW_MEMORY_FAILURE = 0x6581;
-const SW_LAST_COMMAND_EXPECTED = 0x6883;
-const SW_CHAINING_UNSUPPORTED = 0x6884;
 const SW_SECURITY_STATUS = 0x6982;
 const SW_BLOCKED = 0x6983;
-const SW_CONDITIONS_NOT_SATISFIED = 0x6985;
 const SW_WRONG_DATA = 0x6a80;
 const SW_NOT_FOUND = 0x6a82;
 const SW_WRONG_P1P2 = 0x6a86;
@@ -55,14 +53,12 @@ const SW_REFERENCE_NOT_FOUND = 0x6a88;
 const SW_INS_UNSUPPORTED = 0x6d00;
 const SW_CLA_UNSUPPORTED = 0x6e00;
 
-const CLA_CHAINING = 0x10;
 // SP 800-73-4 Part 2 §3 (and ISO/IEC 7816-4 §11 for GET RESPONSE).
 const INS_VERIFY = 0x20;
 const INS_CHANGE_REFERENCE_DATA = 0x24;
 const INS_RESET_RETRY_COUNTER = 0x2c;
 const INS_GENERAL_AUTHENTICATE = 0x87;
 const INS_SELECT = 0xa4;
-const INS_GET_RESPONSE = 0xc0;
 const INS_GET_DATA = 0xcb;
 
 /** SP 800-73-4 Part 1 §2.2: NIST RID A0 00 00 03 08, PIX 00 00 10 00 01 00 (version 01 00). */
@@ -126,14 +122,6 @@ interface Reply {
   persist?: boolean;
 }
 
-interface Chain {
-  ins: number;
-  p1: number;
-  p2: number;
-  parts: Uint8Array[];
-  size: number;
-}
-
 export class VirtualPivCard implements SoftwareCard {
   readonly atr: Uint8Array;
   private readonly image: CardImage;
@@ -146,8 +134,7 @@ export class VirtualPivCard implements SoftwareCard {
   private verified = false;
   /** A VERIFY was the last command: what a "PIN Always" key (9C) needs. */
   private pinJustVerified = false;
-  private pending: { data: Uint8Array; sw: number } | undefined;
-  private chain: Chain | undefined;
+  private readonly channel = new CardSideChannel();
   private saving: Promise<void> = Promise.resolve();
 
   /** Throws CardImageError for an invalid image. */
@@ -190,8 +177,7 @@ export class VirtualPivCard implements SoftwareCard {
   reset(): void {
     this.verified = false;
     this.pinJustVerified = false;
-    this.pending = undefined;
-    this.chain = undefined;
+    this.channel.reset();
   }
 
   process(apdu: Uint8Array): Uint8Array | Promise<Uint8Array> {
@@ -200,36 +186,19 @@ export class VirtualPivCard implements SoftwareCard {
       cmd = parseCommand(apdu);
     } catch {
       this.pinJustVerified = false;
-      return this.fail(SW_WRONG_LENGTH);
+      return this.channel.fail(SW_WRONG_LENGTH);
     }
     // Anything but the signature itself (or fetching an answer) comes between VERIFY and a 9C key.
     if (cmd.ins !== INS_GENERAL_AUTHENTICATE && cmd.ins !== INS_GET_RESPONSE) this.pinJustVerified = false;
-    const chained = (cmd.cla & CLA_CHAINING) !== 0;
-    if ((cmd.cla & ~CLA_CHAINING) !== 0x00) return this.fail(SW_CLA_UNSUPPORTED);
-    if (cmd.ins === INS_GET_RESPONSE) return chained ? this.fail(SW_CHAINING_UNSUPPORTED) : this.getResponse(cmd);
-    this.pending = undefined;
+    if ((cmd.cla & ~CLA_CHAINING) !== 0x00) return this.channel.fail(SW_CLA_UNSUPPORTED);
+    if (cmd.ins === INS_GET_RESPONSE) return this.channel.getResponse(cmd);
+    this.channel.dropPending();
+    // SP 800-73-4 Part 2 §3.2.4: only GENERAL AUTHENTICATE data may be longer than one short APDU.
+    const collected = this.channel.collect(cmd, cmd.ins === INS_GENERAL_AUTHENTICATE);
+    if ('response' in collected) return collected.response;
 
-    let data = cmd.data ?? new Uint8Array(0);
-    const chain = this.chain;
-    if (chain && (chain.ins !== cmd.ins || chain.p1 !== cmd.p1 || chain.p2 !== cmd.p2)) return this.fail(SW_LAST_COMMAND_EXPECTED);
-    if (chained) {
-      // SP 800-73-4 Part 2 §3.2.4: GENERAL AUTHENTICATE data longer than one short APDU.
-      if (cmd.ins !== INS_GENERAL_AUTHENTICATE) return this.fail(SW_CHAINING_UNSUPPORTED);
-      if (data.length === 0) return this.fail(SW_WRONG_LENGTH);
-      const c = chain ?? { ins: cmd.ins, p1: cmd.p1, p2: cmd.p2, parts: [], size: 0 };
-      c.parts.push(Uint8Array.from(data));
-      c.size += data.length;
-      if (c.size > 0xffff) return this.fail(SW_WRONG_LENGTH);
-      this.chain = c;
-      return sw(SW_OK);
-    }
-    if (chain) {
-      data = concatBytes(...chain.parts, data);
-      this.chain = undefined;
-    }
-
-    const reply = this.run(cmd, data);
-    const out = this.deliver(reply.data ?? new Uint8Array(0), reply.sw, cmd.le ?? 0);
+    const reply = this.run(cmd, collected.data);
+    const out = this.channel.deliver(reply.data ?? new Uint8Array(0), reply.sw, cmd);
     if (!reply.persist || this.path === undefined) return out;
     // Copy now: later commands may change the image before this write runs.
     const snapshot = { ...this.image };
@@ -262,28 +231,8 @@ export class VirtualPivCard implements SoftwareCard {
     }
   }
 
-  private fail(status: number): Uint8Array {
-    this.pending = undefined;
-    this.chain = undefined;
-    return sw(status);
-  }
 
-  /** Cuts the answer at Ne and keeps the rest for GET RESPONSE (61xx, ISO/IEC 7816-4 §5.3.4). */
-  private deliver(data: Uint8Array, status: number, ne: number): Uint8Array {
-    if (data.length <= ne || data.length === 0) return encodeResponse(data, status);
-    const rest = data.subarray(ne);
-    this.pending = { data: rest, sw: status };
-    return encodeResponse(data.subarray(0, ne), 0x6100 | (Math.min(rest.length, 256) & 0xff));
-  }
 
-  private getResponse(cmd: ParsedCommand): Uint8Array {
-    if (cmd.p1 !== 0 || cmd.p2 !== 0) return this.fail(SW_WRONG_P1P2);
-    if ((cmd.data?.length ?? 0) > 0 || cmd.le === undefined) return this.fail(SW_WRONG_LENGTH);
-    const pending = this.pending;
-    if (!pending) return this.fail(SW_CONDITIONS_NOT_SATISFIED);
-    this.pending = undefined;
-    return this.deliver(pending.data, pending.sw, cmd.le);
-  }
 
   // --- SELECT (SP 800-73-4 Part 2 §3.1.1) -----------------------------------------------------
 
@@ -549,8 +498,4 @@ function matches(sent: Uint8Array, secret: string): boolean {
 /** 63Cx: x tries left. */
 function triesSw(left: number): number {
   return 0x63c0 | Math.min(left, 15);
-}
-
-function sw(status: number): Uint8Array {
-  return Uint8Array.of(status >> 8, status & 0xff);
 }

@@ -2,12 +2,11 @@
  * `ekort virtual-card` and `ekort card` as a user runs them: a card image made by the CLI,
  * inserted by the CLI into vpcd, and read, verified, changed and unblocked through pcscd.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EKORT_BIN, ekort } from '../support/ekortCli.ts';
+import { ekort, insertVirtualCard, type InsertedCard } from '../support/ekortCli.ts';
 import { requireSystem, startPcscd, vpcdPorts, vpcdReaders, waitForCard } from '../support/pcscd.ts';
 
 const available = await requireSystem('pcscd', 'pcsc_scan');
@@ -17,27 +16,17 @@ const READER = vpcdReaders[0];
 describe.skipIf(!available)('ekort virtual-card and card commands', () => {
   let dir: string;
   let file: string;
-  let inserted: ChildProcess | undefined;
+  let inserted: InsertedCard | undefined;
 
   const insert = async () => {
-    inserted = spawn(process.execPath, [EKORT_BIN, 'virtual-card', 'insert', file, '--reader-port', String(vpcdPorts[0])], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const line = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      inserted!.stdout!.on('data', (d) => {
-        out += d;
-        if (out.includes('\n')) resolve(out);
-      });
-      inserted!.on('exit', (code) => reject(new Error(`insert exited ${code}`)));
-    });
-    expect(line).toMatch(/^Inserted .* into the virtual reader on port 35963/);
+    inserted = await insertVirtualCard(file, vpcdPorts[0]);
+    expect(inserted.firstLine).toMatch(/^Inserted .* into the virtual reader on port 35963/);
     await waitForCard(READER);
   };
 
   const pullOut = async () => {
     if (!inserted) return;
-    const exited = new Promise((r) => inserted!.on('exit', r));
-    inserted.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    expect(await inserted.pullOut()).toBe(0);
     inserted = undefined;
     await waitForCard(READER, { present: false });
   };

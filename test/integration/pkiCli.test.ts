@@ -3,12 +3,12 @@
  * that PKI and inserted into vpcd, `ekort card sign` through pcscd, then OpenSSL and
  * `ekort pki verify` on the result, before and after `ekort pki revoke`.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { EKORT_BIN, ekort, type EkortRun } from '../support/ekortCli.ts';
+import { ekort, insertVirtualCard, type EkortRun, type InsertedCard } from '../support/ekortCli.ts';
 import { requireSystem, startPcscd, vpcdPorts, vpcdReaders, waitForCard } from '../support/pcscd.ts';
 
 const available = await requireSystem('pcscd', 'pcsc_scan', 'openssl');
@@ -28,22 +28,16 @@ describe.skipIf(!available)('ekort pki and card sign with a virtual card through
   let ca: string;
   let chain: string;
   let challenge: string;
-  let inserted: ChildProcess | undefined;
+  let inserted: InsertedCard | undefined;
 
   const insert = async (file: string) => {
-    inserted = spawn(process.execPath, [EKORT_BIN, 'virtual-card', 'insert', file, '--reader-port', String(vpcdPorts[0])], { stdio: ['ignore', 'pipe', 'pipe'] });
-    await new Promise<void>((resolve, reject) => {
-      inserted!.stdout!.on('data', (d) => String(d).includes('\n') && resolve());
-      inserted!.on('exit', (code) => reject(new Error(`insert exited ${code}`)));
-    });
+    inserted = await insertVirtualCard(file, vpcdPorts[0]);
     await waitForCard(READER);
   };
 
   const pullOut = async () => {
     if (!inserted) return;
-    const exited = new Promise((r) => inserted!.on('exit', r));
-    inserted.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    expect(await inserted.pullOut()).toBe(0);
     inserted = undefined;
     await waitForCard(READER, { present: false });
   };

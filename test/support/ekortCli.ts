@@ -33,3 +33,39 @@ export function ekort(args: string[], stdin = '', options: { until?: RegExp; tim
     });
   });
 }
+
+export interface InsertedCard {
+  /** What `ekort virtual-card insert` printed when the card went in. */
+  firstLine: string;
+  /** SIGTERM, as a user's Ctrl-C would; resolves with the exit code. */
+  pullOut(): Promise<number | null>;
+}
+
+/** Runs `ekort virtual-card insert FILE --reader-port PORT` until pullOut(). */
+export function insertVirtualCard(file: string, port: number, timeoutMs = 15_000): Promise<InsertedCard> {
+  const child = spawn(process.execPath, [EKORT_BIN, 'virtual-card', 'insert', file, '--reader-port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`virtual-card insert printed nothing within ${timeoutMs} ms`));
+    }, timeoutMs);
+    child.stdout!.on('data', (d) => {
+      out += d;
+      if (!out.includes('\n')) return;
+      clearTimeout(timer);
+      resolve({
+        firstLine: out.split('\n')[0]!,
+        pullOut: () => {
+          child.kill('SIGTERM');
+          return exited;
+        },
+      });
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`virtual-card insert exited ${code} before inserting`));
+    });
+  });
+}
