@@ -6,7 +6,9 @@ import { cardSign } from './cardSignCommand.ts';
 import { dosaCode, dosaCreate, dosaExportForBank, dosaRespond } from './dosaCommands.ts';
 import { pkiInit, pkiIssue, pkiRevoke, pkiVerify } from './pkiCommands.ts';
 import { readersCommand } from './readersCommand.ts';
+import { tokenList } from './tokenCommands.ts';
 import { virtualCardCreate, virtualCardInsert } from './virtualCardCommands.ts';
+import { virtualTokenCreate, virtualTokenRespond } from './virtualTokenCommands.ts';
 import { watchCommand } from './watchCommand.ts';
 
 export const USAGE = `ekort: smart cards, security tokens and the e-kort service, from the terminal
@@ -45,6 +47,16 @@ Usage: ekort <command> [options]
                                             counter (no PIN asked; it contains the secret)
                                             dosa PINs are read like card PINs; --pin PIN exists
                                             for test scripts only
+  token list [--json]                       security tokens connected over USB HID (OTP interface)
+  virtual-token create --out FILE [--secret HEX] [--slot 1|2] [--touch] [--serial N]
+                       [--show-secret] [--force] [--json]
+                                            a virtual HID OTP token (JSON, mode 0600) with
+                                            HMAC-SHA1 challenge-response in one slot (default 2);
+                                            the secret is shown only with --show-secret;
+                                            --secret shows in the process list (tests only)
+  virtual-token respond FILE CHALLENGE_HEX [--slot 1|2] [--timeout MS] [--json]
+                                            the full HID challenge-response against it: prints
+                                            the 20-byte HMAC-SHA1 response (hex)
   pki init --out DIR [--bank NAME] [--force] [--json]
                                             a test bank PKI: root CA, issuing CAs (RSA, EC), CRLs
   pki issue --ca DIR --name NAME [--personnummer N] --key rsa2048|p256
@@ -73,13 +85,16 @@ const COMMANDS: Record<string, Command> = {
   'dosa respond': dosaRespond,
   'dosa code': dosaCode,
   'dosa export-for-bank': dosaExportForBank,
+  'token list': tokenList,
+  'virtual-token create': virtualTokenCreate,
+  'virtual-token respond': virtualTokenRespond,
   'pki init': pkiInit,
   'pki issue': pkiIssue,
   'pki revoke': pkiRevoke,
   'pki verify': pkiVerify,
 };
 
-const NOUNS = new Set(['card', 'virtual-card', 'dosa', 'pki']);
+const NOUNS = new Set(['card', 'virtual-card', 'dosa', 'token', 'virtual-token', 'pki']);
 
 export async function main(argv: string[], io: CliIo): Promise<number> {
   const twoWords = argv[0] !== undefined && NOUNS.has(argv[0]) && argv[1] !== undefined;

@@ -30,7 +30,9 @@ export type HidTokenErrorCode =
   | 'TOUCH_TIMEOUT'
   | 'TOKEN_CANCELLED'
   | 'TOKEN_REJECTED'
-  | 'FRAME_CRC_MISMATCH';
+  | 'FRAME_CRC_MISMATCH'
+  | 'TOKEN_ACCESS_DENIED'
+  | 'HID_UNAVAILABLE';
 
 const MESSAGES: Record<HidTokenErrorCode, string> = {
   TOKEN_REMOVED: 'The security token was removed or stopped answering. Plug it in again and retry.',
@@ -41,6 +43,9 @@ const MESSAGES: Record<HidTokenErrorCode, string> = {
   TOKEN_REJECTED:
     'The security token rejected the challenge. Check that the chosen slot is configured for HMAC-SHA1 challenge-response.',
   FRAME_CRC_MISMATCH: 'The answer from the security token was damaged (checksum mismatch). Retry.',
+  TOKEN_ACCESS_DENIED:
+    'The security token was found but this user may not open it. Install the udev rule for the token (or add the user to the group that owns /dev/hidraw*) and plug it in again.',
+  HID_UNAVAILABLE: 'USB HID access is not available: the node-hid binding could not be loaded. Run npm ci again.',
 };
 
 /** Errors of the HID OTP transport and session; `code` is stable. */
@@ -54,4 +59,15 @@ export class HidTokenError extends EkortError {
 
 export function hidError(code: HidTokenErrorCode, detail?: string, cause?: unknown): HidTokenError {
   return new HidTokenError(code, detail, cause === undefined ? undefined : { cause });
+}
+
+/** What enumeration tells about a connected token, before it is opened. */
+export interface HidTokenDescriptor {
+  /** The OS path to open it by (Linux: /dev/hidrawN). */
+  path: string;
+  vendorId: number;
+  productId: number;
+  /** Absent when the device reports none (YubiKeys leave it empty on the OTP interface). */
+  serial?: string;
+  product?: string;
 }

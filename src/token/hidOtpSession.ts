@@ -80,6 +80,7 @@ export class HidOtpSession {
     try {
       written = this.#device.sendFeatureReport([REPORT_ID, ...report]);
     } catch (e) {
+      if (e instanceof EkortError) throw e; // already typed by the transport (or a replay mismatch)
       throw hidError('TOKEN_REMOVED', 'writing a feature report failed', e);
     }
     if (written < 0) throw hidError('TOKEN_REMOVED', 'writing a feature report failed');
@@ -91,6 +92,7 @@ export class HidOtpSession {
     try {
       raw = this.#device.getFeatureReport(REPORT_ID, REPORT_SIZE + 1);
     } catch (e) {
+      if (e instanceof EkortError) throw e; // already typed by the transport (or a replay mismatch)
       throw hidError('TOKEN_REMOVED', 'reading a feature report failed', e);
     }
     const bytes = Uint8Array.from(raw);

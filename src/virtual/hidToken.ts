@@ -10,8 +10,13 @@
  * Reports follow node-hid's Linux shape: written arrays start with the report id (0), and
  * `getFeatureReport(0, 9)` returns the report id followed by the 8 report bytes.
  * After `unplug()` (or `close()`) every call throws as node-hid does for a gone device.
+ *
+ * A token can also live in a JSON file (`ekort virtual-token create`): serial, firmware
+ * version and per slot the secret (hex) and whether it needs a touch. The file holds the
+ * secrets and is written atomically with mode 0600.
  */
-import { createHmac } from 'node:crypto';
+import { createHmac, randomBytes, randomInt } from 'node:crypto';
+import { EkortError } from '../errors.ts';
 import type { HidDevice } from '../token/hidDevice.ts';
 import {
   FRAME_CHUNKS,
@@ -29,6 +34,8 @@ import {
   unpadChallenge,
   withResponseCrc,
 } from '../token/hidFrames.ts';
+import { writeFileAtomic } from './atomicFile.ts';
+import { readJsonFile } from './jsonFile.ts';
 
 export interface VirtualHidTokenOptions {
   /** HMAC-SHA1 secrets (typically 20 bytes) per slot; an unset slot ignores challenges. */
@@ -36,6 +43,8 @@ export interface VirtualHidTokenOptions {
   slot2?: Uint8Array;
   /** Answer only after `touch()`; until then the status byte is 0x20. */
   requireTouch?: boolean;
+  /** Slots that need a touch (as a slot configured with "require touch"), besides `requireTouch`. */
+  touchSlots?: ReadonlyArray<1 | 2>;
   /** Give up a touch wait after this many ms (the token goes idle, as a real one does). */
   touchTimeoutMs?: number;
   /** Reads that report write pending (0x80) after each written chunk. Default 0. */
@@ -49,6 +58,7 @@ type State = 'idle' | 'touch' | 'response';
 export class VirtualHidToken implements HidDevice {
   readonly #secrets = new Map<number, Uint8Array>();
   readonly #requireTouch: boolean;
+  readonly #touchCommands: Set<number>;
   readonly #touchTimeoutMs: number | undefined;
   readonly #busyReadsPerWrite: number;
   readonly #version: readonly [number, number, number];
@@ -75,6 +85,7 @@ export class VirtualHidToken implements HidDevice {
     if (options.slot1) this.#secrets.set(SLOT_CHAL_HMAC1, options.slot1.slice());
     if (options.slot2) this.#secrets.set(SLOT_CHAL_HMAC2, options.slot2.slice());
     this.#requireTouch = options.requireTouch ?? false;
+    this.#touchCommands = new Set((options.touchSlots ?? []).map((n) => (n === 1 ? SLOT_CHAL_HMAC1 : SLOT_CHAL_HMAC2)));
     this.#touchTimeoutMs = options.touchTimeoutMs;
     this.#busyReadsPerWrite = options.busyReadsPerWrite ?? 0;
     this.#version = options.version ?? [5, 4, 3];
@@ -149,7 +160,7 @@ export class VirtualHidToken implements HidDevice {
     const withCrc = withResponseCrc(new Uint8Array(hmac));
     const padded = new Uint8Array(Math.ceil(withCrc.length / REPORT_DATA_SIZE) * REPORT_DATA_SIZE);
     padded.set(withCrc, 0);
-    if (this.#requireTouch) {
+    if (this.#requireTouch || this.#touchCommands.has(slot)) {
       this.#pending = padded;
       this.#state = 'touch';
       this.#touchSince = Date.now();
@@ -192,4 +203,133 @@ export class VirtualHidToken implements HidDevice {
     }
     return [reportId, ...report].slice(0, Math.max(0, length));
   }
+}
+
+export const VIRTUAL_TOKEN_FILE_VERSION = 1;
+/** HMAC-SHA1 slot secrets are at most 20 bytes, as on the real token. */
+export const MAX_SLOT_SECRET_BYTES = 20;
+
+export interface VirtualHidSlotFile {
+  /** The HMAC-SHA1 secret, hex, 1 to 20 bytes. */
+  secret: string;
+  touch: boolean;
+}
+
+export interface VirtualHidTokenFile {
+  version: 1;
+  kind: 'hid-otp-token';
+  /** The serial, as the token's management interface reports it. */
+  serial: number;
+  /** Firmware version "major.minor.patch", shown in the status report. */
+  firmware: string;
+  slots: { '1'?: VirtualHidSlotFile; '2'?: VirtualHidSlotFile };
+}
+
+export type VirtualTokenErrorCode =
+  | 'VIRTUAL_TOKEN_NOT_FOUND'
+  | 'VIRTUAL_TOKEN_UNREADABLE'
+  | 'VIRTUAL_TOKEN_INVALID'
+  | 'VIRTUAL_TOKEN_WRITE_FAILED';
+
+export class VirtualTokenError extends EkortError {
+  declare readonly code: VirtualTokenErrorCode;
+
+  constructor(code: VirtualTokenErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}
+
+const TOKEN_FIELDS = ['version', 'kind', 'serial', 'firmware', 'slots'];
+
+/** Checks a parsed token file; `source` names it in messages. Secrets are never quoted. */
+export function validateVirtualHidTokenFile(value: unknown, source = '(in memory)'): VirtualHidTokenFile {
+  const bad = (field: string, problem: string): never => {
+    throw new VirtualTokenError('VIRTUAL_TOKEN_INVALID', `virtual token ${source}: ${field} ${problem}`);
+  };
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isObject(value)) return bad('the file', 'must be a JSON object');
+  for (const key of Object.keys(value)) if (!TOKEN_FIELDS.includes(key)) bad(key, 'is not a virtual token field');
+  if (value.version !== VIRTUAL_TOKEN_FILE_VERSION) bad('version', `must be ${VIRTUAL_TOKEN_FILE_VERSION}`);
+  if (value.kind !== 'hid-otp-token') bad('kind', 'must be "hid-otp-token"');
+  const serial = value.serial;
+  if (typeof serial !== 'number' || !Number.isInteger(serial) || serial < 1 || serial > 0xffffffff) bad('serial', 'must be an integer from 1 to 4294967295');
+  const firmware = value.firmware;
+  if (typeof firmware !== 'string' || !/^\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(firmware) || firmware.split('.').some((n) => Number(n) > 255)) {
+    bad('firmware', 'must be "major.minor.patch" (each 0-255)');
+  }
+  if (!isObject(value.slots)) return bad('slots', 'must be an object');
+  const slots: VirtualHidTokenFile['slots'] = {};
+  for (const [name, slot] of Object.entries(value.slots)) {
+    if (name !== '1' && name !== '2') bad(`slots.${name}`, 'is not a slot (1 or 2)');
+    if (!isObject(slot)) return bad(`slots.${name}`, 'must be an object');
+    for (const key of Object.keys(slot)) if (key !== 'secret' && key !== 'touch') bad(`slots.${name}.${key}`, 'is not a slot field');
+    const secret = slot.secret;
+    if (typeof secret !== 'string' || !/^([0-9a-f]{2}){1,20}$/.test(secret)) bad(`slots.${name}.secret`, `must be 1 to ${MAX_SLOT_SECRET_BYTES} bytes of lower-case hex`);
+    if (typeof slot.touch !== 'boolean') bad(`slots.${name}.touch`, 'must be true or false');
+    slots[name as '1' | '2'] = { secret: secret as string, touch: slot.touch as boolean };
+  }
+  if (!slots['1'] && !slots['2']) bad('slots', 'must configure slot 1 or 2');
+  return { version: 1, kind: 'hid-otp-token', serial: serial as number, firmware: firmware as string, slots };
+}
+
+export interface CreateVirtualHidTokenOptions {
+  /** 1 to 20 bytes; 20 random bytes by default. */
+  secret?: Uint8Array;
+  /** The slot to configure; 2 by default, the slot challenge-response tools use. */
+  slot?: 1 | 2;
+  touch?: boolean;
+  serial?: number;
+}
+
+/** A new token file with one slot configured for HMAC-SHA1 challenge-response. */
+export function createVirtualHidTokenFile(options: CreateVirtualHidTokenOptions = {}): VirtualHidTokenFile {
+  const secret = options.secret ?? new Uint8Array(randomBytes(MAX_SLOT_SECRET_BYTES));
+  if (secret.length < 1 || secret.length > MAX_SLOT_SECRET_BYTES) {
+    throw new VirtualTokenError('VIRTUAL_TOKEN_INVALID', `cannot create a virtual token: the secret must be 1 to ${MAX_SLOT_SECRET_BYTES} bytes`);
+  }
+  const slot = options.slot ?? 2;
+  return validateVirtualHidTokenFile({
+    version: VIRTUAL_TOKEN_FILE_VERSION,
+    kind: 'hid-otp-token',
+    serial: options.serial ?? randomInt(10_000_000, 100_000_000),
+    firmware: '5.4.3',
+    slots: { [String(slot)]: { secret: Buffer.from(secret).toString('hex'), touch: options.touch ?? false } },
+  });
+}
+
+export async function loadVirtualHidTokenFile(file: string): Promise<VirtualHidTokenFile> {
+  const value = await readJsonFile(file, (f) =>
+    f.kind === 'missing'
+      ? new VirtualTokenError('VIRTUAL_TOKEN_NOT_FOUND', `no virtual token file at ${file}`)
+      : f.kind === 'unreadable'
+        ? new VirtualTokenError('VIRTUAL_TOKEN_UNREADABLE', `cannot read the virtual token file ${file} (${f.errno})`, { cause: f.cause })
+        : new VirtualTokenError('VIRTUAL_TOKEN_INVALID', `virtual token ${file}: not JSON (corrupt or truncated)`),
+  );
+  return validateVirtualHidTokenFile(value, file);
+}
+
+/** Validates, then writes atomically with mode 0600 (the file holds the secrets). */
+export async function saveVirtualHidTokenFile(file: string, token: VirtualHidTokenFile): Promise<void> {
+  const checked = validateVirtualHidTokenFile(token);
+  try {
+    await writeFileAtomic(file, `${JSON.stringify(checked, null, 2)}\n`, 0o600);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new VirtualTokenError('VIRTUAL_TOKEN_WRITE_FAILED', `cannot write the virtual token file ${file} (${code ?? 'error'})`, { cause: e });
+  }
+}
+
+/** The token a file describes (validated first). */
+export function virtualHidTokenFromFile(data: VirtualHidTokenFile, options: Pick<VirtualHidTokenOptions, 'touchTimeoutMs' | 'busyReadsPerWrite'> = {}): VirtualHidToken {
+  const checked = validateVirtualHidTokenFile(data);
+  const secret = (s: VirtualHidSlotFile | undefined) => (s ? new Uint8Array(Buffer.from(s.secret, 'hex')) : undefined);
+  const [major, minor, patch] = checked.firmware.split('.').map(Number) as [number, number, number];
+  const touchSlots = ([1, 2] as const).filter((n) => checked.slots[String(n) as '1' | '2']?.touch);
+  return new VirtualHidToken({
+    ...options,
+    ...(checked.slots['1'] ? { slot1: secret(checked.slots['1']) } : {}),
+    ...(checked.slots['2'] ? { slot2: secret(checked.slots['2']) } : {}),
+    touchSlots,
+    version: [major, minor, patch],
+  });
 }

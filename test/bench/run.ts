@@ -6,6 +6,7 @@ import { benchApduInProcess } from './apduInProcess.ts';
 import { benchApduVpcd } from './apduVpcd.ts';
 import { benchPivLogin } from './pivLogin.ts';
 import { benchLoginCms } from './loginCms.ts';
+import { benchTokenOtp } from './tokenOtp.ts';
 import { saveFigures } from './figures.ts';
 
 const suites: Record<string, () => Promise<void>> = {
@@ -13,6 +14,7 @@ const suites: Record<string, () => Promise<void>> = {
   'apdu-vpcd': benchApduVpcd,
   'piv-login': benchPivLogin,
   'login-cms': benchLoginCms,
+  'token-otp': benchTokenOtp,
 };
 
 const only = process.argv.slice(2);

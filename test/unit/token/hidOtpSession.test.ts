@@ -176,6 +176,39 @@ describe('HidOtpSession against the virtual token', () => {
     ).toBe('TOKEN_BUSY');
   }, T);
 
+  it('cancels while the token keeps its write-pending flag set: TOKEN_CANCELLED, not a timeout', async () => {
+    const stuck = token();
+    stuck.busyReads = Infinity;
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 30);
+    const started = Date.now();
+    const p = new HidOtpSession(stuck, { busyTimeoutMs: 2000 }).challengeResponse(range(6), {
+      slot: 1,
+      signal: ac.signal,
+      timeoutMs: 2000,
+      pollMs: 5,
+    });
+    expect(await codeOf(p)).toBe('TOKEN_CANCELLED');
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(stuck.written.length).toBe(0);
+  }, T);
+
+  it('unplug between two response chunks is TOKEN_REMOVED, with no reset written to the gone token', async () => {
+    const dev = token();
+    let chunks = 0;
+    const flaky = wrap(dev, {
+      get: (r) => {
+        if (((r[8] ?? 0) & 0x40) !== 0 && ++chunks === 2) dev.unplug();
+        return r;
+      },
+    });
+    const writes = (): number => dev.written.length;
+    expect(await codeOf(new HidOtpSession(flaky).challengeResponse(range(6), { slot: 1, pollMs: 1 }))).toBe('TOKEN_REMOVED');
+    expect(chunks).toBe(2);
+    expect(dev.written.at(-1)).not.toEqual(RESET_REPORT);
+    expect(writes()).toBeGreaterThan(0);
+  }, T);
+
   it('an unconfigured slot is TOKEN_REJECTED at once', async () => {
     const dev = new VirtualHidToken({ slot1: SECRET1 });
     expect(await codeOf(new HidOtpSession(dev).challengeResponse(range(6), { slot: 2, pollMs: 1 }))).toBe(
