@@ -1,0 +1,129 @@
+/**
+ * The card network's question: may this purchase go through? Approved only when the
+ * e-nummer is open and not expired, expiry and CVC match, the merchant is the one it was made
+ * for, the amount is within its limit and the card's, and the card is not blocked. Every
+ * decision is stored before it is answered, in the same transaction as what it changes, so an
+ * acknowledged purchase is never lost and a single-purchase e-nummer is approved at most once.
+ *
+ * Locks are taken card first, then e-nummer (as blockCard does), so concurrent
+ * authorizations and blocks on PostgreSQL serialise per card without deadlocks.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import type { AuthorizationRequest, AuthorizationResult, DeclineCode } from './api/schemas.ts';
+import { stockholmMonth } from './calendar.ts';
+import { last4, parseExpiry } from './cardNumbers.ts';
+import { type BankContext, newId } from './context.ts';
+import { merchantKey } from './enummer.ts';
+import type { SqlExecutor } from './store/sql.ts';
+import { isUniqueViolation } from './store/sql.ts';
+
+interface Candidate {
+  id: string;
+  card_id: string | null;
+  customer_id: string | null;
+  pan: string | null;
+  cvc: string | null;
+  merchant_key: string;
+  kind: 'single' | 'recurring';
+  exp_month: number;
+  exp_year: number;
+  valid_until: number;
+  limit_amount: number | null;
+  limit_period: 'purchase' | 'month' | null;
+  state: 'open' | 'paused' | 'closed';
+}
+
+interface CardState {
+  state: 'active' | 'blocked';
+  limit_per_purchase: number;
+  limit_per_month: number;
+}
+
+const sameText = (a: string, b: string): boolean => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+
+async function spentThisMonth(tx: SqlExecutor, ownerId: string, month: string): Promise<number> {
+  const [row] = await tx.query<{ amount: number }>('SELECT amount FROM monthly_spend WHERE owner_id = ? AND month = ?', [ownerId, month]);
+  return row ? Number(row.amount) : 0;
+}
+
+function decide(req: AuthorizationRequest, e: Candidate, card: CardState, now: number, spent: { card: number; enummer: number }): DeclineCode | null {
+  if (card.state === 'blocked') return 'CARD_BLOCKED';
+  if (e.state === 'closed') return 'CLOSED';
+  if (Number(e.valid_until) <= now) return 'EXPIRED';
+  if (e.state === 'paused') return 'PAUSED';
+  const expiry = parseExpiry(req.expiry);
+  if (!expiry || expiry.month !== Number(e.exp_month) || expiry.year !== Number(e.exp_year)) return 'EXPIRY_MISMATCH';
+  if (e.cvc === null || !sameText(req.cvc, e.cvc)) return 'CVC_MISMATCH';
+  if (merchantKey(req.merchant) !== e.merchant_key) return 'MERCHANT_MISMATCH';
+  if (e.limit_amount !== null) {
+    const used = e.limit_period === 'month' ? spent.enummer : 0;
+    if (used + req.amount > Number(e.limit_amount)) return 'LIMIT_EXCEEDED';
+  }
+  if (req.amount > Number(card.limit_per_purchase) || spent.card + req.amount > Number(card.limit_per_month)) return 'LIMIT_EXCEEDED';
+  return null;
+}
+
+async function addSpend(tx: SqlExecutor, ownerId: string, month: string, amount: number): Promise<void> {
+  await tx.run(
+    'INSERT INTO monthly_spend (owner_id, month, amount) VALUES (?, ?, ?) ON CONFLICT (owner_id, month) DO UPDATE SET amount = monthly_spend.amount + excluded.amount',
+    [ownerId, month, amount],
+  );
+}
+
+async function earlierAnswer(ctx: BankContext, requestId: string): Promise<AuthorizationResult | undefined> {
+  const [row] = await ctx.db.query<{ id: string; decision: string; decline_code: DeclineCode | null }>(
+    'SELECT id, decision, decline_code FROM transactions WHERE request_id = ?',
+    [requestId],
+  );
+  return row && { approved: row.decision === 'approved', declineCode: row.decline_code, transactionId: row.id };
+}
+
+export async function authorize(ctx: BankContext, req: AuthorizationRequest): Promise<AuthorizationResult> {
+  if (req.requestId !== undefined) {
+    const earlier = await earlierAnswer(ctx, req.requestId);
+    if (earlier) return earlier;
+  }
+  const now = ctx.config.now();
+  const month = stockholmMonth(now);
+  const transactionId = newId();
+  try {
+    return await ctx.db.transaction(async (tx) => {
+      const record = async (declineCode: DeclineCode | null, e?: Candidate): Promise<AuthorizationResult> => {
+        await tx.run(
+          'INSERT INTO transactions (id, request_id, enummer_id, customer_id, last4, merchant, amount, decision, decline_code, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+          [transactionId, req.requestId ?? null, e?.id ?? null, e?.customer_id ?? null, last4(req.pan), req.merchant.trim().slice(0, 100), req.amount, declineCode ? 'declined' : 'approved', declineCode, now],
+        );
+        return { approved: declineCode === null, declineCode, transactionId };
+      };
+
+      const [found] = await tx.query<{ id: string; card_id: string | null }>('SELECT id, card_id FROM enummers WHERE pan = ?', [req.pan]);
+      if (!found || found.card_id === null) {
+        const issued = await tx.query('SELECT 1 AS one FROM issued_numbers WHERE pan = ?', [req.pan]);
+        return record(issued.length ? 'EXPIRED' : 'UNKNOWN_NUMBER');
+      }
+      const [card] = await tx.query<CardState>('SELECT state, limit_per_purchase, limit_per_month FROM payment_cards WHERE id = ? FOR UPDATE', [found.card_id]);
+      const [e] = await tx.query<Candidate>('SELECT * FROM enummers WHERE id = ? FOR UPDATE', [found.id]);
+      if (!card || !e || e.card_id !== found.card_id) return record('EXPIRED', e);
+      const spent = {
+        card: await spentThisMonth(tx, found.card_id, month),
+        enummer: e.limit_period === 'month' ? await spentThisMonth(tx, e.id, month) : 0,
+      };
+      const declineCode = decide(req, e, card, now, spent);
+      if (declineCode === null) {
+        if (e.kind === 'single') {
+          await tx.run("UPDATE enummers SET state = 'closed', close_reason = 'used', closed_at = ? WHERE id = ? AND state = 'open'", [now, e.id]);
+        }
+        await addSpend(tx, found.card_id, month, req.amount);
+        if (e.limit_period === 'month') await addSpend(tx, e.id, month, req.amount);
+      }
+      return record(declineCode, e);
+    });
+  } catch (err) {
+    // The same requestId raced in from two places: the first one's answer stands.
+    if (req.requestId !== undefined && isUniqueViolation(err)) {
+      const earlier = await earlierAnswer(ctx, req.requestId);
+      if (earlier) return earlier;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,36 @@
+/** What every part of the service shares: the database, the clock and the configuration. */
+import { createHash, randomBytes } from 'node:crypto';
+import type { SqlDatabase } from './store/sql.ts';
+
+export interface TrustConfig {
+  trustAnchors: Uint8Array[];
+  intermediates: Uint8Array[];
+  crls: Uint8Array[];
+  ocspResponses?: Uint8Array[];
+}
+
+export interface BankConfig {
+  /** Named in every login challenge, so a signature made for another service is refused. */
+  serviceId: string;
+  /** The issuer range e-nummer are drawn from. */
+  issuerPrefix: string;
+  /** Trust for BankID på kort; without it card login is refused. */
+  trust?: TrustConfig;
+  /** Epoch milliseconds; tests move it. */
+  now: () => number;
+}
+
+export interface BankContext {
+  db: SqlDatabase;
+  config: BankConfig;
+}
+
+/** 16 url-safe characters from 96 random bits. */
+export const newId = (): string => randomBytes(12).toString('base64url');
+
+export const sha256Hex = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+export const SESSION_IDLE_MS = 15 * 60_000;
+export const REVEAL_FRESH_MS = 5 * 60_000;
+export const CHALLENGE_LIFE_MS = 2 * 60_000;
+export const DOSA_MAX_FAILURES = 5;

@@ -1,0 +1,221 @@
+/**
+ * e-nummer: a card number of its own for one connected card and one merchant. A single
+ * purchase one is valid one month and closes after its first approved purchase; a recurring
+ * one is valid 1 to 24 months. Numbers are drawn from the CSPRNG in the service's issuer
+ * range and reserved in `issued_numbers` first, so no number is ever issued twice, not even
+ * after expiry. At expiry the link to the card (card, full number, CVC) is erased.
+ */
+import type { CreatedEnummer, Enummer, EnummerAction, EnummerSecret, Transaction } from './api/schemas.ts';
+import { addMonths, iso, isoOrNull } from './calendar.ts';
+import { drawCvc, drawPan, formatExpiry, last4 } from './cardNumbers.ts';
+import { type BankContext, newId } from './context.ts';
+import { bankError } from './errors.ts';
+import { TERMS } from './terms.ts';
+
+export interface CreateEnummerInput {
+  cardId: string;
+  merchant: string;
+  recurring?: boolean;
+  months?: number;
+  limit?: { amount: number; period: 'purchase' | 'month' };
+  nickname?: string;
+}
+
+/** Merchant ids are compared after normalisation: Unicode NFC, surrounding space, case. */
+export const merchantKey = (merchant: string): string => merchant.normalize('NFC').trim().toLocaleLowerCase('sv-SE');
+
+interface EnummerRow {
+  id: string;
+  pan: string | null;
+  last4: string;
+  card_last4: string | null;
+  merchant: string;
+  kind: 'single' | 'recurring';
+  months: number;
+  exp_month: number;
+  exp_year: number;
+  cvc: string | null;
+  valid_until: number;
+  nickname: string | null;
+  limit_amount: number | null;
+  limit_period: 'purchase' | 'month' | null;
+  state: 'open' | 'paused' | 'closed';
+  close_reason: Enummer['closeReason'];
+  created_at: number;
+  closed_at: number | null;
+}
+
+const view = (r: EnummerRow): Enummer => ({
+  id: r.id,
+  last4: r.last4,
+  cardLast4: r.card_last4,
+  merchant: r.merchant,
+  kind: r.kind,
+  months: Number(r.months),
+  expiry: formatExpiry(Number(r.exp_month), Number(r.exp_year)),
+  validUntil: iso(Number(r.valid_until)),
+  nickname: r.nickname,
+  limit: r.limit_amount === null || r.limit_period === null ? null : { amount: Number(r.limit_amount), period: r.limit_period },
+  state: r.state,
+  closeReason: r.close_reason,
+  createdAt: iso(Number(r.created_at)),
+  closedAt: isoOrNull(r.closed_at),
+});
+
+const SELECT_ENUMMER = `SELECT e.*, c.last4 AS card_last4 FROM enummers e LEFT JOIN payment_cards c ON c.id = e.card_id`;
+
+/** Reserves a number never issued before. */
+async function reserveNumber(ctx: BankContext): Promise<string> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const pan = drawPan(ctx.config.issuerPrefix);
+    if ((await ctx.db.run('INSERT INTO issued_numbers (pan, issued_at) VALUES (?, ?) ON CONFLICT (pan) DO NOTHING', [pan, ctx.config.now()])) === 1) return pan;
+  }
+  throw bankError('NUMBER_SPACE_EXHAUSTED', 'No unused e-nummer could be drawn in the issuer range. Widen the range.');
+}
+
+export async function createEnummer(ctx: BankContext, customerId: string, input: CreateEnummerInput): Promise<CreatedEnummer> {
+  const recurring = input.recurring ?? false;
+  const months = recurring ? (input.months ?? 1) : 1;
+  if (!Number.isInteger(months) || months < 1 || months > 24) throw bankError('INVALID_INPUT', 'A recurring e-nummer is valid 1 to 24 months.');
+  if (!recurring && input.months !== undefined && input.months !== 1) {
+    throw bankError('INVALID_INPUT', 'A single-purchase e-nummer is valid one month; choose recurring for 1 to 24 months.');
+  }
+  const merchant = input.merchant.normalize('NFC').trim();
+  if (!merchant) throw bankError('INVALID_INPUT', 'Name the merchant the e-nummer is for.');
+  const pan = await reserveNumber(ctx);
+  const now = ctx.config.now();
+  const validUntil = addMonths(now, months);
+  const until = new Date(validUntil);
+  const id = newId();
+  const cvc = drawCvc();
+  await ctx.db.transaction(async (tx) => {
+    const [card] = await tx.query<{ state: string; terms_version: string | null }>(
+      'SELECT state, terms_version FROM payment_cards WHERE id = ? AND customer_id = ? FOR UPDATE',
+      [input.cardId, customerId],
+    );
+    if (!card) throw bankError('NOT_FOUND', 'There is no such payment card among yours.');
+    if (card.state === 'blocked') throw bankError('CARD_BLOCKED', 'The card is blocked; no e-nummer can be made for it.');
+    if (card.terms_version === null) throw bankError('CARD_NOT_CONNECTED', 'Connect the card to e-kort first (read and accept the terms).');
+    if (card.terms_version !== TERMS.version) throw bankError('TERMS_OUTDATED', 'The e-kort terms have changed. Read and accept them again to connect the card.');
+    await tx.run(
+      `INSERT INTO enummers (id, pan, last4, customer_id, card_id, merchant, merchant_key, kind, months, exp_month, exp_year, cvc,
+        valid_until, nickname, limit_amount, limit_period, state, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?)`,
+      [
+        id,
+        pan,
+        last4(pan),
+        customerId,
+        input.cardId,
+        merchant,
+        merchantKey(merchant),
+        recurring ? 'recurring' : 'single',
+        months,
+        until.getUTCMonth() + 1,
+        until.getUTCFullYear(),
+        cvc,
+        validUntil,
+        input.nickname?.trim() || null,
+        input.limit?.amount ?? null,
+        input.limit?.period ?? null,
+        now,
+      ],
+    );
+  });
+  const enummer = await getEnummer(ctx, customerId, id);
+  return { enummer, secret: { id, pan, expiry: enummer.expiry, cvc } };
+}
+
+export async function listEnummers(ctx: BankContext, customerId: string, options: { state?: Enummer['state'] } = {}): Promise<Enummer[]> {
+  const rows = await ctx.db.query<EnummerRow>(
+    `${SELECT_ENUMMER} WHERE e.customer_id = ?${options.state ? ' AND e.state = ?' : ''} ORDER BY e.created_at DESC, e.id`,
+    options.state ? [customerId, options.state] : [customerId],
+  );
+  return rows.map(view);
+}
+
+async function ownRow(ctx: BankContext, customerId: string, id: string): Promise<EnummerRow> {
+  const [row] = await ctx.db.query<EnummerRow>(`${SELECT_ENUMMER} WHERE e.id = ? AND e.customer_id = ?`, [id, customerId]);
+  if (!row) throw bankError('NOT_FOUND', 'There is no such e-nummer among yours.');
+  return row;
+}
+
+export async function getEnummer(ctx: BankContext, customerId: string, id: string): Promise<Enummer> {
+  return view(await ownRow(ctx, customerId, id));
+}
+
+/** The full number, expiry and CVC; the caller has checked the login is fresh. */
+export async function revealEnummer(ctx: BankContext, customerId: string, id: string): Promise<EnummerSecret> {
+  const row = await ownRow(ctx, customerId, id);
+  if (row.pan === null || row.cvc === null) throw bankError('STATE_CONFLICT', 'This e-nummer has expired; its number is no longer linked to your card.');
+  return { id: row.id, pan: row.pan, expiry: formatExpiry(Number(row.exp_month), Number(row.exp_year)), cvc: row.cvc };
+}
+
+const TRANSITIONS: Record<EnummerAction, { from: string[]; to: string; reason: string | null }> = {
+  pause: { from: ['open'], to: 'paused', reason: null },
+  resume: { from: ['paused'], to: 'open', reason: null },
+  close: { from: ['open', 'paused'], to: 'closed', reason: 'closed_by_holder' },
+};
+
+export async function changeEnummer(ctx: BankContext, customerId: string, id: string, action: EnummerAction): Promise<Enummer> {
+  const t = TRANSITIONS[action];
+  const now = ctx.config.now();
+  const changed = await ctx.db.run(
+    `UPDATE enummers SET state = ?, close_reason = ?, closed_at = ? WHERE id = ? AND customer_id = ? AND state IN (${t.from.map(() => '?').join(', ')}) AND valid_until > ?`,
+    [t.to, t.reason, t.to === 'closed' ? now : null, id, customerId, ...t.from, now],
+  );
+  if (changed === 0) {
+    const row = await ownRow(ctx, customerId, id);
+    const why = Number(row.valid_until) <= now ? 'it has expired' : `it is ${row.state}`;
+    throw bankError('STATE_CONFLICT', `The e-nummer cannot be ${action === 'close' ? 'closed' : action === 'pause' ? 'paused' : 'resumed'}: ${why}.`, { state: row.state });
+  }
+  return getEnummer(ctx, customerId, id);
+}
+
+interface TransactionRow {
+  id: string;
+  enummer_id: string | null;
+  last4: string;
+  merchant: string;
+  amount: number;
+  decision: 'approved' | 'declined';
+  decline_code: Transaction['declineCode'];
+  created_at: number;
+}
+
+export const transactionView = (r: TransactionRow): Transaction => ({
+  id: r.id,
+  enummerId: r.enummer_id,
+  last4: r.last4,
+  merchant: r.merchant,
+  amount: Number(r.amount),
+  decision: r.decision,
+  declineCode: r.decline_code,
+  createdAt: iso(Number(r.created_at)),
+});
+
+/** The holder's transactions, newest first: all, or one e-nummer's. */
+export async function listTransactions(ctx: BankContext, customerId: string, enummerId?: string): Promise<Transaction[]> {
+  if (enummerId !== undefined) await ownRow(ctx, customerId, enummerId);
+  const rows = await ctx.db.query<TransactionRow>(
+    `SELECT id, enummer_id, last4, merchant, amount, decision, decline_code, created_at FROM transactions
+     WHERE customer_id = ?${enummerId === undefined ? '' : ' AND enummer_id = ?'} ORDER BY created_at DESC, id LIMIT 1000`,
+    enummerId === undefined ? [customerId] : [customerId, enummerId],
+  );
+  return rows.map(transactionView);
+}
+
+/**
+ * Closes what has expired and erases its link to the card: the card, the full number and
+ * the CVC go; the number stays reserved in issued_numbers, and the holder keeps the
+ * e-nummer's last four, merchant and history. Returns how many were erased.
+ */
+export async function expireDue(ctx: BankContext): Promise<number> {
+  const now = ctx.config.now();
+  return ctx.db.run(
+    `UPDATE enummers SET state = 'closed', close_reason = CASE WHEN state = 'closed' THEN close_reason ELSE 'expired' END,
+       closed_at = COALESCE(closed_at, valid_until), pan = NULL, card_id = NULL, cvc = NULL, erased_at = ?
+     WHERE valid_until <= ? AND erased_at IS NULL`,
+    [now, now],
+  );
+}

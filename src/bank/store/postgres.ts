@@ -1,0 +1,134 @@
+/**
+ * The store at scale: PostgreSQL through a `pg` pool, for several stateless service instances
+ * on one database. Transactions run at READ COMMITTED with row locks (`FOR UPDATE`) and
+ * conditional UPDATEs; a deadlock or serialization failure (which the consistent lock order
+ * should prevent) is retried a few times rather than surfaced.
+ */
+import pg from 'pg';
+import { type Row, type SqlDatabase, type SqlExecutor, type SqlValue, StoreError } from './sql.ts';
+
+const INT8_OID = 20;
+/** Amounts in öre and epoch milliseconds stay far below 2^53. */
+const types = {
+  getTypeParser: ((oid: number, format?: string) =>
+    oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+};
+
+const numbered = new Map<string, string>();
+/** `?` placeholders to `$1..$n` (our SQL has no `?` inside literals). */
+function toPg(sql: string): string {
+  let text = numbered.get(sql);
+  if (text === undefined) {
+    let n = 0;
+    text = sql.replace(/\?/g, () => `$${++n}`);
+    numbered.set(sql, text);
+  }
+  return text;
+}
+
+const RETRYABLE = new Set(['40001', '40P01']);
+const UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08003', '08006']);
+
+function mapError(e: unknown): unknown {
+  const code = (e as { code?: unknown }).code;
+  if (code === '23505') return new StoreError('UNIQUE_VIOLATION', (e as Error).message, { cause: e });
+  if (typeof code === 'string' && UNAVAILABLE.has(code)) {
+    return new StoreError('STORE_UNAVAILABLE', `The database is not reachable (${code}). Retry in a moment.`, { cause: e });
+  }
+  if (e instanceof Error && /Connection terminated|timeout exceeded when trying to connect/i.test(e.message)) {
+    return new StoreError('STORE_UNAVAILABLE', `The database is not reachable (${e.message}). Retry in a moment.`, { cause: e });
+  }
+  return e;
+}
+
+function executor(client: pg.Pool | pg.PoolClient): SqlExecutor {
+  return {
+    async query<T>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
+      try {
+        return (await client.query({ text: toPg(sql), values: params as unknown[], types })).rows as T[];
+      } catch (e) {
+        throw mapError(e);
+      }
+    },
+    async run(sql: string, params: readonly SqlValue[] = []): Promise<number> {
+      try {
+        return (await client.query({ text: toPg(sql), values: params as unknown[], types })).rowCount ?? 0;
+      } catch (e) {
+        throw mapError(e);
+      }
+    },
+  };
+}
+
+export interface PostgresOptions {
+  maxConnections?: number;
+  connectTimeoutMs?: number;
+  statementTimeoutMs?: number;
+}
+
+export class PostgresDatabase implements SqlDatabase {
+  readonly dialect = 'postgres';
+  private readonly pool: pg.Pool;
+  private readonly direct: SqlExecutor;
+
+  constructor(url: string, options: PostgresOptions = {}) {
+    this.pool = new pg.Pool({
+      connectionString: url,
+      max: options.maxConnections ?? 10,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
+      statement_timeout: options.statementTimeoutMs ?? 10_000,
+      idle_in_transaction_session_timeout: 30_000,
+    });
+    // An idle client that loses its server must not crash the process; the next query says so.
+    this.pool.on('error', () => undefined);
+    this.direct = executor(this.pool);
+  }
+
+  query<T = Row>(sql: string, params?: readonly SqlValue[]): Promise<T[]> {
+    return this.direct.query<T>(sql, params);
+  }
+
+  run(sql: string, params?: readonly SqlValue[]): Promise<number> {
+    return this.direct.run(sql, params);
+  }
+
+  async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      let client: pg.PoolClient;
+      try {
+        client = await this.pool.connect();
+      } catch (e) {
+        throw mapError(e);
+      }
+      let broken = false;
+      try {
+        await client.query('BEGIN');
+        const result = await fn(executor(client));
+        await client.query('COMMIT');
+        return result;
+      } catch (e) {
+        try {
+          await client.query('ROLLBACK');
+        } catch {
+          broken = true;
+        }
+        const code = (e as { code?: unknown }).code ?? ((e as { cause?: { code?: unknown } }).cause?.code);
+        if (attempt < 4 && typeof code === 'string' && RETRYABLE.has(code)) continue;
+        throw mapError(e);
+      } finally {
+        client.release(broken);
+      }
+    }
+  }
+
+  /** Runs DDL of several statements (migrations), in one transaction. */
+  async exec(sql: string): Promise<void> {
+    await this.transaction(async (tx) => {
+      await tx.run(sql);
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

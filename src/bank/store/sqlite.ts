@@ -1,0 +1,128 @@
+/**
+ * The embedded store: better-sqlite3 in WAL mode. better-sqlite3 is synchronous and one
+ * connection serves the process, so transactions (whose callbacks await) are serialised by a
+ * queue here: nothing else runs on the connection while one is open, and plain queries wait
+ * for it. Several processes on one file (the app and `ekort` commands) meet at SQLite's own
+ * lock: BEGIN IMMEDIATE with a busy timeout.
+ */
+import Database from 'better-sqlite3';
+import { type Row, type SqlDatabase, type SqlExecutor, type SqlValue, StoreError } from './sql.ts';
+
+export interface SqliteOptions {
+  /**
+   * 'full' (default) fsyncs the WAL at every commit, so an acknowledged purchase survives a
+   * power cut; 'normal' survives a killed process but not a power cut (SQLite docs, WAL mode).
+   */
+  durability?: 'full' | 'normal';
+  busyTimeoutMs?: number;
+}
+
+type Statement = Database.Statement<unknown[], Row>;
+
+const bind = (params: readonly SqlValue[]): unknown[] => params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
+
+function mapError(e: unknown): unknown {
+  const code = (e as { code?: unknown }).code;
+  if (code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+    return new StoreError('UNIQUE_VIOLATION', (e as Error).message, { cause: e });
+  }
+  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
+    return new StoreError('STORE_BUSY', 'The database is locked by another process for too long. Retry.', { cause: e });
+  }
+  return e;
+}
+
+export class SqliteDatabase implements SqlDatabase {
+  readonly dialect = 'sqlite';
+  private readonly db: Database.Database;
+  private readonly statements = new Map<string, Statement>();
+  /** Work waiting for, or holding, the connection; 0 means a query may run at once. */
+  private pending = 0;
+  private tail: Promise<unknown> = Promise.resolve();
+  private readonly direct: SqlExecutor;
+
+  constructor(file: string, options: SqliteOptions = {}) {
+    try {
+      this.db = new Database(file, { timeout: options.busyTimeoutMs ?? 5000 });
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma(`synchronous = ${options.durability === 'normal' ? 'NORMAL' : 'FULL'}`);
+      this.db.pragma('foreign_keys = ON');
+    } catch (e) {
+      throw new StoreError('STORE_UNAVAILABLE', `Cannot open the database ${file}: ${(e as Error).message}`, { cause: e });
+    }
+    this.direct = {
+      query: async <T>(sql: string, params: readonly SqlValue[] = []) => this.all(sql, params) as T[],
+      run: async (sql: string, params: readonly SqlValue[] = []) => this.change(sql, params),
+    };
+  }
+
+  private statement(sql: string): Statement {
+    const text = sql.replace(/\s+FOR UPDATE\s*$/i, '');
+    let s = this.statements.get(text);
+    if (!s) {
+      s = this.db.prepare(text) as Statement;
+      this.statements.set(text, s);
+    }
+    return s;
+  }
+
+  private all(sql: string, params: readonly SqlValue[]): Row[] {
+    try {
+      return this.statement(sql).all(...bind(params));
+    } catch (e) {
+      throw mapError(e);
+    }
+  }
+
+  private change(sql: string, params: readonly SqlValue[]): number {
+    try {
+      return this.statement(sql).run(...bind(params)).changes;
+    } catch (e) {
+      throw mapError(e);
+    }
+  }
+
+  /** Runs `fn` when the connection is free, holding it until `fn` settles. */
+  private exclusive<T>(fn: () => Promise<T> | T): Promise<T> {
+    this.pending++;
+    const run = this.tail.then(fn).finally(() => this.pending--);
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  query<T = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
+    if (this.pending === 0) return this.direct.query<T>(sql, params);
+    return this.exclusive(() => this.all(sql, params) as T[]);
+  }
+
+  run(sql: string, params: readonly SqlValue[] = []): Promise<number> {
+    if (this.pending === 0) return this.direct.run(sql, params);
+    return this.exclusive(() => this.change(sql, params));
+  }
+
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    return this.exclusive(async () => {
+      this.change('BEGIN IMMEDIATE', []);
+      try {
+        const result = await fn(this.direct);
+        this.change('COMMIT', []);
+        return result;
+      } catch (e) {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        throw e;
+      }
+    });
+  }
+
+  /** Runs DDL of several statements (migrations). */
+  exec(sql: string): Promise<void> {
+    return this.exclusive(() => {
+      this.db.exec(sql);
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.tail;
+    if (this.db.open) this.db.close();
+  }
+}

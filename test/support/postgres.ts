@@ -1,0 +1,61 @@
+/**
+ * The PostgreSQL the store tests run against: EKORT_TEST_PG_URL, or the role and database
+ * native/setup-postgres.sh makes. Each test file works in a schema of its own, dropped at the
+ * end. Without a reachable server the tests skip locally; with CI=true they fail.
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+
+export const DEFAULT_TEST_PG_URL = 'postgres://ekort:ekort-test@127.0.0.1:5432/ekort_test';
+
+export const postgresBaseUrl = (): string => process.env.EKORT_TEST_PG_URL ?? DEFAULT_TEST_PG_URL;
+
+async function reachable(url: string): Promise<string | undefined> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** True when PostgreSQL answers; with CI=true a missing server throws instead of returning false. */
+export async function requirePostgres(): Promise<boolean> {
+  const problem = await reachable(postgresBaseUrl());
+  if (problem === undefined) return true;
+  const message = `PostgreSQL at ${postgresBaseUrl().replace(/:[^:@/]*@/, ':***@')} is not reachable (${problem}); run native/setup-postgres.sh`;
+  if (process.env.CI === 'true') throw new Error(`${message} (CI=true: these tests must run, not skip)`);
+  console.warn(`${message}; skipping`);
+  return false;
+}
+
+export interface TestSchema {
+  /** The base URL with search_path set to the new schema. */
+  url: string;
+  drop(): Promise<void>;
+}
+
+/** A new, empty schema; the URL makes every connection use it. */
+export async function freshSchema(prefix = 'test'): Promise<TestSchema> {
+  const base = postgresBaseUrl();
+  const schema = `${prefix}_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: base, connectionTimeoutMillis: 3000 });
+  await admin.connect();
+  await admin.query(`CREATE SCHEMA ${schema}`);
+  await admin.end();
+  const url = new URL(base);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return {
+    url: url.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: base, connectionTimeoutMillis: 3000 });
+      await c.connect();
+      await c.query(`DROP SCHEMA ${schema} CASCADE`);
+      await c.end();
+    },
+  };
+}
