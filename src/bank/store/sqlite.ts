@@ -5,6 +5,7 @@
  * for it. Several processes on one file (the app and `ekort` commands) meet at SQLite's own
  * lock: BEGIN IMMEDIATE with a busy timeout.
  */
+import path from 'node:path';
 import Database from 'better-sqlite3';
 import { type Row, type SqlDatabase, type SqlExecutor, type SqlValue, StoreError } from './sql.ts';
 
@@ -125,4 +126,39 @@ export class SqliteDatabase implements SqlDatabase {
     await this.tail;
     if (this.db.open) this.db.close();
   }
+}
+
+/**
+ * One connection per database file in a process. Two better-sqlite3 connections on one file
+ * in one process would deadlock: the second BEGIN IMMEDIATE waits synchronously (the busy
+ * timeout blocks the event loop) for a transaction that needs the event loop to finish.
+ * Each opener gets a handle; the connection closes with the last one.
+ */
+const shared = new Map<string, { db: SqliteDatabase; users: number }>();
+
+export function openSharedSqlite(file: string, options: SqliteOptions = {}): SqlDatabase {
+  if (file === ':memory:') return new SqliteDatabase(file, options);
+  const key = path.resolve(file);
+  let entry = shared.get(key);
+  if (!entry) {
+    entry = { db: new SqliteDatabase(key, options), users: 0 };
+    shared.set(key, entry);
+  }
+  entry.users++;
+  const { db } = entry;
+  let closed = false;
+  return {
+    dialect: 'sqlite',
+    query: (sql, params) => db.query(sql, params),
+    run: (sql, params) => db.run(sql, params),
+    transaction: (fn) => db.transaction(fn),
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (--entry.users === 0) {
+        shared.delete(key);
+        await db.close();
+      }
+    },
+  };
 }

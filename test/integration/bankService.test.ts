@@ -1,0 +1,324 @@
+/**
+ * The e-kort service's rules, one suite run against both stores: SQLite (a WAL file) and
+ * PostgreSQL (a schema of its own). The concurrency cases use two service instances on one
+ * database, as a deployment would.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { isValidPan, luhnCheckDigit } from '../../src/bank/cardNumbers.ts';
+import type { TrustConfig } from '../../src/bank/context.ts';
+import { addPaymentCard, blockCard, connectCard, createCustomer, enrolDosa, unblockDosa } from '../../src/bank/customers.ts';
+import { EkortService } from '../../src/bank/service.ts';
+import type { ActiveSession } from '../../src/bank/sessions.ts';
+import { migrate } from '../../src/bank/store/migrations.ts';
+import { InProcessTransport } from '../../src/pcsc/inProcessTransport.ts';
+import { PivSession } from '../../src/piv/pivSession.ts';
+import { pivSigner, signChallenge } from '../../src/pki/loginSignature.ts';
+import { initTestPki, issuerFor, loadTestPki } from '../../src/pki/testPki.ts';
+import { hotp } from '../../src/token/hotp.ts';
+import { svarskod } from '../../src/token/dosaCodes.ts';
+import { createCardImage, type CardImage } from '../../src/virtual/cardImage.ts';
+import { createDosa, type DosaFile } from '../../src/virtual/dosa.ts';
+import { VirtualPivCard } from '../../src/virtual/pivCard.ts';
+import { freshSchema, requirePostgres, type TestSchema } from '../support/postgres.ts';
+
+const START = Date.UTC(2026, 10, 22, 10, 0, 0);
+const MINUTE = 60_000;
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'ekort-bank-'));
+const pkiDir = path.join(tmp, 'pki');
+let trust: TrustConfig;
+let annaCard: CardImage;
+let strangerCard: CardImage;
+
+beforeAll(async () => {
+  await initTestPki(pkiDir);
+  const pki = await loadTestPki(pkiDir);
+  trust = { trustAnchors: [pki.root], intermediates: pki.intermediates, crls: pki.crls };
+  annaCard = await createCardImage({ name: 'Anna Andersson', personnummer: '199001012385', keyType: 'p256', issue: issuerFor(pkiDir) });
+  strangerCard = await createCardImage({ name: 'Sven Svensson', personnummer: '198507153990', keyType: 'p256', issue: issuerFor(pkiDir) });
+}, 60_000);
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+async function cardSignature(image: CardImage, challenge: Uint8Array): Promise<Uint8Array> {
+  const piv = await PivSession.open(new InProcessTransport(new VirtualPivCard(image)));
+  await piv.verifyPin('123456');
+  return signChallenge(challenge, await pivSigner(piv, '9a'));
+}
+
+const dosaRecord = (d: DosaFile) => ({ serial: d.serial, suite: d.suite, secret: d.secret, kind: 'hotp' as const, counter: 0, digits: 8 as const, algorithm: 'sha1' as const });
+
+interface StoreTarget {
+  name: string;
+  open(): Promise<{ target: string; drop(): Promise<void> }>;
+}
+
+const stores: StoreTarget[] = [
+  {
+    name: 'sqlite',
+    async open() {
+      const target = path.join(tmp, `${randomBytes(4).toString('hex')}.db`);
+      return { target, drop: async () => undefined };
+    },
+  },
+  {
+    name: 'postgres',
+    async open() {
+      const schema: TestSchema = await freshSchema('bank');
+      return { target: schema.url, drop: () => schema.drop() };
+    },
+  },
+];
+
+const postgresUp = await requirePostgres();
+
+describe.each(stores)('the e-kort service on $name', (store) => {
+  const available = store.name !== 'postgres' || postgresUp;
+  let target: { target: string; drop(): Promise<void> };
+  let service: EkortService;
+  let other: EkortService;
+  let now = START;
+  const clock = () => now;
+  let anna: ActiveSession;
+  let cardId: string;
+  let otherCardId: string;
+  let dosa: DosaFile;
+
+  beforeEach(async (context) => {
+    if (!available) return context.skip();
+    now = START;
+    target = await store.open();
+    service = await EkortService.open(target.target, { now: clock, trust, sweepIntervalMs: 0, serviceId: 'test-bank' });
+    other = await EkortService.open(target.target, { now: clock, trust, sweepIntervalMs: 0, serviceId: 'test-bank' });
+    const { id } = await createCustomer(service.ctx, '199001012385', 'Anna Andersson');
+    anna = { customerId: id, method: 'card', authenticatedAt: now };
+    cardId = (await addPaymentCard(service.ctx, id, { limitPerPurchase: 5_000_00, limitPerMonth: 8_000_00 })).id;
+    otherCardId = (await addPaymentCard(service.ctx, id)).id;
+    await connectCard(service.ctx, id, cardId, service.terms().version);
+    dosa = createDosa();
+    await enrolDosa(service.ctx, id, dosaRecord(dosa));
+    return async () => {
+      await service.close();
+      await other.close();
+      await target.drop();
+    };
+  });
+
+  // Each purchase a millisecond after the last, so the holder's history has one order.
+  const purchase = (secret: { pan: string; expiry: string; cvc: string }, merchant: string, amount: number, extra: { requestId?: string } = {}) => {
+    now += 1;
+    return service.authorize({ pan: secret.pan, expiry: secret.expiry, cvc: secret.cvc, merchant, amount, ...extra });
+  };
+
+  it('migrates once: opening again applies nothing', async () => {
+    expect(await migrate(service.db)).toEqual([]);
+    const rows = await service.db.query<{ version: number }>('SELECT version FROM schema_migrations');
+    expect(rows.map((r) => Number(r.version))).toEqual([1]);
+  });
+
+  it('makes 16-digit Luhn numbers in the issuer range, valid one month, unique across instances', async () => {
+    const made = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => (i % 2 ? other : service).createEnummer(anna, { cardId, merchant: `shop-${i}` })),
+    );
+    const pans = made.map((m) => m.secret.pan);
+    expect(new Set(pans).size).toBe(40);
+    for (const pan of pans) {
+      expect(pan).toMatch(/^222300[0-9]{10}$/);
+      expect(isValidPan(pan)).toBe(true);
+    }
+    const first = made[0]!;
+    expect(first.enummer).toMatchObject({ kind: 'single', months: 1, state: 'open', expiry: '12/26', validUntil: '2026-12-22T10:00:00.000Z', cardLast4: expect.stringMatching(/^\d{4}$/) });
+    expect(first.secret.cvc).toMatch(/^[0-9]{3}$/);
+    expect(JSON.stringify(await service.enummers(anna))).not.toContain(first.secret.pan);
+  });
+
+  it('checks the Luhn digit the way ISO/IEC 7812 does', () => {
+    expect(luhnCheckDigit('7992739871')).toBe('3');
+    expect(isValidPan('4111111111111111')).toBe(true);
+    expect(isValidPan('4111111111111112')).toBe(false);
+  });
+
+  it('lets the holder choose 1 to 24 months for a recurring e-nummer, and only then', async () => {
+    const yearly = await service.createEnummer(anna, { cardId, merchant: 'Tidningen', recurring: true, months: 24 });
+    expect(yearly.enummer).toMatchObject({ kind: 'recurring', months: 24, expiry: '11/28' });
+    await expect(service.createEnummer(anna, { cardId, merchant: 'x', recurring: true, months: 25 })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(service.createEnummer(anna, { cardId, merchant: 'x', months: 3 })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+  });
+
+  it('makes e-nummer only for the holder’s own connected, unblocked cards', async () => {
+    await expect(service.createEnummer(anna, { cardId: otherCardId, merchant: 'x' })).rejects.toMatchObject({ code: 'CARD_NOT_CONNECTED' });
+    const { id: svenId } = await createCustomer(service.ctx, '198507153990', 'Sven Svensson');
+    const sven: ActiveSession = { customerId: svenId, method: 'card', authenticatedAt: now };
+    await expect(service.createEnummer(sven, { cardId, merchant: 'x' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(service.connectCard(anna, otherCardId, 'old-version')).rejects.toMatchObject({ code: 'TERMS_OUTDATED' });
+    const connected = await service.connectCard(anna, otherCardId, service.terms().version);
+    expect(connected).toMatchObject({ connected: true, termsVersion: service.terms().version, termsAcceptedAt: new Date(START).toISOString() });
+  });
+
+  it('approves a single-purchase e-nummer once, at its own merchant after normalisation', async () => {
+    const { secret } = await service.createEnummer(anna, { cardId, merchant: 'Webbutiken AB' });
+    expect(await purchase(secret, 'Annan Butik', 100_00)).toMatchObject({ approved: false, declineCode: 'MERCHANT_MISMATCH' });
+    expect(await purchase(secret, '  WEBBUTIKEN AB ', 100_00)).toMatchObject({ approved: true, declineCode: null });
+    expect(await purchase(secret, 'Webbutiken AB', 100_00)).toMatchObject({ approved: false, declineCode: 'CLOSED' });
+    const [e] = await service.enummers(anna);
+    expect(e).toMatchObject({ state: 'closed', closeReason: 'used' });
+  });
+
+  it('has a decline code for every reason', async () => {
+    const { secret, enummer } = await service.createEnummer(anna, { cardId, merchant: 'M', recurring: true, months: 2, limit: { amount: 500_00, period: 'purchase' } });
+    const wrongDigit = secret.pan.slice(0, -1) + String((Number(secret.pan.slice(-1)) + 1) % 10);
+    expect((await purchase({ ...secret, pan: wrongDigit }, 'M', 1)).declineCode).toBe('UNKNOWN_NUMBER');
+    expect((await purchase({ ...secret, expiry: '01/30' }, 'M', 1)).declineCode).toBe('EXPIRY_MISMATCH');
+    const otherCvc = String((Number(secret.cvc) + 1) % 1000).padStart(3, '0');
+    expect((await purchase({ ...secret, cvc: otherCvc }, 'M', 1)).declineCode).toBe('CVC_MISMATCH');
+    expect((await purchase(secret, 'M', 500_01)).declineCode).toBe('LIMIT_EXCEEDED');
+    expect((await purchase(secret, 'M', 500_00)).approved).toBe(true);
+    await service.changeEnummer(anna, enummer.id, 'pause');
+    expect((await purchase(secret, 'M', 1)).declineCode).toBe('PAUSED');
+    await service.changeEnummer(anna, enummer.id, 'resume');
+    expect((await purchase(secret, 'M', 1)).approved).toBe(true);
+    now = Date.parse(enummer.validUntil) + 1;
+    expect((await purchase(secret, 'M', 1)).declineCode).toBe('EXPIRED');
+    const history = await service.transactions(anna, enummer.id);
+    expect(history.map((t) => t.declineCode).reverse()).toEqual(['EXPIRY_MISMATCH', 'CVC_MISMATCH', 'LIMIT_EXCEEDED', null, 'PAUSED', null, 'EXPIRED']);
+  });
+
+  it('keeps the per-month limits of the e-nummer and of the card', async () => {
+    const { secret } = await service.createEnummer(anna, { cardId, merchant: 'Gym', recurring: true, months: 3, limit: { amount: 300_00, period: 'month' } });
+    expect((await purchase(secret, 'Gym', 200_00)).approved).toBe(true);
+    expect((await purchase(secret, 'Gym', 200_00)).declineCode).toBe('LIMIT_EXCEEDED');
+    expect((await purchase(secret, 'Gym', 100_00)).approved).toBe(true);
+    // The card: 5 000 kr per purchase, 8 000 kr per month (3 000 kr already spent above).
+    const big = (await service.createEnummer(anna, { cardId, merchant: 'Resor', recurring: true, months: 3 })).secret;
+    expect((await purchase(big, 'Resor', 5_000_01)).declineCode).toBe('LIMIT_EXCEEDED');
+    expect((await purchase(big, 'Resor', 5_000_00)).approved).toBe(true);
+    expect((await purchase(big, 'Resor', 2_700_01)).declineCode).toBe('LIMIT_EXCEEDED');
+    expect((await purchase(big, 'Resor', 2_700_00)).approved).toBe(true);
+    now = Date.UTC(2026, 11, 2, 12); // December in Stockholm: a new month
+    expect((await purchase(secret, 'Gym', 300_00)).approved).toBe(true);
+  });
+
+  it('stops the card and every e-nummer on it at once when it is blocked', async () => {
+    const a = await service.createEnummer(anna, { cardId, merchant: 'A', recurring: true, months: 6 });
+    const b = await service.createEnummer(anna, { cardId, merchant: 'B' });
+    const blocked = await blockCard(other.ctx, anna.customerId, cardId);
+    expect(blocked.state).toBe('blocked');
+    expect((await purchase(a.secret, 'A', 1)).declineCode).toBe('CARD_BLOCKED');
+    expect((await purchase(b.secret, 'B', 1)).declineCode).toBe('CARD_BLOCKED');
+    expect((await service.enummers(anna)).map((e) => [e.state, e.closeReason])).toEqual([
+      ['closed', 'card_blocked'],
+      ['closed', 'card_blocked'],
+    ]);
+    await expect(service.createEnummer(anna, { cardId, merchant: 'C' })).rejects.toMatchObject({ code: 'CARD_BLOCKED' });
+  });
+
+  it('erases the link to the card at expiry and never issues the number again', async () => {
+    const { secret, enummer } = await service.createEnummer(anna, { cardId, merchant: 'Kort Tid' });
+    now = Date.parse(enummer.validUntil);
+    expect(await service.expireDue()).toBe(1);
+    expect(await service.expireDue()).toBe(0);
+    const [row] = await service.db.query<Record<string, unknown>>('SELECT pan, card_id, cvc, state, close_reason FROM enummers WHERE id = ?', [enummer.id]);
+    expect(row).toEqual({ pan: null, card_id: null, cvc: null, state: 'closed', close_reason: 'expired' });
+    expect(await service.db.query('SELECT pan FROM issued_numbers WHERE pan = ?', [secret.pan])).toHaveLength(1);
+    expect((await purchase(secret, 'Kort Tid', 1)).declineCode).toBe('EXPIRED');
+    await expect(service.revealEnummer(anna, enummer.id)).rejects.toMatchObject({ code: 'STATE_CONFLICT' });
+    // The holder keeps the history, without the card.
+    expect(await service.enummer(anna, enummer.id)).toMatchObject({ last4: secret.pan.slice(-4), cardLast4: null, closeReason: 'expired' });
+  });
+
+  it('answers a retried network request with its first answer', async () => {
+    const { secret } = await service.createEnummer(anna, { cardId, merchant: 'Retry' });
+    const first = await purchase(secret, 'Retry', 10_00, { requestId: 'net-1' });
+    const again = await Promise.all([purchase(secret, 'Retry', 10_00, { requestId: 'net-1' }), other.authorize({ ...secret, merchant: 'Retry', amount: 10_00, requestId: 'net-1' })]);
+    expect(again).toEqual([first, first]);
+    expect(await service.transactions(anna)).toHaveLength(1);
+  });
+
+  it('approves a single-purchase e-nummer at most once under concurrent authorizations on two instances', async () => {
+    const { secret } = await service.createEnummer(anna, { cardId, merchant: 'Race' });
+    const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 ? other : service).authorize({ ...secret, merchant: 'Race', amount: 1_00 })));
+    expect(answers.filter((a) => a.approved)).toHaveLength(1);
+    expect(answers.filter((a) => !a.approved).every((a) => a.declineCode === 'CLOSED')).toBe(true);
+    expect((await service.transactions(anna)).length).toBe(30);
+  });
+
+  it('ends a session after 15 minutes without use and asks for a fresh login to reveal', async () => {
+    const challenge = await service.dosaChallenge(dosa.serial);
+    const session = await service.dosaLogin(challenge.challengeId, svarskod({ key: Buffer.from(dosa.secret, 'base64'), kontrollnummer: challenge.kontrollnummer }));
+    const { enummer } = await service.createEnummer(await service.session(session.token), { cardId, merchant: 'Fresh' });
+    now += 4 * MINUTE;
+    expect((await service.revealEnummer(await service.session(session.token, { fresh: true }), enummer.id)).pan).toMatch(/^\d{16}$/);
+    now += 2 * MINUTE;
+    await expect(service.session(session.token, { fresh: true })).rejects.toMatchObject({ code: 'REAUTH_REQUIRED' });
+    now += 14 * MINUTE;
+    await service.session(session.token);
+    now += 15 * MINUTE + 1;
+    await expect(service.session(session.token)).rejects.toMatchObject({ code: 'SESSION_EXPIRED' });
+    await expect(service.session('x'.repeat(43))).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    await expect(service.session(undefined)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+  });
+
+  it('logs in with the dosa: svarskod once per kontrollnummer, within 2 minutes', async () => {
+    const key = Buffer.from(dosa.secret, 'base64');
+    const c1 = await service.dosaChallenge(dosa.serial);
+    expect(c1.kontrollnummer).toMatch(/^[0-9]{8}$/);
+    const answer = svarskod({ key, kontrollnummer: c1.kontrollnummer });
+    const session = await service.dosaLogin(c1.challengeId, answer);
+    expect(session).toMatchObject({ method: 'dosa', customer: { name: 'Anna Andersson', personnummer: '199001012385' }, idleTimeoutSeconds: 900 });
+    await expect(other.dosaLogin(c1.challengeId, answer)).rejects.toMatchObject({ code: 'CHALLENGE_REPLAYED' });
+    const c2 = await service.dosaChallenge(dosa.serial);
+    now += 2 * MINUTE;
+    await expect(service.dosaLogin(c2.challengeId, svarskod({ key, kontrollnummer: c2.kontrollnummer }))).rejects.toMatchObject({ code: 'CHALLENGE_EXPIRED' });
+    await expect(service.dosaLogin('unknown-challenge', '12345678')).rejects.toMatchObject({ code: 'CHALLENGE_UNKNOWN' });
+  });
+
+  it('blocks the dosa at the fifth wrong answer in a row, until the bank unblocks it', async () => {
+    const key = Buffer.from(dosa.secret, 'base64');
+    const wrong = async () => {
+      const c = await service.dosaChallenge(dosa.serial);
+      const right = svarskod({ key, kontrollnummer: c.kontrollnummer });
+      return service.dosaLogin(c.challengeId, right === '00000000' ? '11111111' : '00000000');
+    };
+    for (const left of [4, 3, 2]) await expect(wrong()).rejects.toMatchObject({ code: 'DOSA_CODE_WRONG', triesLeft: left });
+    const c = await service.dosaChallenge(dosa.serial);
+    await service.dosaLogin(c.challengeId, svarskod({ key, kontrollnummer: c.kontrollnummer })); // resets the count
+    for (const left of [4, 3, 2, 1]) await expect(wrong()).rejects.toMatchObject({ code: 'DOSA_CODE_WRONG', triesLeft: left });
+    await expect(wrong()).rejects.toMatchObject({ code: 'DOSA_BLOCKED' });
+    await expect(service.dosaChallenge(dosa.serial)).rejects.toMatchObject({ code: 'DOSA_BLOCKED' });
+    await unblockDosa(service.ctx, dosa.serial);
+    const after = await service.dosaChallenge(dosa.serial);
+    expect((await service.dosaLogin(after.challengeId, svarskod({ key, kontrollnummer: after.kontrollnummer }))).method).toBe('dosa');
+  });
+
+  it('accepts a response-only HOTP code once, with look-ahead, even when two instances race', async () => {
+    const secret = Buffer.from(dosa.secret, 'base64');
+    const code = (counter: number) => hotp({ secret, counter, digits: 8, algorithm: 'sha1' });
+    const raced = await Promise.allSettled([service.dosaCodeLogin(dosa.serial, code(0)), other.dosaCodeLogin(dosa.serial, code(0))]);
+    expect(raced.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    await expect(service.dosaCodeLogin(dosa.serial, code(0))).rejects.toMatchObject({ code: 'DOSA_CODE_WRONG' });
+    expect((await service.dosaCodeLogin(dosa.serial, code(5))).method).toBe('dosa-code');
+    await expect(service.dosaCodeLogin(dosa.serial, code(3))).rejects.toMatchObject({ code: 'DOSA_CODE_WRONG' });
+  });
+
+  it('logs in with BankID på kort: the card signs this service’s challenge once', async () => {
+    now = Date.now(); // the card puts the real time in signingTime
+    const c = await service.cardChallenge();
+    const challenge = Buffer.from(c.challenge, 'base64');
+    expect(challenge.toString('utf8')).toContain('service: test-bank');
+    const cms = await cardSignature(annaCard, challenge);
+    const session = await service.cardLogin(c.challengeId, cms);
+    expect(session).toMatchObject({ method: 'card', customer: { personnummer: '199001012385' } });
+    await expect(other.cardLogin(c.challengeId, cms)).rejects.toMatchObject({ code: 'CHALLENGE_REPLAYED' });
+
+    const c2 = await service.cardChallenge();
+    await expect(service.cardLogin(c2.challengeId, await cardSignature(annaCard, challenge))).rejects.toMatchObject({ code: 'WRONG_CHALLENGE', status: 401 });
+    const c3 = await service.cardChallenge();
+    await expect(service.cardLogin(c3.challengeId, await cardSignature(strangerCard, Buffer.from(c3.challenge, 'base64')))).rejects.toMatchObject({
+      code: 'CUSTOMER_UNKNOWN',
+    });
+    const c4 = await service.cardChallenge();
+    await expect(service.cardLogin(c4.challengeId, new Uint8Array([0x30, 0x03, 0x02, 0x01]))).rejects.toMatchObject({ code: 'CMS_MALFORMED' });
+  });
+});
