@@ -1,10 +1,21 @@
 /** One place that turns `--db FILE|postgres://...` into a migrated database. */
 import { mkdirSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { migrate } from './migrations.ts';
 import { PostgresDatabase, type PostgresOptions } from './postgres.ts';
 import type { SqlDatabase } from './sql.ts';
-import { SqliteDatabase, type SqliteOptions } from './sqlite.ts';
+import { openSharedSqlite, type SqliteOptions } from './sqlite.ts';
+
+/**
+ * Where `--db` points when it is not given: $XDG_DATA_HOME/ekort/ekort.db, else
+ * ~/.local/share/ekort/ekort.db (XDG Base Directory: a relative XDG_DATA_HOME is ignored).
+ */
+export function defaultDatabasePath(env: NodeJS.ProcessEnv = process.env): string {
+  const xdg = env.XDG_DATA_HOME;
+  const base = xdg && path.isAbsolute(xdg) ? xdg : path.join(os.homedir(), '.local', 'share');
+  return path.join(base, 'ekort', 'ekort.db');
+}
 
 export const isPostgresUrl = (target: string): boolean => /^postgres(ql)?:\/\//i.test(target);
 
@@ -13,7 +24,7 @@ export async function openDatabase(target: string, options: SqliteOptions & Post
   if (isPostgresUrl(target)) db = new PostgresDatabase(target, options);
   else {
     if (target !== ':memory:') mkdirSync(path.dirname(path.resolve(target)), { recursive: true });
-    db = new SqliteDatabase(target, options);
+    db = openSharedSqlite(target, options);
   }
   try {
     await migrate(db);
