@@ -4,7 +4,9 @@
  * operations through the API after logging in.
  */
 import type { DosaBankRecord } from '../virtual/dosa.ts';
+import { isValidPersonnummer } from '../virtual/cardImage.ts';
 import { dosaSuite } from '../virtual/dosa.ts';
+import { isUniqueViolation } from './store/sql.ts';
 import type { PaymentCard } from './api/schemas.ts';
 import { isoOrNull } from './calendar.ts';
 import { drawPan, last4 } from './cardNumbers.ts';
@@ -19,9 +21,14 @@ export const DEFAULT_LIMIT_PER_PURCHASE = 30_000_00;
 export const DEFAULT_LIMIT_PER_MONTH = 50_000_00;
 
 export async function createCustomer(ctx: BankContext, personnummer: string, name: string): Promise<{ id: string }> {
-  if (!/^[0-9]{12}$/.test(personnummer)) throw bankError('INVALID_INPUT', 'A personnummer has 12 digits (YYYYMMDDNNNN).');
+  if (!isValidPersonnummer(personnummer)) throw bankError('INVALID_INPUT', 'A personnummer is 12 digits YYYYMMDDNNNN with a valid date and check digit.');
   const id = newId();
-  await ctx.db.run('INSERT INTO customers (id, personnummer, name, created_at) VALUES (?, ?, ?, ?)', [id, personnummer, name, ctx.config.now()]);
+  try {
+    await ctx.db.run('INSERT INTO customers (id, personnummer, name, created_at) VALUES (?, ?, ?, ?)', [id, personnummer, name, ctx.config.now()]);
+  } catch (e) {
+    if (isUniqueViolation(e)) throw bankError('STATE_CONFLICT', 'A customer with this personnummer exists already.', { cause: e });
+    throw e;
+  }
   return { id };
 }
 
@@ -103,10 +110,15 @@ export async function blockCard(ctx: BankContext, customerId: string, cardId: st
 export async function enrolDosa(ctx: BankContext, customerId: string, record: DosaBankRecord): Promise<void> {
   const suite = dosaSuite(record.suite);
   if (suite.password !== undefined) throw bankError('INVALID_INPUT', 'The bank cannot check svarskoder of a suite with the dosa PIN (P) in it.');
-  await ctx.db.run(
-    'INSERT INTO dosas (serial, customer_id, suite, secret, login_kind, login_algorithm, counter, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-    [record.serial, customerId, record.suite, record.secret, record.kind, record.algorithm, record.kind === 'hotp' ? (record.counter ?? 0) : null, ctx.config.now()],
-  );
+  try {
+    await ctx.db.run(
+      'INSERT INTO dosas (serial, customer_id, suite, secret, login_kind, login_algorithm, counter, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      [record.serial, customerId, record.suite, record.secret, record.kind, record.algorithm, record.kind === 'hotp' ? (record.counter ?? 0) : null, ctx.config.now()],
+    );
+  } catch (e) {
+    if (isUniqueViolation(e)) throw bankError('STATE_CONFLICT', `A dosa with serial ${record.serial} is already registered.`, { cause: e });
+    throw e;
+  }
 }
 
 /** The bank's customer service lifts a dosa block. */

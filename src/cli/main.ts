@@ -1,11 +1,13 @@
 import { EkortError } from '../errors.ts';
 import { apduCommand } from './apduCommand.ts';
+import { bankEnrolDosa, bankExpire, bankNetworkKey, bankSeedDemo, bankUnblockDosa } from './bankCommands.ts';
 import { UsageError, type CliIo, type Command } from './cliContext.ts';
 import { cardChangePin, cardInfo, cardUnblock, cardVerifyPin } from './cardCommands.ts';
 import { cardSign } from './cardSignCommand.ts';
 import { dosaCode, dosaCreate, dosaExportForBank, dosaRespond } from './dosaCommands.ts';
 import { pkiInit, pkiIssue, pkiRevoke, pkiVerify } from './pkiCommands.ts';
 import { readersCommand } from './readersCommand.ts';
+import { serveCommand } from './serveCommand.ts';
 import { tokenList } from './tokenCommands.ts';
 import { virtualCardCreate, virtualCardInsert } from './virtualCardCommands.ts';
 import { virtualTokenCreate, virtualTokenRespond } from './virtualTokenCommands.ts';
@@ -67,6 +69,26 @@ Usage: ekort <command> [options]
                                             check a login signature against the test PKI, at
                                             --at (default now); the signing time may be at most
                                             --max-age seconds old (default 120, as at login)
+  bank seed-demo [--db FILE|postgres://...] --out DIR [--json]
+                                            demo data to try everything: test PKI, customer Anna
+                                            Andersson with two cards, her virtual BankID card
+                                            and dosa, a network key; prints PINs and next steps
+  bank unblock-dosa [--db ...] SERIAL [--json]
+                                            lift the bank's block after five wrong dosa codes
+  bank network-key [--db ...] [--name NAME] [--json]
+                                            a new key for the card network's authorization API
+  bank enrol-dosa [--db ...] --personnummer N FILE [--json]
+                                            enrol a virtual dosa for an existing customer
+  bank expire [--db ...] [--json]           erase expired e-nummer now
+                                            bank commands work on the store directly; --db is
+                                            $XDG_DATA_HOME/ekort/ekort.db unless given
+  serve [--port N] [--host H] [--db FILE|postgres://...] [--ca DIR] [--service-id ID]
+        [--tls-cert FILE --tls-key FILE] [--login-rate-limit N]
+                                            the e-kort service's HTTP API (JSON; OpenAPI at
+                                            /v1/openapi.json) on 127.0.0.1:8080 (8443 with TLS)
+                                            until Ctrl-C; --ca DIR: the test PKI whose cards may
+                                            log in; login rate limit N a minute per address
+                                            (default 30, 0: none); prints one line when ready
 
 Exit codes: 0 ok, 1 the operation failed (message on stderr, code in --json output), 2 usage error.`;
 
@@ -92,9 +114,15 @@ const COMMANDS: Record<string, Command> = {
   'pki issue': pkiIssue,
   'pki revoke': pkiRevoke,
   'pki verify': pkiVerify,
+  serve: serveCommand,
+  'bank seed-demo': bankSeedDemo,
+  'bank unblock-dosa': bankUnblockDosa,
+  'bank network-key': bankNetworkKey,
+  'bank enrol-dosa': bankEnrolDosa,
+  'bank expire': bankExpire,
 };
 
-const NOUNS = new Set(['card', 'virtual-card', 'dosa', 'token', 'virtual-token', 'pki']);
+const NOUNS = new Set(['card', 'virtual-card', 'dosa', 'token', 'virtual-token', 'pki', 'bank']);
 
 export async function main(argv: string[], io: CliIo): Promise<number> {
   const twoWords = argv[0] !== undefined && NOUNS.has(argv[0]) && argv[1] !== undefined;

@@ -129,7 +129,19 @@ export const AuthorizationRequest = z.strictObject({
 });
 export const AuthorizationResult = z.object({ approved: z.boolean(), declineCode: DeclineCode.nullable(), transactionId: id });
 
-export const ApiError = z.object({ code: z.string(), message: z.string(), issues: z.array(z.object({ path: z.string(), message: z.string() })).optional() });
+export const ApiError = z.object({
+  code: z.string(),
+  message: z.string(),
+  issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  /** DOSA_CODE_WRONG / DOSA_BLOCKED: wrong answers left before the dosa is blocked. */
+  triesLeft: z.number().int().optional(),
+});
+
+// --- Service -----------------------------------------------------------------------------
+
+export const IdParams = z.strictObject({ id });
+export const Health = z.object({ status: z.literal('ok'), serviceId: z.string(), time: iso });
+export const EnummerListQuery = z.strictObject({ state: EnummerState.optional() });
 
 export type CardChallenge = z.infer<typeof CardChallenge>;
 export type CardLoginRequest = z.infer<typeof CardLoginRequest>;
@@ -149,3 +161,4 @@ export type Transaction = z.infer<typeof Transaction>;
 export type AuthorizationRequest = z.infer<typeof AuthorizationRequest>;
 export type AuthorizationResult = z.infer<typeof AuthorizationResult>;
 export type ApiError = z.infer<typeof ApiError>;
+export type Health = z.infer<typeof Health>;

@@ -1,0 +1,321 @@
+/**
+ * Every route of the HTTP API, once: method, path, who may call it, the zod schemas of its
+ * input and answer, and what it does. The server registers this table, the OpenAPI document
+ * is generated from it, and the typed client follows it.
+ */
+import type { z } from 'zod';
+import type { EkortService } from '../service.ts';
+import type { ActiveSession } from '../sessions.ts';
+import * as S from './schemas.ts';
+
+/**
+ * - none: anyone;
+ * - session: `Authorization: Bearer <session token>` of a live session;
+ * - fresh-session: the same, logged in within the last 5 minutes (REAUTH_REQUIRED otherwise);
+ * - token: a bearer token must be given, but it need not be live (logout is idempotent);
+ * - network: `Authorization: Bearer <network key>` (NETWORK_KEY_INVALID otherwise).
+ */
+export type RouteAuth = 'none' | 'session' | 'fresh-session' | 'token' | 'network';
+
+export interface RouteInput<B = unknown, Q = unknown, P = unknown> {
+  service: EkortService;
+  /** The caller's session; only on `session` and `fresh-session` routes. */
+  session: ActiveSession;
+  /** The bearer token as given; only on `token` routes. */
+  token: string;
+  body: B;
+  query: Q;
+  params: P;
+}
+
+export interface RouteDef {
+  method: 'GET' | 'POST' | 'DELETE';
+  /** Fastify style (`/v1/enummer/:id`). */
+  path: string;
+  operationId: string;
+  summary: string;
+  tag: 'service' | 'login' | 'session' | 'cards' | 'enummer' | 'network';
+  auth: RouteAuth;
+  /** `login`: the login rate limit applies (per client address). */
+  rateLimit?: 'login' | 'network';
+  body?: z.ZodType;
+  query?: z.ZodType;
+  params?: z.ZodType;
+  status: 200 | 201 | 204;
+  /** The answer's schema; none for 204. */
+  response?: z.ZodType;
+  /** The answer holds secrets (a session token, a full card number). */
+  secret?: boolean;
+  handler(input: RouteInput): Promise<unknown> | unknown;
+}
+
+type Out<T> = T extends z.ZodType ? z.output<T> : undefined;
+type Answer<R> = R extends z.ZodType ? z.input<R> : void;
+
+/** A typed entry: the handler sees parsed input and must answer what the response schema takes. */
+function route<B extends z.ZodType | undefined = undefined, Q extends z.ZodType | undefined = undefined, P extends z.ZodType | undefined = undefined, R extends z.ZodType | undefined = undefined>(
+  def: Omit<RouteDef, 'body' | 'query' | 'params' | 'response' | 'handler'> & {
+    body?: B;
+    query?: Q;
+    params?: P;
+    response?: R;
+    handler(input: RouteInput<Out<B>, Out<Q>, Out<P>>): Promise<Answer<R>> | Answer<R>;
+  },
+): RouteDef {
+  return def as RouteDef;
+}
+
+const enummerAction = (action: S.EnummerAction, summary: string): RouteDef =>
+  route({
+    method: 'POST',
+    path: `/v1/enummer/:id/${action}`,
+    operationId: `${action}Enummer`,
+    summary,
+    tag: 'enummer',
+    auth: 'session',
+    params: S.IdParams,
+    status: 200,
+    response: S.Enummer,
+    handler: ({ service, session, params }) => service.changeEnummer(session, params.id, action),
+  });
+
+export const ROUTES: readonly RouteDef[] = [
+  route({
+    method: 'GET',
+    path: '/v1/health',
+    operationId: 'health',
+    summary: 'The service is up and its database answers.',
+    tag: 'service',
+    auth: 'none',
+    status: 200,
+    response: S.Health,
+    handler: async ({ service }) => {
+      await service.db.query('SELECT 1 AS one');
+      return { status: 'ok' as const, serviceId: service.ctx.config.serviceId, time: new Date(service.ctx.config.now()).toISOString() };
+    },
+  }),
+  route({
+    method: 'GET',
+    path: '/v1/terms',
+    operationId: 'terms',
+    summary: 'The e-kort terms a holder accepts to connect a card.',
+    tag: 'service',
+    auth: 'none',
+    status: 200,
+    response: S.Terms,
+    handler: ({ service }) => service.terms(),
+  }),
+  route({
+    method: 'POST',
+    path: '/v1/login/card/challenge',
+    operationId: 'cardChallenge',
+    summary: 'BankID på kort, step 1: a single-use challenge (2 minutes) for the card to sign.',
+    tag: 'login',
+    auth: 'none',
+    rateLimit: 'login',
+    status: 200,
+    response: S.CardChallenge,
+    handler: ({ service }) => service.cardChallenge(),
+  }),
+  route({
+    method: 'POST',
+    path: '/v1/login/card',
+    operationId: 'cardLogin',
+    summary: 'BankID på kort, step 2: the CMS signature over the challenge; answers a session.',
+    tag: 'login',
+    auth: 'none',
+    rateLimit: 'login',
+    body: S.CardLoginRequest,
+    status: 200,
+    response: S.Session,
+    secret: true,
+    handler: ({ service, body }) => service.cardLogin(body.challengeId, Buffer.from(body.cms, 'base64')),
+  }),
+  route({
+    method: 'POST',
+    path: '/v1/login/dosa/challenge',
+    operationId: 'dosaChallenge',
+    summary: 'Säkerhetsdosa, step 1: a kontrollnummer for the dosa with this serial.',
+    tag: 'login',
+    auth: 'none',
+    rateLimit: 'login',
+    body: S.DosaChallengeRequest,
+    status: 200,
+    response: S.DosaChallenge,
+    handler: ({ service, body }) => service.dosaChallenge(body.serial),
+  }),
+  route({
+    method: 'POST',
+    path: '/v1/login/dosa',
+    operationId: 'dosaLogin',
+    summary: 'Säkerhetsdosa, step 2: the svarskod; answers a session.',
+    tag: 'login',
+    auth: 'none',
+    rateLimit: 'login',
+    body: S.DosaLoginRequest,
+    status: 200,
+    response: S.Session,
+    secret: true,
+    handler: ({ service, body }) => service.dosaLogin(body.challengeId, body.svarskod),
+  }),
+  route({
+    method: 'POST',
+    path: '/v1/login/dosa/code',
+    operationId: 'dosaCodeLogin',
+    summary: "Säkerhetsdosa without a kontrollnummer: the dosa's login code; answers a session.",
+    tag: 'login',
+    auth: 'none',
+    rateLimit: 'login',
+    body: S.DosaCodeLoginRequest,
+    status: 200,
+    response: S.Session,
+    secret: true,
+    handler: ({ service, body }) => service.dosaCodeLogin(body.serial, body.code),
+  }),
+  route({
+    method: 'GET',
+    path: '/v1/session',
+    operationId: 'session',
+    summary: 'Who is logged in, how, and since when (the idle time starts again).',
+    tag: 'session',
+    auth: 'session',
+    status: 200,
+    response: S.SessionInfo,
+    handler: ({ service, session }) => service.sessionInfo(session),
+  }),
+  route({
+    method: 'DELETE',
+    path: '/v1/session',
+    operationId: 'logout',
+    summary: 'Log out: the session token stops working. Idempotent.',
+    tag: 'session',
+    auth: 'token',
+    status: 204,
+    handler: ({ service, token }) => service.logout(token),
+  }),
+  route({
+    method: 'GET',
+    path: '/v1/cards',
+    operationId: 'cards',
+    summary: "The holder's payment cards (last four digits only).",
+    tag: 'cards',
+    auth: 'session',
+    status: 200,
+    response: S.PaymentCard.array(),
+    handler: ({ service, session }) => service.paymentCards(session),
+  }),
+  route({
+    method: 'POST',
+    path: '/v1/cards/:id/connect',
+    operationId: 'connectCard',
+    summary: 'Connect a card to e-kort: the holder accepts the current terms.',
+    tag: 'cards',
+    auth: 'session',
+    params: S.IdParams,
+    body: S.ConnectCardRequest,
+    status: 200,
+    response: S.PaymentCard,
+    handler: ({ service, session, params, body }) => service.connectCard(session, params.id, body.termsVersion),
+  }),
+  route({
+    method: 'POST',
+    path: '/v1/cards/:id/block',
+    operationId: 'blockCard',
+    summary: 'Block a card (spärranmälan); every e-nummer on it closes at once.',
+    tag: 'cards',
+    auth: 'session',
+    params: S.IdParams,
+    status: 200,
+    response: S.PaymentCard,
+    handler: ({ service, session, params }) => service.blockCard(session, params.id),
+  }),
+  route({
+    method: 'GET',
+    path: '/v1/enummer',
+    operationId: 'enummers',
+    summary: "The holder's e-nummer, newest first, optionally of one state (last four digits only).",
+    tag: 'enummer',
+    auth: 'session',
+    query: S.EnummerListQuery,
+    status: 200,
+    response: S.Enummer.array(),
+    handler: ({ service, session, query }) => service.enummers(session, query.state === undefined ? {} : { state: query.state }),
+  }),
+  route({
+    method: 'POST',
+    path: '/v1/enummer',
+    operationId: 'createEnummer',
+    summary: 'A new e-nummer for one merchant; the answer holds the full number, expiry and CVC.',
+    tag: 'enummer',
+    auth: 'session',
+    body: S.CreateEnummerRequest,
+    status: 201,
+    response: S.CreatedEnummer,
+    secret: true,
+    handler: ({ service, session, body }) => service.createEnummer(session, body),
+  }),
+  route({
+    method: 'GET',
+    path: '/v1/enummer/:id',
+    operationId: 'enummer',
+    summary: 'One e-nummer (last four digits only).',
+    tag: 'enummer',
+    auth: 'session',
+    params: S.IdParams,
+    status: 200,
+    response: S.Enummer,
+    handler: ({ service, session, params }) => service.enummer(session, params.id),
+  }),
+  route({
+    method: 'POST',
+    path: '/v1/enummer/:id/reveal',
+    operationId: 'revealEnummer',
+    summary: 'The full number, expiry and CVC; needs a login within the last 5 minutes.',
+    tag: 'enummer',
+    auth: 'fresh-session',
+    params: S.IdParams,
+    status: 200,
+    response: S.EnummerSecret,
+    secret: true,
+    handler: ({ service, session, params }) => service.revealEnummer(session, params.id),
+  }),
+  enummerAction('pause', 'Pause an open e-nummer: purchases are declined until it is resumed.'),
+  enummerAction('resume', 'Resume a paused e-nummer.'),
+  enummerAction('close', 'Close an e-nummer for good.'),
+  route({
+    method: 'GET',
+    path: '/v1/enummer/:id/transactions',
+    operationId: 'enummerTransactions',
+    summary: "One e-nummer's purchases, approved and declined, newest first.",
+    tag: 'enummer',
+    auth: 'session',
+    params: S.IdParams,
+    status: 200,
+    response: S.Transaction.array(),
+    handler: ({ service, session, params }) => service.transactions(session, params.id),
+  }),
+  route({
+    method: 'GET',
+    path: '/v1/transactions',
+    operationId: 'transactions',
+    summary: "The holder's purchases on all e-nummer, newest first (at most 1000).",
+    tag: 'enummer',
+    auth: 'session',
+    status: 200,
+    response: S.Transaction.array(),
+    handler: ({ service, session }) => service.transactions(session),
+  }),
+  route({
+    method: 'POST',
+    path: '/v1/network/authorizations',
+    operationId: 'authorize',
+    summary: 'The card network asks whether a purchase on an e-nummer may go through.',
+    tag: 'network',
+    auth: 'network',
+    rateLimit: 'network',
+    body: S.AuthorizationRequest,
+    status: 200,
+    response: S.AuthorizationResult,
+    handler: ({ service, body }) => service.authorize(body),
+  }),
+];

@@ -1,0 +1,139 @@
+/**
+ * `ekort bank ...`: the bank side's engineer and customer-service commands. They run directly
+ * against the store (`--db FILE|postgres://...`, the service's default database unless given),
+ * not through the HTTP API.
+ */
+import { findCustomerId, seedDemo, type DemoSeed } from '../bank/demo.ts';
+import { createNetworkKey, enrolDosa, unblockDosa } from '../bank/customers.ts';
+import { bankError } from '../bank/errors.ts';
+import { EkortService } from '../bank/service.ts';
+import { defaultDatabasePath, isPostgresUrl } from '../bank/store/openDatabase.ts';
+import { isValidPersonnummer } from '../virtual/cardImage.ts';
+import { VirtualDosa } from '../virtual/dosa.ts';
+import { UsageError, parse, printJson, type CliIo } from './cliContext.ts';
+
+const DB_OPTION = { db: { type: 'string' } } as const;
+
+const dbTarget = (db: string | undefined): string => db ?? defaultDatabasePath();
+
+/** A PostgreSQL URL without its password, for printing. */
+export function redactDbTarget(target: string): string {
+  if (!isPostgresUrl(target)) return target;
+  try {
+    const url = new URL(target);
+    if (url.password) url.password = '***';
+    return url.toString();
+  } catch {
+    return target.replace(/:[^:@/]*@/, ':***@');
+  }
+}
+
+/** A word for a POSIX shell, quoted only when it has to be. */
+const shellWord = (word: string): string => (/^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`);
+
+function noPositionals(positionals: string[]): void {
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+}
+
+/** Runs `fn` on a service over `--db` (no expiry sweeper), closed afterwards. */
+async function withService<T>(db: string | undefined, fn: (service: EkortService) => Promise<T>): Promise<T> {
+  const service = await EkortService.open(dbTarget(db), { sweepIntervalMs: 0 });
+  try {
+    return await fn(service);
+  } finally {
+    await service.close();
+  }
+}
+
+/** `ekort bank seed-demo [--db FILE|postgres://...] --out DIR [--json]` */
+export async function bankSeedDemo(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, { ...DB_OPTION, out: { type: 'string' }, json: { type: 'boolean' } });
+  noPositionals(positionals);
+  if (!values.out) throw new UsageError('--out DIR is required');
+  const db = dbTarget(values.db);
+  const seed = await seedDemo({ db, outDir: values.out });
+  const shown = redactDbTarget(db);
+  if (values.json) printJson(io, { ...seed, db: shown, next: nextSteps(seed, shown) });
+  else for (const line of describeSeed(seed, shown)) io.out(line);
+  return 0;
+}
+
+function nextSteps(seed: DemoSeed, db: string): string[] {
+  return [
+    `ekort serve --db ${shellWord(db)} --ca ${shellWord(seed.pki.dir)}`,
+    `ekort virtual-card insert ${shellWord(seed.card.file)}`,
+    `ekort dosa respond ${shellWord(seed.dosa.file)} KONTROLLNUMMER`,
+  ];
+}
+
+function describeSeed(seed: DemoSeed, db: string): string[] {
+  const cards = seed.cards.map((c) => `${c.product} •••• ${c.last4} (${c.connected ? 'connected to e-kort' : 'not connected: "Anslut kort" in the app'})`);
+  const enrolment = seed.dosa.enrolment === 'enrolled' ? 'enrolled at the bank now' : 'already enrolled';
+  return [
+    `Demo data for e-kort in ${seed.outDir} (database ${db}):`,
+    `  customer       ${seed.customer.name}, personnummer ${seed.customer.personnummer} (${seed.customer.status})`,
+    ...cards.map((c, i) => `  ${i === 0 ? 'payment cards ' : '              '} ${c}`),
+    `  test PKI       ${seed.pki.dir} (${seed.pki.status})`,
+    `  BankID card    ${seed.card.file}: PIN ${seed.card.pin}, PUK ${seed.card.puk}, ${seed.card.keyType === 'rsa2048' ? 'RSA-2048' : 'P-256'} (${seed.card.status})`,
+    `  säkerhetsdosa  ${seed.dosa.file}: serial ${seed.dosa.serial}, PIN ${seed.dosa.pin} (${seed.dosa.status}, ${enrolment})`,
+    `  network key    ${seed.networkKey.key} (name "${seed.networkKey.name}"; the bank keeps only its hash: copy it now)`,
+    '',
+    'Next steps:',
+    ...nextSteps(seed, db).map((s) => `  ${s}`),
+  ];
+}
+
+/** `ekort bank unblock-dosa [--db ...] SERIAL [--json]`: customer service lifts a dosa block. */
+export async function bankUnblockDosa(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, { ...DB_OPTION, json: { type: 'boolean' } });
+  if (positionals.length !== 1) throw new UsageError('give exactly one dosa SERIAL');
+  const serial = positionals[0]!;
+  if (!/^\d{6,20}$/.test(serial)) throw new UsageError(`"${serial}" is not a dosa serial (6 to 20 digits)`);
+  await withService(values.db, (s) => unblockDosa(s.ctx, serial));
+  if (values.json) printJson(io, { serial, unblocked: true });
+  else io.out(`Dosa ${serial} is unblocked: five new tries.`);
+  return 0;
+}
+
+/** `ekort bank network-key [--db ...] [--name NAME] [--json]`: a new key for the authorization endpoint. */
+export async function bankNetworkKey(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, { ...DB_OPTION, name: { type: 'string' }, json: { type: 'boolean' } });
+  noPositionals(positionals);
+  const name = values.name ?? 'card network';
+  if (!/\S/.test(name)) throw new UsageError('--name must not be empty');
+  const key = await withService(values.db, (s) => createNetworkKey(s.ctx, name));
+  if (values.json) printJson(io, { name, key });
+  else {
+    io.out(key);
+    io.err(`ekort bank network-key: a new network key "${name}"; the bank keeps only its hash, so copy it now.`);
+  }
+  return 0;
+}
+
+/** `ekort bank enrol-dosa [--db ...] --personnummer N FILE [--json]`: a virtual dosa's bank record for a customer. */
+export async function bankEnrolDosa(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, { ...DB_OPTION, personnummer: { type: 'string' }, json: { type: 'boolean' } });
+  if (!values.personnummer) throw new UsageError('--personnummer YYYYMMDDNNNN is required');
+  if (!isValidPersonnummer(values.personnummer)) throw new UsageError('--personnummer must be a valid personnummer YYYYMMDDNNNN');
+  if (positionals.length !== 1) throw new UsageError('give exactly one dosa FILE');
+  const personnummer = values.personnummer;
+  const record = (await VirtualDosa.open(positionals[0]!)).exportForBank();
+  await withService(values.db, async (s) => {
+    const customerId = await findCustomerId(s.ctx, personnummer);
+    if (!customerId) throw bankError('CUSTOMER_UNKNOWN', `There is no e-kort customer with personnummer ${personnummer}.`);
+    await enrolDosa(s.ctx, customerId, record);
+  });
+  if (values.json) printJson(io, { serial: record.serial, personnummer, suite: record.suite, login: record.kind });
+  else io.out(`Enrolled dosa ${record.serial} (${record.suite}, login ${record.kind.toUpperCase()}) for ${personnummer}.`);
+  return 0;
+}
+
+/** `ekort bank expire [--db ...] [--json]`: the expiry sweep, now. */
+export async function bankExpire(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, { ...DB_OPTION, json: { type: 'boolean' } });
+  noPositionals(positionals);
+  const erased = await withService(values.db, (s) => s.expireDue());
+  if (values.json) printJson(io, { erased });
+  else io.out(`Erased ${erased} expired e-nummer.`);
+  return 0;
+}

@@ -1,0 +1,78 @@
+/**
+ * `ekort serve`: the reference e-kort service over HTTP(S) until Ctrl-C or SIGTERM. Exactly
+ * one line goes to stdout, once it listens: `ekort serve: listening on URL`. On a stop it
+ * stops accepting, finishes the requests in flight, closes the database and exits 0.
+ */
+import { readFile } from 'node:fs/promises';
+import { startServer, type ServerOptions } from '../bank/api/server.ts';
+import type { TrustConfig } from '../bank/context.ts';
+import { EkortService } from '../bank/service.ts';
+import { defaultDatabasePath } from '../bank/store/openDatabase.ts';
+import { loadTestPki } from '../pki/testPki.ts';
+import { UsageError, parse, type CliIo } from './cliContext.ts';
+
+function port(text: string | undefined, tls: boolean): number {
+  if (text === undefined) return tls ? 8443 : 8080;
+  if (!/^[0-9]{1,5}$/.test(text) || Number(text) > 65_535) throw new UsageError(`--port must be 0 to 65535, not "${text}"`);
+  return Number(text);
+}
+
+function perMinute(text: string | undefined): ServerOptions['loginRateLimit'] {
+  if (text === undefined) return undefined;
+  if (!/^[0-9]{1,7}$/.test(text)) throw new UsageError(`--login-rate-limit must be a number of requests a minute (0: no limit), not "${text}"`);
+  return Number(text) === 0 ? false : { max: Number(text), timeWindowMs: 60_000 };
+}
+
+/** The trust for BankID på kort from a test PKI directory (`ekort pki init`). */
+async function trustFrom(dir: string): Promise<TrustConfig> {
+  const pki = await loadTestPki(dir);
+  return { trustAnchors: [pki.root], intermediates: pki.intermediates, crls: pki.crls };
+}
+
+/** `ekort serve [--port N] [--host H] [--db FILE|postgres://...] [--ca DIR] [--service-id ID] [--tls-cert F --tls-key F] [--login-rate-limit N]` */
+export async function serveCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, {
+    port: { type: 'string' },
+    host: { type: 'string' },
+    db: { type: 'string' },
+    ca: { type: 'string' },
+    'service-id': { type: 'string' },
+    'tls-cert': { type: 'string' },
+    'tls-key': { type: 'string' },
+    'login-rate-limit': { type: 'string' },
+  });
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) throw new UsageError('give both --tls-cert FILE and --tls-key FILE, or neither');
+  const listenPort = port(values.port, values['tls-cert'] !== undefined);
+  const loginRateLimit = perMinute(values['login-rate-limit']);
+  const tls = values['tls-cert'] && values['tls-key'] ? { cert: await readFile(values['tls-cert']), key: await readFile(values['tls-key']) } : undefined;
+  const trust = values.ca === undefined ? undefined : await trustFrom(values.ca);
+
+  const service = await EkortService.open(values.db ?? defaultDatabasePath(), {
+    ...(values['service-id'] === undefined ? {} : { serviceId: values['service-id'] }),
+    ...(trust ? { trust } : {}),
+  });
+  let server: Awaited<ReturnType<typeof startServer>>;
+  try {
+    server = await startServer(service, {
+      host: values.host ?? '127.0.0.1',
+      port: listenPort,
+      ...(tls ? { tls } : {}),
+      ...(loginRateLimit === undefined ? {} : { loginRateLimit }),
+      log: (line) => io.err(line),
+    });
+  } catch (error) {
+    await service.close();
+    throw error;
+  }
+  if (!trust) io.err('ekort serve: no --ca given: card login (BankID på kort) is refused; dosa login works.');
+  io.out(`ekort serve: listening on ${server.url}`);
+
+  await io.interrupted;
+  try {
+    await server.close();
+  } finally {
+    await service.close();
+  }
+  return 0;
+}
