@@ -7,6 +7,7 @@ import { benchApduVpcd } from './apduVpcd.ts';
 import { benchPivLogin } from './pivLogin.ts';
 import { benchLoginCms } from './loginCms.ts';
 import { benchTokenOtp } from './tokenOtp.ts';
+import { benchBankService } from './bankService.ts';
 import { saveFigures } from './figures.ts';
 
 const suites: Record<string, () => Promise<void>> = {
@@ -15,6 +16,7 @@ const suites: Record<string, () => Promise<void>> = {
   'piv-login': benchPivLogin,
   'login-cms': benchLoginCms,
   'token-otp': benchTokenOtp,
+  'bank-service': benchBankService,
 };
 
 const only = process.argv.slice(2);

