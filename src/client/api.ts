@@ -1,0 +1,193 @@
+/**
+ * The one contract between the desktop agent (main process) and the renderer, shared by the
+ * Electron preload, the loopback browser bridge and the renderer (DESIGN.md). The renderer
+ * imports only types from here (plus the method list, a plain constant).
+ *
+ * Every call takes at most one plain JSON input object and resolves with plain JSON, or
+ * rejects with an `ApiFailure` ({ code, message, ... }): nothing else crosses the boundary,
+ * no Node object, no class instance, no function. Secrets the user types (PIN, svarskod)
+ * travel in one call's input and are not kept by the agent after the call.
+ */
+import type {
+  AuthorizationRequest,
+  AuthorizationResult,
+  CreatedEnummer,
+  CreateEnummerRequest,
+  DosaChallenge,
+  Enummer,
+  EnummerAction,
+  EnummerSecret,
+  PaymentCard,
+  SessionInfo,
+  Terms,
+  Transaction,
+} from '../bank/api/schemas.ts';
+
+export type { AuthorizationRequest, AuthorizationResult, CreatedEnummer, CreateEnummerRequest, DosaChallenge, Enummer, EnummerAction, EnummerSecret, PaymentCard, SessionInfo, Terms, Transaction };
+
+export type Language = 'sv' | 'en';
+
+export interface Settings {
+  language: Language;
+  /** Shows the engineers' view (APDU trace, reader details, virtual card and token controls). */
+  engineerMode: boolean;
+  /** The e-kort service: embedded (SQLite in the app's data folder) or a remote URL. */
+  service: { mode: 'embedded' } | { mode: 'remote'; url: string };
+}
+
+export interface ReaderInfo {
+  name: string;
+  state: 'empty' | 'card' | 'unavailable';
+  /** A PIN-pad reader (PC/SC part 10): the PIN is typed on the reader. */
+  pinPad: boolean;
+  /** Hex, when a card is in. */
+  atr?: string;
+  /** From the ATR table, e.g. "BankID (Telia)", "Virtual PIV card". */
+  cardKind?: string;
+}
+
+export interface CardHolder {
+  reader: string;
+  name: string;
+  personnummer: string | null;
+  /** Tries left before the PIN blocks; null when the card does not say. */
+  pinTriesLeft: number | null;
+  pinBlocked: boolean;
+  pinPad: boolean;
+  /** ISO 8601: the end of the e-legitimation's validity. */
+  validUntil: string;
+  /** Set from 30 days before expiry. */
+  expiresInDays: number | null;
+}
+
+export interface TokenInfo {
+  /** Opaque id to pass back (a HID path, or "virtual:…"). */
+  id: string;
+  product: string;
+  serial?: string;
+  virtual: boolean;
+}
+
+export interface DemoInfo {
+  customer: { name: string; personnummer: string };
+  cardPin: string;
+  cardPuk: string;
+  dosaSerial: string;
+  dosaPin: string;
+  /** The virtual card is inserted into this reader. */
+  reader: string;
+}
+
+export type AgentEvent =
+  | { type: 'readers'; readers: ReaderInfo[] }
+  | { type: 'tokens'; tokens: TokenInfo[] }
+  /** A HID token waits for a touch ("rör vid din dosa"), or stopped waiting. */
+  | { type: 'token-touch'; waiting: boolean }
+  /** The login session ended: idle 15 minutes, logged out, or the card left mid-login. */
+  | { type: 'session-ended'; reason: 'expired' | 'logged-out' }
+  /** Engineers' view: one APDU trace line, PINs masked. */
+  | { type: 'apdu'; line: string };
+
+/** A failed call, as the renderer sees it. `code` is stable; the UI translates by it. */
+export interface ApiFailure {
+  code: string;
+  message: string;
+  /** PIN_INCORRECT: tries left on the card. */
+  retriesLeft?: number;
+  /** DOSA_CODE_WRONG: tries left before the bank blocks the dosa. */
+  triesLeft?: number;
+  issues?: Array<{ path: string; message: string }>;
+}
+
+/** Every call, with its input (`void`: none) and output. */
+export interface EkortApiMethods {
+  // The app
+  settings: { input: void; output: Settings };
+  updateSettings: { input: Partial<Settings>; output: Settings };
+  /** "Prova med virtuellt kort": demo customer, virtual card inserted, virtual dosa (embedded service). */
+  startDemo: { input: void; output: DemoInfo };
+
+  // Readers, cards, tokens
+  readers: { input: void; output: ReaderInfo[] };
+  cardHolder: { input: { reader: string }; output: CardHolder };
+  tokens: { input: void; output: TokenInfo[] };
+
+  // Login
+  /** `pin` absent on a PIN-pad reader: the holder types it there. Never retried by the agent. */
+  loginWithCard: { input: { reader: string; pin?: string }; output: SessionInfo };
+  startDosaLogin: { input: { serial: string }; output: DosaChallenge };
+  finishDosaLogin: { input: { challengeId: string; svarskod: string }; output: SessionInfo };
+  /** A connected HID token answers the kontrollnummer itself (events: token-touch). */
+  answerWithToken: { input: { challengeId: string; token: string }; output: SessionInfo };
+  cancelToken: { input: void; output: void };
+  session: { input: void; output: SessionInfo | null };
+  logout: { input: void; output: void };
+
+  // e-kort
+  terms: { input: void; output: Terms };
+  paymentCards: { input: void; output: PaymentCard[] };
+  connectCard: { input: { cardId: string; termsVersion: string }; output: PaymentCard };
+  blockCard: { input: { cardId: string }; output: PaymentCard };
+  enummers: { input: void; output: Enummer[] };
+  createEnummer: { input: CreateEnummerRequest; output: CreatedEnummer };
+  revealEnummer: { input: { id: string }; output: EnummerSecret };
+  changeEnummer: { input: { id: string; action: EnummerAction }; output: Enummer };
+  transactions: { input: { enummerId?: string }; output: Transaction[] };
+
+  // Engineers' view (refused unless settings.engineerMode)
+  apduTrace: { input: void; output: string[] };
+  insertVirtualCard: { input: { reader?: string }; output: { reader: string } };
+  removeVirtualCard: { input: void; output: void };
+  plugVirtualToken: { input: { touch?: boolean }; output: TokenInfo };
+  unplugVirtualToken: { input: void; output: void };
+  /** The card network's question to the embedded service, for demos and tests. */
+  authorizePurchase: { input: AuthorizationRequest; output: AuthorizationResult };
+}
+
+export type ApiMethod = keyof EkortApiMethods;
+export type ApiInput<M extends ApiMethod> = EkortApiMethods[M]['input'];
+export type ApiOutput<M extends ApiMethod> = EkortApiMethods[M]['output'];
+
+/** What the renderer holds as `window.ekort` (preload) or gets from the bridge client. */
+export type EkortApi = {
+  [M in ApiMethod]: ApiInput<M> extends void ? () => Promise<ApiOutput<M>> : (input: ApiInput<M>) => Promise<ApiOutput<M>>;
+} & {
+  /** Agent events; returns the unsubscribe function. */
+  subscribe(listener: (event: AgentEvent) => void): () => void;
+};
+
+export const API_METHODS = [
+  'settings',
+  'updateSettings',
+  'startDemo',
+  'readers',
+  'cardHolder',
+  'tokens',
+  'loginWithCard',
+  'startDosaLogin',
+  'finishDosaLogin',
+  'answerWithToken',
+  'cancelToken',
+  'session',
+  'logout',
+  'terms',
+  'paymentCards',
+  'connectCard',
+  'blockCard',
+  'enummers',
+  'createEnummer',
+  'revealEnummer',
+  'changeEnummer',
+  'transactions',
+  'apduTrace',
+  'insertVirtualCard',
+  'removeVirtualCard',
+  'plugVirtualToken',
+  'unplugVirtualToken',
+  'authorizePurchase',
+] as const satisfies readonly ApiMethod[];
+
+/** Compile-time check that API_METHODS names every method exactly. */
+type Missing = Exclude<ApiMethod, (typeof API_METHODS)[number]>;
+const complete: Missing extends never ? true : Missing = true;
+void complete;
