@@ -5,18 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isNetworkKey } from '../../../src/bank/customers.ts';
 import { EkortService } from '../../../src/bank/service.ts';
 import { defaultDatabasePath } from '../../../src/bank/store/openDatabase.ts';
-import type { CliIo } from '../../../src/cli/cliContext.ts';
 import { redactDbTarget } from '../../../src/cli/bankCommands.ts';
-import { main } from '../../../src/cli/main.ts';
 import { createDosa, saveDosa, VirtualDosa } from '../../../src/virtual/dosa.ts';
+import { runMain } from '../../support/memoryIo.ts';
 
-async function run(args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = { out: (l) => out.push(l), err: (l) => err.push(l), interrupted: new Promise(() => undefined) };
-  const code = await main(args, io);
-  return { code, out, err };
-}
+const run = runMain;
 
 let dir: string;
 let db: string;

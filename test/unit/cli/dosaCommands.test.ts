@@ -2,24 +2,12 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliIo } from '../../../src/cli/cliContext.ts';
-import { main } from '../../../src/cli/main.ts';
 import { hotp, ocra } from '../../../src/token/index.ts';
 import { loadDosa } from '../../../src/virtual/dosa.ts';
 import { ekort } from '../../support/ekortCli.ts';
+import { runMain } from '../../support/memoryIo.ts';
 
-function io() {
-  const out: string[] = [];
-  const err: string[] = [];
-  const value: CliIo = { out: (l) => out.push(l), err: (l) => err.push(l), interrupted: new Promise(() => undefined) };
-  return { io: value, out, err };
-}
-
-async function run(args: string[]) {
-  const x = io();
-  const code = await main(args, x.io);
-  return { code, out: x.out, err: x.err };
-}
+const run = runMain;
 
 let dir: string;
 let n = 0;

@@ -1,13 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli/main.ts';
-import type { CliIo } from '../../../src/cli/cliContext.ts';
+import { memoryIo } from '../../support/memoryIo.ts';
 
-function io() {
-  const out: string[] = [];
-  const err: string[] = [];
-  const value: CliIo = { out: (l) => out.push(l), err: (l) => err.push(l), interrupted: new Promise(() => undefined) };
-  return { io: value, out, err };
-}
+const io = memoryIo;
 
 describe('ekort usage', () => {
   it('prints usage and exits 2 without a command, 0 for help', async () => {

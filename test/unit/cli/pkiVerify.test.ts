@@ -5,20 +5,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli/main.ts';
-import type { CliIo } from '../../../src/cli/cliContext.ts';
 import { PivSession } from '../../../src/piv/pivSession.ts';
 import { InProcessTransport } from '../../../src/pcsc/inProcessTransport.ts';
 import { pivSigner, signChallenge } from '../../../src/pki/loginSignature.ts';
 import { initTestPki, issuerFor } from '../../../src/pki/testPki.ts';
 import { createCardImage } from '../../../src/virtual/cardImage.ts';
 import { VirtualPivCard } from '../../../src/virtual/pivCard.ts';
+import { memoryIo } from '../../support/memoryIo.ts';
 
-function io() {
-  const out: string[] = [];
-  const err: string[] = [];
-  const value: CliIo = { out: (l) => out.push(l), err: (l) => err.push(l), interrupted: new Promise(() => undefined) };
-  return { io: value, out, err };
-}
+const io = memoryIo;
 
 describe('ekort pki verify --at / --max-age', () => {
   let dir: string;

@@ -1,17 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { CliIo } from '../../../src/cli/cliContext.ts';
 import { main } from '../../../src/cli/main.ts';
 import { tokenListCommand } from '../../../src/cli/tokenCommands.ts';
 import { NodeHidTransport, type NodeHidDeviceInfo } from '../../../src/token/nodeHidTransport.ts';
 import { VirtualHidToken } from '../../../src/virtual/hidToken.ts';
 import { ekort } from '../../support/ekortCli.ts';
+import { memoryIo } from '../../support/memoryIo.ts';
 
-function io() {
-  const out: string[] = [];
-  const err: string[] = [];
-  const value: CliIo = { out: (l) => out.push(l), err: (l) => err.push(l), interrupted: new Promise(() => undefined) };
-  return { io: value, out, err };
-}
+const io = memoryIo;
 
 const fakeTransport = (list: NodeHidDeviceInfo[]) => () =>
   new NodeHidTransport({ devices: () => list, HID: VirtualHidToken as unknown as new (path: string) => VirtualHidToken });

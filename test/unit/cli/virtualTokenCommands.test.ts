@@ -3,17 +3,10 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliIo } from '../../../src/cli/cliContext.ts';
-import { main } from '../../../src/cli/main.ts';
 import { loadVirtualHidTokenFile } from '../../../src/virtual/hidToken.ts';
+import { runMain } from '../../support/memoryIo.ts';
 
-async function run(args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = { out: (l) => out.push(l), err: (l) => err.push(l), interrupted: new Promise(() => undefined) };
-  const code = await main(args, io);
-  return { code, out, err };
-}
+const run = runMain;
 
 let dir: string;
 let n = 0;
