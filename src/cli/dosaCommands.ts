@@ -15,7 +15,7 @@ function oneFile(positionals: string[], what: string, count: number): string[] {
 }
 
 /** Opens the dosa file and unlocks it with the PIN from the terminal, --pin-stdin or --pin. */
-async function openWithPin(file: string, values: { pin?: string | undefined; 'pin-stdin'?: boolean | undefined }): Promise<VirtualDosa> {
+export async function openWithPin(file: string, values: { pin?: string | undefined; 'pin-stdin'?: boolean | undefined }): Promise<VirtualDosa> {
   if (values.pin !== undefined && values['pin-stdin']) throw new UsageError('give either --pin or --pin-stdin');
   const dosa = await VirtualDosa.open(file);
   const pin = await readSecret('Dosa PIN', {

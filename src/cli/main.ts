@@ -1,9 +1,22 @@
 import { EkortError } from '../errors.ts';
 import { apduCommand } from './apduCommand.ts';
+import { authorizeCommand } from './authorizeCommand.ts';
 import { bankEnrolDosa, bankExpire, bankNetworkKey, bankSeedDemo, bankUnblockDosa } from './bankCommands.ts';
 import { UsageError, type CliIo, type Command } from './cliContext.ts';
 import { cardChangePin, cardInfo, cardUnblock, cardVerifyPin } from './cardCommands.ts';
 import { cardSign } from './cardSignCommand.ts';
+import {
+  enummerClose,
+  enummerCreate,
+  enummerList,
+  enummerPause,
+  enummerResume,
+  enummerShow,
+  enummerTransactions,
+  transactionsCommand,
+} from './enummerCommands.ts';
+import { login, logout, sessionCommand } from './loginCommands.ts';
+import { paymentCardBlock, paymentCardConnect, paymentCardList } from './paymentCardCommands.ts';
 import { dosaCode, dosaCreate, dosaExportForBank, dosaRespond } from './dosaCommands.ts';
 import { pkiInit, pkiIssue, pkiRevoke, pkiVerify } from './pkiCommands.ts';
 import { readersCommand } from './readersCommand.ts';
@@ -89,6 +102,39 @@ Usage: ekort <command> [options]
                                             until Ctrl-C; --ca DIR: the test PKI whose cards may
                                             log in; login rate limit N a minute per address
                                             (default 30, 0: none); prints one line when ready
+  The e-kort holder, through the service's API (the session is kept in --session FILE,
+  default $XDG_CONFIG_HOME/ekort/session.json, mode 0600; --server URL overrides its address):
+  login --server URL (--card [--reader NAME] [--slot 9a|9c] | --dosa FILE | --dosa-serial N)
+        [--pin-stdin] [--svarskod-stdin] [--session FILE] [--json]
+                                            log in with BankID på kort (the card signs the
+                                            challenge after its PIN), a virtual dosa file (its
+                                            PIN), or a physical dosa (key in the kontrollnummer
+                                            shown, type the svarskod); the token is never shown
+  logout [--session FILE] [--json]          end the session at the service, remove the file
+  session [--json]                          who is logged in
+  payment-card list [--json]                your cards: last four, product, state, connected
+  payment-card connect LAST4|ID [--accept-terms] [--json]
+                                            connect a card to e-kort after its terms (shown and
+                                            asked on the terminal unless --accept-terms)
+  payment-card block LAST4|ID [--yes] [--json]
+                                            block a card, at once; its e-nummer close
+  enummer create --card LAST4|ID --merchant ID [--recurring [--months N]]
+                 [--limit KR [--limit-per purchase|month]] [--nickname TEXT] [--json]
+                                            a new e-nummer: prints the full number, expiry, CVC
+  enummer list [--state open|paused|closed] [--json]
+  enummer show ID [--reveal] [--json]       one e-nummer; --reveal: number, expiry and CVC
+                                            (needs a login within the last 5 minutes)
+  enummer pause|resume ID [--json]
+  enummer close ID [--yes] [--json]         asks first unless --yes; cannot be undone
+  enummer transactions ID [--json]          the purchases tried with one e-nummer
+  transactions [--json]                     every purchase tried with your e-nummer
+                                            amounts in kronor: 1234,50 / 1234.50 / "1 234,50"
+  authorize [--server URL] --pan N --exp MM/YY --cvc N --merchant ID --amount KR
+            [--request-id ID] [--network-key KEY] [--json]
+                                            the card network: may this purchase go through?
+                                            prints APPROVED (exit 0) or DECLINED CODE (exit 1);
+                                            the key comes from $EKORT_NETWORK_KEY unless
+                                            --network-key is given (it shows in the process list)
 
 Exit codes: 0 ok, 1 the operation failed (message on stderr, code in --json output), 2 usage error.`;
 
@@ -120,9 +166,24 @@ const COMMANDS: Record<string, Command> = {
   'bank network-key': bankNetworkKey,
   'bank enrol-dosa': bankEnrolDosa,
   'bank expire': bankExpire,
+  login,
+  logout,
+  session: sessionCommand,
+  'payment-card list': paymentCardList,
+  'payment-card connect': paymentCardConnect,
+  'payment-card block': paymentCardBlock,
+  'enummer create': enummerCreate,
+  'enummer list': enummerList,
+  'enummer show': enummerShow,
+  'enummer pause': enummerPause,
+  'enummer resume': enummerResume,
+  'enummer close': enummerClose,
+  'enummer transactions': enummerTransactions,
+  transactions: transactionsCommand,
+  authorize: authorizeCommand,
 };
 
-const NOUNS = new Set(['card', 'virtual-card', 'dosa', 'token', 'virtual-token', 'pki', 'bank']);
+const NOUNS = new Set(['card', 'virtual-card', 'dosa', 'token', 'virtual-token', 'pki', 'bank', 'payment-card', 'enummer']);
 
 export async function main(argv: string[], io: CliIo): Promise<number> {
   const twoWords = argv[0] !== undefined && NOUNS.has(argv[0]) && argv[1] !== undefined;

@@ -1,0 +1,75 @@
+/**
+ * `ekort authorize`: the card network's side, for trying e-kort end to end: may this purchase
+ * with an e-nummer go through? Prints APPROVED (exit 0) or DECLINED <code> (exit 1).
+ */
+import { BankClient } from '../bank/api/client.ts';
+import { formatKronor } from '../bank/money.ts';
+import { UsageError, parse, printJson, type CliIo } from './cliContext.ts';
+import { kronorOption } from './enummerCommands.ts';
+import { serverUrl, sessionPath } from './holderClient.ts';
+import { loadSession } from './sessionFile.ts';
+import { masked } from './textTable.ts';
+
+export const NETWORK_KEY_ENV = 'EKORT_NETWORK_KEY';
+
+/**
+ * `ekort authorize --server URL [--network-key KEY] --pan N --exp MM/YY --cvc N --merchant ID
+ *  --amount KR [--request-id ID] [--json]`; the key from $EKORT_NETWORK_KEY when not given
+ *  (a key in the arguments shows in the process list).
+ */
+export async function authorizeCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, {
+    server: { type: 'string' },
+    session: { type: 'string' },
+    'network-key': { type: 'string' },
+    pan: { type: 'string' },
+    exp: { type: 'string' },
+    cvc: { type: 'string' },
+    merchant: { type: 'string' },
+    amount: { type: 'string' },
+    'request-id': { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  const key = values['network-key'] ?? process.env[NETWORK_KEY_ENV];
+  if (!key) throw new UsageError(`give the network key in $${NETWORK_KEY_ENV} (or --network-key KEY, which shows in the process list)`);
+  for (const name of ['pan', 'exp', 'cvc', 'merchant', 'amount'] as const) {
+    if (!values[name]) throw new UsageError(`--${name} is required`);
+  }
+  const pan = values.pan!.replace(/[\s-]/g, '');
+  if (!/^\d{12,19}$/.test(pan)) throw new UsageError('--pan must be the card number: 12 to 19 digits');
+  if (!/^(0[1-9]|1[0-2])\/\d{2}$/.test(values.exp!)) throw new UsageError('--exp must be MM/YY');
+  if (!/^\d{3,4}$/.test(values.cvc!)) throw new UsageError('--cvc must be 3 or 4 digits');
+  const amount = kronorOption('amount', values.amount!);
+  const server = values.server !== undefined ? serverUrl(values.server) : await sessionServer(values.session);
+
+  const client = new BankClient({ baseUrl: server, networkKey: key });
+  const result = await client.authorize({
+    pan,
+    expiry: values.exp!,
+    cvc: values.cvc!,
+    merchant: values.merchant!,
+    amount,
+    ...(values['request-id'] === undefined ? {} : { requestId: values['request-id'] }),
+  });
+  const what = `${formatKronor(amount)} at ${values.merchant} with ${masked(pan.slice(-4))}`;
+  if (values.json) {
+    const declined = result.approved
+      ? {}
+      : { error: { code: result.declineCode ?? 'DECLINED', message: `Declined: ${what} (${result.declineCode ?? 'no reason given'}).` } };
+    printJson(io, { ...result, ...declined });
+  } else {
+    io.out(result.approved ? 'APPROVED' : `DECLINED ${result.declineCode ?? ''}`.trim());
+    io.err(`ekort authorize: ${what}; transaction ${result.transactionId}.`);
+  }
+  return result.approved ? 0 : 1;
+}
+
+/** Without --server: the server of the holder's session file, if there is one. */
+async function sessionServer(file: string | undefined): Promise<string> {
+  try {
+    return (await loadSession(sessionPath({ session: file }))).server;
+  } catch {
+    throw new UsageError('--server URL is required (the e-kort service, e.g. http://127.0.0.1:8080)');
+  }
+}

@@ -1,0 +1,204 @@
+/**
+ * `ekort enummer create|list|show|pause|resume|close|transactions` and `ekort transactions`:
+ * the holder's e-nummer. Lists show only the last four digits; the full number, expiry and
+ * CVC are shown by `create` (the answer the holder asked for) and `show --reveal` (which
+ * needs a login within the last 5 minutes).
+ */
+import type { Enummer, EnummerSecret, Transaction } from '../bank/api/schemas.ts';
+import { formatKronor, MoneyError, parseKronor } from '../bank/money.ts';
+import { EkortError } from '../errors.ts';
+import { UsageError, parse, printJson, type CliIo } from './cliContext.ts';
+import { SESSION_OPTIONS, withHolder } from './holderClient.ts';
+import { cardLabel, resolveCard } from './paymentCardCommands.ts';
+import { confirm } from './terminalPrompt.ts';
+import { daysLeft, groupedPan, masked, printTable, stockholmDate, stockholmTime } from './textTable.ts';
+
+const STATES = ['open', 'paused', 'closed'] as const;
+
+function noPositionals(positionals: string[]): void {
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+}
+
+function oneId(positionals: string[]): string {
+  if (positionals.length !== 1) throw new UsageError('give one e-nummer ID (ekort enummer list shows them)');
+  return positionals[0]!;
+}
+
+/** An amount option in kronor → öre, more than 0; a usage error otherwise. */
+export function kronorOption(name: string, text: string): number {
+  let ore: number;
+  try {
+    ore = parseKronor(text);
+  } catch (error) {
+    if (error instanceof MoneyError) throw new UsageError(`--${name}: ${error.message}`);
+    throw error;
+  }
+  if (ore === 0) throw new UsageError(`--${name} must be more than 0 kr`);
+  return ore;
+}
+
+const kindText = (e: Enummer): string => (e.kind === 'single' ? 'single-purchase' : `recurring, ${e.months} ${e.months === 1 ? 'month' : 'months'}`);
+const limitText = (e: Enummer): string => (e.limit ? `${formatKronor(e.limit.amount)} per ${e.limit.period}` : 'none (the card’s own limits)');
+const validText = (e: Enummer): string => {
+  const date = stockholmDate(e.validUntil);
+  if (e.state === 'closed') return date;
+  const days = daysLeft(e.validUntil);
+  return `${date} (${days} ${days === 1 ? 'day' : 'days'} left)`;
+};
+const label = (e: Enummer): string => `e-nummer ${masked(e.last4)} for ${e.merchant}`;
+
+function secretLines(secret: EnummerSecret): string[] {
+  return [`  number       ${groupedPan(secret.pan)}`, `  expiry       ${secret.expiry}`, `  CVC          ${secret.cvc}`];
+}
+
+/**
+ * `ekort enummer create --card LAST4|ID --merchant ID [--recurring [--months N]]
+ *  [--limit KR [--limit-per purchase|month]] [--nickname TEXT] [--json]`
+ */
+export async function enummerCreate(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, {
+    ...SESSION_OPTIONS,
+    card: { type: 'string' },
+    merchant: { type: 'string' },
+    recurring: { type: 'boolean' },
+    months: { type: 'string' },
+    limit: { type: 'string' },
+    'limit-per': { type: 'string' },
+    nickname: { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  noPositionals(positionals);
+  if (!values.card) throw new UsageError('--card LAST4 is required (ekort payment-card list shows your cards)');
+  if (!values.merchant || !values.merchant.trim()) throw new UsageError('--merchant ID is required: the merchant the e-nummer may be used at');
+  if (values.months !== undefined && !values.recurring) throw new UsageError('--months goes with --recurring (a single-purchase e-nummer is valid one month)');
+  if (values.months !== undefined && (!/^\d{1,2}$/.test(values.months) || Number(values.months) < 1 || Number(values.months) > 24)) {
+    throw new UsageError(`--months must be 1 to 24, not "${values.months}"`);
+  }
+  if (values['limit-per'] !== undefined && values.limit === undefined) throw new UsageError('--limit-per goes with --limit KR');
+  const period = values['limit-per'] ?? 'purchase';
+  if (period !== 'purchase' && period !== 'month') throw new UsageError('--limit-per must be purchase or month');
+  const limit = values.limit === undefined ? undefined : { amount: kronorOption('limit', values.limit), period: period as 'purchase' | 'month' };
+  const cardRef = values.card;
+  const merchant = values.merchant;
+
+  const { created, card } = await withHolder(values, async ({ client }) => {
+    const card = await resolveCard(client, cardRef);
+    const created = await client.createEnummer({
+      cardId: card.id,
+      merchant,
+      recurring: values.recurring ?? false,
+      ...(values.months === undefined ? {} : { months: Number(values.months) }),
+      ...(limit ? { limit } : {}),
+      ...(values.nickname === undefined ? {} : { nickname: values.nickname }),
+    });
+    return { created, card };
+  });
+  const e = created.enummer;
+  if (values.json) printJson(io, created);
+  else {
+    io.out(`Created a ${kindText(e)} e-nummer for ${e.merchant} on ${cardLabel(card)}:`);
+    for (const line of secretLines(created.secret)) io.out(line);
+    io.out(`  valid until  ${validText(e)}`);
+    io.out(`  limit        ${limitText(e)}`);
+    if (e.nickname) io.out(`  nickname     ${e.nickname}`);
+    io.out(`  id           ${e.id}`);
+  }
+  return 0;
+}
+
+/** `ekort enummer list [--state open|paused|closed] [--json]` */
+export async function enummerList(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, { ...SESSION_OPTIONS, state: { type: 'string' }, json: { type: 'boolean' } });
+  noPositionals(positionals);
+  const state = values.state;
+  if (state !== undefined && !(STATES as readonly string[]).includes(state)) throw new UsageError('--state must be open, paused or closed');
+  const list = await withHolder(values, ({ client }) => client.enummers(state === undefined ? {} : { state: state as Enummer['state'] }));
+  if (values.json) printJson(io, list);
+  else if (list.length === 0) io.out(state ? `You have no ${state} e-nummer.` : 'You have no e-nummer.');
+  else
+    printTable(
+      io,
+      ['ID', 'NUMBER', 'MERCHANT', 'KIND', 'VALID UNTIL', 'STATE', 'CLOSE REASON'],
+      list.map((e) => [e.id, masked(e.last4), e.merchant, e.kind, validText(e), e.state, e.closeReason ?? '-']),
+    );
+  return 0;
+}
+
+/** `ekort enummer show ID [--reveal] [--json]` */
+export async function enummerShow(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, { ...SESSION_OPTIONS, reveal: { type: 'boolean' }, json: { type: 'boolean' } });
+  const id = oneId(positionals);
+  const { enummer: e, secret } = await withHolder(values, async ({ client }) => ({
+    enummer: await client.enummer(id),
+    secret: values.reveal ? await client.revealEnummer(id) : undefined,
+  }));
+  if (values.json) printJson(io, secret ? { enummer: e, secret } : { enummer: e });
+  else {
+    io.out(`${label(e)} (${e.id})`);
+    io.out(`  kind         ${kindText(e)}`);
+    io.out(`  card         ${masked(e.cardLast4)}`);
+    if (e.nickname) io.out(`  nickname     ${e.nickname}`);
+    io.out(`  limit        ${limitText(e)}`);
+    io.out(`  valid until  ${validText(e)}`);
+    io.out(`  state        ${e.state}${e.closeReason ? ` (${e.closeReason.replace(/_/g, ' ')})` : ''}`);
+    io.out(`  created      ${stockholmTime(e.createdAt)}`);
+    if (secret) for (const line of secretLines(secret)) io.out(line);
+    else io.out('  (ekort enummer show ID --reveal shows the full number, expiry and CVC)');
+  }
+  return 0;
+}
+
+function changeCommand(action: 'pause' | 'resume' | 'close', done: string) {
+  return async (args: string[], io: CliIo): Promise<number> => {
+    const { values, positionals } = parse(args, {
+      ...SESSION_OPTIONS,
+      json: { type: 'boolean' },
+      ...(action === 'close' ? { yes: { type: 'boolean' } } : {}),
+    } as typeof SESSION_OPTIONS & { json: { type: 'boolean' }; yes: { type: 'boolean' } });
+    const id = oneId(positionals);
+    const e = await withHolder(values, async ({ client }) => {
+      if (action === 'close' && !values.yes) {
+        const current = await client.enummer(id);
+        const yes = await confirm(`Close ${label(current)}? It cannot be opened again.`, 'pass --yes to close without asking');
+        if (!yes) throw new EkortError('CANCELLED', 'Not closed.');
+      }
+      return client.changeEnummer(id, action);
+    });
+    if (values.json) printJson(io, e);
+    else io.out(`${done} ${label(e)}; it is ${e.state} now.`);
+    return 0;
+  };
+}
+
+/** `ekort enummer pause ID [--json]`, `resume ID [--json]`, `close ID [--yes] [--json]` */
+export const enummerPause = changeCommand('pause', 'Paused');
+export const enummerResume = changeCommand('resume', 'Resumed');
+export const enummerClose = changeCommand('close', 'Closed');
+
+function printTransactions(io: CliIo, list: Transaction[], json: boolean | undefined): void {
+  if (json) return printJson(io, list);
+  if (list.length === 0) return io.out('No purchases yet.');
+  const amounts = list.map((t) => formatKronor(t.amount));
+  const width = Math.max(...amounts.map((a) => a.length));
+  printTable(
+    io,
+    ['TIME', 'NUMBER', 'MERCHANT', 'AMOUNT'.padStart(width), 'RESULT'],
+    list.map((t, i) => [stockholmTime(t.createdAt), masked(t.last4), t.merchant, amounts[i]!.padStart(width), t.decision === 'approved' ? 'approved' : `declined ${t.declineCode ?? ''}`.trim()]),
+  );
+}
+
+/** `ekort enummer transactions ID [--json]`: the purchases tried with one e-nummer. */
+export async function enummerTransactions(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, { ...SESSION_OPTIONS, json: { type: 'boolean' } });
+  const id = oneId(positionals);
+  printTransactions(io, await withHolder(values, ({ client }) => client.enummerTransactions(id)), values.json);
+  return 0;
+}
+
+/** `ekort transactions [--json]`: every purchase tried with the holder's e-nummer. */
+export async function transactionsCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, { ...SESSION_OPTIONS, json: { type: 'boolean' } });
+  noPositionals(positionals);
+  printTransactions(io, await withHolder(values, ({ client }) => client.transactions()), values.json);
+  return 0;
+}
