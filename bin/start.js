@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm start`: opens the desktop app. Where the Electron binary is not installed (machines
 // that cannot download it install with ELECTRON_SKIP_BINARY_DOWNLOAD=1), says so in one line
-// and shows the reader events in the terminal instead, so the stack can still be tried.
+// and serves the same app through the loopback browser bridge (bin/web.js) instead.
 import { spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
@@ -33,8 +33,9 @@ if (binary) {
   const child = spawn(binary, [path.join(root, 'out', 'electron', 'main.js')], { cwd: root, stdio: 'inherit' });
   child.on('exit', (code) => process.exit(code ?? 0));
 } else {
-  console.log('Electron is not installed here (no binary); showing card reader events in the terminal instead (Ctrl-C to stop).');
-  const child = spawn(process.execPath, [path.join(root, 'bin', 'ekort.js'), 'watch'], { stdio: 'inherit' });
+  console.log('Electron is not installed here (no binary); serving the app through the browser bridge instead (open the URL below; Ctrl-C to stop).');
+  const child = spawn(process.execPath, [path.join(root, 'bin', 'web.js'), ...process.argv.slice(2)], { stdio: 'inherit' });
   process.on('SIGINT', () => child.kill('SIGINT'));
+  process.on('SIGTERM', () => child.kill('SIGTERM'));
   child.on('exit', (code) => process.exit(code ?? 0));
 }

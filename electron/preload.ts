@@ -1,4 +1,8 @@
-/** The one bridge to the renderer: a typed API object, no Node objects (filled in by the desktop-app issue). */
-import { contextBridge } from 'electron';
+/**
+ * The one bridge to the renderer: `window.ekort`, the typed API of src/client/api.ts over IPC
+ * (see preloadApi.ts). Nothing else is exposed: no ipcRenderer, no Node object.
+ */
+import { contextBridge, ipcRenderer } from 'electron';
+import { buildPreloadApi } from './preloadApi.ts';
 
-contextBridge.exposeInMainWorld('api', Object.freeze({ version: '0.1.0' }));
+contextBridge.exposeInMainWorld('ekort', buildPreloadApi(ipcRenderer));

@@ -6,6 +6,7 @@
 import type { DosaBankRecord } from '../virtual/dosa.ts';
 import { isValidPersonnummer } from '../virtual/cardImage.ts';
 import { dosaSuite } from '../virtual/dosa.ts';
+import { HID_HMAC_SUITE } from '../token/dosaCodes.ts';
 import { isUniqueViolation } from './store/sql.ts';
 import type { PaymentCard } from './api/schemas.ts';
 import { isoOrNull } from './calendar.ts';
@@ -108,8 +109,14 @@ export async function blockCard(ctx: BankContext, customerId: string, cardId: st
 
 /** Enrols a dosa from its bank record (`ekort dosa export-for-bank`). */
 export async function enrolDosa(ctx: BankContext, customerId: string, record: DosaBankRecord): Promise<void> {
-  const suite = dosaSuite(record.suite);
-  if (suite.password !== undefined) throw bankError('INVALID_INPUT', 'The bank cannot check svarskoder of a suite with the dosa PIN (P) in it.');
+  if (record.suite === HID_HMAC_SUITE) {
+    // A HID security token (HMAC-SHA1 challenge-response): a 1 to 20-byte key, nothing else to check.
+    const key = Buffer.from(record.secret, 'base64');
+    if (key.length < 1 || key.length > 20) throw bankError('INVALID_INPUT', 'A HID token key is 1 to 20 bytes.');
+  } else {
+    const suite = dosaSuite(record.suite);
+    if (suite.password !== undefined) throw bankError('INVALID_INPUT', 'The bank cannot check svarskoder of a suite with the dosa PIN (P) in it.');
+  }
   try {
     await ctx.db.run(
       'INSERT INTO dosas (serial, customer_id, suite, secret, login_kind, login_algorithm, counter, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',

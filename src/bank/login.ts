@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { LoginSignatureError, verifyLoginSignature } from '../pki/cmsVerifier.ts';
-import { newKontrollnummer, svarskod } from '../token/dosaCodes.ts';
+import { HID_HMAC_SUITE, hidSvarskod, newKontrollnummer, svarskod } from '../token/dosaCodes.ts';
 import { codesEqual, type OtpAlgorithm, verifyHotp, verifyTotp } from '../token/hotp.ts';
 import { parseOcraSuite } from '../token/ocra.ts';
 import type { CardChallenge, DosaChallenge, LoginMethod, Session } from './api/schemas.ts';
@@ -139,14 +139,19 @@ const digitsOnly = (code: string): string => code.replace(/\s/g, '');
 export async function dosaLogin(ctx: BankContext, challengeId: string, answer: string): Promise<Session> {
   const { value: kontrollnummer, dosa_serial: serial } = await consumeChallenge(ctx, challengeId, 'dosa');
   const dosa = await activeDosa(ctx, serial!);
-  const suite = parseOcraSuite(dosa.suite);
   const key = Buffer.from(dosa.secret, 'base64');
-  const now = ctx.config.now();
-  // A time-based suite: the dosa's clock may be one step off either way.
-  const times = suite.timeStep === undefined ? [undefined] : [0, -1, 1].map((d) => new Date(now + d * suite.timeStep! * 1000));
   let ok = false;
-  for (const time of times) {
-    if (codesEqual(svarskod({ key, suite: dosa.suite, kontrollnummer, time }), digitsOnly(answer))) ok = true;
+  if (dosa.suite === HID_HMAC_SUITE) {
+    // A HID security token: HMAC-SHA1 challenge-response, truncated (src/token/dosaCodes.ts).
+    ok = codesEqual(hidSvarskod(key, kontrollnummer), digitsOnly(answer));
+  } else {
+    const suite = parseOcraSuite(dosa.suite);
+    const now = ctx.config.now();
+    // A time-based suite: the dosa's clock may be one step off either way.
+    const times = suite.timeStep === undefined ? [undefined] : [0, -1, 1].map((d) => new Date(now + d * suite.timeStep! * 1000));
+    for (const time of times) {
+      if (codesEqual(svarskod({ key, suite: dosa.suite, kontrollnummer, time }), digitsOnly(answer))) ok = true;
+    }
   }
   if (!ok) return wrongCode(ctx, dosa.serial);
   const reset = await ctx.db.run('UPDATE dosas SET failures = 0 WHERE serial = ? AND blocked_at IS NULL', [dosa.serial]);

@@ -4,7 +4,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { EkortError } from '../errors.ts';
-import { hotp, totp, type OtpAlgorithm, type OtpDigits } from './hotp.ts';
+import { hmac, hotp, totp, truncate, type OtpAlgorithm, type OtpDigits } from './hotp.ts';
 import { ocra } from './ocra.ts';
 
 export const DEFAULT_DOSA_SUITE = 'OCRA-1:HOTP-SHA1-8:QN08';
@@ -75,4 +75,31 @@ export function loginCode(token: DosaToken, time: Date = new Date()): string {
     return totp({ secret: token.secret, time, period: token.period, t0: token.t0, digits, algorithm });
   }
   throw new EkortError('OTP_INVALID_INPUT', 'The token kind must be "hotp" or "totp".');
+}
+
+/**
+ * The suite name the bank enrols a HID security token (a YubiKey-style OTP token with
+ * HMAC-SHA1 challenge-response in slot 2) under, as a dosa.
+ *
+ * Why not OCRA: an OCRA svarskod is HMAC over the suite name, a zero byte and the 128-byte
+ * padded challenge (RFC 6287 §5.1), so its data input is over 64 bytes; the token's
+ * challenge-response takes at most 64 bytes and computes HMAC-SHA1 over exactly what it is
+ * given. The scheme is therefore: the token computes HMAC-SHA1(key, the 8 ASCII digits of the
+ * kontrollnummer) (variable-length mode: the host pads, the token strips the padding), and the
+ * svarskod is the RFC 4226 §5.3 dynamic truncation of that 20-byte HMAC to 8 digits. The bank
+ * recomputes the same with the enrolled key. "QN08" names the 8-digit numeric challenge, as
+ * in the OCRA suites.
+ */
+export const HID_HMAC_SUITE = 'HMAC-SHA1-CR-8:QN08';
+
+/** The svarskod a HID token gives for `kontrollnummer` under HID_HMAC_SUITE (see above). */
+export function hidSvarskod(key: Uint8Array, kontrollnummer: string): string {
+  const challenge = Buffer.from(parseKontrollnummer(kontrollnummer), 'ascii');
+  return truncate(hmac('sha1', key, challenge), 8);
+}
+
+/** The svarskod from the token's 20-byte HMAC-SHA1 answer (the host side of hidSvarskod). */
+export function hidSvarskodFromHmac(response: Uint8Array): string {
+  if (response.length !== 20) throw new EkortError('OTP_INVALID_INPUT', 'An HMAC-SHA1 answer is 20 bytes.');
+  return truncate(response, 8);
 }

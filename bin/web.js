@@ -1,0 +1,18 @@
+#!/usr/bin/env node
+// `npm run web`: the e-kort app in a normal browser, through the loopback bridge (see
+// src/client/bridge/webMain.ts). Prints the URL to open; Ctrl-C or SIGTERM stops it.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { register } from 'tsx/esm/api';
+
+register();
+const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
+const { webMain } = await import('../src/client/bridge/webMain.ts');
+try {
+  process.exitCode = await webMain(process.argv.slice(2), root);
+} catch (error) {
+  process.stderr.write(`web: ${error?.message ?? String(error)}\n`);
+  process.exitCode = 1;
+}
+// The agent and the bridge are closed; pcsclite's context may still hold the loop briefly.
+setTimeout(() => process.exit(), 200).unref();

@@ -1,0 +1,139 @@
+/**
+ * The PIV card in a reader, as the agent uses it: open a traced session (with the reader's
+ * PIN pad, if it has one), read who holds it, sign a login challenge. The PIN is used for one
+ * VERIFY right before the card signs and never kept, retried or logged (the trace masks it).
+ */
+import type { CardTransport } from '../pcsc/cardTransport.ts';
+import { PcscError } from '../pcsc/errors.ts';
+import { PinPad } from '../piv/pinPad.ts';
+import { PivSession } from '../piv/pivSession.ts';
+import { parseCertificate } from '../pki/certificate.ts';
+import { pivSigner, signChallenge, type CardSigner } from '../pki/loginSignature.ts';
+import type { BankClient } from '../bank/api/client.ts';
+import type { Session } from '../bank/api/schemas.ts';
+import type { CardHolder } from './api.ts';
+import type { ApduLog } from './apduLog.ts';
+import { AgentError } from './failure.ts';
+import { cardRemoved, isCardGone, type Readers } from './readers.ts';
+
+const DAY_MS = 86_400_000;
+/** VERIFY, P1 FF (reset the security status), P2 80 (the PIV application PIN), no data. */
+const RESET_PIN_STATE = Uint8Array.of(0x00, 0x20, 0xff, 0x80);
+/** expiresInDays is set from this many days before the end of validity. */
+export const EXPIRY_WARNING_DAYS = 30;
+
+export interface CardContext {
+  readers: Readers;
+  trace: ApduLog;
+  now?: () => number;
+}
+
+interface OpenCard {
+  session: PivSession;
+  /** The traced transport the session runs on. */
+  transport: CardTransport;
+  pinPad: boolean;
+  close(): Promise<void>;
+}
+
+async function openPiv(ctx: CardContext, reader: string): Promise<OpenCard> {
+  const raw = await ctx.readers.monitor.connect(reader);
+  try {
+    let pad: PinPad | undefined;
+    try {
+      pad = await PinPad.detect(raw);
+    } catch (error) {
+      if (!(error instanceof PcscError) || isCardGone(error)) throw error;
+      pad = undefined;
+    }
+    ctx.readers.setPinPad(reader, pad !== undefined);
+    const transport = ctx.trace.wrap(raw);
+    const session = await PivSession.open(transport, pad ? { pinPad: pad } : {});
+    return { session, transport, pinPad: pad !== undefined, close: () => raw.close() };
+  } catch (error) {
+    await raw.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** The holder of the card in `reader`: from the 9A certificate, plus the PIN's state. */
+export async function readCardHolder(ctx: CardContext, reader: string): Promise<CardHolder> {
+  const card = await openPiv(ctx, reader);
+  try {
+    const der = await card.session.readCertificate('9a');
+    if (!der) throw new AgentError('NO_CERTIFICATE', 'The card has no login certificate (PIV slot 9A): it cannot be used to log in.');
+    const cert = parseCertificate(der);
+    const pin = await card.session.pinStatus();
+    const now = ctx.now?.() ?? Date.now();
+    const daysLeft = Math.ceil((cert.notAfter.getTime() - now) / DAY_MS);
+    return {
+      reader,
+      name: cert.subject.commonName ?? ([cert.subject.givenName, cert.subject.surname].filter(Boolean).join(' ') || cert.subject.dn),
+      personnummer: cert.subject.personnummer ?? null,
+      pinTriesLeft: pin.retriesLeft ?? null,
+      pinBlocked: pin.blocked,
+      pinPad: card.pinPad,
+      validUntil: cert.notAfter.toISOString(),
+      expiresInDays: daysLeft <= EXPIRY_WARNING_DAYS ? Math.max(0, daysLeft) : null,
+    };
+  } finally {
+    await card.close();
+  }
+}
+
+/**
+ * BankID på kort: the bank's challenge, signed on the card after one VERIFY (the PIN given,
+ * or typed on the reader's PIN pad when none is given), then the bank's card login. The card
+ * leaving the reader at any point is CARD_REMOVED, and then nothing is sent to the bank.
+ */
+export async function loginWithCard(ctx: CardContext, bank: BankClient, input: { reader: string; pin?: string | undefined }): Promise<Session> {
+  const { reader } = input;
+  const hadCard = ctx.readers.hasCard(reader);
+  const watch = ctx.readers.watchRemoval(reader);
+  let aborted = false;
+  const run = async (): Promise<Session> => {
+    const card = await openPiv(ctx, reader);
+    try {
+      if (input.pin === undefined && !card.pinPad) throw new AgentError('PIN_REQUIRED', 'Enter the card PIN (6 to 8 digits).');
+      const status = await card.session.pinStatus();
+      if (status.blocked) throw new AgentError('PIN_BLOCKED', 'The PIN is blocked. Use the PUK to unblock it.', { retriesLeft: 0 });
+      const onCard = await pivSigner(card.session, '9a');
+      let pin = input.pin;
+      const signer: CardSigner = {
+        ...onCard,
+        signDigest: async (digest) => {
+          try {
+            if (pin === undefined) await card.session.verifyPinOnReader();
+            else await card.session.verifyPin(pin);
+          } finally {
+            pin = undefined;
+          }
+          return onCard.signDigest(digest);
+        },
+      };
+      const challenge = await bank.cardChallenge();
+      if (aborted) throw cardRemoved(reader);
+      const cms = await signChallenge(Buffer.from(challenge.challenge, 'base64'), signer);
+      if (aborted || watch.isGone()) throw cardRemoved(reader);
+      return await bank.cardLogin(challenge.challengeId, cms);
+    } finally {
+      // The PIN was for this one signature: VERIFY with P1 FF (SP 800-73-4 Part 2 §3.2.1)
+      // resets the card's PIN state, so nothing else signs on the strength of it. Best effort.
+      await card.transport.transmit(RESET_PIN_STATE.slice()).catch(() => undefined);
+      await card.close().catch(() => undefined);
+    }
+  };
+  const attempt = run();
+  attempt.catch(() => undefined);
+  try {
+    return await Promise.race([attempt, watch.gone]);
+  } catch (error) {
+    aborted = true;
+    if (error instanceof AgentError && error.code === 'CARD_REMOVED') throw error;
+    // A transport failure: if the card left (the monitor may say so a moment later), say that.
+    if (hadCard && isCardGone(error) && (await ctx.readers.waitGone(reader, 1500))) throw cardRemoved(reader);
+    throw error;
+  } finally {
+    watch.dispose();
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * The e-kort service inside the app: SQLite in the data folder (dataDir/ekort.db) and the
+ * service's HTTP API on 127.0.0.1 at a free port, which the agent calls through BankClient
+ * like any remote service. The login rate limit is off (one user, on loopback). Card login is
+ * trusted for the test PKI in dataDir/demo/pki once "Prova med virtuellt kort" made one.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { startServer, type StartedServer } from '../bank/api/server.ts';
+import type { TrustConfig } from '../bank/context.ts';
+import { EkortService } from '../bank/service.ts';
+import { loadTestPki } from '../pki/testPki.ts';
+
+export const demoDir = (dataDir: string): string => path.join(dataDir, 'demo');
+
+/** The test PKI in dataDir/demo/pki as card-login trust, when there is one. */
+export async function demoTrust(dataDir: string): Promise<TrustConfig | undefined> {
+  const dir = path.join(demoDir(dataDir), 'pki');
+  if (!existsSync(path.join(dir, 'root.pem'))) return undefined;
+  const pki = await loadTestPki(dir);
+  return { trustAnchors: [pki.root], intermediates: pki.intermediates, crls: pki.crls };
+}
+
+export class EmbeddedService {
+  private constructor(
+    readonly service: EkortService,
+    private readonly server: StartedServer,
+    readonly hasTrust: boolean,
+  ) {}
+
+  get url(): string {
+    return this.server.url;
+  }
+
+  static async start(dataDir: string, options: { log?: (line: string) => void } = {}): Promise<EmbeddedService> {
+    const trust = await demoTrust(dataDir);
+    const service = await EkortService.open(path.join(dataDir, 'ekort.db'), trust ? { trust } : {});
+    try {
+      const server = await startServer(service, { host: '127.0.0.1', port: 0, loginRateLimit: false, ...(options.log ? { log: options.log } : {}) });
+      return new EmbeddedService(service, server, trust !== undefined);
+    } catch (error) {
+      await service.close();
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.server.close();
+    } finally {
+      await this.service.close();
+    }
+  }
+}

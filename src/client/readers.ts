@@ -1,0 +1,114 @@
+/**
+ * Readers and cards for the UI: a ReaderMonitor (pcscd, surviving its restarts) turned into
+ * ReaderInfo lists, announced after every change (card in or out, reader added or removed,
+ * pcscd gone: the readers last seen are then "unavailable"). Bursts of monitor events (pcscd
+ * going away removes every reader at once) are announced as one list.
+ */
+import { toHex } from '../iso7816/hex.ts';
+import { PcscError } from '../pcsc/errors.ts';
+import { ReaderMonitor, type ReaderEvent } from '../pcsc/readerMonitor.ts';
+import type { ReaderInfo } from './api.ts';
+import { AgentError } from './failure.ts';
+
+export class Readers {
+  readonly monitor: ReaderMonitor;
+  private readonly pinPads = new Map<string, boolean>();
+  private lastSeen: string[] = [];
+  private scheduled = false;
+  private closed = false;
+
+  constructor(
+    private readonly onChange: (readers: ReaderInfo[]) => void,
+    options: { retryMs?: number } = {},
+  ) {
+    this.monitor = new ReaderMonitor({ retryMs: options.retryMs ?? 1000 });
+    this.monitor.on('event', () => this.schedule());
+  }
+
+  start(): void {
+    this.monitor.start();
+  }
+
+  /** The first complete picture (bounded), then the list. */
+  async settledList(): Promise<ReaderInfo[]> {
+    await this.monitor.settled(3000);
+    return this.list();
+  }
+
+  list(): ReaderInfo[] {
+    if (!this.monitor.available) {
+      return this.lastSeen.map((name) => ({ name, state: 'unavailable', pinPad: this.pinPads.get(name) ?? false }));
+    }
+    const states = this.monitor.readers();
+    this.lastSeen = states.map((s) => s.name);
+    return states.map((s) => {
+      const info: ReaderInfo = { name: s.name, state: s.present || s.mute ? 'card' : 'empty', pinPad: this.pinPads.get(s.name) ?? false };
+      if (s.present && s.atr) info.atr = toHex(s.atr, '');
+      if (s.present && s.identity) info.cardKind = s.identity.name;
+      return info;
+    });
+  }
+
+  /** What PinPad.detect found for a reader's card (kept for the reader). */
+  setPinPad(reader: string, pinPad: boolean): void {
+    if (this.pinPads.get(reader) === pinPad) return;
+    this.pinPads.set(reader, pinPad);
+    this.schedule();
+  }
+
+  /** True while the monitor shows a card in `reader`. */
+  hasCard(reader: string): boolean {
+    return this.monitor.readers().some((r) => r.name === reader && r.present);
+  }
+
+  /**
+   * Rejects with CARD_REMOVED when the card leaves `reader` (or the reader, or pcscd, goes);
+   * dispose() when the operation is over.
+   */
+  watchRemoval(reader: string): { gone: Promise<never>; isGone: () => boolean; dispose: () => void } {
+    let gone = false;
+    let reject!: (e: Error) => void;
+    const promise = new Promise<never>((_resolve, r) => (reject = r));
+    promise.catch(() => undefined);
+    const listener = (event: ReaderEvent): void => {
+      const ours = (event.type === 'card-removed' || event.type === 'reader-removed') && event.reader === reader;
+      if (!ours && event.type !== 'pcsc-down') return;
+      gone = true;
+      reject(cardRemoved(reader));
+    };
+    this.monitor.on('event', listener);
+    return { gone: promise, isGone: () => gone, dispose: () => this.monitor.off('event', listener) };
+  }
+
+  /** Waits up to `ms` for the card to be reported gone; true if it was. */
+  async waitGone(reader: string, ms: number): Promise<boolean> {
+    const deadline = Date.now() + ms;
+    while (Date.now() < deadline) {
+      if (!this.monitor.available || !this.hasCard(reader)) return true;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    return !this.monitor.available || !this.hasCard(reader);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.monitor.close();
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.closed) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      if (!this.closed) this.onChange(this.list());
+    });
+  }
+}
+
+export const cardRemoved = (reader: string): AgentError =>
+  new AgentError('CARD_REMOVED', `The card was taken out of "${reader}" during the operation. Insert it again and start over.`);
+
+/** Transport failures that mean the card (or its reader, or pcscd) went away mid-operation. */
+export function isCardGone(error: unknown): boolean {
+  return error instanceof PcscError && ['CARD_REMOVED', 'READER_GONE', 'PCSC_UNAVAILABLE', 'TRANSPORT_CLOSED', 'CARD_RESET', 'TRANSMIT_TIMEOUT', 'PCSC_ERROR', 'NO_CARD'].includes(error.code);
+}

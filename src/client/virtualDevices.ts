@@ -1,0 +1,111 @@
+/**
+ * The virtual card and the virtual HID token the demo and the engineers' view plug in:
+ * - the card: a card image (dataDir/demo/card.json) as a VirtualPivCard, connected to vsmartcard's
+ *   vpcd, so pcscd shows it in "Virtual PCD 00 00" (port 35963) or "Virtual PCD 00 01"
+ *   (35964), as any real card; counters and PIN changes go back to the file.
+ * - the token: a VirtualHidToken from dataDir/demo/token.json (made on first use, slot 2
+ *   HMAC-SHA1, mode 0600), enrolled at the embedded bank as a dosa of the demo customer under
+ *   HID_HMAC_SUITE with the token's own serial.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { BankContext } from '../bank/context.ts';
+import { enrolDosa } from '../bank/customers.ts';
+import { DEMO_CUSTOMER, findCustomerId } from '../bank/demo.ts';
+import { HID_HMAC_SUITE } from '../token/dosaCodes.ts';
+import {
+  createVirtualHidTokenFile,
+  loadVirtualHidTokenFile,
+  saveVirtualHidTokenFile,
+  type VirtualHidToken,
+  virtualHidTokenFromFile,
+} from '../virtual/hidToken.ts';
+import { VirtualPivCard } from '../virtual/pivCard.ts';
+import { VPCD_DEFAULT_HOST, VPCD_DEFAULT_PORT, VpcdLink } from '../virtual/vpcdLink.ts';
+import { demoDir } from './embeddedService.ts';
+import { AgentError } from './failure.ts';
+
+/** vpcd names its readers by slot: port P is "Virtual PCD 00 00", P+1 "Virtual PCD 00 01". */
+export function vpcdReaderName(basePort: number, port: number): string {
+  return `Virtual PCD 00 ${String(port - basePort).padStart(2, '0')}`;
+}
+
+export class VirtualCardSlot {
+  private link: VpcdLink | undefined;
+  private insertedReader: string | undefined;
+
+  constructor(
+    private readonly dataDir: string,
+    private readonly basePort: number = VPCD_DEFAULT_PORT,
+    private readonly host: string = VPCD_DEFAULT_HOST,
+  ) {}
+
+  get cardFile(): string {
+    return path.join(demoDir(this.dataDir), 'card.json');
+  }
+
+  get reader(): string | undefined {
+    return this.insertedReader;
+  }
+
+  /** Inserts the demo card into `reader` (a vpcd reader; the first one by default). */
+  async insert(reader?: string): Promise<string> {
+    const port = reader === undefined ? this.basePort : this.portOf(reader);
+    const name = vpcdReaderName(this.basePort, port);
+    if (this.link && this.insertedReader === name) return name;
+    if (!existsSync(this.cardFile)) throw new AgentError('NO_VIRTUAL_CARD', 'There is no virtual card yet: start the demo ("Prova med virtuellt kort") first.');
+    await this.remove();
+    const card = await VirtualPivCard.open(this.cardFile);
+    const link = new VpcdLink(card, { host: this.host, port, connectTimeoutMs: 5000 });
+    await link.start();
+    this.link = link;
+    this.insertedReader = name;
+    return name;
+  }
+
+  /** Pulls the card out (every PC/SC program sees it removed). */
+  async remove(): Promise<void> {
+    const link = this.link;
+    this.link = undefined;
+    this.insertedReader = undefined;
+    await link?.stop();
+  }
+
+  private portOf(reader: string): number {
+    for (const offset of [0, 1]) if (vpcdReaderName(this.basePort, this.basePort + offset) === reader) return this.basePort + offset;
+    throw new AgentError('NOT_A_VIRTUAL_READER', `"${reader}" is not a virtual reader: use "${vpcdReaderName(this.basePort, this.basePort)}" or "${vpcdReaderName(this.basePort, this.basePort + 1)}".`);
+  }
+}
+
+export const tokenFile = (dataDir: string): string => path.join(demoDir(dataDir), 'token.json');
+
+/**
+ * The virtual token from dataDir/demo/token.json (made when missing), needing a touch or not
+ * as asked. With `bank` (embedded mode) it is enrolled for the demo customer when it is not
+ * yet; without the demo customer it is plugged in unenrolled.
+ */
+export async function loadVirtualToken(dataDir: string, options: { touch: boolean; bank?: BankContext }): Promise<{ token: VirtualHidToken; serial: string }> {
+  const file = tokenFile(dataDir);
+  let data = existsSync(file) ? await loadVirtualHidTokenFile(file) : createVirtualHidTokenFile({ slot: 2, touch: options.touch });
+  const slot = data.slots['2'];
+  if (!slot) throw new AgentError('VIRTUAL_TOKEN_INVALID', `The virtual token in ${file} has no slot 2.`);
+  if (!existsSync(file) || slot.touch !== options.touch) {
+    data = { ...data, slots: { ...data.slots, '2': { ...slot, touch: options.touch } } };
+    await saveVirtualHidTokenFile(file, data);
+  }
+  const serial = String(data.serial);
+  if (options.bank) await enrolToken(options.bank, serial, Buffer.from(data.slots['2']!.secret, 'hex'));
+  return { token: virtualHidTokenFromFile(data, { touchTimeoutMs: 60_000 }), serial };
+}
+
+async function enrolToken(ctx: BankContext, serial: string, key: Uint8Array): Promise<void> {
+  const [row] = await ctx.db.query<{ secret: string }>('SELECT secret FROM dosas WHERE serial = ?', [serial]);
+  const secret = Buffer.from(key).toString('base64');
+  if (row) {
+    if (row.secret !== secret) throw new AgentError('STATE_CONFLICT', `Another dosa with serial ${serial} is enrolled at the bank. Remove ${'token.json'} from the demo folder and try again.`);
+    return;
+  }
+  const customerId = await findCustomerId(ctx, DEMO_CUSTOMER.personnummer);
+  if (!customerId) return;
+  await enrolDosa(ctx, customerId, { serial, suite: HID_HMAC_SUITE, secret, kind: 'hotp', counter: 0, digits: 8, algorithm: 'sha1' });
+}
