@@ -6,7 +6,7 @@
  */
 import { PinPad } from '../piv/pinPad.ts';
 import { PivSession } from '../piv/pivSession.ts';
-import { pivSigner, signChallenge, type CardSigner } from '../pki/loginSignature.ts';
+import { pinGuardedSigner, signChallenge, type CardSigner } from '../pki/loginSignature.ts';
 import { openCard } from './cardSelection.ts';
 import type { CliIo } from './cliContext.ts';
 import { readSecret } from './secretInput.ts';
@@ -24,21 +24,9 @@ export async function signOnCard(content: Uint8Array, options: CardSigningOption
   const { monitor, transport, reader } = await openCard(options.reader);
   try {
     const session = await PivSession.open(transport, { pinPad: await PinPad.detect(transport) });
-    const onCard = await pivSigner(session, options.slot);
     const onReader = session.usesPinPad && options.pin === undefined && !options.pinStdin;
     const pin = onReader ? undefined : await readSecret('PIN', { flag: options.pin, fromStdin: options.pinStdin });
-    const signer: CardSigner = {
-      ...onCard,
-      signDigest: async (digest) => {
-        if (pin === undefined) {
-          io.err("Enter the PIN on the reader's keypad.");
-          await session.verifyPinOnReader();
-        } else {
-          await session.verifyPin(pin);
-        }
-        return onCard.signDigest(digest);
-      },
-    };
+    const signer = await pinGuardedSigner(session, options.slot, pin, () => io.err("Enter the PIN on the reader's keypad."));
     return { cms: await signChallenge(content, signer), signer, reader };
   } finally {
     await transport.close();

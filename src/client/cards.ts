@@ -8,7 +8,7 @@ import { PcscError } from '../pcsc/errors.ts';
 import { PinPad } from '../piv/pinPad.ts';
 import { PivSession } from '../piv/pivSession.ts';
 import { parseCertificate } from '../pki/certificate.ts';
-import { pivSigner, signChallenge, type CardSigner } from '../pki/loginSignature.ts';
+import { pinGuardedSigner, signChallenge } from '../pki/loginSignature.ts';
 import type { BankClient } from '../bank/api/client.ts';
 import type { Session } from '../bank/api/schemas.ts';
 import type { CardHolder } from './api.ts';
@@ -17,8 +17,6 @@ import { AgentError } from './failure.ts';
 import { cardRemoved, isCardGone, type Readers } from './readers.ts';
 
 const DAY_MS = 86_400_000;
-/** VERIFY, P1 FF (reset the security status), P2 80 (the PIV application PIN), no data. */
-const RESET_PIN_STATE = Uint8Array.of(0x00, 0x20, 0xff, 0x80);
 /** expiresInDays is set from this many days before the end of validity. */
 export const EXPIRY_WARNING_DAYS = 30;
 
@@ -97,29 +95,15 @@ export async function loginWithCard(ctx: CardContext, bank: BankClient, input: {
       if (input.pin === undefined && !card.pinPad) throw new AgentError('PIN_REQUIRED', 'Enter the card PIN (6 to 8 digits).');
       const status = await card.session.pinStatus();
       if (status.blocked) throw new AgentError('PIN_BLOCKED', 'The PIN is blocked. Use the PUK to unblock it.', { retriesLeft: 0 });
-      const onCard = await pivSigner(card.session, '9a');
-      let pin = input.pin;
-      const signer: CardSigner = {
-        ...onCard,
-        signDigest: async (digest) => {
-          try {
-            if (pin === undefined) await card.session.verifyPinOnReader();
-            else await card.session.verifyPin(pin);
-          } finally {
-            pin = undefined;
-          }
-          return onCard.signDigest(digest);
-        },
-      };
+      const signer = await pinGuardedSigner(card.session, '9a', input.pin);
       const challenge = await bank.cardChallenge();
       if (aborted) throw cardRemoved(reader);
       const cms = await signChallenge(Buffer.from(challenge.challenge, 'base64'), signer);
       if (aborted || watch.isGone()) throw cardRemoved(reader);
       return await bank.cardLogin(challenge.challengeId, cms);
     } finally {
-      // The PIN was for this one signature: VERIFY with P1 FF (SP 800-73-4 Part 2 §3.2.1)
-      // resets the card's PIN state, so nothing else signs on the strength of it. Best effort.
-      await card.transport.transmit(RESET_PIN_STATE.slice()).catch(() => undefined);
+      // The PIN was for this one signature. Best effort: the card may be gone.
+      await card.session.resetPinStatus().catch(() => undefined);
       await card.close().catch(() => undefined);
     }
   };

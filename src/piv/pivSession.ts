@@ -319,6 +319,15 @@ export class PivSession {
   }
 
   /**
+   * VERIFY with P1 FF (SP 800-73-4 Part 2 §3.2.1): the card forgets that the PIN was
+   * verified, so nothing more is signed on the strength of it. Spends no try.
+   */
+  async resetPinStatus(): Promise<void> {
+    const reset: CommandApdu = { cla: 0x00, ins: INS_VERIFY, p1: 0xff, p2: PIV_PIN_REFERENCE };
+    await this.run((tx) => transceiveOk(tx, reset, this.options()));
+  }
+
+  /**
    * VERIFY with the PIN, once: a wrong PIN is the CardStatusError PIN_INCORRECT with
    * `retriesLeft`, a blocked one the PivError PIN_BLOCKED. Never retried here.
    */

@@ -68,6 +68,36 @@ export async function pivSigner(session: PivSession, slot: PivSigningSlot): Prom
   };
 }
 
+/**
+ * The card as signer with the PIN verified right before it signs (slot 9C, "PIN Always",
+ * needs exactly that): `pin` undefined means the holder types it on the PIN-pad reader.
+ * The PIN is used once and forgotten; a wrong one is the session's PIN_INCORRECT with the
+ * tries left, never retried.
+ */
+export async function pinGuardedSigner(session: PivSession, slot: PivSigningSlot, pin: string | undefined, onPinPad?: () => void): Promise<CardSigner> {
+  const onCard = await pivSigner(session, slot);
+  let secret = pin;
+  let used = false;
+  return {
+    ...onCard,
+    signDigest: async (digest) => {
+      if (used) throw new CardSignerError('PIN_REQUIRED', 'The PIN was given for one signature; enter it again to sign again.');
+      used = true;
+      try {
+        if (secret === undefined) {
+          onPinPad?.();
+          await session.verifyPinOnReader();
+        } else {
+          await session.verifyPin(secret);
+        }
+      } finally {
+        secret = undefined;
+      }
+      return onCard.signDigest(digest);
+    },
+  };
+}
+
 /** X.690 §11.6: a DER SET OF lists its elements ascending by their encodings. */
 function compareEncodings(a: Uint8Array, b: Uint8Array): number {
   for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! - b[i]!;

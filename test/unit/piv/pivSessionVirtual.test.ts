@@ -4,6 +4,7 @@ import { InProcessTransport } from '../../../src/pcsc/inProcessTransport.ts';
 import { PivSession, digestInfo } from '../../../src/piv/index.ts';
 import { createCardImage, validateCardImage, type CardImage, type PivKeyType } from '../../../src/virtual/cardImage.ts';
 import { VirtualPivCard } from '../../../src/virtual/pivCard.ts';
+import { pinGuardedSigner } from '../../../src/pki/loginSignature.ts';
 import { ATRS } from './pivFixtureText.ts';
 
 const images = new Map<PivKeyType, Promise<CardImage>>();
@@ -69,6 +70,27 @@ describe('PivSession against the virtual PIV card: PIN handling', () => {
     const signature = await session.sign('9c', 'p256', sha256);
     expect(verify('sha256', message, certificate.publicKey, signature)).toBe(true);
     await expect(session.sign('9c', 'p256', sha256)).rejects.toMatchObject({ code: 'PIN_REQUIRED' });
+  });
+
+  it('forgets a verified PIN on VERIFY P1 FF, without spending a try', async () => {
+    const card = await freshCard('p256');
+    const session = await PivSession.open(new InProcessTransport(card));
+    await session.verifyPin('123456');
+    expect(await session.pinStatus()).toEqual({ verified: true, blocked: false });
+    await session.resetPinStatus();
+    expect(await session.pinStatus()).toMatchObject({ verified: false, blocked: false, retriesLeft: 3 });
+    await expect(session.sign('9a', 'p256', sha256)).rejects.toMatchObject({ code: 'PIN_REQUIRED' });
+  });
+
+  it('a PIN-guarded signer verifies the PIN once, right before signing, and never again', async () => {
+    const card = await freshCard('p256');
+    const session = await PivSession.open(new InProcessTransport(card));
+    const signer = await pinGuardedSigner(session, '9c', '123456');
+    await signer.signDigest(sha256);
+    await expect(signer.signDigest(sha256)).rejects.toMatchObject({ code: 'PIN_REQUIRED' }); // the PIN was for one signature
+    const wrong = await pinGuardedSigner(session, '9a', '000000');
+    await expect(wrong.signDigest(sha256)).rejects.toMatchObject({ code: 'PIN_INCORRECT', retriesLeft: 2 });
+    expect(card.pinTriesLeft).toBe(2);
   });
 
   it('blocks after three wrong PINs and unblocks with the PUK', async () => {
