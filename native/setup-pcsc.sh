@@ -20,20 +20,8 @@ for arg in "$@"; do
   esac
 done
 
-as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
-
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-
-if [ "${#missing[@]}" -gt 0 ]; then
-  if [ "$mode" = check ]; then echo "setup-pcsc: missing packages: ${missing[*]}" >&2; exit 1; fi
-  command -v apt-get >/dev/null || { echo "setup-pcsc: no apt-get; install ${missing[*]} with your package manager" >&2; exit 1; }
-  echo "setup-pcsc: installing ${missing[*]}"
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+. "$(dirname "$0")/packages.sh"
+ensure_packages setup-pcsc "$mode" "${packages[@]}"
 
 vpcd_listening() { (exec 3<>/dev/tcp/127.0.0.1/35963) 2>/dev/null; }
 

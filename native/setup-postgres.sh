@@ -10,13 +10,9 @@ PASSWORD=${EKORT_PG_PASSWORD:-ekort-test}
 DATABASE=${EKORT_PG_DATABASE:-ekort_test}
 
 log() { echo "setup-postgres: $*" >&2; }
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
-
-if ! command -v pg_lsclusters >/dev/null 2>&1; then
-  log "installing postgresql"
-  as_root apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq postgresql >&2
-fi
+. "$(dirname "$0")/packages.sh"
+# stdout carries only the URL: the installer's words go to stderr.
+ensure_packages setup-postgres install postgresql >&2
 
 read -r version cluster port status _ < <(pg_lsclusters --no-header | head -n 1) || true
 if [ -z "${version:-}" ]; then

@@ -3,8 +3,13 @@
  * `ekort bank` commands call. It holds no state of its own beyond the database handle, so
  * any number of instances can serve one PostgreSQL database.
  */
-import type { AuthorizationRequest, AuthorizationResult, CardChallenge, CreatedEnummer, DosaChallenge, Enummer, EnummerAction, EnummerSecret, PaymentCard, Session, SessionInfo, Terms, Transaction } from './api/schemas.ts';
+import type { AppLoginQr, AppLoginStarted, AppLoginStatus, AuthorizationRequest, AuthorizationResult, CardChallenge, CreatedEnummer, DosaChallenge, Enummer, EnummerAction, EnummerSecret, PaymentCard, Session, SessionInfo, Terms, Transaction } from './api/schemas.ts';
 import { authorize } from './authorize.ts';
+import { appLoginCancel, appLoginCollect, appLoginQr, appLoginStart } from './approval/appLogin.ts';
+import { type Approval, BuiltinApprovalProvider, type OrderLookup, type SeenCode } from './approval/builtin.ts';
+import { enrolApp, type EnrolledApp, type EnrolRequest } from './approval/enrolment.ts';
+import { approvalError } from './approval/errors.ts';
+import type { ApprovalProvider } from './approval/provider.ts';
 import { DEFAULT_ISSUER_PREFIX } from './cardNumbers.ts';
 import type { BankConfig, BankContext, TrustConfig } from './context.ts';
 import { blockCard, connectCard, listPaymentCards } from './customers.ts';
@@ -14,6 +19,11 @@ import { type ActiveSession, endSession, requireSession, sessionInfo } from './s
 import { openDatabase } from './store/openDatabase.ts';
 import type { SqlDatabase } from './store/sql.ts';
 import { TERMS } from './terms.ts';
+import type { AppIdentification, AppIdentificationDecision, PhoneCall } from './api/schemas.ts';
+import { type AppIdentifier, DbAppIdentifier } from './phone/appIdentifier.ts';
+import { PhoneCalls } from './phone/calls.ts';
+import { isIvrKey } from './phone/credentials.ts';
+import { OutboxSmsGateway, type SmsGateway } from './phone/sms.ts';
 
 export interface EkortServiceOptions {
   serviceId?: string;
@@ -22,11 +32,21 @@ export interface EkortServiceOptions {
   now?: () => number;
   /** How often expired e-nummer are erased (ms); 0 turns the sweep off. Default 60 s. */
   sweepIntervalMs?: number;
+  /** The telephone service: its SMS gateway (default: the outbox table) and app identifier (default: its own table). */
+  phone?: { sms?: SmsGateway; app?: AppIdentifier };
+  /** Who approves app logins; default the built-in provider on this database. */
+  approval?: ApprovalProvider | ((ctx: BankContext) => ApprovalProvider);
 }
 
 export class EkortService {
   readonly ctx: BankContext;
+  /** The provider of app-approved login (builtin unless given). */
+  readonly approval: ApprovalProvider;
   private sweeper: NodeJS.Timeout | undefined;
+  /** The telephone service's calls (the bank's phone menu). */
+  readonly phone: PhoneCalls;
+  /** The built-in app identification requests (the phone menu's option 1). */
+  readonly appIdentifications: DbAppIdentifier;
 
   constructor(db: SqlDatabase, options: EkortServiceOptions = {}) {
     const config: BankConfig = {
@@ -36,6 +56,10 @@ export class EkortService {
       ...(options.trust ? { trust: options.trust } : {}),
     };
     this.ctx = { db, config };
+    this.appIdentifications = new DbAppIdentifier(this.ctx);
+    this.phone = new PhoneCalls(this.ctx, { sms: options.phone?.sms ?? new OutboxSmsGateway(this.ctx), app: options.phone?.app ?? this.appIdentifications });
+    const approval = options.approval;
+    this.approval = approval === undefined ? new BuiltinApprovalProvider(this.ctx) : typeof approval === 'function' ? approval(this.ctx) : approval;
     const every = options.sweepIntervalMs ?? 60_000;
     if (every > 0) {
       this.sweeper = setInterval(() => void this.expireDue().catch(() => undefined), every);
@@ -68,6 +92,34 @@ export class EkortService {
   dosaCodeLogin(serial: string, code: string): Promise<Session> {
     return dosaCodeLogin(this.ctx, serial, code);
   }
+  // App-approved login (Mobilt BankID style)
+  appLoginStart(endUserIp?: string): Promise<AppLoginStarted> {
+    return appLoginStart(this.ctx, this.approval, endUserIp);
+  }
+  appLoginQr(orderRef: string): Promise<AppLoginQr> {
+    return appLoginQr(this.ctx, this.approval, orderRef);
+  }
+  appLoginCollect(orderRef: string): Promise<AppLoginStatus> {
+    return appLoginCollect(this.ctx, this.approval, orderRef);
+  }
+  appLoginCancel(orderRef: string): Promise<void> {
+    return appLoginCancel(this.approval, orderRef);
+  }
+  // The customer's approval app (built-in provider only)
+  appEnrol(request: EnrolRequest): Promise<EnrolledApp> {
+    return enrolApp(this.ctx, request);
+  }
+  async appLookup(seen: SeenCode): Promise<OrderLookup> {
+    return this.builtinApproval().lookup(seen);
+  }
+  async appApprove(orderRef: string, approval: Approval): Promise<void> {
+    return this.builtinApproval().approve(orderRef, approval);
+  }
+  private builtinApproval(): BuiltinApprovalProvider {
+    if (this.approval instanceof BuiltinApprovalProvider) return this.approval;
+    throw approvalError('APPROVAL_NOT_SUPPORTED', 'This service takes app logins through BankID: approve in the BankID app.');
+  }
+
   session(token: string | undefined, options?: { fresh?: boolean }): Promise<ActiveSession> {
     return requireSession(this.ctx, token, options);
   }
@@ -109,6 +161,26 @@ export class EkortService {
   }
   transactions(s: ActiveSession, enummerId?: string): Promise<Transaction[]> {
     return listTransactions(this.ctx, s.customerId, enummerId);
+  }
+
+  // The telephone service (the bank's phone system, IVR key) and the app's identification requests
+  isIvrKey(key: string | undefined): Promise<boolean> {
+    return isIvrKey(this.ctx, key);
+  }
+  phoneCallStart(): Promise<PhoneCall> {
+    return this.phone.start();
+  }
+  phoneCallKeys(callId: string, keys: string): Promise<PhoneCall> {
+    return this.phone.keys(callId, keys);
+  }
+  phoneCallHangup(callId: string): Promise<PhoneCall> {
+    return this.phone.hangup(callId);
+  }
+  pendingAppIdentifications(s: ActiveSession): Promise<AppIdentification[]> {
+    return this.appIdentifications.pending(s.customerId);
+  }
+  decideAppIdentification(s: ActiveSession, id: string, decision: 'approved' | 'rejected'): Promise<AppIdentificationDecision> {
+    return this.appIdentifications.decide(s.customerId, id, decision);
   }
 
   // The card network

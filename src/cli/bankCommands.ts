@@ -3,6 +3,7 @@
  * against the store (`--db FILE|postgres://...`, the service's default database unless given),
  * not through the HTTP API.
  */
+import { issueEnrolmentCode } from '../bank/approval/enrolment.ts';
 import { findCustomerId, seedDemo, type DemoSeed } from '../bank/demo.ts';
 import { createNetworkKey, enrolDosa, unblockDosa } from '../bank/customers.ts';
 import { bankError } from '../bank/errors.ts';
@@ -11,6 +12,10 @@ import { defaultDatabasePath, isPostgresUrl } from '../bank/store/openDatabase.t
 import { isValidPersonnummer } from '../virtual/cardImage.ts';
 import { VirtualDosa } from '../virtual/dosa.ts';
 import { UsageError, parse, printJson, type CliIo } from './cliContext.ts';
+import { codeTableLetter, issueCodeTable } from '../bank/phone/codeTable.ts';
+import { changePassword, createIvrKey, PASSWORD, PHONE_NUMBER, setPhoneCredentials, USER_CODE } from '../bank/phone/credentials.ts';
+import { readOutbox } from '../bank/phone/sms.ts';
+import { readSecret } from './secretInput.ts';
 
 const DB_OPTION = { db: { type: 'string' } } as const;
 
@@ -128,6 +133,29 @@ export async function bankEnrolDosa(args: string[], io: CliIo): Promise<number> 
   return 0;
 }
 
+/**
+ * `ekort bank enrol-app [--db ...] --personnummer N [--json]`: a one-time code (24 hours) with
+ * which the customer enrols their approval app (`ekort app enrol --code CODE`).
+ */
+export async function bankEnrolApp(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, { ...DB_OPTION, personnummer: { type: 'string' }, json: { type: 'boolean' } });
+  noPositionals(positionals);
+  if (!values.personnummer) throw new UsageError('--personnummer YYYYMMDDNNNN is required');
+  if (!isValidPersonnummer(values.personnummer)) throw new UsageError('--personnummer must be a valid personnummer YYYYMMDDNNNN');
+  const personnummer = values.personnummer;
+  const issued = await withService(values.db, async (s) => {
+    const customerId = await findCustomerId(s.ctx, personnummer);
+    if (!customerId) throw bankError('CUSTOMER_UNKNOWN', `There is no e-kort customer with personnummer ${personnummer}.`);
+    return issueEnrolmentCode(s.ctx, customerId);
+  });
+  if (values.json) printJson(io, { personnummer, code: issued.code, expiresAt: issued.expiresAt });
+  else {
+    io.out(issued.code);
+    io.err(`ekort bank enrol-app: a one-time enrolment code for ${personnummer}, valid until ${issued.expiresAt}: ekort app enrol --server URL --code CODE --out FILE`);
+  }
+  return 0;
+}
+
 /** `ekort bank expire [--db ...] [--json]`: the expiry sweep, now. */
 export async function bankExpire(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse(args, { ...DB_OPTION, json: { type: 'boolean' } });
@@ -135,5 +163,109 @@ export async function bankExpire(args: string[], io: CliIo): Promise<number> {
   const erased = await withService(values.db, (s) => s.expireDue());
   if (values.json) printJson(io, { erased });
   else io.out(`Erased ${erased} expired e-nummer.`);
+  return 0;
+}
+
+/** The customer of `--personnummer`, or CUSTOMER_UNKNOWN. */
+async function customerByPersonnummer(service: EkortService, personnummer: string): Promise<{ id: string; name: string; personnummer: string }> {
+  const [row] = await service.db.query<{ id: string; name: string; personnummer: string }>('SELECT id, name, personnummer FROM customers WHERE personnummer = ?', [personnummer]);
+  if (!row) throw bankError('CUSTOMER_UNKNOWN', `There is no customer with personnummer ${personnummer}.`);
+  return row;
+}
+
+function personnummerOption(value: string | undefined): string {
+  if (!value) throw new UsageError('--personnummer YYYYMMDDNNNN is required');
+  if (!isValidPersonnummer(value)) throw new UsageError('--personnummer must be a valid personnummer YYYYMMDDNNNN');
+  return value;
+}
+
+/**
+ * `ekort bank issue-codetable [--db ...] --personnummer N [--json]`: a new code table for the
+ * customer (the one before stops working), printed once as the letter the customer gets.
+ */
+export async function bankIssueCodeTable(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, { ...DB_OPTION, personnummer: { type: 'string' }, json: { type: 'boolean' } });
+  noPositionals(positionals);
+  const personnummer = personnummerOption(values.personnummer);
+  const { table, customer } = await withService(values.db, async (s) => {
+    const customer = await customerByPersonnummer(s, personnummer);
+    return { table: await issueCodeTable(s.ctx, customer.id), customer };
+  });
+  if (values.json) printJson(io, { tableId: table.tableId, personnummer, name: customer.name, issuedAt: new Date(table.issuedAt).toISOString(), codes: table.codes });
+  else for (const line of codeTableLetter(table, customer)) io.out(line);
+  return 0;
+}
+
+/**
+ * `ekort bank set-phone-credentials [--db ...] --personnummer N --user-code N [--phone +46...] [--json]`:
+ * the customer's web bank codes for the telephone service: the user code, the number SMS
+ * confirmations go to, and the first password (the birth date ddmmyy, to be changed at the
+ * first web bank login). Run again, it hands out new codes: counters and locks start again.
+ */
+export async function bankSetPhoneCredentials(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, { ...DB_OPTION, personnummer: { type: 'string' }, 'user-code': { type: 'string' }, phone: { type: 'string' }, json: { type: 'boolean' } });
+  noPositionals(positionals);
+  const personnummer = personnummerOption(values.personnummer);
+  const userCode = values['user-code'];
+  if (!userCode || !USER_CODE.test(userCode)) throw new UsageError('--user-code must be 6 to 8 digits');
+  if (values.phone !== undefined && !PHONE_NUMBER.test(values.phone)) throw new UsageError('--phone must be a number in international form, e.g. +46701234567');
+  const { activatedAt } = await withService(values.db, async (s) => {
+    const customer = await customerByPersonnummer(s, personnummer);
+    return setPhoneCredentials(s.ctx, customer.id, { userCode, ...(values.phone ? { phone: values.phone } : {}) });
+  });
+  const activated = new Date(activatedAt).toISOString();
+  if (values.json) printJson(io, { personnummer, userCode, phone: values.phone ?? null, activatedAt: activated, firstPassword: 'birth date ddmmyy', mustChangeAtFirstLogin: true });
+  else {
+    io.out(`Web bank codes for ${personnummer}: user code ${userCode}${values.phone ? `, SMS to ${values.phone}` : ''}, activated ${activated}.`);
+    io.out('The first password is the birth date (ddmmyy); it must be changed at the first web bank login, within 3 months, or it locks.');
+  }
+  return 0;
+}
+
+/**
+ * `ekort bank change-password [--db ...] --user-code N [--json]`: the first web bank login:
+ * the current password, then the new one (4 to 6 digits), from the terminal without echo or
+ * one a line from standard input with --password-stdin.
+ */
+export async function bankChangePassword(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, { ...DB_OPTION, 'user-code': { type: 'string' }, 'password-stdin': { type: 'boolean' }, json: { type: 'boolean' } });
+  noPositionals(positionals);
+  const userCode = values['user-code'];
+  if (!userCode || !USER_CODE.test(userCode)) throw new UsageError('--user-code must be 6 to 8 digits');
+  const source = { fromStdin: values['password-stdin'] === true };
+  const current = await readSecret('Current password', source, 0);
+  const next = await readSecret('New password (4 to 6 digits)', source, 1);
+  if (!PASSWORD.test(next)) throw new UsageError('the new password is 4 to 6 digits');
+  await withService(values.db, (s) => changePassword(s.ctx, userCode, current, next));
+  if (values.json) printJson(io, { userCode, changed: true });
+  else io.out(`The password of user code ${userCode} is changed.`);
+  return 0;
+}
+
+/** `ekort bank ivr-key [--db ...] [--name NAME] [--json]`: a new key for the bank's phone system (the /v1/phone routes). */
+export async function bankIvrKey(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, { ...DB_OPTION, name: { type: 'string' }, json: { type: 'boolean' } });
+  noPositionals(positionals);
+  const name = values.name ?? 'phone system';
+  if (!/\S/.test(name)) throw new UsageError('--name must not be empty');
+  const key = await withService(values.db, (s) => createIvrKey(s.ctx, name));
+  if (values.json) printJson(io, { name, key });
+  else {
+    io.out(key);
+    io.err(`ekort bank ivr-key: a new IVR key "${name}"; the bank keeps only its hash, so copy it now.`);
+  }
+  return 0;
+}
+
+/** `ekort bank sms-outbox [--db ...] [--to NUMBER] [--limit N] [--json]`: what the built-in SMS gateway sent, oldest first. */
+export async function bankSmsOutbox(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, { ...DB_OPTION, to: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } });
+  noPositionals(positionals);
+  const limit = values.limit === undefined ? 100 : Number(values.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new UsageError('--limit must be 1 to 10000');
+  const entries = await withService(values.db, (s) => readOutbox(s.ctx, { limit, ...(values.to ? { to: values.to } : {}) }));
+  if (values.json) printJson(io, entries);
+  else if (entries.length === 0) io.out('The SMS outbox is empty.');
+  else for (const e of entries) io.out(`${e.createdAt}  ${e.to}  ${e.text}`);
   return 0;
 }

@@ -18,11 +18,13 @@ import { readSecret } from './secretInput.ts';
 import { deleteSession, loadSession, saveSession } from './sessionFile.ts';
 import { askLine } from './terminalPrompt.ts';
 import { stockholmTime } from './textTable.ts';
+import { appLogin } from './appLoginCommand.ts';
 
 const METHOD_NAMES: Record<string, string> = {
   card: 'BankID på kort',
   dosa: 'säkerhetsdosa',
   'dosa-code': 'säkerhetsdosa (login code)',
+  app: 'the e-kort app (Mobilt BankID style)',
 };
 const methodName = (method: string): string => METHOD_NAMES[method] ?? method;
 
@@ -41,7 +43,7 @@ async function loginServer(server: string | undefined, file: string): Promise<st
 }
 
 /**
- * `ekort login --server URL (--card [--reader NAME] [--slot 9a|9c] | --dosa FILE | --dosa-serial N)
+ * `ekort login --server URL (--card [--reader NAME] [--slot 9a|9c] | --dosa FILE | --dosa-serial N | --app)
  *  [--pin-stdin] [--svarskod-stdin] [--session FILE] [--json]`
  */
 export async function login(args: string[], io: CliIo): Promise<number> {
@@ -52,13 +54,15 @@ export async function login(args: string[], io: CliIo): Promise<number> {
     slot: { type: 'string' },
     dosa: { type: 'string' },
     'dosa-serial': { type: 'string' },
+    app: { type: 'boolean' },
     'pin-stdin': { type: 'boolean' },
     'svarskod-stdin': { type: 'boolean' },
     json: { type: 'boolean' },
   });
   noPositionals(positionals);
-  const methods = [values.card && '--card', values.dosa !== undefined && '--dosa', values['dosa-serial'] !== undefined && '--dosa-serial'].filter(Boolean);
-  if (methods.length !== 1) throw new UsageError('give one way to log in: --card, --dosa FILE or --dosa-serial N');
+  const methods = [values.card && '--card', values.dosa !== undefined && '--dosa', values['dosa-serial'] !== undefined && '--dosa-serial', values.app && '--app'].filter(Boolean);
+  if (methods.length !== 1) throw new UsageError('give one way to log in: --card, --dosa FILE, --dosa-serial N or --app');
+  if (values.app && values['pin-stdin']) throw new UsageError('the app asks for its own PIN: --pin-stdin goes with --card or --dosa');
   if (!values.card && (values.reader !== undefined || values.slot !== undefined)) throw new UsageError('--reader and --slot go with --card');
   if (values['svarskod-stdin'] && values['dosa-serial'] === undefined) throw new UsageError('--svarskod-stdin goes with --dosa-serial');
   if (values['pin-stdin'] && values['dosa-serial'] !== undefined) throw new UsageError('a physical dosa takes its PIN itself: --pin-stdin goes with --card or --dosa');
@@ -82,6 +86,8 @@ export async function login(args: string[], io: CliIo): Promise<number> {
     io.err(`Kontrollnummer: ${formatKontrollnummer(kontrollnummer)}`);
     const dosa = await openWithPin(dosaFile, { 'pin-stdin': values['pin-stdin'] });
     session = await client.dosaLogin(challengeId, dosa.respond(kontrollnummer));
+  } else if (values.app) {
+    session = await appLogin(client, io);
   } else {
     const { challengeId, kontrollnummer } = await client.dosaChallenge(serial!);
     io.err(`Kontrollnummer: ${formatKontrollnummer(kontrollnummer)}`);

@@ -2,9 +2,14 @@ import { EkortError } from '../errors.ts';
 import { apduCommand } from './apduCommand.ts';
 import { authorizeCommand } from './authorizeCommand.ts';
 import { bankEnrolDosa, bankExpire, bankNetworkKey, bankSeedDemo, bankUnblockDosa } from './bankCommands.ts';
+import { bankEnrolApp } from './bankCommands.ts';
+import { appApprove, appEnrol, appStatus } from './appCommands.ts';
+import { bankChangePassword, bankIssueCodeTable, bankIvrKey, bankSetPhoneCredentials, bankSmsOutbox } from './bankCommands.ts';
+import { phoneCall } from './phoneCommands.ts';
 import { UsageError, type CliIo, type Command } from './cliContext.ts';
 import { cardChangePin, cardInfo, cardUnblock, cardVerifyPin } from './cardCommands.ts';
 import { cardSign } from './cardSignCommand.ts';
+import { dosaCode, dosaCreate, dosaExportForBank, dosaRespond } from './dosaCommands.ts';
 import {
   enummerClose,
   enummerCreate,
@@ -17,7 +22,6 @@ import {
 } from './enummerCommands.ts';
 import { login, logout, sessionCommand } from './loginCommands.ts';
 import { paymentCardBlock, paymentCardConnect, paymentCardList } from './paymentCardCommands.ts';
-import { dosaCode, dosaCreate, dosaExportForBank, dosaRespond } from './dosaCommands.ts';
 import { pkiInit, pkiIssue, pkiRevoke, pkiVerify } from './pkiCommands.ts';
 import { readersCommand } from './readersCommand.ts';
 import { serveCommand } from './serveCommand.ts';
@@ -93,6 +97,19 @@ Usage: ekort <command> [options]
   bank enrol-dosa [--db ...] --personnummer N FILE [--json]
                                             enrol a virtual dosa for an existing customer
   bank expire [--db ...] [--json]           erase expired e-nummer now
+  bank enrol-app [--db ...] --personnummer N [--json]
+                                            a one-time code (24 h) for the customer's approval app
+  bank set-phone-credentials [--db ...] --personnummer N --user-code N [--phone +46...] [--json]
+                                            web bank codes for the telephone service: user code,
+                                            SMS number, first password = birth date ddmmyy
+  bank change-password [--db ...] --user-code N [--password-stdin] [--json]
+                                            the first web bank login: current, then new password
+  bank issue-codetable [--db ...] --personnummer N [--json]
+                                            a new code table, printed once as the customer's letter
+  bank ivr-key [--db ...] [--name NAME] [--json]
+                                            a new key for the bank's phone system (/v1/phone)
+  bank sms-outbox [--db ...] [--to NUMBER] [--limit N] [--json]
+                                            what the built-in SMS gateway sent
                                             bank commands work on the store directly; --db is
                                             $XDG_DATA_HOME/ekort/ekort.db unless given
   serve [--port N] [--host H] [--db FILE|postgres://...] [--ca DIR] [--service-id ID]
@@ -102,9 +119,10 @@ Usage: ekort <command> [options]
                                             until Ctrl-C; --ca DIR: the test PKI whose cards may
                                             log in; login rate limit N a minute per address
                                             (default 30, 0: none); prints one line when ready
+
   The e-kort holder, through the service's API (the session is kept in --session FILE,
   default $XDG_CONFIG_HOME/ekort/session.json, mode 0600; --server URL overrides its address):
-  login --server URL (--card [--reader NAME] [--slot 9a|9c] | --dosa FILE | --dosa-serial N)
+  login --server URL (--card [--reader NAME] [--slot 9a|9c] | --dosa FILE | --dosa-serial N | --app)
         [--pin-stdin] [--svarskod-stdin] [--session FILE] [--json]
                                             log in with BankID på kort (the card signs the
                                             challenge after its PIN), a virtual dosa file (its
@@ -136,6 +154,24 @@ Usage: ekort <command> [options]
                                             the key comes from $EKORT_NETWORK_KEY unless
                                             --network-key is given (it shows in the process list)
 
+  phone call --server URL [--ivr-key KEY] [--audio DIR] [--poll-ms 1000] [--json]
+                                            a terminal phone to the telephone service: prompts
+                                            shown, keys typed (one press at a time on a terminal,
+                                            a line of keys at a time from a pipe; q hangs up);
+                                            the key from $EKORT_IVR_KEY unless --ivr-key; --audio
+                                            writes each prompt as a WAV (espeak-ng)
+
+  The customer's approval app (app-approved login, Mobilt BankID style), for tests and demos:
+  app enrol --server URL --code CODE --out FILE [--pin PIN | --pin-stdin] [--name NAME] [--force] [--json]
+                                            a P-256 key pair enrolled with the bank's one-time
+                                            code; the key is kept encrypted under the app PIN
+                                            (6 to 8 digits) in FILE, mode 0600
+  app approve FILE (--qr CONTENT | --autostart TOKEN) [--pin-stdin] [--server URL] [--json]
+                                            shows who asks and what for, refuses a QR code
+                                            older than 30 s, approves after the PIN; three
+                                            wrong PINs lock the app
+  app status FILE [--json]                  what the app is enrolled for, PIN tries left
+
 Exit codes: 0 ok, 1 the operation failed (message on stderr, code in --json output), 2 usage error.`;
 
 const COMMANDS: Record<string, Command> = {
@@ -166,6 +202,16 @@ const COMMANDS: Record<string, Command> = {
   'bank network-key': bankNetworkKey,
   'bank enrol-dosa': bankEnrolDosa,
   'bank expire': bankExpire,
+  'bank enrol-app': bankEnrolApp,
+  'app enrol': appEnrol,
+  'app approve': appApprove,
+  'app status': appStatus,
+  'bank set-phone-credentials': bankSetPhoneCredentials,
+  'bank change-password': bankChangePassword,
+  'bank issue-codetable': bankIssueCodeTable,
+  'bank ivr-key': bankIvrKey,
+  'bank sms-outbox': bankSmsOutbox,
+  'phone call': phoneCall,
   login,
   logout,
   session: sessionCommand,
@@ -183,7 +229,7 @@ const COMMANDS: Record<string, Command> = {
   authorize: authorizeCommand,
 };
 
-const NOUNS = new Set(['card', 'virtual-card', 'dosa', 'token', 'virtual-token', 'pki', 'bank', 'payment-card', 'enummer']);
+const NOUNS = new Set(['card', 'virtual-card', 'dosa', 'token', 'virtual-token', 'pki', 'bank', 'payment-card', 'enummer', 'phone', 'app']);
 
 export async function main(argv: string[], io: CliIo): Promise<number> {
   const twoWords = argv[0] !== undefined && NOUNS.has(argv[0]) && argv[1] !== undefined;

@@ -21,7 +21,7 @@ export const StoredSession = z.object({
 });
 export type StoredSession = z.infer<typeof StoredSession>;
 
-export const LOGIN_HINT = 'ekort login --server URL (--card | --dosa FILE | --dosa-serial N)';
+export const LOGIN_HINT = 'ekort login --server URL (--card | --dosa FILE | --dosa-serial N | --app)';
 
 export class SessionFileError extends EkortError {
   readonly file: string;

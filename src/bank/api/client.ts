@@ -34,6 +34,8 @@ export interface BankClientOptions {
   token?: string;
   /** For authorize(): the card network's key. */
   networkKey?: string;
+  /** For the phone routes: the bank's phone system's (IVR) key. */
+  ivrKey?: string;
   /** Per call, default 10 s. */
   timeoutMs?: number;
   /** Another fetch (e.g. one with a TLS trust store); global fetch by default. */
@@ -50,6 +52,7 @@ export class BankClient {
   /** The session token sent as `Authorization: Bearer`; set by the logins, cleared by logout. */
   token: string | undefined;
   networkKey: string | undefined;
+  ivrKey: string | undefined;
   private readonly base: string;
   private readonly timeoutMs: number;
   private readonly fetchImpl: typeof fetch;
@@ -58,6 +61,7 @@ export class BankClient {
     this.base = options.baseUrl.replace(/\/+$/, '');
     this.token = options.token;
     this.networkKey = options.networkKey;
+    this.ivrKey = options.ivrKey;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_CLIENT_TIMEOUT_MS;
     this.fetchImpl = options.fetch ?? ((...args) => fetch(...args));
   }
@@ -91,6 +95,34 @@ export class BankClient {
   }
   async dosaCodeLogin(serial: string, code: string, o?: CallOptions): Promise<S.Session> {
     return this.loggedIn(await this.call('POST', '/v1/login/dosa/code', S.Session, { auth: 'none', body: { serial, code } }, o));
+  }
+
+  // --- app-approved login (the desktop's side)
+  appLoginStart(o?: CallOptions): Promise<S.AppLoginStarted> {
+    return this.call('POST', '/v1/login/app', S.AppLoginStarted, { auth: 'none' }, o);
+  }
+  appLoginQr(orderRef: string, o?: CallOptions): Promise<S.AppLoginQr> {
+    return this.call('GET', `/v1/login/app/${seg(orderRef)}/qr`, S.AppLoginQr, { auth: 'none' }, o);
+  }
+  /** The order's status; when complete, the session (its token is kept for the calls after). */
+  async appLoginCollect(orderRef: string, o?: CallOptions): Promise<S.AppLoginStatus> {
+    const status = await this.call('POST', `/v1/login/app/${seg(orderRef)}/collect`, S.AppLoginStatus, { auth: 'none' }, o);
+    if (status.session) this.loggedIn(status.session);
+    return status;
+  }
+  async appLoginCancel(orderRef: string, o?: CallOptions): Promise<void> {
+    await this.call('POST', `/v1/login/app/${seg(orderRef)}/cancel`, null, { auth: 'none' }, o);
+  }
+
+  // --- the customer's approval app
+  appEnrol(request: S.AppEnrolRequest, o?: CallOptions): Promise<S.AppEnrolled> {
+    return this.call('POST', '/v1/app/enrol', S.AppEnrolled, { auth: 'none', body: request }, o);
+  }
+  appOrderLookup(request: S.AppOrderLookupRequest, o?: CallOptions): Promise<S.AppOrderLookup> {
+    return this.call('POST', '/v1/app/orders/lookup', S.AppOrderLookup, { auth: 'none', body: request }, o);
+  }
+  appOrderApprove(orderRef: string, request: S.AppApproveRequest, o?: CallOptions): Promise<S.AppApproved> {
+    return this.call('POST', `/v1/app/orders/${seg(orderRef)}/approve`, S.AppApproved, { auth: 'none', body: request }, o);
   }
 
   // --- session
@@ -147,6 +179,29 @@ export class BankClient {
     return this.call('GET', '/v1/transactions', S.Transaction.array(), { auth: 'session' }, o);
   }
 
+  // --- telephone service (the bank's phone system, with the IVR key)
+  phoneCallStart(o?: CallOptions): Promise<S.PhoneCall> {
+    return this.call('POST', '/v1/phone/calls', S.PhoneCall, { auth: 'ivr' }, o);
+  }
+  /** Keys pressed ("1", "12345678#"); "" when none was (poll while the app is asked). */
+  phoneCallKeys(callId: string, keys: string, o?: CallOptions): Promise<S.PhoneCall> {
+    return this.call('POST', `/v1/phone/calls/${seg(callId)}/keys`, S.PhoneCall, { auth: 'ivr', body: { keys } }, o);
+  }
+  phoneCallHangup(callId: string, o?: CallOptions): Promise<S.PhoneCall> {
+    return this.call('POST', `/v1/phone/calls/${seg(callId)}/hangup`, S.PhoneCall, { auth: 'ivr' }, o);
+  }
+
+  // --- the app's identification requests from the telephone service (with the session)
+  appIdentifications(o?: CallOptions): Promise<S.AppIdentification[]> {
+    return this.call('GET', '/v1/app/identifications', S.AppIdentification.array(), { auth: 'session' }, o);
+  }
+  approveAppIdentification(id: string, o?: CallOptions): Promise<S.AppIdentificationDecision> {
+    return this.call('POST', `/v1/app/identifications/${seg(id)}/approve`, S.AppIdentificationDecision, { auth: 'session' }, o);
+  }
+  rejectAppIdentification(id: string, o?: CallOptions): Promise<S.AppIdentificationDecision> {
+    return this.call('POST', `/v1/app/identifications/${seg(id)}/reject`, S.AppIdentificationDecision, { auth: 'session' }, o);
+  }
+
   // --- card network
   authorize(request: S.AuthorizationRequest, o?: CallOptions): Promise<S.AuthorizationResult> {
     return this.call('POST', '/v1/network/authorizations', S.AuthorizationResult, { auth: 'network', body: request }, o);
@@ -161,11 +216,11 @@ export class BankClient {
     method: Method,
     path: string,
     schema: T,
-    request: { auth: 'none' | 'session' | 'network'; body?: unknown },
+    request: { auth: 'none' | 'session' | 'network' | 'ivr'; body?: unknown },
     options: CallOptions = {},
   ): Promise<T extends z.ZodType ? z.output<T> : unknown> {
     const headers: Record<string, string> = { accept: 'application/json' };
-    const credential = request.auth === 'session' ? this.token : request.auth === 'network' ? this.networkKey : undefined;
+    const credential = request.auth === 'session' ? this.token : request.auth === 'network' ? this.networkKey : request.auth === 'ivr' ? this.ivrKey : undefined;
     if (credential !== undefined) headers.authorization = `Bearer ${credential}`;
     if (request.body !== undefined) headers['content-type'] = 'application/json';
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;

@@ -84,7 +84,7 @@ export function openApiDocument(routes: readonly RouteDef[]): Json {
     for (const code of errorCodesFor(def)) {
       responses[code] = { description: ERROR_RESPONSES[code], content: { 'application/json': { schema: errorRef } } };
     }
-    const security = def.auth === 'network' ? [{ networkKey: [] }] : def.auth === 'none' ? [] : [{ session: [] }];
+    const security = def.tag === 'phone' ? [{ ivrKey: [] }] : def.auth === 'network' ? [{ networkKey: [] }] : def.auth === 'none' ? [] : [{ session: [] }];
     add(def.path.replace(/:([A-Za-z]+)/g, '{$1}'), def.method.toLowerCase(), {
       operationId: def.operationId,
       summary: def.summary,
@@ -114,6 +114,8 @@ export function openApiDocument(routes: readonly RouteDef[]): Json {
       { name: 'cards', description: "The holder's payment cards." },
       { name: 'enummer', description: 'e-nummer and their purchases.' },
       { name: 'network', description: 'The card network (authorizations).' },
+      { name: 'phone', description: "The telephone service's menu, for the bank's phone system (IVR key)." },
+      { name: 'app', description: "The customer's approval app (app-approved login): enrol, look an order up, approve it." },
     ],
     paths,
     components: {
@@ -121,6 +123,7 @@ export function openApiDocument(routes: readonly RouteDef[]): Json {
       securitySchemes: {
         session: { type: 'http', scheme: 'bearer', description: 'The session token from a login (Authorization: Bearer <token>); it ends after 15 minutes without use.' },
         networkKey: { type: 'http', scheme: 'bearer', description: "The card network's key (Authorization: Bearer nk_…), issued by the bank." },
+        ivrKey: { type: 'http', scheme: 'bearer', description: "The bank's phone system's key (Authorization: Bearer ivr_…), issued by the bank (ekort bank ivr-key)." },
       },
     },
   };

@@ -5,6 +5,7 @@
  */
 import type { z } from 'zod';
 import type { EkortService } from '../service.ts';
+import { BankError } from '../errors.ts';
 import type { ActiveSession } from '../sessions.ts';
 import * as S from './schemas.ts';
 
@@ -26,6 +27,8 @@ export interface RouteInput<B = unknown, Q = unknown, P = unknown> {
   body: B;
   query: Q;
   params: P;
+  /** The client's address, where the server passes it (app login's end-user IP). */
+  ip?: string;
 }
 
 export interface RouteDef {
@@ -34,7 +37,7 @@ export interface RouteDef {
   path: string;
   operationId: string;
   summary: string;
-  tag: 'service' | 'login' | 'session' | 'cards' | 'enummer' | 'network';
+  tag: 'service' | 'login' | 'session' | 'cards' | 'enummer' | 'network' | 'app' | 'phone';
   auth: RouteAuth;
   /** `login`: the login rate limit applies (per client address). */
   rateLimit?: 'login' | 'network';
@@ -318,4 +321,201 @@ export const ROUTES: readonly RouteDef[] = [
     response: S.AuthorizationResult,
     handler: ({ service, body }) => service.authorize(body),
   }),
+  ...appLoginRoutes(),
+  ...phoneRoutes(),
 ];
+
+/** App-approved login (Mobilt BankID style): the desktop's four routes and the app's three. */
+function appLoginRoutes(): RouteDef[] {
+  return [
+    route({
+      method: 'POST',
+      path: '/v1/login/app',
+      operationId: 'appLoginStart',
+      summary: 'App login, step 1: an order (3 minutes) with its auto-start token and first QR code; the app approves it.',
+      tag: 'login',
+      auth: 'none',
+      rateLimit: 'login',
+      status: 200,
+      response: S.AppLoginStarted,
+      handler: ({ service, ip }) => service.appLoginStart(ip),
+    }),
+    route({
+      method: 'GET',
+      path: '/v1/login/app/:id/qr',
+      operationId: 'appLoginQr',
+      summary: "App login: the order's animated QR code now (it changes every second; id is the orderRef).",
+      tag: 'login',
+      auth: 'none',
+      rateLimit: 'login',
+      params: S.IdParams,
+      status: 200,
+      response: S.AppLoginQr,
+      handler: ({ service, params }) => service.appLoginQr(params.id),
+    }),
+    route({
+      method: 'POST',
+      path: '/v1/login/app/:id/collect',
+      operationId: 'appLoginCollect',
+      summary: "App login, step 2, every second: the order's status in words; when complete, the session (once).",
+      tag: 'login',
+      auth: 'none',
+      rateLimit: 'login',
+      params: S.IdParams,
+      status: 200,
+      response: S.AppLoginStatus,
+      secret: true,
+      handler: ({ service, params }) => service.appLoginCollect(params.id),
+    }),
+    route({
+      method: 'POST',
+      path: '/v1/login/app/:id/cancel',
+      operationId: 'appLoginCancel',
+      summary: 'App login: cancel the order (the app can no longer approve it).',
+      tag: 'login',
+      auth: 'none',
+      rateLimit: 'login',
+      params: S.IdParams,
+      status: 204,
+      handler: ({ service, params }) => service.appLoginCancel(params.id),
+    }),
+    route({
+      method: 'POST',
+      path: '/v1/app/enrol',
+      operationId: 'appEnrol',
+      summary: "The customer's app enrols its P-256 public key with the bank's one-time enrolment code.",
+      tag: 'app',
+      auth: 'none',
+      rateLimit: 'login',
+      body: S.AppEnrolRequest,
+      status: 201,
+      response: S.AppEnrolled,
+      handler: ({ service, body }) => service.appEnrol(body),
+    }),
+    route({
+      method: 'POST',
+      path: '/v1/app/orders/lookup',
+      operationId: 'appOrderLookup',
+      summary: 'The app read a QR code or an auto-start token: who asks and what for (a QR code older than 30 s is refused).',
+      tag: 'app',
+      auth: 'none',
+      rateLimit: 'login',
+      body: S.AppOrderLookupRequest,
+      status: 200,
+      response: S.AppOrderLookup,
+      handler: ({ service, body }) => service.appLookup('qr' in body ? { kind: 'qr', value: body.qr } : { kind: 'autostart', value: body.autoStartToken }),
+    }),
+    route({
+      method: 'POST',
+      path: '/v1/app/orders/:id/approve',
+      operationId: 'appOrderApprove',
+      summary: "The app approves the order (id is the orderRef) with its signature over the approval statement.",
+      tag: 'app',
+      auth: 'none',
+      rateLimit: 'login',
+      params: S.IdParams,
+      body: S.AppApproveRequest,
+      status: 200,
+      response: S.AppApproved,
+      handler: async ({ service, params, body }) => {
+        await service.appApprove(params.id, body);
+        return { orderRef: params.id, status: 'complete' as const };
+      },
+    }),
+  ];
+}
+
+/**
+ * The telephone service. The phone routes are for the bank's phone system (IVR) only: their
+ * bearer is an IVR key (`ekort bank ivr-key`, a key type of its own, kept apart from the card
+ * network's keys); the route table's `token` auth makes the server demand a bearer, and the
+ * handler checks it is an IVR key (401 IVR_KEY_INVALID otherwise). The app's identification
+ * routes take the customer's session and answer only the customer's own requests.
+ */
+function phoneRoutes(): RouteDef[] {
+  const ivr = async (service: EkortService, token: string): Promise<void> => {
+    if (!(await service.isIvrKey(token))) throw new BankError('IVR_KEY_INVALID', 'The IVR key is missing or not valid.', { status: 401 });
+  };
+  return [
+    route({
+      method: 'POST',
+      path: '/v1/phone/calls',
+      operationId: 'phoneCallStart',
+      summary: 'The phone system: a call comes in; the welcome and the menu to play.',
+      tag: 'phone',
+      auth: 'token',
+      status: 201,
+      response: S.PhoneCall,
+      handler: async ({ service, token }) => {
+        await ivr(service, token);
+        return service.phoneCallStart();
+      },
+    }),
+    route({
+      method: 'POST',
+      path: '/v1/phone/calls/:id/keys',
+      operationId: 'phoneCallKeys',
+      summary: 'The phone system: keys the caller pressed ("" to poll while the app is asked); the prompts to play next.',
+      tag: 'phone',
+      auth: 'token',
+      params: S.IdParams,
+      body: S.PhoneKeysRequest,
+      status: 200,
+      response: S.PhoneCall,
+      handler: async ({ service, token, params, body }) => {
+        await ivr(service, token);
+        return service.phoneCallKeys(params.id, body.keys);
+      },
+    }),
+    route({
+      method: 'POST',
+      path: '/v1/phone/calls/:id/hangup',
+      operationId: 'phoneCallHangup',
+      summary: 'The phone system: the caller hung up or the line dropped; the identification ends with the call.',
+      tag: 'phone',
+      auth: 'token',
+      params: S.IdParams,
+      status: 200,
+      response: S.PhoneCall,
+      handler: async ({ service, token, params }) => {
+        await ivr(service, token);
+        return service.phoneCallHangup(params.id);
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/v1/app/identifications',
+      operationId: 'appIdentifications',
+      summary: "The app: the customer's identification requests from the telephone service still to answer (who asks, the code read out on the call).",
+      tag: 'app',
+      auth: 'session',
+      status: 200,
+      response: S.AppIdentification.array(),
+      handler: ({ service, session }) => service.pendingAppIdentifications(session),
+    }),
+    route({
+      method: 'POST',
+      path: '/v1/app/identifications/:id/approve',
+      operationId: 'appIdentificationApprove',
+      summary: 'The app: the customer approves the identification request (a plain approval with the session for now; the signed app approval is to come).',
+      tag: 'app',
+      auth: 'session',
+      params: S.IdParams,
+      status: 200,
+      response: S.AppIdentificationDecision,
+      handler: ({ service, session, params }) => service.decideAppIdentification(session, params.id, 'approved'),
+    }),
+    route({
+      method: 'POST',
+      path: '/v1/app/identifications/:id/reject',
+      operationId: 'appIdentificationReject',
+      summary: 'The app: the customer rejects the identification request.',
+      tag: 'app',
+      auth: 'session',
+      params: S.IdParams,
+      status: 200,
+      response: S.AppIdentificationDecision,
+      handler: ({ service, session, params }) => service.decideAppIdentification(session, params.id, 'rejected'),
+    }),
+  ];
+}

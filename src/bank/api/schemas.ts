@@ -30,7 +30,7 @@ export const DosaChallenge = z.object({ challengeId: id, kontrollnummer: z.strin
 export const DosaLoginRequest = z.strictObject({ challengeId: id, svarskod: z.string().regex(/^[0-9 ]{8,9}$/, 'the 8-digit svarskod') });
 export const DosaCodeLoginRequest = z.strictObject({ serial: DosaSerial, code: z.string().regex(/^[0-9 ]{6,9}$/, 'the login code from the dosa') });
 
-export const LoginMethod = z.enum(['card', 'dosa', 'dosa-code']);
+export const LoginMethod = z.enum(['card', 'dosa', 'dosa-code', 'app']);
 export const Session = z.object({
   /** Bearer token for the following calls; keep it secret. */
   token: z.string(),
@@ -40,6 +40,67 @@ export const Session = z.object({
   idleTimeoutSeconds: z.number().int(),
 });
 export const SessionInfo = Session.omit({ token: true });
+
+// --- App-approved login (Mobilt BankID style) --------------------------------------------
+
+const base64 = (max: number) => z.string().min(1).max(max).regex(/^[A-Za-z0-9+/]+={0,2}$/, 'base64');
+
+export const AppLoginStarted = z.object({
+  orderRef: id,
+  /** For the same-device link (autoStartLink). */
+  autoStartToken: z.string(),
+  qrStartToken: z.string(),
+  /** The QR code's content now; ask GET …/qr every second for the next one. */
+  qr: z.string(),
+  /** `bankid:///?autostarttoken=…&redirect=null`: opens the app on this device. */
+  autoStartLink: z.string(),
+  expiresAt: iso,
+});
+export const AppLoginQr = z.object({ orderRef: id, qr: z.string() });
+/** The status in words: waiting for the app, the user is signing, cancelled, timed out, failed, done. */
+export const AppLoginPhase = z.enum(['waiting', 'signing', 'cancelled', 'timeout', 'failed', 'done']);
+export const AppLoginStatus = z.object({
+  orderRef: id,
+  status: z.enum(['pending', 'complete', 'failed']),
+  /** BankID's hint code (pending and failed orders). */
+  hintCode: z.string().nullable(),
+  phase: AppLoginPhase,
+  statusText: z.object({ sv: z.string(), en: z.string() }),
+  /** Complete orders: the session, given to this one collect only. */
+  session: Session.optional(),
+});
+export const AppEnrolRequest = z.strictObject({
+  /** The one-time enrolment code from the bank (XXXX-XXXX-XXXX-XXXX). */
+  code: z.string().trim().min(16).max(40),
+  /** SPKI DER (base64) of the app's EC P-256 public key. */
+  publicKey: base64(400),
+  /** ECDSA signature (DER, base64) over the enrolment proof statement. */
+  proof: base64(200),
+  name: z.string().trim().min(1).max(60).optional(),
+});
+export const AppEnrolled = z.object({ deviceId: id, customer: z.object({ name: z.string(), personnummer: z.string() }) });
+export const AppSeenCode = z.strictObject({ kind: z.enum(['qr', 'autostart']), value: z.string().min(8).max(200) });
+export const AppOrderLookupRequest = z.union([z.strictObject({ qr: z.string().min(8).max(200) }), z.strictObject({ autoStartToken: z.string().min(8).max(100) })]);
+export const AppOrderLookup = z.object({
+  orderRef: id,
+  /** Who asks. */
+  relyingParty: z.string(),
+  /** What for: the text the app shows. */
+  visibleText: z.string(),
+  orderStartedAt: iso,
+  expiresAt: iso,
+  serverTime: iso,
+  qr: z.object({ seconds: z.number().int(), ageSeconds: z.number().int() }).optional(),
+});
+export const AppApproveRequest = z.strictObject({
+  deviceId: id,
+  seen: AppSeenCode,
+  /** The statement's time (ISO 8601 UTC). */
+  time: z.string().min(10).max(40),
+  /** ECDSA P-256 signature (DER, base64) over the approval statement. */
+  signature: base64(200),
+});
+export const AppApproved = z.object({ orderRef: id, status: z.literal('complete') });
 
 // --- Payment cards -----------------------------------------------------------------------
 
@@ -162,3 +223,44 @@ export type AuthorizationRequest = z.infer<typeof AuthorizationRequest>;
 export type AuthorizationResult = z.infer<typeof AuthorizationResult>;
 export type ApiError = z.infer<typeof ApiError>;
 export type Health = z.infer<typeof Health>;
+export type AppLoginStarted = z.infer<typeof AppLoginStarted>;
+export type AppLoginQr = z.infer<typeof AppLoginQr>;
+export type AppLoginPhase = z.infer<typeof AppLoginPhase>;
+export type AppLoginStatus = z.infer<typeof AppLoginStatus>;
+export type AppEnrolRequest = z.infer<typeof AppEnrolRequest>;
+export type AppEnrolled = z.infer<typeof AppEnrolled>;
+export type AppSeenCode = z.infer<typeof AppSeenCode>;
+export type AppOrderLookupRequest = z.infer<typeof AppOrderLookupRequest>;
+export type AppOrderLookup = z.infer<typeof AppOrderLookup>;
+export type AppApproveRequest = z.infer<typeof AppApproveRequest>;
+export type AppApproved = z.infer<typeof AppApproved>;
+
+// --- Telephone service (the bank's phone menu, IVR) and app identification -----------------
+
+export const PhoneStep = z.enum(['menu', 'app.userCode', 'app.waiting', 'table.userCode', 'table.password', 'table.cell', 'table.sms', 'reason', 'queued', 'ended']);
+export const PhoneKeysRequest = z.strictObject({
+  /** The keys pressed, in order ("1", "12345678#"); "" when none was (the phone system polls). */
+  keys: z.string().regex(/^[0-9*#]{0,64}$/, '0 to 64 keys of 0-9, * and #'),
+});
+export const PhoneCall = z.object({
+  callId: id,
+  state: PhoneStep,
+  /** What the caller hears now, in order (Swedish). */
+  prompts: z.array(z.string()),
+  identified: z.boolean(),
+  /** Who the caller is, once identified in this call. */
+  customer: z.object({ name: z.string(), personnummer: z.string() }).optional(),
+  method: z.enum(['app', 'codetable']).optional(),
+  queue: z.enum(['general', 'identified']).optional(),
+  reason: z.enum(['cards', 'loans', 'payments', 'other']).optional(),
+  /** While waiting for the app: the identification code read out on the call. */
+  identificationCode: z.string().optional(),
+  ended: z.boolean(),
+});
+export const AppIdentification = z.object({ id, requester: z.string(), code: z.string(), createdAt: iso, expiresAt: iso });
+export const AppIdentificationDecision = z.object({ id, state: z.enum(['pending', 'approved', 'rejected', 'expired']) });
+
+export type PhoneKeysRequest = z.infer<typeof PhoneKeysRequest>;
+export type PhoneCall = z.infer<typeof PhoneCall>;
+export type AppIdentification = z.infer<typeof AppIdentification>;
+export type AppIdentificationDecision = z.infer<typeof AppIdentificationDecision>;

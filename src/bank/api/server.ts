@@ -133,6 +133,8 @@ function handlerFor(service: EkortService, def: RouteDef) {
       body: def.body ? parsePart(def.body, request.body, 'body') : undefined,
       query: def.query ? parsePart(def.query, request.query, 'query') : undefined,
       params: def.params ? parsePart(def.params, request.params, 'params') : undefined,
+      // The end user's address, which an app-approval provider (BankID) must be told.
+      ip: request.ip,
     };
     const result = await def.handler(input);
     reply.code(def.status);

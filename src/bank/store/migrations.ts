@@ -121,6 +121,136 @@ export const MIGRATIONS: readonly Migration[] = [
         created_at BIGINT NOT NULL)`,
     ],
   },
+  {
+    version: 2,
+    name: 'app-approved login: enrolled approval apps, enrolment codes, approval orders',
+    statements: [
+      // The customer's approval app: an EC P-256 public key (SPKI DER, base64) per device.
+      `CREATE TABLE app_devices (
+        id TEXT PRIMARY KEY,
+        customer_id TEXT NOT NULL REFERENCES customers(id),
+        public_key TEXT NOT NULL,
+        name TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        revoked_at BIGINT)`,
+      `CREATE INDEX app_devices_customer ON app_devices(customer_id)`,
+      // One-time enrolment codes the bank hands the customer; only their SHA-256 is kept.
+      `CREATE TABLE app_enrolment_codes (
+        code_hash TEXT PRIMARY KEY,
+        customer_id TEXT NOT NULL REFERENCES customers(id),
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        used_at BIGINT)`,
+      // Orders of the built-in approval provider. The qr_start_secret never leaves the
+      // service except inside the QR's HMAC; the auto-start token is kept as its SHA-256.
+      `CREATE TABLE app_orders (
+        order_ref TEXT PRIMARY KEY,
+        auto_start_hash TEXT NOT NULL UNIQUE,
+        qr_start_token TEXT NOT NULL UNIQUE,
+        qr_start_secret TEXT NOT NULL,
+        visible_text TEXT NOT NULL,
+        end_user_ip TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'complete', 'failed')),
+        hint_code TEXT NOT NULL,
+        seen_hash TEXT,
+        customer_id TEXT REFERENCES customers(id),
+        device_id TEXT REFERENCES app_devices(id),
+        signature TEXT,
+        statement TEXT,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        started_at BIGINT,
+        completed_at BIGINT,
+        collected_at BIGINT)`,
+      `CREATE INDEX app_orders_expiry ON app_orders(expires_at)`,
+      // Orders at an external provider (BankID's RP API): the QR secret, kept here so any
+      // service instance can draw the QR, and the one hand-over of the completion.
+      `CREATE TABLE provider_orders (
+        order_ref TEXT PRIMARY KEY,
+        provider TEXT NOT NULL,
+        qr_start_token TEXT NOT NULL,
+        qr_start_secret TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        collected_at BIGINT)`,
+      `CREATE INDEX provider_orders_expiry ON provider_orders(expires_at)`,
+    ],
+  },
+  {
+    version: 3,
+    name: 'telephone service: web bank codes (user code, password, code table), calls, SMS outbox, app identification requests, IVR keys',
+    statements: [
+      // The web bank codes the phone menu checks. The password is kept as scrypt (salt$hash);
+      // password_initial: still the first password (the birth date), to be changed at the
+      // first web bank login (first_login_at). Failures count per kind; locked_at spärrar.
+      `CREATE TABLE phone_credentials (
+        customer_id TEXT PRIMARY KEY REFERENCES customers(id),
+        user_code TEXT NOT NULL UNIQUE,
+        phone TEXT,
+        password_hash TEXT NOT NULL,
+        password_initial INTEGER NOT NULL,
+        activated_at BIGINT NOT NULL,
+        first_login_at BIGINT,
+        password_failures INTEGER NOT NULL DEFAULT 0,
+        code_failures INTEGER NOT NULL DEFAULT 0,
+        locked_at BIGINT,
+        lock_reason TEXT,
+        updated_at BIGINT NOT NULL)`,
+      // A customer's code table (kodtabell); one active at a time. Cells keep a salted
+      // SHA-256 of their one-time code and when (and by which call) it was used.
+      `CREATE TABLE phone_code_tables (
+        id TEXT PRIMARY KEY,
+        customer_id TEXT NOT NULL REFERENCES customers(id),
+        salt TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('active', 'replaced')),
+        issued_at BIGINT NOT NULL)`,
+      `CREATE UNIQUE INDEX phone_code_tables_active ON phone_code_tables(customer_id) WHERE state = 'active'`,
+      `CREATE TABLE phone_code_cells (
+        table_id TEXT NOT NULL REFERENCES phone_code_tables(id),
+        cell TEXT NOT NULL,
+        code_hash TEXT NOT NULL,
+        used_at BIGINT,
+        used_call_id TEXT,
+        PRIMARY KEY (table_id, cell))`,
+      // One row per call: the state machine's state (JSON) and a version for compare-and-set.
+      `CREATE TABLE phone_calls (
+        id TEXT PRIMARY KEY,
+        state TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        customer_id TEXT REFERENCES customers(id),
+        method TEXT,
+        started_at BIGINT NOT NULL,
+        last_activity_at BIGINT NOT NULL,
+        identified_at BIGINT,
+        ended_at BIGINT,
+        end_reason TEXT)`,
+      `CREATE INDEX phone_calls_customer ON phone_calls(customer_id)`,
+      // The built-in SMS gateway's record of what it sent.
+      `CREATE TABLE sms_outbox (
+        id TEXT PRIMARY KEY,
+        customer_id TEXT REFERENCES customers(id),
+        to_number TEXT NOT NULL,
+        text TEXT NOT NULL,
+        created_at BIGINT NOT NULL)`,
+      `CREATE INDEX sms_outbox_created ON sms_outbox(created_at)`,
+      // Identification requests the customer's app approves ("S-Bankens kundtjänst").
+      `CREATE TABLE phone_app_identifications (
+        id TEXT PRIMARY KEY,
+        customer_id TEXT NOT NULL REFERENCES customers(id),
+        requester TEXT NOT NULL,
+        code TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'approved', 'rejected', 'expired')),
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        decided_at BIGINT)`,
+      `CREATE INDEX phone_app_identifications_customer ON phone_app_identifications(customer_id, state)`,
+      // Keys of the bank's phone system (IVR) for the /v1/phone routes; only the hash is kept.
+      `CREATE TABLE ivr_keys (
+        key_hash TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        created_at BIGINT NOT NULL)`,
+    ],
+  },
 ];
 
 /** Brings the schema to the newest version; returns the versions it applied. */

@@ -435,7 +435,7 @@ describe('OpenAPI', () => {
       const op = doc.paths[route.path.replace(/:(\w+)/g, '{$1}')]?.[route.method.toLowerCase()];
       expect(op, `${route.method} ${route.path}`).toBeDefined();
       expect(op.operationId).toBe(route.operationId);
-      expect(op.security).toEqual(route.auth === 'none' ? [] : route.auth === 'network' ? [{ networkKey: [] }] : [{ session: [] }]);
+      expect(op.security).toEqual(route.tag === 'phone' ? [{ ivrKey: [] }] : route.auth === 'none' ? [] : route.auth === 'network' ? [{ networkKey: [] }] : [{ session: [] }]);
       expect(op.responses[String(route.status)]).toBeDefined();
       expect(op.responses['500'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/ApiError' });
       if (route.body) expect(op.requestBody.content['application/json'].schema).toBeDefined();

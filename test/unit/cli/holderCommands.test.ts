@@ -54,7 +54,7 @@ describe('holderError', () => {
     for (const code of ['SESSION_EXPIRED', 'UNAUTHENTICATED', 'REAUTH_REQUIRED']) {
       const e = holderError(new BankClientError(code, 'It ended. Log in again.', { status: 401 }), 'http://bank.test') as BankClientError;
       expect(e.code).toBe(code);
-      expect(e.message).toBe('It ended. Log in again: ekort login --server http://bank.test (--card | --dosa FILE | --dosa-serial N).');
+      expect(e.message).toBe('It ended. Log in again: ekort login --server http://bank.test (--card | --dosa FILE | --dosa-serial N | --app).');
     }
     const other = new BankClientError('NOT_FOUND', 'No such e-nummer.', { status: 404 });
     expect(holderError(other, 'http://bank.test')).toBe(other);

@@ -1,0 +1,108 @@
+/**
+ * `ekort app …`: the customer's approval app (Mobilt BankID style) for engineers and tests.
+ * - enrol: makes an EC P-256 key pair, enrols its public key at the bank with the one-time
+ *   code from `ekort bank enrol-app`, and keeps the private key in FILE encrypted under the
+ *   app PIN (scrypt + AES-256-GCM, mode 0600);
+ * - approve: reads a QR content or an auto-start token, looks the order up (who asks, what
+ *   for; a QR code older than 30 s is refused), asks the PIN (three wrong PINs lock the
+ *   file) and sends the signed approval;
+ * - status: what the file is enrolled for, PIN tries left.
+ * The PIN and the private key are never printed.
+ */
+import { existsSync } from 'node:fs';
+import { BankClient } from '../bank/api/client.ts';
+import { approvalStatement, enrolmentProof, loadAppFile, newAppKeyPair, saveAppFile, sealAppFile, unlockApp } from '../bank/approval/appWallet.ts';
+import { parseQrContent, QR_FRESH_SECONDS } from '../bank/approval/qr.ts';
+import { signStatement } from '../bank/approval/statement.ts';
+import { EkortError } from '../errors.ts';
+import { UsageError, parse, printJson, type CliIo } from './cliContext.ts';
+import { serverUrl } from './holderClient.ts';
+import { readSecret } from './secretInput.ts';
+
+const PIN_OPTIONS = { pin: { type: 'string' }, 'pin-stdin': { type: 'boolean' } } as const;
+
+function pinSource(values: { pin?: string | undefined; 'pin-stdin'?: boolean | undefined }): { flag?: string; fromStdin?: boolean } {
+  if (values.pin !== undefined && values['pin-stdin']) throw new UsageError('give either --pin or --pin-stdin');
+  return { ...(values.pin === undefined ? {} : { flag: values.pin }), ...(values['pin-stdin'] ? { fromStdin: true } : {}) };
+}
+
+/** `ekort app enrol --server URL --code CODE --out FILE [--pin PIN | --pin-stdin] [--name NAME] [--force] [--json]` */
+export async function appEnrol(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, {
+    server: { type: 'string' },
+    code: { type: 'string' },
+    out: { type: 'string' },
+    name: { type: 'string' },
+    force: { type: 'boolean' },
+    json: { type: 'boolean' },
+    ...PIN_OPTIONS,
+  });
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  if (!values.server) throw new UsageError('--server URL is required (the e-kort service)');
+  if (!values.code) throw new UsageError('--code CODE is required (from the bank: ekort bank enrol-app)');
+  if (!values.out) throw new UsageError('--out FILE is required');
+  if (existsSync(values.out) && !values.force) throw new UsageError(`${values.out} exists; pass --force to overwrite it`);
+  const server = serverUrl(values.server);
+  const source = pinSource(values);
+  const pin = await readSecret('Choose an app PIN (6 to 8 digits)', source);
+  if (!/^[0-9]{6,8}$/.test(pin)) throw new UsageError('the app PIN is 6 to 8 digits');
+  if (source.flag === undefined && !source.fromStdin && (await readSecret('Repeat the app PIN', source)) !== pin) throw new UsageError('the two PINs differ');
+
+  const { publicKey, privateKey } = newAppKeyPair();
+  const client = new BankClient({ baseUrl: server });
+  const enrolled = await client.appEnrol({
+    code: values.code,
+    publicKey,
+    proof: enrolmentProof(values.code, publicKey, privateKey),
+    ...(values.name === undefined ? {} : { name: values.name }),
+  });
+  await saveAppFile(values.out, sealAppFile({ server, deviceId: enrolled.deviceId, customer: enrolled.customer, publicKey, privateKey, pin }));
+  if (values.json) printJson(io, { file: values.out, server, deviceId: enrolled.deviceId, customer: enrolled.customer });
+  else io.out(`Enrolled the app in ${values.out} for ${enrolled.customer.name} (${enrolled.customer.personnummer}) at ${server}.`);
+  return 0;
+}
+
+/** `ekort app approve FILE (--qr CONTENT | --autostart TOKEN) [--pin-stdin | --pin PIN] [--server URL] [--json]` */
+export async function appApprove(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, { qr: { type: 'string' }, autostart: { type: 'string' }, server: { type: 'string' }, json: { type: 'boolean' }, ...PIN_OPTIONS });
+  if (positionals.length !== 1) throw new UsageError('give exactly one app FILE');
+  const file = positionals[0]!;
+  if ((values.qr === undefined) === (values.autostart === undefined)) throw new UsageError('give one of --qr CONTENT or --autostart TOKEN');
+  if (values.qr !== undefined && !parseQrContent(values.qr)) throw new UsageError('--qr must be the QR code content bankid.<token>.<seconds>.<code>');
+  const source = pinSource(values);
+
+  const app = await loadAppFile(file);
+  if (app.locked) throw new EkortError('APP_LOCKED', 'The app is locked after three wrong PINs. Enrol the app again with a new code from the bank.');
+  const server = values.server === undefined ? app.server : serverUrl(values.server);
+  const client = new BankClient({ baseUrl: server });
+  const seen = values.qr !== undefined ? { kind: 'qr' as const, value: values.qr.trim() } : { kind: 'autostart' as const, value: values.autostart!.trim() };
+  const order = await client.appOrderLookup(seen.kind === 'qr' ? { qr: seen.value } : { autoStartToken: seen.value });
+  // The service refuses a stale code; the app checks by the service's clock too.
+  if (order.qr && order.qr.ageSeconds > QR_FRESH_SECONDS) throw new EkortError('APPROVAL_CODE_STALE', 'The QR code is older than 30 seconds. Scan the code on the screen again.');
+  const show = (line: string) => (values.json ? io.err(line) : io.out(line));
+  show(`${order.relyingParty} asks: ${order.visibleText}`);
+  show(`  for ${app.customer.name} (${app.customer.personnummer}); approve with your app PIN.`);
+
+  const pin = await readSecret('App PIN', source);
+  const { privateKey } = await unlockApp(file, pin);
+  const statement = approvalStatement({ orderRef: order.orderRef, relyingParty: order.relyingParty, visibleText: order.visibleText, seen, deviceId: app.deviceId, time: new Date() });
+  const result = await client.appOrderApprove(order.orderRef, { deviceId: app.deviceId, seen, time: statement.time, signature: signStatement(statement, privateKey) });
+  if (values.json) printJson(io, { orderRef: result.orderRef, status: result.status, relyingParty: order.relyingParty, visibleText: order.visibleText });
+  else io.out(`Approved: ${order.visibleText}.`);
+  return 0;
+}
+
+/** `ekort app status FILE [--json]` */
+export async function appStatus(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, { json: { type: 'boolean' } });
+  if (positionals.length !== 1) throw new UsageError('give exactly one app FILE');
+  const app = await loadAppFile(positionals[0]!);
+  const view = { file: positionals[0]!, server: app.server, deviceId: app.deviceId, customer: app.customer, pinTriesLeft: app.pinTriesLeft, locked: app.locked, createdAt: app.createdAt };
+  if (values.json) printJson(io, view);
+  else {
+    io.out(`e-kort approval app for ${app.customer.name} (${app.customer.personnummer}) at ${app.server}`);
+    io.out(`  device ${app.deviceId}, enrolled ${app.createdAt}`);
+    io.out(app.locked ? '  LOCKED after three wrong PINs: enrol again with a new code from the bank.' : `  PIN tries left: ${app.pinTriesLeft} of ${app.pinMaxTries}`);
+  }
+  return 0;
+}
