@@ -1,8 +1,261 @@
-export function App() {
+/**
+ * The e-kort UI. Swedish first; English one toggle away.
+ *
+ * Accessible names the end-to-end tests can drive (Playwright getByRole / getByLabel, Swedish):
+ *
+ * Header (every screen)
+ *   button "English" (in English: "Svenska")          language toggle, saved in settings
+ *   checkbox "Ingenjörsvy"                            shows the engineers' view below the screen
+ *   button "Logga ut"                                 only when logged in
+ * Messages: role=alert for errors, role=status for progress and results (session expiry too).
+ * Playwright's getByLabel/getByRole match substrings unless { exact: true }: use exact for
+ * "PIN-kod" (the blocked-PIN alert is named "PIN-koden är spärrad"), "Visa" and "Stäng".
+ * Every screen has one h1, focused when the screen appears.
+ *
+ * Start            h1 "Logga in på e-kort"; buttons "BankID på kort", "Säkerhetsdosa",
+ *                  "Prova med virtuellt kort" (then a region "Demokunden" lists PIN, PUK, serial)
+ * Card login       h1 "Logga in med BankID på kort"; list "Kortläsare"; text "Sätt i kortet";
+ *                  radio group "Välj kortläsare" (only with several cards); region "Kortet tillhör"
+ *                  with the holder's name; textbox "PIN-kod" (password); text "Försök kvar: N";
+ *                  button "Logga in"; "Slå PIN-koden på läsaren" on PIN-pad readers; dialog
+ *                  "Sista försöket" with buttons "Försök ändå" / "Avbryt"; alert "PIN-koden är
+ *                  spärrad"; button "Tillbaka"
+ * Dosa login       h1 "Logga in med säkerhetsdosa"; textbox "Dosans serienummer"; button "Hämta
+ *                  kontrollnummer" (then "Nytt kontrollnummer"); group "Kontrollnummer 1 2 3 4 5 6
+ *                  7 8" (data-testid="kontrollnummer", data-value="12345678"); textbox "Svarskod";
+ *                  button "Logga in"; whenever a token is connected: button "Svara med ansluten
+ *                  dosa" (asks for a kontrollnummer under the token's own serial first when
+ *                  needed), status "Rör vid din dosa" while it waits, button "Avbryt"
+ * Logged in        h1 "Välkommen, <namn>"; buttons "Skapa e-nummer", "Uppdatera";
+ *                  region "Dina kort": listitem named "<produkt> •••• 1234" with buttons
+ *                  "Anslut kort till e-kort", "Spärra kort" (dialog "Spärra kortet …?" with
+ *                  "Spärra kortet" / "Avbryt");
+ *                  region "Dina e-nummer": listitem named "<handlare> •••• 1234" with buttons
+ *                  "Visa", "Pausa", "Återuppta", "Stäng" (dialog with "Stäng e-numret" / "Avbryt"),
+ *                  "Transaktioner" (list: "Godkänd" / "Nekad: <orsak>")
+ * Connect card     h1 "Anslut kort till e-kort"; checkbox "Jag har läst och godkänner villkoren";
+ *                  buttons "Anslut kortet", "Tillbaka"
+ * Create e-nummer  h1 "Skapa e-nummer"; combobox "Kort"; textbox "Försäljningsställe"; radios
+ *                  "Engångsköp" / "Flergångsköp"; combobox "Giltighetstid" ("1 månad" … "24
+ *                  månader", recurring only); textbox "Beloppsgräns i kronor (valfritt)"; radios
+ *                  "per köp" / "per månad"; textbox "Smeknamn (valfritt)"; button "Skapa e-nummer".
+ *                  Result (also after "Visa" in the list): region "Kortuppgifter för <handlare>"
+ *                  with data-testid secret-pan ("1234 5678 9012 3456"), secret-expiry ("MM/YY"),
+ *                  secret-cvc; buttons "Kopiera kortnummer", "Kopiera giltighetstid", "Kopiera CVC",
+ *                  "Dölj uppgifterna"; then buttons "Skapa ett till", "Tillbaka"
+ * Engineers’ view  complementary "Verktyg för ingenjörer": buttons "Sätt i virtuellt kort", "Ta ut virtuellt
+ *                  kort", checkbox "Dosan kräver beröring", buttons "Anslut virtuell dosa",
+ *                  "Koppla från virtuell dosa"; log "APDU-logg, PIN-koder maskerade"; form
+ *                  "Simulera köp": textboxes "Kortnummer", "Giltigt till (MM/ÅÅ)", "CVC",
+ *                  "Handlare", "Belopp i kronor", button "Simulera köp"; result in
+ *                  data-testid="purchase-result": "Godkänt" or "Nekat: CODE (orsak)"
+ */
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import type { DemoInfo, EkortApi, Language, ReaderInfo, SessionInfo, Settings, TokenInfo } from '../../src/client/api.ts';
+import { getApi } from './api/getApi.ts';
+import { AppContext, type AppContextValue } from './context.ts';
+import { endsSession, errorText, translator, type MessageKey } from './i18n/index.ts';
+import { CardLogin } from './screens/CardLogin.tsx';
+import { DosaLogin } from './screens/DosaLogin.tsx';
+import { EngineerPanel } from './screens/EngineerPanel.tsx';
+import { Home } from './screens/Home.tsx';
+import { StartScreen } from './screens/StartScreen.tsx';
+
+type Screen = 'start' | 'card' | 'dosa' | 'home';
+type Notice = { key: MessageKey } | { text: string };
+
+export function App(props: { api?: EkortApi }) {
+  const api = useMemo(() => props.api ?? getApi(), [props.api]);
+  const [settings, setSettings] = useState<Settings | null>(null);
+  const [language, setLanguage] = useState<Language>('sv');
+  const t = useMemo(() => translator(language), [language]);
+  const [screen, setScreen] = useState<Screen>('start');
+  const [session, setSession] = useState<SessionInfo | null>(null);
+  const [readers, setReaders] = useState<ReaderInfo[]>([]);
+  const [tokens, setTokens] = useState<TokenInfo[]>([]);
+  const [tokenTouch, setTokenTouch] = useState(false);
+  const [demo, setDemo] = useState<DemoInfo | null>(null);
+  const [notice, setNotice] = useState<Notice | null>(null);
+  /** Bumped when a session ends: remounts what might hold typed secrets. */
+  const [epoch, setEpoch] = useState(0);
+
+  const sessionRef = useRef<SessionInfo | null>(null);
+  const tRef = useRef(t);
+  useEffect(() => {
+    tRef.current = t;
+    document.documentElement.lang = language;
+  }, [t, language]);
+
+  const endSession = useCallback((reason: 'expired' | 'logged-out') => {
+    sessionRef.current = null;
+    setSession(null);
+    setScreen('start');
+    setTokenTouch(false);
+    setEpoch((n) => n + 1);
+    setNotice({ key: reason === 'expired' ? 'session.expired' : 'session.loggedOut' });
+  }, []);
+
+  const report = useCallback(
+    (error: unknown): string | null => {
+      if (endsSession(error) && sessionRef.current) {
+        endSession('expired');
+        return null;
+      }
+      return errorText(error, tRef.current);
+    },
+    [endSession],
+  );
+
+  // Agent events: readers, tokens, touch, session end.
+  useEffect(() => {
+    let readersSeen = false;
+    let tokensSeen = false;
+    const off = api.subscribe((event) => {
+      switch (event.type) {
+        case 'readers':
+          readersSeen = true;
+          setReaders(event.readers);
+          break;
+        case 'tokens':
+          tokensSeen = true;
+          setTokens(event.tokens);
+          break;
+        case 'token-touch':
+          setTokenTouch(event.waiting);
+          break;
+        case 'session-ended':
+          if (sessionRef.current) endSession(event.reason);
+          break;
+        default:
+          break;
+      }
+    });
+    api.settings().then(
+      (s) => {
+        setSettings(s);
+        setLanguage(s.language === 'en' ? 'en' : 'sv');
+      },
+      (e: unknown) => setNotice({ text: errorText(e, tRef.current) }),
+    );
+    api.readers().then(
+      (r) => !readersSeen && setReaders(r),
+      () => undefined,
+    );
+    api.tokens().then(
+      (x) => !tokensSeen && setTokens(x),
+      () => undefined,
+    );
+    api.session().then(
+      (s) => {
+        if (s && !sessionRef.current) {
+          sessionRef.current = s;
+          setSession(s);
+          setScreen('home');
+        }
+      },
+      () => undefined,
+    );
+    return off;
+  }, [api, endSession]);
+
+  const loggedIn = useCallback((s: SessionInfo) => {
+    sessionRef.current = s;
+    setSession(s);
+    setNotice(null);
+    setScreen('home');
+  }, []);
+
+  const abortLogin = useCallback((message: string) => {
+    setNotice({ text: message });
+    setScreen('start');
+  }, []);
+
+  const back = useCallback(() => setScreen('start'), []);
+
+  async function logout() {
+    try {
+      await api.logout();
+    } catch {
+      // The session is gone either way.
+    }
+    endSession('logged-out');
+  }
+
+  function toggleLanguage() {
+    const next: Language = language === 'sv' ? 'en' : 'sv';
+    setLanguage(next);
+    api.updateSettings({ language: next }).then(setSettings, (e: unknown) => setNotice({ text: errorText(e, translator(next)) }));
+  }
+
+  function setEngineerMode(on: boolean) {
+    setSettings((s) => (s ? { ...s, engineerMode: on } : s));
+    api.updateSettings({ engineerMode: on }).then(setSettings, (e: unknown) => {
+      setSettings((s) => (s ? { ...s, engineerMode: !on } : s));
+      setNotice({ text: errorText(e, tRef.current) });
+    });
+  }
+
+  const context: AppContextValue = useMemo(() => ({ api, t, language, readers, tokens, tokenTouch, report }), [api, t, language, readers, tokens, tokenTouch, report]);
+  const engineerMode = settings?.engineerMode ?? false;
+  const noticeText = notice ? ('key' in notice ? t(notice.key) : notice.text) : '';
+
+  let content;
+  if (screen === 'home' && session) content = <Home session={session} onReauth={() => void logout()} />;
+  else if (screen === 'card') content = <CardLogin demo={demo} onLoggedIn={loggedIn} onAbort={abortLogin} onBack={back} />;
+  else if (screen === 'dosa') content = <DosaLogin demo={demo} onLoggedIn={loggedIn} onBack={back} />;
+  else
+    content = (
+      <StartScreen
+        demo={demo}
+        onDemo={setDemo}
+        onChoose={(method) => {
+          setNotice(null);
+          setScreen(method);
+        }}
+      />
+    );
+
   return (
-    <main>
-      <h1>e-kort</h1>
-      <p>Logga in med BankID på kort, säkerhetsdosa eller Mobilt BankID.</p>
-    </main>
+    <AppContext.Provider value={context}>
+      <div className="app">
+        <a className="skip-link" href="#main">
+          {t('app.skipToContent')}
+        </a>
+        <header className="app-header">
+          <p className="brand">{t('app.title')}</p>
+          <div className="header-tools">
+            {session && (
+              <>
+                <span className="who">{t('header.loggedInAs', { name: session.customer.name })}</span>
+                <button type="button" onClick={() => void logout()}>
+                  {t('header.logout')}
+                </button>
+              </>
+            )}
+            <label className="checkbox switch">
+              <input type="checkbox" checked={engineerMode} onChange={(e) => setEngineerMode(e.target.checked)} disabled={!settings} />
+              {t('header.engineerMode')}
+            </label>
+            <button type="button" lang={language === 'sv' ? 'en' : 'sv'} onClick={toggleLanguage}>
+              {t('header.languageToggle')}
+            </button>
+          </div>
+        </header>
+        <div role="status" className="notice" hidden={!noticeText}>
+          {noticeText && (
+            <>
+              <span>{noticeText}</span>
+              <button type="button" className="link" onClick={() => setNotice(null)}>
+                {t('common.dismiss')}
+              </button>
+            </>
+          )}
+        </div>
+        <main id="main" tabIndex={-1}>
+          {content}
+        </main>
+        {engineerMode && <EngineerPanel key={epoch} />}
+      </div>
+    </AppContext.Provider>
   );
 }

@@ -1,0 +1,21 @@
+import type { DemoInfo } from '../../../src/client/api.ts';
+import { useApp } from '../context.ts';
+import { formatPersonnummer } from '../lib/format.ts';
+
+/** The demo customer's codes, shown after "Prova med virtuellt kort". */
+export function DemoInfoBox({ demo }: { demo: DemoInfo }) {
+  const { t } = useApp();
+  return (
+    <section className="demo" aria-labelledby="demo-heading">
+      <h2 id="demo-heading">{t('demo.heading')}</h2>
+      <ul>
+        <li>{t('demo.customer', { name: demo.customer.name, personnummer: formatPersonnummer(demo.customer.personnummer) })}</li>
+        <li>{t('demo.cardPin', { pin: demo.cardPin })}</li>
+        <li>{t('demo.cardPuk', { puk: demo.cardPuk })}</li>
+        <li>{t('demo.reader', { reader: demo.reader })}</li>
+        <li>{t('demo.dosaSerial', { serial: demo.dosaSerial })}</li>
+        <li>{t('demo.dosaPin', { pin: demo.dosaPin })}</li>
+      </ul>
+    </section>
+  );
+}

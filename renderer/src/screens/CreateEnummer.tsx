@@ -1,0 +1,226 @@
+import { useState, type FormEvent } from 'react';
+import type { CreateEnummerRequest, Enummer, EnummerSecret, PaymentCard } from '../../../src/client/api.ts';
+import { ErrorMessage, StatusMessage } from '../components/Messages.tsx';
+import { ScreenHeading } from '../components/ScreenHeading.tsx';
+import { SecretView } from '../components/SecretView.tsx';
+import { useApp } from '../context.ts';
+import type { MessageKey } from '../i18n/index.ts';
+import { parseKronor } from '../lib/format.ts';
+import { cardLabel } from './PaymentCards.tsx';
+
+export const MONTH_CHOICES = Array.from({ length: 24 }, (_, i) => i + 1);
+
+/**
+ * "Skapa e-nummer": card, merchant, single purchase or recurring (1–24 months), optional
+ * amount limit (per purchase or per month) and nickname. The result shows the full number,
+ * expiry and CVC until it hides itself after a minute.
+ */
+export function CreateEnummer(props: { cards: PaymentCard[]; onCreated(enummer: Enummer): void; onBack(): void }) {
+  const { api, t, report } = useApp();
+  const usable = props.cards.filter((c) => c.connected && c.state === 'active');
+  const [cardId, setCardId] = useState(usable[0]?.id ?? '');
+  const [merchant, setMerchant] = useState('');
+  const [recurring, setRecurring] = useState(false);
+  const [months, setMonths] = useState(12);
+  const [limit, setLimit] = useState('');
+  const [period, setPeriod] = useState<'purchase' | 'month'>('purchase');
+  const [nickname, setNickname] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [merchantError, setMerchantError] = useState<string | null>(null);
+  const [limitError, setLimitError] = useState<string | null>(null);
+  const [created, setCreated] = useState<Enummer | null>(null);
+  /** The full number, expiry and CVC: only while shown. */
+  const [secret, setSecret] = useState<EnummerSecret | null>(null);
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    if (busy) return;
+    let ok = true;
+    if (!merchant.trim()) {
+      setMerchantError(t('create.merchantRequired'));
+      ok = false;
+    } else setMerchantError(null);
+    let limitOre: number | null = null;
+    if (limit.trim()) {
+      const parsed = parseKronor(limit);
+      if (parsed.ok) {
+        limitOre = parsed.ore;
+        setLimitError(null);
+      } else {
+        setLimitError(t(`money.${parsed.reason}` as MessageKey));
+        ok = false;
+      }
+    } else setLimitError(null);
+    if (!ok || !cardId) return;
+    const request: CreateEnummerRequest = { cardId, merchant: merchant.trim(), recurring };
+    if (recurring) request.months = months;
+    if (limitOre !== null) request.limit = { amount: limitOre, period };
+    if (nickname.trim()) request.nickname = nickname.trim();
+    setBusy(true);
+    setError(null);
+    try {
+      const result = await api.createEnummer(request);
+      setCreated(result.enummer);
+      setSecret(result.secret);
+      props.onCreated(result.enummer);
+    } catch (e) {
+      setError(report(e));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  function another() {
+    setCreated(null);
+    setSecret(null);
+    setMerchant('');
+    setLimit('');
+    setNickname('');
+  }
+
+  if (usable.length === 0) {
+    return (
+      <div className="screen create">
+        <ScreenHeading>{t('create.heading')}</ScreenHeading>
+        <p>{t('create.noCards')}</p>
+        <div className="actions">
+          <button type="button" onClick={props.onBack}>
+            {t('common.back')}
+          </button>
+        </div>
+      </div>
+    );
+  }
+
+  if (created) {
+    return (
+      <div className="screen create created">
+        <ScreenHeading>{t('create.heading')}</ScreenHeading>
+        <StatusMessage>{t('create.done', { merchant: created.merchant })}</StatusMessage>
+        {secret ? (
+          <SecretView secret={secret} merchant={created.merchant} onHide={() => setSecret(null)} />
+        ) : (
+          <p>{t('secret.hidden')}</p>
+        )}
+        <div className="actions">
+          <button type="button" onClick={props.onBack}>
+            {t('common.back')}
+          </button>
+          <button type="button" onClick={another}>
+            {t('create.another')}
+          </button>
+        </div>
+      </div>
+    );
+  }
+
+  return (
+    <div className="screen create">
+      <ScreenHeading>{t('create.heading')}</ScreenHeading>
+      <form onSubmit={(e) => void submit(e)} noValidate className="form">
+        <div className="field">
+          <label htmlFor="create-card">{t('create.card')}</label>
+          <select id="create-card" value={cardId} onChange={(e) => setCardId(e.target.value)} disabled={busy}>
+            {usable.map((c) => (
+              <option key={c.id} value={c.id}>
+                {cardLabel(c)}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor="create-merchant">{t('create.merchant')}</label>
+          <span className="hint" id="create-merchant-hint">
+            {t('create.merchantHint')}
+          </span>
+          <input
+            id="create-merchant"
+            type="text"
+            autoComplete="off"
+            maxLength={100}
+            value={merchant}
+            onChange={(e) => setMerchant(e.target.value)}
+            aria-describedby={merchantError ? 'create-merchant-hint create-merchant-error' : 'create-merchant-hint'}
+            aria-invalid={merchantError ? true : undefined}
+            aria-required="true"
+            disabled={busy}
+          />
+          <ErrorMessage id="create-merchant-error">{merchantError}</ErrorMessage>
+        </div>
+        <fieldset>
+          <legend>{t('create.kind')}</legend>
+          <label className="radio">
+            <input type="radio" name="kind" checked={!recurring} onChange={() => setRecurring(false)} disabled={busy} aria-describedby="kind-single-hint" />
+            {t('create.single')}
+          </label>
+          <span className="hint" id="kind-single-hint">
+            {t('create.singleHint')}
+          </span>
+          <label className="radio">
+            <input type="radio" name="kind" checked={recurring} onChange={() => setRecurring(true)} disabled={busy} aria-describedby="kind-recurring-hint" />
+            {t('create.recurring')}
+          </label>
+          <span className="hint" id="kind-recurring-hint">
+            {t('create.recurringHint')}
+          </span>
+        </fieldset>
+        {recurring && (
+          <div className="field">
+            <label htmlFor="create-months">{t('create.months')}</label>
+            <select id="create-months" value={months} onChange={(e) => setMonths(Number(e.target.value))} disabled={busy}>
+              {MONTH_CHOICES.map((n) => (
+                <option key={n} value={n}>
+                  {n === 1 ? t('create.monthsOptionOne') : t('create.monthsOption', { n })}
+                </option>
+              ))}
+            </select>
+          </div>
+        )}
+        <div className="field">
+          <label htmlFor="create-limit">{t('create.limit')}</label>
+          <span className="hint" id="create-limit-hint">
+            {t('create.limitHint')}
+          </span>
+          <input
+            id="create-limit"
+            type="text"
+            inputMode="decimal"
+            autoComplete="off"
+            value={limit}
+            onChange={(e) => setLimit(e.target.value)}
+            aria-describedby={limitError ? 'create-limit-hint create-limit-error' : 'create-limit-hint'}
+            aria-invalid={limitError ? true : undefined}
+            disabled={busy}
+          />
+          <ErrorMessage id="create-limit-error">{limitError}</ErrorMessage>
+        </div>
+        <fieldset>
+          <legend>{t('create.limitPeriod')}</legend>
+          <label className="radio">
+            <input type="radio" name="period" checked={period === 'purchase'} onChange={() => setPeriod('purchase')} disabled={busy} />
+            {t('create.perPurchase')}
+          </label>
+          <label className="radio">
+            <input type="radio" name="period" checked={period === 'month'} onChange={() => setPeriod('month')} disabled={busy} />
+            {t('create.perMonth')}
+          </label>
+        </fieldset>
+        <div className="field">
+          <label htmlFor="create-nickname">{t('create.nickname')}</label>
+          <input id="create-nickname" type="text" autoComplete="off" maxLength={60} value={nickname} onChange={(e) => setNickname(e.target.value)} disabled={busy} />
+        </div>
+        <ErrorMessage>{error}</ErrorMessage>
+        {busy && <StatusMessage>{t('create.creating')}</StatusMessage>}
+        <div className="actions">
+          <button type="button" onClick={props.onBack} disabled={busy}>
+            {t('common.back')}
+          </button>
+          <button type="submit" className="primary" disabled={busy} aria-busy={busy}>
+            {t('create.submit')}
+          </button>
+        </div>
+      </form>
+    </div>
+  );
+}

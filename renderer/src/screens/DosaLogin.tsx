@@ -1,0 +1,252 @@
+import { useEffect, useRef, useState, type FormEvent } from 'react';
+import type { DemoInfo, DosaChallenge, SessionInfo } from '../../../src/client/api.ts';
+import { DemoInfoBox } from '../components/DemoInfoBox.tsx';
+import { ErrorMessage, StatusMessage } from '../components/Messages.tsx';
+import { ScreenHeading } from '../components/ScreenHeading.tsx';
+import { useApp } from '../context.ts';
+import { asFailure } from '../i18n/index.ts';
+import { formatDateTime, kontrollnummerGroups, normalizeSerial, normalizeSvarskod, spokenDigits } from '../lib/format.ts';
+
+/**
+ * Log in with a säkerhetsdosa: serial → kontrollnummer (two groups of four, large) → svarskod.
+ * A connected HID token can answer by itself ("Rör vid din dosa" while it waits for a touch).
+ */
+export function DosaLogin(props: { demo: DemoInfo | null; onLoggedIn(session: SessionInfo): void; onBack(): void }) {
+  const { api, t, tokens, tokenTouch, report } = useApp();
+  const [serial, setSerial] = useState('');
+  const [challenge, setChallenge] = useState<DosaChallenge | null>(null);
+  /** The serial the current kontrollnummer was asked for. */
+  const [challengeSerial, setChallengeSerial] = useState<string | null>(null);
+  const [svarskod, setSvarskod] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [tokenBusy, setTokenBusy] = useState(false);
+  const [chosenToken, setChosenToken] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [serialError, setSerialError] = useState<string | null>(null);
+  const [codeError, setCodeError] = useState<string | null>(null);
+  const challengeRef = useRef<HTMLDivElement>(null);
+  const svarskodRef = useRef<HTMLInputElement>(null);
+
+  const token = tokens.find((tk) => tk.id === chosenToken) ?? tokens[0] ?? null;
+
+  useEffect(() => {
+    if (challenge) challengeRef.current?.focus();
+  }, [challenge]);
+
+  async function getChallenge(event?: FormEvent) {
+    event?.preventDefault();
+    const s = normalizeSerial(serial);
+    if (!s) {
+      setSerialError(t('dosa.serialInvalid'));
+      return;
+    }
+    setSerialError(null);
+    setError(null);
+    setBusy(true);
+    try {
+      setSvarskod('');
+      setChallenge(await api.startDosaLogin({ serial: s }));
+      setChallengeSerial(s);
+    } catch (e) {
+      setChallenge(null);
+      setError(report(e));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  function failed(e: unknown) {
+    const f = asFailure(e);
+    if (f.code === 'CHALLENGE_EXPIRED' || f.code === 'CHALLENGE_UNKNOWN' || f.code === 'CHALLENGE_REPLAYED' || f.code === 'DOSA_BLOCKED') setChallenge(null);
+    if (f.code === 'TOKEN_CANCELLED' || f.code === 'CANCELLED') return setError(null);
+    setError(report(e));
+  }
+
+  async function finish(event: FormEvent) {
+    event.preventDefault();
+    if (!challenge || busy) return;
+    const code = normalizeSvarskod(svarskod);
+    if (!code) {
+      setCodeError(t('dosa.svarskodInvalid'));
+      svarskodRef.current?.focus();
+      return;
+    }
+    setCodeError(null);
+    setError(null);
+    setSvarskod(''); // the svarskod leaves React state as the call starts
+    setBusy(true);
+    try {
+      props.onLoggedIn(await api.finishDosaLogin({ challengeId: challenge.challengeId, svarskod: code }));
+    } catch (e) {
+      setBusy(false);
+      failed(e);
+      svarskodRef.current?.focus();
+    }
+  }
+
+  /**
+   * The connected token answers the kontrollnummer itself. The bank knows the token by its
+   * own serial: when the kontrollnummer was asked for another serial (or none yet), a new one
+   * is asked for the token's serial first.
+   */
+  async function answerWithToken() {
+    if (!token) return;
+    setError(null);
+    const tokenSerial = token.serial ? normalizeSerial(token.serial) : null;
+    let c = challenge;
+    setTokenBusy(true);
+    try {
+      if (!c || (tokenSerial && tokenSerial !== challengeSerial)) {
+        const s = tokenSerial ?? normalizeSerial(serial);
+        if (!s) {
+          setTokenBusy(false);
+          setSerialError(t('dosa.serialInvalid'));
+          return;
+        }
+        setSerial(s);
+        c = await api.startDosaLogin({ serial: s });
+        setChallenge(c);
+        setChallengeSerial(s);
+      }
+      props.onLoggedIn(await api.answerWithToken({ challengeId: c.challengeId, token: token.id }));
+    } catch (e) {
+      setTokenBusy(false);
+      failed(e);
+    }
+  }
+
+  async function cancelToken() {
+    try {
+      await api.cancelToken();
+    } catch (e) {
+      setError(report(e));
+    }
+  }
+
+  const groups = challenge ? kontrollnummerGroups(challenge.kontrollnummer) : null;
+  const working = busy || tokenBusy;
+
+  return (
+    <div className="screen dosa-login">
+      <ScreenHeading>{t('dosa.heading')}</ScreenHeading>
+
+      <form onSubmit={(e) => void getChallenge(e)} noValidate className="form">
+        <div className="field">
+          <label htmlFor="dosa-serial">{t('dosa.serial')}</label>
+          <span className="hint" id="dosa-serial-hint">
+            {t('dosa.serialHint')}
+          </span>
+          <input
+            id="dosa-serial"
+            type="text"
+            inputMode="numeric"
+            autoComplete="off"
+            value={serial}
+            onChange={(e) => setSerial(e.target.value)}
+            aria-describedby={serialError ? 'dosa-serial-hint dosa-serial-error' : 'dosa-serial-hint'}
+            aria-invalid={serialError ? true : undefined}
+            disabled={working}
+          />
+          <ErrorMessage id="dosa-serial-error">{serialError}</ErrorMessage>
+        </div>
+        <div className="actions">
+          <button type="button" onClick={props.onBack} disabled={working}>
+            {t('common.back')}
+          </button>
+          <button type="submit" className={challenge ? undefined : 'primary'} disabled={working}>
+            {challenge ? t('dosa.newChallenge') : t('dosa.getChallenge')}
+          </button>
+        </div>
+      </form>
+
+      {challenge && groups && (
+        <section aria-labelledby="challenge-heading" className="challenge">
+          <h2 id="challenge-heading">{t('dosa.kontrollnummer')}</h2>
+          <p>{t('dosa.instructions')}</p>
+          <div
+            ref={challengeRef}
+            tabIndex={-1}
+            className="kontrollnummer"
+            role="group"
+            aria-label={t('dosa.kontrollnummerSpoken', { digits: spokenDigits(challenge.kontrollnummer) })}
+            data-testid="kontrollnummer"
+            data-value={challenge.kontrollnummer}
+          >
+            <span aria-hidden="true">{groups[0]}</span> <span aria-hidden="true">{groups[1]}</span>
+          </div>
+          <p className="hint">{t('dosa.expiresAt', { time: formatDateTime(challenge.expiresAt) })}</p>
+
+          <form onSubmit={(e) => void finish(e)} noValidate className="form">
+            <div className="field">
+              <label htmlFor="svarskod">{t('dosa.svarskod')}</label>
+              <span className="hint" id="svarskod-hint">
+                {t('dosa.svarskodHint')}
+              </span>
+              <input
+                id="svarskod"
+                ref={svarskodRef}
+                type="text"
+                inputMode="numeric"
+                autoComplete="off"
+                maxLength={9}
+                value={svarskod}
+                onChange={(e) => setSvarskod(e.target.value.replace(/[^\d ]/g, '').slice(0, 9))}
+                aria-describedby={codeError ? 'svarskod-hint svarskod-error' : 'svarskod-hint'}
+                aria-invalid={codeError ? true : undefined}
+                disabled={working}
+                className="code-input"
+              />
+              <ErrorMessage id="svarskod-error">{codeError}</ErrorMessage>
+            </div>
+            <div className="actions">
+              <button type="submit" className="primary" disabled={working} aria-busy={busy}>
+                {t('dosa.login')}
+              </button>
+            </div>
+          </form>
+
+        </section>
+      )}
+
+      {token && (
+        <div className="token">
+          <p>{t('dosa.tokenConnected', { product: token.serial ? `${token.product}, ${t('dosa.serialShort')} ${token.serial}` : token.product })}</p>
+          {tokens.length > 1 && (
+            <div className="field">
+              <label htmlFor="token-choice">{t('dosa.chooseToken')}</label>
+              <select id="token-choice" value={token.id} onChange={(e) => setChosenToken(e.target.value)} disabled={working}>
+                {tokens.map((tk) => (
+                  <option key={tk.id} value={tk.id}>
+                    {tk.product}
+                    {tk.serial ? ` (${tk.serial})` : ''}
+                  </option>
+                ))}
+              </select>
+            </div>
+          )}
+          {!tokenBusy ? (
+            <button type="button" onClick={() => void answerWithToken()} disabled={working}>
+              {t('dosa.answerWithToken')}
+            </button>
+          ) : (
+            <div className="touch">
+              {tokenTouch ? (
+                <div role="status" className="big touch-now">
+                  <p>{t('dosa.touch')}</p>
+                  <p className="hint">{t('dosa.touchHint')}</p>
+                </div>
+              ) : (
+                <StatusMessage>{t('dosa.tokenWorking')}</StatusMessage>
+              )}
+              <button type="button" onClick={() => void cancelToken()}>
+                {t('dosa.cancelToken')}
+              </button>
+            </div>
+          )}
+        </div>
+      )}
+      <ErrorMessage>{error}</ErrorMessage>
+      {props.demo && <DemoInfoBox demo={props.demo} />}
+    </div>
+  );
+}

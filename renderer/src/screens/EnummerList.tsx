@@ -1,0 +1,218 @@
+import { useState } from 'react';
+import type { Enummer, EnummerAction, EnummerSecret, Transaction } from '../../../src/client/api.ts';
+import { ConfirmDialog } from '../components/Dialog.tsx';
+import { ErrorMessage } from '../components/Messages.tsx';
+import { SecretView } from '../components/SecretView.tsx';
+import { useApp } from '../context.ts';
+import { asFailure, declineText, type Translate } from '../i18n/index.ts';
+import { daysLeft, formatDate, formatDateTime, formatKronor, maskedLast4 } from '../lib/format.ts';
+
+export function daysLeftText(validUntil: string, t: Translate, now: Date = new Date()): string {
+  const n = daysLeft(validUntil, now);
+  if (n === null) return '';
+  if (n < 0) return t('list.expired');
+  if (n === 0) return t('list.lastDay');
+  if (n === 1) return t('list.daysLeftOne');
+  return t('list.daysLeft', { n });
+}
+
+export function stateText(e: Enummer, t: Translate): string {
+  const state = t(`state.${e.state}`);
+  return e.state === 'closed' && e.closeReason ? `${state} (${t(`closeReason.${e.closeReason}`)})` : state;
+}
+
+/** The e-nummer list: merchant, last four, valid until with days left, state, actions. */
+export function EnummerList(props: { enummers: Enummer[] | null; onChanged(e: Enummer): void; onReauth(): void }) {
+  const { t } = useApp();
+  return (
+    <section aria-labelledby="list-heading" className="panel">
+      <h2 id="list-heading">{t('list.heading')}</h2>
+      {props.enummers === null ? (
+        <p role="status">{t('list.loading')}</p>
+      ) : props.enummers.length === 0 ? (
+        <p>{t('list.none')}</p>
+      ) : (
+        <ul className="items">
+          {props.enummers.map((e) => (
+            <EnummerItem key={e.id} enummer={e} onChanged={props.onChanged} onReauth={props.onReauth} />
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+function EnummerItem({ enummer: e, onChanged, onReauth }: { enummer: Enummer; onChanged(e: Enummer): void; onReauth(): void }) {
+  const { api, t, report } = useApp();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [secret, setSecret] = useState<EnummerSecret | null>(null);
+  const [reauth, setReauth] = useState(false);
+  const [confirmClose, setConfirmClose] = useState(false);
+  const [transactions, setTransactions] = useState<Transaction[] | null>(null);
+  const [showTx, setShowTx] = useState(false);
+  const titleId = `enr-${e.id}`;
+
+  async function change(action: EnummerAction) {
+    setConfirmClose(false);
+    setBusy(true);
+    setError(null);
+    try {
+      const next = await api.changeEnummer({ id: e.id, action });
+      if (next.state === 'closed') setSecret(null);
+      onChanged(next);
+    } catch (err) {
+      setError(report(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  async function reveal() {
+    setBusy(true);
+    setError(null);
+    setReauth(false);
+    try {
+      setSecret(await api.revealEnummer({ id: e.id }));
+    } catch (err) {
+      if (asFailure(err).code === 'REAUTH_REQUIRED') setReauth(true);
+      else setError(report(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  async function toggleTransactions() {
+    if (showTx) {
+      setShowTx(false);
+      return;
+    }
+    setShowTx(true);
+    setError(null);
+    try {
+      setTransactions(await api.transactions({ enummerId: e.id }));
+    } catch (err) {
+      setShowTx(false);
+      setError(report(err));
+    }
+  }
+
+  const left = e.state !== 'closed' ? daysLeftText(e.validUntil, t) : '';
+  return (
+    <li className={`item enummer state-${e.state}`} aria-labelledby={titleId}>
+      <h3 id={titleId}>
+        {e.merchant}
+        {e.nickname ? ` – ${e.nickname}` : ''} <span className="last4">{maskedLast4(e.last4)}</span>
+      </h3>
+      <dl className="facts">
+        <div>
+          <dt>{t('list.number')}</dt>
+          <dd>{maskedLast4(e.last4)}</dd>
+        </div>
+        {e.cardLast4 && (
+          <div>
+            <dt>{t('list.card')}</dt>
+            <dd>{maskedLast4(e.cardLast4)}</dd>
+          </div>
+        )}
+        <div>
+          <dt>{t('list.validUntil')}</dt>
+          <dd>
+            {formatDate(e.validUntil)}
+            {left ? ` (${left})` : ''}
+          </dd>
+        </div>
+        <div>
+          <dt>{t('list.state')}</dt>
+          <dd>
+            <span className={`badge ${e.state}`}>{stateText(e, t)}</span>
+          </dd>
+        </div>
+        <div>
+          <dt>{t('create.kind')}</dt>
+          <dd>{e.kind === 'single' ? t('list.kindSingle') : t('list.kindRecurring', { n: e.months })}</dd>
+        </div>
+        {e.limit && (
+          <div>
+            <dt>{t('list.limit')}</dt>
+            <dd>{e.limit.period === 'purchase' ? t('list.limitPurchase', { amount: formatKronor(e.limit.amount) }) : t('list.limitMonth', { amount: formatKronor(e.limit.amount) })}</dd>
+          </div>
+        )}
+      </dl>
+      <div className="actions">
+        {e.state !== 'closed' && !secret && (
+          <button type="button" onClick={() => void reveal()} disabled={busy}>
+            {t('list.show')}
+          </button>
+        )}
+        {e.state === 'open' && (
+          <button type="button" onClick={() => void change('pause')} disabled={busy}>
+            {t('list.pause')}
+          </button>
+        )}
+        {e.state === 'paused' && (
+          <button type="button" onClick={() => void change('resume')} disabled={busy}>
+            {t('list.resume')}
+          </button>
+        )}
+        {e.state !== 'closed' && (
+          <button type="button" className="danger" onClick={() => setConfirmClose(true)} disabled={busy}>
+            {t('list.close')}
+          </button>
+        )}
+        <button type="button" onClick={() => void toggleTransactions()} aria-expanded={showTx}>
+          {showTx ? t('list.hideTransactions') : t('list.transactions')}
+        </button>
+      </div>
+      <ErrorMessage>{error}</ErrorMessage>
+      {reauth && (
+        <div role="alert" className="message error">
+          <p>{t('list.reauth')}</p>
+          <button type="button" onClick={onReauth}>
+            {t('list.loginAgain')}
+          </button>
+        </div>
+      )}
+      {secret && <SecretView secret={secret} merchant={e.merchant} onHide={() => setSecret(null)} />}
+      {showTx && <Transactions merchant={e.merchant} transactions={transactions} />}
+      {confirmClose && (
+        <ConfirmDialog
+          title={t('list.closeTitle', { merchant: e.merchant })}
+          confirmLabel={t('list.closeConfirm')}
+          cancelLabel={t('common.cancel')}
+          danger
+          onConfirm={() => void change('close')}
+          onCancel={() => setConfirmClose(false)}
+        >
+          <p>{t('list.closeText')}</p>
+        </ConfirmDialog>
+      )}
+    </li>
+  );
+}
+
+function Transactions({ merchant, transactions }: { merchant: string; transactions: Transaction[] | null }) {
+  const { t } = useApp();
+  return (
+    <section className="transactions" aria-label={t('tx.heading', { merchant })}>
+      <h4>{t('tx.heading', { merchant })}</h4>
+      {transactions === null ? (
+        <p role="status">{t('common.busy')}</p>
+      ) : transactions.length === 0 ? (
+        <p>{t('tx.none')}</p>
+      ) : (
+        <ul className="tx-list">
+          {transactions.map((x) => (
+            <li key={x.id} className={`tx ${x.decision}`}>
+              <span className="tx-time">{formatDateTime(x.createdAt)}</span> <span className="tx-merchant">{x.merchant}</span>{' '}
+              <span className="tx-amount">{formatKronor(x.amount)}</span>{' '}
+              <span className={`badge ${x.decision}`}>
+                {x.decision === 'approved' ? t('tx.approved') : x.declineCode ? t('tx.declinedBecause', { reason: declineText(x.declineCode, t) }) : t('tx.declined')}
+              </span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
