@@ -18,25 +18,40 @@ import { VirtualPivCard } from '../../src/virtual/pivCard.ts';
 import { findExecutable } from '../support/pcscd.ts';
 import { median, report, round } from './figures.ts';
 
-/** verify/s of `openssl speed` for rsa2048 and ecdsap256, on one core. */
-function opensslVerifyRates(): Promise<{ rsa2048: number; p256: number } | undefined> {
+const OPENSSL_ALGORITHMS = { rsa2048: 'rsa2048', p256: 'ecdsap256' } as const;
+const OPENSSL_LINES = { rsa2048: /^rsa 2048 bits\s+\S+\s+\S+\s+\S+\s+(\S+)/m, p256: /256 bits ecdsa \(nistp256\)\s+\S+\s+\S+\s+\S+\s+(\S+)/m };
+
+/** verify/s of `openssl speed` for one algorithm over one second, on one core. */
+function opensslVerifyRate(keyType: 'rsa2048' | 'p256'): Promise<number | undefined> {
   if (!findExecutable('openssl')) return Promise.resolve(undefined);
   return new Promise((resolve) => {
-    execFile('openssl', ['speed', '-seconds', '2', '-elapsed', 'rsa2048', 'ecdsap256'], { timeout: 60_000 }, (error, stdout) => {
-      if (error) return resolve(undefined);
-      const rsa = /^rsa 2048 bits\s+\S+\s+\S+\s+\S+\s+(\S+)/m.exec(stdout);
-      const ec = /256 bits ecdsa \(nistp256\)\s+\S+\s+\S+\s+\S+\s+(\S+)/m.exec(stdout);
-      resolve(rsa && ec ? { rsa2048: Number(rsa[1]), p256: Number(ec[1]) } : undefined);
+    execFile('openssl', ['speed', '-seconds', '1', '-elapsed', OPENSSL_ALGORITHMS[keyType]], { timeout: 60_000 }, (error, stdout) => {
+      const m = error ? null : OPENSSL_LINES[keyType].exec(stdout);
+      resolve(m ? Number(m[1]) : undefined);
     });
   });
 }
+
+/** Calls per second of `fn` over `ms`. */
+async function rate(ms: number, fn: (i: number) => unknown): Promise<number> {
+  const t0 = performance.now();
+  let n = 0;
+  while (performance.now() - t0 < ms) await fn(n++);
+  return n / ((performance.now() - t0) / 1000);
+}
+
+/**
+ * The machine is shared and noisy: the verifier, Node's raw verify and `openssl speed` are
+ * measured in alternating one-second windows, and each keeps its best window, so a burst of
+ * someone else's load does not land on one side of the ratio only.
+ */
+const ROUNDS = 3;
 
 export async function benchLoginCms(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ekort-bench-pki-'));
   try {
     await initTestPki(dir);
     const pki = await loadTestPki(dir);
-    const openssl = await opensslVerifyRates();
     for (const keyType of ['rsa2048', 'p256'] as const) {
       const image = await createCardImage({ name: 'Bench Holder', personnummer: '199001012385', keyType, issue: issuerFor(dir) });
       const transport = new InProcessTransport(new VirtualPivCard(image));
@@ -59,23 +74,22 @@ export async function benchLoginCms(): Promise<void> {
       const verify = (i: number) =>
         verifyLoginSignature({ cms: signed[i % signed.length]!.cms, challenge: signed[i % signed.length]!.challenge, trustAnchors: [pki.root], intermediates: pki.intermediates, crls: pki.crls });
       for (let i = 0; i < 50; i++) await verify(i);
-      const t0 = performance.now();
-      let n = 0;
-      while (performance.now() - t0 < 2000) await verify(n++);
-      const perSecond = n / ((performance.now() - t0) / 1000);
-      report({ name: `login.verify.${keyType}.per_second`, value: round(perSecond, 0), unit: 'verifications/s', note: 'CMS + signer + chain (root, issuing CA) + CRL, one core' });
       // Node's own signature verification (OpenSSL underneath), the floor for any verifier in Node.
       const { privateKey, publicKey } = keyType === 'rsa2048' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: 'P-256' });
       const message = randomBytes(100);
       const signature = sign('sha256', message, privateKey);
-      const r0 = performance.now();
-      let raw = 0;
-      while (performance.now() - r0 < 1000) if (verifyRaw('sha256', message, publicKey, signature)) raw++;
-      report({ name: `login.verify.${keyType}.node_raw_verify`, value: round(raw / ((performance.now() - r0) / 1000), 0), unit: 'verifications/s', note: 'crypto.verify alone' });
-      if (openssl) {
-        const raw = openssl[keyType];
-        report({ name: `login.verify.${keyType}.openssl_raw_verify`, value: raw, unit: 'verifications/s', peer: 'openssl speed' });
-        report({ name: `login.verify.${keyType}.ratio_to_openssl_raw`, value: round(raw / perSecond, 2), unit: 'x', target_max: 2 });
+      const best = { ours: 0, node: 0, openssl: 0 };
+      for (let round = 0; round < ROUNDS; round++) {
+        best.ours = Math.max(best.ours, await rate(1000, verify));
+        best.node = Math.max(best.node, await rate(1000, () => verifyRaw('sha256', message, publicKey, signature)));
+        best.openssl = Math.max(best.openssl, (await opensslVerifyRate(keyType)) ?? 0);
+      }
+      const note = `best of ${ROUNDS} alternating 1-s windows`;
+      report({ name: `login.verify.${keyType}.per_second`, value: round(best.ours, 0), unit: 'verifications/s', note: `CMS + signer + chain (root, issuing CA) + CRL, one core; ${note}` });
+      report({ name: `login.verify.${keyType}.node_raw_verify`, value: round(best.node, 0), unit: 'verifications/s', note: `crypto.verify alone; ${note}` });
+      if (best.openssl > 0) {
+        report({ name: `login.verify.${keyType}.openssl_raw_verify`, value: best.openssl, unit: 'verifications/s', peer: 'openssl speed', note });
+        report({ name: `login.verify.${keyType}.ratio_to_openssl_raw`, value: round(best.openssl / best.ours, 2), unit: 'x', target_max: 2 });
       }
     }
   } finally {
