@@ -6,8 +6,9 @@
  * - contextIsolation, sandbox, no nodeIntegration, webSecurity; the preload exposes only
  *   `window.ekort` (preloadApi.ts).
  * - A strict Content-Security-Policy header on every answer (the renderer's meta tag holds the
- *   same for file://); nothing remote is loaded; navigation, new windows, webviews and every
- *   permission request are refused.
+ *   same for file://); nothing remote is loaded; navigation, new windows and webviews are
+ *   refused, and every permission but clipboard writing for the app's own page
+ *   (src/client/permissions.ts: the copy buttons use navigator.clipboard.writeText).
  * - Every IPC call is checked for its sender frame (the app's own file:// page, or the Vite
  *   dev server in development) and validated before the agent sees it.
  * - A tray icon shows the card state; quitting closes the agent (readers, tokens, the
@@ -20,6 +21,7 @@ import { type Agent, createAgent } from '../src/client/agent.ts';
 import type { AgentEvent } from '../src/client/api.ts';
 import { RENDERER_CSP } from '../src/client/csp.ts';
 import { IPC_EVENT_CHANNEL, registerIpc, trustedSenderCheck } from '../src/client/ipcTable.ts';
+import { permissionPolicy } from '../src/client/permissions.ts';
 import { TRAY_ICON_SIZE, trayIconBitmap, trayTooltip } from './trayIcon.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -34,8 +36,9 @@ let quitting = false;
 
 function lockDown(): void {
   const ses = session.defaultSession;
-  ses.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
-  ses.setPermissionCheckHandler(() => false);
+  const permissions = permissionPolicy({ appFileUrl: pathToFileURL(indexHtml).href, ...(devServerUrl ? { devServerUrl } : {}) });
+  ses.setPermissionRequestHandler((_wc, permission, callback, details) => callback(permissions.request(permission, details)));
+  ses.setPermissionCheckHandler((_wc, permission, requestingOrigin, details) => permissions.check(permission, requestingOrigin, details));
   ses.webRequest.onHeadersReceived((details, callback) => {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [RENDERER_CSP], 'X-Content-Type-Options': ['nosniff'] } });
   });

@@ -12,8 +12,27 @@
  * "PIN-kod" (the blocked-PIN alert is named "PIN-koden är spärrad"), "Visa" and "Stäng".
  * Every screen has one h1, focused when the screen appears.
  *
- * Start            h1 "Logga in på e-kort"; buttons "BankID på kort", "Säkerhetsdosa",
- *                  "Prova med virtuellt kort" (then a region "Demokunden" lists PIN, PUK, serial)
+ * Start            h1 "Logga in på e-kort"; buttons "BankID på kort", "Säkerhetsdosa", "Mobilt BankID",
+ *                  "BankID på fil", "Prova med virtuellt kort" (then a region "Demokunden" lists
+ *                  PIN, PUK, serial)
+ * BankID på fil    h1 "Logga in med BankID på fil"; status "Letar efter BankID på fil i datorn…";
+ *                  radio group "Välj BankID på fil": one radio per file named by the holder's name
+ *                  (" (Låst)" appended when locked; a file whose certificate is encrypted too:
+ *                  "<fil> (vems legitimationen är visas efter lösenordet)"), described by
+ *                  personnummer / "E-tjänstelegitimation för <org> …", valid until, "Fil: <namn>";
+ *                  region "Legitimationen tillhör" with the chosen holder's name (and organisation),
+ *                  shown before the password; button "Välj fil…" → textbox "Sökväg till filen"
+ *                  (an absolute path; no native dialog in the browser bridge), buttons "Lägg till
+ *                  filen" / "Avbryt"; textbox "Lösenord" (type=password, emptied as the call
+ *                  starts); button "Logga in"; alert "Fel lösenord, N försök kvar."; alert
+ *                  "BankID på fil är låst" (order a new BankID); alert for ORGANISATION_EID
+ *                  ("Det här är en e-tjänstelegitimation för en organisation. …"); button "Tillbaka"
+ * Mobilt BankID    h1 "Logga in med Mobilt BankID"; img "QR-kod för Mobilt BankID" (an SVG,
+ *                  redrawn every second; data-content holds the code's content); link "Öppna på
+ *                  den här enheten" (bankid:///?autostarttoken=…&redirect=null); status (class
+ *                  app-status) "Starta BankID-appen." / "Skriv in din säkerhetskod i BankID-appen
+ *                  och välj Identifiera." / "Åtgärden avbruten…" / "Tiden gick ut…" / "Inloggningen
+ *                  misslyckades…"; buttons "Avbryt", then "Försök igen"; button "Tillbaka"
  * Card login       h1 "Logga in med BankID på kort"; list "Kortläsare"; text "Sätt i kortet";
  *                  radio group "Välj kortläsare" (only with several cards); region "Kortet tillhör"
  *                  with the holder's name; textbox "PIN-kod" (password); text "Försök kvar: N";
@@ -32,7 +51,24 @@
  *                  "Spärra kortet" / "Avbryt");
  *                  region "Dina e-nummer": listitem named "<handlare> •••• 1234" with buttons
  *                  "Visa", "Pausa", "Återuppta", "Stäng" (dialog with "Stäng e-numret" / "Avbryt"),
- *                  "Transaktioner" (list: "Godkänd" / "Nekad: <orsak>")
+ *                  "Transaktioner" (region "Transaktioner för <handlare>", list: "Godkänd" /
+ *                  "Nekad: <orsak>"; another currency adds data-testid="tx-foreign" "(12,50 EUR ·
+ *                  kurs 11,2345 · avgift 2,32 kr)"; approved ones have a button "Reklamera"
+ *                  (accessible name "Reklamera köpet hos <handlare>, <belopp>"), and "Reklamerad"
+ *                  once disputed); buttons "Reklamationer", "Meddelanden" in the toolbar
+ * Dispute          dialog "Reklamera köp hos <handlare>": radio group "Vad gäller reklamationen?"
+ *                  with "Obehörigt köp – inte gjort av mig", "Felaktigt genomfört", "Problem med
+ *                  varan" (then a note: contact the merchant first, §11.2); textbox "Beskrivning
+ *                  (valfritt)"; buttons "Avbryt" / "Skicka reklamation". The answer: status
+ *                  "Reklamationen är mottagen." with data-testid="dispute-state" ("Status:
+ *                  Mottagen"); region "Vad du riskerar" (data-testid="dispute-liability": "…högst
+ *                  400,00 kr i självrisk…", §10.5/10.6/11.1/11.2 texts); for an unauthorised
+ *                  purchase button "Spärra kortet nu" → region "Spärra kortet <kort>?" with
+ *                  "Avbryt" / "Spärra kortet" → status "Kortet <kort> är spärrat."; button "Stäng"
+ * Reklamationer    h1 "Reklamationer"; list "Reklamationer": listitem "<handlare>, <belopp>" with
+ *                  kind, state, date and the liability text; button "Tillbaka"
+ * Meddelanden      h1 "Meddelanden"; list "Meddelanden": listitem "Valutaväxling i EUR" with the
+ *                  §17 notice; button "Tillbaka"
  * Connect card     h1 "Anslut kort till e-kort"; checkbox "Jag har läst och godkänner villkoren";
  *                  buttons "Anslut kortet", "Tillbaka"
  * Create e-nummer  h1 "Skapa e-nummer"; combobox "Kort"; textbox "Försäljningsställe"; radios
@@ -55,13 +91,15 @@ import type { DemoInfo, EkortApi, Language, ReaderInfo, SessionInfo, Settings, T
 import { getApi } from './api/getApi.ts';
 import { AppContext, type AppContextValue } from './context.ts';
 import { endsSession, errorText, translator, type MessageKey } from './i18n/index.ts';
+import { AppLogin } from './screens/AppLogin.tsx';
 import { CardLogin } from './screens/CardLogin.tsx';
 import { DosaLogin } from './screens/DosaLogin.tsx';
 import { EngineerPanel } from './screens/EngineerPanel.tsx';
+import { FileLogin } from './screens/FileLogin.tsx';
 import { Home } from './screens/Home.tsx';
 import { StartScreen } from './screens/StartScreen.tsx';
 
-type Screen = 'start' | 'card' | 'dosa' | 'home';
+type Screen = 'start' | 'card' | 'dosa' | 'app' | 'file' | 'home';
 type Notice = { key: MessageKey } | { text: string };
 
 export function App(props: { api?: EkortApi }) {
@@ -203,6 +241,8 @@ export function App(props: { api?: EkortApi }) {
   if (screen === 'home' && session) content = <Home session={session} onReauth={() => void logout()} />;
   else if (screen === 'card') content = <CardLogin demo={demo} onLoggedIn={loggedIn} onAbort={abortLogin} onBack={back} />;
   else if (screen === 'dosa') content = <DosaLogin demo={demo} onLoggedIn={loggedIn} onBack={back} />;
+  else if (screen === 'app') content = <AppLogin onLoggedIn={loggedIn} onBack={back} />;
+  else if (screen === 'file') content = <FileLogin onLoggedIn={loggedIn} onBack={back} />;
   else
     content = (
       <StartScreen

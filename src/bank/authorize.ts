@@ -5,6 +5,13 @@
  * decision is stored before it is answered, in the same transaction as what it changes, so an
  * acknowledged purchase is never lost and a single-purchase e-nummer is approved at most once.
  *
+ * Purchases in another currency (`currency`, the amount in its minor units) are converted to
+ * SEK at the service's reference rate plus the 1.65 % markup (currency.ts, card terms §17 and
+ * the price list); every limit is checked with that SEK amount, fee included. No rate for
+ * the currency: declined CURRENCY_NOT_SUPPORTED. For EEA currencies the holder gets the
+ * conversion-cost notice (notifications.ts) once per currency and month, whether the purchase
+ * is approved or declined (§17 allows a notice for a purchase that does not go through).
+ *
  * Locks are taken card first, then e-nummer (as blockCard does), so concurrent
  * authorizations and blocks on PostgreSQL serialise per card without deadlocks.
  */
@@ -13,6 +20,8 @@ import type { AuthorizationRequest, AuthorizationResult, DeclineCode } from './a
 import { stockholmMonth } from './calendar.ts';
 import { last4, parseExpiry } from './cardNumbers.ts';
 import { type BankContext, newId } from './context.ts';
+import { type Conversion, type Rates } from './currency.ts';
+import { recordConversionNotice } from './notifications.ts';
 import { merchantKey } from './enummer.ts';
 import type { SqlExecutor } from './store/sql.ts';
 import { isUniqueViolation } from './store/sql.ts';
@@ -78,7 +87,12 @@ async function earlierAnswer(ctx: BankContext, requestId: string): Promise<Autho
   return row && { approved: row.decision === 'approved', declineCode: row.decline_code, transactionId: row.id };
 }
 
-export async function authorize(ctx: BankContext, req: AuthorizationRequest): Promise<AuthorizationResult> {
+export interface AuthorizeOptions {
+  /** The reference rates for purchases in other currencies; without them only SEK is taken. */
+  rates?: Rates | undefined;
+}
+
+export async function authorize(ctx: BankContext, req: AuthorizationRequest, options: AuthorizeOptions = {}): Promise<AuthorizationResult> {
   if (req.requestId !== undefined) {
     const earlier = await earlierAnswer(ctx, req.requestId);
     if (earlier) return earlier;
@@ -86,13 +100,39 @@ export async function authorize(ctx: BankContext, req: AuthorizationRequest): Pr
   const now = ctx.config.now();
   const month = stockholmMonth(now);
   const transactionId = newId();
+  const currency = req.currency ?? 'SEK';
+  const foreign = currency !== 'SEK';
+  // undefined: SEK; null: a currency without a reference rate.
+  const conversion: Conversion | null | undefined = foreign ? (options.rates?.convert(req.amount, currency) ?? null) : undefined;
+  const sekAmount = conversion === undefined ? req.amount : conversion === null ? 0 : conversion.amount;
+  const sek: AuthorizationRequest = { ...req, amount: sekAmount };
   try {
     return await ctx.db.transaction(async (tx) => {
       const record = async (declineCode: DeclineCode | null, e?: Candidate): Promise<AuthorizationResult> => {
         await tx.run(
-          'INSERT INTO transactions (id, request_id, enummer_id, customer_id, last4, merchant, amount, decision, decline_code, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-          [transactionId, req.requestId ?? null, e?.id ?? null, e?.customer_id ?? null, last4(req.pan), req.merchant.trim().slice(0, 100), req.amount, declineCode ? 'declined' : 'approved', declineCode, now],
+          `INSERT INTO transactions (id, request_id, enummer_id, customer_id, last4, merchant, amount, decision, decline_code, created_at,
+             card_id, sca, original_amount, currency, rate, rate_date, fee) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          [
+            transactionId,
+            req.requestId ?? null,
+            e?.id ?? null,
+            e?.customer_id ?? null,
+            last4(req.pan),
+            req.merchant.trim().slice(0, 100),
+            sekAmount,
+            declineCode ? 'declined' : 'approved',
+            declineCode,
+            now,
+            e?.card_id ?? null,
+            req.sca === undefined ? null : req.sca ? 1 : 0,
+            foreign ? req.amount : null,
+            foreign ? currency : null,
+            conversion?.rate ?? null,
+            conversion?.rateDate ?? null,
+            conversion?.fee ?? null,
+          ],
         );
+        if (conversion && e?.customer_id) await recordConversionNotice(tx, { customerId: e.customer_id, conversion, transactionId, now });
         return { approved: declineCode === null, declineCode, transactionId };
       };
 
@@ -108,13 +148,13 @@ export async function authorize(ctx: BankContext, req: AuthorizationRequest): Pr
         card: await spentThisMonth(tx, found.card_id, month),
         enummer: e.limit_period === 'month' ? await spentThisMonth(tx, e.id, month) : 0,
       };
-      const declineCode = decide(req, e, card, now, spent);
+      const declineCode = conversion === null ? (decide(sek, e, card, now, spent) ?? 'CURRENCY_NOT_SUPPORTED') : decide(sek, e, card, now, spent);
       if (declineCode === null) {
         if (e.kind === 'single') {
           await tx.run("UPDATE enummers SET state = 'closed', close_reason = 'used', closed_at = ? WHERE id = ? AND state = 'open'", [now, e.id]);
         }
-        await addSpend(tx, found.card_id, month, req.amount);
-        if (e.limit_period === 'month') await addSpend(tx, e.id, month, req.amount);
+        await addSpend(tx, found.card_id, month, sekAmount);
+        if (e.limit_period === 'month') await addSpend(tx, e.id, month, sekAmount);
       }
       return record(declineCode, e);
     });

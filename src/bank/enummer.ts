@@ -181,6 +181,11 @@ interface TransactionRow {
   decision: 'approved' | 'declined';
   decline_code: Transaction['declineCode'];
   created_at: number;
+  original_amount?: number | null;
+  currency?: string | null;
+  rate?: string | null;
+  rate_date?: string | null;
+  fee?: number | null;
 }
 
 export const transactionView = (r: TransactionRow): Transaction => ({
@@ -192,13 +197,22 @@ export const transactionView = (r: TransactionRow): Transaction => ({
   decision: r.decision,
   declineCode: r.decline_code,
   createdAt: iso(Number(r.created_at)),
+  // Purchases in another currency (currency.ts): both amounts, the rate and the fee.
+  ...(r.currency ? { currency: r.currency } : {}),
+  ...(r.currency && r.original_amount !== null && r.original_amount !== undefined ? { originalAmount: Number(r.original_amount) } : {}),
+  ...(r.rate ? { rate: Number(r.rate) } : {}),
+  ...(r.rate_date ? { rateDate: r.rate_date } : {}),
+  ...(r.fee !== null && r.fee !== undefined ? { fee: Number(r.fee) } : {}),
 });
+
+/** The columns transactionView reads. */
+export const TRANSACTION_COLUMNS = 'id, enummer_id, last4, merchant, amount, decision, decline_code, created_at, original_amount, currency, rate, rate_date, fee';
 
 /** The holder's transactions, newest first: all, or one e-nummer's. */
 export async function listTransactions(ctx: BankContext, customerId: string, enummerId?: string): Promise<Transaction[]> {
   if (enummerId !== undefined) await ownRow(ctx, customerId, enummerId);
   const rows = await ctx.db.query<TransactionRow>(
-    `SELECT id, enummer_id, last4, merchant, amount, decision, decline_code, created_at FROM transactions
+    `SELECT ${TRANSACTION_COLUMNS} FROM transactions
      WHERE customer_id = ?${enummerId === undefined ? '' : ' AND enummer_id = ?'} ORDER BY created_at DESC, id LIMIT 1000`,
     enummerId === undefined ? [customerId] : [customerId, enummerId],
   );

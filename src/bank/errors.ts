@@ -13,6 +13,8 @@ export const BANK_ERROR_STATUS = {
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   CUSTOMER_UNKNOWN: 403,
+  /** An e-tjänstelegitimation (organisation e-ID): e-kort is a private service. */
+  ORGANISATION_EID: 403,
   CHALLENGE_UNKNOWN: 400,
   CHALLENGE_EXPIRED: 400,
   CHALLENGE_REPLAYED: 409,
@@ -25,6 +27,12 @@ export const BANK_ERROR_STATUS = {
   CARD_NOT_CONNECTED: 409,
   CARD_BLOCKED: 409,
   STATE_CONFLICT: 409,
+  /** Disputes (card terms §10.4, §11): the 13 months from the booking have passed. */
+  DISPUTE_TOO_LATE: 409,
+  /** The transaction has a claim already. */
+  ALREADY_DISPUTED: 409,
+  /** A declined purchase was never charged: nothing to dispute. */
+  TRANSACTION_DECLINED: 409,
   RATE_LIMITED: 429,
   STORE_UNAVAILABLE: 503,
   NUMBER_SPACE_EXHAUSTED: 503,

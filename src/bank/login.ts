@@ -9,6 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { LoginSignatureError, verifyLoginSignature } from '../pki/cmsVerifier.ts';
+import type { Organisation } from '../pki/organisation.ts';
 import { HID_HMAC_SUITE, hidSvarskod, newKontrollnummer, svarskod } from '../token/dosaCodes.ts';
 import { codesEqual, type OtpAlgorithm, verifyHotp, verifyTotp } from '../token/hotp.ts';
 import { parseOcraSuite } from '../token/ocra.ts';
@@ -57,6 +58,7 @@ export async function cardLogin(ctx: BankContext, challengeId: string, cms: Uint
   if (!trust) throw bankError('FORBIDDEN', 'This service has no trust anchors for BankID på kort; log in with a säkerhetsdosa.');
   const { value } = await consumeChallenge(ctx, challengeId, 'card');
   let personnummer: string | undefined;
+  let organisation: Organisation | undefined;
   try {
     const verified = await verifyLoginSignature({
       cms,
@@ -68,9 +70,18 @@ export async function cardLogin(ctx: BankContext, challengeId: string, cms: Uint
       now: new Date(ctx.config.now()),
     });
     personnummer = verified.signer.subject.personnummer;
+    organisation = verified.signer.subject.organisation;
   } catch (e) {
     if (e instanceof LoginSignatureError) throw new BankError(e.code, e.message, { status: 401, cause: e });
     throw e;
+  }
+  if (!personnummer && organisation) {
+    // An e-tjänstelegitimation speaks for its organisation, never for a private customer.
+    throw bankError(
+      'ORGANISATION_EID',
+      'This is an e-tjänstelegitimation for an organisation. e-kort is a service for private persons: log in with your personal e-legitimation (BankID).',
+      { organisation: organisation.number },
+    );
   }
   if (!personnummer) throw bankError('CUSTOMER_UNKNOWN', 'The e-legitimation has no personnummer.');
   const [customer] = await ctx.db.query<CustomerRow>('SELECT id, name, personnummer FROM customers WHERE personnummer = ?', [personnummer]);

@@ -5,6 +5,10 @@
  */
 import type { AppLoginQr, AppLoginStarted, AppLoginStatus, AuthorizationRequest, AuthorizationResult, CardChallenge, CreatedEnummer, DosaChallenge, Enummer, EnummerAction, EnummerSecret, PaymentCard, Session, SessionInfo, Terms, Transaction } from './api/schemas.ts';
 import { authorize } from './authorize.ts';
+import type { Rates } from './currency.ts';
+import { advanceDispute, type DisputeAction, type DisputeInput, disputeTransaction, getDispute, listDisputes } from './disputes.ts';
+import { listNotifications } from './notifications.ts';
+import type { Dispute, Notification } from './api/schemas.ts';
 import { appLoginCancel, appLoginCollect, appLoginQr, appLoginStart } from './approval/appLogin.ts';
 import { type Approval, BuiltinApprovalProvider, type OrderLookup, type SeenCode } from './approval/builtin.ts';
 import { enrolApp, type EnrolledApp, type EnrolRequest } from './approval/enrolment.ts';
@@ -19,7 +23,7 @@ import { type ActiveSession, endSession, requireSession, sessionInfo } from './s
 import { openDatabase } from './store/openDatabase.ts';
 import type { SqlDatabase } from './store/sql.ts';
 import { TERMS } from './terms.ts';
-import type { AppIdentification, AppIdentificationDecision, PhoneCall } from './api/schemas.ts';
+import type { AppIdentification, AppIdentificationDecision, PhoneCall, SignedIdentificationRequest } from './api/schemas.ts';
 import { type AppIdentifier, DbAppIdentifier } from './phone/appIdentifier.ts';
 import { PhoneCalls } from './phone/calls.ts';
 import { isIvrKey } from './phone/credentials.ts';
@@ -36,6 +40,8 @@ export interface EkortServiceOptions {
   phone?: { sms?: SmsGateway; app?: AppIdentifier };
   /** Who approves app logins; default the built-in provider on this database. */
   approval?: ApprovalProvider | ((ctx: BankContext) => ApprovalProvider);
+  /** Reference rates for purchases in other currencies (`ekort serve --rates FILE`); without them only SEK is taken. */
+  rates?: Rates;
 }
 
 export class EkortService {
@@ -47,6 +53,8 @@ export class EkortService {
   readonly phone: PhoneCalls;
   /** The built-in app identification requests (the phone menu's option 1). */
   readonly appIdentifications: DbAppIdentifier;
+  /** The reference rates authorizations in other currencies are converted with. */
+  rates: Rates | undefined;
 
   constructor(db: SqlDatabase, options: EkortServiceOptions = {}) {
     const config: BankConfig = {
@@ -56,6 +64,7 @@ export class EkortService {
       ...(options.trust ? { trust: options.trust } : {}),
     };
     this.ctx = { db, config };
+    this.rates = options.rates;
     this.appIdentifications = new DbAppIdentifier(this.ctx);
     this.phone = new PhoneCalls(this.ctx, { sms: options.phone?.sms ?? new OutboxSmsGateway(this.ctx), app: options.phone?.app ?? this.appIdentifications });
     const approval = options.approval;
@@ -179,13 +188,32 @@ export class EkortService {
   pendingAppIdentifications(s: ActiveSession): Promise<AppIdentification[]> {
     return this.appIdentifications.pending(s.customerId);
   }
-  decideAppIdentification(s: ActiveSession, id: string, decision: 'approved' | 'rejected'): Promise<AppIdentificationDecision> {
-    return this.appIdentifications.decide(s.customerId, id, decision);
+  /** An approval must carry the enrolled app's signature; a rejection needs only the session. */
+  decideAppIdentification(s: ActiveSession, id: string, decision: 'approved' | 'rejected', signed?: SignedIdentificationRequest): Promise<AppIdentificationDecision> {
+    return this.appIdentifications.decide(s.customerId, id, decision, signed);
   }
 
   // The card network
   authorize(req: AuthorizationRequest): Promise<AuthorizationResult> {
-    return authorize(this.ctx, req);
+    return authorize(this.ctx, req, { rates: this.rates });
+  }
+
+  // Disputes (reklamation) and the holder's notifications
+  disputeTransaction(s: ActiveSession, transactionId: string, input: DisputeInput): Promise<Dispute> {
+    return disputeTransaction(this.ctx, s.customerId, transactionId, input);
+  }
+  disputes(s: ActiveSession): Promise<Dispute[]> {
+    return listDisputes(this.ctx, s.customerId);
+  }
+  dispute(s: ActiveSession, id: string): Promise<Dispute> {
+    return getDispute(this.ctx, s.customerId, id);
+  }
+  /** The bank's side: investigate, refund or reject a claim. */
+  advanceDispute(id: string, action: DisputeAction): Promise<Dispute> {
+    return advanceDispute(this.ctx, id, action);
+  }
+  notifications(s: ActiveSession): Promise<Notification[]> {
+    return listNotifications(this.ctx, s.customerId);
   }
 
   expireDue(): Promise<number> {

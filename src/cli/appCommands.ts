@@ -6,17 +6,22 @@
  * - approve: reads a QR content or an auto-start token, looks the order up (who asks, what
  *   for; a QR code older than 30 s is refused), asks the PIN (three wrong PINs lock the
  *   file) and sends the signed approval;
+ * - approve --requests / --request ID: the telephone service's identification requests for the
+ *   app's customer (with the customer's session from `ekort login`, `--session FILE`): lists
+ *   them, or approves one with the app's signature over the request id, who asks and the code
+ *   read out on the call (the code is shown before the PIN is asked);
  * - status: what the file is enrolled for, PIN tries left.
  * The PIN and the private key are never printed.
  */
 import { existsSync } from 'node:fs';
 import { BankClient } from '../bank/api/client.ts';
 import { approvalStatement, enrolmentProof, loadAppFile, newAppKeyPair, saveAppFile, sealAppFile, unlockApp } from '../bank/approval/appWallet.ts';
+import { signIdentification } from '../bank/approval/identification.ts';
 import { parseQrContent, QR_FRESH_SECONDS } from '../bank/approval/qr.ts';
 import { signStatement } from '../bank/approval/statement.ts';
 import { EkortError } from '../errors.ts';
 import { UsageError, parse, printJson, type CliIo } from './cliContext.ts';
-import { serverUrl } from './holderClient.ts';
+import { serverUrl, SESSION_OPTIONS, withHolder } from './holderClient.ts';
 import { readSecret } from './secretInput.ts';
 
 const PIN_OPTIONS = { pin: { type: 'string' }, 'pin-stdin': { type: 'boolean' } } as const;
@@ -62,11 +67,27 @@ export async function appEnrol(args: string[], io: CliIo): Promise<number> {
   return 0;
 }
 
-/** `ekort app approve FILE (--qr CONTENT | --autostart TOKEN) [--pin-stdin | --pin PIN] [--server URL] [--json]` */
+/**
+ * `ekort app approve FILE (--qr CONTENT | --autostart TOKEN) [--pin-stdin | --pin PIN] [--server URL] [--json]`
+ * `ekort app approve FILE --requests [--session FILE] [--server URL] [--json]`
+ * `ekort app approve FILE --request ID [--session FILE] [--server URL] [--pin-stdin | --pin PIN] [--json]`
+ */
 export async function appApprove(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, { qr: { type: 'string' }, autostart: { type: 'string' }, server: { type: 'string' }, json: { type: 'boolean' }, ...PIN_OPTIONS });
+  const { values, positionals } = parse(args, {
+    qr: { type: 'string' },
+    autostart: { type: 'string' },
+    request: { type: 'string' },
+    requests: { type: 'boolean' },
+    ...SESSION_OPTIONS,
+    json: { type: 'boolean' },
+    ...PIN_OPTIONS,
+  });
   if (positionals.length !== 1) throw new UsageError('give exactly one app FILE');
   const file = positionals[0]!;
+  const modes = [values.qr, values.autostart, values.request, values.requests || undefined].filter((v) => v !== undefined).length;
+  if (modes > 1) throw new UsageError('give one of --qr CONTENT, --autostart TOKEN, --requests or --request ID');
+  if (values.request !== undefined || values.requests) return approveIdentification(file, values, io);
+  if (values.session !== undefined) throw new UsageError('--session is for --requests and --request ID');
   if ((values.qr === undefined) === (values.autostart === undefined)) throw new UsageError('give one of --qr CONTENT or --autostart TOKEN');
   if (values.qr !== undefined && !parseQrContent(values.qr)) throw new UsageError('--qr must be the QR code content bankid.<token>.<seconds>.<code>');
   const source = pinSource(values);
@@ -105,4 +126,38 @@ export async function appStatus(args: string[], io: CliIo): Promise<number> {
     io.out(app.locked ? '  LOCKED after three wrong PINs: enrol again with a new code from the bank.' : `  PIN tries left: ${app.pinTriesLeft} of ${app.pinMaxTries}`);
   }
   return 0;
+}
+
+/** The telephone service's identification requests: list them, or approve one (signed). */
+async function approveIdentification(
+  file: string,
+  values: { request?: string | undefined; server?: string | undefined; session?: string | undefined; json?: boolean | undefined; pin?: string | undefined; 'pin-stdin'?: boolean | undefined },
+  io: CliIo,
+): Promise<number> {
+  const app = await loadAppFile(file);
+  if (app.locked) throw new EkortError('APP_LOCKED', 'The app is locked after three wrong PINs. Enrol the app again with a new code from the bank.');
+  const source = values.request === undefined ? {} : pinSource(values);
+  return withHolder({ server: values.server ?? app.server, session: values.session }, async ({ client, server, stored }) => {
+    if (stored.customer && stored.customer.personnummer !== app.customer.personnummer) {
+      throw new EkortError('APP_CUSTOMER_MISMATCH', `The session is ${stored.customer.name}'s, the app ${app.customer.name}'s: log in as the app's customer.`);
+    }
+    const pending = await client.appIdentifications();
+    if (values.request === undefined) {
+      if (values.json) printJson(io, pending);
+      else if (pending.length === 0) io.out('No identification requests wait for the app.');
+      else for (const r of pending) io.out(`${r.id}  ${r.requester} asks you to identify, code ${r.code} (until ${r.expiresAt})`);
+      return 0;
+    }
+    const request = pending.find((r) => r.id === values.request);
+    if (!request) throw new EkortError('NOT_FOUND', `No identification request ${values.request} waits for ${app.customer.name} (answered, expired or someone else's).`);
+    const show = (line: string) => (values.json ? io.err(line) : io.out(line));
+    show(`${request.requester} asks you to identify. Code: ${request.code}`);
+    show('  Approve only if the code is the one read out on your call; approve with your app PIN.');
+    const pin = await readSecret('App PIN', source);
+    const { privateKey } = await unlockApp(file, pin);
+    const decision = await new BankClient({ baseUrl: server, token: stored.token }).approveAppIdentification(request.id, signIdentification(request, { deviceId: app.deviceId, privateKey }));
+    if (values.json) printJson(io, { ...decision, requester: request.requester, code: request.code });
+    else io.out(`Identified to ${request.requester}.`);
+    return 0;
+  });
 }

@@ -3,7 +3,9 @@
  * with an e-nummer go through? Prints APPROVED (exit 0) or DECLINED <code> (exit 1).
  */
 import { BankClient } from '../bank/api/client.ts';
+import { currencyExponent, formatMinorUnits, parseMinorUnits } from '../bank/currency.ts';
 import { formatKronor } from '../bank/money.ts';
+import { EkortError } from '../errors.ts';
 import { UsageError, parse, printJson, type CliIo } from './cliContext.ts';
 import { kronorOption } from './enummerCommands.ts';
 import { serverUrl, sessionPath } from './holderClient.ts';
@@ -14,7 +16,8 @@ export const NETWORK_KEY_ENV = 'EKORT_NETWORK_KEY';
 
 /**
  * `ekort authorize --server URL [--network-key KEY] --pan N --exp MM/YY --cvc N --merchant ID
- *  --amount KR [--request-id ID] [--json]`; the key from $EKORT_NETWORK_KEY when not given
+ *  --amount KR [--currency EUR] [--sca] [--request-id ID] [--json]`; with --currency the amount is
+ *  in that currency (its decimals: JPY none, EUR two) and the service converts it; the key from $EKORT_NETWORK_KEY when not given
  *  (a key in the arguments shows in the process list).
  */
 export async function authorizeCommand(args: string[], io: CliIo): Promise<number> {
@@ -28,6 +31,8 @@ export async function authorizeCommand(args: string[], io: CliIo): Promise<numbe
     merchant: { type: 'string' },
     amount: { type: 'string' },
     'request-id': { type: 'string' },
+    currency: { type: 'string' },
+    sca: { type: 'boolean' },
     json: { type: 'boolean' },
   });
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
@@ -40,7 +45,10 @@ export async function authorizeCommand(args: string[], io: CliIo): Promise<numbe
   if (!/^\d{12,19}$/.test(pan)) throw new UsageError('--pan must be the card number: 12 to 19 digits');
   if (!/^(0[1-9]|1[0-2])\/\d{2}$/.test(values.exp!)) throw new UsageError('--exp must be MM/YY');
   if (!/^\d{3,4}$/.test(values.cvc!)) throw new UsageError('--cvc must be 3 or 4 digits');
-  const amount = kronorOption('amount', values.amount!);
+  const currency = values.currency?.toUpperCase();
+  if (currency !== undefined && !/^[A-Z]{3}$/.test(currency)) throw new UsageError('--currency must be an ISO 4217 code such as EUR');
+  if (currency !== undefined && currencyExponent(currency) === undefined) throw new UsageError(`--currency ${currency} is not a currency the service knows`);
+  const amount = currency === undefined || currency === 'SEK' ? kronorOption('amount', values.amount!) : minorOption(values.amount!, currency);
   const server = values.server !== undefined ? serverUrl(values.server) : await sessionServer(values.session);
 
   const client = new BankClient({ baseUrl: server, networkKey: key });
@@ -51,8 +59,10 @@ export async function authorizeCommand(args: string[], io: CliIo): Promise<numbe
     merchant: values.merchant!,
     amount,
     ...(values['request-id'] === undefined ? {} : { requestId: values['request-id'] }),
+    ...(currency === undefined ? {} : { currency }),
+    ...(values.sca ? { sca: true } : {}),
   });
-  const what = `${formatKronor(amount)} at ${values.merchant} with ${masked(pan.slice(-4))}`;
+  const what = `${currency === undefined || currency === 'SEK' ? formatKronor(amount) : formatMinorUnits(amount, currency)} at ${values.merchant} with ${masked(pan.slice(-4))}`;
   if (values.json) {
     const declined = result.approved
       ? {}
@@ -63,6 +73,19 @@ export async function authorizeCommand(args: string[], io: CliIo): Promise<numbe
     io.err(`ekort authorize: ${what}; transaction ${result.transactionId}.`);
   }
   return result.approved ? 0 : 1;
+}
+
+/** --amount in the minor units of `currency`, more than 0; a usage error otherwise. */
+function minorOption(text: string, currency: string): number {
+  let minor: number;
+  try {
+    minor = parseMinorUnits(text, currency);
+  } catch (error) {
+    if (error instanceof EkortError) throw new UsageError(`--amount: ${error.message}`);
+    throw error;
+  }
+  if (minor === 0) throw new UsageError('--amount must be more than 0');
+  return minor;
 }
 
 /** Without --server: the server of the holder's session file, if there is one. */

@@ -5,6 +5,7 @@
  * needs a login within the last 5 minutes).
  */
 import type { Enummer, EnummerSecret, Transaction } from '../bank/api/schemas.ts';
+import { formatMinorUnits } from '../bank/currency.ts';
 import { formatKronor, MoneyError, parseKronor } from '../bank/money.ts';
 import { EkortError } from '../errors.ts';
 import { UsageError, parse, printJson, type CliIo } from './cliContext.ts';
@@ -175,15 +176,28 @@ export const enummerPause = changeCommand('pause', 'Paused');
 export const enummerResume = changeCommand('resume', 'Resumed');
 export const enummerClose = changeCommand('close', 'Closed');
 
+/** A purchase in another currency: "12,50 EUR at 11.2345, fee 2,32 kr" (both amounts and the fee, §17). */
+const foreignText = (t: Transaction): string =>
+  t.currency === undefined || t.originalAmount === undefined ? '' : `${formatMinorUnits(t.originalAmount, t.currency)}${t.rate === undefined ? '' : ` at ${t.rate}`}${t.fee === undefined ? '' : `, fee ${formatKronor(t.fee)}`}`;
+
 function printTransactions(io: CliIo, list: Transaction[], json: boolean | undefined): void {
   if (json) return printJson(io, list);
   if (list.length === 0) return io.out('No purchases yet.');
   const amounts = list.map((t) => formatKronor(t.amount));
   const width = Math.max(...amounts.map((a) => a.length));
+  const foreign = list.some((t) => t.currency !== undefined);
   printTable(
     io,
-    ['TIME', 'NUMBER', 'MERCHANT', 'AMOUNT'.padStart(width), 'RESULT'],
-    list.map((t, i) => [stockholmTime(t.createdAt), masked(t.last4), t.merchant, amounts[i]!.padStart(width), t.decision === 'approved' ? 'approved' : `declined ${t.declineCode ?? ''}`.trim()]),
+    ['TIME', 'ID', 'NUMBER', 'MERCHANT', 'AMOUNT'.padStart(width), ...(foreign ? ['CURRENCY'] : []), 'RESULT'],
+    list.map((t, i) => [
+      stockholmTime(t.createdAt),
+      t.id,
+      masked(t.last4),
+      t.merchant,
+      amounts[i]!.padStart(width),
+      ...(foreign ? [foreignText(t) || '-'] : []),
+      t.decision === 'approved' ? 'approved' : `declined ${t.declineCode ?? ''}`.trim(),
+    ]),
   );
 }
 

@@ -19,6 +19,10 @@ import { deleteSession, loadSession, saveSession } from './sessionFile.ts';
 import { askLine } from './terminalPrompt.ts';
 import { stockholmTime } from './textTable.ts';
 import { appLogin } from './appLoginCommand.ts';
+import { defaultAttemptsFile, PasswordAttempts } from '../pki/fileAttempts.ts';
+import { readFileCredential } from '../pki/fileCredential.ts';
+import { openFileSigner } from '../pki/fileSigner.ts';
+import { signChallenge } from '../pki/loginSignature.ts';
 
 const METHOD_NAMES: Record<string, string> = {
   card: 'BankID på kort',
@@ -43,8 +47,8 @@ async function loginServer(server: string | undefined, file: string): Promise<st
 }
 
 /**
- * `ekort login --server URL (--card [--reader NAME] [--slot 9a|9c] | --dosa FILE | --dosa-serial N | --app)
- *  [--pin-stdin] [--svarskod-stdin] [--session FILE] [--json]`
+ * `ekort login --server URL (--card [--reader NAME] [--slot 9a|9c] | --file FILE [--password-stdin] | --dosa FILE
+ *  | --dosa-serial N | --app) [--pin-stdin] [--svarskod-stdin] [--session FILE] [--json]`
  */
 export async function login(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse(args, {
@@ -55,13 +59,23 @@ export async function login(args: string[], io: CliIo): Promise<number> {
     dosa: { type: 'string' },
     'dosa-serial': { type: 'string' },
     app: { type: 'boolean' },
+    file: { type: 'string' },
+    'password-stdin': { type: 'boolean' },
     'pin-stdin': { type: 'boolean' },
     'svarskod-stdin': { type: 'boolean' },
     json: { type: 'boolean' },
   });
   noPositionals(positionals);
-  const methods = [values.card && '--card', values.dosa !== undefined && '--dosa', values['dosa-serial'] !== undefined && '--dosa-serial', values.app && '--app'].filter(Boolean);
-  if (methods.length !== 1) throw new UsageError('give one way to log in: --card, --dosa FILE, --dosa-serial N or --app');
+  const methods = [
+    values.card && '--card',
+    values.dosa !== undefined && '--dosa',
+    values['dosa-serial'] !== undefined && '--dosa-serial',
+    values.app && '--app',
+    values.file !== undefined && '--file',
+  ].filter(Boolean);
+  if (methods.length !== 1) throw new UsageError('give one way to log in: --card, --file FILE, --dosa FILE, --dosa-serial N or --app');
+  if (values['password-stdin'] && values.file === undefined) throw new UsageError('--password-stdin goes with --file FILE');
+  if (values.file !== undefined && values['pin-stdin']) throw new UsageError('a BankID på fil has a password, not a PIN: use --password-stdin');
   if (values.app && values['pin-stdin']) throw new UsageError('the app asks for its own PIN: --pin-stdin goes with --card or --dosa');
   if (!values.card && (values.reader !== undefined || values.slot !== undefined)) throw new UsageError('--reader and --slot go with --card');
   if (values['svarskod-stdin'] && values['dosa-serial'] === undefined) throw new UsageError('--svarskod-stdin goes with --dosa-serial');
@@ -76,7 +90,18 @@ export async function login(args: string[], io: CliIo): Promise<number> {
   const client = new BankClient({ baseUrl: server });
 
   let session: Session;
-  if (values.card) {
+  let fileLogin = false;
+  if (values.file !== undefined) {
+    // BankID på fil: whose it is first, then the password; the key signs the challenge like a card.
+    const credential = await readFileCredential(values.file);
+    const h = credential.holder;
+    io.err(`BankID på fil ${credential.fileName}${h ? `: ${h.name}${h.personnummer ? ` (${h.personnummer})` : h.organisation ? ` (organisation ${h.organisation.number})` : ''}` : ''}`);
+    const password = await readSecret('Password', { fromStdin: values['password-stdin'] });
+    const signer = await openFileSigner({ file: values.file, password, attempts: new PasswordAttempts(defaultAttemptsFile()) });
+    const { challengeId, challenge } = await client.cardChallenge();
+    session = await client.cardLogin(challengeId, await signChallenge(new Uint8Array(Buffer.from(challenge, 'base64')), signer));
+    fileLogin = true;
+  } else if (values.card) {
     const { challengeId, challenge } = await client.cardChallenge();
     const { cms } = await signOnCard(new Uint8Array(Buffer.from(challenge, 'base64')), { reader: values.reader, slot, pinStdin: values['pin-stdin'] }, io);
     session = await client.cardLogin(challengeId, cms);
@@ -104,7 +129,7 @@ export async function login(args: string[], io: CliIo): Promise<number> {
   const { customer, method, authenticatedAt, idleTimeoutSeconds } = session;
   if (values.json) printJson(io, { server, customer, method, authenticatedAt, idleTimeoutSeconds, session: file });
   else {
-    io.out(`Logged in as ${customer.name} (${customer.personnummer}) with ${methodName(method)} at ${server}.`);
+    io.out(`Logged in as ${customer.name} (${customer.personnummer}) with ${fileLogin ? 'BankID på fil' : methodName(method)} at ${server}.`);
     io.out(`Session kept in ${file}; it ends after ${Math.round(idleTimeoutSeconds / 60)} minutes without use.`);
   }
   return 0;

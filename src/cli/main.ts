@@ -10,6 +10,7 @@ import { UsageError, type CliIo, type Command } from './cliContext.ts';
 import { cardChangePin, cardInfo, cardUnblock, cardVerifyPin } from './cardCommands.ts';
 import { cardSign } from './cardSignCommand.ts';
 import { dosaCode, dosaCreate, dosaExportForBank, dosaRespond } from './dosaCommands.ts';
+import { bankDisputeResolve, disputesCommand, notificationsCommand, transactionDispute } from './disputeCommands.ts';
 import {
   enummerClose,
   enummerCreate,
@@ -22,7 +23,7 @@ import {
 } from './enummerCommands.ts';
 import { login, logout, sessionCommand } from './loginCommands.ts';
 import { paymentCardBlock, paymentCardConnect, paymentCardList } from './paymentCardCommands.ts';
-import { pkiInit, pkiIssue, pkiRevoke, pkiVerify } from './pkiCommands.ts';
+import { pkiFiles, pkiInit, pkiIssue, pkiRevoke, pkiVerify } from './pkiCommands.ts';
 import { readersCommand } from './readersCommand.ts';
 import { serveCommand } from './serveCommand.ts';
 import { tokenList } from './tokenCommands.ts';
@@ -78,9 +79,15 @@ Usage: ekort <command> [options]
                                             the 20-byte HMAC-SHA1 response (hex)
   pki init --out DIR [--bank NAME] [--force] [--json]
                                             a test bank PKI: root CA, issuing CAs (RSA, EC), CRLs
-  pki issue --ca DIR --name NAME [--personnummer N] --key rsa2048|p256
-            --out-key KEY.pem --out-cert CERT.pem [--days N] [--force] [--json]
-                                            a software key and its certificate, for tests
+  pki issue --ca DIR --name NAME [--personnummer N | --org NUMBER --employee N [--org-name NAME]]
+            --key rsa2048|p256 (--out-key KEY.pem --out-cert CERT.pem | --p12 FILE
+            [--p12-password-stdin]) [--days N] [--force] [--json]
+                                            a software key and its certificate, for tests; --p12:
+                                            a BankID på fil (PKCS #12, password-protected);
+                                            --org: an e-tjänstelegitimation (no personnummer)
+  pki files [--dir DIR]... [FILE...] [--json]
+                                            BankID på fil files in ~/.bankid (or
+                                            $EKORT_BANKID_DIR) and whose they are
   pki revoke --ca DIR SERIAL [--json]       put a certificate on its issuing CA's CRL
   pki verify --ca DIR --content FILE FILE.p7s [--at TIME] [--max-age SECONDS] [--json]
                                             check a login signature against the test PKI, at
@@ -110,22 +117,30 @@ Usage: ekort <command> [options]
                                             a new key for the bank's phone system (/v1/phone)
   bank sms-outbox [--db ...] [--to NUMBER] [--limit N] [--json]
                                             what the built-in SMS gateway sent
+  bank dispute-resolve [--db ...] ID investigate|refund|reject [--json]
+                                            move a holder's dispute: under investigation, then
+                                            resolved (refunded or rejected)
                                             bank commands work on the store directly; --db is
                                             $XDG_DATA_HOME/ekort/ekort.db unless given
   serve [--port N] [--host H] [--db FILE|postgres://...] [--ca DIR] [--service-id ID]
-        [--tls-cert FILE --tls-key FILE] [--login-rate-limit N]
+        [--tls-cert FILE --tls-key FILE] [--login-rate-limit N] [--rates FILE]
                                             the e-kort service's HTTP API (JSON; OpenAPI at
                                             /v1/openapi.json) on 127.0.0.1:8080 (8443 with TLS)
                                             until Ctrl-C; --ca DIR: the test PKI whose cards may
                                             log in; login rate limit N a minute per address
-                                            (default 30, 0: none); prints one line when ready
+                                            (default 30, 0: none); --rates FILE: reference rates
+                                            {date, base?: "SEK", rates: {EUR: 11.2345, ...}} for
+                                            purchases in other currencies (plus 1.65 %);
+                                            prints one line when ready
 
   The e-kort holder, through the service's API (the session is kept in --session FILE,
   default $XDG_CONFIG_HOME/ekort/session.json, mode 0600; --server URL overrides its address):
-  login --server URL (--card [--reader NAME] [--slot 9a|9c] | --dosa FILE | --dosa-serial N | --app)
+  login --server URL (--card [--reader NAME] [--slot 9a|9c] | --file FILE [--password-stdin]
+        | --dosa FILE | --dosa-serial N | --app)
         [--pin-stdin] [--svarskod-stdin] [--session FILE] [--json]
                                             log in with BankID på kort (the card signs the
-                                            challenge after its PIN), a virtual dosa file (its
+                                            challenge after its PIN), BankID på fil (a PKCS #12
+                                            file and its password), a virtual dosa file (its
                                             PIN), or a physical dosa (key in the kontrollnummer
                                             shown, type the svarskod); the token is never shown
   logout [--session FILE] [--json]          end the session at the service, remove the file
@@ -145,10 +160,18 @@ Usage: ekort <command> [options]
   enummer pause|resume ID [--json]
   enummer close ID [--yes] [--json]         asks first unless --yes; cannot be undone
   enummer transactions ID [--json]          the purchases tried with one e-nummer
-  transactions [--json]                     every purchase tried with your e-nummer
+  transactions [--json]                     every purchase tried with your e-nummer (other
+                                            currencies: both amounts, the rate and the fee)
+  transaction dispute ID --kind unauthorised|incorrect|goods [--description TEXT]
+                      [--block-card] [--json]
+                                            dispute a purchase (within 13 months): what you risk
+                                            per the card terms; --block-card also blocks the
+                                            card after an unauthorised one
+  disputes [--json]                         your disputes and their state
+  notifications [--json] [--english]        messages from the bank (currency conversion costs)
                                             amounts in kronor: 1234,50 / 1234.50 / "1 234,50"
   authorize [--server URL] --pan N --exp MM/YY --cvc N --merchant ID --amount KR
-            [--request-id ID] [--network-key KEY] [--json]
+            [--currency EUR] [--sca] [--request-id ID] [--network-key KEY] [--json]
                                             the card network: may this purchase go through?
                                             prints APPROVED (exit 0) or DECLINED CODE (exit 1);
                                             the key comes from $EKORT_NETWORK_KEY unless
@@ -196,6 +219,7 @@ const COMMANDS: Record<string, Command> = {
   'pki issue': pkiIssue,
   'pki revoke': pkiRevoke,
   'pki verify': pkiVerify,
+  'pki files': pkiFiles,
   serve: serveCommand,
   'bank seed-demo': bankSeedDemo,
   'bank unblock-dosa': bankUnblockDosa,
@@ -226,10 +250,14 @@ const COMMANDS: Record<string, Command> = {
   'enummer close': enummerClose,
   'enummer transactions': enummerTransactions,
   transactions: transactionsCommand,
+  'transaction dispute': transactionDispute,
+  disputes: disputesCommand,
+  notifications: notificationsCommand,
+  'bank dispute-resolve': bankDisputeResolve,
   authorize: authorizeCommand,
 };
 
-const NOUNS = new Set(['card', 'virtual-card', 'dosa', 'token', 'virtual-token', 'pki', 'bank', 'payment-card', 'enummer', 'phone', 'app']);
+const NOUNS = new Set(['card', 'virtual-card', 'dosa', 'token', 'virtual-token', 'pki', 'bank', 'payment-card', 'enummer', 'phone', 'app', 'transaction']);
 
 export async function main(argv: string[], io: CliIo): Promise<number> {
   const twoWords = argv[0] !== undefined && NOUNS.has(argv[0]) && argv[1] !== undefined;

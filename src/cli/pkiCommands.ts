@@ -5,9 +5,14 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { verifyLoginSignature } from '../pki/cmsVerifier.ts';
 import { derToPem, pemBlocks } from '../pki/pem.ts';
-import { initTestPki, issueCardCertificate, revokeCertificate, loadTestPki } from '../pki/testPki.ts';
+import { initTestPki, issueCardCertificate, issuingCaFor, ISSUING_CAS, revokeCertificate, loadTestPki } from '../pki/testPki.ts';
+import { organisationsnummer } from '../pki/organisation.ts';
+import { writePkcs12 } from '../pki/pkcs12.ts';
 import { isValidPersonnummer } from '../virtual/cardImage.ts';
 import { UsageError, parse, printJson, type CliIo } from './cliContext.ts';
+import { readSecret } from './secretInput.ts';
+import { defaultAttemptsFile, PasswordAttempts } from '../pki/fileAttempts.ts';
+import { defaultBankIdDirs, listFileCredentials } from '../pki/fileCredential.ts';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 
@@ -25,10 +30,20 @@ export async function pkiInit(args: string[], io: CliIo): Promise<number> {
   return 0;
 }
 
+/** The password for a new PKCS #12 file: one line of stdin, or typed twice on the terminal. */
+async function newP12Password(fromStdin: boolean): Promise<string> {
+  const password = await readSecret('Password for the file', { fromStdin });
+  if (!fromStdin && (await readSecret('The same password again', {})) !== password) throw new UsageError('the two passwords differ');
+  if (password.length === 0) throw new UsageError('the file needs a password');
+  return password;
+}
+
 /**
- * `ekort pki issue --ca DIR --name NAME [--personnummer N] --key rsa2048|p256 --out-key KEY.pem
- *  --out-cert CERT.pem [--days N] [--force] [--json]`: a software key and its certificate, for
- * tests with openssl. The key file is mode 0600.
+ * `ekort pki issue --ca DIR --name NAME [--personnummer N | --org NUMBER --employee N [--org-name NAME]]
+ *  --key rsa2048|p256 (--out-key KEY.pem --out-cert CERT.pem | --p12 FILE [--p12-password-stdin])
+ *  [--days N] [--force] [--json]`: a software key and its certificate, for tests with openssl;
+ * with --p12 a BankID på fil: key and certificates in a password-protected PKCS #12 file
+ * (the certificate readable without the password, see src/pki/pkcs12.ts). Key files are mode 0600.
  */
 export async function pkiIssue(args: string[], io: CliIo): Promise<number> {
   const { values } = parse(args, {
@@ -38,34 +53,75 @@ export async function pkiIssue(args: string[], io: CliIo): Promise<number> {
     key: { type: 'string' },
     'out-key': { type: 'string' },
     'out-cert': { type: 'string' },
+    p12: { type: 'string' },
+    'p12-password-stdin': { type: 'boolean' },
+    org: { type: 'string' },
+    'org-name': { type: 'string' },
+    employee: { type: 'string' },
     days: { type: 'string' },
     force: { type: 'boolean' },
     json: { type: 'boolean' },
   });
-  if (!values.ca || !values.name || !values['out-key'] || !values['out-cert']) throw new UsageError('--ca DIR, --name NAME, --out-key KEY.pem and --out-cert CERT.pem are required');
+  const p12 = values.p12;
+  if (!values.ca || !values.name || (p12 === undefined && (!values['out-key'] || !values['out-cert']))) {
+    throw new UsageError('--ca DIR, --name NAME and either --out-key KEY.pem and --out-cert CERT.pem or --p12 FILE are required');
+  }
+  if (values['p12-password-stdin'] && p12 === undefined) throw new UsageError('--p12-password-stdin goes with --p12 FILE');
   if (values.key !== 'rsa2048' && values.key !== 'p256') throw new UsageError('--key must be rsa2048 or p256');
   if (values.personnummer !== undefined && !isValidPersonnummer(values.personnummer)) throw new UsageError('--personnummer must be a valid personnummer YYYYMMDDNNNN');
+  let organisation: { number: string; name?: string; personId: string } | undefined;
+  if (values.org !== undefined || values.employee !== undefined || values['org-name'] !== undefined) {
+    const number = organisationsnummer(values.org);
+    if (!number) throw new UsageError('--org must be a valid organisationsnummer (NNNNNN-NNNN)');
+    if (values.employee === undefined || !/^[\p{L}\p{N}._-]{1,64}$/u.test(values.employee)) throw new UsageError('--org goes with --employee N (the person\'s number in the organisation)');
+    if (values.personnummer !== undefined) throw new UsageError('an e-tjänstelegitimation (--org) carries no personnummer');
+    organisation = { number, personId: values.employee, ...(values['org-name'] === undefined ? {} : { name: values['org-name'] }) };
+  }
   const days = values.days === undefined ? undefined : Number(values.days);
   if (days !== undefined && (!Number.isInteger(days) || days < 1)) throw new UsageError('--days must be a positive whole number');
-  for (const file of [values['out-key'], values['out-cert']]) {
-    if (existsSync(file) && !values.force) throw new UsageError(`${file} exists; pass --force to overwrite it`);
+  for (const file of [values['out-key'], values['out-cert'], p12]) {
+    if (file !== undefined && existsSync(file) && !values.force) throw new UsageError(`${file} exists; pass --force to overwrite it`);
   }
+  const password = p12 === undefined ? undefined : await newP12Password(values['p12-password-stdin'] === true);
   const { privateKey, publicKey } =
     values.key === 'rsa2048'
       ? await generateKeyPairAsync('rsa', { modulusLength: 2048, publicExponent: 0x10001 })
       : await generateKeyPairAsync('ec', { namedCurve: 'prime256v1' });
+  const spki = new Uint8Array(publicKey.export({ format: 'der', type: 'spki' }));
   const der = await issueCardCertificate(values.ca, {
-    publicKeySpki: new Uint8Array(publicKey.export({ format: 'der', type: 'spki' })),
+    publicKeySpki: spki,
     commonName: values.name,
     ...(values.personnummer === undefined ? {} : { personnummer: values.personnummer }),
+    ...(organisation === undefined ? {} : { organisation }),
     ...(days === undefined ? {} : { days }),
   });
-  await writeFile(values['out-key'], privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
-  await chmod(values['out-key'], 0o600); // --force over an existing file keeps its old mode otherwise
-  await writeFile(values['out-cert'], derToPem(der, 'CERTIFICATE'));
+  if (values['out-key']) {
+    await writeFile(values['out-key'], privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
+    await chmod(values['out-key'], 0o600); // --force over an existing file keeps its old mode otherwise
+  }
+  if (values['out-cert']) await writeFile(values['out-cert'], derToPem(der, 'CERTIFICATE'));
+  if (p12 !== undefined) {
+    const pki = await loadTestPki(values.ca);
+    const issuing = pki.intermediates[ISSUING_CAS.indexOf(issuingCaFor(spki))]!;
+    const pfx = writePkcs12({ certificate: der, chain: [issuing], privateKey, password: password!, friendlyName: values.name });
+    await writeFile(p12, pfx, { mode: 0o600 });
+    await chmod(p12, 0o600);
+  }
   const serial = new X509Certificate(der).serialNumber.toLowerCase();
-  if (values.json) printJson(io, { certificate: values['out-cert'], key: values['out-key'], serial });
-  else io.out(`Issued ${values['out-cert']} (serial ${serial}) for ${values.name}; key in ${values['out-key']}.`);
+  if (values.json) {
+    printJson(io, {
+      ...(values['out-cert'] ? { certificate: values['out-cert'] } : {}),
+      ...(values['out-key'] ? { key: values['out-key'] } : {}),
+      ...(p12 === undefined ? {} : { p12 }),
+      serial,
+      ...(organisation === undefined ? {} : { organisation }),
+    });
+  } else if (p12 === undefined && organisation === undefined) {
+    io.out(`Issued ${values['out-cert']} (serial ${serial}) for ${values.name}; key in ${values['out-key']}.`);
+  } else {
+    const where = [values['out-cert'] && `certificate in ${values['out-cert']}`, values['out-key'] && `key in ${values['out-key']}`, p12 && `BankID på fil in ${p12}`].filter(Boolean).join('; ');
+    io.out(`Issued serial ${serial} for ${values.name}${organisation ? ` (organisation ${organisation.number}, number ${organisation.personId})` : ''}: ${where}.`);
+  }
   return 0;
 }
 
@@ -128,6 +184,33 @@ export async function pkiVerify(args: string[], io: CliIo): Promise<number> {
   } else {
     io.out(`Signature valid: signed by ${signer.subject.dn} (serial ${signer.serialNumber}) at ${signingTime.toISOString()}.`);
     for (const w of warnings) io.err(`warning: ${w.message}`);
+  }
+  return 0;
+}
+
+/** `ekort pki files [--dir DIR]... [FILE...] [--json]`: BankID på fil files found, and whose they are (no password asked). */
+export async function pkiFiles(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, { dir: { type: 'string', multiple: true }, json: { type: 'boolean' } });
+  const dirs = values.dir && values.dir.length > 0 ? values.dir.map((d) => path.resolve(d)) : defaultBankIdDirs();
+  const attempts = new PasswordAttempts(defaultAttemptsFile());
+  const found = await listFileCredentials(dirs, { files: positionals, attempts });
+  if (values.json) {
+    printJson(io, { dirs, files: found });
+    return 0;
+  }
+  if (found.length === 0) {
+    io.out(`No BankID på fil (*.p12, *.pfx) in ${dirs.join(', ')}.`);
+    return 0;
+  }
+  for (const f of found) {
+    const h = f.holder;
+    const who = !h
+      ? '(holder shown after the password)'
+      : h.organisation
+        ? `${h.name}, e-tjänstelegitimation for organisation ${h.organisation.number}${h.organisation.name ? ` (${h.organisation.name})` : ''}, number ${h.organisation.personId}`
+        : `${h.name}${h.personnummer ? ` (${h.personnummer})` : ''}`;
+    const valid = h ? `, valid until ${h.validUntil.slice(0, 10)}` : '';
+    io.out(`${f.path}: ${who}${valid}${f.locked ? ' — LOCKED after 5 wrong passwords: order a new BankID' : ''}`);
   }
   return 0;
 }

@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { startServer, type ServerOptions } from '../bank/api/server.ts';
 import type { TrustConfig } from '../bank/context.ts';
+import { Rates } from '../bank/currency.ts';
 import { EkortService } from '../bank/service.ts';
 import { defaultDatabasePath } from '../bank/store/openDatabase.ts';
 import { loadTestPki } from '../pki/testPki.ts';
@@ -29,7 +30,7 @@ async function trustFrom(dir: string): Promise<TrustConfig> {
   return { trustAnchors: [pki.root], intermediates: pki.intermediates, crls: pki.crls };
 }
 
-/** `ekort serve [--port N] [--host H] [--db FILE|postgres://...] [--ca DIR] [--service-id ID] [--tls-cert F --tls-key F] [--login-rate-limit N]` */
+/** `ekort serve [--port N] [--host H] [--db FILE|postgres://...] [--ca DIR] [--service-id ID] [--tls-cert F --tls-key F] [--login-rate-limit N] [--rates FILE]` */
 export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse(args, {
     port: { type: 'string' },
@@ -40,6 +41,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     'tls-cert': { type: 'string' },
     'tls-key': { type: 'string' },
     'login-rate-limit': { type: 'string' },
+    rates: { type: 'string' },
   });
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) throw new UsageError('give both --tls-cert FILE and --tls-key FILE, or neither');
@@ -47,10 +49,13 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   const loginRateLimit = perMinute(values['login-rate-limit']);
   const tls = values['tls-cert'] && values['tls-key'] ? { cert: await readFile(values['tls-cert']), key: await readFile(values['tls-key']) } : undefined;
   const trust = values.ca === undefined ? undefined : await trustFrom(values.ca);
+  // Reference rates for purchases in other currencies (src/bank/currency.ts); read once, never fetched.
+  const rates = values.rates === undefined ? undefined : await Rates.load(values.rates);
 
   const service = await EkortService.open(values.db ?? defaultDatabasePath(), {
     ...(values['service-id'] === undefined ? {} : { serviceId: values['service-id'] }),
     ...(trust ? { trust } : {}),
+    ...(rates ? { rates } : {}),
   });
   let server: Awaited<ReturnType<typeof startServer>>;
   try {
@@ -65,6 +70,8 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     await service.close();
     throw error;
   }
+  if (rates) io.err(`ekort serve: reference rates of ${rates.date} for ${rates.currencies().join(', ')} (markup 1.65 %).`);
+  else io.err('ekort serve: no --rates given: purchases in other currencies than SEK are declined (CURRENCY_NOT_SUPPORTED).');
   if (!trust) io.err('ekort serve: no --ca given: card login (BankID på kort) is refused; dosa login works.');
   io.out(`ekort serve: listening on ${server.url}`);
 

@@ -20,8 +20,11 @@ import { EkortError } from '../errors.ts';
 import { VPCD_DEFAULT_HOST, VPCD_DEFAULT_PORT } from '../virtual/vpcdLink.ts';
 import type { AgentEvent, ApiInput, ApiMethod, ApiOutput, DemoInfo, SessionInfo } from './api.ts';
 import { ApduLog } from './apduLog.ts';
+import { AppLogins } from './appLogin.ts';
 import { loginWithCard, readCardHolder } from './cards.ts';
 import { DosaLogins } from './dosaLogin.ts';
+import { FileLogins } from './fileLogin.ts';
+import { defaultBankIdDirs } from '../pki/fileCredential.ts';
 import { demoDir, EmbeddedService } from './embeddedService.ts';
 import { AgentError } from './failure.ts';
 import { Readers } from './readers.ts';
@@ -31,6 +34,8 @@ import { loadVirtualToken, VirtualCardSlot } from './virtualDevices.ts';
 import type { VirtualHidToken } from '../virtual/hidToken.ts';
 
 export const SESSION_IDLE_MS = 15 * 60_000;
+/** startDemo waits this long for the readers to show the virtual card. */
+export const DEMO_CARD_WAIT_MS = 10_000;
 
 export interface AgentOptions {
   /** The app's data folder: settings.json, ekort.db, demo/. */
@@ -48,6 +53,8 @@ export interface AgentOptions {
   readerRetryMs?: number;
   /** The token exchange's bound, touch included; default 30 s. */
   tokenTimeoutMs?: number;
+  /** The BankID folders searched for BankID på fil; default `$EKORT_BANKID_DIR` or `~/.bankid`. */
+  bankIdDirs?: string[];
   /** Where the agent's own diagnostics go (never secrets); default stderr. */
   log?: (line: string) => void;
 }
@@ -89,7 +96,9 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     ...(options.hid === undefined ? {} : { hid: options.hid }),
     ...(options.tokenPollMs === undefined ? {} : { pollMs: options.tokenPollMs }),
   });
+  const files = new FileLogins(options.dataDir, () => options.bankIdDirs ?? defaultBankIdDirs());
   const dosa = new DosaLogins((waiting) => emit({ type: 'token-touch', waiting }));
+  const appLogins = new AppLogins();
   const vpcdPort = options.vpcdPort ?? VPCD_DEFAULT_PORT;
   const virtualCard = new VirtualCardSlot(options.dataDir, vpcdPort, options.vpcdHost ?? VPCD_DEFAULT_HOST);
   const idleMs = options.idleTimeoutMs ?? SESSION_IDLE_MS;
@@ -197,6 +206,10 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       }
       const reader = await virtualCard.insert();
       await plugVirtualToken(false);
+      // Resolve only once the readers show the card (the UI goes on to the card login with it).
+      if (!(await readers.waitCard(reader, DEMO_CARD_WAIT_MS))) {
+        throw new AgentError('VIRTUAL_CARD_NOT_SEEN', `The virtual card was inserted into "${reader}", but pcscd did not show it within ${DEMO_CARD_WAIT_MS / 1000} s. Is pcscd running with vsmartcard's vpcd?`);
+      }
       return {
         customer: { name: seed.customer.name, personnummer: seed.customer.personnummer },
         cardPin: seed.card.pin,
@@ -221,6 +234,13 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       endSession('logged-out');
       return loggedInWith(await loginWithCard(cardCtx, bank, input));
     },
+    async fileCredentials(input) {
+      return files.list(input?.paths ?? []);
+    },
+    async loginWithFile(input) {
+      endSession('logged-out');
+      return loggedInWith(await files.login(bank, input));
+    },
     async startDosaLogin({ serial }) {
       return dosa.start(bank, serial);
     },
@@ -234,6 +254,18 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     },
     async cancelToken() {
       dosa.cancel();
+    },
+    async startAppLogin() {
+      endSession('logged-out');
+      return appLogins.start(bank);
+    },
+    async appLoginStatus({ orderRef }) {
+      const { status, session } = await appLogins.poll(bank, orderRef);
+      // The collect that completed the order left its token in BankClient, like the other logins.
+      return session ? { ...status, session: loggedInWith(session) } : status;
+    },
+    async cancelAppLogin({ orderRef }) {
+      await appLogins.cancel(bank, orderRef);
     },
     async session() {
       if (!loggedIn) return null;
@@ -291,6 +323,18 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       const enummerId = input?.enummerId;
       return withBank((c) => (enummerId === undefined ? c.transactions() : c.enummerTransactions(enummerId)));
     },
+    async disputeTransaction({ transactionId, kind, description }) {
+      requireLogin();
+      return withBank((c) => c.disputeTransaction(transactionId, description === undefined ? { kind } : { kind, description }));
+    },
+    async disputes() {
+      requireLogin();
+      return withBank((c) => c.disputes());
+    },
+    async notifications() {
+      requireLogin();
+      return withBank((c) => c.notifications());
+    },
 
     async apduTrace() {
       engineer();
@@ -345,6 +389,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       closed = true;
       if (idleTimer) clearTimeout(idleTimer);
       dosa.clear();
+      appLogins.clear();
       listeners.clear();
       await virtualCard.remove().catch(() => undefined);
       await tokens.close().catch(() => undefined);

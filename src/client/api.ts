@@ -13,10 +13,13 @@ import type {
   AuthorizationResult,
   CreatedEnummer,
   CreateEnummerRequest,
+  Dispute,
+  DisputeKind,
   DosaChallenge,
   Enummer,
   EnummerAction,
   EnummerSecret,
+  Notification,
   PaymentCard,
   SessionInfo,
   Terms,
@@ -24,6 +27,7 @@ import type {
 } from '../bank/api/schemas.ts';
 
 export type { AuthorizationRequest, AuthorizationResult, CreatedEnummer, CreateEnummerRequest, DosaChallenge, Enummer, EnummerAction, EnummerSecret, PaymentCard, SessionInfo, Terms, Transaction };
+export type { Dispute, DisputeKind, Notification };
 
 export type Language = 'sv' | 'en';
 
@@ -60,6 +64,25 @@ export interface CardHolder {
   expiresInDays: number | null;
 }
 
+/** A BankID på fil found on the computer (or picked), with its holder when readable without the password. */
+export interface FileCredential {
+  /** SHA-256 of the file, hex: pass back to loginWithFile. */
+  id: string;
+  path: string;
+  fileName: string;
+  /** null: the file encrypts its certificate as well; whose it is shows only after the password. */
+  holder: {
+    name: string;
+    personnummer: string | null;
+    /** An e-tjänstelegitimation: the organisation it speaks for (then personnummer is null). */
+    organisation: { number: string; name: string | null; personId: string } | null;
+    /** ISO 8601. */
+    validUntil: string;
+  } | null;
+  /** Locked after 5 wrong passwords in a row: a new BankID is needed. */
+  locked: boolean;
+}
+
 export interface TokenInfo {
   /** Opaque id to pass back (a HID path, or "virtual:…"). */
   id: string;
@@ -94,9 +117,34 @@ export interface ApiFailure {
   message: string;
   /** PIN_INCORRECT: tries left on the card. */
   retriesLeft?: number;
-  /** DOSA_CODE_WRONG: tries left before the bank blocks the dosa. */
+  /** DOSA_CODE_WRONG: tries left before the bank blocks the dosa; PASSWORD_INCORRECT: before the BankID på fil locks. */
   triesLeft?: number;
   issues?: Array<{ path: string; message: string }>;
+}
+
+/** Mobilt BankID (the approval app): what the renderer needs to show the order. */
+export interface AppLoginStart {
+  orderRef: string;
+  /** For the same-device link `bankid:///?autostarttoken=…&redirect=null`. */
+  autoStartToken: string;
+  /** The QR code's content now (it changes every second: ask appLoginStatus). */
+  qr: string;
+}
+
+/** waiting for the app, the user is signing, cancelled, timed out, failed, done. */
+export type AppLoginPhase = 'waiting' | 'signing' | 'cancelled' | 'timeout' | 'failed' | 'done';
+
+export interface AppLoginStatus {
+  orderRef: string;
+  phase: AppLoginPhase;
+  /** BankID's hint code (pending and failed orders); the renderer words it by phase and hint. */
+  hintCode: string | null;
+  /** The service's own wording, both languages (the renderer prefers its i18n by phase/hint). */
+  statusText: { sv: string; en: string };
+  /** The QR code's content now ('' once the order is over). */
+  qr: string;
+  /** When done: the session (the agent keeps its token, like the other logins). */
+  session?: SessionInfo;
 }
 
 /** Every call, with its input (`void`: none) and output. */
@@ -115,11 +163,20 @@ export interface EkortApiMethods {
   // Login
   /** `pin` absent on a PIN-pad reader: the holder types it there. Never retried by the agent. */
   loginWithCard: { input: { reader: string; pin?: string }; output: SessionInfo };
+  /** BankID på fil in the BankID folders (~/.bankid or $EKORT_BANKID_DIR) plus `paths` the user picked. */
+  fileCredentials: { input: { paths?: string[] }; output: FileCredential[] };
+  /** BankID på fil: the file (by id from fileCredentials, or a picked path) and its password, used once. PASSWORD_INCORRECT has `triesLeft`. */
+  loginWithFile: { input: { id?: string; path?: string; password: string }; output: SessionInfo };
   startDosaLogin: { input: { serial: string }; output: DosaChallenge };
   finishDosaLogin: { input: { challengeId: string; svarskod: string }; output: SessionInfo };
   /** A connected HID token answers the kontrollnummer itself (events: token-touch). */
   answerWithToken: { input: { challengeId: string; token: string }; output: SessionInfo };
   cancelToken: { input: void; output: void };
+  /** Mobilt BankID: an order to approve in the app (QR code or the same-device link). */
+  startAppLogin: { input: void; output: AppLoginStart };
+  /** Every second: the order's phase and QR code now; when done, the session. */
+  appLoginStatus: { input: { orderRef: string }; output: AppLoginStatus };
+  cancelAppLogin: { input: { orderRef: string }; output: void };
   session: { input: void; output: SessionInfo | null };
   logout: { input: void; output: void };
 
@@ -133,6 +190,11 @@ export interface EkortApiMethods {
   revealEnummer: { input: { id: string }; output: EnummerSecret };
   changeEnummer: { input: { id: string; action: EnummerAction }; output: Enummer };
   transactions: { input: { enummerId?: string }; output: Transaction[] };
+  /** A claim (reklamation, card terms §10–11) on one of the holder's transactions; the answer says what the holder risks, and offers blocking the card (offerCardBlock, cardId) for an unauthorised purchase. */
+  disputeTransaction: { input: { transactionId: string; kind: DisputeKind; description?: string }; output: Dispute };
+  disputes: { input: void; output: Dispute[] };
+  /** Messages to the holder, newest first (the §17 currency conversion notice). */
+  notifications: { input: void; output: Notification[] };
 
   // Engineers' view (refused unless settings.engineerMode)
   apduTrace: { input: void; output: string[] };
@@ -164,10 +226,15 @@ export const API_METHODS = [
   'cardHolder',
   'tokens',
   'loginWithCard',
+  'fileCredentials',
+  'loginWithFile',
   'startDosaLogin',
   'finishDosaLogin',
   'answerWithToken',
   'cancelToken',
+  'startAppLogin',
+  'appLoginStatus',
+  'cancelAppLogin',
   'session',
   'logout',
   'terms',
@@ -179,6 +246,9 @@ export const API_METHODS = [
   'revealEnummer',
   'changeEnummer',
   'transactions',
+  'disputeTransaction',
+  'disputes',
+  'notifications',
   'apduTrace',
   'insertVirtualCard',
   'removeVirtualCard',

@@ -14,6 +14,8 @@ const none = z
 
 const readerName = z.string().min(1).max(200);
 const pin = z.string().regex(/^[0-9]{6,8}$/, 'the PIN: 6 to 8 digits');
+/** A BankID på fil the user picked: an absolute path. */
+const credentialPath = z.string().min(2).max(4096).refine((p) => p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p), 'an absolute path');
 const serviceUrl = z
   .string()
   .max(500)
@@ -40,10 +42,17 @@ export const API_INPUT_SCHEMAS = {
   cardHolder: z.strictObject({ reader: readerName }),
   tokens: none,
   loginWithCard: z.strictObject({ reader: readerName, pin: pin.optional() }),
+  fileCredentials: z.union([z.undefined(), z.null(), z.strictObject({ paths: z.array(credentialPath).max(20).optional() })]).transform((v) => v ?? {}),
+  loginWithFile: z
+    .strictObject({ id: z.string().regex(/^[0-9a-f]{64}$/, 'the id from fileCredentials').optional(), path: credentialPath.optional(), password: z.string().min(1).max(1024) })
+    .refine((v) => (v.id === undefined) !== (v.path === undefined), 'give the file by id or by path, one of them'),
   startDosaLogin: S.DosaChallengeRequest,
   finishDosaLogin: S.DosaLoginRequest,
   answerWithToken: z.strictObject({ challengeId: S.Id, token: z.string().min(1).max(300) }),
   cancelToken: none,
+  startAppLogin: none,
+  appLoginStatus: z.strictObject({ orderRef: S.Id }),
+  cancelAppLogin: z.strictObject({ orderRef: S.Id }),
   session: none,
   logout: none,
   terms: none,
@@ -55,6 +64,9 @@ export const API_INPUT_SCHEMAS = {
   revealEnummer: z.strictObject({ id: S.Id }),
   changeEnummer: z.strictObject({ id: S.Id, action: S.EnummerAction }),
   transactions: z.union([z.undefined(), z.null(), z.strictObject({ enummerId: S.Id.optional() })]).transform((v) => v ?? {}),
+  disputeTransaction: S.DisputeRequest.extend({ transactionId: S.Id }),
+  disputes: none,
+  notifications: none,
   apduTrace: none,
   insertVirtualCard: z.union([z.undefined(), z.null(), z.strictObject({ reader: readerName.optional() })]).transform((v) => v ?? {}),
   removeVirtualCard: none,

@@ -4,6 +4,9 @@
  * kontrollnummer in memory only, until it is used or 2 minutes have passed (the challenge's
  * life at the bank), sends its 8 ASCII digits as the HMAC-SHA1 challenge to the token's slot 2
  * and truncates the answer to the 8-digit svarskod (HID_HMAC_SUITE, src/token/dosaCodes.ts).
+ * A kontrollnummer is for one dosa (the serial it was asked for): a connected token with
+ * another serial is refused (TOKEN_NOT_FOR_THIS_DOSA) before anything is sent to the token or
+ * the bank, so no try of that dosa is spent on a svarskod that cannot be right.
  */
 import type { BankClient } from '../bank/api/client.ts';
 import type { DosaChallenge, Session } from '../bank/api/schemas.ts';
@@ -18,7 +21,15 @@ export const TOKEN_TIMEOUT_MS = 30_000;
 
 interface Remembered {
   kontrollnummer: string;
+  /** The dosa serial the kontrollnummer was asked for, as compared (digits only). */
+  serial: string;
   forgetAt: number;
+}
+
+/** A dosa serial as compared: spaces, dashes and leading zeros do not count. */
+export function sameSerial(a: string, b: string): boolean {
+  const norm = (s: string): string => s.replace(/[\s\u00a0-]/g, '').replace(/^0+(?=.)/, '');
+  return norm(a) === norm(b);
 }
 
 export class DosaLogins {
@@ -33,7 +44,7 @@ export class DosaLogins {
   async start(bank: BankClient, serial: string): Promise<DosaChallenge> {
     const challenge = await bank.dosaChallenge(serial);
     this.prune();
-    this.challenges.set(challenge.challengeId, { kontrollnummer: challenge.kontrollnummer, forgetAt: this.now() + CHALLENGE_MEMORY_MS });
+    this.challenges.set(challenge.challengeId, { kontrollnummer: challenge.kontrollnummer, serial, forgetAt: this.now() + CHALLENGE_MEMORY_MS });
     return challenge;
   }
 
@@ -48,6 +59,14 @@ export class DosaLogins {
     const remembered = this.challenges.get(input.challengeId);
     if (!remembered) throw new AgentError('CHALLENGE_UNKNOWN', 'This login challenge is not known (or older than 2 minutes). Start the login again.');
     if (this.exchange) throw new AgentError('TOKEN_BUSY', 'The security token is already answering a challenge.');
+    const info = tokens.list().find((t) => t.id === input.token);
+    if (info?.serial !== undefined && !sameSerial(info.serial, remembered.serial)) {
+      // Kept: the holder may still answer this kontrollnummer with the right dosa.
+      throw new AgentError(
+        'TOKEN_NOT_FOR_THIS_DOSA',
+        `The connected security token (serial ${info.serial}) is not the dosa this kontrollnummer was issued for (serial ${remembered.serial}). Ask for a kontrollnummer for the token's serial, or type the svarskod from dosa ${remembered.serial}.`,
+      );
+    }
     const { device, close } = tokens.open(input.token);
     const controller = new AbortController();
     this.exchange = controller;

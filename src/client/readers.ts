@@ -80,6 +80,23 @@ export class Readers {
     return { gone: promise, isGone: () => gone, dispose: () => this.monitor.off('event', listener) };
   }
 
+  /**
+   * Waits up to `ms` until the list shows a card in `reader` (and the 'readers' event saying so
+   * has gone out); true if it does.
+   */
+  async waitCard(reader: string, ms: number): Promise<boolean> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      if (this.list().some((r) => r.name === reader && r.state === 'card')) {
+        // The announcement is scheduled with setImmediate when the monitor saw the card: let it go out first.
+        await new Promise((r) => setImmediate(r));
+        return true;
+      }
+      if (this.closed || Date.now() >= deadline) return false;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
   /** Waits up to `ms` for the card to be reported gone; true if it was. */
   async waitGone(reader: string, ms: number): Promise<boolean> {
     const deadline = Date.now() + ms;

@@ -45,6 +45,7 @@ export class PcscCardConnection {
   /** Native calls not yet called back; see whenNativeIdle(). */
   private inFlight = 0;
   private idleWaiters: Array<() => void> = [];
+  private opened: Promise<void> | undefined;
 
   constructor(
     private readonly reader: PcscliteReader,
@@ -61,7 +62,22 @@ export class PcscCardConnection {
     return this.reader.name;
   }
 
-  async open(): Promise<void> {
+  /**
+   * Connects the handle. Leases taken while it is still connecting (a second caller on the
+   * same reader) wait for it through ready(): a transmit before SCardConnect has answered
+   * would go out with no protocol.
+   */
+  open(): Promise<void> {
+    this.opened ??= this.connect();
+    return this.opened;
+  }
+
+  /** Resolves when the handle is connected; rejects as open() did. */
+  ready(): Promise<void> {
+    return this.opened ?? Promise.reject(new PcscError('TRANSPORT_CLOSED', `The connection to "${this.reader.name}" was never opened.`, { reader: this.reader.name }));
+  }
+
+  private async connect(): Promise<void> {
     const r = this.reader;
     // A handle left over from a card that was pulled out would make pcsclite skip connecting.
     if (r.connected) (r as { connected: boolean }).connected = false;

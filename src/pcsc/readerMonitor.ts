@@ -174,6 +174,13 @@ export class ReaderMonitor extends EventEmitter<{ event: [ReaderEvent] }> {
         throw fromPcscError(error, readerName);
       }
       connection = created;
+    } else {
+      // Another caller is connecting this reader right now: share its handle once it is up.
+      try {
+        await connection.ready();
+      } catch (error) {
+        throw fromPcscError(error, readerName);
+      }
     }
     return connection.lease();
   }

@@ -8,6 +8,7 @@ import * as pkijs from 'pkijs';
 import { EkortError } from '../errors.ts';
 import { sha256HexOnce } from './derDigest.ts';
 import { checkDer } from './derGuard.ts';
+import { OID_ORG_AFFILIATION, organisationOf, type Organisation } from './organisation.ts';
 
 export class CertificateError extends EkortError {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -29,6 +30,14 @@ export interface SubjectInfo extends NameInfo {
   organizationIdentifier?: string;
   givenName?: string;
   surname?: string;
+  /** organizationName (O, 2.5.4.10). */
+  organizationName?: string;
+  /**
+   * An e-tjänstelegitimation's organisation (organisation.ts): set when the subject names a
+   * person by an organisationsnummer plus a number within it. Such a certificate carries no
+   * personnummer and identifies the organisation's representative, not a private person.
+   */
+  organisation?: Organisation;
 }
 
 export interface CertificateInfo {
@@ -297,6 +306,14 @@ function certificateInfo(cert: pkijs.Certificate, der: Uint8Array): CertificateI
       organizationIdentifier: first('2.5.4.97'),
       givenName: first('2.5.4.42'),
       surname: first('2.5.4.4'),
+      organizationName: first('2.5.4.10'),
+      organisation: organisationOf({
+        serialNumber: first('2.5.4.5'),
+        organizationIdentifier: first('2.5.4.97'),
+        organizationName: first('2.5.4.10'),
+        orgAffiliation: first(OID_ORG_AFFILIATION),
+        personnummer: personnummer(first('2.5.4.5')),
+      }),
     },
     issuer: issuer.info,
     serialNumber: hex(cert.serialNumber.valueBlock.valueHexView),

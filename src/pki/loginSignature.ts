@@ -19,6 +19,12 @@ export interface CardSigner {
   keyType: CardKeyType;
   /** RSA: the raw PKCS#1 v1.5 signature; P-256: a DER ECDSA-Sig-Value. */
   signDigest(digest: Uint8Array): Promise<Uint8Array>;
+  /**
+   * Optional: the same signature made over the message itself (SHA-256 hashed by the signer).
+   * A software key (BankID på fil) signs this way, with OpenSSL's own constant-time code;
+   * signChallenge prefers it when present.
+   */
+  signData?(data: Uint8Array): Promise<Uint8Array>;
 }
 
 export const OID = {
@@ -135,7 +141,7 @@ export async function signChallenge(challenge: Uint8Array, signer: CardSigner, o
   // RFC 5652 §5.4: the signature covers the attributes as an explicit SET OF, not as [0].
   const toSign = new Uint8Array(signedAttrs.toSchema().toBER(false));
   toSign[0] = 0x31;
-  const signature = await signer.signDigest(sha256(toSign));
+  const signature = signer.signData ? await signer.signData(toSign) : await signer.signDigest(sha256(toSign));
 
   const signerInfo = new pkijs.SignerInfo({
     version: 1,

@@ -13,7 +13,7 @@ import { EkortError } from '../errors.ts';
 import type { IssueCertificate } from '../virtual/cardImage.ts';
 import { derToPem, pemToDer } from './pem.ts';
 
-export type TestPkiErrorCode = 'PKI_DIR_INVALID' | 'PKI_DIR_EXISTS' | 'UNKNOWN_SERIAL' | 'UNSUPPORTED_KEY';
+export type TestPkiErrorCode = 'PKI_DIR_INVALID' | 'PKI_DIR_EXISTS' | 'UNKNOWN_SERIAL' | 'UNSUPPORTED_KEY' | 'INVALID_SUBJECT';
 
 export class TestPkiError extends EkortError {
   declare readonly code: TestPkiErrorCode;
@@ -46,6 +46,8 @@ const OID = {
   serialNumber: '2.5.4.5',
   country: '2.5.4.6',
   organization: '2.5.4.10',
+  /** X.520 (2012); ETSI EN 319 412-1 §5.1.4 "NTRSE-<organisationsnummer>". */
+  organizationIdentifier: '2.5.4.97',
   subjectKeyIdentifier: '2.5.29.14',
   keyUsage: '2.5.29.15',
   basicConstraints: '2.5.29.19',
@@ -322,6 +324,11 @@ export interface IssueCardCertificateOptions {
   commonName: string;
   /** YYYYMMDDNNNN, as the subject's serialNumber (as BankID certificates carry it). */
   personnummer?: string;
+  /**
+   * An e-tjänstelegitimation instead (no personnummer): subject O (name), organizationIdentifier
+   * "NTRSE-<number>" and serialNumber "<number>-<personId>" (Expisoft style), see organisation.ts.
+   */
+  organisation?: { number: string; name?: string; personId: string };
   days?: number;
   now?: Date;
 }
@@ -355,6 +362,12 @@ export async function issueCardCertificate(dir: string, options: IssueCardCertif
   while (state.issued.some((i) => i.serial === normalizeSerial(Buffer.from(serial).toString('hex'))));
 
   const subject: Array<[string, string]> = [[OID.country, 'SE']];
+  const org = options.organisation;
+  if (org && options.personnummer !== undefined) throw new TestPkiError('INVALID_SUBJECT', 'An e-tjänstelegitimation carries no personnummer: give the organisation or the personnummer, not both');
+  if (org) {
+    if (org.name !== undefined) subject.push([OID.organization, org.name]);
+    subject.push([OID.organizationIdentifier, `NTRSE-${org.number}`], [OID.serialNumber, `${org.number}-${org.personId}`]);
+  }
   if (options.personnummer !== undefined) subject.push([OID.serialNumber, options.personnummer]);
   subject.push([OID.commonName, options.commonName]);
   const der = await buildCertificate({

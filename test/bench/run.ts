@@ -17,6 +17,7 @@ const suites: Record<string, () => Promise<void>> = {
   'login-cms': benchLoginCms,
   'token-otp': benchTokenOtp,
   'bank-service': benchBankService,
+  'desktop-ui': async () => (await import('./desktopUi.ts')).benchDesktopUi(),
 };
 
 const only = process.argv.slice(2);

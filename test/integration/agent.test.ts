@@ -19,6 +19,9 @@ const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ekort-agent-'));
 let agent: Agent;
 const events: AgentEvent[] = [];
 let demo: DemoInfo;
+/** The agent events up to the moment startDemo resolved, and the reader list then. */
+let eventsAtDemo: AgentEvent[] = [];
+let readersAtDemo: ReaderInfo[] = [];
 
 /** Resolves with the first event (already seen from `since`, or later) that matches. */
 function waitForEvent(match: (e: AgentEvent) => boolean, since: number, timeoutMs?: number): Promise<AgentEvent>;
@@ -57,7 +60,8 @@ describe.skipIf(!available)('desktop agent (pcscd + vpcd, embedded service)', ()
     await agent.updateSettings({ engineerMode: true });
     const since = events.length;
     demo = await agent.startDemo();
-    await waitForEvent(readerWithCard(vpcdReaders[0]), since);
+    eventsAtDemo = events.slice(since);
+    readersAtDemo = await agent.readers();
   }, 120_000);
 
   afterAll(async () => {
@@ -75,10 +79,20 @@ describe.skipIf(!available)('desktop agent (pcscd + vpcd, embedded service)', ()
     expect(tokens).toEqual([expect.objectContaining({ virtual: true, id: expect.stringMatching(/^virtual:\d+$/) })]);
   });
 
+  it('resolves startDemo only once the readers show the virtual card (the event has gone out)', () => {
+    expect(eventsAtDemo.some(readerWithCard(vpcdReaders[0]))).toBe(true);
+    expect(readersAtDemo.find((r) => r.name === vpcdReaders[0])).toMatchObject({ state: 'card' });
+  });
+
   it('reads the card holder from the certificate, with the PIN tries left', async () => {
     const holder = await agent.cardHolder({ reader: vpcdReaders[0] });
     expect(holder).toMatchObject({ reader: vpcdReaders[0], name: 'Anna Andersson', personnummer: '199001012385', pinTriesLeft: 3, pinBlocked: false, pinPad: false, expiresInDays: null });
     expect(new Date(holder.validUntil).getTime()).toBeGreaterThan(Date.now());
+  });
+
+  it('answers two card-holder calls at once on one reader (the second shares the handle being connected)', async () => {
+    const both = await Promise.all([agent.cardHolder({ reader: vpcdReaders[0] }), agent.cardHolder({ reader: vpcdReaders[0] })]);
+    expect(both.map((h) => h.name)).toEqual(['Anna Andersson', 'Anna Andersson']);
   });
 
   it('refuses a wrong PIN with the tries left, then logs in with the right one', async () => {
@@ -137,6 +151,24 @@ describe.skipIf(!available)('desktop agent (pcscd + vpcd, embedded service)', ()
     await dosa.unlock(demo.dosaPin);
     const session = await agent.finishDosaLogin({ challengeId: challenge.challengeId, svarskod: dosa.respond(challenge.kontrollnummer) });
     expect(session).toMatchObject({ method: 'dosa', customer: { name: 'Anna Andersson' } });
+    await agent.logout();
+  });
+
+  it('refuses the connected token for a kontrollnummer of another dosa (TOKEN_NOT_FOR_THIS_DOSA), spending no try', async () => {
+    const info = (await agent.tokens()).find((t) => t.virtual)!;
+    expect(info.serial).not.toBe(demo.dosaSerial);
+    const challenge = await agent.startDosaLogin({ serial: demo.dosaSerial });
+    const written = agent.virtualToken()!.written.length;
+    const refused = await failureOf(agent.answerWithToken({ challengeId: challenge.challengeId, token: info.id }));
+    expect(refused).toMatchObject({ code: 'TOKEN_NOT_FOR_THIS_DOSA' });
+    expect(refused.message).toContain(demo.dosaSerial);
+    // Nothing was sent to the token, nor a svarskod to the bank: the same kontrollnummer still logs in.
+    expect(agent.virtualToken()!.written.length).toBe(written);
+    expect(await agent.session()).toBeNull();
+    const dosa = await VirtualDosa.open(path.join(dataDir, 'demo', 'dosa.json'));
+    await dosa.unlock(demo.dosaPin);
+    const session = await agent.finishDosaLogin({ challengeId: challenge.challengeId, svarskod: dosa.respond(challenge.kontrollnummer) });
+    expect(session).toMatchObject({ method: 'dosa' });
     await agent.logout();
   });
 

@@ -14,11 +14,14 @@ import path from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { BankClient } from '../../src/bank/api/client.ts';
 import type { PhoneCall } from '../../src/bank/api/schemas.ts';
+import { enrolmentProof, newAppKeyPair, saveAppFile, sealAppFile } from '../../src/bank/approval/appWallet.ts';
+import { enrolApp, issueEnrolmentCode } from '../../src/bank/approval/enrolment.ts';
 import { createCustomer } from '../../src/bank/customers.ts';
 import { audioAvailable } from '../../src/bank/phone/audio.ts';
 import { P } from '../../src/bank/phone/prompts.ts';
 import { EkortService } from '../../src/bank/service.ts';
 import { createSession } from '../../src/bank/sessions.ts';
+import { saveSession } from '../../src/cli/sessionFile.ts';
 import { ekort, EKORT_BIN } from '../support/ekortCli.ts';
 import { startServe, type ServeProcess } from '../support/ekortServe.ts';
 import { freshSchema, requirePostgres } from '../support/postgres.ts';
@@ -155,11 +158,20 @@ describe.each(stores)('ekort phone call against ekort serve on $name', (store) =
     expect(call.stderr()).not.toContain(smsCode);
   }, 60_000);
 
-  it('1: the app, approved through the API while the phone waits', async () => {
+  it('1: the app, approved with `ekort app approve --request` (signed) while the phone waits', async () => {
+    const APP_PIN = '246810';
     const service = await EkortService.open(db.target, { sweepIntervalMs: 0 });
     const [customer] = await service.db.query<{ id: string; name: string; personnummer: string }>('SELECT id, name, personnummer FROM customers');
     const session = await createSession(service.ctx, customer!, 'dosa');
+    // Anna's approval app, enrolled and sealed under its PIN; her session from a login.
+    const { code } = await issueEnrolmentCode(service.ctx, customer!.id);
+    const keys = newAppKeyPair();
+    const enrolled = await enrolApp(service.ctx, { code, publicKey: keys.publicKey, proof: enrolmentProof(code, keys.publicKey, keys.privateKey) });
     await service.close();
+    const appFile = path.join(tmp, `app-${randomBytes(3).toString('hex')}.json`);
+    const sessionFile = path.join(tmp, `session-${randomBytes(3).toString('hex')}.json`);
+    await saveAppFile(appFile, sealAppFile({ server: serve.url, deviceId: enrolled.deviceId, customer: enrolled.customer, publicKey: keys.publicKey, privateKey: keys.privateKey, pin: APP_PIN }));
+    await saveSession(sessionFile, { server: serve.url, token: session.token, customer: enrolled.customer, method: 'dosa', authenticatedAt: new Date().toISOString() });
     const app = new BankClient({ baseUrl: serve.url, token: session.token });
     const call = phone(serve.url, ivrKey);
     call.type('1');
@@ -168,7 +180,17 @@ describe.each(stores)('ekort phone call against ekort serve on $name', (store) =
     const waiting = await call.until((a) => a.state === 'app.waiting' && a.prompts.length > 0);
     const [request] = await app.appIdentifications();
     expect(request).toMatchObject({ requester: 'S-Bankens kundtjänst', code: waiting.identificationCode });
-    await app.approveAppIdentification(request!.id);
+    // An approval without the app's valid signature is refused: the app must sign.
+    await expect(app.approveAppIdentification(request!.id, { deviceId: 'not-an-enrolled-app', time: new Date().toISOString(), signature: 'AAAA' })).rejects.toMatchObject({
+      status: expect.any(Number),
+    });
+    const listed = await ekort(['app', 'approve', appFile, '--requests', '--session', sessionFile, '--json']);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(JSON.parse(listed.stdout)).toEqual([expect.objectContaining({ id: request!.id, code: waiting.identificationCode })]);
+    const approved = await ekort(['app', 'approve', appFile, '--request', request!.id, '--session', sessionFile, '--pin-stdin', '--json'], `${APP_PIN}\n`);
+    expect(approved.code, approved.stderr).toBe(0);
+    expect(JSON.parse(approved.stdout)).toMatchObject({ id: request!.id, state: 'approved', code: waiting.identificationCode });
+    expect(approved.stderr).toContain(`Code: ${waiting.identificationCode}`);
     expect(await call.until((a) => a.identified && a.state === 'reason')).toMatchObject({ method: 'app' });
     expect(await call.until((a) => a.state === 'queued')).toMatchObject({ reason: 'loans', identified: true });
     expect(await call.end()).toBe(0);

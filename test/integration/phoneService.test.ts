@@ -9,7 +9,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import type { KeyObject } from 'node:crypto';
 import type { PhoneCall } from '../../src/bank/api/schemas.ts';
+import { enrolmentProof, newAppKeyPair } from '../../src/bank/approval/appWallet.ts';
+import { enrolApp, issueEnrolmentCode } from '../../src/bank/approval/enrolment.ts';
+import { signIdentification } from '../../src/bank/approval/identification.ts';
 import { buildServer } from '../../src/bank/api/server.ts';
 import { addMonths } from '../../src/bank/calendar.ts';
 import { createCustomer, createNetworkKey } from '../../src/bank/customers.ts';
@@ -66,6 +70,12 @@ describe.each(stores)('the telephone service on $name', (store) => {
   let annaId: string;
   let anna: ActiveSession;
   let codes: Record<string, string>;
+  /** Anna's enrolled approval app: it signs her approvals. */
+  let annaApp: { deviceId: string; privateKey: KeyObject };
+
+  /** The app's signed approval of a request, as `ekort app approve --request` sends it. */
+  const approve = (who: ActiveSession, request: { id: string; requester: string; code: string }, app = annaApp) =>
+    service.appIdentifications.decide(who.customerId, request.id, 'approved', signIdentification(request, app, new Date(now)));
 
   beforeEach(async (context) => {
     if (!available) return context.skip();
@@ -78,6 +88,10 @@ describe.each(stores)('the telephone service on $name', (store) => {
     await setPhoneCredentials(service.ctx, annaId, { userCode: USER_CODE, phone: PHONE });
     await changePassword(service.ctx, USER_CODE, '010190', PASSWORD);
     codes = (await issueCodeTable(service.ctx, annaId)).codes;
+    const { code } = await issueEnrolmentCode(service.ctx, annaId);
+    const keys = newAppKeyPair();
+    const enrolled = await enrolApp(service.ctx, { code, publicKey: keys.publicKey, proof: enrolmentProof(code, keys.publicKey, keys.privateKey) });
+    annaApp = { deviceId: enrolled.deviceId, privateKey: keys.privateKey };
     return async () => {
       await service.close();
       await other.close();
@@ -164,11 +178,18 @@ describe.each(stores)('the telephone service on $name', (store) => {
       expect(pending[0]).toMatchObject({ requester: 'S-Bankens kundtjänst', code: call.identificationCode });
       expect((await service.phoneCallKeys(callId, '')).prompts).toEqual([]);
       expect((await service.phoneCallKeys(callId, '#')).prompts).toEqual([P.appWaiting]);
-      expect(await service.decideAppIdentification(anna, pending[0]!.id, 'approved')).toEqual({ id: pending[0]!.id, state: 'approved' });
+      // Unsigned, or signed by another key or for another code: refused, nothing changes.
+      await expect(service.decideAppIdentification(anna, pending[0]!.id, 'approved')).rejects.toMatchObject({ code: 'APPROVAL_SIGNATURE_REQUIRED' });
+      await expect(approve(anna, pending[0]!, { ...annaApp, privateKey: newAppKeyPair().privateKey })).rejects.toMatchObject({ code: 'APPROVAL_SIGNATURE_INVALID' });
+      const forged = signIdentification({ ...pending[0]!, code: '0000' }, annaApp, new Date(now));
+      await expect(service.appIdentifications.decide(annaId, pending[0]!.id, 'approved', forged)).rejects.toMatchObject({ code: 'APPROVAL_SIGNATURE_INVALID' });
+      await expect(approve(anna, pending[0]!, { ...annaApp, deviceId: '00000000-0000-4000-8000-000000000000' })).rejects.toMatchObject({ code: 'APP_DEVICE_UNKNOWN' });
+      expect((await service.phoneCallKeys(callId, '')).state).toBe('app.waiting');
+      expect(await approve(anna, pending[0]!)).toEqual({ id: pending[0]!.id, state: 'approved' });
       const done = await service.phoneCallKeys(callId, '');
       expect(done).toMatchObject({ state: 'reason', identified: true, method: 'app', customer: { name: 'Anna Andersson' } });
       expect(done.prompts).toEqual([P.identified, P.reasonMenu]);
-      await expect(service.decideAppIdentification(anna, pending[0]!.id, 'approved')).rejects.toMatchObject({ code: 'STATE_CONFLICT' });
+      await expect(approve(anna, pending[0]!)).rejects.toMatchObject({ code: 'STATE_CONFLICT' });
     });
 
     it('rejected: the identification failed, back to the menu', async () => {
@@ -185,7 +206,7 @@ describe.each(stores)('the telephone service on $name', (store) => {
       const [request] = await service.pendingAppIdentifications(anna);
       now += APP_REQUEST_LIFE_MS;
       expect(await service.pendingAppIdentifications(anna)).toEqual([]);
-      await expect(service.decideAppIdentification(anna, request!.id, 'approved')).rejects.toMatchObject({ code: 'IDENTIFICATION_EXPIRED' });
+      await expect(approve(anna, request!)).rejects.toMatchObject({ code: 'IDENTIFICATION_EXPIRED' });
       const call = await service.phoneCallKeys(callId, '');
       expect(call.prompts).toEqual([P.failed, P.appExpired, P.menu]);
     });
@@ -195,7 +216,7 @@ describe.each(stores)('the telephone service on $name', (store) => {
       const [request] = await service.pendingAppIdentifications(anna);
       const svenId = (await createCustomer(service.ctx, '198507153990', 'Sven Svensson')).id;
       const sven = { customerId: svenId, method: 'dosa' as const, authenticatedAt: now };
-      await expect(service.decideAppIdentification(sven, request!.id, 'approved')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      await expect(approve(sven, request!)).rejects.toMatchObject({ code: 'NOT_FOUND' });
     });
 
     it('an unknown user code sends nothing', async () => {
@@ -215,7 +236,7 @@ describe.each(stores)('the telephone service on $name', (store) => {
       const forA = pending[0]!;
       expect(forA.code).toBe(a.call.identificationCode);
       expect(pending[1]!.code).toBe(b.call.identificationCode);
-      await service.decideAppIdentification(anna, forA.id, 'approved');
+      await approve(anna, forA);
       const [ra, rb] = [await service.phoneCallKeys(a.callId, ''), await other.phoneCallKeys(b.callId, '')];
       expect(ra.identified).toBe(true);
       expect(rb).toMatchObject({ state: 'app.waiting', identified: false });
@@ -400,7 +421,7 @@ describe.each(stores)('the telephone service on $name', (store) => {
       const [request] = await service.pendingAppIdentifications(anna);
       now += CALL_IDLE_MS;
       await expect(service.phoneCallKeys(callId, '')).rejects.toMatchObject({ code: 'CALL_ENDED', message: expect.stringMatching(/dropped/) });
-      await expect(service.decideAppIdentification(anna, request!.id, 'approved')).rejects.toMatchObject({ code: 'IDENTIFICATION_EXPIRED' });
+      await expect(approve(anna, request!)).rejects.toMatchObject({ code: 'IDENTIFICATION_EXPIRED' });
       const [row] = await service.db.query<{ end_reason: string }>('SELECT end_reason FROM phone_calls WHERE id = ?', [callId]);
       expect(row?.end_reason).toBe('timeout');
     });
@@ -432,9 +453,15 @@ describe.each(stores)('the telephone service on $name', (store) => {
       const session = await createSession(service.ctx, { id: annaId, name: 'Anna Andersson', personnummer: '199001012385' }, 'dosa');
       const list = await app.inject({ method: 'GET', url: '/v1/app/identifications', headers: { authorization: `Bearer ${session.token}` } });
       expect(list.json()).toHaveLength(1);
-      const id = list.json()[0].id as string;
-      expect((await post(`/v1/app/identifications/${id}/approve`, undefined)).statusCode).toBe(401);
-      expect((await post(`/v1/app/identifications/${id}/approve`, session.token)).json()).toEqual({ id, state: 'approved' });
+      const listed = list.json()[0] as { id: string; requester: string; code: string };
+      const id = listed.id;
+      const signed = signIdentification(listed, annaApp, new Date(now));
+      expect((await post(`/v1/app/identifications/${id}/approve`, undefined, signed)).statusCode).toBe(401);
+      // An approval without the app's signature is refused.
+      const unsigned = await post(`/v1/app/identifications/${id}/approve`, session.token);
+      expect(unsigned.statusCode).toBeGreaterThanOrEqual(400);
+      expect((await post(`/v1/app/identifications/${id}/approve`, session.token, {})).json()).toMatchObject({ code: 'INVALID_INPUT' });
+      expect((await post(`/v1/app/identifications/${id}/approve`, session.token, signed)).json()).toEqual({ id, state: 'approved' });
       expect((await post(`/v1/phone/calls/${callId}/keys`, ivrKey, { keys: '' })).json()).toMatchObject({ identified: true, method: 'app' });
       const hung = await post(`/v1/phone/calls/${callId}/hangup`, ivrKey);
       expect(hung.json()).toMatchObject({ ended: true });

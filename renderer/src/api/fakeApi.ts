@@ -9,13 +9,18 @@
 import type {
   AgentEvent,
   ApiFailure,
+  AppLoginPhase,
+  AppLoginStatus,
   CardHolder,
   CreateEnummerRequest,
   DemoInfo,
+  Dispute,
   DosaChallenge,
   EkortApi,
   Enummer,
   EnummerSecret,
+  FileCredential,
+  Notification,
   PaymentCard,
   ReaderInfo,
   SessionInfo,
@@ -38,6 +43,12 @@ export interface FakeOptions {
   latencyMs?: number;
   /** revealEnummer answers REAUTH_REQUIRED. */
   reauthForReveal?: boolean;
+  /** Mobilt BankID: the phase of each appLoginStatus call in turn (the last one repeats). */
+  appPhases?: AppLoginPhase[];
+  /** BankID på fil: the files found (default: Anna's). The password is FAKE_FILE_PASSWORD; an organisation e-ID is refused (ORGANISATION_EID). */
+  files?: FileCredential[];
+  /** Transactions to start with (e.g. a foreign-currency purchase). */
+  transactions?: Transaction[];
 }
 
 export interface FakeControl {
@@ -49,6 +60,8 @@ export interface FakeControl {
   readonly state: { pinTriesLeft: number; dosaTriesLeft: number; session: SessionInfo | null; enummers: Enummer[] };
   /** The right svarskod for a kontrollnummer. */
   svarskodFor(kontrollnummer: string): string;
+  /** Mobilt BankID: the phase the next polls answer from now on (e.g. the app approves: 'done'). */
+  setAppPhase(phase: AppLoginPhase): void;
 }
 
 export type FakeApi = EkortApi & { control: FakeControl };
@@ -59,6 +72,23 @@ export const FAKE_DOSA_SERIAL = '12345678';
 export const FAKE_READER = 'Virtual PCD 00 00';
 /** The HID token is enrolled at the bank under its own serial, like the real demo's. */
 export const FAKE_TOKEN_SERIAL = '7000001';
+/** BankID på fil: the right password of every fake file. */
+export const FAKE_FILE_PASSWORD = FAKE_PIN;
+/** Reference rates of the fake service (SEK per unit), as in a rates file. */
+export const FAKE_RATES: Readonly<Record<string, number>> = { EUR: 11.2345, USD: 10.4321 };
+const FAKE_EEA = new Set(['EUR', 'DKK', 'NOK']);
+
+/** Anna's BankID på fil, as fileCredentials lists it. */
+export function fakeFile(overrides: Partial<FileCredential> = {}): FileCredential {
+  return {
+    id: 'f'.repeat(64),
+    path: '/home/anna/.bankid/anna.p12',
+    fileName: 'anna.p12',
+    holder: { name: 'Anna Andersson', personnummer: '199001012385', organisation: null, validUntil: '2030-01-01T00:00:00Z' },
+    locked: false,
+    ...overrides,
+  };
+}
 
 function fail(code: string, message: string, extra: Partial<ApiFailure> = {}): ApiFailure {
   return { code, message, ...extra };
@@ -88,7 +118,33 @@ export function createFakeApi(options: FakeOptions = {}): FakeApi {
   ];
   let enummers: Enummer[] = [];
   const secrets = new Map<string, EnummerSecret>();
-  let transactions: Transaction[] = [];
+  let transactions: Transaction[] = [...(options.transactions ?? [])];
+  let files: FileCredential[] = options.files ?? [fakeFile()];
+  /** Wrong passwords in a row per file id; 5 lock the file. */
+  const fileFailures = new Map<string, number>();
+  let disputes: Dispute[] = [];
+  let notifications: Notification[] = [];
+  /** Mobilt BankID: the open order, its polls, and a forced phase. */
+  let appOrder: { orderRef: string; polls: number; final?: AppLoginStatus } | null = null;
+  let appForced: AppLoginPhase | null = null;
+  const APP_TEXT: Record<AppLoginPhase, { sv: string; en: string }> = {
+    waiting: { sv: 'Väntar på appen.', en: 'Waiting for the app.' },
+    signing: { sv: 'Skriv in din PIN-kod i appen.', en: 'Enter your PIN in the app.' },
+    cancelled: { sv: 'Inloggningen avbröts.', en: 'The login was cancelled.' },
+    timeout: { sv: 'Tiden gick ut.', en: 'The login timed out.' },
+    failed: { sv: 'Inloggningen misslyckades.', en: 'The login failed.' },
+    done: { sv: 'Klart.', en: 'Done.' },
+  };
+  /** A QR content shaped like the real one (the code part is not an HMAC here). */
+  function fakeQr(orderRef: string, seconds: number): string {
+    let h = 0x811c9dc5;
+    const hex: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      for (const ch of `${orderRef}.${seconds}.${i}`) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
+      hex.push(h.toString(16).padStart(8, '0'));
+    }
+    return `bankid.${orderRef}.${seconds}.${hex.join('')}`;
+  }
 
   function emit(event: AgentEvent): void {
     for (const l of [...listeners]) l(event);
@@ -172,6 +228,37 @@ export function createFakeApi(options: FakeOptions = {}): FakeApi {
         apdu('<= SW 9000');
         return startSession('card');
       }),
+    fileCredentials: (input) =>
+      respond('fileCredentials', input, () => {
+        for (const p of input?.paths ?? []) {
+          if (files.some((f) => f.path === p)) continue;
+          let h = 0;
+          for (const ch of p) h = (Math.imul(h, 31) + ch.charCodeAt(0)) >>> 0;
+          const fileName = p.split(/[\\/]/).pop() ?? p;
+          files = [...files, fakeFile({ id: h.toString(16).padStart(8, '0').repeat(8), path: p, fileName, holder: null })];
+        }
+        return files.map((f) => ({ ...f }));
+      }),
+    loginWithFile: (input) =>
+      respond('loginWithFile', { ...input, password: '***' }, () => {
+        const file = files.find((f) => (input.id !== undefined ? f.id === input.id : f.path === input.path));
+        if (!file) throw fail('FILE_CREDENTIAL_UNKNOWN', 'This BankID på fil is no longer there. Choose the file again.');
+        if (file.locked) throw fail('FILE_CREDENTIAL_LOCKED', 'This BankID på fil is locked after too many wrong passwords.');
+        if (input.password !== FAKE_FILE_PASSWORD) {
+          const wrong = (fileFailures.get(file.id) ?? 0) + 1;
+          fileFailures.set(file.id, wrong);
+          if (wrong >= 5) {
+            files = files.map((f) => (f.id === file.id ? { ...f, locked: true } : f));
+            throw fail('FILE_CREDENTIAL_LOCKED', 'This BankID på fil is locked after too many wrong passwords.');
+          }
+          throw fail('PASSWORD_INCORRECT', 'Wrong password.', { triesLeft: 5 - wrong });
+        }
+        fileFailures.delete(file.id);
+        if (file.holder?.organisation && !file.holder.personnummer) {
+          throw fail('ORGANISATION_EID', 'This is an e-tjänstelegitimation for an organisation. e-kort is a service for private persons: log in with your personal e-legitimation (BankID).');
+        }
+        return startSession('card');
+      }),
     startDosaLogin: (input) =>
       respond('startDosaLogin', input, () => {
         if (input.serial !== FAKE_DOSA_SERIAL && input.serial !== FAKE_TOKEN_SERIAL) throw fail('DOSA_UNKNOWN', 'Unknown dosa serial.');
@@ -229,6 +316,34 @@ export function createFakeApi(options: FakeOptions = {}): FakeApi {
           tokenWait.reject(fail('TOKEN_CANCELLED', 'Cancelled.'));
         }
         void tokenTouch;
+      }),
+    startAppLogin: () =>
+      respond('startAppLogin', undefined, () => {
+        const orderRef = `6f9a1c2e-0b1d-4c5e-9f00-${String(++counter).padStart(12, '0')}`;
+        appOrder = { orderRef, polls: 0 };
+        appForced = null;
+        return { orderRef, autoStartToken: `a7c3e1f0-2b4d-4e6f-8a9b-${String(counter).padStart(12, '0')}`, qr: fakeQr(orderRef, 0) };
+      }),
+    appLoginStatus: (input) =>
+      respond('appLoginStatus', input, (): AppLoginStatus => {
+        if (!appOrder || appOrder.orderRef !== input.orderRef) throw fail('APP_ORDER_UNKNOWN', 'Unknown order.');
+        if (appOrder.final) return appOrder.final;
+        appOrder.polls += 1;
+        const script = options.appPhases ?? ['waiting', 'waiting', 'signing', 'done'];
+        const phase = appForced ?? script[Math.min(appOrder.polls - 1, script.length - 1)] ?? 'waiting';
+        const hintCode = phase === 'waiting' ? 'outstandingTransaction' : phase === 'signing' ? 'userSign' : phase === 'timeout' ? 'expiredTransaction' : phase === 'cancelled' ? 'cancelled' : phase === 'done' ? null : 'startFailed';
+        const status: AppLoginStatus = { orderRef: appOrder.orderRef, phase, hintCode, statusText: APP_TEXT[phase], qr: phase === 'waiting' || phase === 'signing' ? fakeQr(appOrder.orderRef, appOrder.polls) : '' };
+        if (phase === 'done') {
+          appOrder.final = status;
+          return { ...status, session: startSession('app') };
+        }
+        if (phase !== 'waiting' && phase !== 'signing') appOrder.final = status;
+        return status;
+      }),
+    cancelAppLogin: (input) =>
+      respond('cancelAppLogin', input, () => {
+        if (!appOrder || appOrder.orderRef !== input.orderRef) throw fail('APP_ORDER_UNKNOWN', 'Unknown order.');
+        appOrder.final ??= { orderRef: appOrder.orderRef, phase: 'cancelled', hintCode: 'cancelled', statusText: APP_TEXT.cancelled, qr: '' };
       }),
     session: () => respond('session', undefined, () => session),
     logout: () =>
@@ -328,6 +443,52 @@ export function createFakeApi(options: FakeOptions = {}): FakeApi {
         requireSession();
         return transactions.filter((x) => !input.enummerId || x.enummerId === input.enummerId);
       }),
+    disputeTransaction: (input) =>
+      respond('disputeTransaction', input, (): Dispute => {
+        requireSession();
+        const tx = transactions.find((x) => x.id === input.transactionId);
+        if (!tx) throw fail('NOT_FOUND', 'There is no such transaction among yours.');
+        if (tx.decision !== 'approved') throw fail('TRANSACTION_DECLINED', 'The purchase was declined and never charged: there is nothing to dispute.');
+        const existing = disputes.find((d) => d.transactionId === tx.id && d.kind !== 'goods' && input.kind !== 'goods');
+        if (existing) throw fail('ALREADY_DISPUTED', 'This purchase is disputed already.');
+        const enr = enummers.find((e) => e.id === tx.enummerId);
+        const card = cards.find((c) => c.last4 === enr?.cardLast4);
+        const now = new Date().toISOString();
+        const liability: Dispute['liability'] =
+          input.kind === 'unauthorised'
+            ? card?.state === 'blocked'
+              ? { maxSelfRiskOre: 0, reason: 'after_card_block', section: '10.5' }
+              : { maxSelfRiskOre: Math.min(400_00, tx.amount), reason: 'self_risk', section: '10.2', grossNegligenceMaxOre: Math.min(12_000_00, tx.amount) }
+            : input.kind === 'incorrect'
+              ? { maxSelfRiskOre: 0, reason: 'incorrect_execution', section: '11.1' }
+              : { maxSelfRiskOre: tx.amount, reason: 'goods_merchant_first', section: '11.2' };
+        const dispute: Dispute = {
+          id: nextId('dsp'),
+          transactionId: tx.id,
+          kind: input.kind,
+          state: input.kind === 'goods' ? 'referred_to_merchant' : 'received',
+          resolution: null,
+          description: input.description ?? null,
+          createdAt: now,
+          updatedAt: now,
+          merchant: tx.merchant,
+          amount: tx.amount,
+          liability,
+          ...(input.kind === 'unauthorised' && card && card.state !== 'blocked' ? { offerCardBlock: true, cardId: card.id } : {}),
+        };
+        disputes = [dispute, ...disputes];
+        return dispute;
+      }),
+    disputes: () =>
+      respond('disputes', undefined, () => {
+        requireSession();
+        return disputes.map((d) => ({ ...d }));
+      }),
+    notifications: () =>
+      respond('notifications', undefined, () => {
+        requireSession();
+        return notifications.map((n) => ({ ...n }));
+      }),
     apduTrace: () =>
       respond('apduTrace', undefined, () => {
         requireEngineer();
@@ -374,18 +535,47 @@ export function createFakeApi(options: FakeOptions = {}): FakeApi {
         else if (entry.expiry !== input.expiry) declineCode = 'EXPIRY_MISMATCH';
         else if (entry.cvc !== input.cvc) declineCode = 'CVC_MISMATCH';
         else if (e.merchant.toLowerCase() !== input.merchant.trim().toLowerCase()) declineCode = 'MERCHANT_MISMATCH';
-        else if (e.limit && input.amount > e.limit.amount) declineCode = 'LIMIT_EXCEEDED';
+        const currency = input.currency && input.currency !== 'SEK' ? input.currency : null;
+        const rate = currency ? FAKE_RATES[currency] : undefined;
+        // Another currency: converted at the reference rate (cents × SEK/unit = öre), plus the 1,65 % markup.
+        const converted = rate === undefined ? input.amount : Math.round(input.amount * rate);
+        const fee = rate === undefined ? 0 : Math.round((converted * 165) / 10_000);
+        const amount = converted + fee;
+        if (declineCode === null && currency && rate === undefined) declineCode = 'CURRENCY_NOT_SUPPORTED';
+        else if (e && e.limit && amount > e.limit.amount && declineCode === null) declineCode = 'LIMIT_EXCEEDED';
         const tx: Transaction = {
           id: nextId('txn'),
           enummerId: e?.id ?? null,
           last4: input.pan.slice(-4),
           merchant: input.merchant,
-          amount: input.amount,
+          amount,
           decision: declineCode ? 'declined' : 'approved',
           declineCode,
           createdAt: new Date().toISOString(),
+          ...(currency && rate !== undefined ? { originalAmount: input.amount, currency, rate, rateDate: '2026-11-20', fee } : {}),
         };
         transactions = [tx, ...transactions];
+        if (currency && rate !== undefined && FAKE_EEA.has(currency) && !notifications.some((n) => n.currency === currency)) {
+          const shown = String(rate).replace('.', ',');
+          notifications = [
+            {
+              id: nextId('ntf'),
+              kind: 'currency_conversion',
+              currency,
+              month: tx.createdAt.slice(0, 7),
+              transactionId: tx.id,
+              markupPercent: '1.65',
+              rate,
+              rateDate: '2026-11-20',
+              text: {
+                sv: `Du har handlat med ditt kort i ${currency}. Valutaväxlingspåslaget är 1,65 % över referensväxelkursen (${shown} kr per ${currency} den 2026-11-20). Vi skickar detta meddelande en gång per valuta och månad (kortvillkor punkt 17).`,
+                en: `You paid with your card in ${currency}. The currency conversion markup is 1.65 % over the reference exchange rate (SEK ${rate} per ${currency} on 2026-11-20). We send this message once per currency and month (card terms §17).`,
+              },
+              createdAt: tx.createdAt,
+            },
+            ...notifications,
+          ];
+        }
         if (!declineCode && e && e.kind === 'single') {
           enummers = enummers.map((x) => (x.id === e.id ? { ...x, state: 'closed', closeReason: 'used', closedAt: tx.createdAt } : x));
         }
@@ -412,6 +602,9 @@ export function createFakeApi(options: FakeOptions = {}): FakeApi {
       return { pinTriesLeft: card.triesLeft, dosaTriesLeft, session, enummers };
     },
     svarskodFor,
+    setAppPhase(phase) {
+      appForced = phase;
+    },
   };
   return Object.assign(api, { control });
 }

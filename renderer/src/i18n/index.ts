@@ -48,6 +48,9 @@ export function errorText(error: unknown, t: Translate): string {
   if (f.code === 'DOSA_CODE_WRONG') {
     return typeof f.triesLeft === 'number' ? t('error.DOSA_CODE_WRONG', { n: f.triesLeft }) : t('error.DOSA_CODE_WRONG_NOCOUNT');
   }
+  if (f.code === 'PASSWORD_INCORRECT') {
+    return typeof f.triesLeft === 'number' ? t('error.PASSWORD_INCORRECT', { n: f.triesLeft }) : t('error.PASSWORD_INCORRECT_NOCOUNT');
+  }
   const key = `error.${f.code}`;
   if (isMessageKey(key)) return t(key);
   const decline = `decline.${f.code}`;

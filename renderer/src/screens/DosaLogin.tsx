@@ -87,7 +87,8 @@ export function DosaLogin(props: { demo: DemoInfo | null; onLoggedIn(session: Se
   /**
    * The connected token answers the kontrollnummer itself. The bank knows the token by its
    * own serial: when the kontrollnummer was asked for another serial (or none yet), a new one
-   * is asked for the token's serial first.
+   * is asked for the token's serial first. The agent refuses a kontrollnummer of another dosa
+   * (TOKEN_NOT_FOR_THIS_DOSA, no try spent): then one is asked for the token's serial, once.
    */
   async function answerWithToken() {
     if (!token) return;
@@ -95,6 +96,14 @@ export function DosaLogin(props: { demo: DemoInfo | null; onLoggedIn(session: Se
     const tokenSerial = token.serial ? normalizeSerial(token.serial) : null;
     let c = challenge;
     setTokenBusy(true);
+    const challengeFor = async (s: string) => {
+      setSerial(s);
+      setSvarskod('');
+      const next = await api.startDosaLogin({ serial: s });
+      setChallenge(next);
+      setChallengeSerial(s);
+      return next;
+    };
     try {
       if (!c || (tokenSerial && tokenSerial !== challengeSerial)) {
         const s = tokenSerial ?? normalizeSerial(serial);
@@ -103,12 +112,17 @@ export function DosaLogin(props: { demo: DemoInfo | null; onLoggedIn(session: Se
           setSerialError(t('dosa.serialInvalid'));
           return;
         }
-        setSerial(s);
-        c = await api.startDosaLogin({ serial: s });
-        setChallenge(c);
-        setChallengeSerial(s);
+        c = await challengeFor(s);
       }
-      props.onLoggedIn(await api.answerWithToken({ challengeId: c.challengeId, token: token.id }));
+      let session: SessionInfo;
+      try {
+        session = await api.answerWithToken({ challengeId: c.challengeId, token: token.id });
+      } catch (e) {
+        if (asFailure(e).code !== 'TOKEN_NOT_FOR_THIS_DOSA' || !tokenSerial) throw e;
+        c = await challengeFor(tokenSerial);
+        session = await api.answerWithToken({ challengeId: c.challengeId, token: token.id });
+      }
+      props.onLoggedIn(session);
     } catch (e) {
       setTokenBusy(false);
       failed(e);

@@ -1,11 +1,12 @@
 import { useState } from 'react';
-import type { Enummer, EnummerAction, EnummerSecret, Transaction } from '../../../src/client/api.ts';
+import type { Enummer, EnummerAction, EnummerSecret, PaymentCard, Transaction } from '../../../src/client/api.ts';
 import { ConfirmDialog } from '../components/Dialog.tsx';
 import { ErrorMessage } from '../components/Messages.tsx';
 import { SecretView } from '../components/SecretView.tsx';
 import { useApp } from '../context.ts';
-import { asFailure, declineText, type Translate } from '../i18n/index.ts';
-import { daysLeft, formatDate, formatDateTime, formatKronor, maskedLast4 } from '../lib/format.ts';
+import { asFailure, type Translate } from '../i18n/index.ts';
+import { daysLeft, formatDate, formatKronor, maskedLast4 } from '../lib/format.ts';
+import { TransactionList } from './TransactionList.tsx';
 
 export function daysLeftText(validUntil: string, t: Translate, now: Date = new Date()): string {
   const n = daysLeft(validUntil, now);
@@ -22,7 +23,8 @@ export function stateText(e: Enummer, t: Translate): string {
 }
 
 /** The e-nummer list: merchant, last four, valid until with days left, state, actions. */
-export function EnummerList(props: { enummers: Enummer[] | null; onChanged(e: Enummer): void; onReauth(): void }) {
+/** onCardBlocked: a card was blocked from a dispute ("Spärra kortet nu"). */
+export function EnummerList(props: { enummers: Enummer[] | null; onChanged(e: Enummer): void; onReauth(): void; onCardBlocked?(card: PaymentCard): void }) {
   const { t } = useApp();
   return (
     <section aria-labelledby="list-heading" className="panel">
@@ -34,7 +36,7 @@ export function EnummerList(props: { enummers: Enummer[] | null; onChanged(e: En
       ) : (
         <ul className="items">
           {props.enummers.map((e) => (
-            <EnummerItem key={e.id} enummer={e} onChanged={props.onChanged} onReauth={props.onReauth} />
+            <EnummerItem key={e.id} enummer={e} onChanged={props.onChanged} onReauth={props.onReauth} {...(props.onCardBlocked ? { onCardBlocked: props.onCardBlocked } : {})} />
           ))}
         </ul>
       )}
@@ -42,7 +44,7 @@ export function EnummerList(props: { enummers: Enummer[] | null; onChanged(e: En
   );
 }
 
-function EnummerItem({ enummer: e, onChanged, onReauth }: { enummer: Enummer; onChanged(e: Enummer): void; onReauth(): void }) {
+function EnummerItem({ enummer: e, onChanged, onReauth, onCardBlocked }: { enummer: Enummer; onChanged(e: Enummer): void; onReauth(): void; onCardBlocked?(card: PaymentCard): void }) {
   const { api, t, report } = useApp();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -174,7 +176,7 @@ function EnummerItem({ enummer: e, onChanged, onReauth }: { enummer: Enummer; on
         </div>
       )}
       {secret && <SecretView secret={secret} merchant={e.merchant} onHide={() => setSecret(null)} />}
-      {showTx && <Transactions merchant={e.merchant} transactions={transactions} />}
+      {showTx && <TransactionList merchant={e.merchant} transactions={transactions} {...(onCardBlocked ? { onCardBlocked } : {})} />}
       {confirmClose && (
         <ConfirmDialog
           title={t('list.closeTitle', { merchant: e.merchant })}
@@ -188,31 +190,5 @@ function EnummerItem({ enummer: e, onChanged, onReauth }: { enummer: Enummer; on
         </ConfirmDialog>
       )}
     </li>
-  );
-}
-
-function Transactions({ merchant, transactions }: { merchant: string; transactions: Transaction[] | null }) {
-  const { t } = useApp();
-  return (
-    <section className="transactions" aria-label={t('tx.heading', { merchant })}>
-      <h4>{t('tx.heading', { merchant })}</h4>
-      {transactions === null ? (
-        <p role="status">{t('common.busy')}</p>
-      ) : transactions.length === 0 ? (
-        <p>{t('tx.none')}</p>
-      ) : (
-        <ul className="tx-list">
-          {transactions.map((x) => (
-            <li key={x.id} className={`tx ${x.decision}`}>
-              <span className="tx-time">{formatDateTime(x.createdAt)}</span> <span className="tx-merchant">{x.merchant}</span>{' '}
-              <span className="tx-amount">{formatKronor(x.amount)}</span>{' '}
-              <span className={`badge ${x.decision}`}>
-                {x.decision === 'approved' ? t('tx.approved') : x.declineCode ? t('tx.declinedBecause', { reason: declineText(x.declineCode, t) }) : t('tx.declined')}
-              </span>
-            </li>
-          ))}
-        </ul>
-      )}
-    </section>
   );
 }

@@ -5,10 +5,11 @@ import { ScreenHeading } from '../components/ScreenHeading.tsx';
 import { useApp } from '../context.ts';
 import { ConnectCard } from './ConnectCard.tsx';
 import { CreateEnummer } from './CreateEnummer.tsx';
+import { Disputes, Notifications } from './Disputes.tsx';
 import { EnummerList } from './EnummerList.tsx';
 import { cardLabel, PaymentCards } from './PaymentCards.tsx';
 
-type View = { kind: 'overview' } | { kind: 'connect'; card: PaymentCard } | { kind: 'create' };
+type View = { kind: 'overview' } | { kind: 'connect'; card: PaymentCard } | { kind: 'create' } | { kind: 'disputes' } | { kind: 'notifications' };
 
 /**
  * Logged in: payment cards and e-nummer, with "Skapa e-nummer" and "Anslut kort till e-kort"
@@ -66,6 +67,8 @@ export function Home(props: { session: SessionInfo; onReauth(): void }) {
       />
     );
   }
+  if (view.kind === 'disputes') return <Disputes onBack={() => setView({ kind: 'overview' })} />;
+  if (view.kind === 'notifications') return <Notifications onBack={() => setView({ kind: 'overview' })} />;
   if (view.kind === 'create') {
     return (
       <CreateEnummer
@@ -94,6 +97,12 @@ export function Home(props: { session: SessionInfo; onReauth(): void }) {
         <button type="button" onClick={() => void refresh()}>
           {t('home.refresh')}
         </button>
+        <button type="button" onClick={() => setView({ kind: 'disputes' })}>
+          {t('home.disputes')}
+        </button>
+        <button type="button" onClick={() => setView({ kind: 'notifications' })}>
+          {t('home.notifications')}
+        </button>
       </div>
       {cards && !canCreate && (
         <p id="no-connected" className="hint">
@@ -105,6 +114,11 @@ export function Home(props: { session: SessionInfo; onReauth(): void }) {
         enummers={enummers}
         onChanged={(e) => setEnummers((list) => (list ?? []).map((x) => (x.id === e.id ? e : x)))}
         onReauth={props.onReauth}
+        onCardBlocked={(card) => {
+          replaceCard(card);
+          setNotice(t('cards.blockedDone', { card: cardLabel(card) }));
+          void refresh(); // e-nummer on the card are closed at once
+        }}
       />
     </div>
   );

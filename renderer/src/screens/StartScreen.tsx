@@ -5,8 +5,8 @@ import { ErrorMessage } from '../components/Messages.tsx';
 import { ScreenHeading } from '../components/ScreenHeading.tsx';
 import { useApp } from '../context.ts';
 
-/** Start: choose BankID på kort or säkerhetsdosa, or try the demo with a virtual card. */
-export function StartScreen(props: { demo: DemoInfo | null; onDemo(demo: DemoInfo): void; onChoose(method: 'card' | 'dosa'): void }) {
+/** Start: choose BankID på kort, säkerhetsdosa, Mobilt BankID or BankID på fil, or try the demo with a virtual card. */
+export function StartScreen(props: { demo: DemoInfo | null; onDemo(demo: DemoInfo): void; onChoose(method: 'card' | 'dosa' | 'app' | 'file'): void }) {
   const { api, t, report } = useApp();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -43,6 +43,22 @@ export function StartScreen(props: { demo: DemoInfo | null; onDemo(demo: DemoInf
           </button>
           <span id="hint-dosa" className="hint">
             {t('start.dosaHint')}
+          </span>
+        </li>
+        <li>
+          <button type="button" className="choice" aria-describedby="hint-app" onClick={() => props.onChoose('app')}>
+            {t('start.app')}
+          </button>
+          <span id="hint-app" className="hint">
+            {t('start.appHint')}
+          </span>
+        </li>
+        <li>
+          <button type="button" className="choice" aria-describedby="hint-file" onClick={() => props.onChoose('file')}>
+            {t('start.file')}
+          </button>
+          <span id="hint-file" className="hint">
+            {t('start.fileHint')}
           </span>
         </li>
       </ul>

@@ -179,6 +179,20 @@ export class BankClient {
     return this.call('GET', '/v1/transactions', S.Transaction.array(), { auth: 'session' }, o);
   }
 
+  // --- disputes (reklamation) and notifications
+  disputeTransaction(transactionId: string, request: S.DisputeRequest, o?: CallOptions): Promise<S.Dispute> {
+    return this.call('POST', `/v1/transactions/${seg(transactionId)}/dispute`, S.Dispute, { auth: 'session', body: request }, o);
+  }
+  disputes(o?: CallOptions): Promise<S.Dispute[]> {
+    return this.call('GET', '/v1/disputes', S.Dispute.array(), { auth: 'session' }, o);
+  }
+  dispute(id: string, o?: CallOptions): Promise<S.Dispute> {
+    return this.call('GET', `/v1/disputes/${seg(id)}`, S.Dispute, { auth: 'session' }, o);
+  }
+  notifications(o?: CallOptions): Promise<S.Notification[]> {
+    return this.call('GET', '/v1/notifications', S.Notification.array(), { auth: 'session' }, o);
+  }
+
   // --- telephone service (the bank's phone system, with the IVR key)
   phoneCallStart(o?: CallOptions): Promise<S.PhoneCall> {
     return this.call('POST', '/v1/phone/calls', S.PhoneCall, { auth: 'ivr' }, o);
@@ -195,8 +209,9 @@ export class BankClient {
   appIdentifications(o?: CallOptions): Promise<S.AppIdentification[]> {
     return this.call('GET', '/v1/app/identifications', S.AppIdentification.array(), { auth: 'session' }, o);
   }
-  approveAppIdentification(id: string, o?: CallOptions): Promise<S.AppIdentificationDecision> {
-    return this.call('POST', `/v1/app/identifications/${seg(id)}/approve`, S.AppIdentificationDecision, { auth: 'session' }, o);
+  /** `signed`: the enrolled app's signature over the request (signIdentification). */
+  approveAppIdentification(id: string, signed: S.SignedIdentificationRequest, o?: CallOptions): Promise<S.AppIdentificationDecision> {
+    return this.call('POST', `/v1/app/identifications/${seg(id)}/approve`, S.AppIdentificationDecision, { auth: 'session', body: signed }, o);
   }
   rejectAppIdentification(id: string, o?: CallOptions): Promise<S.AppIdentificationDecision> {
     return this.call('POST', `/v1/app/identifications/${seg(id)}/reject`, S.AppIdentificationDecision, { auth: 'session' }, o);

@@ -116,6 +116,7 @@ export function openApiDocument(routes: readonly RouteDef[]): Json {
       { name: 'network', description: 'The card network (authorizations).' },
       { name: 'phone', description: "The telephone service's menu, for the bank's phone system (IVR key)." },
       { name: 'app', description: "The customer's approval app (app-approved login): enrol, look an order up, approve it." },
+      { name: 'disputes', description: "Disputes of the holder's purchases (card terms §10-11) and the holder's notifications." },
     ],
     paths,
     components: {

@@ -37,7 +37,7 @@ export interface RouteDef {
   path: string;
   operationId: string;
   summary: string;
-  tag: 'service' | 'login' | 'session' | 'cards' | 'enummer' | 'network' | 'app' | 'phone';
+  tag: 'service' | 'login' | 'session' | 'cards' | 'enummer' | 'network' | 'app' | 'phone' | 'disputes';
   auth: RouteAuth;
   /** `login`: the login rate limit applies (per client address). */
   rateLimit?: 'login' | 'network';
@@ -323,7 +323,62 @@ export const ROUTES: readonly RouteDef[] = [
   }),
   ...appLoginRoutes(),
   ...phoneRoutes(),
+  ...disputeRoutes(),
 ];
+
+/** Disputes of the holder's purchases (card terms §10-11) and the holder's notifications (§17). */
+function disputeRoutes(): RouteDef[] {
+  return [
+    route({
+      method: 'POST',
+      path: '/v1/transactions/:id/dispute',
+      operationId: 'disputeTransaction',
+      summary:
+        "Dispute one of the holder's approved purchases within 13 months: unauthorised (not mine), incorrect (amount, duplicate) or goods (the merchant first). Answers the claim with what the terms say the holder risks; an unauthorised claim offers blocking the card.",
+      tag: 'disputes',
+      auth: 'session',
+      params: S.IdParams,
+      body: S.DisputeRequest,
+      status: 201,
+      response: S.Dispute,
+      handler: ({ service, session, params, body }) => service.disputeTransaction(session, params.id, body),
+    }),
+    route({
+      method: 'GET',
+      path: '/v1/disputes',
+      operationId: 'disputes',
+      summary: "The holder's disputes, newest first, with their state.",
+      tag: 'disputes',
+      auth: 'session',
+      status: 200,
+      response: S.Dispute.array(),
+      handler: ({ service, session }) => service.disputes(session),
+    }),
+    route({
+      method: 'GET',
+      path: '/v1/disputes/:id',
+      operationId: 'dispute',
+      summary: 'One of the holder\'s disputes.',
+      tag: 'disputes',
+      auth: 'session',
+      params: S.IdParams,
+      status: 200,
+      response: S.Dispute,
+      handler: ({ service, session, params }) => service.dispute(session, params.id),
+    }),
+    route({
+      method: 'GET',
+      path: '/v1/notifications',
+      operationId: 'notifications',
+      summary: "The holder's messages from the bank, newest first: the currency conversion cost of purchases in EEA currencies (once per currency and month).",
+      tag: 'disputes',
+      auth: 'session',
+      status: 200,
+      response: S.Notification.array(),
+      handler: ({ service, session }) => service.notifications(session),
+    }),
+  ];
+}
 
 /** App-approved login (Mobilt BankID style): the desktop's four routes and the app's three. */
 function appLoginRoutes(): RouteDef[] {
@@ -497,13 +552,14 @@ function phoneRoutes(): RouteDef[] {
       method: 'POST',
       path: '/v1/app/identifications/:id/approve',
       operationId: 'appIdentificationApprove',
-      summary: 'The app: the customer approves the identification request (a plain approval with the session for now; the signed app approval is to come).',
+      summary: "The app: the customer approves the identification request with the enrolled app's signature over the identification statement (request id, requester, the code shown); unsigned approvals are refused.",
       tag: 'app',
       auth: 'session',
       params: S.IdParams,
+      body: S.SignedIdentificationRequest,
       status: 200,
       response: S.AppIdentificationDecision,
-      handler: ({ service, session, params }) => service.decideAppIdentification(session, params.id, 'approved'),
+      handler: ({ service, session, params, body }) => service.decideAppIdentification(session, params.id, 'approved', body),
     }),
     route({
       method: 'POST',

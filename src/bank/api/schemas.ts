@@ -165,6 +165,8 @@ export const DeclineCode = z.enum([
   'CARD_BLOCKED',
   'CLOSED',
   'PAUSED',
+  /** A purchase in a currency the service has no reference rate for. */
+  'CURRENCY_NOT_SUPPORTED',
 ]);
 export const Transaction = z.object({
   id,
@@ -175,6 +177,16 @@ export const Transaction = z.object({
   decision: z.enum(['approved', 'declined']),
   declineCode: DeclineCode.nullable(),
   createdAt: iso,
+  /** Purchases in another currency: `amount` is the SEK booked (converted + fee); this is the amount in the currency's minor units. */
+  originalAmount: z.number().int().optional(),
+  /** ISO 4217 code of the purchase's currency (only when not SEK). */
+  currency: z.string().optional(),
+  /** The reference rate used: SEK per one unit of `currency`. */
+  rate: z.number().optional(),
+  /** The day of the reference rate (YYYY-MM-DD). */
+  rateDate: z.string().optional(),
+  /** The currency conversion markup (1.65 % of the converted amount, price list), öre; included in `amount`. */
+  fee: z.number().int().optional(),
 });
 
 // --- Card network ------------------------------------------------------------------------
@@ -184,11 +196,25 @@ export const AuthorizationRequest = z.strictObject({
   expiry: z.string().regex(/^(0[1-9]|1[0-2])\/[0-9]{2}$/, 'MM/YY'),
   cvc: z.string().regex(/^[0-9]{3,4}$/, '3 or 4 digits'),
   merchant: z.string().min(1).max(100),
-  amount: ore,
+  amount: ore.describe("the amount in the minor units of `currency` (öre for SEK, cents for EUR, yen for JPY)"),
   /** The network's id for this request: a retried request gets the first answer again. */
   requestId: z.string().min(1).max(64).optional(),
+  /** ISO 4217 currency of the purchase; SEK when not given. Converted to SEK at the service's reference rate plus the 1.65 % markup. */
+  currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as EUR').optional(),
+  /** Whether strong customer authentication (e.g. 3-D Secure with a challenge) was applied; not given = not known, treated as not applied. */
+  sca: z.boolean().optional(),
 });
 export const AuthorizationResult = z.object({ approved: z.boolean(), declineCode: DeclineCode.nullable(), transactionId: id });
+
+/** The approval app's signature over an identification request of the telephone service. */
+export const SignedIdentificationRequest = z.strictObject({
+  /** The enrolled app's device id. */
+  deviceId: z.string().min(8).max(64),
+  /** ISO 8601 time the app signed. */
+  time: z.string().min(20).max(40),
+  /** base64 DER ECDSA P-256 SHA-256 over the identification statement. */
+  signature: z.string().min(1).max(200).regex(/^[A-Za-z0-9+/]+={0,2}$/, 'base64'),
+});
 
 export const ApiError = z.object({
   code: z.string(),
@@ -197,6 +223,65 @@ export const ApiError = z.object({
   /** DOSA_CODE_WRONG / DOSA_BLOCKED: wrong answers left before the dosa is blocked. */
   triesLeft: z.number().int().optional(),
 });
+
+// --- Disputes (reklamation, card terms §10-11) and notifications ---------------------------
+
+export const DisputeKind = z.enum(['unauthorised', 'incorrect', 'goods']);
+export const DisputeState = z.enum(['received', 'under_investigation', 'resolved', 'referred_to_merchant']);
+export const DisputeRequest = z.strictObject({
+  /** unauthorised: not made by me (§10); incorrect: wrongly carried out, amount or duplicate (§11.1); goods: a problem with the goods or service (§11.2, the merchant first). */
+  kind: DisputeKind,
+  description: z.string().trim().min(1).max(1000).optional(),
+});
+export const LiabilityReason = z.enum(['self_risk', 'after_card_block', 'sca_missing', 'incorrect_execution', 'goods_merchant_first']);
+export const Dispute = z.object({
+  id,
+  transactionId: id,
+  kind: DisputeKind,
+  state: DisputeState,
+  /** Resolved claims: refunded or rejected. */
+  resolution: z.enum(['refunded', 'rejected']).nullable(),
+  description: z.string().nullable(),
+  createdAt: iso,
+  updatedAt: iso,
+  /** The purchase: merchant and SEK amount (öre). */
+  merchant: z.string(),
+  amount: z.number().int(),
+  /** The holder's risk per the card terms. */
+  liability: z.object({
+    /** The most the holder can be charged without gross negligence (öre): 400 kr self-risk (§10.2), 0 after a block (§10.5) or without strong authentication (§10.6). */
+    maxSelfRiskOre: z.number().int(),
+    reason: LiabilityReason,
+    /** The section of the card terms. */
+    section: z.string(),
+    /** Unauthorised claims with self-risk: the most for gross negligence (§10.3: at most 12 000 kr per card and claim). */
+    grossNegligenceMaxOre: z.number().int().optional(),
+  }),
+  /** Unauthorised claims on a card not yet blocked: offer blocking it (cardId) in the same flow. */
+  offerCardBlock: z.boolean().optional(),
+  cardId: id.optional(),
+});
+export const Notification = z.object({
+  id,
+  kind: z.literal('currency_conversion'),
+  currency: z.string(),
+  /** The Stockholm month it covers (YYYY-MM): one per currency and month. */
+  month: z.string(),
+  transactionId: id.nullable(),
+  /** The currency conversion markup over the reference rate, percent ("1.65"). */
+  markupPercent: z.string(),
+  rate: z.number(),
+  rateDate: z.string(),
+  text: z.object({ sv: z.string(), en: z.string() }),
+  createdAt: iso,
+});
+
+export type DisputeKind = z.infer<typeof DisputeKind>;
+export type DisputeState = z.infer<typeof DisputeState>;
+export type DisputeRequest = z.infer<typeof DisputeRequest>;
+export type Dispute = z.infer<typeof Dispute>;
+export type LiabilityReason = z.infer<typeof LiabilityReason>;
+export type Notification = z.infer<typeof Notification>;
 
 // --- Service -----------------------------------------------------------------------------
 
@@ -222,6 +307,7 @@ export type Transaction = z.infer<typeof Transaction>;
 export type AuthorizationRequest = z.infer<typeof AuthorizationRequest>;
 export type AuthorizationResult = z.infer<typeof AuthorizationResult>;
 export type ApiError = z.infer<typeof ApiError>;
+export type SignedIdentificationRequest = z.infer<typeof SignedIdentificationRequest>;
 export type Health = z.infer<typeof Health>;
 export type AppLoginStarted = z.infer<typeof AppLoginStarted>;
 export type AppLoginQr = z.infer<typeof AppLoginQr>;

@@ -16,7 +16,7 @@ import { z } from 'zod';
 import { EkortError } from '../../errors.ts';
 import { writeFileAtomic } from '../../virtual/atomicFile.ts';
 import { readJsonFile } from '../../virtual/jsonFile.ts';
-import { type ApprovalStatement, type EnrolmentProof, signStatement } from './statement.ts';
+import { type ApprovalStatement, type EnrolmentProof, type IdentificationStatement, signStatement } from './statement.ts';
 
 export const APP_PIN_PATTERN = /^[0-9]{6,8}$/;
 export const APP_PIN_TRIES = 3;
@@ -150,4 +150,9 @@ export function approvalStatement(input: { orderRef: string; relyingParty: strin
     time: input.time.toISOString(),
     deviceId: input.deviceId,
   };
+}
+
+/** The statement the app signs to approve an identification request of the telephone service. */
+export function identificationStatement(input: { requestId: string; requester: string; code: string; deviceId: string; time: Date }): IdentificationStatement {
+  return { type: 'ekort-app-identification', version: 1, requestId: input.requestId, requester: input.requester, code: input.code, time: input.time.toISOString(), deviceId: input.deviceId };
 }

@@ -15,6 +15,11 @@
  *     "type":       "ekort-app-approval",
  *     "version":    1,
  *     "visibleText": the text the app showed }
+ * The identification statement (version 1), the app's answer to the telephone service:
+ *   { "code": the identification code the app showed (also read out on the call),
+ *     "deviceId", "requestId": the identification request approved,
+ *     "requester": who asked ("S-Bankens kundtjänst"), "time", "type":
+ *     "ekort-app-identification", "version": 1 }
  * The enrolment proof (version 1): { "code", "publicKey" (SPKI DER base64), "type":
  * "ekort-app-enrolment", "version": 1 }: the app proves it holds the key it enrols.
  *
@@ -47,6 +52,18 @@ export interface ApprovalStatement {
   deviceId: string;
 }
 
+export interface IdentificationStatement {
+  type: 'ekort-app-identification';
+  version: 1;
+  requestId: string;
+  requester: string;
+  code: string;
+  time: string;
+  deviceId: string;
+}
+
+export type SignedStatement = ApprovalStatement | EnrolmentProof | IdentificationStatement;
+
 export interface EnrolmentProof {
   type: 'ekort-app-enrolment';
   version: 1;
@@ -54,10 +71,10 @@ export interface EnrolmentProof {
   publicKey: string;
 }
 
-export const statementBytes = (statement: ApprovalStatement | EnrolmentProof): Buffer =>
+export const statementBytes = (statement: SignedStatement): Buffer =>
   Buffer.from(canonicalJson(statement as unknown as Canonical), 'utf8');
 
-export function signStatement(statement: ApprovalStatement | EnrolmentProof, privateKey: KeyObject): string {
+export function signStatement(statement: SignedStatement, privateKey: KeyObject): string {
   return sign('sha256', statementBytes(statement), { key: privateKey, dsaEncoding: 'der' }).toString('base64');
 }
 
@@ -72,7 +89,7 @@ export function p256PublicKey(spkiBase64: string): KeyObject | undefined {
   }
 }
 
-export function verifyStatement(statement: ApprovalStatement | EnrolmentProof, signatureBase64: string, publicKey: KeyObject): boolean {
+export function verifyStatement(statement: SignedStatement, signatureBase64: string, publicKey: KeyObject): boolean {
   try {
     return verify('sha256', statementBytes(statement), { key: publicKey, dsaEncoding: 'der' }, Buffer.from(signatureBase64, 'base64'));
   } catch {

@@ -251,6 +251,58 @@ export const MIGRATIONS: readonly Migration[] = [
         created_at BIGINT NOT NULL)`,
     ],
   },
+  {
+    version: 4,
+    name: 'disputes (reklamation, card terms §10-11), foreign-currency purchases (§17), holder notifications',
+    statements: [
+      // The card a purchase was made with, kept on the transaction: the e-nummer's link to
+      // the card is erased at expiry, but a claim up to 13 months later needs the card.
+      `ALTER TABLE transactions ADD COLUMN card_id TEXT`,
+      // Strong customer authentication as the network reported it: 1 applied, 0 not, NULL not said.
+      `ALTER TABLE transactions ADD COLUMN sca INTEGER`,
+      // Purchases in another currency: the amount in its minor units, the currency, the
+      // reference rate (SEK per unit, decimal text as given), its date and the markup fee
+      // (öre). transactions.amount stays the SEK amount booked (converted + fee).
+      `ALTER TABLE transactions ADD COLUMN original_amount BIGINT`,
+      `ALTER TABLE transactions ADD COLUMN currency TEXT`,
+      `ALTER TABLE transactions ADD COLUMN rate TEXT`,
+      `ALTER TABLE transactions ADD COLUMN rate_date TEXT`,
+      `ALTER TABLE transactions ADD COLUMN fee BIGINT`,
+      // Claims. kind 'goods' is a referral to the merchant (§11.2), not binding: it does not
+      // stop a claim of another kind, and at most one binding claim exists per transaction.
+      `CREATE TABLE disputes (
+        id TEXT PRIMARY KEY,
+        customer_id TEXT NOT NULL REFERENCES customers(id),
+        transaction_id TEXT NOT NULL REFERENCES transactions(id),
+        card_id TEXT,
+        kind TEXT NOT NULL CHECK (kind IN ('unauthorised', 'incorrect', 'goods')),
+        state TEXT NOT NULL CHECK (state IN ('received', 'under_investigation', 'resolved', 'referred_to_merchant')),
+        resolution TEXT CHECK (resolution IN ('refunded', 'rejected')),
+        description TEXT,
+        max_self_risk BIGINT NOT NULL,
+        liability_reason TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL)`,
+      `CREATE UNIQUE INDEX disputes_binding ON disputes(transaction_id) WHERE kind <> 'goods'`,
+      `CREATE UNIQUE INDEX disputes_goods ON disputes(transaction_id) WHERE kind = 'goods'`,
+      `CREATE INDEX disputes_customer ON disputes(customer_id, created_at)`,
+      // Messages to the holder; the currency-conversion notice of §17 at most once per
+      // customer, currency and Stockholm month (the unique key).
+      `CREATE TABLE notifications (
+        id TEXT PRIMARY KEY,
+        customer_id TEXT NOT NULL REFERENCES customers(id),
+        kind TEXT NOT NULL CHECK (kind IN ('currency_conversion')),
+        currency TEXT NOT NULL,
+        month TEXT NOT NULL,
+        transaction_id TEXT,
+        rate TEXT NOT NULL,
+        rate_date TEXT NOT NULL,
+        markup_percent TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        UNIQUE (customer_id, kind, currency, month))`,
+      `CREATE INDEX notifications_customer ON notifications(customer_id, created_at)`,
+    ],
+  },
 ];
 
 /** Brings the schema to the newest version; returns the versions it applied. */

@@ -34,7 +34,8 @@ export function buildRendererIfStale(root: string, log: (line: string) => void):
   if (built >= sources) return outDir;
   log('Building the renderer (vite build)...');
   const vite = path.join(root, 'node_modules', '.bin', process.platform === 'win32' ? 'vite.cmd' : 'vite');
-  const result = spawnSync(vite, ['build', '--logLevel', 'warn'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+  // Always React's production build: an inherited NODE_ENV=test/development would give the dev build.
+  const result = spawnSync(vite, ['build', '--logLevel', 'warn'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, NODE_ENV: 'production' } });
   if (result.status !== 0) throw new Error(`vite build failed (exit ${result.status ?? result.signal})`);
   return outDir;
 }

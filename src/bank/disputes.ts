@@ -1,0 +1,274 @@
+/**
+ * Disputes (reklamation) of card purchases, after the bank's card terms (seed 004):
+ *
+ * - `unauthorised` — not made by the holder (§10 "Betalningsansvar vid obehöriga
+ *   transaktioner"). What the holder risks:
+ *   - §10.5: nothing for a purchase initiated after the card was blocked ("ska kontohavaren
+ *     inte stå för förlust om den obehöriga transaktionen har initierats efter att
+ *     spärranmälan gjorts"): the card's blocked_at is before the transaction's time;
+ *   - §10.6: nothing where strong customer authentication was not used ("Om stark
+ *     kundautentisering inte har använts ... ansvarar inte kontohavaren för något belopp");
+ *   - otherwise §10.2: "ska kontohavaren stå för högst 400 kr" (self-risk), and only for
+ *     gross negligence more, §10.3: "för närvarande högst 12 000 kr per kort och reklamation"
+ *     (shown as grossNegligenceMaxOre; "särskilt klandervärt" handling, the whole loss, is a
+ *     judgement the bank's investigation makes, not a figure shown up front).
+ *   Both figures are capped at the purchase's own amount. The answer offers blocking the
+ *   card in the same flow (offerCardBlock, cardId) while the card is not blocked.
+ * - `incorrect` — wrongly carried out: amount, duplicate (§11.1 "Felaktigt genomförd
+ *   transaktion"); the bank corrects its own errors (§19), so the holder risks nothing.
+ * - `goods` — a problem with the goods or service (§11.2 "Reklamation av vara eller tjänst
+ *   ... ska riktas mot säljföretaget. Banken har ingen skyldighet men kan i vissa fall hjälpa
+ *   till"). The answer points the holder to the merchant first: it is recorded as a referral
+ *   (state `referred_to_merchant`, nothing for the bank to decide), it binds nobody, the
+ *   purchase stands (maxSelfRiskOre = its amount), asking again answers the same referral,
+ *   and it does not stop a claim of another kind on the same purchase.
+ *
+ * Strong customer authentication: e-kort purchases are card-not-present authorizations by
+ * the card network, which says on the request whether SCA was applied (`sca`, optional). It
+ * is kept per transaction (1, 0, or NULL when the network did not say). Only `sca: true` counts
+ * as SCA used: the bank bears the burden of proving authentication (the payment services
+ * rules), and the model treats every e-kort purchase as one where SCA was required (no
+ * exemptions such as low-value purchases are modelled).
+ *
+ * The 13 months (§10.4 and §11.1: "inom 13 månader från det att beloppet belastat kontot"):
+ * the booking is the transaction's time. A claim is taken until the end of the Stockholm
+ * calendar day 13 calendar months after the booking's Stockholm date, the day clamped to the
+ * target month's last day (booked 31 January 2025 → until 28 February 2026 23:59:59.999
+ * Stockholm time); from the next millisecond DISPUTE_TOO_LATE. The same window is applied to
+ * every kind.
+ *
+ * States: received → under_investigation → resolved (refunded | rejected), moved by the bank
+ * (`ekort bank dispute-resolve`); refund/reject may also come straight from received.
+ * Refunds are recorded as the claim's outcome; no ledger entry or spend correction is made.
+ */
+import type { Dispute, DisputeKind, LiabilityReason } from './api/schemas.ts';
+import { iso } from './calendar.ts';
+import { type BankContext, newId } from './context.ts';
+import { bankError } from './errors.ts';
+import { isUniqueViolation } from './store/sql.ts';
+
+/** §10.2: "ska kontohavaren stå för högst 400 kr". */
+export const SELF_RISK_ORE = 400_00;
+/** §10.3: "för närvarande högst 12 000 kr per kort och reklamation". */
+export const GROSS_NEGLIGENCE_MAX_ORE = 12_000_00;
+/** §10.4, §11.1: "inom 13 månader från det att beloppet belastat kontot". */
+export const CLAIM_WINDOW_MONTHS = 13;
+
+// --- The claim window, in Stockholm's calendar --------------------------------------------
+
+const partsFormat = new Intl.DateTimeFormat('en-CA', {
+  timeZone: 'Europe/Stockholm',
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+  hourCycle: 'h23',
+});
+
+function stockholmParts(ms: number): { y: number; m: number; d: number; h: number; mi: number; s: number } {
+  const p = Object.fromEntries(partsFormat.formatToParts(new Date(ms)).map((x) => [x.type, x.value]));
+  return { y: Number(p.year), m: Number(p.month), d: Number(p.day), h: Number(p.hour), mi: Number(p.minute), s: Number(p.second) };
+}
+
+/** Stockholm's offset from UTC at `ms`, in ms (3 600 000 in winter, 7 200 000 in summer). */
+function stockholmOffset(ms: number): number {
+  const whole = ms - (((ms % 1000) + 1000) % 1000);
+  const p = stockholmParts(whole);
+  return Date.UTC(p.y, p.m - 1, p.d, p.h, p.mi, p.s) - whole;
+}
+
+/** The instant Stockholm's calendar day y-m-d begins (midnight is never in a DST gap there). */
+function stockholmMidnight(y: number, m: number, d: number): number {
+  const local = Date.UTC(y, m - 1, d);
+  const guess = local - stockholmOffset(local);
+  return local - stockholmOffset(guess);
+}
+
+/** The first instant a claim on a purchase booked at `bookedAt` is too late (see the module comment). */
+export function claimDeadline(bookedAt: number): number {
+  const { y, m, d } = stockholmParts(bookedAt);
+  const target = new Date(Date.UTC(y, m - 1 + CLAIM_WINDOW_MONTHS, 1));
+  const lastDay = new Date(Date.UTC(target.getUTCFullYear(), target.getUTCMonth() + 1, 0)).getUTCDate();
+  const next = new Date(Date.UTC(target.getUTCFullYear(), target.getUTCMonth(), Math.min(d, lastDay) + 1));
+  return stockholmMidnight(next.getUTCFullYear(), next.getUTCMonth() + 1, next.getUTCDate());
+}
+
+// --- Liability -------------------------------------------------------------------------
+
+export interface LiabilityFacts {
+  kind: DisputeKind;
+  amount: number;
+  createdAt: number;
+  /** The card's blocked_at, null when not blocked (or unknown). */
+  blockedAt: number | null;
+  /** 1 SCA applied, 0 not, null not said. */
+  sca: number | null;
+}
+
+export interface Liability {
+  maxSelfRiskOre: number;
+  reason: LiabilityReason;
+  section: string;
+  grossNegligenceMaxOre?: number;
+}
+
+const SECTIONS: Record<LiabilityReason, string> = {
+  self_risk: '§10.2',
+  after_card_block: '§10.5',
+  sca_missing: '§10.6',
+  incorrect_execution: '§11.1',
+  goods_merchant_first: '§11.2',
+};
+
+/** What the holder risks per the card terms (see the module comment). */
+export function liabilityFor(f: LiabilityFacts): Liability {
+  const at = (reason: LiabilityReason, maxSelfRiskOre: number): Liability => ({ maxSelfRiskOre, reason, section: SECTIONS[reason] });
+  if (f.kind === 'goods') return at('goods_merchant_first', f.amount);
+  if (f.kind === 'incorrect') return at('incorrect_execution', 0);
+  if (f.blockedAt !== null && f.blockedAt < f.createdAt) return at('after_card_block', 0);
+  if (f.sca !== 1) return at('sca_missing', 0);
+  return { ...at('self_risk', Math.min(SELF_RISK_ORE, f.amount)), grossNegligenceMaxOre: Math.min(GROSS_NEGLIGENCE_MAX_ORE, f.amount) };
+}
+
+// --- The store ---------------------------------------------------------------------------
+
+interface DisputeRow {
+  id: string;
+  transaction_id: string;
+  card_id: string | null;
+  kind: DisputeKind;
+  state: Dispute['state'];
+  resolution: Dispute['resolution'];
+  description: string | null;
+  max_self_risk: number;
+  liability_reason: LiabilityReason;
+  created_at: number;
+  updated_at: number;
+  merchant: string;
+  amount: number;
+  card_state: 'active' | 'blocked' | null;
+}
+
+const SELECT_DISPUTE = `SELECT d.id, d.transaction_id, d.card_id, d.kind, d.state, d.resolution, d.description, d.max_self_risk, d.liability_reason,
+  d.created_at, d.updated_at, t.merchant, t.amount, c.state AS card_state
+  FROM disputes d JOIN transactions t ON t.id = d.transaction_id LEFT JOIN payment_cards c ON c.id = d.card_id`;
+
+function view(r: DisputeRow): Dispute {
+  const amount = Number(r.amount);
+  const reason = r.liability_reason;
+  const offer = r.kind === 'unauthorised' && r.state !== 'resolved' && r.card_id !== null && r.card_state === 'active';
+  return {
+    id: r.id,
+    transactionId: r.transaction_id,
+    kind: r.kind,
+    state: r.state,
+    resolution: r.resolution,
+    description: r.description,
+    createdAt: iso(Number(r.created_at)),
+    updatedAt: iso(Number(r.updated_at)),
+    merchant: r.merchant,
+    amount,
+    liability: {
+      maxSelfRiskOre: Number(r.max_self_risk),
+      reason,
+      section: SECTIONS[reason],
+      ...(reason === 'self_risk' ? { grossNegligenceMaxOre: Math.min(GROSS_NEGLIGENCE_MAX_ORE, amount) } : {}),
+    },
+    ...(offer ? { offerCardBlock: true, cardId: r.card_id! } : {}),
+  };
+}
+
+async function ownDispute(ctx: BankContext, customerId: string | null, id: string): Promise<Dispute> {
+  const [row] = await ctx.db.query<DisputeRow>(
+    `${SELECT_DISPUTE} WHERE d.id = ?${customerId === null ? '' : ' AND d.customer_id = ?'}`,
+    customerId === null ? [id] : [id, customerId],
+  );
+  if (!row) throw bankError('NOT_FOUND', customerId === null ? `There is no dispute ${id}.` : 'There is no such dispute among yours.');
+  return view(row);
+}
+
+export interface DisputeInput {
+  kind: DisputeKind;
+  description?: string | undefined;
+}
+
+/** The holder disputes one of their transactions. */
+export async function disputeTransaction(ctx: BankContext, customerId: string, transactionId: string, input: DisputeInput): Promise<Dispute> {
+  const now = ctx.config.now();
+  const [t] = await ctx.db.query<{ id: string; amount: number; decision: string; created_at: number; sca: number | null; card_id: string | null; blocked_at: number | null }>(
+    `SELECT t.id, t.amount, t.decision, t.created_at, t.sca, COALESCE(t.card_id, e.card_id) AS card_id, c.blocked_at
+     FROM transactions t LEFT JOIN enummers e ON e.id = t.enummer_id LEFT JOIN payment_cards c ON c.id = COALESCE(t.card_id, e.card_id)
+     WHERE t.id = ? AND t.customer_id = ?`,
+    [transactionId, customerId],
+  );
+  if (!t) throw bankError('NOT_FOUND', 'There is no such transaction among yours.');
+  if (t.decision !== 'approved') throw bankError('TRANSACTION_DECLINED', 'The purchase was declined and never charged: there is nothing to dispute.');
+  const deadline = claimDeadline(Number(t.created_at));
+  if (now >= deadline) {
+    throw bankError('DISPUTE_TOO_LATE', `A purchase can be disputed within 13 months of its booking (card terms §10.4, §11.1); the last day for this one was ${iso(deadline - 1).slice(0, 10)}.`, {
+      deadline: iso(deadline),
+    });
+  }
+  const liability = liabilityFor({
+    kind: input.kind,
+    amount: Number(t.amount),
+    createdAt: Number(t.created_at),
+    blockedAt: t.blocked_at === null ? null : Number(t.blocked_at),
+    sca: t.sca === null ? null : Number(t.sca),
+  });
+  const id = newId();
+  try {
+    await ctx.db.run(
+      `INSERT INTO disputes (id, customer_id, transaction_id, card_id, kind, state, resolution, description, max_self_risk, liability_reason, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?)`,
+      [id, customerId, transactionId, t.card_id, input.kind, input.kind === 'goods' ? 'referred_to_merchant' : 'received', input.description?.trim() || null, liability.maxSelfRiskOre, liability.reason, now, now],
+    );
+  } catch (error) {
+    if (!isUniqueViolation(error)) throw error;
+    const [existing] = await ctx.db.query<{ id: string; kind: DisputeKind }>(
+      `SELECT id, kind FROM disputes WHERE transaction_id = ? AND ${input.kind === 'goods' ? "kind = 'goods'" : "kind <> 'goods'"}`,
+      [transactionId],
+    );
+    // Asking about the goods again answers the same referral; a second claim is refused.
+    if (existing && input.kind === 'goods') return ownDispute(ctx, customerId, existing.id);
+    throw bankError('ALREADY_DISPUTED', `This purchase is disputed already${existing ? ` (dispute ${existing.id}, ${existing.kind})` : ''}.`, {
+      ...(existing ? { disputeId: existing.id } : {}),
+      cause: error,
+    });
+  }
+  return ownDispute(ctx, customerId, id);
+}
+
+/** The holder's disputes, newest first. */
+export async function listDisputes(ctx: BankContext, customerId: string): Promise<Dispute[]> {
+  const rows = await ctx.db.query<DisputeRow>(`${SELECT_DISPUTE} WHERE d.customer_id = ? ORDER BY d.created_at DESC, d.id LIMIT 1000`, [customerId]);
+  return rows.map(view);
+}
+
+export function getDispute(ctx: BankContext, customerId: string, id: string): Promise<Dispute> {
+  return ownDispute(ctx, customerId, id);
+}
+
+export type DisputeAction = 'investigate' | 'refund' | 'reject';
+export const DISPUTE_ACTIONS: readonly DisputeAction[] = ['investigate', 'refund', 'reject'];
+
+/** The bank moves a claim: received → under_investigation → resolved (refunded | rejected). */
+export async function advanceDispute(ctx: BankContext, id: string, action: DisputeAction): Promise<Dispute> {
+  const now = ctx.config.now();
+  const changed =
+    action === 'investigate'
+      ? await ctx.db.run("UPDATE disputes SET state = 'under_investigation', updated_at = ? WHERE id = ? AND state = 'received'", [now, id])
+      : await ctx.db.run("UPDATE disputes SET state = 'resolved', resolution = ?, updated_at = ? WHERE id = ? AND state IN ('received', 'under_investigation')", [
+          action === 'refund' ? 'refunded' : 'rejected',
+          now,
+          id,
+        ]);
+  const dispute = await ownDispute(ctx, null, id);
+  if (changed === 0) {
+    const why = dispute.state === 'referred_to_merchant' ? 'it is a referral to the merchant, not a claim' : `it is ${dispute.state.replace(/_/g, ' ')}${dispute.resolution ? ` (${dispute.resolution})` : ''}`;
+    throw bankError('STATE_CONFLICT', `Dispute ${id} cannot be ${action === 'investigate' ? 'put under investigation' : action === 'refund' ? 'refunded' : 'rejected'}: ${why}.`, { state: dispute.state });
+  }
+  return dispute;
+}

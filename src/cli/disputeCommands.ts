@@ -1,0 +1,111 @@
+/**
+ * `ekort transaction dispute`, `ekort disputes`, `ekort notifications` (the holder, through the
+ * API) and `ekort bank dispute-resolve` (the bank, on the store): disputes of card purchases
+ * after the card terms §10-11, and the holder's messages (the currency conversion notice, §17).
+ */
+import type { Dispute, DisputeKind, Notification } from '../bank/api/schemas.ts';
+import { DISPUTE_ACTIONS, type DisputeAction } from '../bank/disputes.ts';
+import { formatKronor } from '../bank/money.ts';
+import { EkortService } from '../bank/service.ts';
+import { defaultDatabasePath } from '../bank/store/openDatabase.ts';
+import { UsageError, parse, printJson, type CliIo } from './cliContext.ts';
+import { SESSION_OPTIONS, withHolder } from './holderClient.ts';
+import { printTable, stockholmTime } from './textTable.ts';
+
+const KINDS: readonly DisputeKind[] = ['unauthorised', 'incorrect', 'goods'];
+
+const REASONS: Record<Dispute['liability']['reason'], string> = {
+  self_risk: 'at most the self-risk (card terms §10.2)',
+  after_card_block: 'nothing: the purchase came after the card was blocked (§10.5)',
+  sca_missing: 'nothing: strong customer authentication was not used (§10.6)',
+  incorrect_execution: 'nothing: the bank corrects a wrongly carried out transaction (§11.1)',
+  goods_merchant_first: 'the purchase stands: take it up with the merchant first (§11.2)',
+};
+
+const stateText = (d: Dispute): string => (d.state === 'resolved' ? `resolved (${d.resolution})` : d.state.replace(/_/g, ' '));
+
+function describe(io: CliIo, d: Dispute): void {
+  io.out(`${d.kind === 'goods' ? 'Referral' : 'Dispute'} ${d.id}: ${d.kind} — ${formatKronor(d.amount)} at ${d.merchant}; ${stateText(d)}.`);
+  if (d.kind === 'goods') {
+    io.out('  A problem with goods or a service is taken up with the merchant first (card terms §11.2); the bank is not obliged to act,');
+    io.out('  but may help: keep what you and the merchant wrote to each other.');
+    return;
+  }
+  io.out(`  You risk ${REASONS[d.liability.reason]}: ${formatKronor(d.liability.maxSelfRiskOre)}.`);
+  if (d.liability.grossNegligenceMaxOre !== undefined) {
+    io.out(`  Only if the purchase could be made through gross negligence more: at most ${formatKronor(d.liability.grossNegligenceMaxOre)} (§10.3).`);
+  }
+}
+
+/** `ekort transaction dispute ID --kind unauthorised|incorrect|goods [--description TEXT] [--block-card] [--json]` */
+export async function transactionDispute(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, {
+    ...SESSION_OPTIONS,
+    kind: { type: 'string' },
+    description: { type: 'string' },
+    'block-card': { type: 'boolean' },
+    json: { type: 'boolean' },
+  });
+  if (positionals.length !== 1) throw new UsageError('give one transaction ID (ekort transactions shows them)');
+  const kind = values.kind as DisputeKind | undefined;
+  if (kind === undefined || !KINDS.includes(kind)) throw new UsageError('--kind must be unauthorised (not made by you), incorrect (wrong amount, duplicate) or goods');
+  if (values['block-card'] && kind !== 'unauthorised') throw new UsageError('--block-card goes with --kind unauthorised');
+  const transactionId = positionals[0]!;
+  const { dispute, blocked } = await withHolder(values, async ({ client }) => {
+    const dispute = await client.disputeTransaction(transactionId, { kind, ...(values.description === undefined ? {} : { description: values.description }) });
+    const blocked = values['block-card'] && dispute.offerCardBlock && dispute.cardId ? await client.blockCard(dispute.cardId) : undefined;
+    return { dispute, blocked };
+  });
+  if (values.json) printJson(io, blocked ? { ...dispute, blockedCard: blocked } : dispute);
+  else {
+    describe(io, dispute);
+    if (blocked) io.out(`  The card •••• ${blocked.last4} is blocked now; its e-nummer are closed.`);
+    else if (dispute.offerCardBlock) io.out(`  Not yours? Block the card: ekort payment-card block ${dispute.cardId} (or dispute with --block-card).`);
+  }
+  return 0;
+}
+
+/** `ekort disputes [--json]` */
+export async function disputesCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, { ...SESSION_OPTIONS, json: { type: 'boolean' } });
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  const list = await withHolder(values, ({ client }) => client.disputes());
+  if (values.json) printJson(io, list);
+  else if (list.length === 0) io.out('You have no disputes.');
+  else
+    printTable(
+      io,
+      ['CREATED', 'ID', 'KIND', 'MERCHANT', 'AMOUNT', 'STATE', 'YOU RISK AT MOST'],
+      list.map((d) => [stockholmTime(d.createdAt), d.id, d.kind, d.merchant, formatKronor(d.amount), stateText(d), d.kind === 'goods' ? '-' : formatKronor(d.liability.maxSelfRiskOre)]),
+    );
+  return 0;
+}
+
+/** `ekort notifications [--json]` */
+export async function notificationsCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, { ...SESSION_OPTIONS, json: { type: 'boolean' }, english: { type: 'boolean' } });
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  const list: Notification[] = await withHolder(values, ({ client }) => client.notifications());
+  if (values.json) printJson(io, list);
+  else if (list.length === 0) io.out('You have no messages from the bank.');
+  else for (const n of list) io.out(`${stockholmTime(n.createdAt)}  ${values.english ? n.text.en : n.text.sv}`);
+  return 0;
+}
+
+/** `ekort bank dispute-resolve [--db ...] ID investigate|refund|reject [--json]`: the bank moves a claim. */
+export async function bankDisputeResolve(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, { db: { type: 'string' }, json: { type: 'boolean' } });
+  if (positionals.length !== 2) throw new UsageError('give the dispute ID and investigate, refund or reject');
+  const [id, action] = positionals as [string, string];
+  if (!(DISPUTE_ACTIONS as readonly string[]).includes(action)) throw new UsageError(`the action is investigate, refund or reject, not "${action}"`);
+  const service = await EkortService.open(values.db ?? defaultDatabasePath(), { sweepIntervalMs: 0 });
+  let dispute: Dispute;
+  try {
+    dispute = await service.advanceDispute(id, action as DisputeAction);
+  } finally {
+    await service.close();
+  }
+  if (values.json) printJson(io, dispute);
+  else io.out(`Dispute ${dispute.id} (${dispute.kind}, ${formatKronor(dispute.amount)} at ${dispute.merchant}) is ${stateText(dispute)} now.`);
+  return 0;
+}

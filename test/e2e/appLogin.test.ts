@@ -1,0 +1,122 @@
+/**
+ * Mobilt BankID end to end: the renderer's production build in Debian's Chromium
+ * (playwright-core, headless), through the loopback browser bridge, against the REAL agent
+ * and its embedded service; the built-in approval app (enrolled with `ekort bank enrol-app`
+ * + appWallet) approves on the service's database. The QR code on the screen is decoded with
+ * zbarimg (Debian zbar-tools) when it is installed. Screens are saved as PNGs under
+ * test-results/e2e/ (app-*.png). Every wait is bounded.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCustomer } from '../../src/bank/customers.ts';
+import { EkortService } from '../../src/bank/service.ts';
+import { approveWithApp, enrolTestApp, lookUp } from '../support/approvalApp.ts';
+import { launchChromium, requireChromium } from '../support/chromium.ts';
+import { type DesktopApp, ROOT, startDesktopApp } from '../support/desktopApp.ts';
+
+const available = requireChromium();
+const zbar = spawnSync('zbarimg', ['--version']).status === 0;
+const T = 15_000;
+const SHOTS = path.join(ROOT, 'test-results', 'e2e');
+const ANNA = { personnummer: '199001012385', name: 'Anna Andersson' };
+
+let app: DesktopApp;
+let bank: EkortService;
+let browser: Browser;
+let page: Page;
+let appFile: string;
+
+const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `app-${name}.png`), fullPage: true, timeout: T });
+const heading = (name: string): Locator => page.getByRole('heading', { level: 1, name, exact: true });
+const button = (name: string): Locator => page.getByRole('button', { name, exact: true });
+const qrImage = (): Locator => page.getByRole('img', { name: 'QR-kod för Mobilt BankID', exact: true });
+const status = (text: string): Locator => page.getByRole('status').filter({ hasText: text });
+const visible = (l: Locator) => l.first().waitFor({ state: 'visible', timeout: T });
+const qrContent = async (): Promise<string> => (await qrImage().getAttribute('data-content', { timeout: T }))!;
+
+describe.skipIf(!available)('Mobilt BankID end to end (Chromium, bridge, agent, built-in app)', () => {
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    app = await startDesktopApp({ prefix: 'ekort-e2e-app-' });
+    const db = path.join(app.dataDir, 'ekort.db');
+    bank = await EkortService.open(db, { sweepIntervalMs: 0 });
+    await createCustomer(bank.ctx, ANNA.personnummer, ANNA.name);
+    appFile = path.join(app.dataDir, 'anna-app.json');
+    await enrolTestApp(bank, db, ANNA.personnummer, appFile);
+    browser = await launchChromium();
+    page = await (await browser.newContext({ locale: 'sv-SE', viewport: { width: 1000, height: 900 } })).newPage();
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await bank?.close();
+    await app?.close();
+  });
+
+  it('shows the QR code, the same-device link and "Starta BankID-appen."; the code changes every second', async () => {
+    await page.goto(app.bridge.url, { timeout: T });
+    await visible(heading('Logga in på e-kort'));
+    await button('Mobilt BankID').click({ timeout: T });
+    await visible(heading('Logga in med Mobilt BankID'));
+    await visible(qrImage());
+    await visible(status('Starta BankID-appen.'));
+    const link = page.getByRole('link', { name: 'Öppna på den här enheten', exact: true });
+    expect(await link.getAttribute('href')).toMatch(/^bankid:\/\/\/\?autostarttoken=[0-9a-f-]{36}&redirect=null$/);
+    const first = await qrContent();
+    expect(first).toMatch(/^bankid\.[0-9a-f-]{36}\.\d+\.[0-9a-f]{64}$/);
+    await expect.poll(qrContent, { timeout: 5000, interval: 200 }).not.toBe(first);
+    await shot('qr');
+  }, 30_000);
+
+  it.skipIf(!zbar)('the QR code drawn on the screen decodes to its content (zbarimg)', async () => {
+    // Read the content and the picture together (the code changes every second).
+    const image = await qrImage().screenshot({ timeout: T });
+    const content = await qrContent();
+    const file = path.join(app.dataDir, 'qr.png');
+    writeFileSync(file, image);
+    const decoded = execFileSync('zbarimg', ['-q', '--raw', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    expect(decoded.split('.').slice(0, 2)).toEqual(content.split('.').slice(0, 2));
+    expect(decoded).toMatch(/^bankid\.[0-9a-f-]{36}\.\d+\.[0-9a-f]{64}$/);
+  }, 30_000);
+
+  it('the app scans the code: "Skriv in din säkerhetskod…"; it approves: logged in', async () => {
+    const seen = { kind: 'qr' as const, value: await qrContent() };
+    const order = await lookUp(bank, seen);
+    expect(order.visibleText).toBe('Logga in på e-kort');
+    await visible(status('Skriv in din säkerhetskod i BankID-appen och välj Identifiera.'));
+    await shot('signing');
+    await approveWithApp(bank, appFile, seen, order);
+    await visible(heading(`Välkommen, ${ANNA.name}`));
+    await shot('logged-in');
+    expect(await app.agent.session()).toMatchObject({ method: 'app', customer: ANNA });
+    await button('Logga ut').click({ timeout: T });
+    await visible(heading('Logga in på e-kort'));
+  }, 30_000);
+
+  it('by keyboard: Enter on "Mobilt BankID", Tab to the link and "Avbryt", Enter cancels', async () => {
+    await button('Mobilt BankID').focus({ timeout: T });
+    await page.keyboard.press('Enter');
+    await visible(heading('Logga in med Mobilt BankID'));
+    await visible(qrImage());
+    const link = page.getByRole('link', { name: 'Öppna på den här enheten', exact: true });
+    const token = /autostarttoken=([^&]+)/.exec((await link.getAttribute('href'))!)![1]!;
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Öppna på den här enheten');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Avbryt');
+    await page.keyboard.press('Enter');
+    await visible(status('Åtgärden avbruten. Försök igen.'));
+    expect(await qrImage().count()).toBe(0);
+    await visible(button('Försök igen'));
+    await shot('cancelled');
+    // The order is over at the service: the app cannot approve it any more.
+    await expect(lookUp(bank, { kind: 'autostart', value: decodeURIComponent(token) })).rejects.toMatchObject({ code: 'ORDER_CANCELLED' });
+    await button('Försök igen').click({ timeout: T });
+    await visible(status('Starta BankID-appen.'));
+    await button('Tillbaka').click({ timeout: T });
+    await visible(heading('Logga in på e-kort'));
+  }, 30_000);
+});

@@ -1,0 +1,337 @@
+/**
+ * End to end, as the holder sees it: the renderer's production build in Debian's Chromium
+ * (playwright-core), through the loopback browser bridge, against the REAL agent, the embedded
+ * e-kort service, pcscd + vpcd and the virtual card and token ("Prova med virtuellt kort").
+ * Driven by the Swedish accessible names (renderer/src/App.tsx lists them). The tests share one
+ * browser page and run in order; each screen is saved as a PNG under test-results/e2e/.
+ * Every wait is bounded.
+ */
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { VirtualDosa } from '../../src/virtual/dosa.ts';
+import { launchChromium, requireChromium } from '../support/chromium.ts';
+import { type DesktopApp, ROOT, startDesktopApp } from '../support/desktopApp.ts';
+import { requireSystem, vpcdReaders } from '../support/pcscd.ts';
+
+const hasChromium = requireChromium();
+const available = hasChromium && (await requireSystem('pcscd'));
+
+/** The bound of every wait for the UI. */
+const T = 15_000;
+const SHOTS = path.join(ROOT, 'test-results', 'e2e');
+
+let app: DesktopApp;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+let shotNo = 0;
+
+async function shot(name: string, target: Page = page): Promise<void> {
+  shotNo += 1;
+  await target.screenshot({ path: path.join(SHOTS, `${String(shotNo).padStart(2, '0')}-${name}.png`), fullPage: true, timeout: T });
+}
+
+const visible = (locator: Locator, timeout = T): Promise<void> => locator.first().waitFor({ state: 'visible', timeout });
+const heading = (name: string, target: Page = page): Locator => target.getByRole('heading', { level: 1, name, exact: true });
+const button = (name: string, scope: Page | Locator = page): Locator => scope.getByRole('button', { name, exact: true });
+
+async function openStart(): Promise<void> {
+  await page.goto(app.bridge.url, { timeout: T });
+  await visible(heading('Logga in på e-kort'));
+}
+
+/** Logs out from the header and waits for the start screen. */
+async function logout(): Promise<void> {
+  await button('Logga ut').click({ timeout: T });
+  await visible(heading('Logga in på e-kort'));
+  await visible(page.getByRole('status').filter({ hasText: 'Du är utloggad.' }));
+}
+
+/** The secret e-nummer details on the result screen. */
+async function readSecret(merchant: string): Promise<{ pan: string; expiry: string; cvc: string }> {
+  const region = page.getByRole('region', { name: `Kortuppgifter för ${merchant}` });
+  await visible(region);
+  const text = async (id: string) => (await region.getByTestId(id).textContent({ timeout: T }))!.trim();
+  return { pan: await text('secret-pan'), expiry: await text('secret-expiry'), cvc: await text('secret-cvc') };
+}
+
+function engineersView(): Locator {
+  return page.getByRole('complementary', { name: 'Verktyg för ingenjörer' });
+}
+
+/** "Simulera köp" in the engineers' view; returns the result line. */
+async function simulatePurchase(secret: { pan: string; expiry: string; cvc: string }, merchant: string, amount: string): Promise<string> {
+  const form = engineersView().getByRole('region', { name: 'Simulera köp' });
+  await form.getByLabel('Kortnummer', { exact: true }).fill(secret.pan, { timeout: T });
+  await form.getByLabel('Giltigt till (MM/ÅÅ)', { exact: true }).fill(secret.expiry, { timeout: T });
+  await form.getByLabel('CVC', { exact: true }).fill(secret.cvc, { timeout: T });
+  await form.getByLabel('Handlare', { exact: true }).fill(merchant, { timeout: T });
+  await form.getByLabel('Belopp i kronor', { exact: true }).fill(amount, { timeout: T });
+  const result = form.getByTestId('purchase-result');
+  await button('Simulera köp', form).click({ timeout: T });
+  await expect.poll(async () => (await result.textContent())?.trim() ?? '', { timeout: T }).not.toBe('');
+  return (await result.textContent())!.trim();
+}
+
+describe.skipIf(!available)('desktop app end to end (Chromium, bridge, agent, pcscd + vpcd, virtual card and token)', () => {
+  let cardLabel = '';
+  let single: { pan: string; expiry: string; cvc: string };
+  let recurring: { pan: string; expiry: string; cvc: string };
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    // This file's screenshots from an earlier run (NN-name.png) go; other files' stay.
+    for (const f of readdirSync(SHOTS)) if (/^\d{2}-.+\.png$/.test(f)) rmSync(path.join(SHOTS, f));
+    app = await startDesktopApp({ prefix: 'ekort-e2e-' });
+    browser = await launchChromium();
+    context = await browser.newContext({ locale: 'sv-SE', viewport: { width: 1100, height: 900 } });
+    context.setDefaultTimeout(T);
+    page = await context.newPage();
+  }, 180_000);
+
+  afterEach(async (ctx) => {
+    // A failed test leaves the screen it failed on, and what the main region said.
+    if (ctx.task.result?.state !== 'fail' || !page) return;
+    await shot(`FAILED-${ctx.task.name.slice(0, 40).replace(/[^a-z0-9]+/gi, '-')}`).catch(() => undefined);
+    const text = await page.locator('body').innerText({ timeout: 2000 }).catch(() => '');
+    console.error(`e2e: the screen when "${ctx.task.name}" failed:\n${text.slice(0, 1500)}`);
+  });
+
+  afterAll(async () => {
+    await context?.close().catch(() => undefined);
+    await browser?.close().catch(() => undefined);
+    await app?.close();
+  });
+
+  it('the login screen is keyboard-usable: Tab to the method buttons, Enter chooses', async () => {
+    await openStart();
+    await shot('start');
+    // From the focused h1 (or the top of the page), Tab until "BankID på kort" has the focus.
+    const tabTo = async (name: string): Promise<void> => {
+      for (let i = 0; i < 20; i++) {
+        await page.keyboard.press('Tab');
+        const focused = await page.evaluate(() => (document.activeElement?.tagName === 'BUTTON' ? document.activeElement.textContent?.trim() : null));
+        if (focused === name) return;
+      }
+      throw new Error(`Tab never reached the button "${name}"`);
+    };
+    await tabTo('BankID på kort');
+    await page.keyboard.press('Enter');
+    await visible(heading('Logga in med BankID på kort'));
+    // No card yet: the readers are listed, "Sätt i kortet".
+    await visible(page.getByText('Sätt i kortet', { exact: true }));
+    await visible(page.getByText(vpcdReaders[0]));
+    await shot('card-login-no-card');
+    await button('Tillbaka').click();
+    await visible(heading('Logga in på e-kort'));
+
+    await tabTo('Säkerhetsdosa');
+    await page.keyboard.press('Enter');
+    await visible(heading('Logga in med säkerhetsdosa'));
+    await button('Tillbaka').click();
+    await visible(heading('Logga in på e-kort'));
+  });
+
+  it('the login screen works at 200% zoom: no horizontal scrollbar, the login buttons visible', async () => {
+    // A 1280×800 window at 200 %: 640×400 CSS pixels, two device pixels each.
+    const zoomed = await browser.newContext({ locale: 'sv-SE', viewport: { width: 640, height: 400 }, deviceScaleFactor: 2 });
+    try {
+      const small = await zoomed.newPage();
+      await small.goto(app.bridge.url, { timeout: T });
+      await visible(heading('Logga in på e-kort', small));
+      const cardButton = button('BankID på kort', small);
+      await visible(cardButton);
+      expect(await cardButton.isEnabled()).toBe(true);
+      const overflow = await small.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth, inner: window.innerWidth }));
+      expect(overflow.scroll).toBeLessThanOrEqual(overflow.client);
+      for (const name of ['BankID på kort', 'Säkerhetsdosa', 'Prova med virtuellt kort']) {
+        const box = await button(name, small).boundingBox({ timeout: T });
+        expect(box, name).not.toBeNull();
+        expect(box!.x).toBeGreaterThanOrEqual(0);
+        expect(box!.x + box!.width).toBeLessThanOrEqual(overflow.inner);
+      }
+      await shot('start-200-percent', small);
+      // Still usable by keyboard at this size.
+      await cardButton.focus();
+      await small.keyboard.press('Enter');
+      await visible(heading('Logga in med BankID på kort', small));
+      const after = await small.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      expect(after).toBeLessThanOrEqual(0);
+    } finally {
+      await zoomed.close();
+    }
+  });
+
+  it('logs in with the card: the holder’s name, a wrong PIN shows 2 of 3 tries left, then the right one', async () => {
+    await openStart();
+    await button('Prova med virtuellt kort').click();
+    const demo = page.getByRole('region', { name: 'Demokunden' });
+    await visible(demo, 60_000);
+    await visible(demo.getByText('PIN-kod till kortet: 123456'));
+    await shot('demo-started');
+
+    await button('BankID på kort').click();
+    await visible(heading('Logga in med BankID på kort'));
+    const holder = page.getByRole('region', { name: 'Kortet tillhör' });
+    await visible(holder.getByText('Anna Andersson', { exact: false }));
+    await visible(page.getByText('Försök kvar: 3', { exact: true }));
+    await shot('card-holder');
+
+    const pin = page.getByLabel('PIN-kod', { exact: true });
+    await pin.fill('654321');
+    await button('Logga in').click();
+    await visible(page.getByText('Försök kvar: 2', { exact: true }));
+    await visible(page.getByRole('alert').filter({ hasText: 'Fel PIN-kod. Du har 2 försök kvar.' }));
+    await shot('card-wrong-pin');
+
+    await pin.fill('123456');
+    await button('Logga in').click();
+    await visible(heading('Välkommen, Anna Andersson'));
+    await shot('home-after-card-login');
+    await logout();
+  });
+
+  it('logs in with the dosa: the kontrollnummer on screen, the svarskod from the virtual dosa', async () => {
+    const dosa = await VirtualDosa.open(path.join(app.dataDir, 'demo', 'dosa.json'));
+    await dosa.unlock('1234');
+    await button('Säkerhetsdosa').click();
+    await visible(heading('Logga in med säkerhetsdosa'));
+    await page.getByLabel('Dosans serienummer', { exact: true }).fill(dosa.serial);
+    await button('Hämta kontrollnummer').click();
+    const shown = page.getByTestId('kontrollnummer');
+    await visible(shown);
+    const kontrollnummer = (await shown.getAttribute('data-value'))!;
+    expect(kontrollnummer).toMatch(/^\d{8}$/);
+    // Two groups of four, spoken digit by digit.
+    expect((await shown.textContent())!.replace(/\s+/g, ' ').trim()).toBe(`${kontrollnummer.slice(0, 4)} ${kontrollnummer.slice(4)}`);
+    await visible(page.getByRole('group', { name: `Kontrollnummer ${kontrollnummer.split('').join(' ')}` }));
+    await shot('dosa-kontrollnummer');
+
+    await page.getByLabel('Svarskod', { exact: true }).fill(dosa.respond(kontrollnummer));
+    await button('Logga in').click();
+    await visible(heading('Välkommen, Anna Andersson'));
+  });
+
+  it('connects a card after accepting the terms', async () => {
+    const cards = page.getByRole('region', { name: 'Dina kort' });
+    const unconnected = cards.getByRole('listitem').filter({ has: page.getByRole('button', { name: 'Anslut kort till e-kort', exact: true }) });
+    await visible(unconnected);
+    cardLabel = (await unconnected.first().getByRole('heading').textContent())!.trim();
+    expect(cardLabel).toMatch(/\d{4}$/);
+    await button('Anslut kort till e-kort', unconnected.first()).click();
+
+    await visible(heading('Anslut kort till e-kort'));
+    await page.getByRole('checkbox', { name: 'Jag har läst och godkänner villkoren' }).check();
+    await shot('connect-card-terms');
+    await button('Anslut kortet').click();
+    await visible(heading('Välkommen, Anna Andersson'));
+    await visible(page.getByRole('status').filter({ hasText: `Kortet ${cardLabel} är anslutet till e-kort.` }));
+    const item = cards.getByRole('listitem', { name: cardLabel });
+    await visible(item.getByText('Anslutet till e-kort', { exact: false }));
+    expect(await item.getByRole('button', { name: 'Anslut kort till e-kort' }).count()).toBe(0);
+  });
+
+  it('creates a single-purchase and a recurring (12 months) e-nummer and lists them', async () => {
+    await button('Skapa e-nummer').click();
+    await visible(heading('Skapa e-nummer'));
+    await page.getByRole('combobox', { name: 'Kort', exact: true }).selectOption({ label: cardLabel });
+    await page.getByLabel('Försäljningsställe', { exact: true }).fill('Webbhandeln AB');
+    await page.getByRole('radio', { name: 'Engångsköp' }).check();
+    await shot('create-single');
+    await button('Skapa e-nummer').click();
+    single = await readSecret('Webbhandeln AB');
+    expect(single.pan).toMatch(/^\d{4} \d{4} \d{4} \d{4}$/);
+    expect(single.expiry).toMatch(/^\d{2}\/\d{2}$/);
+    expect(single.cvc).toMatch(/^\d{3,4}$/);
+    await shot('created-single');
+
+    await button('Skapa ett till').click();
+    await page.getByRole('combobox', { name: 'Kort', exact: true }).selectOption({ label: cardLabel });
+    await page.getByLabel('Försäljningsställe', { exact: true }).fill('Streamingtjänsten AB');
+    await page.getByRole('radio', { name: 'Flergångsköp' }).check();
+    await page.getByRole('combobox', { name: 'Giltighetstid' }).selectOption({ label: '12 månader' });
+    await button('Skapa e-nummer').click();
+    recurring = await readSecret('Streamingtjänsten AB');
+    expect(recurring.pan).not.toBe(single.pan);
+    await button('Tillbaka').click();
+
+    await visible(heading('Välkommen, Anna Andersson'));
+    const list = page.getByRole('region', { name: 'Dina e-nummer' });
+    const singleItem = list.getByRole('listitem', { name: `Webbhandeln AB •••• ${single.pan.slice(-4)}` });
+    const recurringItem = list.getByRole('listitem', { name: `Streamingtjänsten AB •••• ${recurring.pan.slice(-4)}` });
+    await visible(singleItem);
+    await visible(recurringItem);
+    await visible(singleItem.getByText('Engångsköp', { exact: true }));
+    await visible(recurringItem.getByText('Flergångsköp, 12 mån', { exact: true }));
+    await visible(recurringItem.getByText('Öppen', { exact: true }));
+    await shot('enummer-list');
+  });
+
+  it('authorizes a purchase at the right and at the wrong merchant and shows both in the transactions', async () => {
+    await page.getByRole('checkbox', { name: 'Ingenjörsvy' }).check();
+    await visible(engineersView());
+    expect(await simulatePurchase(single, 'Någon annan AB', '249,50')).toBe('Nekat: MERCHANT_MISMATCH (e-numret gäller inte hos det här försäljningsstället)');
+    expect(await simulatePurchase(single, 'Webbhandeln AB', '249,50')).toBe('Godkänt');
+    await shot('simulated-purchases');
+
+    await button('Uppdatera').click();
+    const item = page.getByRole('region', { name: 'Dina e-nummer' }).getByRole('listitem', { name: `Webbhandeln AB •••• ${single.pan.slice(-4)}` });
+    // The single purchase is made: the e-nummer closes.
+    await visible(item.getByText('Stängd (engångsköpet är gjort)', { exact: true }));
+    await button('Transaktioner', item).click();
+    const tx = item.getByRole('region', { name: 'Transaktioner för Webbhandeln AB' });
+    await visible(tx.getByText('Godkänd', { exact: true }));
+    await visible(tx.getByText('Nekad: e-numret gäller inte hos det här försäljningsstället', { exact: true }));
+    expect(await tx.getByRole('listitem').count()).toBe(2);
+    await shot('transactions');
+  });
+
+  it('blocks the card after a confirmation: its e-nummer close and a purchase is declined CARD_BLOCKED', async () => {
+    const card = page.getByRole('region', { name: 'Dina kort' }).getByRole('listitem', { name: cardLabel });
+    await button('Spärra kort', card).click();
+    const dialog = page.getByRole('dialog', { name: `Spärra kortet ${cardLabel}?` });
+    await visible(dialog);
+    await shot('block-confirm');
+    await button('Spärra kortet', dialog).click();
+    await visible(page.getByRole('status').filter({ hasText: `Kortet ${cardLabel} är spärrat.` }));
+    await visible(card.getByText('Spärrat', { exact: true }));
+    const recurringItem = page.getByRole('region', { name: 'Dina e-nummer' }).getByRole('listitem', { name: `Streamingtjänsten AB •••• ${recurring.pan.slice(-4)}` });
+    await visible(recurringItem.getByText('Stängd (kortet är spärrat)', { exact: true }));
+    expect(await simulatePurchase(recurring, 'Streamingtjänsten AB', '99')).toBe('Nekat: CARD_BLOCKED (kortet är spärrat)');
+    await shot('card-blocked');
+  });
+
+  it('answers with the connected (virtual) dosa: a kontrollnummer for its own serial, no svarskod typed', async () => {
+    await logout();
+    const dosa = await VirtualDosa.open(path.join(app.dataDir, 'demo', 'dosa.json'));
+    await button('Säkerhetsdosa').click();
+    await visible(heading('Logga in med säkerhetsdosa'));
+    // A kontrollnummer for the other (typed) dosa first: the token gets one for its own serial.
+    await page.getByLabel('Dosans serienummer', { exact: true }).fill(dosa.serial);
+    await button('Hämta kontrollnummer').click();
+    await visible(page.getByTestId('kontrollnummer'));
+    const token = (await app.agent.tokens()).find((t) => t.virtual)!;
+    expect(token.serial).not.toBe(dosa.serial);
+    await button('Svara med ansluten dosa').click();
+    await visible(heading('Välkommen, Anna Andersson'));
+    await logout();
+  });
+
+  it('says so and returns to the start when the card is pulled out mid-login', async () => {
+    await button('BankID på kort').click();
+    await visible(heading('Logga in med BankID på kort'));
+    await visible(page.getByLabel('PIN-kod', { exact: true }));
+    await shot('card-pin-step');
+    await button('Ta ut virtuellt kort', engineersView()).click();
+    await visible(page.getByRole('status').filter({ hasText: 'Kortet togs ut under inloggningen. Sätt i kortet och börja om.' }));
+    await visible(heading('Logga in på e-kort'));
+    await shot('card-pulled-out');
+    expect(await app.agent.session()).toBeNull();
+    // Back in, the card logs in again (no PIN try was spent).
+    await button('Sätt i virtuellt kort', engineersView()).click();
+    await button('BankID på kort').click();
+    await visible(page.getByText('Försök kvar: 3', { exact: true }));
+  });
+});
