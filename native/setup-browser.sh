@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Gets a Debian/Ubuntu machine ready for ekort-desktop's end-to-end UI tests and UI bench:
 # Debian's chromium (driven by playwright-core with executablePath /usr/bin/chromium, since
-# Playwright's own browser download does not work offline) and fonts for its screenshots.
+# Playwright's own browser download does not work offline) fonts for its screenshots, and zbar-tools (zbarimg) to decode the QR codes the UI draws.
 # Idempotent; safe to run again.
 #
 #   native/setup-browser.sh           install what is missing
 #   native/setup-browser.sh --check   install nothing; exit 1 and say what is missing
 set -euo pipefail
 
-packages=(chromium fonts-dejavu-core fonts-liberation)
+packages=(chromium fonts-dejavu-core fonts-liberation zbar-tools)
 mode=install
 for arg in "$@"; do
   case "$arg" in
