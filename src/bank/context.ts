@@ -25,8 +25,11 @@ export interface BankContext {
   config: BankConfig;
 }
 
-/** 16 url-safe characters from 96 random bits. */
-export const newId = (): string => randomBytes(12).toString('base64url');
+/**
+ * 24 hex digits from 96 random bits. Hex, not base64url: an id is typed and passed on
+ * command lines, where one starting with '-' would be taken for an option.
+ */
+export const newId = (): string => randomBytes(12).toString('hex');
 
 export const sha256Hex = (text: string): string => createHash('sha256').update(text).digest('hex');
 
