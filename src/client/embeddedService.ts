@@ -3,11 +3,14 @@
  * service's HTTP API on 127.0.0.1 at a free port, which the agent calls through BankClient
  * like any remote service. The login rate limit is off (one user, on loopback). Card login is
  * trusted for the test PKI in dataDir/demo/pki once "Prova med virtuellt kort" made one.
+ * Purchases in other currencies are converted with dataDir/rates.json (the format of
+ * `ekort serve --rates`) when it is there, and declined CURRENCY_NOT_SUPPORTED otherwise.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { startServer, type StartedServer } from '../bank/api/server.ts';
 import type { TrustConfig } from '../bank/context.ts';
+import { Rates } from '../bank/currency.ts';
 import { EkortService } from '../bank/service.ts';
 import { loadTestPki } from '../pki/testPki.ts';
 
@@ -34,7 +37,9 @@ export class EmbeddedService {
 
   static async start(dataDir: string, options: { log?: (line: string) => void } = {}): Promise<EmbeddedService> {
     const trust = await demoTrust(dataDir);
-    const service = await EkortService.open(path.join(dataDir, 'ekort.db'), trust ? { trust } : {});
+    const ratesFile = path.join(dataDir, 'rates.json');
+    const rates = existsSync(ratesFile) ? await Rates.load(ratesFile) : undefined;
+    const service = await EkortService.open(path.join(dataDir, 'ekort.db'), { ...(trust ? { trust } : {}), ...(rates ? { rates } : {}) });
     try {
       const server = await startServer(service, { host: '127.0.0.1', port: 0, loginRateLimit: false, ...(options.log ? { log: options.log } : {}) });
       return new EmbeddedService(service, server, trust !== undefined);
