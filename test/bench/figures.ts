@@ -11,6 +11,11 @@ export interface Figure {
 
 const figures: Figure[] = [];
 
+/** Keeps a figure for saveFigures() without printing it (one a suite process printed). */
+export function recordFigure(figure: Figure): void {
+  figures.push(figure);
+}
+
 export function report(figure: Figure): void {
   figures.push(figure);
   process.stdout.write(`${JSON.stringify(figure)}\n`);
