@@ -4,7 +4,6 @@
  * pending → userSign → complete (one session, once), cancel, expiry after 3 minutes,
  * replayed and misdirected approvals, and two approvals racing on two instances.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,22 +15,13 @@ import { signStatement } from '../../src/bank/approval/statement.ts';
 import type { AppLoginStarted } from '../../src/bank/api/schemas.ts';
 import { createCustomer } from '../../src/bank/customers.ts';
 import { EkortService } from '../../src/bank/service.ts';
-import { freshSchema, requirePostgres } from '../support/postgres.ts';
+import { requirePostgres, storeTargets } from '../support/postgres.ts';
 
 const START = Date.UTC(2026, 10, 22, 10, 0, 0);
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'ekort-applogin-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-const stores = [
-  { name: 'sqlite', open: async () => ({ target: path.join(tmp, `${randomBytes(4).toString('hex')}.db`), drop: async () => undefined }) },
-  {
-    name: 'postgres',
-    open: async () => {
-      const schema = await freshSchema('applogin');
-      return { target: schema.url, drop: () => schema.drop() };
-    },
-  },
-];
+const stores = storeTargets(tmp, 'applogin');
 const postgresUp = await requirePostgres();
 
 describe.each(stores)('app-approved login on $name', (store) => {

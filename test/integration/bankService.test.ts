@@ -3,7 +3,6 @@
  * PostgreSQL (a schema of its own). The concurrency cases use two service instances on one
  * database, as a deployment would.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,7 +22,7 @@ import { svarskod } from '../../src/token/dosaCodes.ts';
 import { createCardImage, type CardImage } from '../../src/virtual/cardImage.ts';
 import { createDosa, type DosaFile } from '../../src/virtual/dosa.ts';
 import { VirtualPivCard } from '../../src/virtual/pivCard.ts';
-import { freshSchema, requirePostgres, type TestSchema } from '../support/postgres.ts';
+import { requirePostgres, storeTargets } from '../support/postgres.ts';
 
 const START = Date.UTC(2026, 10, 22, 10, 0, 0);
 const MINUTE = 60_000;
@@ -50,27 +49,7 @@ async function cardSignature(image: CardImage, challenge: Uint8Array): Promise<U
 
 const dosaRecord = (d: DosaFile) => ({ serial: d.serial, suite: d.suite, secret: d.secret, kind: 'hotp' as const, counter: 0, digits: 8 as const, algorithm: 'sha1' as const });
 
-interface StoreTarget {
-  name: string;
-  open(): Promise<{ target: string; drop(): Promise<void> }>;
-}
-
-const stores: StoreTarget[] = [
-  {
-    name: 'sqlite',
-    async open() {
-      const target = path.join(tmp, `${randomBytes(4).toString('hex')}.db`);
-      return { target, drop: async () => undefined };
-    },
-  },
-  {
-    name: 'postgres',
-    async open() {
-      const schema: TestSchema = await freshSchema('bank');
-      return { target: schema.url, drop: () => schema.drop() };
-    },
-  },
-];
+const stores = storeTargets(tmp, 'bank');
 
 const postgresUp = await requirePostgres();
 

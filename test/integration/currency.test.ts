@@ -3,7 +3,6 @@
  * conversion at the reference rate plus the markup, the limits in SEK with the fee, what the
  * transaction keeps, and the EEA conversion notice once per currency and month.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,23 +11,14 @@ import { Rates } from '../../src/bank/currency.ts';
 import { addPaymentCard, connectCard, createCustomer } from '../../src/bank/customers.ts';
 import { EkortService } from '../../src/bank/service.ts';
 import type { ActiveSession } from '../../src/bank/sessions.ts';
-import { freshSchema, requirePostgres } from '../support/postgres.ts';
+import { requirePostgres, storeTargets } from '../support/postgres.ts';
 
 const START = Date.UTC(2026, 10, 22, 10, 0, 0);
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'ekort-currency-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const RATES = Rates.from({ date: '2026-11-20', base: 'SEK', rates: { EUR: 11.2345, DKK: 1.5062, USD: 10.5, JPY: 0.0712 } });
 
-const stores = [
-  { name: 'sqlite', open: async () => ({ target: path.join(tmp, `${randomBytes(4).toString('hex')}.db`), drop: async () => undefined }) },
-  {
-    name: 'postgres',
-    open: async () => {
-      const schema = await freshSchema('currency');
-      return { target: schema.url, drop: () => schema.drop() };
-    },
-  },
-];
+const stores = storeTargets(tmp, 'currency');
 
 const postgresUp = await requirePostgres();
 

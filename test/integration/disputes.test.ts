@@ -2,7 +2,6 @@
  * Disputes (reklamation, card terms §10-11) on both stores: SQLite and PostgreSQL. The
  * figures of the terms are asserted: 13 months at the boundary, 400 kr, 12 000 kr.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,22 +10,13 @@ import { addPaymentCard, connectCard, createCustomer } from '../../src/bank/cust
 import { claimDeadline } from '../../src/bank/disputes.ts';
 import { EkortService } from '../../src/bank/service.ts';
 import type { ActiveSession } from '../../src/bank/sessions.ts';
-import { freshSchema, requirePostgres } from '../support/postgres.ts';
+import { requirePostgres, storeTargets } from '../support/postgres.ts';
 
 const START = Date.UTC(2026, 10, 22, 10, 0, 0); // 22 Nov 2026 11:00 Stockholm
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'ekort-disputes-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-const stores = [
-  { name: 'sqlite', open: async () => ({ target: path.join(tmp, `${randomBytes(4).toString('hex')}.db`), drop: async () => undefined }) },
-  {
-    name: 'postgres',
-    open: async () => {
-      const schema = await freshSchema('disputes');
-      return { target: schema.url, drop: () => schema.drop() };
-    },
-  },
-];
+const stores = storeTargets(tmp, 'disputes');
 
 const postgresUp = await requirePostgres();
 

@@ -16,7 +16,7 @@ import { openFileSigner } from '../../src/pki/fileSigner.ts';
 import { signChallenge } from '../../src/pki/loginSignature.ts';
 import { writePkcs12 } from '../../src/pki/pkcs12.ts';
 import { initTestPki, issueCardCertificate, loadTestPki, type IssueCardCertificateOptions } from '../../src/pki/testPki.ts';
-import { freshSchema, requirePostgres } from '../support/postgres.ts';
+import { requirePostgres, storeTargets } from '../support/postgres.ts';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'ekort-orgeid-'));
 const pkiDir = path.join(tmp, 'pki');
@@ -45,17 +45,7 @@ beforeAll(async () => {
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const postgresUp = await requirePostgres();
-const stores = [
-  { name: 'sqlite', available: true, open: async () => ({ target: path.join(tmp, `${randomBytes(4).toString('hex')}.db`), drop: async () => undefined }) },
-  {
-    name: 'postgres',
-    available: postgresUp,
-    open: async () => {
-      const schema = await freshSchema('orgeid');
-      return { target: schema.url, drop: () => schema.drop() };
-    },
-  },
-];
+const stores = storeTargets(tmp, 'orgeid').map((store) => ({ ...store, available: store.name !== 'postgres' || postgresUp }));
 
 describe.each(stores)('organisation e-ID at the service on $name', (store) => {
   let service: EkortService;

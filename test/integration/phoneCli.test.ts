@@ -24,7 +24,7 @@ import { createSession } from '../../src/bank/sessions.ts';
 import { saveSession } from '../../src/cli/sessionFile.ts';
 import { ekort, EKORT_BIN } from '../support/ekortCli.ts';
 import { startServe, type ServeProcess } from '../support/ekortServe.ts';
-import { freshSchema, requirePostgres } from '../support/postgres.ts';
+import { requirePostgres, storeTargets } from '../support/postgres.ts';
 
 const PERSONNUMMER = '199001012385';
 const USER_CODE = '12345678';
@@ -36,16 +36,7 @@ const postgresUp = await requirePostgres();
 const espeak = await audioAvailable();
 if (!espeak && process.env.CI === 'true') throw new Error('espeak-ng is not installed (CI=true: the audio test must run, not skip); run native/setup-audio.sh');
 
-const stores = [
-  { name: 'sqlite', open: async () => ({ target: path.join(tmp, `${randomBytes(4).toString('hex')}.db`), drop: async () => undefined }) },
-  {
-    name: 'postgres',
-    open: async () => {
-      const schema = await freshSchema('phonecli');
-      return { target: schema.url, drop: () => schema.drop() };
-    },
-  },
-];
+const stores = storeTargets(tmp, 'phonecli');
 
 /** `ekort phone call --json` with a pipe for stdin: one parsed answer per stdout line. */
 function phone(server: string, ivrKey: string, extra: string[] = []) {

@@ -4,7 +4,6 @@
  * (expired, for another call), the app's identification requests (approved, rejected,
  * expired), dropped calls, and two calls for one customer at once on two service instances.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,7 +25,7 @@ import { readOutbox } from '../../src/bank/phone/sms.ts';
 import { EkortService } from '../../src/bank/service.ts';
 import type { ActiveSession } from '../../src/bank/sessions.ts';
 import { createSession } from '../../src/bank/sessions.ts';
-import { freshSchema, requirePostgres } from '../support/postgres.ts';
+import { requirePostgres, storeTargets } from '../support/postgres.ts';
 
 const START = Date.UTC(2026, 10, 22, 10, 0, 0);
 const USER_CODE = '12345678';
@@ -35,16 +34,7 @@ const PHONE = '+46701234567';
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'ekort-phone-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-const stores = [
-  { name: 'sqlite', open: async () => ({ target: path.join(tmp, `${randomBytes(4).toString('hex')}.db`), drop: async () => undefined }) },
-  {
-    name: 'postgres',
-    open: async () => {
-      const schema = await freshSchema('phone');
-      return { target: schema.url, drop: () => schema.drop() };
-    },
-  },
-];
+const stores = storeTargets(tmp, 'phone');
 
 const postgresUp = await requirePostgres();
 

@@ -4,6 +4,7 @@
  * end. Without a reachable server the tests skip locally; with CI=true they fail.
  */
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import pg from 'pg';
 
 export const DEFAULT_TEST_PG_URL = 'postgres://ekort:ekort-test@127.0.0.1:5432/ekort_test';
@@ -58,4 +59,24 @@ export async function freshSchema(prefix = 'test'): Promise<TestSchema> {
       await c.end();
     },
   };
+}
+
+export interface StoreTarget {
+  name: 'sqlite' | 'postgres';
+  /** A fresh, empty database: its --db target and how to drop it. */
+  open(): Promise<{ target: string; drop(): Promise<void> }>;
+}
+
+/** The two stores a service suite runs against: a new SQLite file in `tmpDir`, a new PostgreSQL schema. */
+export function storeTargets(tmpDir: string, schemaPrefix: string): StoreTarget[] {
+  return [
+    { name: 'sqlite', open: async () => ({ target: path.join(tmpDir, `${randomBytes(4).toString('hex')}.db`), drop: async () => undefined }) },
+    {
+      name: 'postgres',
+      open: async () => {
+        const schema = await freshSchema(schemaPrefix);
+        return { target: schema.url, drop: () => schema.drop() };
+      },
+    },
+  ];
 }

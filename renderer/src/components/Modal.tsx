@@ -2,11 +2,11 @@ import { useEffect, useId, useRef, type KeyboardEvent, type ReactNode } from 're
 
 /**
  * A modal dialog on the native <dialog> (showModal: the rest of the page is inert; Escape
- * closes), for flows with more than a yes/no (ConfirmDialog): the title names it, Tab wraps
+ * closes), for every dialog of the app (ConfirmDialog is one): the title names it, Tab wraps
  * inside, the first field (or `initialFocus`) gets the focus, and the focus returns to where
  * it was when the dialog closes.
  */
-export function Modal(props: { title: string; children: ReactNode; onClose(): void; className?: string; testId?: string }) {
+export function Modal(props: { title: string; children: ReactNode; onClose(): void; className?: string; testId?: string; describedBy?: string }) {
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
   const onCloseRef = useRef(props.onClose);
@@ -56,7 +56,7 @@ export function Modal(props: { title: string; children: ReactNode; onClose(): vo
   }
 
   return (
-    <dialog ref={ref} className={`dialog ${props.className ?? ''}`.trim()} aria-labelledby={titleId} onKeyDown={onKeyDown} data-testid={props.testId}>
+    <dialog ref={ref} className={`dialog ${props.className ?? ''}`.trim()} aria-labelledby={titleId} aria-describedby={props.describedBy} onKeyDown={onKeyDown} data-testid={props.testId}>
       <h2 id={titleId}>{props.title}</h2>
       {props.children}
     </dialog>
