@@ -22,7 +22,7 @@ const tmp = mkdtempSync(path.join(os.tmpdir(), 'ekort-applogin-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const stores = storeTargets(tmp, 'applogin');
-const postgresUp = await requirePostgres();
+await requirePostgres();
 
 describe.each(stores)('app-approved login on $name', (store) => {
   let now = START;
@@ -30,8 +30,7 @@ describe.each(stores)('app-approved login on $name', (store) => {
   let other: EkortService;
   let app: { deviceId: string; privateKey: ReturnType<typeof newAppKeyPair>['privateKey'] };
 
-  beforeEach(async (context) => {
-    if (store.name === 'postgres' && !postgresUp) return context.skip();
+  beforeEach(async () => {
     now = START;
     const target = await store.open();
     const options = { now: () => now, sweepIntervalMs: 0, serviceId: 'test-bank' };

@@ -15,7 +15,7 @@ import { freshSchema, requirePostgres } from '../support/postgres.ts';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'ekort-durability-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-const postgresUp = await requirePostgres();
+await requirePostgres();
 
 interface Ack {
   requestId: string;
@@ -92,7 +92,7 @@ describe('an acknowledged purchase survives SIGKILL of the service', () => {
     await checkStored(db, acks);
   }, 60_000);
 
-  it.skipIf(!postgresUp)('on PostgreSQL', async () => {
+  it('on PostgreSQL', async () => {
     const schema = await freshSchema('kill');
     try {
       const { acks } = await burstAndKill(schema.url);

@@ -51,10 +51,9 @@ const dosaRecord = (d: DosaFile) => ({ serial: d.serial, suite: d.suite, secret:
 
 const stores = storeTargets(tmp, 'bank');
 
-const postgresUp = await requirePostgres();
+await requirePostgres();
 
 describe.each(stores)('the e-kort service on $name', (store) => {
-  const available = store.name !== 'postgres' || postgresUp;
   let target: { target: string; drop(): Promise<void> };
   let service: EkortService;
   let other: EkortService;
@@ -65,8 +64,7 @@ describe.each(stores)('the e-kort service on $name', (store) => {
   let otherCardId: string;
   let dosa: DosaFile;
 
-  beforeEach(async (context) => {
-    if (!available) return context.skip();
+  beforeEach(async () => {
     now = START;
     target = await store.open();
     service = await EkortService.open(target.target, { now: clock, trust, sweepIntervalMs: 0, serviceId: 'test-bank' });

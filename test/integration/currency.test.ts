@@ -20,10 +20,9 @@ const RATES = Rates.from({ date: '2026-11-20', base: 'SEK', rates: { EUR: 11.234
 
 const stores = storeTargets(tmp, 'currency');
 
-const postgresUp = await requirePostgres();
+await requirePostgres();
 
 describe.each(stores)('foreign currency on $name', (store) => {
-  const available = store.name !== 'postgres' || postgresUp;
   let service: EkortService;
   let plain: EkortService;
   let now = START;
@@ -31,8 +30,7 @@ describe.each(stores)('foreign currency on $name', (store) => {
   let cardId: string;
   let secret: { pan: string; expiry: string; cvc: string };
 
-  beforeEach(async (context) => {
-    if (!available) return context.skip();
+  beforeEach(async () => {
     now = START;
     const target = await store.open();
     service = await EkortService.open(target.target, { now: () => now, sweepIntervalMs: 0, rates: RATES });

@@ -18,10 +18,9 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const stores = storeTargets(tmp, 'disputes');
 
-const postgresUp = await requirePostgres();
+await requirePostgres();
 
 describe.each(stores)('disputes on $name', (store) => {
-  const available = store.name !== 'postgres' || postgresUp;
   let service: EkortService;
   let other: EkortService;
   let now = START;
@@ -30,8 +29,7 @@ describe.each(stores)('disputes on $name', (store) => {
   let cardId: string;
   let secret: { pan: string; expiry: string; cvc: string };
 
-  beforeEach(async (context) => {
-    if (!available) return context.skip();
+  beforeEach(async () => {
     now = START;
     const target = await store.open();
     service = await EkortService.open(target.target, { now: () => now, sweepIntervalMs: 0 });

@@ -44,14 +44,13 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-const postgresUp = await requirePostgres();
-const stores = storeTargets(tmp, 'orgeid').map((store) => ({ ...store, available: store.name !== 'postgres' || postgresUp }));
+await requirePostgres();
+const stores = storeTargets(tmp, 'orgeid');
 
 describe.each(stores)('organisation e-ID at the service on $name', (store) => {
   let service: EkortService;
 
-  beforeEach(async (context) => {
-    if (!store.available) return context.skip();
+  beforeEach(async () => {
     const target = await store.open();
     service = await EkortService.open(target.target, { trust, sweepIntervalMs: 0, serviceId: 'test-bank' });
     await createCustomer(service.ctx, '199001012385', 'Anna Andersson');

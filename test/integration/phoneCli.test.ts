@@ -32,7 +32,7 @@ const PHONE = '+46701234567';
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'ekort-phone-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-const postgresUp = await requirePostgres();
+await requirePostgres();
 const espeak = await audioAvailable();
 if (!espeak && process.env.CI === 'true') throw new Error('espeak-ng is not installed (CI=true: the audio test must run, not skip); run native/setup-audio.sh');
 
@@ -91,14 +91,12 @@ function phone(server: string, ivrKey: string, extra: string[] = []) {
 }
 
 describe.each(stores)('ekort phone call against ekort serve on $name', (store) => {
-  const available = store.name !== 'postgres' || postgresUp;
   let db: { target: string; drop(): Promise<void> };
   let serve: ServeProcess;
   let ivrKey: string;
   let codes: Record<string, string>;
 
-  beforeEach(async (context) => {
-    if (!available) return context.skip();
+  beforeEach(async () => {
     db = await store.open();
     const service = await EkortService.open(db.target, { sweepIntervalMs: 0 });
     await createCustomer(service.ctx, PERSONNUMMER, 'Anna Andersson');

@@ -1,7 +1,7 @@
 /**
  * The PostgreSQL the store tests run against: EKORT_TEST_PG_URL, or the role and database
  * native/setup-postgres.sh makes. Each test file works in a schema of its own, dropped at the
- * end. Without a reachable server the tests skip locally; with CI=true they fail.
+ * end. Without a reachable server the tests fail with what to run (they never skip).
  */
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -24,14 +24,19 @@ async function reachable(url: string): Promise<string | undefined> {
   }
 }
 
-/** True when PostgreSQL answers; with CI=true a missing server throws instead of returning false. */
-export async function requirePostgres(): Promise<boolean> {
+/** The reason PostgreSQL cannot be used for tests, or undefined when it answers. */
+export async function postgresProblem(): Promise<string | undefined> {
   const problem = await reachable(postgresBaseUrl());
-  if (problem === undefined) return true;
-  const message = `PostgreSQL at ${postgresBaseUrl().replace(/:[^:@/]*@/, ':***@')} is not reachable (${problem}); run native/setup-postgres.sh`;
-  if (process.env.CI === 'true') throw new Error(`${message} (CI=true: these tests must run, not skip)`);
-  console.warn(`${message}; skipping`);
-  return false;
+  return problem === undefined ? undefined : `PostgreSQL at ${postgresBaseUrl().replace(/:[^:@/]*@/, ':***@')} is not reachable (${problem}); run native/setup-postgres.sh`;
+}
+
+/**
+ * The store suites need PostgreSQL, locally as on CI: they never skip. Throws, naming what to
+ * run, when it does not answer.
+ */
+export async function requirePostgres(): Promise<void> {
+  const problem = await postgresProblem();
+  if (problem !== undefined) throw new Error(problem);
 }
 
 export interface TestSchema {
