@@ -7,51 +7,52 @@
  * test-results/e2e/ (app-*.png). Every wait is bounded.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Locator, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createCustomer } from '../../src/bank/customers.ts';
 import { EkortService } from '../../src/bank/service.ts';
 import { approveWithApp, enrolTestApp, lookUp } from '../support/approvalApp.ts';
-import { launchChromium, requireChromium } from '../support/chromium.ts';
-import { type DesktopApp, ROOT, startDesktopApp } from '../support/desktopApp.ts';
+import { requireChromium } from '../support/chromium.ts';
+import { buttonOf, headingOf, openUiPage, type UiPage, UI_TIMEOUT, visible } from '../support/uiPage.ts';
+import { type DesktopApp, startDesktopApp } from '../support/desktopApp.ts';
 
 const available = requireChromium();
 const zbar = spawnSync('zbarimg', ['--version']).status === 0;
-const T = 15_000;
-const SHOTS = path.join(ROOT, 'test-results', 'e2e');
+const T = UI_TIMEOUT;
 const ANNA = { personnummer: '199001012385', name: 'Anna Andersson' };
 
 let app: DesktopApp;
 let bank: EkortService;
-let browser: Browser;
 let page: Page;
 let appFile: string;
 
-const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `app-${name}.png`), fullPage: true, timeout: T });
-const heading = (name: string): Locator => page.getByRole('heading', { level: 1, name, exact: true });
-const button = (name: string): Locator => page.getByRole('button', { name, exact: true });
+let ui: UiPage;
+
+const shot = (name: string): Promise<void> => ui.shot(name);
+const heading = (name: string): Locator => headingOf(page, name);
+const button = (name: string): Locator => buttonOf(page, name);
 const qrImage = (): Locator => page.getByRole('img', { name: 'QR-kod för Mobilt BankID', exact: true });
 const status = (text: string): Locator => page.getByRole('status').filter({ hasText: text });
-const visible = (l: Locator) => l.first().waitFor({ state: 'visible', timeout: T });
 const qrContent = async (): Promise<string> => (await qrImage().getAttribute('data-content', { timeout: T }))!;
 
 describe.skipIf(!available)('Mobilt BankID end to end (Chromium, bridge, agent, built-in app)', () => {
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
     app = await startDesktopApp({ prefix: 'ekort-e2e-app-' });
     const db = path.join(app.dataDir, 'ekort.db');
     bank = await EkortService.open(db, { sweepIntervalMs: 0 });
     await createCustomer(bank.ctx, ANNA.personnummer, ANNA.name);
     appFile = path.join(app.dataDir, 'anna-app.json');
     await enrolTestApp(bank, db, ANNA.personnummer, appFile);
-    browser = await launchChromium();
-    page = await (await browser.newContext({ locale: 'sv-SE', viewport: { width: 1000, height: 900 } })).newPage();
+    ui = await openUiPage('app-', { width: 1000, height: 900 });
+    ({ page } = ui);
   }, 180_000);
 
+  afterEach(async (ctx) => ui?.recordFailure(ctx.task));
+
   afterAll(async () => {
-    await browser?.close();
+    await ui?.close();
     await bank?.close();
     await app?.close();
   });

@@ -6,36 +6,28 @@
  * browser page and run in order; each screen is saved as a PNG under test-results/e2e/.
  * Every wait is bounded.
  */
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { VirtualDosa } from '../../src/virtual/dosa.ts';
-import { launchChromium, requireChromium } from '../support/chromium.ts';
-import { type DesktopApp, ROOT, startDesktopApp } from '../support/desktopApp.ts';
+import { requireChromium } from '../support/chromium.ts';
+import { buttonOf, headingOf, openUiPage, type UiPage, UI_TIMEOUT, visible } from '../support/uiPage.ts';
+import { type DesktopApp, startDesktopApp } from '../support/desktopApp.ts';
 import { requireSystem, vpcdReaders } from '../support/pcscd.ts';
 
 const hasChromium = requireChromium();
 const available = hasChromium && (await requireSystem('pcscd'));
 
-/** The bound of every wait for the UI. */
-const T = 15_000;
-const SHOTS = path.join(ROOT, 'test-results', 'e2e');
+const T = UI_TIMEOUT;
 
 let app: DesktopApp;
 let browser: Browser;
-let context: BrowserContext;
 let page: Page;
-let shotNo = 0;
+let ui: UiPage;
 
-async function shot(name: string, target: Page = page): Promise<void> {
-  shotNo += 1;
-  await target.screenshot({ path: path.join(SHOTS, `${String(shotNo).padStart(2, '0')}-${name}.png`), fullPage: true, timeout: T });
-}
-
-const visible = (locator: Locator, timeout = T): Promise<void> => locator.first().waitFor({ state: 'visible', timeout });
-const heading = (name: string, target: Page = page): Locator => target.getByRole('heading', { level: 1, name, exact: true });
-const button = (name: string, scope: Page | Locator = page): Locator => scope.getByRole('button', { name, exact: true });
+const shot = (name: string, target?: Page): Promise<void> => ui.shot(name, target);
+const heading = (name: string, target: Page = page): Locator => headingOf(target, name);
+const button = (name: string, scope: Page | Locator = page): Locator => buttonOf(scope, name);
 
 async function openStart(): Promise<void> {
   await page.goto(app.bridge.url, { timeout: T });
@@ -81,27 +73,15 @@ describe.skipIf(!available)('desktop app end to end (Chromium, bridge, agent, pc
   let recurring: { pan: string; expiry: string; cvc: string };
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
-    // This file's screenshots from an earlier run (NN-name.png) go; other files' stay.
-    for (const f of readdirSync(SHOTS)) if (/^\d{2}-.+\.png$/.test(f)) rmSync(path.join(SHOTS, f));
     app = await startDesktopApp({ prefix: 'ekort-e2e-' });
-    browser = await launchChromium();
-    context = await browser.newContext({ locale: 'sv-SE', viewport: { width: 1100, height: 900 } });
-    context.setDefaultTimeout(T);
-    page = await context.newPage();
+    ui = await openUiPage('');
+    ({ browser, page } = ui);
   }, 180_000);
 
-  afterEach(async (ctx) => {
-    // A failed test leaves the screen it failed on, and what the main region said.
-    if (ctx.task.result?.state !== 'fail' || !page) return;
-    await shot(`FAILED-${ctx.task.name.slice(0, 40).replace(/[^a-z0-9]+/gi, '-')}`).catch(() => undefined);
-    const text = await page.locator('body').innerText({ timeout: 2000 }).catch(() => '');
-    console.error(`e2e: the screen when "${ctx.task.name}" failed:\n${text.slice(0, 1500)}`);
-  });
+  afterEach(async (ctx) => ui?.recordFailure(ctx.task));
 
   afterAll(async () => {
-    await context?.close().catch(() => undefined);
-    await browser?.close().catch(() => undefined);
+    await ui?.close();
     await app?.close();
   });
 

@@ -11,41 +11,34 @@
  * 400 kr self-risk) and "Spärra kortet nu" in the same flow. Screens under test-results/e2e/.
  * Every wait is bounded.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, requireChromium } from '../support/chromium.ts';
+import { requireChromium } from '../support/chromium.ts';
+import { buttonOf, headingOf, openUiPage, type UiPage, UI_TIMEOUT, visible } from '../support/uiPage.ts';
 import { ekort } from '../support/ekortCli.ts';
-import { type DesktopApp, ROOT, startDesktopApp } from '../support/desktopApp.ts';
+import { type DesktopApp, startDesktopApp } from '../support/desktopApp.ts';
 import { requireSystem } from '../support/pcscd.ts';
 
 const hasChromium = requireChromium();
 const available = hasChromium && (await requireSystem('pcscd'));
 
-const T = 15_000;
-const SHOTS = path.join(ROOT, 'test-results', 'e2e');
+const T = UI_TIMEOUT;
 const PASSWORD = 'Rätt lösen 42';
 const MERCHANT = 'Webbhandeln AB';
 
 let app: DesktopApp;
-let browser: Browser;
-let context: BrowserContext;
 let page: Page;
-let shotNo = 0;
+let ui: UiPage;
 let bankIdDir = '';
 let pickedDir = '';
 let envBefore: string | undefined;
 
-async function shot(name: string): Promise<void> {
-  shotNo += 1;
-  await page.screenshot({ path: path.join(SHOTS, `file-dispute-${String(shotNo).padStart(2, '0')}-${name}.png`), fullPage: true, timeout: T });
-}
-
-const visible = (locator: Locator, timeout = T): Promise<void> => locator.first().waitFor({ state: 'visible', timeout });
-const heading = (name: string): Locator => page.getByRole('heading', { level: 1, name, exact: true });
-const button = (name: string, scope: Page | Locator = page): Locator => scope.getByRole('button', { name, exact: true });
+const shot = (name: string): Promise<void> => ui.shot(name);
+const heading = (name: string): Locator => headingOf(page, name);
+const button = (name: string, scope: Page | Locator = page): Locator => buttonOf(scope, name);
 /** Text with no-break spaces as plain spaces. */
 const plain = (s: string | null): string => (s ?? '').replace(/\u00a0/g, ' ').replace(/\s+/g, ' ').trim();
 
@@ -60,29 +53,20 @@ describe.skipIf(!available)('BankID på fil and a dispute end to end (Chromium, 
   let cardLabel = '';
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
     bankIdDir = mkdtempSync(path.join(os.tmpdir(), 'ekort-e2e-bankid-'));
     pickedDir = mkdtempSync(path.join(os.tmpdir(), 'ekort-e2e-picked-'));
     envBefore = process.env.EKORT_BANKID_DIR;
     // The agent's BankID folders: $EKORT_BANKID_DIR, read at each listing.
     process.env.EKORT_BANKID_DIR = bankIdDir;
     app = await startDesktopApp({ prefix: 'ekort-e2e-file-' });
-    browser = await launchChromium();
-    context = await browser.newContext({ locale: 'sv-SE', viewport: { width: 1100, height: 900 } });
-    context.setDefaultTimeout(T);
-    page = await context.newPage();
+    ui = await openUiPage('file-dispute-');
+    ({ page } = ui);
   }, 180_000);
 
-  afterEach(async (ctx) => {
-    if (ctx.task.result?.state !== 'fail' || !page) return;
-    await shot(`FAILED-${ctx.task.name.slice(0, 40).replace(/[^a-z0-9]+/gi, '-')}`).catch(() => undefined);
-    const text = await page.locator('body').innerText({ timeout: 2000 }).catch(() => '');
-    console.error(`e2e: the screen when "${ctx.task.name}" failed:\n${text.slice(0, 1500)}`);
-  });
+  afterEach(async (ctx) => ui?.recordFailure(ctx.task));
 
   afterAll(async () => {
-    await context?.close().catch(() => undefined);
-    await browser?.close().catch(() => undefined);
+    await ui?.close();
     await app?.close();
     if (envBefore === undefined) delete process.env.EKORT_BANKID_DIR;
     else process.env.EKORT_BANKID_DIR = envBefore;

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ChainError, validateChain, type ValidateChainInput } from '../../../src/pki/chainValidation.ts';
-import { NOW, testPki, type TestPki } from './pkiFixtures.ts';
+import { validateChain, type ValidateChainInput } from '../../../src/pki/chainValidation.ts';
+import { NOW, chainCode as code, chainInput, testPki, type TestPki } from './pkiFixtures.ts';
 
 const DAY = 86_400_000;
 let pki: TestPki;
@@ -8,24 +8,7 @@ beforeAll(async () => {
   pki = await testPki();
 });
 
-const input = (leaf: Uint8Array, o: Partial<ValidateChainInput> = {}): ValidateChainInput => ({
-  leaf,
-  intermediates: [pki.intermediate.der],
-  trustAnchors: [pki.root.der],
-  crls: [pki.crl],
-  at: NOW,
-  ...o,
-});
-
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(ChainError);
-    return (e as ChainError).code;
-  }
-  return 'VALID';
-}
+const input = (leaf: Uint8Array, o: Partial<ValidateChainInput> = {}): ValidateChainInput => chainInput(pki, leaf, o);
 
 describe('validateChain result cache', () => {
   it('reuses a success only inside the CRL interval', async () => {

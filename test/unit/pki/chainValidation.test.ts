@@ -1,30 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ChainError, validateChain, type ValidateChainInput } from '../../../src/pki/chainValidation.ts';
-import { NOW, issue, makeCrl, testPki, type TestPki } from './pkiFixtures.ts';
+import { NOW, issue, makeCrl, chainCode as code, chainInput, testPki, type TestPki } from './pkiFixtures.ts';
 
 let pki: TestPki;
 beforeAll(async () => {
   pki = await testPki();
 });
 
-const input = (leaf: Uint8Array, o: Partial<ValidateChainInput> = {}): ValidateChainInput => ({
-  leaf,
-  intermediates: [pki.intermediate.der],
-  trustAnchors: [pki.root.der],
-  crls: [pki.crl],
-  at: NOW,
-  ...o,
-});
-
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(ChainError);
-    return (e as ChainError).code;
-  }
-  return 'VALID';
-}
+const input = (leaf: Uint8Array, o: Partial<ValidateChainInput> = {}): ValidateChainInput => chainInput(pki, leaf, o);
 
 describe('validateChain', () => {
   it('builds leaf → intermediate → root, ignoring unrelated intermediates', async () => {

@@ -6,6 +6,8 @@
 import { KeyObject, randomBytes } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
+import { expect } from 'vitest';
+import { ChainError, type ValidateChainInput } from '../../../src/pki/chainValidation.ts';
 
 export const NOW = new Date('2026-03-01T12:00:00Z');
 const DAY = 86_400_000;
@@ -193,4 +195,25 @@ async function build(): Promise<TestPki> {
   const issuedByLeaf = await issue({ subject: person('Jon', 'Jonsson', '199910101234'), issuer: leafRsa, keyUsage: ['digitalSignature'] });
   const crl = await makeCrl(intermediate, [revoked]);
   return { root, intermediate, leafRsa, leafP256, revoked, expired, notYetValid, expiringSoon, noDigitalSignature, serverAuthOnly, forged, issuedByLeaf, crl };
+}
+
+/** A validateChain input for `leaf` through the fixture's intermediate to its root, with its CRL, at NOW. */
+export const chainInput = (pki: TestPki, leaf: Uint8Array, o: Partial<ValidateChainInput> = {}): ValidateChainInput => ({
+  leaf,
+  intermediates: [pki.intermediate.der],
+  trustAnchors: [pki.root.der],
+  crls: [pki.crl],
+  at: NOW,
+  ...o,
+});
+
+/** 'VALID', or the ChainError code `p` rejects with (anything else fails the test). */
+export async function chainCode(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(ChainError);
+    return (e as ChainError).code;
+  }
+  return 'VALID';
 }
