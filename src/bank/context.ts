@@ -1,5 +1,6 @@
 /** What every part of the service shares: the database, the clock and the configuration. */
 import { createHash, randomBytes } from 'node:crypto';
+import type { TrustStore } from '../pki/chainValidation.ts';
 import type { SqlDatabase } from './store/sql.ts';
 
 export interface TrustConfig {
@@ -14,8 +15,8 @@ export interface BankConfig {
   serviceId: string;
   /** The issuer range e-nummer are drawn from. */
   issuerPrefix: string;
-  /** Trust for BankID på kort; without it card login is refused. */
-  trust?: TrustConfig;
+  /** Trust for BankID på kort, read once; without it card login is refused. */
+  trust?: TrustStore;
   /** Epoch milliseconds; tests move it. */
   now: () => number;
 }

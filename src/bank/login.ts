@@ -60,15 +60,7 @@ export async function cardLogin(ctx: BankContext, challengeId: string, cms: Uint
   let personnummer: string | undefined;
   let organisation: Organisation | undefined;
   try {
-    const verified = await verifyLoginSignature({
-      cms,
-      challenge: Buffer.from(value, 'base64'),
-      trustAnchors: trust.trustAnchors,
-      intermediates: trust.intermediates,
-      crls: trust.crls,
-      ocspResponses: trust.ocspResponses ?? [],
-      now: new Date(ctx.config.now()),
-    });
+    const verified = await verifyLoginSignature({ cms, challenge: Buffer.from(value, 'base64'), trust, now: new Date(ctx.config.now()) });
     personnummer = verified.signer.subject.personnummer;
     organisation = verified.signer.subject.organisation;
   } catch (e) {

@@ -15,6 +15,7 @@ import { enrolApp, type EnrolledApp, type EnrolRequest } from './approval/enrolm
 import { approvalError } from './approval/errors.ts';
 import type { ApprovalProvider } from './approval/provider.ts';
 import { DEFAULT_ISSUER_PREFIX } from './cardNumbers.ts';
+import { TrustStore } from '../pki/chainValidation.ts';
 import type { BankConfig, BankContext, TrustConfig } from './context.ts';
 import { blockCard, connectCard, listPaymentCards } from './customers.ts';
 import { changeEnummer, createEnummer, type CreateEnummerInput, expireDue, getEnummer, listEnummers, listTransactions, revealEnummer } from './enummer.ts';
@@ -32,7 +33,8 @@ import { OutboxSmsGateway, type SmsGateway } from './phone/sms.ts';
 export interface EkortServiceOptions {
   serviceId?: string;
   issuerPrefix?: string;
-  trust?: TrustConfig;
+  /** Trust for BankID på kort: DER lists (read here, once) or a TrustStore. */
+  trust?: TrustConfig | TrustStore;
   now?: () => number;
   /** How often expired e-nummer are erased (ms); 0 turns the sweep off. Default 60 s. */
   sweepIntervalMs?: number;
@@ -43,6 +45,8 @@ export interface EkortServiceOptions {
   /** Reference rates for purchases in other currencies (`ekort serve --rates FILE`); without them only SEK is taken. */
   rates?: Rates;
 }
+
+const trustStore = (trust: TrustConfig | TrustStore): TrustStore => (trust instanceof TrustStore ? trust : TrustStore.from(trust));
 
 export class EkortService {
   readonly ctx: BankContext;
@@ -61,7 +65,7 @@ export class EkortService {
       serviceId: options.serviceId ?? 'ekort-reference',
       issuerPrefix: options.issuerPrefix ?? DEFAULT_ISSUER_PREFIX,
       now: options.now ?? Date.now,
-      ...(options.trust ? { trust: options.trust } : {}),
+      ...(options.trust ? { trust: trustStore(options.trust) } : {}),
     };
     this.ctx = { db, config };
     this.rates = options.rates;
@@ -218,6 +222,15 @@ export class EkortService {
 
   expireDue(): Promise<number> {
     return expireDue(this.ctx);
+  }
+
+  /**
+   * Replaces the trust for card login (new CRLs, a new issuing CA) without a restart; logins
+   * verified from now on use it. Throws, keeping the old trust, when `trust` cannot be read.
+   */
+  setTrust(trust: TrustConfig | TrustStore | undefined): void {
+    if (trust === undefined) delete this.ctx.config.trust;
+    else this.ctx.config.trust = trustStore(trust);
   }
 
   async close(): Promise<void> {

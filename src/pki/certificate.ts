@@ -6,7 +6,7 @@ import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { EkortError } from '../errors.ts';
-import { sha256HexOnce } from './derDigest.ts';
+import { sha256Hex } from './derDigest.ts';
 import { checkDer } from './derGuard.ts';
 import { OID_ORG_AFFILIATION, organisationOf, type Organisation } from './organisation.ts';
 
@@ -188,15 +188,15 @@ export function isParsedCertificate(info: CertificateInfo): boolean {
 
 /**
  * The same cache looked up without hashing: by length and the last 16 bytes (the end of the
- * signature value), then confirmed by comparing every byte with a private copy of the DER the
- * entry was parsed from. Saves the SHA-256 of the signer certificate on every login.
+ * signature value, FNV-1a), then confirmed by comparing every byte with a private copy of the
+ * DER the entry was parsed from. Saves the SHA-256 of the signer certificate on every login.
  */
-const byTail = new Map<string, { bytes: Buffer; info: CertificateInfo }>();
+const byTail = new Map<number, { bytes: Buffer; info: CertificateInfo }>();
 
-function tailKey(der: Uint8Array): string {
-  let key = `${der.length}:`;
-  for (let i = Math.max(0, der.length - 16); i < der.length; i++) key += String.fromCharCode(der[i]!);
-  return key;
+function tailKey(der: Uint8Array): number {
+  let h = 0x811c9dc5 ^ der.length;
+  for (let i = Math.max(0, der.length - 16); i < der.length; i++) h = Math.imul(h ^ der[i]!, 0x01000193);
+  return h >>> 0;
 }
 
 /** Parses one DER certificate; anything malformed or unsupported is a CertificateError. */
@@ -205,7 +205,7 @@ export function parseCertificate(der: Uint8Array): CertificateInfo {
   const tail = cacheable ? tailKey(der) : undefined;
   const quick = tail === undefined ? undefined : byTail.get(tail);
   if (quick && quick.bytes.equals(der)) return quick.info;
-  const key = cacheable ? sha256HexOnce(der) : undefined;
+  const key = cacheable ? sha256Hex(der) : undefined;
   const info = (key === undefined ? undefined : parsedCache.get(key)) ?? parseUncached(der);
   if (!madeHere.has(info)) {
     madeHere.add(info);

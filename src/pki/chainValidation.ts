@@ -1,13 +1,14 @@
 /**
  * Path building and validation (RFC 5280 §6, the parts an e-legitimation login needs): from the
  * leaf up through intermediates to a trust anchor, signatures with node:crypto, validity at
- * `at`, CA constraints, the leaf's key usage, and revocation from CRLs. OCSP is not supported:
- * pass CRLs.
+ * `at`, CA constraints, the leaf's key usage, and revocation from CRLs and OCSP responses.
+ * A TrustStore holds a trust configuration read once; validateChain makes one per call.
  */
 import * as pkijs from 'pkijs';
 import { EkortError } from '../errors.ts';
 import { type CertificateInfo, isParsedCertificate, isSignedBy, parseCertificate } from './certificate.ts';
 import { sameBytes, sha256Hex } from './derDigest.ts';
+import { type CrlFacts, readCrlFacts, revocationStatus, type RevocationStatus } from './crlScope.ts';
 import { checkDer } from './derGuard.ts';
 import { ocspStatus, type OcspStatus } from './ocsp.ts';
 
@@ -18,6 +19,7 @@ export type ChainErrorCode =
   | 'CERT_REVOKED'
   | 'CRL_STALE'
   | 'CRL_INVALID'
+  | 'REVOCATION_UNKNOWN'
   | 'WRONG_KEY_USAGE'
   | 'OCSP_INVALID';
 
@@ -38,13 +40,9 @@ export interface ExpiryWarning {
   message: string;
 }
 
-export interface ValidateChainInput {
+export interface ValidateChainInput extends TrustInput {
   leaf: Uint8Array | CertificateInfo;
   intermediates: Uint8Array[];
-  trustAnchors: Uint8Array[];
-  crls?: Uint8Array[];
-  /** OCSP responses (RFC 6960) the service has; used next to the CRLs. */
-  ocspResponses?: Uint8Array[];
   at: Date;
 }
 
@@ -159,15 +157,10 @@ function checkLeafUsage(leaf: CertificateInfo): void {
   }
 }
 
-interface ParsedCrl {
-  crl: pkijs.CertificateRevocationList;
-  issuerDer: Uint8Array;
-}
+/** Parsed CRLs by SHA-256 of their DER: preparing a TrustStore again for the same lists is cheap. */
+const crlCache = new Map<string, CrlFacts>();
 
-/** Parsed CRLs by SHA-256 of their DER: the same lists come with every login. */
-const crlCache = new Map<string, ParsedCrl>();
-
-function parseCrls(ders: Uint8Array[]): ParsedCrl[] {
+function parseCrls(ders: Uint8Array[]): CrlFacts[] {
   return ders.map((der) => {
     const key = der instanceof Uint8Array ? sha256Hex(der) : '';
     const cached = crlCache.get(key);
@@ -179,42 +172,52 @@ function parseCrls(ders: Uint8Array[]): ParsedCrl[] {
   });
 }
 
-function parseCrl(der: Uint8Array): ParsedCrl {
+function parseCrl(der: Uint8Array): CrlFacts {
   try {
     checkDer(der, { maxBytes: 16 * 1024 * 1024 });
-    const crl = pkijs.CertificateRevocationList.fromBER(new Uint8Array(der));
-    return { crl, issuerDer: new Uint8Array(crl.issuer.valueBeforeDecode.slice(0)) };
+    return readCrlFacts(pkijs.CertificateRevocationList.fromBER(new Uint8Array(der)));
   } catch (e) {
     throw new ChainError('CRL_INVALID', `a revocation list could not be read: ${(e as Error).message}`);
   }
 }
 
 /**
- * Every CRL naming a CA in the chain must be signed by it and current; a certificate listed in
- * its issuer's CRL is revoked. A CRL that fails its issuer's signature is an error rather than
- * ignored, so that a damaged list cannot silently hide a revocation.
+ * Every CRL of a CA in the chain must be signed by it and current: a damaged or stale list is
+ * an error rather than ignored, so that it cannot silently hide a revocation. Which lists count
+ * for a certificate (scope, deltas, holds) is crlScope.ts's answer; when its issuer has lists
+ * but none covers it, whether it is revoked cannot be told, and the chain is refused.
  */
-function checkRevocation(chain: CertificateInfo[], crls: ParsedCrl[], at: Date): Interval {
+function checkRevocation(chain: CertificateInfo[], crls: CrlFacts[], at: Date, signedBy: (crl: CrlFacts, issuer: CertificateInfo) => boolean): Interval {
   const used: Interval = { from: -Infinity, until: Infinity };
+  const t = at.getTime();
   for (let i = 0; i + 1 < chain.length; i++) {
     const cert = chain[i]!;
     const issuer = chain[i + 1]!;
-    for (const { crl, issuerDer } of crls) {
-      if (!sameBytes(issuerDer, issuer.subject.der)) continue;
-      if ((issuer.hasKeyUsage && !issuer.keyUsage.includes('cRLSign')) || !isSignedBy(crl, issuer)) {
+    for (const facts of crls) {
+      if (!sameBytes(facts.issuerDer, issuer.subject.der)) continue;
+      if ((issuer.hasKeyUsage && !issuer.keyUsage.includes('cRLSign')) || !signedBy(facts, issuer)) {
         throw new ChainError('CRL_INVALID', `the revocation list of "${nameOf(issuer)}" is not signed by it`, issuer.subject.dn);
       }
-      const nextUpdate = crl.nextUpdate?.value;
-      if (at.getTime() < crl.thisUpdate.value.getTime() || (nextUpdate && at.getTime() > nextUpdate.getTime())) {
-        throw new ChainError('CRL_STALE', `the revocation list of "${nameOf(issuer)}" is not current (this update ${crl.thisUpdate.value.toISOString()})`, issuer.subject.dn);
+      const { thisUpdate, nextUpdate } = facts;
+      if (t < thisUpdate || (nextUpdate !== undefined && t > nextUpdate)) {
+        throw new ChainError('CRL_STALE', `the revocation list of "${nameOf(issuer)}" is not current (this update ${new Date(thisUpdate).toISOString()})`, issuer.subject.dn);
       }
-      used.from = Math.max(used.from, crl.thisUpdate.value.getTime());
-      if (nextUpdate) used.until = Math.min(used.until, nextUpdate.getTime());
-      const revoked = (crl.revokedCertificates ?? []).some((r) => Buffer.from(r.userCertificate.valueBlock.valueHexView).toString('hex') === cert.serialNumber);
-      if (revoked) {
-        const role = i === 0 ? 'Your e-legitimation has been revoked.' : `The issuing certificate "${nameOf(cert)}" has been revoked.`;
-        throw new ChainError('CERT_REVOKED', `${role} ${RENEW}`, cert.subject.dn);
-      }
+      // Every list checked here bounds the interval a success may be reused in, used or not.
+      used.from = Math.max(used.from, thisUpdate);
+      if (nextUpdate !== undefined) used.until = Math.min(used.until, nextUpdate);
+    }
+    let status: RevocationStatus;
+    try {
+      status = revocationStatus(cert, crls);
+    } catch (e) {
+      throw new ChainError('CRL_INVALID', (e as Error).message, cert.subject.dn);
+    }
+    if (status.status === 'unknown') {
+      throw new ChainError('REVOCATION_UNKNOWN', `Whether "${nameOf(cert)}" is revoked cannot be told: ${status.why}.`, cert.subject.dn);
+    }
+    if (status.status === 'revoked') {
+      const role = i === 0 ? 'Your e-legitimation has been revoked.' : `The issuing certificate "${nameOf(cert)}" has been revoked.`;
+      throw new ChainError('CERT_REVOKED', `${role} ${RENEW}`, cert.subject.dn);
     }
   }
   return used;
@@ -261,96 +264,111 @@ interface Interval {
   until: number;
 }
 
-/**
- * Successful validations, by the SHA-256 of every input (leaf, intermediates, anchors, CRLs, in
- * order), with the time interval in which the result holds: every certificate of the chain
- * within its validity and every CRL used within thisUpdate..nextUpdate. Nothing else in the
- * validation depends on `at` (path building, constraints and key usage look at the bytes only,
- * revocation at the serial numbers). Expiry warnings are recomputed on every call. Failures are
- * not cached: they are rare, and each would need its own reasoning about when it stops holding.
- */
-const chainCache = new Map<string, { chain: CertificateInfo[]; valid: Interval }>();
+/** What a trust configuration is made of: DER certificates, CRLs and OCSP responses. */
+export interface TrustInput {
+  trustAnchors: Uint8Array[];
+  intermediates?: Uint8Array[];
+  crls?: Uint8Array[];
+  /** OCSP responses (RFC 6960) the service has; used next to the CRLs. */
+  ocspResponses?: Uint8Array[];
+}
+
 const CHAIN_CACHE_SIZE = 1024;
-let lastHit: object | undefined;
 
-const sha256 = sha256Hex;
+/**
+ * A trust configuration read once: anchors, intermediates and CRLs parsed, revoked serials
+ * indexed, CRL signatures checked once per issuer. A service makes one at start (and a new one
+ * when its CRLs change) instead of handing the same bytes to every login.
+ *
+ * It also remembers successful validations by the leaf's SHA-256, with the interval in which
+ * the result holds: every certificate of the chain within its validity and every CRL or OCSP
+ * answer used within its thisUpdate..nextUpdate. Nothing else in the validation depends on the
+ * time (path building, constraints and key usage look at the bytes only, revocation at the
+ * serial numbers). Expiry warnings are recomputed on every call. Failures are not remembered:
+ * they are rare, and each would need its own reasoning about when it stops holding.
+ */
+export class TrustStore {
+  private readonly chains = new Map<string, { chain: CertificateInfo[]; valid: Interval }>();
+  /** CRL signature results by CRL and issuer fingerprint. */
+  private readonly crlSignatures = new WeakMap<CrlFacts, Map<string, boolean>>();
 
-/** The cache key for `input`, or undefined when some input is not plain bytes (then no caching). */
-function chainKey(input: ValidateChainInput): string | undefined {
-  const { leaf, intermediates, trustAnchors } = input;
-  const crls = input.crls ?? [];
-  if (![intermediates, trustAnchors, crls].every((list) => Array.isArray(list) && list.every((d) => d instanceof Uint8Array))) return undefined;
-  let leafKey: string;
-  if (leaf instanceof Uint8Array) leafKey = sha256(leaf);
-  else {
-    // A CertificateInfo: only one parseCertificate made, still over the DER it was read from.
-    if (!isParsedCertificate(leaf) || !(leaf.der instanceof Uint8Array)) return undefined;
-    leafKey = sha256(leaf.der);
-    if (leafKey !== leaf.fingerprints.sha256) return undefined;
-  }
-  let key = leafKey;
-  for (const d of intermediates) key += `,${sha256(d)}`;
-  key += '|';
-  for (const d of trustAnchors) key += `,${sha256(d)}`;
-  key += '|';
-  for (const d of crls) key += `,${sha256(d)}`;
-  const ocsp = input.ocspResponses ?? [];
-  if (!ocsp.every((d) => d instanceof Uint8Array)) return undefined;
-  if (ocsp.length > 0) key += `|${ocsp.map(sha256).join(',')}`;
-  return key;
-}
+  private constructor(
+    private readonly anchors: CertificateInfo[],
+    private readonly pool: CertificateInfo[],
+    private readonly crls: CrlFacts[],
+    private readonly ocspResponses: Uint8Array[],
+  ) {}
 
-/** Validates `leaf` at `at`; a ChainError says why not. */
-export async function validateChain(input: ValidateChainInput): Promise<ValidatedChain> {
-  return validateChainSync(input);
-}
-
-/** validateChain without the promise, for callers on a hot path (the login verifier). */
-export function validateChainSync(input: ValidateChainInput): ValidatedChain {
-  const key = chainKey(input);
-  const t = input.at instanceof Date ? input.at.getTime() : NaN;
-  const hit = key === undefined ? undefined : chainCache.get(key);
-  if (hit && t >= hit.valid.from && t <= hit.valid.until) {
-    if (hit !== lastHit) {
-      // Least recently used goes first; repeated hits on one entry need no reordering.
-      chainCache.delete(key!);
-      chainCache.set(key!, hit);
-      lastHit = hit;
+  /** Reads `input`; a ChainError (UNTRUSTED_CHAIN, CRL_INVALID) says what of it cannot be used. */
+  static from(input: TrustInput): TrustStore {
+    const lists = [input.trustAnchors, input.intermediates ?? [], input.crls ?? [], input.ocspResponses ?? []];
+    if (!lists.every((list) => Array.isArray(list) && list.every((d) => d instanceof Uint8Array))) {
+      throw new ChainError('UNTRUSTED_CHAIN', 'the trust configuration is not lists of DER bytes');
     }
-    return { chain: [...hit.chain], warnings: expiryWarnings(hit.chain[0]!, input.at) };
+    return new TrustStore(
+      parseAll(input.trustAnchors, 'trust anchor'),
+      parseAll(input.intermediates ?? [], 'intermediate'),
+      parseCrls(input.crls ?? []),
+      (input.ocspResponses ?? []).map((d) => new Uint8Array(d)),
+    );
   }
-  const { chain, valid } = validateUncached(input);
-  if (key !== undefined && t >= valid.from && t <= valid.until) {
-    chainCache.delete(key);
-    if (chainCache.size >= CHAIN_CACHE_SIZE) chainCache.delete(chainCache.keys().next().value!);
-    const entry = { chain: [...chain], valid };
-    chainCache.set(key, entry);
-    lastHit = entry;
+
+  /**
+   * Validates `leaf` at `at`; a ChainError says why not. `extra` are more candidate
+   * intermediates (those a CMS carries), never anchors.
+   */
+  validate(leaf: CertificateInfo | Uint8Array, at: Date, extra: CertificateInfo[] = []): ValidatedChain {
+    const cert = leaf instanceof Uint8Array ? parseAll([leaf], 'signer')[0]! : leaf;
+    const t = at instanceof Date ? at.getTime() : NaN;
+    if (Number.isNaN(t)) throw new TypeError('validate: `at` is not a valid Date');
+    // Only a CertificateInfo parseCertificate made is known to match the fingerprint it names.
+    const key = !isParsedCertificate(cert) || !extra.every(isParsedCertificate) ? undefined : extra.length === 0 ? cert.fingerprints.sha256 : [cert, ...extra].map((c) => c.fingerprints.sha256).join(',');
+    const hit = key === undefined ? undefined : this.chains.get(key);
+    if (hit && t >= hit.valid.from && t <= hit.valid.until) return { chain: [...hit.chain], warnings: expiryWarnings(cert, at) };
+
+    const { chain, valid } = this.validateUncached(cert, at, extra);
+    if (key !== undefined && t >= valid.from && t <= valid.until) {
+      this.chains.delete(key);
+      if (this.chains.size >= CHAIN_CACHE_SIZE) this.chains.delete(this.chains.keys().next().value!);
+      this.chains.set(key, { chain: [...chain], valid });
+    }
+    return { chain, warnings: expiryWarnings(cert, at) };
   }
-  return { chain, warnings: expiryWarnings(chain[0]!, input.at) };
+
+  private validateUncached(leaf: CertificateInfo, at: Date, extra: CertificateInfo[]): { chain: CertificateInfo[]; valid: Interval } {
+    const reasons: string[] = [];
+    const pool = extra.length === 0 ? this.pool : [...this.pool, ...extra.filter((c) => c !== leaf)];
+    const above = buildPath(leaf, pool, this.anchors, 1, reasons);
+    if (!above) {
+      const why = reasons.length > 0 ? reasons[0] : `no issuer "${leaf.issuer.dn}" among the known certificates`;
+      throw new ChainError('UNTRUSTED_CHAIN', `The e-legitimation is not issued by a trusted bank: ${why}.`, leaf.subject.dn);
+    }
+    const chain = [leaf, ...above];
+    checkValidity(chain, at);
+    checkConstraints(chain);
+    checkLeafUsage(leaf);
+    const valid = checkRevocation(chain, this.crls, at, (crl, issuer) => this.crlSignedBy(crl, issuer));
+    checkOcsp(chain, this.ocspResponses, at, valid);
+    for (const c of chain) {
+      valid.from = Math.max(valid.from, c.notBefore.getTime());
+      valid.until = Math.min(valid.until, c.notAfter.getTime());
+    }
+    return { chain, valid };
+  }
+
+  private crlSignedBy(parsed: CrlFacts, issuer: CertificateInfo): boolean {
+    let byIssuer = this.crlSignatures.get(parsed);
+    if (!byIssuer) this.crlSignatures.set(parsed, (byIssuer = new Map()));
+    let ok = isParsedCertificate(issuer) ? byIssuer.get(issuer.fingerprints.sha256) : undefined;
+    if (ok === undefined) {
+      ok = isSignedBy(parsed.crl, issuer);
+      if (isParsedCertificate(issuer)) byIssuer.set(issuer.fingerprints.sha256, ok);
+    }
+    return ok;
+  }
 }
 
-function validateUncached(input: ValidateChainInput): { chain: CertificateInfo[]; valid: Interval } {
-  const leaf = input.leaf instanceof Uint8Array ? parseAll([input.leaf], 'signer')[0]! : input.leaf;
-  const anchors = parseAll(input.trustAnchors, 'trust anchor');
-  const pool = parseAll(input.intermediates, 'intermediate');
-  const crls = parseCrls(input.crls ?? []);
-
-  const reasons: string[] = [];
-  const above = buildPath(leaf, pool, anchors, 1, reasons);
-  if (!above) {
-    const why = reasons.length > 0 ? reasons[0] : `no issuer "${leaf.issuer.dn}" among the known certificates`;
-    throw new ChainError('UNTRUSTED_CHAIN', `The e-legitimation is not issued by a trusted bank: ${why}.`, leaf.subject.dn);
-  }
-  const chain = [leaf, ...above];
-  checkValidity(chain, input.at);
-  checkConstraints(chain);
-  checkLeafUsage(leaf);
-  const valid = checkRevocation(chain, crls, input.at);
-  checkOcsp(chain, input.ocspResponses ?? [], input.at, valid);
-  for (const c of chain) {
-    valid.from = Math.max(valid.from, c.notBefore.getTime());
-    valid.until = Math.min(valid.until, c.notAfter.getTime());
-  }
-  return { chain, valid };
+/** Validates `input.leaf` at `input.at` against a TrustStore made for this call; a ChainError says why not. */
+export async function validateChain(input: ValidateChainInput): Promise<ValidatedChain> {
+  return TrustStore.from(input).validate(input.leaf, input.at);
 }

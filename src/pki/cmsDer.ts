@@ -4,12 +4,12 @@
  *
  * Why not pkijs: parsing the SignedData with pkijs/asn1js builds a schema-matched object tree
  * and costs about a millisecond, several times a signature check, and it is on every login.
- * pkijs stays the tool for building structures; this is the verifier's fast path. Run it only
- * on bytes that checkDer (derGuard.ts) has accepted: lengths are then known to be minimal and
- * to nest, and this reader only has to check tags and field order. No recursion: every
- * constructed value is walked as a flat list of its children.
+ * pkijs stays the tool for building structures; this is the verifier's fast path. It is safe on
+ * any input: every length is checked against its parent before use and must be DER (definite,
+ * minimal), there is no recursion (every constructed value is walked as a flat list of its
+ * children) and nothing is copied. Parts the verifier never reads (algorithm parameters,
+ * unsigned attributes, CRLs) are skipped by their length, not walked.
  */
-
 /** Thrown for any field that is missing, out of order or of the wrong type. */
 export class CmsFormatError extends Error {}
 
@@ -68,6 +68,7 @@ export interface CmsSignedData {
   signerInfos: CmsSignerInfo[];
 }
 
+/** One TLV at `at`, within `limit`; X.690 §10.1: definite lengths in the fewest octets. */
 function tlvAt(b: Uint8Array, at: number, limit: number): Tlv {
   if (at + 2 > limit) throw new CmsFormatError(`truncated at offset ${at}`);
   const tag = b[at]!;
@@ -76,9 +77,10 @@ function tlvAt(b: Uint8Array, at: number, limit: number): Tlv {
   let length = b[p++]!;
   if (length & 0x80) {
     const n = length & 0x7f;
-    if (n > 4 || p + n > limit) throw new CmsFormatError(`bad length at offset ${at}`);
+    if (n === 0 || n > 4 || p + n > limit || b[p] === 0) throw new CmsFormatError(`not a DER length at offset ${at}`);
     length = 0;
     for (let i = 0; i < n; i++) length = length * 256 + b[p++]!;
+    if (length < 0x80) throw new CmsFormatError(`not a DER length at offset ${at}`);
   }
   if (length > limit - p) throw new CmsFormatError(`length runs past the end at offset ${at}`);
   return { tag, start: at, value: p, end: p + length };
@@ -101,20 +103,55 @@ function expectTag(t: Tlv | undefined, tag: number, what: string): Tlv {
   return t;
 }
 
-/** Decoded OIDs by their content octets (as latin1): the same dozen come in every CMS. */
-const oidCache = new Map<string, string>();
+/** X.690 §8.19 content octets of a dotted OID. */
+function encodeOid(oid: string): Uint8Array {
+  const [first, second, ...rest] = oid.split('.').map(Number);
+  const out: number[] = [];
+  for (const arc of [first! * 40 + second!, ...rest]) {
+    const septets = [arc & 0x7f];
+    for (let v = Math.floor(arc / 128); v > 0; v = Math.floor(v / 128)) septets.unshift((v & 0x7f) | 0x80);
+    out.push(...septets);
+  }
+  return Uint8Array.from(out);
+}
+
+/**
+ * The OIDs a login CMS is made of (RFC 5652, RFC 5754, RFC 8017, RFC 5758, RFC 8933), matched
+ * as bytes: decoding the same dozen to strings on every login is a measurable part of it.
+ */
+const KNOWN_OIDS = [
+  '1.2.840.113549.1.7.1',
+  '1.2.840.113549.1.7.2',
+  '1.2.840.113549.1.9.3',
+  '1.2.840.113549.1.9.4',
+  '1.2.840.113549.1.9.5',
+  '1.2.840.113549.1.9.15',
+  '1.2.840.113549.1.9.52',
+  '2.16.840.1.101.3.4.2.1',
+  '2.16.840.1.101.3.4.2.2',
+  '2.16.840.1.101.3.4.2.3',
+  '1.2.840.113549.1.1.1',
+  '1.2.840.113549.1.1.11',
+  '1.2.840.113549.1.1.12',
+  '1.2.840.113549.1.1.13',
+  '1.2.840.10045.2.1',
+  '1.2.840.10045.4.3.2',
+  '1.2.840.10045.4.3.3',
+  '1.2.840.10045.4.3.4',
+].map((oid) => ({ oid, bytes: encodeOid(oid) }));
 
 /** X.690 §8.19 OBJECT IDENTIFIER content → dotted string. */
 function oidAt(b: Uint8Array, t: Tlv, what: string): string {
   expectTag(t, TAG.OID, what);
-  let key: string | undefined = '';
-  if (t.end - t.value <= 32) for (let i = t.value; i < t.end; i++) key += String.fromCharCode(b[i]!);
-  else key = undefined;
-  const known = key === undefined ? undefined : oidCache.get(key);
-  if (known !== undefined) return known;
-  const oid = decodeOid(b, t, what);
-  if (key !== undefined && oidCache.size < 256) oidCache.set(key, oid);
-  return oid;
+  const n = t.end - t.value;
+  for (const known of KNOWN_OIDS) {
+    const k = known.bytes;
+    if (k.length !== n || k[n - 1] !== b[t.end - 1]) continue;
+    let i = 0;
+    while (i < n && k[i] === b[t.value + i]) i++;
+    if (i === n) return known.oid;
+  }
+  return decodeOid(b, t, what);
 }
 
 function decodeOid(b: Uint8Array, t: Tlv, what: string): string {
@@ -149,11 +186,11 @@ function signerInfoAt(b: Uint8Array, t: Tlv): CmsSignerInfo {
   const sid = f[i++];
   const info: Partial<CmsSignerInfo> = {};
   if (sid?.tag === TAG.SEQUENCE) {
-    const [issuer, serial, ...rest] = children(b, sid);
-    expectTag(issuer, TAG.SEQUENCE, 'the sid issuer');
-    expectTag(serial, TAG.INTEGER, 'the sid serial number');
-    if (rest.length > 0) throw new CmsFormatError('IssuerAndSerialNumber has extra fields');
-    info.issuerAndSerial = { issuer: b.subarray(issuer!.start, issuer!.end), serial: b.subarray(serial!.value, serial!.end) };
+    const parts = children(b, sid);
+    const issuer = expectTag(parts[0], TAG.SEQUENCE, 'the sid issuer');
+    const serial = expectTag(parts[1], TAG.INTEGER, 'the sid serial number');
+    if (parts.length > 2) throw new CmsFormatError('IssuerAndSerialNumber has extra fields');
+    info.issuerAndSerial = { issuer: b.subarray(issuer.start, issuer.end), serial: b.subarray(serial.value, serial.end) };
   } else if (sid?.tag === TAG.CTX0) {
     info.subjectKeyIdentifier = b.subarray(sid.value, sid.end);
   } else if (sid?.tag === TAG.CTX0_CONSTRUCTED) {
@@ -168,12 +205,11 @@ function signerInfoAt(b: Uint8Array, t: Tlv): CmsSignerInfo {
     const attrs = f[i++]!;
     info.signedAttrsDer = b.subarray(attrs.start, attrs.end);
     for (const a of children(b, attrs)) {
-      const [type, values, ...rest] = children(b, expectTag(a, TAG.SEQUENCE, 'a signed attribute'));
-      if (rest.length > 0) throw new CmsFormatError('a signed attribute has extra fields');
-      info.signedAttrs.push({
-        type: oidAt(b, expectTag(type, TAG.OID, 'a signed attribute type'), 'a signed attribute type'),
-        values: children(b, expectTag(values, TAG.SET, 'a signed attribute value set')).map((v) => ({ tag: v.tag, content: b.subarray(v.value, v.end) })),
-      });
+      const parts = children(b, expectTag(a, TAG.SEQUENCE, 'a signed attribute'));
+      if (parts.length !== 2) throw new CmsFormatError('a signed attribute is not a type and a value set');
+      const values: DerValue[] = [];
+      for (const v of children(b, expectTag(parts[1], TAG.SET, 'a signed attribute value set'))) values.push({ tag: v.tag, content: b.subarray(v.value, v.end) });
+      info.signedAttrs.push({ type: oidAt(b, parts[0]!, 'a signed attribute type'), values });
     }
   }
   info.signatureAlgorithm = algorithmAt(b, f[i++], 'SignerInfo.signatureAlgorithm');
@@ -248,7 +284,11 @@ export function derTime(v: DerValue): Date {
   } else {
     return new Date(NaN);
   }
-  const [month, day, hour, minute, second] = [0, 2, 4, 6, 8].map((o) => digits(c, at + o, 2)) as [number, number, number, number, number];
+  const month = digits(c, at, 2);
+  const day = digits(c, at + 2, 2);
+  const hour = digits(c, at + 4, 2);
+  const minute = digits(c, at + 6, 2);
+  const second = digits(c, at + 8, 2);
   at += 10;
   let ms = 0;
   if (v.tag === TAG.GENERALIZED_TIME && c[at] === 0x2e) {

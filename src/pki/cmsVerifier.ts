@@ -6,10 +6,9 @@
  */
 import { EkortError } from '../errors.ts';
 import { type CertificateInfo, DIGEST_ALGORITHMS, parseCertificate, verifySignature } from './certificate.ts';
-import { type ChainErrorCode, type ExpiryWarning, validateChainSync } from './chainValidation.ts';
+import { type ChainErrorCode, type ExpiryWarning, type TrustInput, TrustStore } from './chainValidation.ts';
 import { type CmsSignedData, type CmsSignerInfo, DER_TAG, type DerValue, derTime, readSignedData } from './cmsDer.ts';
 import { digest, sameBytes, view } from './derDigest.ts';
-import { checkDer } from './derGuard.ts';
 
 export type LoginSignatureErrorCode = 'CMS_MALFORMED' | 'WRONG_CHALLENGE' | 'BAD_SIGNATURE' | 'SIGNING_TIME_OUT_OF_WINDOW' | ChainErrorCode;
 
@@ -21,21 +20,22 @@ export class LoginSignatureError extends EkortError {
   }
 }
 
-export interface VerifyLoginSignatureInput {
+interface LoginSignatureCheck {
   /** DER ContentInfo with a detached SignedData. */
   cms: Uint8Array;
   challenge: Uint8Array;
-  trustAnchors: Uint8Array[];
-  intermediates?: Uint8Array[];
-  crls?: Uint8Array[];
-  /** OCSP responses the service has for the chain (RFC 6960), checked next to the CRLs. */
-  ocspResponses?: Uint8Array[];
   now?: Date;
   /** How far in the future signingTime may be (clock skew). Default 300. */
   maxSkewSeconds?: number;
   /** How old signingTime may be. Default 120. */
   maxAgeSeconds?: number;
 }
+
+/**
+ * The trust either prepared once (a service: TrustStore.from at start) or as DER lists, read
+ * for this one call (the CLI).
+ */
+export type VerifyLoginSignatureInput = LoginSignatureCheck & ({ trust: TrustStore } | TrustInput);
 
 export interface VerifiedLogin {
   signer: CertificateInfo;
@@ -50,9 +50,12 @@ const OID_SIGNED_DATA = '1.2.840.113549.1.7.2';
 const OID_DATA = '1.2.840.113549.1.7.1';
 /** id-data's OID content octets, to compare the contentType attribute without decoding it. */
 const OID_DATA_CONTENT = Buffer.from('2a864886f70d010701', 'hex');
-const OID_CONTENT_TYPE = '1.2.840.113549.1.9.3';
-const OID_MESSAGE_DIGEST = '1.2.840.113549.1.9.4';
-const OID_SIGNING_TIME = '1.2.840.113549.1.9.5';
+/** The signed attributes a login signature must have (RFC 5652 §11.1-11.3), by OID. */
+const ATTRIBUTE_NAMES: Record<string, 'contentType' | 'messageDigest' | 'signingTime'> = {
+  '1.2.840.113549.1.9.3': 'contentType',
+  '1.2.840.113549.1.9.4': 'messageDigest',
+  '1.2.840.113549.1.9.5': 'signingTime',
+};
 // RFC 3279 §2.2.1 / RFC 8017 rsaEncryption, as OpenSSL writes it in SignerInfo.signatureAlgorithm
 const OID_RSA_ENCRYPTION = '1.2.840.113549.1.1.1';
 const OID_EC_PUBLIC_KEY = '1.2.840.10045.2.1';
@@ -81,11 +84,6 @@ interface ParsedCms {
 function parseCms(cms: Uint8Array): ParsedCms {
   if (!(cms instanceof Uint8Array)) throw malformed('not bytes');
   if (cms.length > MAX_CMS_BYTES) throw malformed(`${cms.length} bytes is over the ${MAX_CMS_BYTES}-byte limit`);
-  try {
-    checkDer(cms, { maxBytes: MAX_CMS_BYTES });
-  } catch (e) {
-    throw malformed((e as Error).message, e);
-  }
   let signedData: CmsSignedData;
   try {
     signedData = readSignedData(cms, OID_SIGNED_DATA);
@@ -101,17 +99,13 @@ function parseCms(cms: Uint8Array): ParsedCms {
   return { signerInfo, certificates: signedData.certificates };
 }
 
-/** The single value of the attribute `type`; CMS_MALFORMED when absent, repeated or multi-valued. */
-function singleAttribute(signerInfo: CmsSignerInfo, type: string, name: string): DerValue {
-  const found = signerInfo.signedAttrs.filter((a) => a.type === type);
-  if (found.length !== 1 || found[0]!.values.length !== 1) throw malformed(`${found.length === 0 ? 'no' : 'more than one'} ${name} attribute`);
-  return found[0]!.values[0]!;
-}
-
-function findSigner(parsed: ParsedCms): CertificateInfo {
+/** The signer's certificate among those the CMS carries, and the others (candidate intermediates). */
+function findSigner(parsed: ParsedCms): { signer: CertificateInfo; others: CertificateInfo[] } {
   const { issuerAndSerial, subjectKeyIdentifier } = parsed.signerInfo;
   const serial = issuerAndSerial && view(issuerAndSerial.serial).toString('hex');
   const ski = subjectKeyIdentifier && view(subjectKeyIdentifier).toString('hex');
+  let signer: CertificateInfo | undefined;
+  const others: CertificateInfo[] = [];
   for (const der of parsed.certificates) {
     let cert: CertificateInfo;
     try {
@@ -119,21 +113,35 @@ function findSigner(parsed: ParsedCms): CertificateInfo {
     } catch (e) {
       throw malformed(`a certificate in it cannot be read (${(e as Error).message})`, e);
     }
-    if (issuerAndSerial) {
-      if (serial === cert.serialNumber && sameBytes(issuerAndSerial.issuer, cert.issuer.der)) return cert;
-    } else if (ski !== undefined && cert.subjectKeyIdentifier === ski) {
-      return cert;
-    }
+    const named = issuerAndSerial ? serial === cert.serialNumber && sameBytes(issuerAndSerial.issuer, cert.issuer.der) : ski !== undefined && cert.subjectKeyIdentifier === ski;
+    if (named && signer === undefined) signer = cert;
+    else others.push(cert);
   }
-  throw malformed('the signer certificate is not included');
+  if (!signer) throw malformed('the signer certificate is not included');
+  return { signer, others };
 }
 
 interface SignedLogin {
   parsed: ParsedCms;
   signer: CertificateInfo;
+  /** The other certificates in the CMS. */
+  others: CertificateInfo[];
   hash: string;
   messageDigest: Uint8Array;
   signingTime: Date;
+}
+
+/** The three signed attributes a login signature has, each exactly once with one value. */
+function loginAttributes(signerInfo: CmsSignerInfo): { contentType: DerValue; messageDigest: DerValue; signingTime: DerValue } {
+  const found: Record<string, DerValue | undefined> = {};
+  for (const { type, values } of signerInfo.signedAttrs) {
+    const name = ATTRIBUTE_NAMES[type];
+    if (name === undefined) continue;
+    if (found[name] !== undefined || values.length !== 1) throw malformed(`more than one ${name} attribute`);
+    found[name] = values[0];
+  }
+  for (const name of Object.values(ATTRIBUTE_NAMES)) if (found[name] === undefined) throw malformed(`no ${name} attribute`);
+  return found as { contentType: DerValue; messageDigest: DerValue; signingTime: DerValue };
 }
 
 /** Step 1: everything that makes the CMS well-formed; any surprise while reading it is CMS_MALFORMED too. */
@@ -141,22 +149,20 @@ function readStructure(cms: Uint8Array): SignedLogin {
   try {
     const parsed = parseCms(cms);
     const { signerInfo } = parsed;
-    const contentType = singleAttribute(signerInfo, OID_CONTENT_TYPE, 'contentType');
+    const { contentType, messageDigest, signingTime: signingTimeValue } = loginAttributes(signerInfo);
     if (contentType.tag !== DER_TAG.OID || !sameBytes(contentType.content, OID_DATA_CONTENT)) throw malformed('the contentType attribute is not id-data');
-    const messageDigest = singleAttribute(signerInfo, OID_MESSAGE_DIGEST, 'messageDigest');
     if (messageDigest.tag !== DER_TAG.OCTET_STRING) throw malformed('the messageDigest attribute is not an OCTET STRING');
-    const signingTimeValue = singleAttribute(signerInfo, OID_SIGNING_TIME, 'signingTime');
     if (signingTimeValue.tag !== DER_TAG.UTC_TIME && signingTimeValue.tag !== DER_TAG.GENERALIZED_TIME) throw malformed('the signingTime attribute is not a time');
     const signingTime = derTime(signingTimeValue);
     if (Number.isNaN(signingTime.getTime())) throw malformed('the signingTime attribute is not a valid time');
     const hash = DIGEST_ALGORITHMS[signerInfo.digestAlgorithm];
     if (!hash) throw malformed(`digest algorithm ${signerInfo.digestAlgorithm} is not supported`);
-    const signer = findSigner(parsed);
+    const { signer, others } = findSigner(parsed);
     const sigAlg = CMS_SIGNATURE_ALGORITHMS[signerInfo.signatureAlgorithm];
     if (!sigAlg || sigAlg.key !== signer.publicKey.asymmetricKeyType || (sigAlg.hash !== undefined && sigAlg.hash !== hash)) {
       throw malformed(`signature algorithm ${signerInfo.signatureAlgorithm} does not fit the ${signer.keyType} key and ${hash}`);
     }
-    return { parsed, signer, hash, messageDigest: messageDigest.content, signingTime };
+    return { parsed, signer, others, hash, messageDigest: messageDigest.content, signingTime };
   } catch (e) {
     if (e instanceof LoginSignatureError) throw e;
     throw malformed((e as Error).message ?? String(e), e);
@@ -170,7 +176,7 @@ export async function verifyLoginSignature(input: VerifyLoginSignatureInput): Pr
   const maxAge = (input.maxAgeSeconds ?? 120) * 1000;
 
   // 1. Structure.
-  const { parsed, signer, hash, messageDigest, signingTime } = readStructure(input.cms);
+  const { parsed, signer, others, hash, messageDigest, signingTime } = readStructure(input.cms);
   const { signerInfo } = parsed;
 
   // 2. Challenge.
@@ -198,14 +204,9 @@ export async function verifyLoginSignature(input: VerifyLoginSignatureInput): Pr
 
   // 5. Chain. Certificates from the CMS are candidate intermediates, never anchors.
   try {
-    const { chain, warnings } = validateChainSync({
-      leaf: signer,
-      intermediates: [...(input.intermediates ?? []), ...parsed.certificates.filter((d) => !sameBytes(d, signer.der))],
-      trustAnchors: input.trustAnchors,
-      crls: input.crls ?? [],
-      ocspResponses: input.ocspResponses ?? [],
-      at: now,
-    });
+    const trust = 'trust' in input ? input.trust : TrustStore.from(input);
+    if (!(trust instanceof TrustStore)) throw new TypeError('verifyLoginSignature: `trust` is not a TrustStore');
+    const { chain, warnings } = trust.validate(signer, now, others);
     return { signer, signingTime, chain, warnings };
   } catch (e) {
     if (e instanceof EkortError) throw new LoginSignatureError(e.code as ChainErrorCode, e.message, { cause: e });

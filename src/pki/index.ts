@@ -3,7 +3,9 @@ export { DerError, checkDer, type CheckDerOptions } from './derGuard.ts';
 export { CertificateError, parseCertificate, type CertificateInfo, type NameInfo, type SubjectInfo } from './certificate.ts';
 export {
   ChainError,
+  TrustStore,
   validateChain,
+  type TrustInput,
   type ChainErrorCode,
   type ExpiryWarning,
   type ValidateChainInput,

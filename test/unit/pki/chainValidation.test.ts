@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ChainError, validateChain, type ValidateChainInput } from '../../../src/pki/chainValidation.ts';
-import { NOW, issue, makeCrl, chainCode as code, chainInput, testPki, type TestPki } from './pkiFixtures.ts';
+import { NOW, chainCode as code, chainInput, crlNumberExtension, deltaCrlIndicator, issue, issuingDistributionPoint, makeCrl, makeCrlWith, testPki, type TestPki } from './pkiFixtures.ts';
 
 let pki: TestPki;
 beforeAll(async () => {
@@ -58,5 +58,31 @@ describe('validateChain', () => {
     expect(r.warnings).toMatchObject([{ code: 'CERT_EXPIRES_SOON', daysLeft: 10 }]);
     const early = await validateChain(input(pki.expiringSoon.der, { at: new Date(NOW.getTime() - 25 * 86_400_000), crls: [] }));
     expect(early.warnings).toEqual([]);
+  });
+});
+
+describe('validateChain with scoped and delta CRLs (RFC 5280 §5.2.4, §5.2.5)', () => {
+  const entry = (issued: { serial: Uint8Array }, reason?: number) => ({ serial: issued.serial, ...(reason === undefined ? {} : { reason }) });
+
+  it('refuses a leaf whose issuer has lists, none of them covering it (a CA-only list)', async () => {
+    const caOnly = await makeCrlWith(pki.intermediate, { extensions: [crlNumberExtension(1n), issuingDistributionPoint({ onlyCaCerts: true })] });
+    expect(await code(validateChain(input(pki.leafRsa.der, { crls: [caOnly] })))).toBe('REVOCATION_UNKNOWN');
+    expect(await code(validateChain(input(pki.leafRsa.der, { crls: [caOnly, pki.crl] })))).toBe('VALID');
+  });
+
+  it('a delta CRL on top of its base revokes; one removing a hold releases it', async () => {
+    const base = await makeCrlWith(pki.intermediate, { extensions: [crlNumberExtension(5n)], entries: [entry(pki.leafP256, 6)] });
+    const delta = await makeCrlWith(pki.intermediate, { extensions: [crlNumberExtension(6n), deltaCrlIndicator(5n)], entries: [entry(pki.leafRsa, 1)] });
+    const release = await makeCrlWith(pki.intermediate, { extensions: [crlNumberExtension(7n), deltaCrlIndicator(5n)], entries: [entry(pki.leafP256, 8)] });
+    expect(await code(validateChain(input(pki.leafRsa.der, { crls: [base] })))).toBe('VALID');
+    expect(await code(validateChain(input(pki.leafRsa.der, { crls: [base, delta] })))).toBe('CERT_REVOKED');
+    expect(await code(validateChain(input(pki.leafP256.der, { crls: [base] })))).toBe('CERT_REVOKED');
+    expect(await code(validateChain(input(pki.leafP256.der, { crls: [base, release] })))).toBe('VALID');
+    expect(await code(validateChain(input(pki.leafRsa.der, { crls: [delta] })))).toBe('REVOCATION_UNKNOWN');
+  });
+
+  it('refuses a list with a critical extension it does not process', async () => {
+    const unknown = await makeCrlWith(pki.intermediate, { extensions: [crlNumberExtension(1n, '1.2.3.4', true)] });
+    expect(await code(validateChain(input(pki.leafRsa.der, { crls: [unknown] })))).toBe('CRL_INVALID');
   });
 });

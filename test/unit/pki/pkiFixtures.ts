@@ -120,18 +120,7 @@ export async function makeCrl(
   revoked: Issued[],
   opts: { thisUpdate?: Date; nextUpdate?: Date; signWith?: CryptoKey } = {},
 ): Promise<Uint8Array> {
-  const crl = new pkijs.CertificateRevocationList();
-  crl.version = 1;
-  crl.issuer = pkijs.RelativeDistinguishedNames.fromBER(new Uint8Array(issuer.name));
-  crl.thisUpdate = time(opts.thisUpdate ?? new Date(NOW.getTime() - DAY));
-  crl.nextUpdate = time(opts.nextUpdate ?? new Date(NOW.getTime() + 6 * DAY));
-  if (revoked.length > 0) {
-    crl.revokedCertificates = revoked.map(
-      (r) => new pkijs.RevokedCertificate({ userCertificate: new asn1js.Integer({ valueHex: r.serial }), revocationDate: time(new Date(NOW.getTime() - 2 * DAY)) }),
-    );
-  }
-  await crl.sign(opts.signWith ?? issuer.privateKey, 'SHA-256');
-  return new Uint8Array(crl.toSchema(true).toBER(false));
+  return makeCrlWith(issuer, { ...opts, entries: revoked.map((r) => ({ serial: r.serial })) });
 }
 
 const CN = '2.5.4.3';
@@ -216,4 +205,103 @@ export async function chainCode(p: Promise<unknown>): Promise<string> {
     return (e as ChainError).code;
   }
   return 'VALID';
+}
+
+// CRLs with extensions and entry extensions, for the CRL scope tests (RFC 5280 §5.2, §5.3).
+
+export interface CrlEntrySpec {
+  /** The serial's INTEGER content octets, or an INTEGER as built. */
+  serial: Uint8Array | asn1js.Integer;
+  /** RFC 5280 §5.3.1 CRLReason, as a reasonCode entry extension. */
+  reason?: number;
+  extensions?: pkijs.Extension[];
+}
+
+/** A CRL by `issuer` with any CRL extensions and entries. */
+export async function makeCrlWith(
+  issuer: Issued,
+  o: { entries?: CrlEntrySpec[]; extensions?: pkijs.Extension[]; thisUpdate?: Date; nextUpdate?: Date; signWith?: CryptoKey } = {},
+): Promise<Uint8Array> {
+  const crl = new pkijs.CertificateRevocationList();
+  crl.version = 1;
+  crl.issuer = pkijs.RelativeDistinguishedNames.fromBER(new Uint8Array(issuer.name));
+  crl.thisUpdate = time(o.thisUpdate ?? new Date(NOW.getTime() - DAY));
+  crl.nextUpdate = time(o.nextUpdate ?? new Date(NOW.getTime() + 6 * DAY));
+  if (o.entries && o.entries.length > 0) {
+    crl.revokedCertificates = o.entries.map((e) => {
+      const extensions = [...(e.reason === undefined ? [] : [reasonCodeExtension(e.reason)]), ...(e.extensions ?? [])];
+      return new pkijs.RevokedCertificate({
+        userCertificate: e.serial instanceof asn1js.Integer ? e.serial : new asn1js.Integer({ valueHex: e.serial }),
+        revocationDate: time(new Date(NOW.getTime() - 2 * DAY)),
+        ...(extensions.length > 0 ? { crlEntryExtensions: new pkijs.Extensions({ extensions }) } : {}),
+      });
+    });
+  }
+  if (o.extensions && o.extensions.length > 0) crl.crlExtensions = new pkijs.Extensions({ extensions: o.extensions });
+  await crl.sign(o.signWith ?? issuer.privateKey, 'SHA-256');
+  return new Uint8Array(crl.toSchema(true).toBER(false));
+}
+
+/** cRLNumber (2.5.29.20), or with `extnID` 2.5.29.27 a deltaCRLIndicator's BaseCRLNumber. */
+export const crlNumberExtension = (n: bigint, extnID = '2.5.29.20', critical = false): pkijs.Extension =>
+  new pkijs.Extension({ extnID, critical, extnValue: asn1js.Integer.fromBigInt(n).toBER(false) });
+
+/** deltaCRLIndicator (2.5.29.27, critical as RFC 5280 §5.2.4 requires). */
+export const deltaCrlIndicator = (baseCrlNumber: bigint): pkijs.Extension => crlNumberExtension(baseCrlNumber, '2.5.29.27', true);
+
+/** reasonCode entry extension (2.5.29.21). */
+export const reasonCodeExtension = (code: number): pkijs.Extension =>
+  new pkijs.Extension({ extnID: '2.5.29.21', extnValue: new asn1js.Enumerated({ value: code }).toBER(false) });
+
+/** A URI GeneralName ([6] IA5String). */
+export const uriName = (uri: string): pkijs.GeneralName => new pkijs.GeneralName({ type: 6, value: uri });
+
+/**
+ * issuingDistributionPoint (2.5.29.28), critical, encoded here rather than by pkijs, which writes
+ * onlySomeReasons without its BIT STRING unused-bits octet. `onlySomeReasons` is the first
+ * ReasonFlags octet (0x40 keyCompromise, 0x20 cACompromise, …).
+ */
+export function issuingDistributionPoint(o: {
+  uris?: string[];
+  onlyUserCerts?: boolean;
+  onlyCaCerts?: boolean;
+  onlySomeReasons?: number;
+  indirect?: boolean;
+  onlyAttributeCerts?: boolean;
+}): pkijs.Extension {
+  const ctx = (tagNumber: number): { tagClass: number; tagNumber: number } => ({ tagClass: 3, tagNumber });
+  const flag = (tagNumber: number): asn1js.Primitive => new asn1js.Primitive({ idBlock: ctx(tagNumber), valueHex: new Uint8Array([0xff]) });
+  const value: asn1js.AsnType[] = [];
+  if (o.uris) {
+    const fullName = new asn1js.Constructed({ idBlock: ctx(0), value: o.uris.map((u) => uriName(u).toSchema()) });
+    value.push(new asn1js.Constructed({ idBlock: ctx(0), value: [fullName] }));
+  }
+  if (o.onlyUserCerts) value.push(flag(1));
+  if (o.onlyCaCerts) value.push(flag(2));
+  if (o.onlySomeReasons !== undefined) {
+    const bits = o.onlySomeReasons;
+    let unused = 0;
+    while (unused < 7 && !((bits >> unused) & 1)) unused++;
+    value.push(new asn1js.Primitive({ idBlock: ctx(3), valueHex: new Uint8Array([unused, bits]) }));
+  }
+  if (o.indirect) value.push(flag(4));
+  if (o.onlyAttributeCerts) value.push(flag(5));
+  return new pkijs.Extension({ extnID: '2.5.29.28', critical: true, extnValue: new asn1js.Sequence({ value }).toBER(false) });
+}
+
+/** cRLDistributionPoints (2.5.29.31), one DistributionPoint per URI. */
+export const crlDistributionPointsExtension = (uris: string[]): pkijs.Extension =>
+  new pkijs.Extension({
+    extnID: '2.5.29.31',
+    extnValue: new pkijs.CRLDistributionPoints({ distributionPoints: uris.map((u) => new pkijs.DistributionPoint({ distributionPoint: [uriName(u)] })) })
+      .toSchema()
+      .toBER(false),
+  });
+
+/** `cert` with its serial replaced by `serial` (INTEGER content octets) and signed again by `issuer`. */
+export async function reissueWithSerial(cert: Issued, issuer: Issued, serial: Uint8Array): Promise<Issued> {
+  const parsed = pkijs.Certificate.fromBER(new Uint8Array(cert.der));
+  parsed.serialNumber = new asn1js.Integer({ valueHex: serial });
+  await parsed.sign(issuer.privateKey, 'SHA-256');
+  return { ...cert, der: new Uint8Array(parsed.toSchema(true).toBER(false)), serial };
 }
