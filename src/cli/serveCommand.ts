@@ -5,12 +5,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import { startServer, type ServerOptions } from '../bank/api/server.ts';
-import type { TrustConfig } from '../bank/context.ts';
 import { Rates } from '../bank/currency.ts';
 import { EkortService } from '../bank/service.ts';
 import { defaultDatabasePath } from '../bank/store/openDatabase.ts';
-import { loadTestPki } from '../pki/testPki.ts';
 import { UsageError, parse, type CliIo } from './cliContext.ts';
+import { reloadTrustOnChange, trustFrom } from './serveTrust.ts';
 
 function port(text: string | undefined, tls: boolean): number {
   if (text === undefined) return tls ? 8443 : 8080;
@@ -22,12 +21,6 @@ function perMinute(text: string | undefined): ServerOptions['loginRateLimit'] {
   if (text === undefined) return undefined;
   if (!/^[0-9]{1,7}$/.test(text)) throw new UsageError(`--login-rate-limit must be a number of requests a minute (0: no limit), not "${text}"`);
   return Number(text) === 0 ? false : { max: Number(text), timeWindowMs: 60_000 };
-}
-
-/** The trust for BankID på kort from a test PKI directory (`ekort pki init`). */
-async function trustFrom(dir: string): Promise<TrustConfig> {
-  const pki = await loadTestPki(dir);
-  return { trustAnchors: [pki.root], intermediates: pki.intermediates, crls: pki.crls };
 }
 
 /** `ekort serve [--port N] [--host H] [--db FILE|postgres://...] [--ca DIR] [--service-id ID] [--tls-cert F --tls-key F] [--login-rate-limit N] [--rates FILE]` */
@@ -73,9 +66,11 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   if (rates) io.err(`ekort serve: reference rates of ${rates.date} for ${rates.currencies().join(', ')} (markup 1.65 %).`);
   else io.err('ekort serve: no --rates given: purchases in other currencies than SEK are declined (CURRENCY_NOT_SUPPORTED).');
   if (!trust) io.err('ekort serve: no --ca given: card login (BankID på kort) is refused; dosa login works.');
+  const stopReload = values.ca === undefined ? () => undefined : await reloadTrustOnChange(values.ca, service, (line) => io.err(line));
   io.out(`ekort serve: listening on ${server.url}`);
 
   await io.interrupted;
+  stopReload();
   try {
     await server.close();
   } finally {
