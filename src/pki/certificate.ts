@@ -1,14 +1,15 @@
 /**
  * X.509 certificates (RFC 5280) read into the facts the login service needs, and signatures
- * checked against a certificate's key with node:crypto.
+ * checked against a certificate's key with node:crypto. The reading is x509Der.ts (strict DER,
+ * no copies); pkijs parses a certificate only when its object model is asked for.
  */
-import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
-import * as asn1js from 'asn1js';
+import { createPublicKey, type JsonWebKey, type KeyObject, verify } from 'node:crypto';
 import * as pkijs from 'pkijs';
 import { EkortError } from '../errors.ts';
-import { sha256Hex } from './derDigest.ts';
-import { checkDer } from './derGuard.ts';
+import { digest, sha256Hex } from './derDigest.ts';
+import { children, DerFormatError, expectTag, oidAt, TAG, type Tlv, tlvAt } from './derReader.ts';
 import { OID_ORG_AFFILIATION, organisationOf, type Organisation } from './organisation.ts';
+import { booleanAt, extensionValue, readCertificateDer, readName as readNameDer, smallInteger, type X509Extension, type X509Fields, type X509NameAttribute } from './x509Der.ts';
 
 export class CertificateError extends EkortError {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -62,7 +63,14 @@ export interface CertificateInfo {
   criticalExtensions: string[];
   keyType: string;
   publicKey: KeyObject;
+  /** The subjectPublicKey BIT STRING's bytes (OCSP's issuerKeyHash is over them). */
+  subjectPublicKey: Uint8Array;
+  /** What the issuer signed, with which algorithm (OID), and the signature: see isSignedBy. */
+  tbs: Uint8Array;
+  signatureAlgorithm: string;
+  signatureValue: Uint8Array;
   fingerprints: { sha256: string; sha1: string };
+  /** pkijs's model of the certificate, parsed on first use (slow: about a millisecond). */
   pkijs: pkijs.Certificate;
 }
 
@@ -106,7 +114,8 @@ const hex = (b: ArrayBuffer | Uint8Array): string => Buffer.from(b instanceof Ui
 function escapeValue(v: string): string {
   let s = v.replace(/[\\,+"<>;=]/g, (c) => `\\${c}`).replace(/\0/g, '\\00');
   if (s.startsWith(' ') || s.startsWith('#')) s = `\\${s}`;
-  if (s.endsWith(' ') && s.length > 1) s = `${s.slice(0, -1)}\\ `;
+  // A trailing space is escaped too, unless it is the leading one just escaped (a value of one space).
+  if (s.endsWith(' ') && s !== '\\ ') s = `${s.slice(0, -1)}\\ `;
   return s;
 }
 
@@ -117,19 +126,36 @@ interface Attribute {
   der: Uint8Array;
 }
 
+/** Invalid UTF-8 makes the certificate malformed: replacing it would let different names read the same. */
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+/** Tags of the string types read one byte a character (X.680 §41: PrintableString, IA5String, …; and the two times). */
+const BYTE_STRING_TAGS = new Set([0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1d]);
+
+/** The text of a name attribute value of a string type, undefined for other types. */
+function attributeText(a: X509NameAttribute): string | undefined {
+  const c = a.content;
+  if (a.tag === 0x0c) return utf8.decode(c); // UTF8String
+  if (a.tag === 0x1e) {
+    // BMPString: UCS-2, big-endian.
+    if (c.length % 2 !== 0) throw new CertificateError('a BMPString in a name has an odd length');
+    let s = '';
+    for (let i = 0; i < c.length; i += 2) s += String.fromCharCode((c[i]! << 8) | c[i + 1]!);
+    return s;
+  }
+  if (a.tag === 0x1c) {
+    // UniversalString: UCS-4, big-endian.
+    if (c.length % 4 !== 0) throw new CertificateError('a UniversalString in a name has a length not a multiple of 4');
+    let s = '';
+    for (let i = 0; i < c.length; i += 4) s += String.fromCodePoint(((c[i]! << 24) | (c[i + 1]! << 16) | (c[i + 2]! << 8) | c[i + 3]!) >>> 0);
+    return s;
+  }
+  if (BYTE_STRING_TAGS.has(a.tag)) return String.fromCharCode(...c);
+  return undefined;
+}
+
 /** Name ::= SEQUENCE OF RelativeDistinguishedName (SET OF AttributeTypeAndValue), in DER order. */
 function readName(der: Uint8Array): Attribute[][] {
-  const parsed = asn1js.fromBER(der);
-  if (parsed.offset === -1 || !(parsed.result instanceof asn1js.Sequence)) throw new CertificateError('a Name is not a SEQUENCE');
-  return parsed.result.valueBlock.value.map((rdn) => {
-    if (!(rdn instanceof asn1js.Set)) throw new CertificateError('an RDN is not a SET');
-    return rdn.valueBlock.value.map((atv) => {
-      const [type, value] = atv instanceof asn1js.Sequence ? atv.valueBlock.value : [];
-      if (!(type instanceof asn1js.ObjectIdentifier) || !value) throw new CertificateError('malformed AttributeTypeAndValue');
-      const text = value instanceof asn1js.BaseStringBlock ? value.getValue() : undefined;
-      return { type: type.getValue(), text, der: new Uint8Array(value.valueBeforeDecodeView) };
-    });
-  });
+  return readNameDer(der, tlvAt(der, 0, der.length), 'name').map((rdn) => rdn.map((a) => ({ type: a.type, text: attributeText(a), der: a.der })));
 }
 
 function dnString(rdns: Attribute[][]): string {
@@ -137,14 +163,17 @@ function dnString(rdns: Attribute[][]): string {
     .reverse()
     .map((rdn) =>
       rdn
-        .map((a) => `${ATTRIBUTE_NAMES[a.type] ?? a.type}=${a.text === undefined ? `#${hex(a.der)}` : escapeValue(a.text)}`)
+        .map((a) => {
+          // RFC 4514 §2.4: a type shown by its OID has its value as #hex of the BER, text or not.
+          const name = ATTRIBUTE_NAMES[a.type];
+          return `${name ?? a.type}=${a.text === undefined || name === undefined ? `#${hex(a.der)}` : escapeValue(a.text)}`;
+        })
         .join('+'),
     )
     .join(',');
 }
 
-function nameInfo(name: pkijs.RelativeDistinguishedNames): { info: NameInfo; attrs: Attribute[] } {
-  const der = new Uint8Array(name.valueBeforeDecode.slice(0));
+function nameInfo(der: Uint8Array): { info: NameInfo; attrs: Attribute[] } {
   const rdns = readName(der);
   return { info: { dn: dnString(rdns), der }, attrs: rdns.flat() };
 }
@@ -166,9 +195,93 @@ function describeKey(key: KeyObject): string {
   return key.asymmetricKeyType ?? 'unknown';
 }
 
-function keyUsageBits(value: asn1js.BitString): string[] {
-  const bytes = value.valueBlock.valueHexView;
+/** KeyUsage ::= BIT STRING (RFC 5280 §4.2.1.3): the names of the bits set. */
+function keyUsageBits(b: Uint8Array, t: Tlv): string[] {
+  expectTag(t, TAG.BIT_STRING, 'keyUsage');
+  if (t.value === t.end || b[t.value]! > 7) throw new DerFormatError('keyUsage is not a BIT STRING');
+  const bytes = b.subarray(t.value + 1, t.end);
   return KEY_USAGE_BITS.filter((_, i) => ((bytes[i >> 3] ?? 0) >> (7 - (i & 7))) & 1);
+}
+
+const READ_EXTENSIONS = new Set([OID_KEY_USAGE, OID_EXT_KEY_USAGE, OID_BASIC_CONSTRAINTS, OID_SUBJECT_KEY_IDENTIFIER]);
+
+/** The extensions certificateInfo reads (RFC 5280 §4.2.1.2, .3, .9, .12), each decoded from its DER. */
+function readExtension(ext: X509Extension, info: MutableInfo): void {
+  if (!READ_EXTENSIONS.has(ext.oid)) return;
+  const { b, t } = extensionValue(ext);
+  switch (ext.oid) {
+    case OID_KEY_USAGE:
+      info.keyUsage = keyUsageBits(b, t);
+      info.hasKeyUsage = true;
+      break;
+    case OID_EXT_KEY_USAGE:
+      info.extendedKeyUsage = children(b, expectTag(t, TAG.SEQUENCE, 'extKeyUsage')).map((p) => oidAt(b, p, 'a key purpose'));
+      info.hasExtendedKeyUsage = true;
+      break;
+    case OID_BASIC_CONSTRAINTS: {
+      const parts = children(b, expectTag(t, TAG.SEQUENCE, 'basicConstraints'));
+      let k = 0;
+      info.isCa = parts[k]?.tag === TAG.BOOLEAN ? booleanAt(b, parts[k++]!, 'cA') : false;
+      if (parts[k]) info.pathLength = smallInteger(b, parts[k++], 'pathLenConstraint');
+      if (k !== parts.length) throw new DerFormatError('basicConstraints has extra fields');
+      break;
+    }
+    case OID_SUBJECT_KEY_IDENTIFIER:
+      info.subjectKeyIdentifier = hex(b.subarray(expectTag(t, TAG.OCTET_STRING, 'subjectKeyIdentifier').value, t.end));
+      break;
+  }
+}
+
+const OID_RSA = '1.2.840.113549.1.1.1';
+const OID_EC = '1.2.840.10045.2.1';
+/** Named curves (RFC 5480 §2.1.1.1) as JWK names, with their coordinate size. */
+const JWK_CURVES: Record<string, { crv: string; size: number }> = {
+  '1.2.840.10045.3.1.7': { crv: 'P-256', size: 32 },
+  '1.3.132.0.34': { crv: 'P-384', size: 48 },
+  '1.3.132.0.35': { crv: 'P-521', size: 66 },
+};
+
+const base64url = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64url');
+
+/** An INTEGER's magnitude without its sign octet; negative ones are refused (RFC 8017 §A.1.1 n, e). */
+function unsignedAt(b: Uint8Array, t: Tlv | undefined, what: string): Uint8Array {
+  const n = expectTag(t, TAG.INTEGER, what);
+  if (n.value === n.end || (b[n.value]! & 0x80) !== 0) throw new DerFormatError(`${what} is not a positive INTEGER`);
+  return b.subarray(b[n.value] === 0 ? n.value + 1 : n.value, n.end);
+}
+
+/**
+ * The key as a JWK for RSA and uncompressed EC points: OpenSSL 3 decodes a DER
+ * SubjectPublicKeyInfo through its generic decoder, ~100 us a key, while a JWK is built from
+ * the numbers directly (~4 us for RSA). Anything else goes the SPKI way.
+ */
+function jwkOf(f: X509Fields): JsonWebKey | undefined {
+  const params = f.keyParameters;
+  if (f.keyAlgorithm === OID_RSA && params?.length === 2 && params[0] === TAG.NULL && params[1] === 0) {
+    const k = f.subjectPublicKey;
+    const top = tlvAt(k, 0, k.length);
+    const parts = children(k, expectTag(top, TAG.SEQUENCE, 'RSAPublicKey'));
+    if (top.end !== k.length || parts.length !== 2) throw new DerFormatError('RSAPublicKey is malformed');
+    return { kty: 'RSA', n: base64url(unsignedAt(k, parts[0], 'the modulus')), e: base64url(unsignedAt(k, parts[1], 'the exponent')) };
+  }
+  if (f.keyAlgorithm === OID_EC && params) {
+    const t = tlvAt(params, 0, params.length);
+    const curve = t.tag === TAG.OID && t.end === params.length ? JWK_CURVES[oidAt(params, t, 'the named curve')] : undefined;
+    const p = f.subjectPublicKey;
+    if (curve && p.length === 1 + 2 * curve.size && p[0] === 0x04) {
+      return { kty: 'EC', crv: curve.crv, x: base64url(p.subarray(1, 1 + curve.size)), y: base64url(p.subarray(1 + curve.size)) };
+    }
+  }
+  return undefined;
+}
+
+function publicKeyOf(f: X509Fields): KeyObject {
+  try {
+    const jwk = jwkOf(f);
+    return jwk ? createPublicKey({ key: jwk, format: 'jwk' }) : createPublicKey({ key: Buffer.from(f.spki), format: 'der', type: 'spki' });
+  } catch (e) {
+    throw new CertificateError('the certificate public key is not usable', { cause: e });
+  }
 }
 
 /**
@@ -220,85 +333,50 @@ export function parseCertificate(der: Uint8Array): CertificateInfo {
 }
 
 function parseUncached(der: Uint8Array): CertificateInfo {
+  if (!(der instanceof Uint8Array)) throw new CertificateError('the certificate is not bytes');
+  const copy = new Uint8Array(der);
+  let fields: X509Fields;
   try {
-    checkDer(der);
+    fields = readCertificateDer(copy);
   } catch (e) {
-    throw new CertificateError(`the certificate is not valid DER: ${(e as Error).message}`, { cause: e });
-  }
-  let cert: pkijs.Certificate;
-  try {
-    cert = pkijs.Certificate.fromBER(new Uint8Array(der));
-  } catch (e) {
-    throw new CertificateError('the bytes are not an X.509 certificate', { cause: e });
+    throw new CertificateError(`the bytes are not a DER X.509 certificate: ${(e as Error).message}`, { cause: e });
   }
   try {
-    return certificateInfo(cert, der);
+    return certificateInfo(fields, copy);
   } catch (e) {
     if (e instanceof CertificateError) throw e;
     throw new CertificateError(`the certificate could not be read: ${(e as Error).message}`, { cause: e });
   }
 }
 
-function certificateInfo(cert: pkijs.Certificate, der: Uint8Array): CertificateInfo {
-  // RFC 5280 §4.1.1.2: the outer and the signed algorithm must be the same.
-  if (cert.signature.algorithmId !== cert.signatureAlgorithm.algorithmId) {
-    throw new CertificateError('signatureAlgorithm differs from the TBS signature field');
-  }
-  const subject = nameInfo(cert.subject);
-  const issuer = nameInfo(cert.issuer);
+type MutableInfo = Pick<CertificateInfo, 'keyUsage' | 'extendedKeyUsage' | 'criticalExtensions' | 'hasKeyUsage' | 'hasExtendedKeyUsage' | 'isCa'> & {
+  pathLength?: number;
+  subjectKeyIdentifier?: string;
+};
+
+/** `der` is the certificate's private copy: every view in the result points into it. */
+function certificateInfo(f: X509Fields, der: Uint8Array): CertificateInfo {
+  const subject = nameInfo(f.subject);
+  const issuer = nameInfo(f.issuer);
   const first = (oid: string): string | undefined => subject.attrs.find((a) => a.type === oid)?.text;
 
-  const info: Partial<CertificateInfo> & { keyUsage: string[]; extendedKeyUsage: string[]; criticalExtensions: string[] } = {
-    keyUsage: [],
-    extendedKeyUsage: [],
-    criticalExtensions: [],
-    hasKeyUsage: false,
-    hasExtendedKeyUsage: false,
-    isCa: false,
-  };
+  const info: MutableInfo = { keyUsage: [], extendedKeyUsage: [], criticalExtensions: [], hasKeyUsage: false, hasExtendedKeyUsage: false, isCa: false };
   const seen = new Set<string>();
-  for (const ext of cert.extensions ?? []) {
-    if (seen.has(ext.extnID)) throw new CertificateError(`extension ${ext.extnID} appears twice`);
-    seen.add(ext.extnID);
-    if (ext.critical) info.criticalExtensions.push(ext.extnID);
-    const parsed: unknown = ext.parsedValue;
-    switch (ext.extnID) {
-      case OID_KEY_USAGE:
-        if (!(parsed instanceof asn1js.BitString)) throw new CertificateError('malformed keyUsage');
-        info.keyUsage = keyUsageBits(parsed);
-        info.hasKeyUsage = true;
-        break;
-      case OID_EXT_KEY_USAGE:
-        if (!(parsed instanceof pkijs.ExtKeyUsage)) throw new CertificateError('malformed extKeyUsage');
-        info.extendedKeyUsage = [...parsed.keyPurposes];
-        info.hasExtendedKeyUsage = true;
-        break;
-      case OID_BASIC_CONSTRAINTS:
-        if (!(parsed instanceof pkijs.BasicConstraints)) throw new CertificateError('malformed basicConstraints');
-        info.isCa = parsed.cA === true;
-        if (parsed.pathLenConstraint !== undefined) {
-          const n = parsed.pathLenConstraint instanceof asn1js.Integer ? parsed.pathLenConstraint.valueBlock.valueDec : parsed.pathLenConstraint;
-          if (typeof n === 'number') info.pathLength = n;
-        }
-        break;
-      case OID_SUBJECT_KEY_IDENTIFIER:
-        if (!(parsed instanceof asn1js.OctetString)) throw new CertificateError('malformed subjectKeyIdentifier');
-        info.subjectKeyIdentifier = hex(parsed.valueBlock.valueHexView);
-        break;
+  for (const ext of f.extensions) {
+    if (seen.has(ext.oid)) throw new CertificateError(`extension ${ext.oid} appears twice`);
+    seen.add(ext.oid);
+    if (ext.critical) info.criticalExtensions.push(ext.oid);
+    try {
+      readExtension(ext, info);
+    } catch (e) {
+      throw new CertificateError(`malformed extension ${ext.oid}: ${(e as Error).message}`, { cause: e });
     }
   }
+  const publicKey = publicKeyOf(f);
 
-  let publicKey: KeyObject;
-  try {
-    const spki = new Uint8Array(cert.subjectPublicKeyInfo.toSchema().toBER());
-    publicKey = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
-  } catch (e) {
-    throw new CertificateError('the certificate public key is not usable', { cause: e });
-  }
-
-  return {
+  const result = {
     ...info,
-    der: new Uint8Array(der),
+    der,
     subject: {
       ...subject.info,
       commonName: first('2.5.4.3'),
@@ -316,14 +394,20 @@ function certificateInfo(cert: pkijs.Certificate, der: Uint8Array): CertificateI
       }),
     },
     issuer: issuer.info,
-    serialNumber: hex(cert.serialNumber.valueBlock.valueHexView),
-    notBefore: cert.notBefore.value,
-    notAfter: cert.notAfter.value,
+    serialNumber: hex(f.serial),
+    notBefore: f.notBefore,
+    notAfter: f.notAfter,
     keyType: describeKey(publicKey),
     publicKey,
-    fingerprints: { sha256: createHash('sha256').update(der).digest('hex'), sha1: createHash('sha1').update(der).digest('hex') },
-    pkijs: cert,
-  } as CertificateInfo;
+    subjectPublicKey: f.subjectPublicKey,
+    tbs: f.tbs,
+    signatureAlgorithm: f.signatureAlgorithm,
+    signatureValue: f.signatureValue,
+    fingerprints: { sha256: sha256Hex(der), sha1: digest('sha1', der).toString('hex') },
+  } as Omit<CertificateInfo, 'pkijs'> as CertificateInfo;
+  let model: pkijs.Certificate | undefined;
+  Object.defineProperty(result, 'pkijs', { enumerable: false, get: () => (model ??= pkijs.Certificate.fromBER(new Uint8Array(der))) });
+  return result;
 }
 
 /** Signature algorithms accepted for certificates, CRLs and CMS, with their digest. */
@@ -358,9 +442,16 @@ export function verifySignature(hash: string, key: KeyObject, data: Uint8Array, 
   }
 }
 
+/** What an issuer signs: a certificate's or a CRL's to-be-signed bytes, the algorithm OID and the signature. */
+export interface SignedObject {
+  tbs: Uint8Array;
+  signatureAlgorithm: string;
+  signatureValue: Uint8Array;
+}
+
 /** True when `issuer`'s key made `signed`'s signature (a certificate or a CRL). */
-export function isSignedBy(signed: { tbsView: Uint8Array; signatureAlgorithm: pkijs.AlgorithmIdentifier; signatureValue: asn1js.BitString }, issuer: CertificateInfo): boolean {
-  const hash = signatureHash(signed.signatureAlgorithm.algorithmId, issuer.publicKey);
+export function isSignedBy(signed: SignedObject, issuer: CertificateInfo): boolean {
+  const hash = signatureHash(signed.signatureAlgorithm, issuer.publicKey);
   if (!hash) return false;
-  return verifySignature(hash, issuer.publicKey, signed.tbsView, signed.signatureValue.valueBlock.valueHexView);
+  return verifySignature(hash, issuer.publicKey, signed.tbs, signed.signatureValue);
 }

@@ -92,7 +92,7 @@ function buildPath(cert: CertificateInfo, pool: CertificateInfo[], anchors: Cert
   for (const anchor of anchors) {
     if (!sameBytes(anchor.subject.der, cert.issuer.der)) continue;
     if (!canIssue(anchor)) reasons.push(`"${nameOf(anchor)}" is not a CA`);
-    else if (!isSignedBy(cert.pkijs, anchor)) reasons.push(`the signature on "${nameOf(cert)}" does not verify with "${nameOf(anchor)}"`);
+    else if (!isSignedBy(cert, anchor)) reasons.push(`the signature on "${nameOf(cert)}" does not verify with "${nameOf(anchor)}"`);
     else return [anchor];
   }
   for (const candidate of pool) {
@@ -101,7 +101,7 @@ function buildPath(cert: CertificateInfo, pool: CertificateInfo[], anchors: Cert
       reasons.push(`"${nameOf(candidate)}" is not a CA`);
       continue;
     }
-    if (!isSignedBy(cert.pkijs, candidate)) {
+    if (!isSignedBy(cert, candidate)) {
       reasons.push(`the signature on "${nameOf(cert)}" does not verify with "${nameOf(candidate)}"`);
       continue;
     }
@@ -361,7 +361,8 @@ export class TrustStore {
     if (!byIssuer) this.crlSignatures.set(parsed, (byIssuer = new Map()));
     let ok = isParsedCertificate(issuer) ? byIssuer.get(issuer.fingerprints.sha256) : undefined;
     if (ok === undefined) {
-      ok = isSignedBy(parsed.crl, issuer);
+      const { crl } = parsed;
+      ok = isSignedBy({ tbs: crl.tbsView, signatureAlgorithm: crl.signatureAlgorithm.algorithmId, signatureValue: crl.signatureValue.valueBlock.valueHexView }, issuer);
       if (isParsedCertificate(issuer)) byIssuer.set(issuer.fingerprints.sha256, ok);
     }
     return ok;

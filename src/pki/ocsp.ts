@@ -96,7 +96,7 @@ function matches(certId: pkijs.CertID, cert: CertificateInfo, issuer: Certificat
   if (!hash) return false;
   if (hex(certId.serialNumber.valueBlock.valueHexView).replace(/^(00)+(?=.)/, '') !== cert.serialNumber.toLowerCase().replace(/^(00)+(?=.)/, '')) return false;
   const issuerName = createHash(hash).update(issuer.subject.der).digest('hex');
-  const spki = issuer.pkijs.subjectPublicKeyInfo.subjectPublicKey.valueBlock.valueHexView;
+  const spki = issuer.subjectPublicKey;
   const issuerKey = createHash(hash).update(spki).digest('hex');
   return hex(certId.issuerNameHash.valueBlock.valueHexView) === issuerName && hex(certId.issuerKeyHash.valueBlock.valueHexView) === issuerKey;
 }

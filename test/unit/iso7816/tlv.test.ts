@@ -16,20 +16,10 @@ import {
   type Tlv,
   type TlvNode,
 } from '../../../src/iso7816/tlv.ts';
+import { prng } from '../../support/prng.ts';
 
 const h = (b: Uint8Array): string => toHex(b, ' ');
 
-/** A deterministic PRNG (mulberry32) so a fuzz failure can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function checkInvariants(tlvs: Tlv[], input: Uint8Array): void {
   for (const t of tlvs) {
