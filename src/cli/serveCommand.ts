@@ -9,7 +9,8 @@ import { Rates } from '../bank/currency.ts';
 import { EkortService } from '../bank/service.ts';
 import { defaultDatabasePath } from '../bank/store/openDatabase.ts';
 import { UsageError, parse, type CliIo } from './cliContext.ts';
-import { reloadTrustOnChange, trustFrom } from './serveTrust.ts';
+import { loadTestPkiTrust } from '../pki/testPki.ts';
+import { reloadTrustOnChange } from './serveTrust.ts';
 
 function port(text: string | undefined, tls: boolean): number {
   if (text === undefined) return tls ? 8443 : 8080;
@@ -41,7 +42,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   const listenPort = port(values.port, values['tls-cert'] !== undefined);
   const loginRateLimit = perMinute(values['login-rate-limit']);
   const tls = values['tls-cert'] && values['tls-key'] ? { cert: await readFile(values['tls-cert']), key: await readFile(values['tls-key']) } : undefined;
-  const trust = values.ca === undefined ? undefined : await trustFrom(values.ca);
+  const trust = values.ca === undefined ? undefined : await loadTestPkiTrust(values.ca);
   // Reference rates for purchases in other currencies (src/bank/currency.ts); read once, never fetched.
   const rates = values.rates === undefined ? undefined : await Rates.load(values.rates);
 

@@ -5,21 +5,13 @@
  */
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { TrustConfig } from '../bank/context.ts';
 import type { EkortService } from '../bank/service.ts';
-import { ISSUING_CAS, loadTestPki } from '../pki/testPki.ts';
-
-const TRUST_FILES = ['root.pem', ...ISSUING_CAS.flatMap((ca) => [`${ca}.pem`, `${ca}.crl.pem`])];
-
-export async function trustFrom(dir: string): Promise<TrustConfig> {
-  const pki = await loadTestPki(dir);
-  return { trustAnchors: [pki.root], intermediates: pki.intermediates, crls: pki.crls };
-}
+import { loadTestPkiTrust, TEST_PKI_TRUST_FILES } from '../pki/testPki.ts';
 
 /** Size and modification time of every trust file; a missing file counts as a state too. */
 async function fingerprint(dir: string): Promise<string> {
   const parts = await Promise.all(
-    TRUST_FILES.map((name) =>
+    TEST_PKI_TRUST_FILES.map((name) =>
       stat(path.join(dir, name)).then(
         (s) => `${name}:${s.size}:${s.mtimeMs}`,
         () => `${name}:-`,
@@ -41,7 +33,7 @@ export async function reloadTrustOnChange(dir: string, service: EkortService, lo
       if (now === seen) return;
       seen = now;
       try {
-        service.setTrust(await trustFrom(dir));
+        service.setTrust(await loadTestPkiTrust(dir));
         log(`ekort serve: card-login trust read again from ${dir}`);
       } catch (error) {
         log(`ekort serve: ${dir} changed but cannot be used (${(error as Error).message}); the previous trust stays`);

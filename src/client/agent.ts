@@ -197,13 +197,8 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       const running = requireEmbedded('The demo');
       const outDir = demoDir(options.dataDir);
       const seed = await seedDemo({ service: running.service, outDir });
-      if (!running.hasTrust) {
-        // Card login needs the demo PKI's trust: start the service again with it.
-        const token = bank.token;
-        await closeEmbedded();
-        await connect();
-        bank.token = token;
-      }
+      // Card login needs the demo PKI's trust, which the seed has just made.
+      if (!running.hasTrust) await running.loadDemoTrust(options.dataDir);
       const reader = await virtualCard.insert();
       await plugVirtualToken(false);
       // Resolve only once the readers show the card (the UI goes on to the card login with it).

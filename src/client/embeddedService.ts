@@ -12,7 +12,7 @@ import { startServer, type StartedServer } from '../bank/api/server.ts';
 import type { TrustConfig } from '../bank/context.ts';
 import { Rates } from '../bank/currency.ts';
 import { EkortService } from '../bank/service.ts';
-import { loadTestPki } from '../pki/testPki.ts';
+import { loadTestPkiTrust } from '../pki/testPki.ts';
 
 export const demoDir = (dataDir: string): string => path.join(dataDir, 'demo');
 
@@ -20,29 +20,41 @@ export const demoDir = (dataDir: string): string => path.join(dataDir, 'demo');
 export async function demoTrust(dataDir: string): Promise<TrustConfig | undefined> {
   const dir = path.join(demoDir(dataDir), 'pki');
   if (!existsSync(path.join(dir, 'root.pem'))) return undefined;
-  const pki = await loadTestPki(dir);
-  return { trustAnchors: [pki.root], intermediates: pki.intermediates, crls: pki.crls };
+  return loadTestPkiTrust(dir);
 }
 
 export class EmbeddedService {
   private constructor(
     readonly service: EkortService,
     private readonly server: StartedServer,
-    readonly hasTrust: boolean,
   ) {}
+
+  /** Whether card login can be checked: the demo PKI's trust is loaded. */
+  get hasTrust(): boolean {
+    return this.service.ctx.config.trust !== undefined;
+  }
+
+  /** Loads the demo PKI's trust (made by the demo after the service started); false when there is none. */
+  async loadDemoTrust(dataDir: string): Promise<boolean> {
+    const trust = await demoTrust(dataDir);
+    if (trust) this.service.setTrust(trust);
+    return trust !== undefined;
+  }
 
   get url(): string {
     return this.server.url;
   }
 
   static async start(dataDir: string, options: { log?: (line: string) => void } = {}): Promise<EmbeddedService> {
-    const trust = await demoTrust(dataDir);
     const ratesFile = path.join(dataDir, 'rates.json');
     const rates = existsSync(ratesFile) ? await Rates.load(ratesFile) : undefined;
-    const service = await EkortService.open(path.join(dataDir, 'ekort.db'), { ...(trust ? { trust } : {}), ...(rates ? { rates } : {}) });
+    const service = await EkortService.open(path.join(dataDir, 'ekort.db'), { ...(rates ? { rates } : {}) });
     try {
       const server = await startServer(service, { host: '127.0.0.1', port: 0, loginRateLimit: false, ...(options.log ? { log: options.log } : {}) });
-      return new EmbeddedService(service, server, trust !== undefined);
+      const embedded = new EmbeddedService(service, server);
+      // A damaged demo PKI costs card login (FORBIDDEN says why), not the app.
+      await embedded.loadDemoTrust(dataDir).catch((error: unknown) => options.log?.(`the demo PKI's trust cannot be used: ${(error as Error).message}`));
+      return embedded;
     } catch (error) {
       await service.close();
       throw error;

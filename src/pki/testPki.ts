@@ -11,6 +11,7 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { EkortError } from '../errors.ts';
 import type { IssueCertificate } from '../virtual/cardImage.ts';
+import type { TrustInput } from './chainValidation.ts';
 import { derToPem, pemToDer } from './pem.ts';
 
 export type TestPkiErrorCode = 'PKI_DIR_INVALID' | 'PKI_DIR_EXISTS' | 'UNKNOWN_SERIAL' | 'UNSUPPORTED_KEY' | 'INVALID_SUBJECT';
@@ -422,6 +423,15 @@ export async function revokeCertificate(dir: string, serialHex: string, options:
 }
 
 /** The root, the issuing CAs and their CRLs, DER, for verifyLoginSignature. */
+/** The files of a test PKI directory that card-login trust is made of. */
+export const TEST_PKI_TRUST_FILES: readonly string[] = ['root.pem', ...ISSUING_CAS.flatMap((ca) => [`${ca}.pem`, `${ca}.crl.pem`])];
+
+/** Card-login trust from a test PKI directory: the root as the anchor, the issuing CAs and their CRLs. */
+export async function loadTestPkiTrust(dir: string): Promise<TrustInput & { intermediates: Uint8Array[]; crls: Uint8Array[] }> {
+  const pki = await loadTestPki(dir);
+  return { trustAnchors: [pki.root], intermediates: pki.intermediates, crls: pki.crls };
+}
+
 export async function loadTestPki(dir: string): Promise<TestPkiMaterial> {
   const root = await readPem(dir, 'root.pem', 'CERTIFICATE');
   const intermediates: Uint8Array[] = [];

@@ -5,11 +5,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCustomer } from '../../../src/bank/customers.ts';
 import { EkortService } from '../../../src/bank/service.ts';
-import { reloadTrustOnChange, trustFrom } from '../../../src/cli/serveTrust.ts';
+import { reloadTrustOnChange } from '../../../src/cli/serveTrust.ts';
 import { InProcessTransport } from '../../../src/pcsc/inProcessTransport.ts';
 import { PivSession } from '../../../src/piv/pivSession.ts';
 import { pivSigner, signChallenge } from '../../../src/pki/loginSignature.ts';
-import { initTestPki, issuerFor, revokeCertificate } from '../../../src/pki/testPki.ts';
+import { initTestPki, issuerFor, loadTestPkiTrust, revokeCertificate } from '../../../src/pki/testPki.ts';
 import { createCardImage, type CardImage } from '../../../src/virtual/cardImage.ts';
 import { VirtualPivCard } from '../../../src/virtual/pivCard.ts';
 
@@ -24,7 +24,7 @@ beforeAll(async () => {
   card = await createCardImage({ name: 'Anna Andersson', personnummer: '199001012385', keyType: 'p256', issue: issuerFor(pkiDir) });
   const piv = await PivSession.open(new InProcessTransport(new VirtualPivCard(card)));
   serial = new X509Certificate((await pivSigner(piv, '9a')).certificate).serialNumber;
-  service = await EkortService.open(path.join(tmp, 'bank.db'), { trust: await trustFrom(pkiDir), sweepIntervalMs: 0 });
+  service = await EkortService.open(path.join(tmp, 'bank.db'), { trust: await loadTestPkiTrust(pkiDir), sweepIntervalMs: 0 });
   await createCustomer(service.ctx, '199001012385', 'Anna Andersson');
 }, 60_000);
 afterAll(async () => {
