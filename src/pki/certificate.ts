@@ -1,7 +1,8 @@
 /**
  * X.509 certificates (RFC 5280) read into the facts the login service needs, and signatures
  * checked against a certificate's key with node:crypto. The reading is x509Der.ts (strict DER,
- * no copies); pkijs parses a certificate only when its object model is asked for.
+ * no copies); pkijs parses a certificate only when its object model is asked for
+ * (pkijsCertificate).
  */
 import { createPublicKey, type JsonWebKey, type KeyObject, verify } from 'node:crypto';
 import * as pkijs from 'pkijs';
@@ -9,7 +10,7 @@ import { EkortError } from '../errors.ts';
 import { digest, sha256Hex } from './derDigest.ts';
 import { children, DerFormatError, expectTag, oidAt, TAG, type Tlv, tlvAt } from './derReader.ts';
 import { OID_ORG_AFFILIATION, organisationOf, type Organisation } from './organisation.ts';
-import { booleanAt, extensionValue, readCertificateDer, readName as readNameDer, smallInteger, type X509Extension, type X509Fields, type X509NameAttribute } from './x509Der.ts';
+import { booleanAt, extensionValue, readCertificateDer, smallInteger, type X509Extension, type X509Fields, type X509NameAttribute } from './x509Der.ts';
 
 export class CertificateError extends EkortError {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -70,8 +71,15 @@ export interface CertificateInfo {
   signatureAlgorithm: string;
   signatureValue: Uint8Array;
   fingerprints: { sha256: string; sha1: string };
-  /** pkijs's model of the certificate, parsed on first use (slow: about a millisecond). */
-  pkijs: pkijs.Certificate;
+}
+
+const models = new WeakMap<CertificateInfo, pkijs.Certificate>();
+
+/** pkijs's model of `info`'s certificate, parsed on first use (about a millisecond) and kept. */
+export function pkijsCertificate(info: CertificateInfo): pkijs.Certificate {
+  let model = models.get(info);
+  if (!model) models.set(info, (model = pkijs.Certificate.fromBER(new Uint8Array(info.der))));
+  return model;
 }
 
 const ATTRIBUTE_NAMES: Record<string, string> = {
@@ -112,6 +120,7 @@ const hex = (b: ArrayBuffer | Uint8Array): string => Buffer.from(b instanceof Ui
 
 /** RFC 4514 §2.4 escaping. */
 function escapeValue(v: string): string {
+  if (!/[\\,+"<>;=\0]|^[ #]| $/.test(v)) return v;
   let s = v.replace(/[\\,+"<>;=]/g, (c) => `\\${c}`).replace(/\0/g, '\\00');
   if (s.startsWith(' ') || s.startsWith('#')) s = `\\${s}`;
   // A trailing space is escaped too, unless it is the leading one just escaped (a value of one space).
@@ -153,10 +162,6 @@ function attributeText(a: X509NameAttribute): string | undefined {
   return undefined;
 }
 
-/** Name ::= SEQUENCE OF RelativeDistinguishedName (SET OF AttributeTypeAndValue), in DER order. */
-function readName(der: Uint8Array): Attribute[][] {
-  return readNameDer(der, tlvAt(der, 0, der.length), 'name').map((rdn) => rdn.map((a) => ({ type: a.type, text: attributeText(a), der: a.der })));
-}
 
 function dnString(rdns: Attribute[][]): string {
   return [...rdns]
@@ -173,8 +178,9 @@ function dnString(rdns: Attribute[][]): string {
     .join(',');
 }
 
-function nameInfo(der: Uint8Array): { info: NameInfo; attrs: Attribute[] } {
-  const rdns = readName(der);
+/** A Name as x509Der.ts read it (RDNs in DER order) → its DN string and its attributes' text. */
+function nameInfo(der: Uint8Array, rdnsDer: X509NameAttribute[][]): { info: NameInfo; attrs: Attribute[] } {
+  const rdns = rdnsDer.map((rdn) => rdn.map((a) => ({ type: a.type, text: attributeText(a), der: a.der })));
   return { info: { dn: dnString(rdns), der }, attrs: rdns.flat() };
 }
 
@@ -284,13 +290,6 @@ function publicKeyOf(f: X509Fields): KeyObject {
   }
 }
 
-/**
- * Recently parsed certificates by SHA-256 of their DER: the same anchors, intermediates and
- * card certificates come back on every login, and parsing is most of a verification's cost.
- * Entries are shared, so callers must not modify a CertificateInfo.
- */
-const parsedCache = new Map<string, CertificateInfo>();
-const CACHE_SIZE = 256;
 /** Every CertificateInfo parseCertificate made: their fields were read from their `der`. */
 const madeHere = new WeakSet<CertificateInfo>();
 
@@ -300,11 +299,14 @@ export function isParsedCertificate(info: CertificateInfo): boolean {
 }
 
 /**
- * The same cache looked up without hashing: by length and the last 16 bytes (the end of the
- * signature value, FNV-1a), then confirmed by comparing every byte with a private copy of the
- * DER the entry was parsed from. Saves the SHA-256 of the signer certificate on every login.
+ * Recently parsed certificates: the same anchors, intermediates and a returning holder's card
+ * certificate come back login after login. Looked up by length and the last 16 bytes (the end
+ * of the signature value, FNV-1a), then confirmed by comparing every byte with a private copy
+ * of the DER the entry was parsed from. Entries are shared, so callers must not modify a
+ * CertificateInfo.
  */
-const byTail = new Map<number, { bytes: Buffer; info: CertificateInfo }>();
+const recent = new Map<number, { bytes: Buffer; info: CertificateInfo }>();
+const CACHE_SIZE = 256;
 
 function tailKey(der: Uint8Array): number {
   let h = 0x811c9dc5 ^ der.length;
@@ -314,20 +316,15 @@ function tailKey(der: Uint8Array): number {
 
 /** Parses one DER certificate; anything malformed or unsupported is a CertificateError. */
 export function parseCertificate(der: Uint8Array): CertificateInfo {
-  const cacheable = der instanceof Uint8Array && der.length <= 64 * 1024;
-  const tail = cacheable ? tailKey(der) : undefined;
-  const quick = tail === undefined ? undefined : byTail.get(tail);
-  if (quick && quick.bytes.equals(der)) return quick.info;
-  const key = cacheable ? sha256Hex(der) : undefined;
-  const info = (key === undefined ? undefined : parsedCache.get(key)) ?? parseUncached(der);
-  if (!madeHere.has(info)) {
-    madeHere.add(info);
-    if (parsedCache.size >= CACHE_SIZE) parsedCache.delete(parsedCache.keys().next().value!);
-    parsedCache.set(info.fingerprints.sha256, info);
-  }
+  const tail = der instanceof Uint8Array && der.length <= 64 * 1024 ? tailKey(der) : undefined;
+  const hit = tail === undefined ? undefined : recent.get(tail);
+  if (hit && hit.bytes.equals(der)) return hit.info;
+  const info = parseUncached(der);
+  madeHere.add(info);
   if (tail !== undefined) {
-    if (byTail.size >= CACHE_SIZE) byTail.delete(byTail.keys().next().value!);
-    byTail.set(tail, { bytes: Buffer.from(der), info });
+    recent.delete(tail);
+    if (recent.size >= CACHE_SIZE) recent.delete(recent.keys().next().value!);
+    recent.set(tail, { bytes: Buffer.from(der), info });
   }
   return info;
 }
@@ -356,9 +353,12 @@ type MutableInfo = Pick<CertificateInfo, 'keyUsage' | 'extendedKeyUsage' | 'crit
 
 /** `der` is the certificate's private copy: every view in the result points into it. */
 function certificateInfo(f: X509Fields, der: Uint8Array): CertificateInfo {
-  const subject = nameInfo(f.subject);
-  const issuer = nameInfo(f.issuer);
-  const first = (oid: string): string | undefined => subject.attrs.find((a) => a.type === oid)?.text;
+  const subject = nameInfo(f.subject, f.subjectAttributes);
+  const issuer = nameInfo(f.issuer, f.issuerAttributes);
+  // The first value of each attribute type in the subject.
+  const text: Record<string, string | undefined> = {};
+  for (const a of subject.attrs) if (!(a.type in text)) text[a.type] = a.text;
+  const serialNumber = text['2.5.4.5'];
 
   const info: MutableInfo = { keyUsage: [], extendedKeyUsage: [], criticalExtensions: [], hasKeyUsage: false, hasExtendedKeyUsage: false, isCa: false };
   const seen = new Set<string>();
@@ -374,23 +374,23 @@ function certificateInfo(f: X509Fields, der: Uint8Array): CertificateInfo {
   }
   const publicKey = publicKeyOf(f);
 
-  const result = {
+  return {
     ...info,
     der,
     subject: {
       ...subject.info,
-      commonName: first('2.5.4.3'),
-      personnummer: personnummer(first('2.5.4.5')),
-      organizationIdentifier: first('2.5.4.97'),
-      givenName: first('2.5.4.42'),
-      surname: first('2.5.4.4'),
-      organizationName: first('2.5.4.10'),
+      commonName: text['2.5.4.3'],
+      personnummer: personnummer(serialNumber),
+      organizationIdentifier: text['2.5.4.97'],
+      givenName: text['2.5.4.42'],
+      surname: text['2.5.4.4'],
+      organizationName: text['2.5.4.10'],
       organisation: organisationOf({
-        serialNumber: first('2.5.4.5'),
-        organizationIdentifier: first('2.5.4.97'),
-        organizationName: first('2.5.4.10'),
-        orgAffiliation: first(OID_ORG_AFFILIATION),
-        personnummer: personnummer(first('2.5.4.5')),
+        serialNumber,
+        organizationIdentifier: text['2.5.4.97'],
+        organizationName: text['2.5.4.10'],
+        orgAffiliation: text[OID_ORG_AFFILIATION],
+        personnummer: personnummer(serialNumber),
       }),
     },
     issuer: issuer.info,
@@ -404,10 +404,7 @@ function certificateInfo(f: X509Fields, der: Uint8Array): CertificateInfo {
     signatureAlgorithm: f.signatureAlgorithm,
     signatureValue: f.signatureValue,
     fingerprints: { sha256: sha256Hex(der), sha1: digest('sha1', der).toString('hex') },
-  } as Omit<CertificateInfo, 'pkijs'> as CertificateInfo;
-  let model: pkijs.Certificate | undefined;
-  Object.defineProperty(result, 'pkijs', { enumerable: false, get: () => (model ??= pkijs.Certificate.fromBER(new Uint8Array(der))) });
-  return result;
+  };
 }
 
 /** Signature algorithms accepted for certificates, CRLs and CMS, with their digest. */

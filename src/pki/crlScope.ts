@@ -7,7 +7,7 @@
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { EkortError } from '../errors.ts';
-import type { CertificateInfo } from './certificate.ts';
+import { type CertificateInfo, pkijsCertificate } from './certificate.ts';
 import { sameBytes } from './derDigest.ts';
 
 /** What a CRL says, read once when the trust configuration is prepared (so lookups per login are cheap). */
@@ -190,8 +190,8 @@ function scopeCovers(facts: CrlFacts, cert: CertificateInfo): 'complete' | 'part
   if (scope.indirect || scope.onlyAttributeCerts) return 'none';
   if (scope.onlyUserCerts && cert.isCa) return 'none';
   if (scope.onlyCaCerts && !cert.isCa) return 'none';
-  if (scope.distributionPoints.length > 0 && cert.pkijs.extensions?.some((e) => e.extnID === OID_CRL_DISTRIBUTION_POINTS)) {
-    const points = new Set(crlDistributionPoints(cert.pkijs));
+  if (scope.distributionPoints.length > 0 && pkijsCertificate(cert).extensions?.some((e) => e.extnID === OID_CRL_DISTRIBUTION_POINTS)) {
+    const points = new Set(crlDistributionPoints(pkijsCertificate(cert)));
     if (!scope.distributionPoints.some((n) => points.has(n))) return 'none';
   }
   return scope.onlySomeReasons ? 'partial' : 'complete';

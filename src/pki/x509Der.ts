@@ -37,6 +37,9 @@ export interface X509Fields {
   serial: Uint8Array;
   issuer: Uint8Array;
   subject: Uint8Array;
+  /** The names' attributes, RDN by RDN in DER order. */
+  issuerAttributes: X509NameAttribute[][];
+  subjectAttributes: X509NameAttribute[][];
   notBefore: Date;
   notAfter: Date;
   /** SubjectPublicKeyInfo DER, its algorithm OID, the parameters TLV when present, and the key bits. */
@@ -122,7 +125,7 @@ export function readCertificateDer(b: Uint8Array): X509Fields {
   // RFC 5280 §4.1.1.2: the signature field must name the outer signatureAlgorithm.
   if (algorithmAt(b, f[i++], 'signature') !== signatureAlgorithm) throw new DerFormatError('signatureAlgorithm differs from the TBS signature field');
   const issuerTlv = expectTag(f[i++], TAG.SEQUENCE, 'issuer');
-  readName(b, issuerTlv, 'issuer');
+  const issuerAttributes = readName(b, issuerTlv, 'issuer');
   const validity = children(b, expectTag(f[i++], TAG.SEQUENCE, 'validity'));
   if (validity.length !== 2) throw new DerFormatError('validity has two times');
   const [notBefore, notAfter] = validity.map((t, k) => {
@@ -132,7 +135,7 @@ export function readCertificateDer(b: Uint8Array): X509Fields {
     return d;
   }) as [Date, Date];
   const subjectTlv = expectTag(f[i++], TAG.SEQUENCE, 'subject');
-  readName(b, subjectTlv, 'subject');
+  const subjectAttributes = readName(b, subjectTlv, 'subject');
 
   const spkiTlv = expectTag(f[i++], TAG.SEQUENCE, 'subjectPublicKeyInfo');
   const spkiParts = children(b, spkiTlv);
@@ -178,6 +181,8 @@ export function readCertificateDer(b: Uint8Array): X509Fields {
     serial,
     issuer: whole(b, issuerTlv),
     subject: whole(b, subjectTlv),
+    issuerAttributes,
+    subjectAttributes,
     notBefore,
     notAfter,
     spki: whole(b, spkiTlv),

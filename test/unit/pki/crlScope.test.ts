@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CertificateInfo, parseCertificate } from '../../../src/pki/certificate.ts';
+import { type CertificateInfo, parseCertificate, pkijsCertificate } from '../../../src/pki/certificate.ts';
 import { crlCoverage, crlDistributionPoints, type CrlFacts, CrlScopeError, readCrlFacts, revocationStatus } from '../../../src/pki/crlScope.ts';
 import {
   type CrlEntrySpec,
@@ -135,8 +135,8 @@ describe('readCrlFacts', () => {
 
 describe('crlDistributionPoints', () => {
   it('lists the fullName URIs as hex DER GeneralNames, [] without the extension', () => {
-    expect(crlDistributionPoints(leafA.pkijs)).toEqual([nameHex(URI_A)]);
-    expect(crlDistributionPoints(leafNoCdp.pkijs)).toEqual([]);
+    expect(crlDistributionPoints(pkijsCertificate(leafA))).toEqual([nameHex(URI_A)]);
+    expect(crlDistributionPoints(pkijsCertificate(leafNoCdp))).toEqual([]);
   });
 });
 
