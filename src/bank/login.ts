@@ -8,7 +8,7 @@
  * TOTP step), so it holds across service instances.
  */
 import { randomBytes } from 'node:crypto';
-import { LoginSignatureError, verifyLoginSignature } from '../pki/cmsVerifier.ts';
+import { LoginSignatureError, verifyLoginSignatureSync } from '../pki/cmsVerifier.ts';
 import type { Organisation } from '../pki/organisation.ts';
 import { HID_HMAC_SUITE, hidSvarskod, newKontrollnummer, svarskod } from '../token/dosaCodes.ts';
 import { codesEqual, type OtpAlgorithm, verifyHotp, verifyTotp } from '../token/hotp.ts';
@@ -60,7 +60,7 @@ export async function cardLogin(ctx: BankContext, challengeId: string, cms: Uint
   let personnummer: string | undefined;
   let organisation: Organisation | undefined;
   try {
-    const verified = await verifyLoginSignature({ cms, challenge: Buffer.from(value, 'base64'), trust, now: new Date(ctx.config.now()) });
+    const verified = verifyLoginSignatureSync({ cms, challenge: Buffer.from(value, 'base64'), trust, now: new Date(ctx.config.now()) });
     personnummer = verified.signer.subject.personnummer;
     organisation = verified.signer.subject.organisation;
   } catch (e) {

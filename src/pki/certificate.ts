@@ -10,6 +10,7 @@ import { EkortError } from '../errors.ts';
 import { digest, sha256Hex } from './derDigest.ts';
 import { children, DerFormatError, expectTag, oidAt, TAG, type Tlv, tlvAt } from './derReader.ts';
 import { OID_ORG_AFFILIATION, organisationOf, type Organisation } from './organisation.ts';
+import { rsaPkcs1Verify } from './rsaPkcs1.ts';
 import { booleanAt, extensionValue, readCertificateDer, smallInteger, type X509Extension, type X509Fields, type X509NameAttribute } from './x509Der.ts';
 
 export class CertificateError extends EkortError {
@@ -432,6 +433,7 @@ export function signatureHash(algorithmOid: string, key: KeyObject): string | un
 
 /** True when `signature` (PKCS#1 v1.5, or DER ECDSA) over `data` verifies with `key`. */
 export function verifySignature(hash: string, key: KeyObject, data: Uint8Array, signature: Uint8Array): boolean {
+  if (key.asymmetricKeyType === 'rsa') return rsaPkcs1Verify(hash, key, data, signature);
   try {
     return verify(hash, data, key, signature);
   } catch {

@@ -14,6 +14,7 @@ export {
 export {
   LoginSignatureError,
   verifyLoginSignature,
+  verifyLoginSignatureSync,
   type LoginSignatureErrorCode,
   type VerifyLoginSignatureInput,
   type VerifiedLogin,

@@ -12,7 +12,7 @@ import { PivSession } from '../../src/piv/pivSession.ts';
 import { InProcessTransport } from '../../src/pcsc/inProcessTransport.ts';
 import { pivSigner, signChallenge } from '../../src/pki/loginSignature.ts';
 import { TrustStore } from '../../src/pki/chainValidation.ts';
-import { verifyLoginSignature } from '../../src/pki/cmsVerifier.ts';
+import { verifyLoginSignatureSync } from '../../src/pki/cmsVerifier.ts';
 import { initTestPki, issueCardCertificate, issuerFor, loadTestPki, type TestPkiMaterial } from '../../src/pki/testPki.ts';
 import { createCardImage } from '../../src/virtual/cardImage.ts';
 import { VirtualPivCard } from '../../src/virtual/pivCard.ts';
@@ -64,7 +64,7 @@ async function distinctSigners(dir: string, keyType: 'rsa2048' | 'p256', count: 
 async function coldPass(pki: TestPkiMaterial, signed: Array<{ cms: Uint8Array; challenge: Uint8Array }>): Promise<number> {
   const trust = TrustStore.from({ trustAnchors: [pki.root], intermediates: pki.intermediates, crls: pki.crls });
   const t0 = performance.now();
-  for (const { cms, challenge } of signed) await verifyLoginSignature({ cms, challenge, trust });
+  for (const { cms, challenge } of signed) verifyLoginSignatureSync({ cms, challenge, trust });
   return signed.length / ((performance.now() - t0) / 1000);
 }
 
@@ -98,9 +98,9 @@ export async function benchLoginCms(): Promise<void> {
       }
       report({ name: `login.client_cms.${keyType}.inprocess.median`, value: round(median(client.slice(10))), unit: 'ms', note: 'challenge in, CMS out, virtual card in process' });
 
-      // Service side: full verification, serially on one core, with the trust read once as a service does.
+      // Service side: full verification, serially on one core, as the service's login route calls it (trust read once).
       const trust = TrustStore.from({ trustAnchors: [pki.root], intermediates: pki.intermediates, crls: pki.crls });
-      const verify = (i: number) => verifyLoginSignature({ cms: signed[i % signed.length]!.cms, challenge: signed[i % signed.length]!.challenge, trust });
+      const verify = (i: number) => verifyLoginSignatureSync({ cms: signed[i % signed.length]!.cms, challenge: signed[i % signed.length]!.challenge, trust });
       for (let i = 0; i < 50; i++) await verify(i);
       // Node's own signature verification (OpenSSL underneath), the floor for any verifier in Node.
       const { privateKey, publicKey } = keyType === 'rsa2048' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: 'P-256' });
