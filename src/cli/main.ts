@@ -259,17 +259,40 @@ const COMMANDS: Record<string, Command> = {
 
 const NOUNS = new Set(['card', 'virtual-card', 'dosa', 'token', 'virtual-token', 'pki', 'bank', 'payment-card', 'enummer', 'phone', 'app', 'transaction']);
 
+/**
+ * The USAGE entries of the commands `prefix` names ("pki" or "pki issue"): an entry is a line
+ * indented by two spaces and the more-indented lines under it.
+ */
+export function usageFor(prefix: string): string | undefined {
+  const entries: string[][] = [];
+  for (const line of USAGE.split('\n')) {
+    if (/^ {2}\S/.test(line)) entries.push([line]);
+    else if (/^ {3}/.test(line) && entries.length > 0) entries[entries.length - 1]!.push(line);
+  }
+  const picked = entries.filter(([first]) => first!.slice(2) === prefix || first!.slice(2).startsWith(`${prefix} `));
+  return picked.length === 0 ? undefined : picked.map((e) => e.join('\n')).join('\n');
+}
+
+const HELP = new Set(['--help', '-h']);
+
 export async function main(argv: string[], io: CliIo): Promise<number> {
-  const twoWords = argv[0] !== undefined && NOUNS.has(argv[0]) && argv[1] !== undefined;
+  const twoWords = argv[0] !== undefined && NOUNS.has(argv[0]) && argv[1] !== undefined && !HELP.has(argv[1]);
   const name = twoWords ? `${argv[0]} ${argv[1]}` : argv[0];
   const rest = argv.slice(twoWords ? 2 : 1);
-  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+  if (name === undefined || name === 'help' || HELP.has(name)) {
     io.out(USAGE);
     return name === undefined ? 2 : 0;
   }
   const command = COMMANDS[name];
+  if (rest.some((a) => HELP.has(a)) && (command || NOUNS.has(name))) {
+    io.out(`Usage:\n${usageFor(name) ?? USAGE}`);
+    return 0;
+  }
   if (!command) {
-    io.err(`ekort: unknown command "${name}"\n\n${USAGE}`);
+    const noun = argv[0] !== undefined && NOUNS.has(argv[0]) ? usageFor(argv[0]) : undefined;
+    if (noun && name === argv[0]) io.err(`ekort ${name}: which one?\n\n${noun}`);
+    else if (noun) io.err(`ekort: "${name}" is not a command\n\n${noun}`);
+    else io.err(`ekort: unknown command "${name}"\n\n${USAGE}`);
     return 2;
   }
   const json = rest.includes('--json');
