@@ -254,6 +254,7 @@ const base64url = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset,
 function unsignedAt(b: Uint8Array, t: Tlv | undefined, what: string): Uint8Array {
   const n = expectTag(t, TAG.INTEGER, what);
   if (n.value === n.end || (b[n.value]! & 0x80) !== 0) throw new DerFormatError(`${what} is not a positive INTEGER`);
+  if (b[n.value] === 0 && (n.end - n.value === 1 || (b[n.value + 1]! & 0x80) === 0)) throw new DerFormatError(`${what} is zero or not a minimal INTEGER`);
   return b.subarray(b[n.value] === 0 ? n.value + 1 : n.value, n.end);
 }
 

@@ -1,3 +1,5 @@
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CertificateError, parseCertificate } from '../../../src/pki/certificate.ts';
 import { issue, testPki, type TestPki } from './pkiFixtures.ts';
@@ -47,6 +49,28 @@ describe('parseCertificate', () => {
   it('rejects garbage and trailing bytes with CERT_MALFORMED', () => {
     for (const bad of [new Uint8Array([0x30, 0x03, 0x02, 0x01, 0x01]), new Uint8Array([...pki.root.der, 0]), new Uint8Array(0)]) {
       expect(() => parseCertificate(bad)).toThrow(CertificateError);
+    }
+  });
+
+  it('refuses an RSA key whose modulus or exponent is not a minimal positive INTEGER', () => {
+    const withKey = (modulus: Uint8Array, exponent: Uint8Array): Uint8Array => {
+      const cert = pkijs.Certificate.fromBER(new Uint8Array(pki.leafRsa.der));
+      const rsaKey = new asn1js.Sequence({ value: [new asn1js.Integer({ valueHex: modulus }), new asn1js.Integer({ valueHex: exponent })] });
+      cert.subjectPublicKeyInfo.subjectPublicKey = new asn1js.BitString({ valueHex: rsaKey.toBER(false) });
+      return new Uint8Array(cert.toSchema(true).toBER(false));
+    };
+    const jwk = parseCertificate(pki.leafRsa.der).publicKey.export({ format: 'jwk' });
+    const n = Buffer.from(jwk.n!, 'base64url');
+    const e = Buffer.from(jwk.e!, 'base64url');
+    // The control: the same key, re-encoded, reads.
+    expect(parseCertificate(withKey(Buffer.concat([Buffer.of(0), n]), e)).keyType).toBe('rsa2048');
+    for (const [modulus, exponent] of [
+      [Buffer.concat([Buffer.of(0, 0), n]), e],
+      [Buffer.concat([Buffer.of(0), n]), Buffer.concat([Buffer.of(0), e])],
+      [n, e],
+      [Buffer.concat([Buffer.of(0), n]), Buffer.of(0)],
+    ] as const) {
+      expect(() => parseCertificate(withKey(modulus, exponent))).toThrow(expect.objectContaining({ code: 'CERT_MALFORMED' }));
     }
   });
 });
