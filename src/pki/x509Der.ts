@@ -54,7 +54,7 @@ const bytes = (b: Uint8Array, t: Tlv): Uint8Array => b.subarray(t.value, t.end);
 const whole = (b: Uint8Array, t: Tlv): Uint8Array => b.subarray(t.start, t.end);
 
 /** BIT STRING content with no unused bits (signatures, keys); X.690 §8.6. */
-export function bitStringBytes(b: Uint8Array, t: Tlv | undefined, what: string): Uint8Array {
+function bitStringBytes(b: Uint8Array, t: Tlv | undefined, what: string): Uint8Array {
   const bits = expectTag(t, TAG.BIT_STRING, what);
   if (bits.value === bits.end || b[bits.value] !== 0) throw new DerFormatError(`${what} is not a whole number of bytes`);
   return b.subarray(bits.value + 1, bits.end);
@@ -82,7 +82,7 @@ export function booleanAt(b: Uint8Array, t: Tlv, what: string): boolean {
 }
 
 /** Name ::= SEQUENCE OF RelativeDistinguishedName (SET OF AttributeTypeAndValue), RFC 5280 §4.1.2.4. */
-export function readName(b: Uint8Array, name: Tlv | undefined, what: string): X509NameAttribute[][] {
+function readName(b: Uint8Array, name: Tlv | undefined, what: string): X509NameAttribute[][] {
   return children(b, expectTag(name, TAG.SEQUENCE, what)).map((rdn) => {
     const atvs = children(b, expectTag(rdn, TAG.SET, `an RDN of the ${what}`));
     if (atvs.length === 0) throw new DerFormatError(`an RDN of the ${what} is empty`);
