@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { CardHolder, DemoInfo, ReaderInfo, SessionInfo } from '../../../src/client/api.ts';
+import { BackActions } from '../components/BackActions.tsx';
 import { ConfirmDialog } from '../components/Dialog.tsx';
 import { DemoInfoBox } from '../components/DemoInfoBox.tsx';
 import { ErrorMessage, StatusMessage } from '../components/Messages.tsx';
@@ -219,23 +220,16 @@ export function CardLogin(props: { demo: DemoInfo | null; onLoggedIn(session: Se
           </p>
           <ErrorMessage>{error}</ErrorMessage>
           {busy && <StatusMessage>{pinPad ? t('card.pinPad') : t('card.loggingIn')}</StatusMessage>}
-          <div className="actions">
-            <button type="button" onClick={props.onBack} disabled={busy}>
-              {t('common.back')}
-            </button>
+          <BackActions onBack={props.onBack} busy={busy}>
             <button type="submit" className="primary" disabled={busy} aria-busy={busy}>
               {t('card.login')}
             </button>
-          </div>
+          </BackActions>
         </form>
       )}
 
       {(!holder || blocked) && (
-        <div className="actions">
-          <button type="button" onClick={props.onBack}>
-            {t('common.back')}
-          </button>
-        </div>
+        <BackActions onBack={props.onBack} />
       )}
 
       {confirmLast && (

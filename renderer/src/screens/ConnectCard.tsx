@@ -1,5 +1,6 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import type { PaymentCard, Terms } from '../../../src/client/api.ts';
+import { BackActions } from '../components/BackActions.tsx';
 import { ErrorMessage, StatusMessage } from '../components/Messages.tsx';
 import { ScreenHeading } from '../components/ScreenHeading.tsx';
 import { useApp } from '../context.ts';
@@ -69,23 +70,16 @@ export function ConnectCard(props: { card: PaymentCard; onConnected(card: Paymen
             {t('terms.accept')}
           </label>
           <ErrorMessage id="accept-error">{acceptError}</ErrorMessage>
-          <div className="actions">
-            <button type="button" onClick={props.onBack} disabled={busy}>
-              {t('common.back')}
-            </button>
+          <BackActions onBack={props.onBack} busy={busy}>
             <button type="submit" className="primary" disabled={busy} aria-busy={busy}>
               {t('terms.connect')}
             </button>
-          </div>
+          </BackActions>
         </form>
       )}
       <ErrorMessage>{error}</ErrorMessage>
       {error && !terms && (
-        <div className="actions">
-          <button type="button" onClick={props.onBack}>
-            {t('common.back')}
-          </button>
-        </div>
+        <BackActions onBack={props.onBack} />
       )}
     </div>
   );

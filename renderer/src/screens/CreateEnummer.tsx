@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import type { CreateEnummerRequest, Enummer, EnummerSecret, PaymentCard } from '../../../src/client/api.ts';
+import { BackActions } from '../components/BackActions.tsx';
 import { ErrorMessage, StatusMessage } from '../components/Messages.tsx';
 import { ScreenHeading } from '../components/ScreenHeading.tsx';
 import { SecretView } from '../components/SecretView.tsx';
@@ -84,11 +85,7 @@ export function CreateEnummer(props: { cards: PaymentCard[]; onCreated(enummer: 
       <div className="screen create">
         <ScreenHeading>{t('create.heading')}</ScreenHeading>
         <p>{t('create.noCards')}</p>
-        <div className="actions">
-          <button type="button" onClick={props.onBack}>
-            {t('common.back')}
-          </button>
-        </div>
+        <BackActions onBack={props.onBack} />
       </div>
     );
   }
@@ -103,14 +100,11 @@ export function CreateEnummer(props: { cards: PaymentCard[]; onCreated(enummer: 
         ) : (
           <p>{t('secret.hidden')}</p>
         )}
-        <div className="actions">
-          <button type="button" onClick={props.onBack}>
-            {t('common.back')}
-          </button>
+        <BackActions onBack={props.onBack}>
           <button type="button" onClick={another}>
             {t('create.another')}
           </button>
-        </div>
+        </BackActions>
       </div>
     );
   }
@@ -212,14 +206,11 @@ export function CreateEnummer(props: { cards: PaymentCard[]; onCreated(enummer: 
         </div>
         <ErrorMessage>{error}</ErrorMessage>
         {busy && <StatusMessage>{t('create.creating')}</StatusMessage>}
-        <div className="actions">
-          <button type="button" onClick={props.onBack} disabled={busy}>
-            {t('common.back')}
-          </button>
+        <BackActions onBack={props.onBack} busy={busy}>
           <button type="submit" className="primary" disabled={busy} aria-busy={busy}>
             {t('create.submit')}
           </button>
-        </div>
+        </BackActions>
       </form>
     </div>
   );

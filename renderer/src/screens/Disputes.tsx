@@ -1,112 +1,116 @@
-import { useEffect, useState } from 'react';
+import { Fragment, type ReactNode, useEffect, useState } from 'react';
 import type { Dispute, Notification } from '../../../src/client/api.ts';
+import { BackActions } from '../components/BackActions.tsx';
 import { ErrorMessage } from '../components/Messages.tsx';
 import { ScreenHeading } from '../components/ScreenHeading.tsx';
 import { useApp } from '../context.ts';
 import { formatDate, formatDateTime, formatKronor } from '../lib/format.ts';
 import { disputeStateText, liabilityText } from './DisputeDialog.tsx';
 
-/** A list the screen fetches once: null while loading. */
-function useFetched<T>(load: () => Promise<T[]>): { items: T[] | null; error: string | null } {
-  const { report } = useApp();
-  const [items, setItems] = useState<T[] | null>(null);
+/**
+ * A screen with a list fetched once (or given, for tests): the heading, the loading and empty
+ * texts, the items as `renderItem` draws them, and "Tillbaka".
+ */
+function FetchedListScreen<T extends { id: string }>(props: {
+  name: 'disputes' | 'notifications';
+  load(): Promise<T[]>;
+  initial?: T[];
+  onBack(): void;
+  renderItem(item: T): ReactNode;
+}) {
+  const { report, t } = useApp();
+  const [fetched, setFetched] = useState<T[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
+    if (props.initial) return;
     let live = true;
-    load().then(
-      (x) => live && setItems(x),
+    props.load().then(
+      (x) => live && setFetched(x),
       (e: unknown) => live && setError(report(e)),
     );
     return () => {
       live = false;
     };
   }, []);
-  return { items, error };
+  const items = props.initial ?? fetched;
+  const heading = t(`${props.name}.heading`);
+  return (
+    <div className={`screen ${props.name}`}>
+      <ScreenHeading>{heading}</ScreenHeading>
+      <ErrorMessage>{error}</ErrorMessage>
+      {items === null ? (
+        error ? null : <p role="status">{t(`${props.name}.loading`)}</p>
+      ) : items.length === 0 ? (
+        <p>{t(`${props.name}.none`)}</p>
+      ) : (
+        <ul className="items" aria-label={heading}>
+          {items.map((item) => (
+            <Fragment key={item.id}>{props.renderItem(item)}</Fragment>
+          ))}
+        </ul>
+      )}
+      <BackActions onBack={props.onBack} />
+    </div>
+  );
 }
 
 /** "Reklamationer": the holder's claims, their state and what the terms say the holder risks. */
 export function Disputes(props: { onBack(): void; initial?: Dispute[] }) {
   const { api, t } = useApp();
-  const fetched = useFetched(() => (props.initial ? Promise.resolve(props.initial) : api.disputes()));
-  const items = props.initial ?? fetched.items;
   return (
-    <div className="screen disputes">
-      <ScreenHeading>{t('disputes.heading')}</ScreenHeading>
-      <ErrorMessage>{fetched.error}</ErrorMessage>
-      {items === null ? (
-        fetched.error ? null : <p role="status">{t('disputes.loading')}</p>
-      ) : items.length === 0 ? (
-        <p>{t('disputes.none')}</p>
-      ) : (
-        <ul className="items" aria-label={t('disputes.heading')}>
-          {items.map((d) => (
-            <li key={d.id} className={`item dispute state-${d.state}`} aria-labelledby={`dsp-${d.id}`}>
-              <h2 id={`dsp-${d.id}`}>{t('disputes.item', { merchant: d.merchant, amount: formatKronor(d.amount) })}</h2>
-              <dl className="facts">
-                <div>
-                  <dt>{t('disputes.kind')}</dt>
-                  <dd>{t(`dispute.kind.${d.kind}`)}</dd>
-                </div>
-                <div>
-                  <dt>{t('disputes.state')}</dt>
-                  <dd>
-                    <span className={`badge ${d.state}`}>{disputeStateText(d, t)}</span>
-                  </dd>
-                </div>
-                <div>
-                  <dt>{t('disputes.created')}</dt>
-                  <dd>{formatDateTime(d.createdAt)}</dd>
-                </div>
-                {d.description && (
-                  <div>
-                    <dt>{t('disputes.description')}</dt>
-                    <dd>{d.description}</dd>
-                  </div>
-                )}
-              </dl>
-              <p>{liabilityText(d, t)}</p>
-            </li>
-          ))}
-        </ul>
+    <FetchedListScreen
+      name="disputes"
+      load={() => api.disputes()}
+      {...(props.initial ? { initial: props.initial } : {})}
+      onBack={props.onBack}
+      renderItem={(d) => (
+        <li className={`item dispute state-${d.state}`} aria-labelledby={`dsp-${d.id}`}>
+          <h2 id={`dsp-${d.id}`}>{t('disputes.item', { merchant: d.merchant, amount: formatKronor(d.amount) })}</h2>
+          <dl className="facts">
+            <div>
+              <dt>{t('disputes.kind')}</dt>
+              <dd>{t(`dispute.kind.${d.kind}`)}</dd>
+            </div>
+            <div>
+              <dt>{t('disputes.state')}</dt>
+              <dd>
+                <span className={`badge ${d.state}`}>{disputeStateText(d, t)}</span>
+              </dd>
+            </div>
+            <div>
+              <dt>{t('disputes.created')}</dt>
+              <dd>{formatDateTime(d.createdAt)}</dd>
+            </div>
+            {d.description && (
+              <div>
+                <dt>{t('disputes.description')}</dt>
+                <dd>{d.description}</dd>
+              </div>
+            )}
+          </dl>
+          <p>{liabilityText(d, t)}</p>
+        </li>
       )}
-      <div className="actions">
-        <button type="button" onClick={props.onBack}>
-          {t('common.back')}
-        </button>
-      </div>
-    </div>
+    />
   );
 }
 
 /** "Meddelanden": messages to the holder, e.g. the currency conversion notice of card terms §17. */
 export function Notifications(props: { onBack(): void; initial?: Notification[] }) {
   const { api, t, language } = useApp();
-  const fetched = useFetched(() => (props.initial ? Promise.resolve(props.initial) : api.notifications()));
-  const items = props.initial ?? fetched.items;
   return (
-    <div className="screen notifications">
-      <ScreenHeading>{t('notifications.heading')}</ScreenHeading>
-      <ErrorMessage>{fetched.error}</ErrorMessage>
-      {items === null ? (
-        fetched.error ? null : <p role="status">{t('notifications.loading')}</p>
-      ) : items.length === 0 ? (
-        <p>{t('notifications.none')}</p>
-      ) : (
-        <ul className="items" aria-label={t('notifications.heading')}>
-          {items.map((n) => (
-            <li key={n.id} className="item notification" aria-labelledby={`ntf-${n.id}`}>
-              <h2 id={`ntf-${n.id}`}>{t('notifications.currency', { currency: n.currency })}</h2>
-              <p className="hint">{formatDate(n.createdAt)}</p>
-              <p>{language === 'en' ? n.text.en : n.text.sv}</p>
-            </li>
-          ))}
-        </ul>
+    <FetchedListScreen
+      name="notifications"
+      load={() => api.notifications()}
+      {...(props.initial ? { initial: props.initial } : {})}
+      onBack={props.onBack}
+      renderItem={(n) => (
+        <li className="item notification" aria-labelledby={`ntf-${n.id}`}>
+          <h2 id={`ntf-${n.id}`}>{t('notifications.currency', { currency: n.currency })}</h2>
+          <p className="hint">{formatDate(n.createdAt)}</p>
+          <p>{language === 'en' ? n.text.en : n.text.sv}</p>
+        </li>
       )}
-      <div className="actions">
-        <button type="button" onClick={props.onBack}>
-          {t('common.back')}
-        </button>
-      </div>
-    </div>
+    />
   );
 }

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { DemoInfo, DosaChallenge, SessionInfo } from '../../../src/client/api.ts';
+import { BackActions } from '../components/BackActions.tsx';
 import { DemoInfoBox } from '../components/DemoInfoBox.tsx';
 import { ErrorMessage, StatusMessage } from '../components/Messages.tsx';
 import { ScreenHeading } from '../components/ScreenHeading.tsx';
@@ -163,14 +164,11 @@ export function DosaLogin(props: { demo: DemoInfo | null; onLoggedIn(session: Se
           />
           <ErrorMessage id="dosa-serial-error">{serialError}</ErrorMessage>
         </div>
-        <div className="actions">
-          <button type="button" onClick={props.onBack} disabled={working}>
-            {t('common.back')}
-          </button>
+        <BackActions onBack={props.onBack} busy={working}>
           <button type="submit" className={challenge ? undefined : 'primary'} disabled={working}>
             {challenge ? t('dosa.newChallenge') : t('dosa.getChallenge')}
           </button>
-        </div>
+        </BackActions>
       </form>
 
       {challenge && groups && (

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import type { FileCredential, SessionInfo } from '../../../src/client/api.ts';
+import { BackActions } from '../components/BackActions.tsx';
 import { ErrorMessage, StatusMessage } from '../components/Messages.tsx';
 import { ScreenHeading } from '../components/ScreenHeading.tsx';
 import { useApp } from '../context.ts';
@@ -254,11 +255,7 @@ export function FileLogin(props: { onLoggedIn(session: SessionInfo): void; onBac
 
       <ErrorMessage>{file?.locked && error === t('error.FILE_CREDENTIAL_LOCKED') ? null : error}</ErrorMessage>
 
-      <div className="actions">
-        <button type="button" onClick={props.onBack} disabled={busy}>
-          {t('common.back')}
-        </button>
-      </div>
+      <BackActions onBack={props.onBack} busy={busy} />
     </div>
   );
 }

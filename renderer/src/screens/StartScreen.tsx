@@ -6,7 +6,11 @@ import { ScreenHeading } from '../components/ScreenHeading.tsx';
 import { useApp } from '../context.ts';
 
 /** Start: choose BankID på kort, säkerhetsdosa, Mobilt BankID or BankID på fil, or try the demo with a virtual card. */
-export function StartScreen(props: { demo: DemoInfo | null; onDemo(demo: DemoInfo): void; onChoose(method: 'card' | 'dosa' | 'app' | 'file'): void }) {
+/** The ways in, in the order the bank lists them. */
+const METHODS = ['card', 'dosa', 'app', 'file'] as const;
+export type LoginMethodChoice = (typeof METHODS)[number];
+
+export function StartScreen(props: { demo: DemoInfo | null; onDemo(demo: DemoInfo): void; onChoose(method: LoginMethodChoice): void }) {
   const { api, t, report } = useApp();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -29,38 +33,16 @@ export function StartScreen(props: { demo: DemoInfo | null; onDemo(demo: DemoInf
       <p>{t('start.intro')}</p>
       <h2>{t('start.chooseMethod')}</h2>
       <ul className="choices">
-        <li>
-          <button type="button" className="choice" aria-describedby="hint-card" onClick={() => props.onChoose('card')}>
-            {t('start.card')}
-          </button>
-          <span id="hint-card" className="hint">
-            {t('start.cardHint')}
-          </span>
-        </li>
-        <li>
-          <button type="button" className="choice" aria-describedby="hint-dosa" onClick={() => props.onChoose('dosa')}>
-            {t('start.dosa')}
-          </button>
-          <span id="hint-dosa" className="hint">
-            {t('start.dosaHint')}
-          </span>
-        </li>
-        <li>
-          <button type="button" className="choice" aria-describedby="hint-app" onClick={() => props.onChoose('app')}>
-            {t('start.app')}
-          </button>
-          <span id="hint-app" className="hint">
-            {t('start.appHint')}
-          </span>
-        </li>
-        <li>
-          <button type="button" className="choice" aria-describedby="hint-file" onClick={() => props.onChoose('file')}>
-            {t('start.file')}
-          </button>
-          <span id="hint-file" className="hint">
-            {t('start.fileHint')}
-          </span>
-        </li>
+        {METHODS.map((method) => (
+          <li key={method}>
+            <button type="button" className="choice" aria-describedby={`hint-${method}`} onClick={() => props.onChoose(method)}>
+              {t(`start.${method}`)}
+            </button>
+            <span id={`hint-${method}`} className="hint">
+              {t(`start.${method}Hint`)}
+            </span>
+          </li>
+        ))}
       </ul>
       <div className="demo-start">
         <button type="button" aria-describedby="hint-demo" onClick={() => void startDemo()} disabled={busy} aria-busy={busy}>
