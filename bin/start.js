@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// `npm start`: opens the desktop app. Where the Electron binary is not installed (machines
-// that cannot download it install with ELECTRON_SKIP_BINARY_DOWNLOAD=1), says so in one line
-// and serves the same app through the loopback browser bridge (bin/web.js) instead.
+// `npm start`: opens the desktop app. Where the Electron binary is not installed (electron is
+// an optional dependency: where its download fails, or ELECTRON_SKIP_BINARY_DOWNLOAD=1 skipped
+// it, npm install goes on without it), says so in one line with the command that gets it, and
+// serves the same app through the loopback browser bridge (bin/web.js) instead.
 import { spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
@@ -11,16 +12,23 @@ import { fileURLToPath } from 'node:url';
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 
-function electronBinary() {
+/** The binary's path, or why there is none: 'package' (npm left electron out) or 'binary' (not downloaded). */
+function electron() {
   try {
-    const binary = require('electron');
-    return typeof binary === 'string' && existsSync(binary) ? binary : undefined;
+    require.resolve('electron/package.json');
   } catch {
-    return undefined;
+    return { missing: 'package' };
+  }
+  try {
+    // Its index reads path.txt, which the download writes: without the download it throws.
+    const binary = require('electron');
+    return typeof binary === 'string' && existsSync(binary) ? { binary } : { missing: 'binary' };
+  } catch {
+    return { missing: 'binary' };
   }
 }
 
-const binary = electronBinary();
+const { binary, missing } = electron();
 if (binary) {
   const build = (cmd, args) => {
     const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit' });
@@ -33,7 +41,10 @@ if (binary) {
   const child = spawn(binary, [path.join(root, 'out', 'electron', 'main.js')], { cwd: root, stdio: 'inherit' });
   child.on('exit', (code) => process.exit(code ?? 0));
 } else {
-  console.log('Electron is not installed here (no binary); serving the app through the browser bridge instead (open the URL below; Ctrl-C to stop).');
+  const fix = missing === 'package' ? 'npm install' : 'node node_modules/electron/install.js';
+  console.log(
+    `e-kort: no app window: the Electron binary is not installed (its download failed or was skipped). Get it with \`${fix}\` on a machine that reaches GitHub, or with ELECTRON_MIRROR=<your mirror> set. Serving the app through the browser bridge instead: open the URL below (Ctrl-C stops).`,
+  );
   const child = spawn(process.execPath, [path.join(root, 'bin', 'web.js'), ...process.argv.slice(2)], { stdio: 'inherit' });
   process.on('SIGINT', () => child.kill('SIGINT'));
   process.on('SIGTERM', () => child.kill('SIGTERM'));

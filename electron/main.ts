@@ -103,6 +103,7 @@ function createTray(): void {
 async function start(): Promise<void> {
   lockDown();
   agent = await createAgent({ dataDir: app.getPath('userData') });
+  for (const note of await agent.platform()) console.error(`e-kort: ${note.line}`);
   registerIpc(ipcMain, agent, {
     isTrustedSender: trustedSenderCheck({ appFileUrl: pathToFileURL(indexHtml).href, ...(devServerUrl ? { devServerUrl } : {}) }),
     log: (line) => console.error(line),

@@ -18,7 +18,8 @@ import { createNetworkKey } from '../bank/customers.ts';
 import { seedDemo } from '../bank/demo.ts';
 import { EkortError } from '../errors.ts';
 import { VPCD_DEFAULT_HOST, VPCD_DEFAULT_PORT } from '../virtual/vpcdLink.ts';
-import type { AgentEvent, ApiInput, ApiMethod, ApiOutput, DemoInfo, SessionInfo } from './api.ts';
+import type { AgentEvent, ApiInput, ApiMethod, ApiOutput, DemoInfo, PlatformNote, SessionInfo } from './api.ts';
+import { platformNotes } from './platform.ts';
 import { ApduLog } from './apduLog.ts';
 import { AppLogins } from './appLogin.ts';
 import { loginWithCard, readCardHolder } from './cards.ts';
@@ -55,6 +56,8 @@ export interface AgentOptions {
   tokenTimeoutMs?: number;
   /** The BankID folders searched for BankID på fil; default `$EKORT_BANKID_DIR` or `~/.bankid`. */
   bankIdDirs?: string[];
+  /** What the machine lacks (tests); probed at start by default. */
+  platformNotes?: PlatformNote[];
   /** Where the agent's own diagnostics go (never secrets); default stderr. */
   log?: (line: string) => void;
 }
@@ -100,8 +103,9 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   const dosa = new DosaLogins((waiting) => emit({ type: 'token-touch', waiting }));
   const appLogins = new AppLogins();
   const vpcdPort = options.vpcdPort ?? VPCD_DEFAULT_PORT;
-  const virtualCard = new VirtualCardSlot(options.dataDir, vpcdPort, options.vpcdHost ?? VPCD_DEFAULT_HOST);
+  const virtualCard = new VirtualCardSlot(options.dataDir, readers.inApp, vpcdPort, options.vpcdHost ?? VPCD_DEFAULT_HOST);
   const idleMs = options.idleTimeoutMs ?? SESSION_IDLE_MS;
+  const notes = options.platformNotes ?? platformNotes();
 
   // --- the service connection
   let embedded: EmbeddedService | undefined;
@@ -180,6 +184,18 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     return tokens.plugVirtual(token, serial);
   }
 
+  /**
+   * Inserts the demo card (the in-app reader unless a vpcd reader is named) and resolves once
+   * the 'readers' event showing it has gone out: the UI goes on to the card login with it.
+   */
+  async function insertVirtualCard(reader?: string): Promise<string> {
+    const inserted = await virtualCard.insert(reader);
+    if (!(await readers.waitCard(inserted, DEMO_CARD_WAIT_MS))) {
+      throw new AgentError('VIRTUAL_CARD_NOT_SEEN', `The virtual card was inserted into "${inserted}", but pcscd did not show it within ${DEMO_CARD_WAIT_MS / 1000} s. Is pcscd running with vsmartcard's vpcd?`);
+    }
+    return inserted;
+  }
+
   const handlers: AgentHandlerTable = {
     async settings() {
       return settingsStore.get();
@@ -199,12 +215,9 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       const seed = await seedDemo({ service: running.service, outDir });
       // Card login needs the demo PKI's trust, which the seed has just made.
       if (!running.hasTrust) await running.loadDemoTrust(options.dataDir);
-      const reader = await virtualCard.insert();
+      // The app's own reader: the demo needs neither pcscd nor vpcd.
+      const reader = await insertVirtualCard();
       await plugVirtualToken(false);
-      // Resolve only once the readers show the card (the UI goes on to the card login with it).
-      if (!(await readers.waitCard(reader, DEMO_CARD_WAIT_MS))) {
-        throw new AgentError('VIRTUAL_CARD_NOT_SEEN', `The virtual card was inserted into "${reader}", but pcscd did not show it within ${DEMO_CARD_WAIT_MS / 1000} s. Is pcscd running with vsmartcard's vpcd?`);
-      }
       return {
         customer: { name: seed.customer.name, personnummer: seed.customer.personnummer },
         cardPin: seed.card.pin,
@@ -215,6 +228,9 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       };
     },
 
+    async platform() {
+      return notes;
+    },
     async readers() {
       return readers.settledList();
     },
@@ -337,7 +353,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     },
     async insertVirtualCard(input) {
       engineer();
-      return { reader: await virtualCard.insert(input?.reader) };
+      return { reader: await insertVirtualCard(input?.reader) };
     },
     async removeVirtualCard() {
       engineer();

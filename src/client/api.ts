@@ -48,6 +48,10 @@ export interface ReaderInfo {
   atr?: string;
   /** From the ATR table, e.g. "BankID (Telia)", "Virtual PIV card". */
   cardKind?: string;
+  /** A reader for virtual cards only: the app's own, or vsmartcard's through pcscd. */
+  virtual: boolean;
+  /** 'in-app': the app's own reader, no pcscd needed; 'pcsc': a reader pcscd reports. */
+  source: 'in-app' | 'pcsc';
 }
 
 export interface CardHolder {
@@ -89,6 +93,13 @@ export interface TokenInfo {
   product: string;
   serial?: string;
   virtual: boolean;
+}
+
+/** A device kind this machine cannot use, and the command that adds it (platformNotes). */
+export interface PlatformNote {
+  code: 'PCSC_NOT_INSTALLED' | 'PCSCD_NOT_RUNNING' | 'HID_NOT_INSTALLED';
+  /** One line for a terminal, in English: what is missing, what it costs, the command. */
+  line: string;
 }
 
 export interface DemoInfo {
@@ -154,6 +165,8 @@ export interface EkortApiMethods {
   updateSettings: { input: Partial<Settings>; output: Settings };
   /** "Prova med virtuellt kort": demo customer, virtual card inserted, virtual dosa (embedded service). */
   startDemo: { input: void; output: DemoInfo };
+  /** What this machine lacks for real readers and tokens (the demo needs none of it). */
+  platform: { input: void; output: PlatformNote[] };
 
   // Readers, cards, tokens
   readers: { input: void; output: ReaderInfo[] };
@@ -222,6 +235,7 @@ export const API_METHODS = [
   'settings',
   'updateSettings',
   'startDemo',
+  'platform',
   'readers',
   'cardHolder',
   'tokens',

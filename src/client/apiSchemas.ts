@@ -38,6 +38,7 @@ export const API_INPUT_SCHEMAS = {
   settings: none,
   updateSettings: SettingsSchema.partial(),
   startDemo: none,
+  platform: none,
   readers: none,
   cardHolder: z.strictObject({ reader: readerName }),
   tokens: none,

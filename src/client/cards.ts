@@ -35,7 +35,7 @@ interface OpenCard {
 }
 
 async function openPiv(ctx: CardContext, reader: string): Promise<OpenCard> {
-  const raw = await ctx.readers.monitor.connect(reader);
+  const raw = await ctx.readers.connect(reader);
   try {
     let pad: PinPad | undefined;
     try {

@@ -1,17 +1,27 @@
 /**
- * Readers and cards for the UI: a ReaderMonitor (pcscd, surviving its restarts) turned into
- * ReaderInfo lists, announced after every change (card in or out, reader added or removed,
- * pcscd gone: the readers last seen are then "unavailable"). Bursts of monitor events (pcscd
- * going away removes every reader at once) are announced as one list.
+ * Readers and cards for the UI: the app's own in-process reader (where the demo's virtual
+ * card goes, with no pcscd and no vpcd) first, then a ReaderMonitor's (pcscd, surviving its
+ * restarts), turned into ReaderInfo lists and announced after every change (card in or out,
+ * reader added or removed, pcscd gone: the readers last seen are then "unavailable"). Bursts
+ * of monitor events (pcscd going away removes every reader at once) are announced as one list.
  */
 import { toHex } from '../iso7816/hex.ts';
+import type { CardTransport } from '../pcsc/cardTransport.ts';
 import { PcscError } from '../pcsc/errors.ts';
-import { ReaderMonitor, type ReaderEvent } from '../pcsc/readerMonitor.ts';
+import { InProcessReader } from '../pcsc/inProcessReader.ts';
+import { ReaderMonitor, type ReaderEvent, type ReaderState } from '../pcsc/readerMonitor.ts';
 import type { ReaderInfo } from './api.ts';
 import { AgentError } from './failure.ts';
 
+/** The app's own reader: always there, virtual cards only. */
+export const IN_APP_READER = 'e-kort Virtual Reader';
+
+/** vsmartcard's vpcd readers are virtual too, though they come through pcscd. */
+const isVpcdReader = (name: string): boolean => /^Virtual PCD \d\d \d\d$/.test(name);
+
 export class Readers {
   readonly monitor: ReaderMonitor;
+  readonly inApp = new InProcessReader(IN_APP_READER);
   private readonly pinPads = new Map<string, boolean>();
   private lastSeen: string[] = [];
   private scheduled = false;
@@ -19,10 +29,16 @@ export class Readers {
 
   constructor(
     private readonly onChange: (readers: ReaderInfo[]) => void,
-    options: { retryMs?: number } = {},
+    options: { retryMs?: number; monitor?: ReaderMonitor } = {},
   ) {
-    this.monitor = new ReaderMonitor({ retryMs: options.retryMs ?? 1000 });
+    this.monitor = options.monitor ?? new ReaderMonitor({ retryMs: options.retryMs ?? 1000 });
     this.monitor.on('event', () => this.schedule());
+    this.inApp.on('event', () => this.schedule());
+  }
+
+  /** A connection to the card in `reader`, in-app or through pcscd. */
+  connect(reader: string): Promise<CardTransport> {
+    return reader === IN_APP_READER ? this.inApp.connect() : this.monitor.connect(reader);
   }
 
   start(): void {
@@ -36,17 +52,26 @@ export class Readers {
   }
 
   list(): ReaderInfo[] {
+    const inApp = this.info(this.inApp.state(), 'in-app');
     if (!this.monitor.available) {
-      return this.lastSeen.map((name) => ({ name, state: 'unavailable', pinPad: this.pinPads.get(name) ?? false }));
+      return [inApp, ...this.lastSeen.map((name): ReaderInfo => ({ name, state: 'unavailable', pinPad: this.pinPads.get(name) ?? false, virtual: isVpcdReader(name), source: 'pcsc' }))];
     }
     const states = this.monitor.readers();
     this.lastSeen = states.map((s) => s.name);
-    return states.map((s) => {
-      const info: ReaderInfo = { name: s.name, state: s.present || s.mute ? 'card' : 'empty', pinPad: this.pinPads.get(s.name) ?? false };
-      if (s.present && s.atr) info.atr = toHex(s.atr, '');
-      if (s.present && s.identity) info.cardKind = s.identity.name;
-      return info;
-    });
+    return [inApp, ...states.map((s) => this.info(s, 'pcsc'))];
+  }
+
+  private info(s: ReaderState, source: ReaderInfo['source']): ReaderInfo {
+    const info: ReaderInfo = {
+      name: s.name,
+      state: s.present || s.mute ? 'card' : 'empty',
+      pinPad: this.pinPads.get(s.name) ?? false,
+      virtual: source === 'in-app' || isVpcdReader(s.name),
+      source,
+    };
+    if (s.present && s.atr) info.atr = toHex(s.atr, '');
+    if (s.present && s.identity) info.cardKind = s.identity.name;
+    return info;
   }
 
   /** What PinPad.detect found for a reader's card (kept for the reader). */
@@ -58,6 +83,7 @@ export class Readers {
 
   /** True while the monitor shows a card in `reader`. */
   hasCard(reader: string): boolean {
+    if (reader === IN_APP_READER) return this.inApp.state().present;
     return this.monitor.readers().some((r) => r.name === reader && r.present);
   }
 
@@ -70,14 +96,15 @@ export class Readers {
     let reject!: (e: Error) => void;
     const promise = new Promise<never>((_resolve, r) => (reject = r));
     promise.catch(() => undefined);
+    const source = reader === IN_APP_READER ? this.inApp : this.monitor;
     const listener = (event: ReaderEvent): void => {
       const ours = (event.type === 'card-removed' || event.type === 'reader-removed') && event.reader === reader;
       if (!ours && event.type !== 'pcsc-down') return;
       gone = true;
       reject(cardRemoved(reader));
     };
-    this.monitor.on('event', listener);
-    return { gone: promise, isGone: () => gone, dispose: () => this.monitor.off('event', listener) };
+    source.on('event', listener);
+    return { gone: promise, isGone: () => gone, dispose: () => source.off('event', listener) };
   }
 
   /**
@@ -100,15 +127,17 @@ export class Readers {
   /** Waits up to `ms` for the card to be reported gone; true if it was. */
   async waitGone(reader: string, ms: number): Promise<boolean> {
     const deadline = Date.now() + ms;
+    const gone = (): boolean => !this.hasCard(reader) || (reader !== IN_APP_READER && !this.monitor.available);
     while (Date.now() < deadline) {
-      if (!this.monitor.available || !this.hasCard(reader)) return true;
+      if (gone()) return true;
       await new Promise((r) => setTimeout(r, 25));
     }
-    return !this.monitor.available || !this.hasCard(reader);
+    return gone();
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    this.inApp.remove();
     await this.monitor.close();
   }
 

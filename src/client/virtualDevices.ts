@@ -1,8 +1,9 @@
 /**
  * The virtual card and the virtual HID token the demo and the engineers' view plug in:
- * - the card: a card image (dataDir/demo/card.json) as a VirtualPivCard, connected to vsmartcard's
- *   vpcd, so pcscd shows it in "Virtual PCD 00 00" (port 35963) or "Virtual PCD 00 01"
- *   (35964), as any real card; counters and PIN changes go back to the file.
+ * - the card: a card image (dataDir/demo/card.json) as a VirtualPivCard, in the app's own
+ *   reader, or connected to vsmartcard's vpcd so pcscd shows it in "Virtual PCD 00 00" (port
+ *   35963) or "Virtual PCD 00 01" (35964), as any real card; counters and PIN changes go back
+ *   to the file.
  * - the token: a VirtualHidToken from dataDir/demo/token.json (made on first use, slot 2
  *   HMAC-SHA1, mode 0600), enrolled at the embedded bank as a dosa of the demo customer under
  *   HID_HMAC_SUITE with the token's own serial.
@@ -10,6 +11,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { BankContext } from '../bank/context.ts';
+import type { InProcessReader } from '../pcsc/inProcessReader.ts';
 import { enrolDosa } from '../bank/customers.ts';
 import { DEMO_CUSTOMER, findCustomerId } from '../bank/demo.ts';
 import { HID_HMAC_SUITE } from '../token/dosaCodes.ts';
@@ -30,12 +32,18 @@ export function vpcdReaderName(basePort: number, port: number): string {
   return `Virtual PCD 00 ${String(port - basePort).padStart(2, '0')}`;
 }
 
+/**
+ * The demo's virtual card, in one reader at a time: the app's own in-process reader (the
+ * default: no pcscd, no vpcd), or one of vpcd's two readers through pcscd, where every
+ * PC/SC program sees it too.
+ */
 export class VirtualCardSlot {
   private link: VpcdLink | undefined;
   private insertedReader: string | undefined;
 
   constructor(
     private readonly dataDir: string,
+    private readonly inApp: InProcessReader,
     private readonly basePort: number = VPCD_DEFAULT_PORT,
     private readonly host: string = VPCD_DEFAULT_HOST,
   ) {}
@@ -48,32 +56,40 @@ export class VirtualCardSlot {
     return this.insertedReader;
   }
 
-  /** Inserts the demo card into `reader` (a vpcd reader; the first one by default). */
-  async insert(reader?: string): Promise<string> {
-    const port = reader === undefined ? this.basePort : this.portOf(reader);
-    const name = vpcdReaderName(this.basePort, port);
-    if (this.link && this.insertedReader === name) return name;
+  /** Inserts the demo card into `reader`: the in-app reader by default, or a vpcd reader by name. */
+  async insert(reader: string = this.inApp.name): Promise<string> {
+    const port = reader === this.inApp.name ? undefined : this.portOf(reader);
+    if (this.insertedReader === reader) return reader;
     if (!existsSync(this.cardFile)) throw new AgentError('NO_VIRTUAL_CARD', 'There is no virtual card yet: start the demo ("Prova med virtuellt kort") first.');
     await this.remove();
     const card = await VirtualPivCard.open(this.cardFile);
-    const link = new VpcdLink(card, { host: this.host, port, connectTimeoutMs: 5000 });
-    await link.start();
-    this.link = link;
-    this.insertedReader = name;
-    return name;
+    if (port === undefined) {
+      this.inApp.insert(card);
+    } else {
+      const link = new VpcdLink(card, { host: this.host, port, connectTimeoutMs: 5000 });
+      await link.start();
+      this.link = link;
+    }
+    this.insertedReader = reader;
+    return reader;
   }
 
   /** Pulls the card out (every PC/SC program sees it removed). */
   async remove(): Promise<void> {
     const link = this.link;
+    const wasInApp = this.insertedReader === this.inApp.name;
     this.link = undefined;
     this.insertedReader = undefined;
+    if (wasInApp) this.inApp.remove();
     await link?.stop();
   }
 
   private portOf(reader: string): number {
     for (const offset of [0, 1]) if (vpcdReaderName(this.basePort, this.basePort + offset) === reader) return this.basePort + offset;
-    throw new AgentError('NOT_A_VIRTUAL_READER', `"${reader}" is not a virtual reader: use "${vpcdReaderName(this.basePort, this.basePort)}" or "${vpcdReaderName(this.basePort, this.basePort + 1)}".`);
+    throw new AgentError(
+      'NOT_A_VIRTUAL_READER',
+      `"${reader}" is not a virtual reader: use "${this.inApp.name}", "${vpcdReaderName(this.basePort, this.basePort)}" or "${vpcdReaderName(this.basePort, this.basePort + 1)}".`,
+    );
   }
 }
 

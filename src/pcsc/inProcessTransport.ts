@@ -1,4 +1,4 @@
-import { QueuedTransport } from './cardQueue.ts';
+import { type CardQueue, QueuedTransport } from './cardQueue.ts';
 import type { SoftwareCard } from './cardTransport.ts';
 import { PcscError } from './errors.ts';
 
@@ -9,11 +9,14 @@ import { PcscError } from './errors.ts';
 export class InProcessTransport extends QueuedTransport {
   private state: 'present' | 'removed' | 'closed' = 'present';
 
+  /** `queue`: shared by every connection to one card (InProcessReader); `onClose`: told once at close. */
   constructor(
     private readonly card: SoftwareCard,
     readonly readerName = 'In-process card',
+    queue?: CardQueue,
+    private readonly onClose?: () => void,
   ) {
-    super();
+    super(queue);
   }
 
   get atr(): Uint8Array {
@@ -36,5 +39,6 @@ export class InProcessTransport extends QueuedTransport {
 
   async close(): Promise<void> {
     if (this.state === 'present') this.state = 'closed';
+    this.onClose?.();
   }
 }

@@ -4,6 +4,7 @@ export { PcscError, fromPcscError, type PcscErrorCode } from './errors.ts';
 export { ReaderMonitor, type ReaderEvent, type ReaderState, type ReaderMonitorOptions } from './readerMonitor.ts';
 export { PcscliteTransport, type ConnectOptions, type ShareMode } from './pcscliteTransport.ts';
 export { InProcessTransport } from './inProcessTransport.ts';
+export { InProcessReader } from './inProcessReader.ts';
 export { ReplayTransport } from './replayTransport.ts';
 export { RecordingTransport } from './recordingTransport.ts';
 export { TracingTransport, formatCommandForTrace, formatResponseForTrace, type TraceSink } from './apduTrace.ts';

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Agent, createAgent } from '../../src/client/agent.ts';
 import type { AgentEvent, ApiFailure, DemoInfo, ReaderInfo } from '../../src/client/api.ts';
 import { toApiFailure } from '../../src/client/failure.ts';
+import { IN_APP_READER } from '../../src/client/readers.ts';
 import { VirtualDosa } from '../../src/virtual/dosa.ts';
 import { requireSystem, vpcdPorts, vpcdReaders } from '../support/pcscd.ts';
 
@@ -69,19 +70,35 @@ describe.skipIf(!available)('desktop agent (pcscd + vpcd, embedded service)', ()
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('starts the demo: the virtual card in Virtual PCD 00 00, the virtual token plugged in', async () => {
-    expect(demo).toMatchObject({ customer: { name: 'Anna Andersson', personnummer: '199001012385' }, cardPin: '123456', cardPuk: '12345678', dosaPin: '1234', reader: vpcdReaders[0] });
+  it('starts the demo: the virtual card in the app’s own reader, the virtual token plugged in', async () => {
+    expect(demo).toMatchObject({ customer: { name: 'Anna Andersson', personnummer: '199001012385' }, cardPin: '123456', cardPuk: '12345678', dosaPin: '1234', reader: IN_APP_READER });
     const readers = await agent.readers();
-    const reader = readers.find((r) => r.name === vpcdReaders[0]);
-    expect(reader).toMatchObject({ state: 'card', pinPad: false, cardKind: 'e-kort virtual PIV card' });
-    expect(reader!.atr).toMatch(/^[0-9A-F]+$/i);
+    const inApp = readers.find((r) => r.name === IN_APP_READER);
+    expect(inApp).toMatchObject({ state: 'card', pinPad: false, cardKind: 'e-kort virtual PIV card', virtual: true, source: 'in-app' });
+    expect(inApp!.atr).toMatch(/^[0-9A-F]+$/i);
     const tokens = await agent.tokens();
     expect(tokens).toEqual([expect.objectContaining({ virtual: true, id: expect.stringMatching(/^virtual:\d+$/) })]);
   });
 
   it('resolves startDemo only once the readers show the virtual card (the event has gone out)', () => {
-    expect(eventsAtDemo.some(readerWithCard(vpcdReaders[0]))).toBe(true);
-    expect(readersAtDemo.find((r) => r.name === vpcdReaders[0])).toMatchObject({ state: 'card' });
+    expect(eventsAtDemo.some(readerWithCard(IN_APP_READER))).toBe(true);
+    expect(readersAtDemo.find((r) => r.name === IN_APP_READER)).toMatchObject({ state: 'card' });
+  });
+
+  it('lists pcscd’s readers beside the app’s own, each marked by kind', async () => {
+    const readers = await agent.readers();
+    expect(readers[0]).toMatchObject({ name: IN_APP_READER, virtual: true, source: 'in-app' });
+    for (const name of vpcdReaders) expect(readers.find((r) => r.name === name)).toMatchObject({ state: 'empty', virtual: true, source: 'pcsc' });
+    expect(await agent.platform()).toEqual([]);
+  });
+
+  it('moves the virtual card into pcscd’s virtual reader (engineers’ view), where the rest of these tests use it', async () => {
+    const since = events.length;
+    expect(await agent.insertVirtualCard({ reader: vpcdReaders[0] })).toEqual({ reader: vpcdReaders[0] });
+    await waitForEvent(readerWithCard(vpcdReaders[0]), since);
+    const readers = await agent.readers();
+    expect(readers.find((r) => r.name === IN_APP_READER)).toMatchObject({ state: 'empty' });
+    expect(readers.find((r) => r.name === vpcdReaders[0])).toMatchObject({ state: 'card', cardKind: 'e-kort virtual PIV card' });
   });
 
   it('reads the card holder from the certificate, with the PIN tries left', async () => {
@@ -220,7 +237,7 @@ describe.skipIf(!available)('desktop agent (pcscd + vpcd, embedded service)', ()
     await waitForEvent((e) => e.type === 'readers' && e.readers.some((r) => r.name === vpcdReaders[0] && r.state === 'empty'), since);
 
     since = events.length;
-    expect(await agent.insertVirtualCard({})).toEqual({ reader: vpcdReaders[0] });
+    expect(await agent.insertVirtualCard({ reader: vpcdReaders[0] })).toEqual({ reader: vpcdReaders[0] });
     await waitForEvent(readerWithCard(vpcdReaders[0]), since);
     // No PIN try was spent by the interrupted login (it never reached VERIFY) or is kept.
     expect((await agent.cardHolder({ reader: vpcdReaders[0] })).pinTriesLeft).toBe(3);

@@ -22,6 +22,7 @@ import type {
   FileCredential,
   Notification,
   PaymentCard,
+  PlatformNote,
   ReaderInfo,
   SessionInfo,
   Settings,
@@ -36,6 +37,8 @@ export interface FakeOptions {
   cardInserted?: boolean;
   /** Start with a virtual token plugged in. */
   token?: boolean;
+  /** What the machine lacks (platform()). */
+  platform?: PlatformNote[];
   /** How long the token waits for a touch before it answers (ms). */
   touchDelayMs?: number;
   pinTriesLeft?: number;
@@ -99,8 +102,8 @@ export function createFakeApi(options: FakeOptions = {}): FakeApi {
   const calls: Array<{ method: string; input: unknown }> = [];
   let settings: Settings = { language: 'sv', engineerMode: false, service: { mode: 'embedded' } };
   let readers: ReaderInfo[] = [
-    { name: FAKE_READER, state: 'empty', pinPad: !!options.pinPad },
-    { name: 'Virtual PCD 00 01', state: 'empty', pinPad: false },
+    { name: FAKE_READER, state: 'empty', pinPad: !!options.pinPad, virtual: true, source: 'pcsc' },
+    { name: 'Virtual PCD 00 01', state: 'empty', pinPad: false, virtual: true, source: 'pcsc' },
   ];
   const card = { pin: FAKE_PIN, puk: FAKE_PUK, triesLeft: options.pinTriesLeft ?? 3 };
   let tokens: TokenInfo[] = [];
@@ -157,7 +160,7 @@ export function createFakeApi(options: FakeOptions = {}): FakeApi {
     setReaders(readers.map((r, i) => (i === 0 ? { ...r, state: 'card', atr: '3B8880010000000000000000', cardKind: 'Virtual PIV card' } : r)));
   }
   function removeCard(): void {
-    setReaders(readers.map((r, i) => (i === 0 ? { name: r.name, pinPad: r.pinPad, state: 'empty' } : r)));
+    setReaders(readers.map((r, i) => (i === 0 ? { name: r.name, pinPad: r.pinPad, state: 'empty', virtual: r.virtual, source: r.source } : r)));
   }
   function apdu(line: string): void {
     trace.push(line);
@@ -204,6 +207,7 @@ export function createFakeApi(options: FakeOptions = {}): FakeApi {
         insertCard();
         return { customer, cardPin: card.pin, cardPuk: card.puk, dosaSerial: FAKE_DOSA_SERIAL, dosaPin: '1234', reader: FAKE_READER };
       }),
+    platform: () => respond('platform', undefined, () => [...(options.platform ?? [])]),
     readers: () => respond('readers', undefined, () => readers.map((r) => ({ ...r }))),
     cardHolder: (input) =>
       respond('cardHolder', input, (): CardHolder => {

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
-import type { CardHolder, DemoInfo, ReaderInfo, SessionInfo } from '../../../src/client/api.ts';
+import type { CardHolder, DemoInfo, PlatformNote, ReaderInfo, SessionInfo } from '../../../src/client/api.ts';
 import { BackActions } from '../components/BackActions.tsx';
 import { ConfirmDialog } from '../components/Dialog.tsx';
 import { DemoInfoBox } from '../components/DemoInfoBox.tsx';
@@ -29,6 +29,7 @@ export function CardLogin(props: { demo: DemoInfo | null; onLoggedIn(session: Se
   /** The reader whose card this login is using, once the card was read. */
   const usedReader = useRef<string | null>(null);
   const [stuckReader, setStuckReader] = useState<string | null>(null);
+  const [noPcsc, setNoPcsc] = useState<PlatformNote['code'] | null>(null);
   const { onAbort } = props;
   // The latest callbacks, so the effects below run only when readers or the card change.
   const latest = useRef({ onAbort, report, t });
@@ -36,11 +37,25 @@ export function CardLogin(props: { demo: DemoInfo | null; onLoggedIn(session: Se
     latest.current = { onAbort, report, t };
   });
 
-  const withCard = readers.filter((r) => r.state === 'card');
+  // The app's own reader holds only the demo's virtual card: listed while it does.
+  const shown = readers.filter((r) => r.source !== 'in-app' || r.state === 'card');
+  const withCard = shown.filter((r) => r.state === 'card');
   // Once the card is read, the login stays with that reader (even if it reports itself busy
   // for a moment); until then, the chosen reader with a card, or the first.
   const reader: ReaderInfo | null = (stuckReader ? readers.find((r) => r.name === stuckReader && r.state !== 'empty') : undefined) ?? withCard.find((r) => r.name === chosen) ?? withCard[0] ?? null;
   const readerName = reader?.name ?? null;
+
+  // Why no reader can show up on this machine, if that is so (PC/SC missing or not running).
+  useEffect(() => {
+    let live = true;
+    api.platform().then(
+      (notes) => live && setNoPcsc(notes.find((n) => n.code !== 'HID_NOT_INSTALLED')?.code ?? null),
+      () => undefined,
+    );
+    return () => {
+      live = false;
+    };
+  }, [api]);
 
   // The card pulled out (or the reader unplugged) mid-login: say so and return to the start.
   useEffect(() => {
@@ -129,13 +144,15 @@ export function CardLogin(props: { demo: DemoInfo | null; onLoggedIn(session: Se
 
       <section aria-labelledby="readers-heading">
         <h2 id="readers-heading">{t('card.readers')}</h2>
-        {readers.length === 0 ? (
-          <p>{t('card.noReaders')}</p>
+        {noPcsc && <p className="message warning">{t(`platform.${noPcsc}`)}</p>}
+        {shown.length === 0 ? (
+          !noPcsc && <p>{t('card.noReaders')}</p>
         ) : (
           <ul className="readers" aria-labelledby="readers-heading">
-            {readers.map((r) => (
+            {shown.map((r) => (
               <li key={r.name}>
-                <span className="reader-name">{r.name}</span>: {readerState(r)}
+                <span className="reader-name">{r.name}</span>
+                {r.virtual ? ` (${t(r.source === 'in-app' ? 'card.readerInApp' : 'card.readerVirtual')})` : ''}: {readerState(r)}
                 {r.pinPad ? `, ${t('card.readerPinPad')}` : ''}
               </li>
             ))}
@@ -154,7 +171,7 @@ export function CardLogin(props: { demo: DemoInfo | null; onLoggedIn(session: Se
         )}
       </section>
 
-      {!reader && readers.length > 0 && (
+      {!reader && shown.length > 0 && (
         <div className="insert-card">
           <p className="big" role="status">
             {t('card.insertCard')}

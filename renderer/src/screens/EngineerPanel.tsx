@@ -63,6 +63,9 @@ export function EngineerPanel() {
     }
   }
 
+  // vsmartcard's reader through pcscd, where OpenSC and every PC/SC program see the card too.
+  const vpcdReader = readers.find((r) => r.virtual && r.source === 'pcsc' && r.state !== 'unavailable');
+
   return (
     <aside className="engineer" aria-labelledby="eng-heading">
       <h2 id="eng-heading">{t('eng.heading')}</h2>
@@ -75,7 +78,8 @@ export function EngineerPanel() {
           <ul className="eng-readers">
             {readers.map((r) => (
               <li key={r.name}>
-                <strong>{r.name}</strong>: {r.state === 'card' ? t('card.readerCard') : r.state === 'empty' ? t('card.readerEmpty') : t('card.readerUnavailable')}
+                <strong>{r.name}</strong>
+                {r.virtual ? ` (${t(r.source === 'in-app' ? 'card.readerInApp' : 'card.readerVirtual')})` : ''}: {r.state === 'card' ? t('card.readerCard') : r.state === 'empty' ? t('card.readerEmpty') : t('card.readerUnavailable')}
                 {r.pinPad ? `, ${t('eng.pinPad')}` : ''}
                 {r.atr && (
                   <>
@@ -101,6 +105,11 @@ export function EngineerPanel() {
           <button type="button" disabled={busy} onClick={() => void run(t('eng.insertCard'), () => api.insertVirtualCard({}))}>
             {t('eng.insertCard')}
           </button>
+          {vpcdReader && (
+            <button type="button" disabled={busy} onClick={() => void run(t('eng.insertCardPcsc'), () => api.insertVirtualCard({ reader: vpcdReader.name }))}>
+              {t('eng.insertCardPcsc')}
+            </button>
+          )}
           <button type="button" disabled={busy} onClick={() => void run(t('eng.removeCard'), () => api.removeVirtualCard())}>
             {t('eng.removeCard')}
           </button>

@@ -59,6 +59,8 @@ export async function webMain(argv: string[], root: string): Promise<number> {
   }
   const staticDir = values['no-build'] ? path.join(root, 'out', 'renderer') : buildRendererIfStale(root, err);
   const agent = await createAgent({ dataDir: values['data-dir'] ?? defaultDataDir(), log: err });
+  // What this machine lacks for real readers and tokens, a line each (the demo needs none of it).
+  for (const note of await agent.platform()) err(`e-kort: ${note.line}`);
   let bridge;
   try {
     bridge = await startBridge(agent, { port, staticDir, ...(values['dev-origin'] ? { devOrigin: values['dev-origin'] } : {}), log: err });

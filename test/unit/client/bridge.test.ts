@@ -66,7 +66,7 @@ describe('the browser bridge', () => {
   it('answers a call with {ok:true,result}, no-store, and no CORS headers for its own origin', async () => {
     const answer = await call('readers');
     expect(answer.status).toBe(200);
-    expect(JSON.parse(answer.body)).toEqual({ ok: true, result: [{ name: 'Virtual PCD 00 00', state: 'card', pinPad: false }] });
+    expect(JSON.parse(answer.body)).toEqual({ ok: true, result: [{ name: 'Virtual PCD 00 00', state: 'card', pinPad: false, virtual: true, source: 'pcsc' }] });
     expect(answer.headers['cache-control']).toBe('no-store');
     expect(answer.headers['access-control-allow-origin']).toBeUndefined();
     const withInput = await call('cardHolder', { reader: 'Virtual PCD 00 00' });

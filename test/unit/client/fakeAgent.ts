@@ -22,7 +22,7 @@ export function fakeAgent(): FakeAgent {
     },
   } as unknown as FakeAgent;
   for (const method of API_METHODS) agent[method] = vi.fn(async (_input?: unknown): Promise<unknown> => ({ method }));
-  agent.readers.mockResolvedValue([{ name: 'Virtual PCD 00 00', state: 'card', pinPad: false }]);
+  agent.readers.mockResolvedValue([{ name: 'Virtual PCD 00 00', state: 'card', pinPad: false, virtual: true, source: 'pcsc' }]);
   agent.loginWithCard.mockRejectedValue(new AgentError('PIN_INCORRECT', 'Wrong PIN. 2 tries left.', { retriesLeft: 2 }));
   agent.logout.mockResolvedValue(undefined);
   agent.terms.mockRejectedValue(Object.assign(new TypeError('boom at /secret/path'), { secret: 'hunter2' }));
@@ -34,6 +34,7 @@ export const VALID_INPUTS: Record<ApiMethod, unknown> = {
   settings: undefined,
   updateSettings: { language: 'en' },
   startDemo: undefined,
+  platform: undefined,
   readers: undefined,
   cardHolder: { reader: 'Virtual PCD 00 00' },
   tokens: undefined,
@@ -74,6 +75,7 @@ export const INVALID_INPUTS: Record<ApiMethod, unknown> = {
   settings: { extra: 1 },
   updateSettings: { engineerMode: 'yes' },
   startDemo: 'go',
+  platform: { all: true },
   readers: [1],
   cardHolder: { reader: '' },
   tokens: 42,

@@ -59,11 +59,11 @@ describe('the app, rendered on the server', () => {
   });
 
   it('card login says "Sätt i kortet" while the reader is empty and lists readers', () => {
-    const readers: ReaderInfo[] = [{ name: FAKE_READER, state: 'empty', pinPad: false }];
+    const readers: ReaderInfo[] = [{ name: FAKE_READER, state: 'empty', pinPad: false, virtual: true, source: 'pcsc' }];
     const page = text(inContext(createElement(CardLogin, { demo: null, onLoggedIn: noop, onAbort: noop, onBack: noop }), { readers }));
     expect(page).toContain('Logga in med BankID på kort');
     expect(page).toContain('Sätt i kortet');
-    expect(page).toMatch(new RegExp(`${FAKE_READER}\\s*: inget kort`));
+    expect(page).toMatch(new RegExp(`${FAKE_READER}\\s*\\(virtuell läsare\\)\\s*: inget kort`));
   });
 
   it('card login without readers says so', () => {
@@ -128,7 +128,7 @@ describe('the app, rendered on the server', () => {
   });
 
   it('the engineers’ view has the virtual card controls and the purchase form', () => {
-    const readers: ReaderInfo[] = [{ name: FAKE_READER, state: 'card', pinPad: false, atr: '3B88', cardKind: 'Virtual PIV card' }];
+    const readers: ReaderInfo[] = [{ name: FAKE_READER, state: 'card', pinPad: false, atr: '3B88', cardKind: 'Virtual PIV card', virtual: true, source: 'pcsc' }];
     const page = text(inContext(createElement(EngineerPanel), { readers }));
     for (const s of ['Sätt i virtuellt kort', 'Ta ut virtuellt kort', 'Anslut virtuell dosa', 'APDU-logg', 'Simulera köp', '3B88', 'Virtual PIV card']) expect(page).toContain(s);
   });
