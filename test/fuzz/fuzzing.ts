@@ -182,12 +182,20 @@ function apply(bytes: Uint8Array, m: Mutation): Uint8Array {
   }
 }
 
+/** Zero to four edits, to apply later with `applyEdits` (when the input is chosen at run time). */
+export type Edits = readonly Mutation[];
+export const edits: fc.Arbitrary<Edits> = fc.array(mutation, { minLength: 0, maxLength: 4 });
+
+export function applyEdits(bytes: Uint8Array, list: Edits): Uint8Array {
+  return list.reduce(apply, bytes);
+}
+
 /** Valid inputs with one to four edits each; sometimes unchanged, to keep the happy path in. */
 export function mutated(fixtures: readonly Uint8Array[]): fc.Arbitrary<Uint8Array> {
   if (fixtures.length === 0) throw new Error('mutated() needs at least one fixture');
   return fc
-    .tuple(fc.nat({ max: fixtures.length - 1 }), fc.array(mutation, { minLength: 0, maxLength: 4 }))
-    .map(([i, ms]) => ms.reduce(apply, fixtures[i]!));
+    .tuple(fc.nat({ max: fixtures.length - 1 }), edits)
+    .map(([i, ms]) => applyEdits(fixtures[i]!, ms));
 }
 
 /** Random bytes and mutated fixtures, half and half. */

@@ -162,7 +162,7 @@ async function ocspResponse(p: TestPki, leaf: ReturnType<typeof parseCertificate
   basic.tbsResponseData.responses = [
     new pkijs.SingleResponse({
       certID,
-      certStatus: new asn1js.Primitive({ idBlock: { tagClass: 3, tagNumber: 0 }, lenBlockLength: 1 }),
+      certStatus: new asn1js.Primitive({ idBlock: { tagClass: 3, tagNumber: 0 } }),
       thisUpdate: new Date(NOW.getTime() - 60_000),
       nextUpdate: new Date(NOW.getTime() + 86_400_000),
     }),

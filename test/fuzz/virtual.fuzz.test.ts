@@ -103,7 +103,7 @@ describe('fuzz: vpcd framing', () => {
         }, [allow(EkortError, 'VPCD_PROTOCOL')]),
       ),
       // Found by this property: a zero length after a good frame was a plain Error.
-      params({ examples: [[[[Uint8Array.of(1)], [], Uint8Array.of(0, 0)]]] }),
+      params<[[Uint8Array[], number[], Uint8Array | undefined]]>({ examples: [[[[Uint8Array.of(1)], [], Uint8Array.of(0, 0)]]] }),
     );
   });
 });
