@@ -77,7 +77,8 @@ export function encodeVpcdFrame(payload: Uint8Array): Buffer {
 
 /**
  * Incremental frame parser: feed it TCP chunks in order, it returns the complete payloads.
- * A zero length is a protocol error (vpcd never sends one): push() throws then.
+ * A zero length is a protocol error (vpcd never sends one): push() throws an EkortError
+ * VPCD_PROTOCOL then.
  */
 export class VpcdFrameReader {
   private pending: Buffer = Buffer.alloc(0);
@@ -87,7 +88,7 @@ export class VpcdFrameReader {
     const frames: Buffer[] = [];
     while (buf.length >= 2) {
       const len = buf.readUInt16BE(0);
-      if (len === 0) throw new Error('vpcd sent a zero-length frame');
+      if (len === 0) throw new EkortError('VPCD_PROTOCOL', 'vpcd sent a zero-length frame');
       if (buf.length < 2 + len) break;
       frames.push(buf.subarray(2, 2 + len));
       buf = buf.subarray(2 + len);
