@@ -11,9 +11,9 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { isEkortError } from '../errors.ts';
+import { ensurePrivateDir } from '../files/index.ts';
 import { initTestPki, issuerFor, loadTestPki, type TestPkiMaterial } from '../pki/testPki.ts';
 import { type CardImage, createCardImage, loadCardImage, saveCardImage } from '../virtual/cardImage.ts';
 import { createDosa, type DosaFile, loadDosa, saveDosa, VirtualDosa } from '../virtual/dosa.ts';
@@ -66,7 +66,7 @@ export async function seedDemo(options: SeedDemoOptions): Promise<DemoSeed> {
 }
 
 async function seed(ctx: BankContext, db: string | undefined, outDir: string): Promise<DemoSeed> {
-  await mkdir(outDir, { recursive: true });
+  await ensurePrivateDir(outDir); // card.json and dosa.json hold PINs and secrets
   const pkiDir = path.join(outDir, 'pki');
   const cardFile = path.join(outDir, 'card.json');
   const dosaFile = path.join(outDir, 'dosa.json');

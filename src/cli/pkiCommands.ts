@@ -1,6 +1,6 @@
 import { generateKeyPair, X509Certificate } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { verifyLoginSignature } from '../pki/cmsVerifier.ts';
@@ -8,6 +8,7 @@ import { derToPem, pemBlocks } from '../pki/pem.ts';
 import { initTestPki, issueCardCertificate, issuingCaFor, ISSUING_CAS, revokeCertificate, loadTestPki } from '../pki/testPki.ts';
 import { organisationsnummer } from '../pki/organisation.ts';
 import { writePkcs12 } from '../pki/pkcs12.ts';
+import { writePrivateFile } from '../files/index.ts';
 import { isValidPersonnummer } from '../virtual/cardImage.ts';
 import { UsageError, parse, printJson, type CliIo } from './cliContext.ts';
 import { readSecret } from './secretInput.ts';
@@ -96,16 +97,14 @@ export async function pkiIssue(args: string[], io: CliIo): Promise<number> {
     ...(days === undefined ? {} : { days }),
   });
   if (values['out-key']) {
-    await writeFile(values['out-key'], privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
-    await chmod(values['out-key'], 0o600); // --force over an existing file keeps its old mode otherwise
+    await writePrivateFile(values['out-key'], privateKey.export({ format: 'pem', type: 'pkcs8' }));
   }
   if (values['out-cert']) await writeFile(values['out-cert'], derToPem(der, 'CERTIFICATE'));
   if (p12 !== undefined) {
     const pki = await loadTestPki(values.ca);
     const issuing = pki.intermediates[ISSUING_CAS.indexOf(issuingCaFor(spki))]!;
     const pfx = writePkcs12({ certificate: der, chain: [issuing], privateKey, password: password!, friendlyName: values.name });
-    await writeFile(p12, pfx, { mode: 0o600 });
-    await chmod(p12, 0o600);
+    await writePrivateFile(p12, pfx);
   }
   const serial = new X509Certificate(der).serialNumber.toLowerCase();
   if (values.json) {

@@ -4,12 +4,12 @@
  * $XDG_CONFIG_HOME/ekort/session.json, else ~/.config/ekort/session.json; `--session FILE`
  * picks another. The token is a secret: it is never printed.
  */
-import { mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { EkortError } from '../errors.ts';
-import { writeFileAtomic } from '../virtual/atomicFile.ts';
+import { ensurePrivateDir, writePrivateJson } from '../files/index.ts';
 import { readJsonFile } from '../virtual/jsonFile.ts';
 
 export const StoredSession = z.object({
@@ -51,9 +51,9 @@ export async function loadSession(file: string): Promise<StoredSession> {
 
 /** Writes the session (its directory made 0700 if missing), mode 0600, atomically. */
 export async function saveSession(file: string, session: StoredSession): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  await ensurePrivateDir(path.dirname(file));
   const { server, token, customer, method, authenticatedAt } = session;
-  await writeFileAtomic(file, `${JSON.stringify({ server, token, customer, method, authenticatedAt }, null, 2)}\n`, 0o600);
+  await writePrivateJson(file, { server, token, customer, method, authenticatedAt });
 }
 
 /** Removes the session file; no error when it is already gone. */

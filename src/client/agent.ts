@@ -9,7 +9,6 @@
  * session is over, or at logout (event `session-ended`). PINs and svarskoder pass through one
  * call and are not kept; nothing here logs them.
  */
-import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { BankClient } from '../bank/api/client.ts';
@@ -17,6 +16,7 @@ import { SessionInfo as SessionInfoSchema, type Session } from '../bank/api/sche
 import { createNetworkKey } from '../bank/customers.ts';
 import { seedDemo } from '../bank/demo.ts';
 import { EkortError } from '../errors.ts';
+import { ensurePrivateDir } from '../files/index.ts';
 import { VPCD_DEFAULT_HOST, VPCD_DEFAULT_PORT } from '../virtual/vpcdLink.ts';
 import type { AgentEvent, ApiInput, ApiMethod, ApiOutput, DemoInfo, PlatformNote, SessionInfo } from './api.ts';
 import { platformNotes } from './platform.ts';
@@ -86,7 +86,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     }
   };
 
-  await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
+  await ensurePrivateDir(options.dataDir);
   const settingsStore = new SettingsStore(options.dataDir);
   await settingsStore.load();
   if (options.service) settingsStore.override({ service: options.service });

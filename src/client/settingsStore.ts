@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomic } from '../virtual/atomicFile.ts';
+import { tightenPrivateFile, writePrivateJson } from '../files/index.ts';
 import type { Settings } from './api.ts';
 import { SettingsSchema } from './apiSchemas.ts';
 
@@ -22,6 +22,7 @@ export class SettingsStore {
   async load(): Promise<Settings> {
     let raw: unknown;
     try {
+      await tightenPrivateFile(this.file);
       raw = JSON.parse(await readFile(this.file, 'utf8'));
     } catch {
       raw = undefined;
@@ -48,7 +49,7 @@ export class SettingsStore {
 
   async update(patch: Partial<Settings>): Promise<Settings> {
     const next = SettingsSchema.parse({ ...this.current, ...patch });
-    await writeFileAtomic(this.file, `${JSON.stringify(next, null, 2)}\n`, 0o600);
+    await writePrivateJson(this.file, next);
     this.current = next;
     return this.get();
   }

@@ -10,11 +10,11 @@
  * the app's own guard, not the issuer's: whoever can copy the file can try passwords
  * elsewhere, which is why the PBKDF2/MAC work per try is what protects a stolen file.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { EkortError } from '../errors.ts';
+import { ensurePrivateDir, tightenPrivateFile, writePrivateJson } from '../files/index.ts';
 
 export const FILE_PASSWORD_MAX_FAILURES = 5;
 
@@ -23,6 +23,9 @@ export type FileCredentialErrorCode =
   | 'FILE_CREDENTIAL_LOCKED'
   | 'FILE_CREDENTIAL_INVALID'
   | 'FILE_CREDENTIAL_UNSUPPORTED'
+  | 'FILE_CREDENTIAL_UNPROTECTED'
+  | 'FILE_CREDENTIAL_LEGACY'
+  | 'FILE_CREDENTIAL_ITERATIONS_TOO_HIGH'
   | 'FILE_CREDENTIAL_MISMATCH'
   | 'FILE_CREDENTIAL_STATE'
   | 'PASSWORD_REQUIRED';
@@ -107,6 +110,7 @@ export class PasswordAttempts {
   private async read(): Promise<State> {
     let text: string;
     try {
+      await tightenPrivateFile(this.stateFile);
       text = await readFile(this.stateFile, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, credentials: {} };
@@ -126,13 +130,10 @@ export class PasswordAttempts {
     const run = this.queue.then(async () => {
       const state = await this.read();
       const result = change(state);
-      await mkdir(path.dirname(this.stateFile), { recursive: true, mode: 0o700 });
-      const tmp = `${this.stateFile}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
       try {
-        await writeFile(tmp, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
-        await rename(tmp, this.stateFile);
+        await ensurePrivateDir(path.dirname(this.stateFile));
+        await writePrivateJson(this.stateFile, state);
       } catch (error) {
-        await rm(tmp, { force: true });
         throw new FileCredentialError('FILE_CREDENTIAL_STATE', `Cannot write ${this.stateFile}`, { cause: error });
       }
       return result;

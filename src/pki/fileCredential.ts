@@ -99,12 +99,29 @@ export async function readCredentialFile(file: string): Promise<Uint8Array> {
   }
 }
 
+const REFUSALS: Partial<Record<Pkcs12Error['code'], FileCredentialError['code']>> = {
+  PKCS12_UNSUPPORTED: 'FILE_CREDENTIAL_UNSUPPORTED',
+  PKCS12_UNPROTECTED: 'FILE_CREDENTIAL_UNPROTECTED',
+  PKCS12_LEGACY: 'FILE_CREDENTIAL_LEGACY',
+  PKCS12_ITERATIONS_TOO_HIGH: 'FILE_CREDENTIAL_ITERATIONS_TOO_HIGH',
+};
+
+/** A Pkcs12Error as the FileCredentialError the UI shows; anything else: the file is not a BankID på fil. */
+export function credentialError(error: unknown, file: string): FileCredentialError {
+  const code = error instanceof Pkcs12Error ? REFUSALS[error.code] : undefined;
+  if (code) return new FileCredentialError(code, `${path.basename(file)}: ${(error as Error).message}`, { cause: error });
+  return new FileCredentialError('FILE_CREDENTIAL_INVALID', `${path.basename(file)} is not a BankID på fil (a PKCS #12 file)`, { cause: error });
+}
+
+/**
+ * The file's structure, refused (before any password is tried or counted) when its key is not
+ * encrypted, when it uses a legacy algorithm, or when it names too many iterations.
+ */
 export function parseCredential(bytes: Uint8Array, file: string): ParsedPfx {
   try {
     return parsePfx(bytes);
   } catch (error) {
-    if (error instanceof Pkcs12Error && error.code === 'PKCS12_UNSUPPORTED') throw new FileCredentialError('FILE_CREDENTIAL_UNSUPPORTED', `${path.basename(file)}: ${error.message}`, { cause: error });
-    throw new FileCredentialError('FILE_CREDENTIAL_INVALID', `${path.basename(file)} is not a BankID på fil (a PKCS #12 file)`, { cause: error });
+    throw credentialError(error, file);
   }
 }
 

@@ -10,9 +10,9 @@ import { constants, createPrivateKey, createPublicKey, privateEncrypt, sign, typ
 import { digestInfo } from '../piv/pivSession.ts';
 import type { CertificateInfo } from './certificate.ts';
 import { FileCredentialError, type PasswordAttempts } from './fileAttempts.ts';
-import { credentialId, endEntityCertificate, holderOf, parseCredential, readCredentialFile, type FileCredentialHolder } from './fileCredential.ts';
+import { credentialError, credentialId, endEntityCertificate, holderOf, parseCredential, readCredentialFile, type FileCredentialHolder } from './fileCredential.ts';
 import { CardSignerError, certificateKeyType, type CardSigner } from './loginSignature.ts';
-import { decryptBags, Pkcs12DecryptError, Pkcs12Error, pfxPasswordMatches, type SafeBag } from './pkcs12.ts';
+import { decryptBags, decryptShroudedKey, Pkcs12DecryptError, Pkcs12Error, pfxPasswordMatches, type SafeBag } from './pkcs12.ts';
 
 export interface FileSigner extends CardSigner {
   /** The credential's id (SHA-256 of the file). */
@@ -27,9 +27,15 @@ export interface OpenFileSignerOptions {
   attempts: PasswordAttempts;
 }
 
-function decryptKey(bag: SafeBag, password: string): KeyObject {
+/** The bag's key; a shrouded one decrypted with PBKDF2 off the event loop (pkcs12.ts). */
+async function decryptKey(bag: SafeBag, password: string): Promise<KeyObject> {
   if (bag.kind === 'key') return createPrivateKey({ key: Buffer.from(bag.value), format: 'der', type: 'pkcs8' });
-  return createPrivateKey({ key: Buffer.from(bag.value), format: 'der', type: 'pkcs8', passphrase: password });
+  const pkcs8 = await decryptShroudedKey(bag.value, password);
+  try {
+    return createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
+  } finally {
+    pkcs8.fill(0);
+  }
 }
 
 function sameKey(key: KeyObject, cert: CertificateInfo): boolean {
@@ -61,13 +67,13 @@ export async function openFileSigner(options: OpenFileSignerOptions): Promise<Fi
   const pfx = parseCredential(bytes, file);
 
   let bags: SafeBag[];
-  const macOk = pfxPasswordMatches(pfx, options.password);
+  const macOk = await pfxPasswordMatches(pfx, options.password);
   if (macOk === false) throw await attempts.failed(id);
   try {
-    bags = decryptBags(pfx, options.password);
+    bags = await decryptBags(pfx, options.password);
   } catch (error) {
     if (error instanceof Pkcs12DecryptError && macOk === undefined) throw await attempts.failed(id);
-    if (error instanceof Pkcs12Error) throw new FileCredentialError('FILE_CREDENTIAL_UNSUPPORTED', error.message, { cause: error });
+    if (error instanceof Pkcs12Error) throw credentialError(error, file);
     throw new FileCredentialError('FILE_CREDENTIAL_INVALID', 'The BankID på fil is damaged: its contents do not decrypt', { cause: error });
   }
 
@@ -86,8 +92,9 @@ export async function openFileSigner(options: OpenFileSignerOptions): Promise<Fi
   if (macOk === undefined) {
     // No MAC to check the password against: the key's decryption is the check.
     try {
-      decryptKey(keyBag, options.password);
-    } catch {
+      await decryptKey(keyBag, options.password);
+    } catch (error) {
+      if (error instanceof Pkcs12Error) throw credentialError(error, file);
       throw await attempts.failed(id);
     }
   }
@@ -95,14 +102,14 @@ export async function openFileSigner(options: OpenFileSignerOptions): Promise<Fi
 
   let password: string | undefined = options.password;
   /** Decrypts the key for this one signature, checks it is the certificate's, signs, forgets. */
-  const once = (signWith: (key: KeyObject) => Buffer): Uint8Array => {
+  const once = async (signWith: (key: KeyObject) => Buffer): Promise<Uint8Array> => {
     if (password === undefined) throw new CardSignerError('PASSWORD_REQUIRED', 'The password was given for one signature; enter it again to sign again.');
     const secret = password;
     password = undefined;
     // The KeyObject lives in this scope only: nothing refers to it once the signature is made.
     let key: KeyObject;
     try {
-      key = decryptKey(keyBag, secret);
+      key = await decryptKey(keyBag, secret);
     } catch (error) {
       throw new FileCredentialError('FILE_CREDENTIAL_INVALID', 'The private key in the file does not decrypt', { cause: error });
     }

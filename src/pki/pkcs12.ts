@@ -10,14 +10,35 @@
  * them too, so a changed certificate is found as soon as the password is given.
  *
  * Read here: that layout, and OpenSSL's default (the certificates in an encryptedData
- * SafeContents under PBES2). Not read: the legacy RC2/RC4 PBEs and public-key integrity.
+ * SafeContents under PBES2). Refused before the password is tried: a file whose private key
+ * lies unencrypted (PKCS12_UNPROTECTED: it opens with any password), the legacy PBEs and MACs
+ * and too few iterations (PKCS12_LEGACY), too many (PKCS12_ITERATIONS_TOO_HIGH). Not read:
+ * public-key integrity and privacy.
  */
 import { createHash, randomBytes, type KeyObject } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import { EkortError } from '../errors.ts';
-import { DIGEST_OID, macMatches, MAX_ITERATIONS, pbes2Decrypt, pbes2Encrypt, pkcs12Mac, SHA256_OID, UnsupportedPbeError } from './pkcs12Crypto.ts';
+import {
+  checkEncryptionScheme,
+  checkIterations,
+  DIGEST_OID,
+  IterationLimitError,
+  LEGACY_ALGORITHMS,
+  LegacyAlgorithmError,
+  macMatches,
+  MAX_ITERATIONS,
+  MIN_ITERATIONS,
+  PbeFormatError,
+  pbes2Decrypt,
+  pbes2Encrypt,
+  pkcs12Mac,
+  pkcs12MacSliced,
+  positiveInteger,
+  SHA256_OID,
+  UnsupportedPbeError,
+} from './pkcs12Crypto.ts';
 
-export type Pkcs12ErrorCode = 'PKCS12_MALFORMED' | 'PKCS12_UNSUPPORTED';
+export type Pkcs12ErrorCode = 'PKCS12_MALFORMED' | 'PKCS12_UNSUPPORTED' | 'PKCS12_UNPROTECTED' | 'PKCS12_LEGACY' | 'PKCS12_ITERATIONS_TOO_HIGH';
 
 export class Pkcs12Error extends EkortError {
   declare readonly code: Pkcs12ErrorCode;
@@ -39,6 +60,31 @@ const OID = {
 
 /** OpenSSL 3's PKCS12_DEFAULT_ITER, for PBKDF2 and the MAC alike. */
 export const DEFAULT_ITERATIONS = 2048;
+
+const REEXPORT = 'Export it again with today\'s defaults (OpenSSL 3: openssl pkcs12 -export, which uses AES-256-CBC, PBKDF2-HMAC-SHA256 and an HMAC-SHA256 MAC), or get a new one from the issuer.';
+
+/** A refusal from pkcs12Crypto.ts as the Pkcs12Error a caller can act on. */
+function protectionError(error: unknown, where: string): Pkcs12Error {
+  if (error instanceof LegacyAlgorithmError) {
+    return new Pkcs12Error('PKCS12_LEGACY', `The file uses an old algorithm (${error.algorithm}, ${where}) that is no longer accepted. ${REEXPORT}`, { cause: error });
+  }
+  if (error instanceof IterationLimitError) {
+    return new Pkcs12Error(
+      'PKCS12_ITERATIONS_TOO_HIGH',
+      `The file asks for ${error.iterations} iterations of ${error.what} (${where}), more than the ${MAX_ITERATIONS} accepted; real files use a few thousand. ${REEXPORT}`,
+      { cause: error },
+    );
+  }
+  if (error instanceof UnsupportedPbeError) return new Pkcs12Error('PKCS12_UNSUPPORTED', `The file is protected with a scheme this app does not read (${error.message}, ${where})`, { cause: error });
+  if (error instanceof PbeFormatError) return new Pkcs12Error('PKCS12_MALFORMED', `The file is not a readable PKCS #12 (PFX) file: ${error.message}`, { cause: error });
+  return new Pkcs12Error('PKCS12_MALFORMED', 'The file is not a readable PKCS #12 (PFX) file', { cause: error });
+}
+
+const unprotected = (): Pkcs12Error =>
+  new Pkcs12Error(
+    'PKCS12_UNPROTECTED',
+    'The file is not password-protected: its private key is stored unencrypted, so it would open with any password and anyone with a copy can use it. Export it again with a password (openssl pkcs12 -export), or get a new one from the issuer.',
+  );
 
 export interface SafeBag {
   kind: 'certificate' | 'shroudedKey' | 'key';
@@ -93,13 +139,21 @@ export interface WritePkcs12Options {
   privateKey: KeyObject;
   password: string;
   friendlyName?: string;
+  /** PBKDF2's, and the MAC's unless macIterations is given. */
   iterations?: number;
+  macIterations?: number;
 }
 
 /** A PFX as described above, DER. */
 export function writePkcs12(options: WritePkcs12Options): Uint8Array {
   if (options.password.length === 0) throw new Pkcs12Error('PKCS12_UNSUPPORTED', 'A BankID på fil needs a password');
   const iterations = options.iterations ?? DEFAULT_ITERATIONS;
+  const macIterations = options.macIterations ?? iterations;
+  for (const count of [iterations, macIterations]) {
+    if (!Number.isSafeInteger(count) || count < MIN_ITERATIONS || count > MAX_ITERATIONS) {
+      throw new Pkcs12Error('PKCS12_UNSUPPORTED', `An iteration count is between ${MIN_ITERATIONS} and ${MAX_ITERATIONS}`);
+    }
+  }
   const localKeyId = new Uint8Array(createHash('sha1').update(options.certificate).digest());
   const attributes = bagAttributes(localKeyId, options.friendlyName);
 
@@ -119,12 +173,12 @@ export function writePkcs12(options: WritePkcs12Options): Uint8Array {
   const authSafe = der(new asn1js.Sequence({ value: [dataContentInfo(der(certs)), dataContentInfo(der(keys))] }));
 
   const salt = new Uint8Array(randomBytes(16));
-  const mac = pkcs12Mac('sha256', options.password, salt, iterations, authSafe);
+  const mac = pkcs12Mac('sha256', options.password, salt, macIterations, authSafe);
   const macData = new asn1js.Sequence({
     value: [
       new asn1js.Sequence({ value: [new asn1js.Sequence({ value: [oid(SHA256_OID), new asn1js.Null()] }), new asn1js.OctetString({ valueHex: mac })] }),
       new asn1js.OctetString({ valueHex: salt }),
-      new asn1js.Integer({ value: iterations }),
+      new asn1js.Integer({ value: macIterations }),
     ],
   });
   return der(new asn1js.Sequence({ value: [new asn1js.Integer({ value: 3 }), dataContentInfo(authSafe), macData] }));
@@ -236,44 +290,101 @@ function parsePfxUnchecked(bytes: Uint8Array): ParsedPfx {
     }
   }
 
+  // The key must be encrypted: a plain keyBag outside encrypted content opens with any password.
+  if (result.plainBags.some((b) => b.kind === 'key')) throw unprotected();
+  for (const contents of result.encryptedContents) checkScheme(contents.algorithm, contents.params, 'the certificates');
+  for (const bag of result.plainBags) if (bag.kind === 'shroudedKey') checkShroudedKey(bag.value);
+
   if (macNode !== undefined) {
     const [digestInfo, salt, iterations] = children(macNode, 'MacData');
     const [algorithm, digest] = children(digestInfo, 'the MAC');
     const [digestOid] = children(algorithm, 'the MAC algorithm');
-    const hash = DIGEST_OID[oidOf(digestOid, 'the MAC algorithm')];
+    const macOid = oidOf(digestOid, 'the MAC algorithm');
+    const legacy = LEGACY_ALGORITHMS[macOid];
+    if (legacy) throw protectionError(new LegacyAlgorithmError(`an ${legacy} MAC`), 'the integrity MAC');
+    const hash = DIGEST_OID[macOid];
     if (!hash) throw new Pkcs12Error('PKCS12_UNSUPPORTED', 'The file is protected by a MAC this app cannot check (PBMAC1 or an unknown digest)');
-    const count = iterations instanceof asn1js.Integer ? iterations.valueBlock.valueDec : 1;
-    if (!Number.isSafeInteger(count) || count < 1 || count > MAX_ITERATIONS) throw malformed('the MAC iteration count is out of range');
+    // RFC 7292 §4: iterations INTEGER DEFAULT 1.
+    if (iterations !== undefined && !(iterations instanceof asn1js.Integer)) throw malformed('the MAC iteration count is not an INTEGER');
+    let count = 1;
+    try {
+      if (iterations) count = positiveInteger(iterations);
+      checkIterations(count, `the ${hash.toUpperCase()} MAC's key derivation`);
+    } catch (error) {
+      throw protectionError(error, 'the integrity MAC');
+    }
     result.mac = { hash, digest: octets(digest, 'the MAC'), salt: octets(salt, 'the MAC salt'), iterations: count };
   }
   return result;
 }
 
-/** True or false when the file has a MAC to check the password against; undefined when it has none. */
-export function pfxPasswordMatches(pfx: ParsedPfx, password: string): boolean | undefined {
+function checkScheme(algorithm: string, params: asn1js.AsnType | undefined, where: string): void {
+  try {
+    checkEncryptionScheme(algorithm, params);
+  } catch (error) {
+    throw protectionError(error, where);
+  }
+}
+
+/** An EncryptedPrivateKeyInfo (RFC 5208 §6): its scheme and its ciphertext. */
+function readEncryptedKey(value: Uint8Array): { algorithm: string; params: asn1js.AsnType | undefined; ciphertext: Uint8Array } {
+  const [algorithm, encrypted] = children(parse(value, 'EncryptedPrivateKeyInfo'), 'EncryptedPrivateKeyInfo');
+  const [algOid, params] = children(algorithm, 'the key encryption algorithm');
+  return { algorithm: oidOf(algOid, 'the key encryption algorithm'), params, ciphertext: octets(encrypted, 'the encrypted key') };
+}
+
+function checkShroudedKey(value: Uint8Array): void {
+  const { algorithm, params } = readEncryptedKey(value);
+  checkScheme(algorithm, params, 'the private key');
+}
+
+/**
+ * The PKCS #8 PrivateKeyInfo DER of a pkcs8ShroudedKeyBag, decrypted with PBKDF2 on the thread
+ * pool (node:crypto's createPrivateKey with a passphrase would derive on the event loop, at
+ * whatever count the file names). The caller zeroes it after use.
+ */
+export async function decryptShroudedKey(value: Uint8Array, password: string): Promise<Buffer> {
+  let key: ReturnType<typeof readEncryptedKey>;
+  try {
+    key = readEncryptedKey(value);
+  } catch (error) {
+    throw error instanceof Pkcs12Error ? error : malformed('the encrypted key');
+  }
+  checkScheme(key.algorithm, key.params, 'the private key');
+  return pbes2Decrypt(key.algorithm, key.params, key.ciphertext, password);
+}
+
+/**
+ * True or false when the file has a MAC to check the password against; undefined when it has
+ * none. The MAC's key derivation runs in slices so the event loop stays free.
+ */
+export async function pfxPasswordMatches(pfx: ParsedPfx, password: string): Promise<boolean | undefined> {
   if (!pfx.mac) return undefined;
-  return macMatches(pfx.mac.digest, pkcs12Mac(pfx.mac.hash, password, pfx.mac.salt, pfx.mac.iterations, pfx.authSafe));
+  return macMatches(pfx.mac.digest, await pkcs12MacSliced(pfx.mac.hash, password, pfx.mac.salt, pfx.mac.iterations, pfx.authSafe));
 }
 
 /** Decryption failed: with no MAC to say so, most likely a wrong password. */
 export class Pkcs12DecryptError extends Error {}
 
-/** Every bag: the plain ones and those of the encrypted SafeContents. */
-export function decryptBags(pfx: ParsedPfx, password: string): SafeBag[] {
+/** Every bag: the plain ones and those of the encrypted SafeContents (whose key bags are checked as parsePfx checks the plain ones). */
+export async function decryptBags(pfx: ParsedPfx, password: string): Promise<SafeBag[]> {
   const bags = [...pfx.plainBags];
   for (const contents of pfx.encryptedContents) {
+    checkScheme(contents.algorithm, contents.params, 'the certificates');
     let plain: Buffer;
     try {
-      plain = pbes2Decrypt(contents.algorithm, contents.params, contents.ciphertext, password);
+      plain = await pbes2Decrypt(contents.algorithm, contents.params, contents.ciphertext, password);
     } catch (error) {
-      if (error instanceof UnsupportedPbeError) throw new Pkcs12Error('PKCS12_UNSUPPORTED', `The file's certificates are encrypted with a scheme this app does not read (${error.message})`, { cause: error });
       throw new Pkcs12DecryptError('the SafeContents did not decrypt', { cause: error });
     }
+    let inner: SafeBag[];
     try {
-      bags.push(...readSafeContents(plain));
+      inner = readSafeContents(plain);
     } catch (error) {
       throw new Pkcs12DecryptError('the decrypted SafeContents do not parse', { cause: error });
     }
+    for (const bag of inner) if (bag.kind === 'shroudedKey') checkShroudedKey(bag.value);
+    bags.push(...inner);
   }
   return bags;
 }

@@ -5,11 +5,12 @@
  * (mode 0600). pkijs builds the certificates and CRLs; webcrypto signs them.
  */
 import { createHash, createPrivateKey, createPublicKey, randomBytes, webcrypto } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { EkortError } from '../errors.ts';
+import { ensurePrivateDir, writeFileAtomic } from '../files/index.ts';
 import type { IssueCertificate } from '../virtual/cardImage.ts';
 import type { TrustInput } from './chainValidation.ts';
 import { derToPem, pemToDer } from './pem.ts';
@@ -201,12 +202,6 @@ async function buildCrl(issuer: Issuer, crlNumber: number, revoked: TestPkiState
 // ---------------------------------------------------------------------------------------------
 // Files
 
-async function writeAtomic(target: string, data: string, mode: number): Promise<void> {
-  const tmp = `${target}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  await writeFile(tmp, data, { mode });
-  await chmod(tmp, mode);
-  await rename(tmp, target);
-}
 
 async function readText(dir: string, name: string): Promise<string> {
   try {
@@ -236,7 +231,7 @@ async function readState(dir: string): Promise<TestPkiState> {
   }
 }
 
-const writeState = (dir: string, state: TestPkiState) => writeAtomic(file(dir, 'state.json'), `${JSON.stringify(state, null, 2)}\n`, 0o600);
+const writeState = (dir: string, state: TestPkiState) => writeFileAtomic(file(dir, 'state.json'), `${JSON.stringify(state, null, 2)}\n`, 0o600);
 
 async function generateKey(kind: 'rsa3072' | 'rsa2048' | 'p256'): Promise<CryptoKeyPair> {
   const algorithm = kind === 'p256' ? EC_SIGN : { ...RSA_SIGN, modulusLength: kind === 'rsa3072' ? 3072 : 2048, publicExponent: Uint8Array.of(1, 0, 1) };
@@ -263,14 +258,14 @@ export async function initTestPki(dir: string, options: { bankName?: string; for
   const bank = options.bankName ?? 'e-kort Testbank';
   const now = options.now ?? new Date();
   const notBefore = new Date(now.getTime() - CLOCK_SKEW_MS);
-  await mkdir(dir, { recursive: true });
+  await ensurePrivateDir(dir);
   const exists = await readFile(file(dir, 'root.pem')).then(() => true, () => false);
   if (exists && !options.force) throw new TestPkiError('PKI_DIR_EXISTS', `${dir} already holds a test PKI; pass --force to replace it`);
 
   const years = (n: number) => new Date(Date.UTC(now.getUTCFullYear() + n, now.getUTCMonth(), now.getUTCDate(), now.getUTCHours(), now.getUTCMinutes()));
   const spkiOf = async (key: CryptoKey) => new Uint8Array(await webcrypto.subtle.exportKey('spki', key));
   const writeKey = async (ca: string, key: CryptoKey) =>
-    writeAtomic(file(dir, `${ca}.key.pem`), derToPem(new Uint8Array(await webcrypto.subtle.exportKey('pkcs8', key)), 'PRIVATE KEY'), 0o600);
+    writeFileAtomic(file(dir, `${ca}.key.pem`), derToPem(new Uint8Array(await webcrypto.subtle.exportKey('pkcs8', key)), 'PRIVATE KEY'), 0o600);
 
   const rootKeys = await generateKey('rsa3072');
   const rootSubject = name([[OID.country, 'SE'], [OID.organization, bank], [OID.commonName, `${bank} Root CA`]]);
@@ -314,7 +309,7 @@ export async function initTestPki(dir: string, options: { bankName?: string; for
     files.push([`${ca}.pem`, derToPem(der, 'CERTIFICATE')], [`${ca}.crl.pem`, derToPem(crl, 'X509 CRL')]);
   }
   await writeKey('root', rootKeys.privateKey);
-  for (const [name, text] of files) await writeAtomic(file(dir, name), text, 0o644);
+  for (const [name, text] of files) await writeFileAtomic(file(dir, name), text, 0o644);
   await writeState(dir, { issued: [], revoked: [], crlNumber: { 'issuing-rsa': 1, 'issuing-ec': 1 } });
   return { root, intermediates, crls };
 }
@@ -417,7 +412,7 @@ export async function revokeCertificate(dir: string, serialHex: string, options:
     state.revoked.filter((r) => r.issuer === issued.issuer),
     now,
   );
-  await writeAtomic(file(dir, `${issued.issuer}.crl.pem`), derToPem(crl, 'X509 CRL'), 0o644);
+  await writeFileAtomic(file(dir, `${issued.issuer}.crl.pem`), derToPem(crl, 'X509 CRL'), 0o644);
   await writeState(dir, state);
   return entry;
 }

@@ -21,7 +21,7 @@ import * as pkijs from 'pkijs';
 import { EkortError } from '../errors.ts';
 import { VIRTUAL_PIV_ATR } from '../iso7816/cardIdentification.ts';
 import { fromHex, toHex } from '../iso7816/hex.ts';
-import { writeFileAtomic } from './atomicFile.ts';
+import { writePrivateJson } from '../files/index.ts';
 import { readJsonFile } from './jsonFile.ts';
 
 export const CARD_IMAGE_VERSION = 1;
@@ -258,11 +258,11 @@ export async function loadCardImage(file: string): Promise<CardImage> {
 
 /**
  * Writes the image so that a crash leaves either the old or the new file, never a torn one
- * (writeFileAtomic: temp file 0600, fsync, rename, directory fsync).
+ * (writePrivateJson, src/files: temp file 0600, fsync, rename, directory fsync).
  */
 export async function saveCardImage(file: string, image: CardImage): Promise<void> {
   try {
-    await writeFileAtomic(file, `${JSON.stringify(image, null, 2)}\n`, 0o600);
+    await writePrivateJson(file, image);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new CardImageError('CARD_IMAGE_WRITE_FAILED', `cannot write the card image ${file} (${code ?? 'error'})`, { path: file, cause: e });

@@ -9,7 +9,7 @@
 import { randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import { EkortError } from '../errors.ts';
 import { DEFAULT_DOSA_SUITE, loginCode, parseKontrollnummer, parseOcraSuite, svarskod, type OcraSuite, type OtpAlgorithm } from '../token/index.ts';
-import { writeFileAtomic } from './atomicFile.ts';
+import { writePrivateJson } from '../files/index.ts';
 import { readJsonFile } from './jsonFile.ts';
 
 export const DOSA_FILE_VERSION = 1;
@@ -214,7 +214,7 @@ export async function loadDosa(file: string): Promise<DosaFile> {
 export async function saveDosa(file: string, dosa: DosaFile): Promise<void> {
   const checked = validateDosa(dosa);
   try {
-    await writeFileAtomic(file, `${JSON.stringify(checked, null, 2)}\n`, 0o600);
+    await writePrivateJson(file, checked);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new DosaError('DOSA_WRITE_FAILED', `cannot write the dosa file ${file} (${code ?? 'error'})`, { path: file, cause: e });

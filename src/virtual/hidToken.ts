@@ -34,7 +34,7 @@ import {
   unpadChallenge,
   withResponseCrc,
 } from '../token/hidFrames.ts';
-import { writeFileAtomic } from './atomicFile.ts';
+import { writePrivateJson } from '../files/index.ts';
 import { readJsonFile } from './jsonFile.ts';
 
 export interface VirtualHidTokenOptions {
@@ -312,7 +312,7 @@ export async function loadVirtualHidTokenFile(file: string): Promise<VirtualHidT
 export async function saveVirtualHidTokenFile(file: string, token: VirtualHidTokenFile): Promise<void> {
   const checked = validateVirtualHidTokenFile(token);
   try {
-    await writeFileAtomic(file, `${JSON.stringify(checked, null, 2)}\n`, 0o600);
+    await writePrivateJson(file, checked);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new VirtualTokenError('VIRTUAL_TOKEN_WRITE_FAILED', `cannot write the virtual token file ${file} (${code ?? 'error'})`, { cause: e });

@@ -14,7 +14,7 @@
 import { createCipheriv, createDecipheriv, createPrivateKey, generateKeyPairSync, type KeyObject, randomBytes, scryptSync } from 'node:crypto';
 import { z } from 'zod';
 import { EkortError } from '../../errors.ts';
-import { writeFileAtomic } from '../../virtual/atomicFile.ts';
+import { writePrivateJson } from '../../files/index.ts';
 import { readJsonFile } from '../../virtual/jsonFile.ts';
 import { type ApprovalStatement, type EnrolmentProof, type IdentificationStatement, signStatement } from './statement.ts';
 
@@ -98,7 +98,7 @@ export function sealAppFile(input: { server: string; deviceId: string; customer:
 }
 
 export async function saveAppFile(file: string, app: AppFile): Promise<void> {
-  await writeFileAtomic(file, `${JSON.stringify(app, null, 2)}\n`, 0o600);
+  await writePrivateJson(file, app);
 }
 
 export async function loadAppFile(file: string): Promise<AppFile> {

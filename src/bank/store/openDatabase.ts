@@ -1,5 +1,4 @@
 /** One place that turns `--db FILE|postgres://...` into a migrated database. */
-import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { migrate } from './migrations.ts';
@@ -22,10 +21,7 @@ export const isPostgresUrl = (target: string): boolean => /^postgres(ql)?:\/\//i
 export async function openDatabase(target: string, options: SqliteOptions & PostgresOptions = {}): Promise<SqlDatabase> {
   let db: SqlDatabase;
   if (isPostgresUrl(target)) db = new PostgresDatabase(target, options);
-  else {
-    if (target !== ':memory:') mkdirSync(path.dirname(path.resolve(target)), { recursive: true });
-    db = openSharedSqlite(target, options);
-  }
+  else db = openSharedSqlite(target, options); // which makes the directory 0700 and the file 0600
   try {
     await migrate(db);
   } catch (e) {

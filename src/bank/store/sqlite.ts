@@ -4,9 +4,15 @@
  * queue here: nothing else runs on the connection while one is open, and plain queries wait
  * for it. Several processes on one file (the app and `ekort` commands) meet at SQLite's own
  * lock: BEGIN IMMEDIATE with a busy timeout.
+ *
+ * The file holds dosa secrets and card numbers: its directory is made 0700, the file 0600
+ * before SQLite opens it (SQLite would create it 0644), and SQLite then gives its -wal and
+ * -shm the database file's mode; any of the three found readable by others is tightened with
+ * a warning, before the open and again after it.
  */
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { ensurePrivateDirSync, preparePrivateFileSync, tightenPrivateFileSync, type Warn } from '../../files/index.ts';
 import { type Row, type SqlDatabase, type SqlExecutor, type SqlValue, StoreError } from './sql.ts';
 
 export interface SqliteOptions {
@@ -16,7 +22,11 @@ export interface SqliteOptions {
    */
   durability?: 'full' | 'normal';
   busyTimeoutMs?: number;
+  /** Where the one line goes when a too-open database file is tightened; stderr by default. */
+  warn?: Warn;
 }
+
+const SIDE_FILES = ['-wal', '-shm'] as const;
 
 type Statement = Database.Statement<unknown[], Row>;
 
@@ -56,11 +66,18 @@ export class SqliteDatabase implements SqlDatabase {
   private readonly direct: SqlExecutor;
 
   constructor(file: string, options: SqliteOptions = {}) {
+    const onDisk = file !== ':memory:' && file !== '';
     try {
+      if (onDisk) {
+        ensurePrivateDirSync(path.dirname(path.resolve(file)));
+        preparePrivateFileSync(file, options.warn);
+        for (const side of SIDE_FILES) tightenPrivateFileSync(`${file}${side}`, options.warn);
+      }
       this.db = new Database(file, { timeout: options.busyTimeoutMs ?? 5000 });
       this.db.pragma('journal_mode = WAL');
       this.db.pragma(`synchronous = ${options.durability === 'normal' ? 'NORMAL' : 'FULL'}`);
       this.db.pragma('foreign_keys = ON');
+      if (onDisk) for (const side of SIDE_FILES) tightenPrivateFileSync(`${file}${side}`, options.warn);
     } catch (e) {
       throw new StoreError('STORE_UNAVAILABLE', `Cannot open the database ${file}: ${(e as Error).message}`, { cause: e });
     }

@@ -85,8 +85,8 @@ describe('PKCS #12 with OpenSSL as the peer', () => {
     openssl(['pkcs12', '-export', '-in', path.join(dir, 'cert.pem'), '-inkey', path.join(dir, 'key.pem'), '-out', file, '-passout', `pass:${PASSWORD}`]);
     const pfx = parsePfx(new Uint8Array(readFileSync(file)));
     expect(pfx.plainBags.filter((b) => b.kind === 'certificate')).toHaveLength(0);
-    expect(pfxPasswordMatches(pfx, PASSWORD)).toBe(true);
-    expect(pfxPasswordMatches(pfx, 'x')).toBe(false);
+    expect(await pfxPasswordMatches(pfx, PASSWORD)).toBe(true);
+    expect(await pfxPasswordMatches(pfx, 'x')).toBe(false);
     const info = await readFileCredential(file);
     expect(info).toMatchObject({ fileName: 'bo.pfx', holder: null });
     const verified = await loginSignatureVerifies(file, attemptsIn('openssl'));
