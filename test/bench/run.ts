@@ -17,6 +17,7 @@ const suites: Record<string, () => Promise<void>> = {
   'token-otp': async () => (await import('./tokenOtp.ts')).benchTokenOtp(),
   'bank-service': async () => (await import('./bankService.ts')).benchBankService(),
   'desktop-ui': async () => (await import('./desktopUi.ts')).benchDesktopUi(),
+  'fresh-install': async () => (await import('./freshInstall.ts')).benchFreshInstall(),
 };
 
 const CHILD = '--suite-process';
