@@ -172,6 +172,10 @@ export class BankClient {
   closeEnummer(id: string, o?: CallOptions): Promise<S.Enummer> {
     return this.changeEnummer(id, 'close', o);
   }
+  /** Lifts the lock after too many wrong CVCs (Enummer.lock). */
+  unlockEnummer(id: string, o?: CallOptions): Promise<S.Enummer> {
+    return this.changeEnummer(id, 'unlock', o);
+  }
   enummerTransactions(id: string, o?: CallOptions): Promise<S.Transaction[]> {
     return this.call('GET', `/v1/enummer/${seg(id)}/transactions`, S.Transaction.array(), { auth: 'session' }, o);
   }
