@@ -9,12 +9,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { addPaymentCard, connectCard, createCustomer, enrolDosa } from '../../src/bank/customers.ts';
-import { buildServer } from '../../src/bank/api/server.ts';
+import { buildServer, startServer } from '../../src/bank/api/server.ts';
+import { saveSession } from '../../src/cli/sessionFile.ts';
 import { EkortService } from '../../src/bank/service.ts';
 import type { ActiveSession } from '../../src/bank/sessions.ts';
 import { svarskod } from '../../src/token/dosaCodes.ts';
 import { hotp, totp } from '../../src/token/hotp.ts';
 import { createDosa, type DosaFile } from '../../src/virtual/dosa.ts';
+import { runMain } from '../support/memoryIo.ts';
 import { requirePostgres, storeTargets } from '../support/postgres.ts';
 
 const START = Date.UTC(2026, 10, 22, 10, 0, 0);
@@ -118,6 +120,26 @@ describe.each(storeTargets(tmp, 'count'))('counting attempts on $name', (store) 
       expect(await buy(service, secret, { cvc: bad })).toMatchObject({ declineCode: 'CVC_MISMATCH' });
       expect(await buy(service, secret)).toMatchObject({ declineCode: 'CVC_LOCKED' });
     });
+  });
+
+  it('is shown locked and unlocked by `ekort enummer show|unlock ID`', async () => {
+    const { secret, enummer } = await service.createEnummer(anna, { cardId, merchant: 'Webbutiken', recurring: true, months: 6 });
+    for (let i = 0; i < 5; i++) await buy(service, secret, { cvc: wrongCvc(secret.cvc) });
+    const server = await startServer(service);
+    try {
+      const session = await service.dosaCodeLogin(dosa.serial, hotp({ secret: Buffer.from(dosa.secret, 'base64'), counter: 0, digits: 8, algorithm: 'sha1' }));
+      const file = path.join(tmp, `session-${store.name}.json`);
+      await saveSession(file, { server: server.url, token: session.token, customer: session.customer, method: session.method, authenticatedAt: session.authenticatedAt });
+      const shown = await runMain(['enummer', 'show', enummer.id, '--session', file]);
+      expect(shown.code, shown.err.join('\n')).toBe(0);
+      expect(shown.out.join('\n')).toMatch(/locked +after too many wrong CVCs.*ekort enummer unlock/);
+      const unlocked = await runMain(['enummer', 'unlock', enummer.id, '--session', file, '--json']);
+      expect(unlocked.code, unlocked.err.join('\n')).toBe(0);
+      expect(JSON.parse(unlocked.out.join('\n'))).toMatchObject({ id: enummer.id, lock: null });
+    } finally {
+      await server.close();
+    }
+    expect(await buy(service, secret)).toMatchObject({ approved: true });
   });
 
   describe('an e-nummer past its validity, before the sweep', () => {
