@@ -12,6 +12,11 @@
  * conversion-cost notice (notifications.ts) once per currency and month, whether the purchase
  * is approved or declined (§17 allows a notice for a purchase that does not go through).
  *
+ * Wrong CVCs and expiry dates are counted per e-nummer: the fifth within 24 hours locks it
+ * (locked_at), and from then on every purchase is declined CVC_LOCKED, the right CVC too,
+ * until the holder unlocks it (enummer.ts). The attempts are the declined transactions
+ * themselves, counted under the e-nummer's row lock, so the count holds across instances.
+ *
  * Locks are taken card first, then e-nummer (as blockCard does), so concurrent
  * authorizations and blocks on PostgreSQL serialise per card without deadlocks.
  */
@@ -40,7 +45,14 @@ interface Candidate {
   limit_amount: number | null;
   limit_period: 'purchase' | 'month' | null;
   state: 'open' | 'paused' | 'closed';
+  locked_at: number | null;
+  cvc_counted_from: number | null;
 }
+
+/** Wrong CVCs or expiry dates an e-nummer takes within CVC_WINDOW_MS; the last one locks it. */
+export const CVC_MAX_WRONG = 5;
+export const CVC_WINDOW_MS = 24 * 60 * 60_000;
+const WRONG_CARD_DATA: readonly DeclineCode[] = ['CVC_MISMATCH', 'EXPIRY_MISMATCH'];
 
 interface CardState {
   state: 'active' | 'blocked';
@@ -59,6 +71,7 @@ function decide(req: AuthorizationRequest, e: Candidate, card: CardState, now: n
   if (card.state === 'blocked') return 'CARD_BLOCKED';
   if (e.state === 'closed') return 'CLOSED';
   if (Number(e.valid_until) <= now) return 'EXPIRED';
+  if (e.locked_at !== null) return 'CVC_LOCKED';
   if (e.state === 'paused') return 'PAUSED';
   const expiry = parseExpiry(req.expiry);
   if (!expiry || expiry.month !== Number(e.exp_month) || expiry.year !== Number(e.exp_year)) return 'EXPIRY_MISMATCH';
@@ -70,6 +83,19 @@ function decide(req: AuthorizationRequest, e: Candidate, card: CardState, now: n
   }
   if (req.amount > Number(card.limit_per_purchase) || spent.card + req.amount > Number(card.limit_per_month)) return 'LIMIT_EXCEEDED';
   return null;
+}
+
+/** One more wrong CVC or expiry date on `e` (its row is locked): the fifth within the window locks it. */
+async function countWrongCardData(tx: SqlExecutor, e: Candidate, now: number): Promise<void> {
+  const since = Math.max(now - CVC_WINDOW_MS, e.cvc_counted_from === null ? -1 : Number(e.cvc_counted_from));
+  const [row] = await tx.query<{ n: number }>(
+    `SELECT COUNT(*) AS n FROM transactions WHERE enummer_id = ? AND created_at > ? AND decline_code IN (${WRONG_CARD_DATA.map(() => '?').join(', ')})`,
+    [e.id, since, ...WRONG_CARD_DATA],
+  );
+  // This attempt's own transaction is written after the decision.
+  if (Number(row?.n ?? 0) + 1 >= CVC_MAX_WRONG) {
+    await tx.run("UPDATE enummers SET locked_at = ?, lock_reason = 'wrong_cvc' WHERE id = ? AND locked_at IS NULL", [now, e.id]);
+  }
 }
 
 async function addSpend(tx: SqlExecutor, ownerId: string, month: string, amount: number): Promise<void> {
@@ -155,6 +181,8 @@ export async function authorize(ctx: BankContext, req: AuthorizationRequest, opt
         }
         await addSpend(tx, found.card_id, month, sekAmount);
         if (e.limit_period === 'month') await addSpend(tx, e.id, month, sekAmount);
+      } else if (WRONG_CARD_DATA.includes(declineCode)) {
+        await countWrongCardData(tx, e, now);
       }
       return record(declineCode, e);
     });

@@ -130,7 +130,7 @@ export async function enrolDosa(ctx: BankContext, customerId: string, record: Do
 
 /** The bank's customer service lifts a dosa block. */
 export async function unblockDosa(ctx: BankContext, serial: string): Promise<void> {
-  const n = await ctx.db.run('UPDATE dosas SET failures = 0, blocked_at = NULL WHERE serial = ?', [serial]);
+  const n = await ctx.db.run('UPDATE dosas SET failures = 0, blocked_at = NULL, next_try_at = NULL WHERE serial = ?', [serial]);
   if (n === 0) throw bankError('DOSA_UNKNOWN', `No dosa with serial ${serial} is registered.`);
 }
 

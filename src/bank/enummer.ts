@@ -43,9 +43,24 @@ interface EnummerRow {
   close_reason: Enummer['closeReason'];
   created_at: number;
   closed_at: number | null;
+  locked_at: number | null;
+  lock_reason: 'wrong_cvc' | null;
 }
 
-const view = (r: EnummerRow): Enummer => ({
+/**
+ * The holder's view at `now`: an e-nummer whose validity has ended is shown closed (expired)
+ * at once, whether or not the sweep (expireDue) has erased it yet.
+ */
+const view = (r: EnummerRow, now: number): Enummer => {
+  const lapsed = r.state !== 'closed' && Number(r.valid_until) <= now;
+  return {
+    ...stored(r),
+    ...(lapsed ? { state: 'closed' as const, closeReason: 'expired' as const, closedAt: iso(Number(r.valid_until)) } : {}),
+    lock: r.locked_at === null || lapsed ? null : { reason: r.lock_reason ?? 'wrong_cvc', lockedAt: iso(Number(r.locked_at)) },
+  };
+};
+
+const stored = (r: EnummerRow): Omit<Enummer, 'lock'> => ({
   id: r.id,
   last4: r.last4,
   cardLast4: r.card_last4,
@@ -61,6 +76,11 @@ const view = (r: EnummerRow): Enummer => ({
   createdAt: iso(Number(r.created_at)),
   closedAt: isoOrNull(r.closed_at),
 });
+
+/** Whether the e-nummer's validity has ended at `now` (the sweep may not have run yet). */
+const hasExpired = (r: { valid_until: number }, now: number): boolean => Number(r.valid_until) <= now;
+
+const expiredError = () => bankError('ENUMMER_EXPIRED', 'This e-nummer has expired; it can no longer be shown or used. Make a new one.');
 
 const SELECT_ENUMMER = `SELECT e.*, c.last4 AS card_last4 FROM enummers e LEFT JOIN payment_cards c ON c.id = e.card_id`;
 
@@ -127,11 +147,12 @@ export async function createEnummer(ctx: BankContext, customerId: string, input:
 }
 
 export async function listEnummers(ctx: BankContext, customerId: string, options: { state?: Enummer['state'] } = {}): Promise<Enummer[]> {
-  const rows = await ctx.db.query<EnummerRow>(
-    `${SELECT_ENUMMER} WHERE e.customer_id = ?${options.state ? ' AND e.state = ?' : ''} ORDER BY e.created_at DESC, e.id`,
-    options.state ? [customerId, options.state] : [customerId],
-  );
-  return rows.map(view);
+  const now = ctx.config.now();
+  // By the state the holder sees: an e-nummer past its validity counts as closed.
+  const filter = options.state === undefined ? '' : options.state === 'closed' ? " AND (e.state = 'closed' OR e.valid_until <= ?)" : ' AND e.state = ? AND e.valid_until > ?';
+  const params = options.state === undefined ? [customerId] : options.state === 'closed' ? [customerId, now] : [customerId, options.state, now];
+  const rows = await ctx.db.query<EnummerRow>(`${SELECT_ENUMMER} WHERE e.customer_id = ?${filter} ORDER BY e.created_at DESC, e.id`, params);
+  return rows.map((r) => view(r, now));
 }
 
 async function ownRow(ctx: BankContext, customerId: string, id: string): Promise<EnummerRow> {
@@ -141,23 +162,25 @@ async function ownRow(ctx: BankContext, customerId: string, id: string): Promise
 }
 
 export async function getEnummer(ctx: BankContext, customerId: string, id: string): Promise<Enummer> {
-  return view(await ownRow(ctx, customerId, id));
+  return view(await ownRow(ctx, customerId, id), ctx.config.now());
 }
 
 /** The full number, expiry and CVC; the caller has checked the login is fresh. */
 export async function revealEnummer(ctx: BankContext, customerId: string, id: string): Promise<EnummerSecret> {
   const row = await ownRow(ctx, customerId, id);
-  if (row.pan === null || row.cvc === null) throw bankError('STATE_CONFLICT', 'This e-nummer has expired; its number is no longer linked to your card.');
+  // Checked at the moment of use: the sweep that erases the number may not have run yet.
+  if (row.pan === null || row.cvc === null || hasExpired(row, ctx.config.now())) throw expiredError();
   return { id: row.id, pan: row.pan, expiry: formatExpiry(Number(row.exp_month), Number(row.exp_year)), cvc: row.cvc };
 }
 
-const TRANSITIONS: Record<EnummerAction, { from: string[]; to: string; reason: string | null }> = {
+const TRANSITIONS: Record<Exclude<EnummerAction, 'unlock'>, { from: string[]; to: string; reason: string | null }> = {
   pause: { from: ['open'], to: 'paused', reason: null },
   resume: { from: ['paused'], to: 'open', reason: null },
   close: { from: ['open', 'paused'], to: 'closed', reason: 'closed_by_holder' },
 };
 
 export async function changeEnummer(ctx: BankContext, customerId: string, id: string, action: EnummerAction): Promise<Enummer> {
+  if (action === 'unlock') return unlockEnummer(ctx, customerId, id);
   const t = TRANSITIONS[action];
   const now = ctx.config.now();
   const changed = await ctx.db.run(
@@ -166,8 +189,27 @@ export async function changeEnummer(ctx: BankContext, customerId: string, id: st
   );
   if (changed === 0) {
     const row = await ownRow(ctx, customerId, id);
-    const why = Number(row.valid_until) <= now ? 'it has expired' : `it is ${row.state}`;
-    throw bankError('STATE_CONFLICT', `The e-nummer cannot be ${action === 'close' ? 'closed' : action === 'pause' ? 'paused' : 'resumed'}: ${why}.`, { state: row.state });
+    if (row.state !== 'closed' && hasExpired(row, now)) throw expiredError();
+    throw bankError('STATE_CONFLICT', `The e-nummer cannot be ${action === 'close' ? 'closed' : action === 'pause' ? 'paused' : 'resumed'}: it is ${row.state}.`, { state: row.state });
+  }
+  return getEnummer(ctx, customerId, id);
+}
+
+/**
+ * The holder unlocks an e-nummer locked after too many wrong CVCs or expiry dates: purchases
+ * are taken again, and the wrong attempts are counted afresh from now. Unlocking one that is
+ * not locked changes nothing.
+ */
+async function unlockEnummer(ctx: BankContext, customerId: string, id: string): Promise<Enummer> {
+  const now = ctx.config.now();
+  const row = await ownRow(ctx, customerId, id);
+  if (row.state === 'closed') throw bankError('STATE_CONFLICT', 'The e-nummer cannot be unlocked: it is closed.', { state: row.state });
+  if (hasExpired(row, now)) throw expiredError();
+  if (row.locked_at !== null) {
+    await ctx.db.run(
+      "UPDATE enummers SET locked_at = NULL, lock_reason = NULL, cvc_counted_from = ? WHERE id = ? AND customer_id = ? AND locked_at IS NOT NULL AND state <> 'closed'",
+      [now, id, customerId],
+    );
   }
   return getEnummer(ctx, customerId, id);
 }

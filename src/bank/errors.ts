@@ -27,6 +27,8 @@ export const BANK_ERROR_STATUS = {
   CARD_NOT_CONNECTED: 409,
   CARD_BLOCKED: 409,
   STATE_CONFLICT: 409,
+  /** The e-nummer's validity has ended (checked at every use, before the sweep erases it). */
+  ENUMMER_EXPIRED: 409,
   /** Disputes (card terms §10.4, §11): the 13 months from the booking have passed. */
   DISPUTE_TOO_LATE: 409,
   /** The transaction has a claim already. */
@@ -34,6 +36,8 @@ export const BANK_ERROR_STATUS = {
   /** A declined purchase was never charged: nothing to dispute. */
   TRANSACTION_DECLINED: 409,
   RATE_LIMITED: 429,
+  /** A wrong dosa code was given moments ago: the next may be tried after `retryAfterSeconds`. */
+  TRY_LATER: 429,
   STORE_UNAVAILABLE: 503,
   NUMBER_SPACE_EXHAUSTED: 503,
 } as const;

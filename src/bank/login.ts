@@ -4,6 +4,11 @@
  *   signs it (CMS); the verifier of src/pki says who signed; the personnummer finds the customer.
  * - Säkerhetsdosa: an 8-digit kontrollnummer answered by the OCRA svarskod, or the
  *   response-only login code. Five wrong answers in a row block the dosa at the bank.
+ *   Between tries the wait grows (1 s, 2 s, 4 s, 8 s after 1 to 4 wrong ones): each try
+ *   first claims the serial until then (a conditional UPDATE of next_try_at), so requests
+ *   that come sooner, or at the same time, get TRY_LATER and are never checked or counted;
+ *   knowing a serial is not enough to block someone's dosa with five quick requests. A right
+ *   code sent again (a used kontrollnummer, a used login code) is CHALLENGE_REPLAYED, not wrong.
  * Single use is a conditional UPDATE in the database (the challenge, the HOTP counter, the
  * TOTP step), so it holds across service instances.
  */
@@ -120,6 +125,55 @@ export async function newDosaChallenge(ctx: BankContext, serial: string): Promis
   return { challengeId: id, kontrollnummer, expiresAt: iso(now + CHALLENGE_LIFE_MS) };
 }
 
+/** The wait after the n-th wrong code in a row (n >= 1): doubling from 1 s, at most 5 minutes. */
+export const DOSA_DELAY_BASE_MS = 1000;
+export const DOSA_DELAY_MAX_MS = 5 * 60_000;
+export const dosaDelayMs = (failures: number): number => Math.min(DOSA_DELAY_BASE_MS * 2 ** Math.max(0, failures - 1), DOSA_DELAY_MAX_MS);
+
+/** SQL: the wait a wrong answer earns, by the failures before it (our constants, inlined). */
+const WAIT_BY_FAILURES = `CASE failures ${Array.from({ length: DOSA_MAX_FAILURES }, (_, n) => `WHEN ${n} THEN ${dosaDelayMs(n + 1)}`).join(' ')} ELSE ${DOSA_DELAY_MAX_MS} END`;
+
+/** HOTP login codes this many counters behind the next expected one are known as used. */
+const HOTP_LOOK_BEHIND = 10;
+
+const tryLater = (until: number, now: number): BankError => {
+  const seconds = Math.max(1, Math.ceil((until - now) / 1000));
+  return bankError('TRY_LATER', `A wrong code was given for this säkerhetsdosa moments ago. Wait ${seconds} s and try again.`, { retryAfterSeconds: seconds });
+};
+
+/**
+ * Claims the next try of dosa `serial`: until the wait a wrong answer now would earn has
+ * passed, no other try is taken. Refused (TRY_LATER) while an earlier claim runs. Returns
+ * the claim, to be given back (releaseTry) when the try ends neither right nor wrong.
+ */
+async function claimTry(ctx: BankContext, serial: string): Promise<number> {
+  const now = ctx.config.now();
+  const [row] = await ctx.db.query<{ next_try_at: number }>(
+    `UPDATE dosas SET next_try_at = CAST(? AS BIGINT) + ${WAIT_BY_FAILURES}
+     WHERE serial = ? AND blocked_at IS NULL AND (next_try_at IS NULL OR next_try_at <= ?) RETURNING next_try_at`,
+    [now, serial, now],
+  );
+  if (row) return Number(row.next_try_at);
+  const [dosa] = await ctx.db.query<{ blocked_at: number | null; next_try_at: number | null }>('SELECT blocked_at, next_try_at FROM dosas WHERE serial = ?', [serial]);
+  if (!dosa) throw bankError('DOSA_UNKNOWN', 'This säkerhetsdosa is not registered for e-kort. Check the serial on its back.');
+  if (dosa.blocked_at !== null) throw dosaBlocked();
+  throw tryLater(Number(dosa.next_try_at), now);
+}
+
+/** Gives a claim back: the try was neither right nor wrong (a replay, an expired challenge). */
+async function releaseTry(ctx: BankContext, serial: string, claim: number): Promise<void> {
+  await ctx.db.run('UPDATE dosas SET next_try_at = NULL WHERE serial = ? AND next_try_at = ?', [serial, claim]);
+}
+
+/** A right answer: the count of wrong ones and the wait start again. */
+async function rightCode(ctx: BankContext, serial: string): Promise<void> {
+  const reset = await ctx.db.run('UPDATE dosas SET failures = 0, next_try_at = NULL WHERE serial = ? AND blocked_at IS NULL', [serial]);
+  if (reset === 0) throw dosaBlocked();
+}
+
+const codeReplayed = (): BankError =>
+  bankError('CHALLENGE_REPLAYED', 'This code from the säkerhetsdosa has already been used. Press the button on the dosa for a new code.');
+
 /** A wrong answer: one more failure, blocked at the fifth; the error says how many are left. */
 async function wrongCode(ctx: BankContext, serial: string): Promise<never> {
   const [row] = await ctx.db.query<{ failures: number }>(
@@ -139,9 +193,49 @@ async function loggedIn(ctx: BankContext, dosa: DosaRow, method: LoginMethod): P
 
 const digitsOnly = (code: string): string => code.replace(/\s/g, '');
 
+/** The dosa a challenge was made for, or why the challenge can no longer be answered. */
+async function challengeSerial(ctx: BankContext, challengeId: string): Promise<string> {
+  const [row] = await ctx.db.query<{ dosa_serial: string | null; used_at: number | null; expires_at: number }>(
+    "SELECT dosa_serial, used_at, expires_at FROM challenges WHERE id = ? AND kind = 'dosa'",
+    [challengeId],
+  );
+  if (!row || row.dosa_serial === null) throw bankError('CHALLENGE_UNKNOWN', 'This login challenge is not known here. Start the login again.');
+  if (row.used_at !== null) throw bankError('CHALLENGE_REPLAYED', 'This login challenge has already been used. Start the login again.');
+  if (Number(row.expires_at) <= ctx.config.now()) throw bankError('CHALLENGE_EXPIRED', 'The login took longer than 2 minutes. Start the login again.');
+  return row.dosa_serial;
+}
+
+/**
+ * One try of dosa `serial`: claimed first (TRY_LATER while the wait runs), then `check`
+ * says right (true), wrong (false), or throws (neither: the claim is given back).
+ */
+async function tryDosa(ctx: BankContext, serial: string, check: (dosa: DosaRow) => Promise<boolean>): Promise<DosaRow> {
+  const claim = await claimTry(ctx, serial);
+  let dosa: DosaRow;
+  let right: boolean;
+  try {
+    // Read after the claim: the counter and time step as the last try left them.
+    dosa = await activeDosa(ctx, serial);
+    right = await check(dosa);
+  } catch (e) {
+    await releaseTry(ctx, serial, claim);
+    throw e;
+  }
+  if (!right) return wrongCode(ctx, serial);
+  await rightCode(ctx, serial);
+  return dosa;
+}
+
 export async function dosaLogin(ctx: BankContext, challengeId: string, answer: string): Promise<Session> {
-  const { value: kontrollnummer, dosa_serial: serial } = await consumeChallenge(ctx, challengeId, 'dosa');
-  const dosa = await activeDosa(ctx, serial!);
+  const serial = await challengeSerial(ctx, challengeId);
+  const dosa = await tryDosa(ctx, serial, async (dosa) => {
+    const { value: kontrollnummer } = await consumeChallenge(ctx, challengeId, 'dosa');
+    return svarskodRight(ctx, dosa, kontrollnummer, answer);
+  });
+  return loggedIn(ctx, dosa, 'dosa');
+}
+
+function svarskodRight(ctx: BankContext, dosa: DosaRow, kontrollnummer: string, answer: string): boolean {
   const key = Buffer.from(dosa.secret, 'base64');
   let ok = false;
   if (dosa.suite === HID_HMAC_SUITE) {
@@ -156,37 +250,45 @@ export async function dosaLogin(ctx: BankContext, challengeId: string, answer: s
       if (codesEqual(svarskod({ key, suite: dosa.suite, kontrollnummer, time }), digitsOnly(answer))) ok = true;
     }
   }
-  if (!ok) return wrongCode(ctx, dosa.serial);
-  const reset = await ctx.db.run('UPDATE dosas SET failures = 0 WHERE serial = ? AND blocked_at IS NULL', [dosa.serial]);
-  if (reset === 0) throw dosaBlocked();
-  return loggedIn(ctx, dosa, 'dosa');
+  return ok;
 }
 
 export async function dosaCodeLogin(ctx: BankContext, serial: string, code: string): Promise<Session> {
-  const dosa = await activeDosa(ctx, serial);
-  const secret = Buffer.from(dosa.secret, 'base64');
-  const now = ctx.config.now();
-  const common = { secret, code: digitsOnly(code), digits: 8 as const, algorithm: dosa.login_algorithm };
-  let accepted: number;
-  if (dosa.login_kind === 'hotp') {
-    const result = verifyHotp({ ...common, counter: dosa.counter ?? 0, lookAhead: 10 });
-    if (!result.ok) return wrongCode(ctx, serial);
-    // Compare-and-set: a concurrent login with the same code moves the counter first.
-    accepted = await ctx.db.run('UPDATE dosas SET counter = ?, failures = 0 WHERE serial = ? AND counter = ? AND blocked_at IS NULL', [
-      Number(result.nextCounter),
-      serial,
-      dosa.counter ?? 0,
-    ]);
-  } else {
-    const result = verifyTotp({ ...common, time: new Date(now), window: 1, lastAcceptedStep: dosa.last_step ?? undefined });
-    if (!result.ok) return wrongCode(ctx, serial);
-    accepted = await ctx.db.run('UPDATE dosas SET last_step = ?, failures = 0 WHERE serial = ? AND (last_step IS NULL OR last_step < ?) AND blocked_at IS NULL', [
-      result.step,
-      serial,
-      result.step,
-    ]);
-  }
-  if (accepted === 0) return wrongCode(ctx, serial);
+  const dosa = await tryDosa(ctx, serial, (dosa) => loginCodeRight(ctx, dosa, digitsOnly(code)));
   return loggedIn(ctx, dosa, 'dosa-code');
+}
+
+/** Right: the code is taken (the counter or time step moves on); a used code throws CHALLENGE_REPLAYED. */
+async function loginCodeRight(ctx: BankContext, dosa: DosaRow, code: string): Promise<boolean> {
+  const secret = Buffer.from(dosa.secret, 'base64');
+  const common = { secret, code, digits: 8 as const, algorithm: dosa.login_algorithm };
+  const serial = dosa.serial;
+  if (dosa.login_kind === 'hotp') {
+    const next = Number(dosa.counter ?? 0);
+    const result = verifyHotp({ ...common, counter: next, lookAhead: 10 });
+    if (!result.ok) {
+      const from = Math.max(0, next - HOTP_LOOK_BEHIND);
+      if (next > from && verifyHotp({ ...common, counter: from, lookAhead: next - from - 1 }).ok) throw codeReplayed();
+      return false;
+    }
+    // Compare-and-set: a concurrent login with the same code moves the counter first.
+    const accepted = await ctx.db.run('UPDATE dosas SET counter = ? WHERE serial = ? AND counter = ? AND blocked_at IS NULL', [Number(result.nextCounter), serial, next]);
+    if (accepted === 0) throw codeReplayed();
+    return true;
+  }
+  const time = new Date(ctx.config.now());
+  const result = verifyTotp({ ...common, time, window: 1, lastAcceptedStep: dosa.last_step ?? undefined });
+  if (!result.ok) {
+    const any = dosa.last_step === null ? { ok: false as const } : verifyTotp({ ...common, time, window: 1 });
+    if (any.ok && dosa.last_step !== null && any.step <= Number(dosa.last_step)) throw codeReplayed();
+    return false;
+  }
+  const accepted = await ctx.db.run('UPDATE dosas SET last_step = ? WHERE serial = ? AND (last_step IS NULL OR last_step < ?) AND blocked_at IS NULL', [
+    result.step,
+    serial,
+    result.step,
+  ]);
+  if (accepted === 0) throw codeReplayed();
+  return true;
 }
 

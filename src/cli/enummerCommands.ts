@@ -1,5 +1,5 @@
 /**
- * `ekort enummer create|list|show|pause|resume|close|transactions` and `ekort transactions`:
+ * `ekort enummer create|list|show|pause|resume|close|unlock|transactions` and `ekort transactions`:
  * the holder's e-nummer. Lists show only the last four digits; the full number, expiry and
  * CVC are shown by `create` (the answer the holder asked for) and `show --reveal` (which
  * needs a login within the last 5 minutes).
@@ -120,7 +120,7 @@ export async function enummerList(args: string[], io: CliIo): Promise<number> {
     printTable(
       io,
       ['ID', 'NUMBER', 'MERCHANT', 'KIND', 'VALID UNTIL', 'STATE', 'CLOSE REASON'],
-      list.map((e) => [e.id, masked(e.last4), e.merchant, e.kind, validText(e), e.state, e.closeReason ?? '-']),
+      list.map((e) => [e.id, masked(e.last4), e.merchant, e.kind, validText(e), e.lock ? `${e.state}, locked` : e.state, e.closeReason ?? '-']),
     );
   return 0;
 }
@@ -142,6 +142,7 @@ export async function enummerShow(args: string[], io: CliIo): Promise<number> {
     io.out(`  limit        ${limitText(e)}`);
     io.out(`  valid until  ${validText(e)}`);
     io.out(`  state        ${e.state}${e.closeReason ? ` (${e.closeReason.replace(/_/g, ' ')})` : ''}`);
+    if (e.lock) io.out(`  locked       ${LOCK_TEXT}, since ${stockholmTime(e.lock.lockedAt)} (ekort enummer unlock ${e.id})`);
     io.out(`  created      ${stockholmTime(e.createdAt)}`);
     if (secret) for (const line of secretLines(secret)) io.out(line);
     else io.out('  (ekort enummer show ID --reveal shows the full number, expiry and CVC)');
@@ -149,7 +150,9 @@ export async function enummerShow(args: string[], io: CliIo): Promise<number> {
   return 0;
 }
 
-function changeCommand(action: 'pause' | 'resume' | 'close', done: string) {
+const LOCK_TEXT = 'after too many wrong CVCs or expiry dates: every purchase is declined';
+
+function changeCommand(action: 'pause' | 'resume' | 'close' | 'unlock', done: string) {
   return async (args: string[], io: CliIo): Promise<number> => {
     const { values, positionals } = parse(args, {
       ...SESSION_OPTIONS,
@@ -175,6 +178,8 @@ function changeCommand(action: 'pause' | 'resume' | 'close', done: string) {
 export const enummerPause = changeCommand('pause', 'Paused');
 export const enummerResume = changeCommand('resume', 'Resumed');
 export const enummerClose = changeCommand('close', 'Closed');
+/** `ekort enummer unlock ID [--json]`: lifts the lock after too many wrong CVCs. */
+export const enummerUnlock = changeCommand('unlock', 'Unlocked');
 
 /** A purchase in another currency: "12,50 EUR at 11.2345, fee 2,32 kr" (both amounts and the fee, §17). */
 const foreignText = (t: Transaction): string =>

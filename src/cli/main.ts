@@ -19,6 +19,7 @@ import {
   enummerResume,
   enummerShow,
   enummerTransactions,
+  enummerUnlock,
   transactionsCommand,
 } from './enummerCommands.ts';
 import { login, logout, sessionCommand } from './loginCommands.ts';
@@ -159,6 +160,7 @@ Usage: ekort <command> [options]
                                             (needs a login within the last 5 minutes)
   enummer pause|resume ID [--json]
   enummer close ID [--yes] [--json]         asks first unless --yes; cannot be undone
+  enummer unlock ID [--json]                purchases again after the lock for wrong CVCs
   enummer transactions ID [--json]          the purchases tried with one e-nummer
   transactions [--json]                     every purchase tried with your e-nummer (other
                                             currencies: both amounts, the rate and the fee)
@@ -248,6 +250,7 @@ const COMMANDS: Record<string, Command> = {
   'enummer pause': enummerPause,
   'enummer resume': enummerResume,
   'enummer close': enummerClose,
+  'enummer unlock': enummerUnlock,
   'enummer transactions': enummerTransactions,
   transactions: transactionsCommand,
   'transaction dispute': transactionDispute,

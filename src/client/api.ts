@@ -130,6 +130,8 @@ export interface ApiFailure {
   retriesLeft?: number;
   /** DOSA_CODE_WRONG: tries left before the bank blocks the dosa; PASSWORD_INCORRECT: before the BankID på fil locks. */
   triesLeft?: number;
+  /** TRY_LATER (a wrong dosa code moments ago), RATE_LIMITED: seconds to wait before trying again. */
+  retryAfter?: number;
   issues?: Array<{ path: string; message: string }>;
 }
 

@@ -64,6 +64,8 @@ export function toApiFailure(error: unknown): ApiFailure {
   if (retriesLeft !== undefined) failure.retriesLeft = retriesLeft;
   const triesLeft = int(source.triesLeft);
   if (triesLeft !== undefined) failure.triesLeft = triesLeft;
+  const retryAfter = int(source.retryAfter ?? source.retryAfterSeconds);
+  if (retryAfter !== undefined) failure.retryAfter = retryAfter;
   const issues = issuesOf(source.issues);
   if (issues) failure.issues = issues;
   return failure;

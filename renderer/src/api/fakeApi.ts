@@ -122,6 +122,8 @@ export function createFakeApi(options: FakeOptions = {}): FakeApi {
   let enummers: Enummer[] = [];
   const secrets = new Map<string, EnummerSecret>();
   let transactions: Transaction[] = [...(options.transactions ?? [])];
+  /** Wrong CVCs or expiry dates per e-nummer since its last unlock; 5 lock it (CVC_LOCKED), as the service does. */
+  const wrongCardData = new Map<string, number>();
   let files: FileCredential[] = options.files ?? [fakeFile()];
   /** Wrong passwords in a row per file id; 5 lock the file. */
   const fileFailures = new Map<string, number>();
@@ -415,6 +417,7 @@ export function createFakeApi(options: FakeOptions = {}): FakeApi {
           closeReason: null,
           createdAt: new Date().toISOString(),
           closedAt: null,
+          lock: null,
         };
         const secret: EnummerSecret = { id, pan, expiry, cvc: String(100 + (counter % 900)) };
         enummers = [enummer, ...enummers];
@@ -435,10 +438,13 @@ export function createFakeApi(options: FakeOptions = {}): FakeApi {
         const e = enummers.find((x) => x.id === input.id);
         if (!e) throw fail('NOT_FOUND', 'No such e-nummer.');
         if (e.state === 'closed') throw fail('STATE_CONFLICT', 'The e-nummer is closed.');
+        if (input.action === 'unlock') wrongCardData.delete(e.id);
         const next: Enummer =
           input.action === 'close'
             ? { ...e, state: 'closed', closeReason: 'closed_by_holder', closedAt: new Date().toISOString() }
-            : { ...e, state: input.action === 'pause' ? 'paused' : 'open' };
+            : input.action === 'unlock'
+              ? { ...e, lock: null }
+              : { ...e, state: input.action === 'pause' ? 'paused' : 'open' };
         enummers = enummers.map((x) => (x.id === e.id ? next : x));
         return next;
       }),
@@ -535,10 +541,17 @@ export function createFakeApi(options: FakeOptions = {}): FakeApi {
         let declineCode: Transaction['declineCode'] = null;
         if (!entry || !e) declineCode = 'UNKNOWN_NUMBER';
         else if (e.state === 'closed') declineCode = 'CLOSED';
+        else if (e.lock) declineCode = 'CVC_LOCKED';
         else if (e.state === 'paused') declineCode = 'PAUSED';
         else if (entry.expiry !== input.expiry) declineCode = 'EXPIRY_MISMATCH';
         else if (entry.cvc !== input.cvc) declineCode = 'CVC_MISMATCH';
         else if (e.merchant.toLowerCase() !== input.merchant.trim().toLowerCase()) declineCode = 'MERCHANT_MISMATCH';
+        if (e && (declineCode === 'EXPIRY_MISMATCH' || declineCode === 'CVC_MISMATCH')) {
+          const wrong = (wrongCardData.get(e.id) ?? 0) + 1;
+          wrongCardData.set(e.id, wrong);
+          const lock = wrong >= 5 ? { reason: 'wrong_cvc' as const, lockedAt: new Date().toISOString() } : null;
+          if (lock) enummers = enummers.map((x) => (x.id === e.id ? { ...x, lock } : x));
+        }
         const currency = input.currency && input.currency !== 'SEK' ? input.currency : null;
         const rate = currency ? FAKE_RATES[currency] : undefined;
         // Another currency: converted at the reference rate (cents × SEK/unit = öre), plus the 1,65 % markup.

@@ -51,6 +51,9 @@ export function errorText(error: unknown, t: Translate): string {
   if (f.code === 'PASSWORD_INCORRECT') {
     return typeof f.triesLeft === 'number' ? t('error.PASSWORD_INCORRECT', { n: f.triesLeft }) : t('error.PASSWORD_INCORRECT_NOCOUNT');
   }
+  if (f.code === 'TRY_LATER') {
+    return typeof f.retryAfter === 'number' ? t('error.TRY_LATER', { n: f.retryAfter }) : t('error.TRY_LATER_NOCOUNT');
+  }
   const key = `error.${f.code}`;
   if (isMessageKey(key)) return t(key);
   const decline = `decline.${f.code}`;

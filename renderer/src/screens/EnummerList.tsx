@@ -128,6 +128,7 @@ function EnummerItem({ enummer: e, onChanged, onReauth, onCardBlocked }: { enumm
           <dt>{t('list.state')}</dt>
           <dd>
             <span className={`badge ${e.state}`}>{stateText(e, t)}</span>
+            {e.lock && e.state !== 'closed' && <span className="badge locked">{t('list.locked')}</span>}
           </dd>
         </div>
         <div>
@@ -141,6 +142,16 @@ function EnummerItem({ enummer: e, onChanged, onReauth, onCardBlocked }: { enumm
           </div>
         )}
       </dl>
+      {e.lock && e.state !== 'closed' && (
+        <div role="status" className="message warning">
+          <p>
+            <strong>{t('list.locked')}.</strong> {t('list.lockedText')}
+          </p>
+          <button type="button" onClick={() => void change('unlock')} disabled={busy}>
+            {t('list.unlock')}
+          </button>
+        </div>
+      )}
       <div className="actions">
         {e.state !== 'closed' && !secret && (
           <button type="button" onClick={() => void reveal()} disabled={busy}>

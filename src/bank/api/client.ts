@@ -18,12 +18,19 @@ export class BankClientError extends EkortError {
   readonly status: number;
   readonly issues?: Array<{ path: string; message: string }>;
   readonly triesLeft?: number;
+  /** RATE_LIMITED / TRY_LATER: seconds to wait before trying again. */
+  readonly retryAfter?: number;
 
-  constructor(code: string, message: string, options: { status: number; issues?: Array<{ path: string; message: string }>; triesLeft?: number; cause?: unknown }) {
+  constructor(
+    code: string,
+    message: string,
+    options: { status: number; issues?: Array<{ path: string; message: string }>; triesLeft?: number; retryAfter?: number; cause?: unknown },
+  ) {
     super(code, message, options.cause === undefined ? undefined : { cause: options.cause });
     this.status = options.status;
     if (options.issues !== undefined) this.issues = options.issues;
     if (options.triesLeft !== undefined) this.triesLeft = options.triesLeft;
+    if (options.retryAfter !== undefined) this.retryAfter = options.retryAfter;
   }
 }
 
@@ -172,6 +179,10 @@ export class BankClient {
   closeEnummer(id: string, o?: CallOptions): Promise<S.Enummer> {
     return this.changeEnummer(id, 'close', o);
   }
+  /** Lifts the lock after too many wrong CVCs (Enummer.lock). */
+  unlockEnummer(id: string, o?: CallOptions): Promise<S.Enummer> {
+    return this.changeEnummer(id, 'unlock', o);
+  }
   enummerTransactions(id: string, o?: CallOptions): Promise<S.Transaction[]> {
     return this.call('GET', `/v1/enummer/${seg(id)}/transactions`, S.Transaction.array(), { auth: 'session' }, o);
   }
@@ -266,8 +277,13 @@ export class BankClient {
     if (!response.ok) {
       const parsed = S.ApiError.safeParse(json);
       if (!parsed.success) throw new BankClientError('SERVICE_BAD_RESPONSE', `The e-kort service answered ${what} with HTTP ${response.status} and no error description.`, { status: response.status });
-      const { code, message, issues, triesLeft } = parsed.data;
-      throw new BankClientError(code, message, { status: response.status, ...(issues ? { issues } : {}), ...(triesLeft === undefined ? {} : { triesLeft }) });
+      const { code, message, issues, triesLeft, retryAfter } = parsed.data;
+      throw new BankClientError(code, message, {
+        status: response.status,
+        ...(issues ? { issues } : {}),
+        ...(triesLeft === undefined ? {} : { triesLeft }),
+        ...(retryAfter === undefined ? {} : { retryAfter }),
+      });
     }
     if (schema === null) return json as never;
     const parsed = schema.safeParse(json);

@@ -22,10 +22,10 @@ const ERROR_RESPONSES: Record<string, string> = {
   '401': 'No valid credentials (UNAUTHENTICATED, SESSION_EXPIRED, LOGIN_FAILED, NETWORK_KEY_INVALID, …).',
   '403': 'Not allowed (REAUTH_REQUIRED, FORBIDDEN, CUSTOMER_UNKNOWN, DOSA_BLOCKED, …).',
   '404': 'No such resource or route (NOT_FOUND).',
-  '409': 'The request conflicts with the current state (STATE_CONFLICT, CARD_BLOCKED, TERMS_OUTDATED, CHALLENGE_REPLAYED, …).',
+  '409': 'The request conflicts with the current state (STATE_CONFLICT, ENUMMER_EXPIRED, CARD_BLOCKED, TERMS_OUTDATED, CHALLENGE_REPLAYED, …).',
   '413': 'The request body is too large (BODY_TOO_LARGE).',
   '415': 'The request body is not application/json (UNSUPPORTED_MEDIA_TYPE).',
-  '429': 'Too many requests from this address (RATE_LIMITED); see Retry-After.',
+  '429': 'Too many requests from this address (RATE_LIMITED), or a dosa code tried too soon after a wrong one (TRY_LATER); see Retry-After and retryAfter.',
   '500': 'An unexpected error (INTERNAL); no detail is given.',
   '503': 'The database is not reachable (STORE_UNAVAILABLE, STORE_BUSY).',
 };

@@ -285,6 +285,7 @@ export const ROUTES: readonly RouteDef[] = [
   enummerAction('pause', 'Pause an open e-nummer: purchases are declined until it is resumed.'),
   enummerAction('resume', 'Resume a paused e-nummer.'),
   enummerAction('close', 'Close an e-nummer for good.'),
+  enummerAction('unlock', 'Unlock an e-nummer locked after 5 wrong CVCs or expiry dates within 24 hours (see its lock); the wrong ones are counted afresh.'),
   route({
     method: 'GET',
     path: '/v1/enummer/:id/transactions',

@@ -150,10 +150,13 @@ export const Enummer = z.object({
   closeReason: CloseReason.nullable(),
   createdAt: iso,
   closedAt: iso.nullable(),
+  /** Locked after 5 wrong CVCs or expiry dates within 24 hours: every purchase is declined CVC_LOCKED until the holder unlocks it. */
+  lock: z.object({ reason: z.enum(['wrong_cvc']), lockedAt: iso }).nullable(),
 });
 export const EnummerSecret = z.object({ id, pan: z.string(), expiry: z.string(), cvc: z.string() });
 export const CreatedEnummer = z.object({ enummer: Enummer, secret: EnummerSecret });
-export const EnummerAction = z.enum(['pause', 'resume', 'close']);
+/** unlock: the holder lifts the lock after wrong CVCs (see Enummer.lock). */
+export const EnummerAction = z.enum(['pause', 'resume', 'close', 'unlock']);
 
 export const DeclineCode = z.enum([
   'UNKNOWN_NUMBER',
@@ -165,6 +168,8 @@ export const DeclineCode = z.enum([
   'CARD_BLOCKED',
   'CLOSED',
   'PAUSED',
+  /** Locked after 5 wrong CVCs or expiry dates within 24 hours, until the holder unlocks it (right CVC or not). */
+  'CVC_LOCKED',
   /** A purchase in a currency the service has no reference rate for. */
   'CURRENCY_NOT_SUPPORTED',
 ]);
@@ -222,6 +227,8 @@ export const ApiError = z.object({
   issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
   /** DOSA_CODE_WRONG / DOSA_BLOCKED: wrong answers left before the dosa is blocked. */
   triesLeft: z.number().int().optional(),
+  /** RATE_LIMITED / TRY_LATER: seconds to wait before trying again (also the Retry-After header). */
+  retryAfter: z.number().int().optional(),
 });
 
 // --- Disputes (reklamation, card terms §10-11) and notifications ---------------------------

@@ -67,9 +67,10 @@ const FASTIFY_ERRORS: Record<string, { status: number; code: string; message: st
 export function toApiError(error: unknown): { status: number; body: ApiError; unexpected: boolean } {
   if (error instanceof BankError) {
     const body: ApiError = { code: error.code, message: error.message };
-    const details = error as unknown as { issues?: unknown; triesLeft?: unknown };
+    const details = error as unknown as { issues?: unknown; triesLeft?: unknown; retryAfterSeconds?: unknown };
     if (Array.isArray(details.issues)) body.issues = details.issues as ApiError['issues'];
     if (typeof details.triesLeft === 'number') body.triesLeft = details.triesLeft;
+    if (typeof details.retryAfterSeconds === 'number') body.retryAfter = details.retryAfterSeconds;
     return { status: error.status, body, unexpected: error.status >= 500 && !(error.code in BANK_ERROR_STATUS) };
   }
   if (error instanceof StoreError) {

@@ -303,6 +303,19 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX notifications_customer ON notifications(customer_id, created_at)`,
     ],
   },
+  {
+    version: 5,
+    name: 'counting what an attacker tries: e-nummer locked after wrong CVCs, a growing delay between wrong dosa codes',
+    statements: [
+      // Locked after 5 wrong CVCs or expiry dates in 24 hours (authorize.ts); the attempts are
+      // the declined transactions themselves, counted from cvc_counted_from (the last unlock).
+      `ALTER TABLE enummers ADD COLUMN locked_at BIGINT`,
+      `ALTER TABLE enummers ADD COLUMN lock_reason TEXT`,
+      `ALTER TABLE enummers ADD COLUMN cvc_counted_from BIGINT`,
+      // Not before this time may the dosa's next code be tried (login.ts: the growing delay).
+      `ALTER TABLE dosas ADD COLUMN next_try_at BIGINT`,
+    ],
+  },
 ];
 
 /** Brings the schema to the newest version; returns the versions it applied. */

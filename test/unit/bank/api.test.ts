@@ -160,7 +160,7 @@ describe('login', () => {
     const login = await call({ method: 'POST', url: '/v1/login/dosa/code', body: { serial: dosa.serial, code } });
     expect(login.statusCode, login.body).toBe(200);
     expect(login.json()).toMatchObject({ method: 'dosa-code', customer: { personnummer: PERSONNUMMER } });
-    expect(apiError(await call({ method: 'POST', url: '/v1/login/dosa/code', body: { serial: dosa.serial, code } }), 401).code).toBe('DOSA_CODE_WRONG');
+    expect(apiError(await call({ method: 'POST', url: '/v1/login/dosa/code', body: { serial: dosa.serial, code } }), 409).code).toBe('CHALLENGE_REPLAYED');
   });
 
   it('logs in with BankID på kort: the card signs the challenge, the CMS goes up as base64', async () => {

@@ -73,13 +73,19 @@ describe('ekort bank seed-demo', () => {
 
 describe('ekort bank unblock-dosa', () => {
   it('lifts the block five wrong dosa answers made', async () => {
-    await withService(async (s) => {
+    // A clock a minute on per try: past the growing wait after each wrong code (login.ts).
+    let now = Date.now();
+    const s = await EkortService.open(db, { sweepIntervalMs: 0, now: () => now });
+    try {
       for (let i = 0; i < 5; i++) {
+        now += 60_000;
         const { challengeId } = await s.dosaChallenge(seed.dosa.serial);
         await expect(s.dosaLogin(challengeId, '00000000')).rejects.toMatchObject({ code: i < 4 ? 'DOSA_CODE_WRONG' : 'DOSA_BLOCKED' });
       }
       await expect(s.dosaChallenge(seed.dosa.serial)).rejects.toMatchObject({ code: 'DOSA_BLOCKED' });
-    });
+    } finally {
+      await s.close();
+    }
     const r = await run(['bank', 'unblock-dosa', '--db', db, seed.dosa.serial]);
     expect(r.code, r.err.join('\n')).toBe(0);
     expect(r.out[0]).toContain(`Dosa ${seed.dosa.serial} is unblocked`);

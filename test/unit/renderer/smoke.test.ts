@@ -94,6 +94,7 @@ describe('the app, rendered on the server', () => {
       closeReason: null,
       createdAt: new Date().toISOString(),
       closedAt: null,
+      lock: null,
     };
     const closed: Enummer = { ...base, id: 'enr-00000002', last4: '9999', merchant: 'Bokhandeln', state: 'closed', closeReason: 'closed_by_holder' };
     const html = inContext(createElement(EnummerList, { enummers: [base, closed], onChanged: noop, onReauth: noop }));
