@@ -1,3 +1,4 @@
+import { escapeLines } from '../controlCharacters.ts';
 import { EkortError } from '../errors.ts';
 import { apduCommand } from './apduCommand.ts';
 import { authorizeCommand } from './authorizeCommand.ts';
@@ -6,7 +7,7 @@ import { bankEnrolApp } from './bankCommands.ts';
 import { appApprove, appEnrol, appStatus } from './appCommands.ts';
 import { bankChangePassword, bankIssueCodeTable, bankIvrKey, bankSetPhoneCredentials, bankSmsOutbox } from './bankCommands.ts';
 import { phoneCall } from './phoneCommands.ts';
-import { UsageError, type CliIo, type Command } from './cliContext.ts';
+import { printJson, UsageError, type CliIo, type Command } from './cliContext.ts';
 import { cardChangePin, cardInfo, cardUnblock, cardVerifyPin } from './cardCommands.ts';
 import { cardSign } from './cardSignCommand.ts';
 import { dosaCode, dosaCreate, dosaExportForBank, dosaRespond } from './dosaCommands.ts';
@@ -275,7 +276,16 @@ export function usageFor(prefix: string): string | undefined {
 
 const HELP = new Set(['--help', '-h']);
 
-export async function main(argv: string[], io: CliIo): Promise<number> {
+/**
+ * Every line a command prints goes out with its control characters escaped (text from the
+ * service or a file cannot drive the terminal); the line breaks a command writes stay.
+ */
+export function escapingIo(io: CliIo): CliIo {
+  return { out: (line) => io.out(escapeLines(line)), err: (line) => io.err(escapeLines(line)), interrupted: io.interrupted };
+}
+
+export async function main(argv: string[], rawIo: CliIo): Promise<number> {
+  const io = escapingIo(rawIo);
   const twoWords = argv[0] !== undefined && NOUNS.has(argv[0]) && argv[1] !== undefined && !HELP.has(argv[1]);
   const name = twoWords ? `${argv[0]} ${argv[1]}` : argv[0];
   const rest = argv.slice(twoWords ? 2 : 1);
@@ -305,7 +315,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     }
     const typed = error instanceof EkortError ? error : new EkortError('INTERNAL', (error as Error)?.message ?? String(error));
     io.err(`ekort ${name}: ${typed.message}`);
-    if (json) io.out(JSON.stringify({ error: typed.toJSON() }));
+    if (json) printJson(io, { error: typed.toJSON() });
     return 1;
   }
 }

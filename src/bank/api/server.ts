@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { escapeControlCharacters } from '../../controlCharacters.ts';
 import { EkortError } from '../../errors.ts';
 import { isNetworkKey } from '../customers.ts';
 import { BANK_ERROR_STATUS, BankError, bankError } from '../errors.ts';
@@ -146,7 +147,9 @@ function handlerFor(service: EkortService, def: RouteDef) {
 
 /** The service's HTTP API as a fastify instance (not listening; `inject` works at once). */
 export function buildServer(service: EkortService, options: ServerOptions = {}): FastifyInstance {
-  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  // One line each, whatever the error's text holds (a request's text can reach a message).
+  const write = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const log = (line: string) => write(escapeControlCharacters(line));
   const app = Fastify({
     logger: false,
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ROUTES } from '../../../src/bank/api/routes.ts';
-import { ApiError } from '../../../src/bank/api/schemas.ts';
+import { ApiError, AppEnrolRequest, DisputeRequest } from '../../../src/bank/api/schemas.ts';
 import { buildServer, type ServerOptions } from '../../../src/bank/api/server.ts';
 import { REVEAL_FRESH_MS } from '../../../src/bank/context.ts';
 import { addPaymentCard, createCustomer, createNetworkKey, enrolDosa } from '../../../src/bank/customers.ts';
@@ -358,6 +358,43 @@ describe('hostile input', () => {
     ] as const) {
       expect(apiError(await call({ method, url }), 404).code).toBe('NOT_FOUND');
     }
+  });
+
+  it('refuses control characters in free text with INVALID_INPUT, one issue per field', async () => {
+    const token = await dosaLogin();
+    await connectedCardAndEnummer(token);
+    for (const bad of ['Shop\u0000', 'Shop\u001b[2J', 'Sh\top', 'Shop\nX', 'Shop\u007f', 'Shop\u009b31m', 'Shop\u202egnp.exe', 'Shop\u2066', 'Shop\u200f', 'Shop\u061c']) {
+      const res = apiError(await call({ method: 'POST', url: '/v1/enummer', token, body: { cardId, merchant: bad, nickname: `My ${bad}` } }), 400);
+      expect(res.code).toBe('INVALID_INPUT');
+      expect(res.issues!.map((i) => i.path).sort()).toEqual(['body.merchant', 'body.nickname']);
+      expect(res.issues![0]!.message).toMatch(/control character \(\\(x|u)[0-9a-f]+\)/);
+    }
+    const network = { pan: '4571000000000001', expiry: '12/30', cvc: '123', merchant: 'Evil\u001b]0;pwned\u0007', amount: 100, requestId: 'r\u0000' };
+    const refused = apiError(await call({ method: 'POST', url: '/v1/network/authorizations', token: networkKey, body: network }), 400);
+    expect(refused.issues!.map((i) => i.path).sort()).toEqual(['body.merchant', 'body.requestId']);
+    // Text without controls (letters of any script, emoji) still goes through.
+    const fine = await call({ method: 'POST', url: '/v1/enummer', token, body: { cardId, merchant: 'Åhléns – Café 北京 😀', nickname: 'Mat' } });
+    expect(fine.statusCode, fine.body).toBe(201);
+  });
+
+  it('takes line breaks, and no other control, in a dispute description only', () => {
+    expect(DisputeRequest.safeParse({ kind: 'goods', description: 'Line one\nline two' }).success).toBe(true);
+    for (const bad of ['a\tb', 'a\r\nb', 'a\u001bb', 'a\u202eb', 'a\u0085b']) {
+      const result = DisputeRequest.safeParse({ kind: 'goods', description: bad });
+      expect(result.success).toBe(false);
+      expect(result.error!.issues.map((i) => i.path.join('.'))).toEqual(['description']);
+    }
+    expect(AppEnrolRequest.shape.name.safeParse('Phone\nSecond line').success).toBe(false);
+  });
+
+  it('escapes control characters in its log lines', async () => {
+    const token = await dosaLogin();
+    vi.spyOn(service, 'paymentCards').mockRejectedValue(new TypeError('bad name \u001b[2J\u202e\nfake line'));
+    apiError(await call({ method: 'GET', url: '/v1/cards', token }), 500);
+    expect(logs).toHaveLength(1);
+    expect(logs[0]).toContain('bad name \\x1b[2J\\u202e\\x0afake line');
+    // eslint-disable-next-line no-control-regex -- looking for raw controls
+    expect(logs[0]).not.toMatch(/[\u0000-\u001f\u202e]/);
   });
 
   it('answers an unexpected failure with 500 INTERNAL and no detail, logged without secrets', async () => {
