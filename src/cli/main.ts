@@ -160,9 +160,14 @@ Usage: ekort <command> [options]
                                             (needs a login within the last 5 minutes)
   enummer pause|resume ID [--json]
   enummer close ID [--yes] [--json]         asks first unless --yes; cannot be undone
-  enummer transactions ID [--json]          the purchases tried with one e-nummer
-  transactions [--json]                     every purchase tried with your e-nummer (other
-                                            currencies: both amounts, the rate and the fee)
+  enummer transactions ID [--limit N] [--cursor C | --all] [--json]
+                                            the purchases tried with one e-nummer
+  transactions [--limit N] [--cursor C | --all] [--json]
+                                            every purchase tried with your e-nummer (other
+                                            currencies: both amounts, the rate and the fee);
+                                            a page of 100 (--limit: 1 to 1000), then the
+                                            --cursor of the next; --all: every page; --json:
+                                            {items, nextCursor}
   transaction dispute ID --kind unauthorised|incorrect|goods [--description TEXT]
                       [--block-card] [--json]
                                             dispute a purchase (within 13 months): what you risk

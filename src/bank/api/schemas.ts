@@ -307,6 +307,23 @@ export const IdParams = z.strictObject({ id });
 export const Health = z.object({ status: z.literal('ok'), serviceId: z.string(), time: iso });
 export const EnummerListQuery = z.strictObject({ state: EnummerState.optional() });
 
+/** The most transactions one page holds, and how many when ?limit is not given. */
+export const MAX_PAGE_LIMIT = 1000;
+export const DEFAULT_PAGE_LIMIT = 100;
+export const TransactionListQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE_LIMIT).default(DEFAULT_PAGE_LIMIT).describe(`at most ${MAX_PAGE_LIMIT}; ${DEFAULT_PAGE_LIMIT} when not given`),
+  /** The `nextCursor` of the page before; none for the first page. */
+  cursor: z.string().min(1).max(200).regex(/^[A-Za-z0-9_-]+$/, 'a nextCursor as given').optional(),
+});
+export const TransactionPage = z.object({
+  /** Newest first (then by id), in a stable order: a purchase made meanwhile is not in a later page. */
+  items: z.array(Transaction),
+  /** The cursor of the next page; null on the last one. */
+  nextCursor: z.string().nullable(),
+});
+export type TransactionListQuery = z.input<typeof TransactionListQuery>;
+export type TransactionPage = z.infer<typeof TransactionPage>;
+
 export type CardChallenge = z.infer<typeof CardChallenge>;
 export type CardLoginRequest = z.infer<typeof CardLoginRequest>;
 export type DosaChallenge = z.infer<typeof DosaChallenge>;

@@ -302,9 +302,20 @@ describe('the card network', () => {
     expect(declined.json()).toMatchObject({ approved: false, declineCode: 'CVC_MISMATCH' });
 
     const mine = await call({ method: 'GET', url: `/v1/enummer/${enummerId}/transactions`, token });
-    expect(mine.json().map((t: { decision: string }) => t.decision).sort()).toEqual(['approved', 'declined']);
+    expect(mine.json().items.map((t: { decision: string }) => t.decision).sort()).toEqual(['approved', 'declined']);
+    expect(mine.json().nextCursor).toBeNull();
     expect(mine.body).not.toContain(pan);
-    expect((await call({ method: 'GET', url: '/v1/transactions', token })).json()).toHaveLength(2);
+    expect((await call({ method: 'GET', url: '/v1/transactions', token })).json().items).toHaveLength(2);
+    const first = (await call({ method: 'GET', url: '/v1/transactions?limit=1', token })).json();
+    expect(first.items).toHaveLength(1);
+    const second = (await call({ method: 'GET', url: `/v1/transactions?limit=1&cursor=${first.nextCursor}`, token })).json();
+    expect(second).toEqual({ items: [expect.any(Object)], nextCursor: null });
+    expect([first.items[0].decision, second.items[0].decision].sort()).toEqual(['approved', 'declined']);
+    for (const query of ['limit=0', 'limit=1001', 'limit=x', 'cursor=bm9wZQ', 'cursor=%2F%2F']) {
+      const bad = apiError(await call({ method: 'GET', url: `/v1/transactions?${query}`, token }), 400);
+      expect(bad.code).toBe('INVALID_INPUT');
+      expect(bad.issues![0]!.path).toMatch(/^query\.(limit|cursor)$/);
+    }
   });
 
   it('refuses a missing or wrong network key, and a session token in its place, with 401 NETWORK_KEY_INVALID', async () => {
@@ -476,7 +487,7 @@ describe('OpenAPI', () => {
       expect(op.responses[String(route.status)]).toBeDefined();
       expect(op.responses['500'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/ApiError' });
       if (route.body) expect(op.requestBody.content['application/json'].schema).toBeDefined();
-      if (route.params) expect(op.parameters).toEqual([expect.objectContaining({ name: 'id', in: 'path', required: true })]);
+      if (route.params) expect(op.parameters.filter((p: { in: string }) => p.in === 'path')).toEqual([expect.objectContaining({ name: 'id', in: 'path', required: true })]);
     }
     // Every $ref resolves.
     const refs = [...res.body.matchAll(/"\$ref":"#\/components\/schemas\/(\w+)"/g)].map((m) => m[1]!);
@@ -491,6 +502,10 @@ describe('OpenAPI', () => {
     expect(create.properties.months).toMatchObject({ type: 'integer', minimum: 1, maximum: 24 });
     expect(doc.components.schemas.Session.required).toContain('token');
     expect(doc.paths['/v1/enummer'].get.parameters).toEqual([expect.objectContaining({ name: 'state', in: 'query', required: false })]);
+    expect(doc.paths['/v1/transactions'].get.parameters).toEqual([
+      expect.objectContaining({ name: 'limit', in: 'query', required: false, schema: expect.objectContaining({ maximum: 1000, default: 100 }) }),
+      expect.objectContaining({ name: 'cursor', in: 'query', required: false }),
+    ]);
     expect(doc.paths['/v1/login/dosa'].post.responses['429']).toBeDefined();
     expect(doc.paths['/v1/network/authorizations'].post.responses['429']).toBeUndefined();
   });
