@@ -52,14 +52,17 @@ Usage: ekort <command> [options]
                                             a detached CMS login signature over FILE, made by
                                             the card; the PIN is verified right before signing
   virtual-card create --out FILE [--name NAME] [--personnummer YYYYMMDDNNNN]
-                      [--key rsa2048|p256] [--pin PIN] [--puk PUK] [--ca DIR] [--force]
+                      [--key rsa2048|p256] [--pin-stdin] [--ca DIR] [--force]
                                             a new virtual PIV card image (JSON); with --ca its
-                                            certificates come from the test PKI in DIR
+                                            certificates come from the test PKI in DIR;
+                                            --pin-stdin: PIN on line 1, PUK on line 2 (--pin
+                                            PIN --puk PUK: test scripts only, warned)
   virtual-card insert FILE [--reader-port 35963]
                                             plug it into the virtual reader until Ctrl-C
-  dosa create --out FILE [--pin 1234] [--suite OCRA-1:HOTP-SHA1-8:QN08] [--serial N]
+  dosa create --out FILE [--pin-stdin] [--suite OCRA-1:HOTP-SHA1-8:QN08] [--serial N]
               [--login hotp|totp] [--force] [--json]
-                                            a new virtual säkerhetsdosa (JSON, mode 0600)
+                                            a new virtual säkerhetsdosa (JSON, mode 0600);
+                                            its PIN from stdin (--pin 1234: test scripts only)
   dosa respond FILE KONTROLLNUMMER [--pin-stdin] [--json]
                                             the 8-digit svarskod for the bank's kontrollnummer
                                             ("12345678" or "1234 5678"); 3 wrong PINs lock it
@@ -176,11 +179,14 @@ Usage: ekort <command> [options]
   disputes [--json]                         your disputes and their state
   notifications [--json] [--english]        messages from the bank (currency conversion costs)
                                             amounts in kronor: 1234,50 / 1234.50 / "1 234,50"
-  authorize [--server URL] --pan N --exp MM/YY --cvc N --merchant ID --amount KR
+  authorize [--server URL] [--card-stdin] --exp MM/YY --merchant ID --amount KR
             [--currency EUR] [--sca] [--request-id ID] [--network-key KEY] [--json]
                                             the card network: may this purchase go through?
                                             prints APPROVED (exit 0) or DECLINED CODE (exit 1);
-                                            the key comes from $EKORT_NETWORK_KEY unless
+                                            the card number and CVC from stdin (--card-stdin:
+                                            line 1, line 2) or $EKORT_PAN and $EKORT_CVC
+                                            (--pan N --cvc N: test scripts only, warned); the
+                                            key comes from $EKORT_NETWORK_KEY unless
                                             --network-key is given (it shows in the process list)
 
   phone call --server URL [--ivr-key KEY] [--audio DIR] [--poll-ms 1000] [--json]
