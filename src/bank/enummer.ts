@@ -5,11 +5,12 @@
  * range and reserved in `issued_numbers` first, so no number is ever issued twice, not even
  * after expiry. At expiry the link to the card (card, full number, CVC) is erased.
  */
-import type { CreatedEnummer, Enummer, EnummerAction, EnummerSecret, Transaction } from './api/schemas.ts';
+import { type CreatedEnummer, DEFAULT_PAGE_LIMIT, type Enummer, type EnummerAction, type EnummerSecret, MAX_PAGE_LIMIT, type Transaction, type TransactionPage } from './api/schemas.ts';
 import { addMonths, iso, isoOrNull } from './calendar.ts';
 import { drawCvc, drawPan, formatExpiry, last4 } from './cardNumbers.ts';
 import { type BankContext, newId } from './context.ts';
 import { bankError } from './errors.ts';
+import type { SqlValue } from './store/sql.ts';
 import { TERMS } from './terms.ts';
 
 export interface CreateEnummerInput {
@@ -250,15 +251,59 @@ export const transactionView = (r: TransactionRow): Transaction => ({
 /** The columns transactionView reads. */
 export const TRANSACTION_COLUMNS = 'id, enummer_id, last4, merchant, amount, decision, decline_code, created_at, original_amount, currency, rate, rate_date, fee';
 
-/** The holder's transactions, newest first: all, or one e-nummer's. */
-export async function listTransactions(ctx: BankContext, customerId: string, enummerId?: string): Promise<Transaction[]> {
+export interface TransactionPageRequest {
+  enummerId?: string;
+  /** 1 to MAX_PAGE_LIMIT; DEFAULT_PAGE_LIMIT when not given. */
+  limit?: number;
+  /** A page's nextCursor. */
+  cursor?: string;
+}
+
+/**
+ * The cursor after a row: its time and id (the order's keys), base64url so it stays opaque.
+ * Keyset paging: a later page starts after that row however many purchases came meanwhile.
+ */
+const encodeCursor = (r: { created_at: number | string; id: string }): string => Buffer.from(`${Number(r.created_at)}.${r.id}`, 'utf8').toString('base64url');
+
+function decodeCursor(cursor: string): { createdAt: number; id: string } {
+  const match = /^([0-9]{1,16})\.([A-Za-z0-9_-]{8,64})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!match) {
+    const message = 'not a cursor this service gave (use a nextCursor as it came)';
+    throw bankError('INVALID_INPUT', `The request is not valid: query.cursor: ${message}.`, { issues: [{ path: 'query.cursor', message }] });
+  }
+  return { createdAt: Number(match[1]), id: match[2]! };
+}
+
+/** One page of the holder's transactions, newest first (then by id): all, or one e-nummer's. */
+export async function listTransactionPage(ctx: BankContext, customerId: string, request: TransactionPageRequest = {}): Promise<TransactionPage> {
+  const { enummerId } = request;
+  const limit = Math.min(Math.max(1, Math.trunc(request.limit ?? DEFAULT_PAGE_LIMIT)), MAX_PAGE_LIMIT);
   if (enummerId !== undefined) await ownRow(ctx, customerId, enummerId);
+  const after = request.cursor === undefined ? undefined : decodeCursor(request.cursor);
+  const params: SqlValue[] = [customerId];
+  if (enummerId !== undefined) params.push(enummerId);
+  if (after) params.push(after.createdAt, after.createdAt, after.id);
+  // One row more than asked tells whether there is a next page.
   const rows = await ctx.db.query<TransactionRow>(
     `SELECT ${TRANSACTION_COLUMNS} FROM transactions
-     WHERE customer_id = ?${enummerId === undefined ? '' : ' AND enummer_id = ?'} ORDER BY created_at DESC, id LIMIT 1000`,
-    enummerId === undefined ? [customerId] : [customerId, enummerId],
+     WHERE customer_id = ?${enummerId === undefined ? '' : ' AND enummer_id = ?'}${after ? ' AND (created_at < ? OR (created_at = ? AND id > ?))' : ''}
+     ORDER BY created_at DESC, id LIMIT ${limit + 1}`,
+    params,
   );
-  return rows.map(transactionView);
+  const items = rows.slice(0, limit);
+  return { items: items.map(transactionView), nextCursor: rows.length > limit ? encodeCursor(items[items.length - 1]!) : null };
+}
+
+/** Every one of the holder's transactions, newest first: all, or one e-nummer's (page by page). */
+export async function listTransactions(ctx: BankContext, customerId: string, enummerId?: string): Promise<Transaction[]> {
+  const all: Transaction[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await listTransactionPage(ctx, customerId, { ...(enummerId === undefined ? {} : { enummerId }), limit: MAX_PAGE_LIMIT, ...(cursor === undefined ? {} : { cursor }) });
+    all.push(...page.items);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor !== undefined);
+  return all;
 }
 
 /**

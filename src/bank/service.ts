@@ -8,7 +8,7 @@ import { authorize } from './authorize.ts';
 import type { Rates } from './currency.ts';
 import { advanceDispute, type DisputeAction, type DisputeInput, disputeTransaction, getDispute, listDisputes } from './disputes.ts';
 import { listNotifications } from './notifications.ts';
-import type { Dispute, Notification } from './api/schemas.ts';
+import type { Dispute, Notification, TransactionPage } from './api/schemas.ts';
 import { appLoginCancel, appLoginCollect, appLoginQr, appLoginStart } from './approval/appLogin.ts';
 import { type Approval, BuiltinApprovalProvider, type OrderLookup, type SeenCode } from './approval/builtin.ts';
 import { enrolApp, type EnrolledApp, type EnrolRequest } from './approval/enrolment.ts';
@@ -18,7 +18,7 @@ import { DEFAULT_ISSUER_PREFIX } from './cardNumbers.ts';
 import { TrustStore } from '../pki/chainValidation.ts';
 import type { BankConfig, BankContext, TrustConfig } from './context.ts';
 import { blockCard, connectCard, listPaymentCards } from './customers.ts';
-import { changeEnummer, createEnummer, type CreateEnummerInput, expireDue, getEnummer, listEnummers, listTransactions, revealEnummer } from './enummer.ts';
+import { changeEnummer, createEnummer, type CreateEnummerInput, expireDue, getEnummer, listEnummers, listTransactionPage, listTransactions, revealEnummer, type TransactionPageRequest } from './enummer.ts';
 import { cardLogin, dosaCodeLogin, dosaLogin, newCardChallenge, newDosaChallenge } from './login.ts';
 import { type ActiveSession, endSession, requireSession, sessionInfo } from './sessions.ts';
 import { openDatabase } from './store/openDatabase.ts';
@@ -172,8 +172,12 @@ export class EkortService {
   changeEnummer(s: ActiveSession, id: string, action: EnummerAction): Promise<Enummer> {
     return changeEnummer(this.ctx, s.customerId, id, action);
   }
+  /** Every transaction (page by page); the API answers pages (transactionPage). */
   transactions(s: ActiveSession, enummerId?: string): Promise<Transaction[]> {
     return listTransactions(this.ctx, s.customerId, enummerId);
+  }
+  transactionPage(s: ActiveSession, request: TransactionPageRequest): Promise<TransactionPage> {
+    return listTransactionPage(this.ctx, s.customerId, request);
   }
 
   // The telephone service (the bank's phone system, IVR key) and the app's identification requests

@@ -10,11 +10,18 @@ import { UsageError, parse, printJson, type CliIo } from './cliContext.ts';
 import { kronorOption } from './enummerCommands.ts';
 import { serverUrl, sessionPath } from './holderClient.ts';
 import { loadSession } from './sessionFile.ts';
+import { argvSecretWarning, optionalStdinLine } from './secretInput.ts';
 import { masked } from './textTable.ts';
 
 export const NETWORK_KEY_ENV = 'EKORT_NETWORK_KEY';
+/** Where the card number and CVC come from when not on standard input (--card-stdin). */
+export const PAN_ENV = 'EKORT_PAN';
+export const CVC_ENV = 'EKORT_CVC';
 
 /**
+ * `ekort authorize --server URL [--network-key KEY] [--card-stdin] --exp MM/YY --merchant ID
+ *  --amount KR ...`: the card number and CVC from standard input (--card-stdin: line 1 the
+ *  number, line 2 the CVC) or $EKORT_PAN / $EKORT_CVC; --pan/--cvc only for test scripts, warned.
  * `ekort authorize --server URL [--network-key KEY] --pan N --exp MM/YY --cvc N --merchant ID
  *  --amount KR [--currency EUR] [--sca] [--request-id ID] [--json]`; with --currency the amount is
  *  in that currency (its decimals: JPY none, EUR two) and the service converts it; the key from $EKORT_NETWORK_KEY when not given
@@ -28,6 +35,7 @@ export async function authorizeCommand(args: string[], io: CliIo): Promise<numbe
     pan: { type: 'string' },
     exp: { type: 'string' },
     cvc: { type: 'string' },
+    'card-stdin': { type: 'boolean' },
     merchant: { type: 'string' },
     amount: { type: 'string' },
     'request-id': { type: 'string' },
@@ -38,13 +46,19 @@ export async function authorizeCommand(args: string[], io: CliIo): Promise<numbe
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const key = values['network-key'] ?? process.env[NETWORK_KEY_ENV];
   if (!key) throw new UsageError(`give the network key in $${NETWORK_KEY_ENV} (or --network-key KEY, which shows in the process list)`);
-  for (const name of ['pan', 'exp', 'cvc', 'merchant', 'amount'] as const) {
+  for (const name of ['exp', 'merchant', 'amount'] as const) {
     if (!values[name]) throw new UsageError(`--${name} is required`);
   }
-  const pan = values.pan!.replace(/[\s-]/g, '');
-  if (!/^\d{12,19}$/.test(pan)) throw new UsageError('--pan must be the card number: 12 to 19 digits');
+  for (const flag of ['pan', 'cvc'] as const) if (values[flag] !== undefined) io.err(argvSecretWarning('authorize', `--${flag}`, `--card-stdin or $${flag === 'pan' ? PAN_ENV : CVC_ENV}`));
+  const fromStdin = values['card-stdin'] ? [await optionalStdinLine(0), await optionalStdinLine(1)] : [undefined, undefined];
+  const panText = values.pan ?? fromStdin[0] ?? process.env[PAN_ENV];
+  const cvc = values.cvc ?? fromStdin[1] ?? process.env[CVC_ENV];
+  if (!panText) throw new UsageError(`give the card number on standard input (--card-stdin, line 1) or in $${PAN_ENV}`);
+  if (!cvc) throw new UsageError(`give the CVC on standard input (--card-stdin, line 2) or in $${CVC_ENV}`);
+  const pan = panText.replace(/[\s-]/g, '');
+  if (!/^\d{12,19}$/.test(pan)) throw new UsageError('the card number must be 12 to 19 digits');
   if (!/^(0[1-9]|1[0-2])\/\d{2}$/.test(values.exp!)) throw new UsageError('--exp must be MM/YY');
-  if (!/^\d{3,4}$/.test(values.cvc!)) throw new UsageError('--cvc must be 3 or 4 digits');
+  if (!/^\d{3,4}$/.test(cvc)) throw new UsageError('the CVC must be 3 or 4 digits');
   const currency = values.currency?.toUpperCase();
   if (currency !== undefined && !/^[A-Z]{3}$/.test(currency)) throw new UsageError('--currency must be an ISO 4217 code such as EUR');
   if (currency !== undefined && currencyExponent(currency) === undefined) throw new UsageError(`--currency ${currency} is not a currency the service knows`);
@@ -55,7 +69,7 @@ export async function authorizeCommand(args: string[], io: CliIo): Promise<numbe
   const result = await client.authorize({
     pan,
     expiry: values.exp!,
-    cvc: values.cvc!,
+    cvc,
     merchant: values.merchant!,
     amount,
     ...(values['request-id'] === undefined ? {} : { requestId: values['request-id'] }),

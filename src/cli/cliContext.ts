@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { escapeJson } from '../controlCharacters.ts';
 import { EkortError } from '../errors.ts';
 
 export class UsageError extends EkortError {
@@ -28,5 +29,5 @@ export function parse<O extends Options>(args: string[], options: O) {
 }
 
 export function printJson(io: CliIo, value: unknown): void {
-  io.out(JSON.stringify(value, (_k, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v)));
+  io.out(escapeJson(JSON.stringify(value, (_k, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v))));
 }

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { formatKontrollnummer, parseKontrollnummer } from '../token/index.ts';
 import { createDosa, saveDosa, VirtualDosa, type DosaLoginKind } from '../virtual/dosa.ts';
 import { UsageError, parse, printJson, type CliIo } from './cliContext.ts';
-import { readSecret } from './secretInput.ts';
+import { argvSecretWarning, readSecret } from './secretInput.ts';
 
 const PIN_OPTIONS = {
   pin: { type: 'string' },
@@ -26,11 +26,12 @@ export async function openWithPin(file: string, values: { pin?: string | undefin
   return dosa;
 }
 
-/** `ekort dosa create --out FILE [--pin 1234] [--suite S] [--serial N] [--login hotp|totp] [--force] [--json]` */
+/** `ekort dosa create --out FILE [--pin-stdin | --pin 1234] [--suite S] [--serial N] [--login hotp|totp] [--force] [--json]`; the PIN from line 1 of standard input, --pin for test scripts (warned). */
 export async function dosaCreate(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse(args, {
     out: { type: 'string' },
     pin: { type: 'string' },
+    'pin-stdin': { type: 'boolean' },
     suite: { type: 'string' },
     serial: { type: 'string' },
     login: { type: 'string' },
@@ -40,10 +41,13 @@ export async function dosaCreate(args: string[], io: CliIo): Promise<number> {
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   if (!values.out) throw new UsageError('--out FILE is required');
   if (values.login !== undefined && values.login !== 'hotp' && values.login !== 'totp') throw new UsageError('--login must be hotp or totp');
-  if (values.pin !== undefined && !/^\d{4}$/.test(values.pin)) throw new UsageError('--pin must be 4 digits');
+  if (values.pin !== undefined && values['pin-stdin']) throw new UsageError('give either --pin or --pin-stdin');
+  if (values.pin !== undefined) io.err(argvSecretWarning('dosa create', '--pin', '--pin-stdin'));
+  const pin = values['pin-stdin'] ? await readSecret('Dosa PIN', { fromStdin: true }) : values.pin;
+  if (pin !== undefined && !/^\d{4}$/.test(pin)) throw new UsageError('the PIN must be 4 digits');
   if (existsSync(values.out) && !values.force) throw new UsageError(`${values.out} exists; pass --force to overwrite it`);
   const dosa = createDosa({
-    ...(values.pin === undefined ? {} : { pin: values.pin }),
+    ...(pin === undefined ? {} : { pin }),
     ...(values.suite === undefined ? {} : { suite: values.suite }),
     ...(values.serial === undefined ? {} : { serial: values.serial }),
     ...(values.login === undefined ? {} : { login: values.login as DosaLoginKind }),

@@ -4,12 +4,12 @@
  * CVC are shown by `create` (the answer the holder asked for) and `show --reveal` (which
  * needs a login within the last 5 minutes).
  */
-import type { Enummer, EnummerSecret, Transaction } from '../bank/api/schemas.ts';
+import { type Enummer, type EnummerSecret, MAX_PAGE_LIMIT, type Transaction, type TransactionPage } from '../bank/api/schemas.ts';
 import { formatMinorUnits } from '../bank/currency.ts';
 import { formatKronor, MoneyError, parseKronor } from '../bank/money.ts';
 import { EkortError } from '../errors.ts';
 import { UsageError, parse, printJson, type CliIo } from './cliContext.ts';
-import { SESSION_OPTIONS, withHolder } from './holderClient.ts';
+import { type Holder, SESSION_OPTIONS, withHolder } from './holderClient.ts';
 import { cardLabel, resolveCard } from './paymentCardCommands.ts';
 import { confirm } from './terminalPrompt.ts';
 import { daysLeft, groupedPan, masked, printTable, stockholmDate, stockholmTime } from './textTable.ts';
@@ -206,18 +206,65 @@ function printTransactions(io: CliIo, list: Transaction[], json: boolean | undef
   );
 }
 
-/** `ekort enummer transactions ID [--json]`: the purchases tried with one e-nummer. */
-export async function enummerTransactions(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, { ...SESSION_OPTIONS, json: { type: 'boolean' } });
-  const id = oneId(positionals);
-  printTransactions(io, await withHolder(values, ({ client }) => client.enummerTransactions(id)), values.json);
+const PAGE_OPTIONS = {
+  ...SESSION_OPTIONS,
+  json: { type: 'boolean' },
+  limit: { type: 'string' },
+  cursor: { type: 'string' },
+  all: { type: 'boolean' },
+} as const;
+
+interface PageValues {
+  limit?: string | undefined;
+  cursor?: string | undefined;
+  all?: boolean | undefined;
+  json?: boolean | undefined;
+}
+
+/** --limit N (1 to 1000), --cursor C, or --all (every page); usage errors for the rest. */
+function pageRequest(values: PageValues): { limit?: number; cursor?: string } {
+  if (values.all && (values.limit !== undefined || values.cursor !== undefined)) throw new UsageError('--all fetches every page: give it without --limit and --cursor');
+  let limit: number | undefined;
+  if (values.limit !== undefined) {
+    if (!/^[0-9]{1,4}$/.test(values.limit) || Number(values.limit) < 1 || Number(values.limit) > MAX_PAGE_LIMIT) throw new UsageError(`--limit must be 1 to ${MAX_PAGE_LIMIT}`);
+    limit = Number(values.limit);
+  }
+  if (values.cursor !== undefined && values.cursor === '') throw new UsageError('--cursor needs the cursor the last page printed');
+  return { ...(limit === undefined ? {} : { limit }), ...(values.cursor === undefined ? {} : { cursor: values.cursor }) };
+}
+
+/**
+ * One page (the service's default of 100, or --limit), or every page with --all. Text: the
+ * table, then how to ask for the next page; --json: {items, nextCursor}. No row is left out
+ * without saying so.
+ */
+async function listTransactions(io: CliIo, values: PageValues & { server?: string | undefined; session?: string | undefined }, enummerId: string | undefined, again: string): Promise<number> {
+  const request = pageRequest(values);
+  const page: TransactionPage = await withHolder(values, async ({ client }: Holder) => {
+    if (values.all) return { items: enummerId === undefined ? await client.transactions() : await client.enummerTransactions(enummerId), nextCursor: null };
+    return client.transactionPage({ ...(enummerId === undefined ? {} : { enummerId }), ...request });
+  });
+  if (values.json) {
+    printJson(io, page);
+    return 0;
+  }
+  printTransactions(io, page.items, false);
+  if (page.nextCursor !== null) {
+    io.out(`More purchases: ${again}${values.limit === undefined ? '' : ` --limit ${values.limit}`} --cursor ${page.nextCursor} (or --all for every one)`);
+  }
   return 0;
 }
 
-/** `ekort transactions [--json]`: every purchase tried with the holder's e-nummer. */
+/** `ekort enummer transactions ID [--limit N] [--cursor C | --all] [--json]`: the purchases tried with one e-nummer. */
+export async function enummerTransactions(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, PAGE_OPTIONS);
+  const id = oneId(positionals);
+  return listTransactions(io, values, id, `ekort enummer transactions ${id}`);
+}
+
+/** `ekort transactions [--limit N] [--cursor C | --all] [--json]`: every purchase tried with the holder's e-nummer. */
 export async function transactionsCommand(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, { ...SESSION_OPTIONS, json: { type: 'boolean' } });
+  const { values, positionals } = parse(args, PAGE_OPTIONS);
   noPositionals(positionals);
-  printTransactions(io, await withHolder(values, ({ client }) => client.transactions()), values.json);
-  return 0;
+  return listTransactions(io, values, undefined, 'ekort transactions');
 }

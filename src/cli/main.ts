@@ -1,3 +1,4 @@
+import { escapeLines } from '../controlCharacters.ts';
 import { EkortError } from '../errors.ts';
 import { apduCommand } from './apduCommand.ts';
 import { authorizeCommand } from './authorizeCommand.ts';
@@ -6,7 +7,7 @@ import { bankEnrolApp } from './bankCommands.ts';
 import { appApprove, appEnrol, appStatus } from './appCommands.ts';
 import { bankChangePassword, bankIssueCodeTable, bankIvrKey, bankSetPhoneCredentials, bankSmsOutbox } from './bankCommands.ts';
 import { phoneCall } from './phoneCommands.ts';
-import { UsageError, type CliIo, type Command } from './cliContext.ts';
+import { printJson, UsageError, type CliIo, type Command } from './cliContext.ts';
 import { cardChangePin, cardInfo, cardUnblock, cardVerifyPin } from './cardCommands.ts';
 import { cardSign } from './cardSignCommand.ts';
 import { dosaCode, dosaCreate, dosaExportForBank, dosaRespond } from './dosaCommands.ts';
@@ -52,14 +53,17 @@ Usage: ekort <command> [options]
                                             a detached CMS login signature over FILE, made by
                                             the card; the PIN is verified right before signing
   virtual-card create --out FILE [--name NAME] [--personnummer YYYYMMDDNNNN]
-                      [--key rsa2048|p256] [--pin PIN] [--puk PUK] [--ca DIR] [--force]
+                      [--key rsa2048|p256] [--pin-stdin] [--ca DIR] [--force]
                                             a new virtual PIV card image (JSON); with --ca its
-                                            certificates come from the test PKI in DIR
+                                            certificates come from the test PKI in DIR;
+                                            --pin-stdin: PIN on line 1, PUK on line 2 (--pin
+                                            PIN --puk PUK: test scripts only, warned)
   virtual-card insert FILE [--reader-port 35963]
                                             plug it into the virtual reader until Ctrl-C
-  dosa create --out FILE [--pin 1234] [--suite OCRA-1:HOTP-SHA1-8:QN08] [--serial N]
+  dosa create --out FILE [--pin-stdin] [--suite OCRA-1:HOTP-SHA1-8:QN08] [--serial N]
               [--login hotp|totp] [--force] [--json]
-                                            a new virtual säkerhetsdosa (JSON, mode 0600)
+                                            a new virtual säkerhetsdosa (JSON, mode 0600);
+                                            its PIN from stdin (--pin 1234: test scripts only)
   dosa respond FILE KONTROLLNUMMER [--pin-stdin] [--json]
                                             the 8-digit svarskod for the bank's kontrollnummer
                                             ("12345678" or "1234 5678"); 3 wrong PINs lock it
@@ -161,9 +165,14 @@ Usage: ekort <command> [options]
   enummer pause|resume ID [--json]
   enummer close ID [--yes] [--json]         asks first unless --yes; cannot be undone
   enummer unlock ID [--json]                purchases again after the lock for wrong CVCs
-  enummer transactions ID [--json]          the purchases tried with one e-nummer
-  transactions [--json]                     every purchase tried with your e-nummer (other
-                                            currencies: both amounts, the rate and the fee)
+  enummer transactions ID [--limit N] [--cursor C | --all] [--json]
+                                            the purchases tried with one e-nummer
+  transactions [--limit N] [--cursor C | --all] [--json]
+                                            every purchase tried with your e-nummer (other
+                                            currencies: both amounts, the rate and the fee);
+                                            a page of 100 (--limit: 1 to 1000), then the
+                                            --cursor of the next; --all: every page; --json:
+                                            {items, nextCursor}
   transaction dispute ID --kind unauthorised|incorrect|goods [--description TEXT]
                       [--block-card] [--json]
                                             dispute a purchase (within 13 months): what you risk
@@ -172,11 +181,14 @@ Usage: ekort <command> [options]
   disputes [--json]                         your disputes and their state
   notifications [--json] [--english]        messages from the bank (currency conversion costs)
                                             amounts in kronor: 1234,50 / 1234.50 / "1 234,50"
-  authorize [--server URL] --pan N --exp MM/YY --cvc N --merchant ID --amount KR
+  authorize [--server URL] [--card-stdin] --exp MM/YY --merchant ID --amount KR
             [--currency EUR] [--sca] [--request-id ID] [--network-key KEY] [--json]
                                             the card network: may this purchase go through?
                                             prints APPROVED (exit 0) or DECLINED CODE (exit 1);
-                                            the key comes from $EKORT_NETWORK_KEY unless
+                                            the card number and CVC from stdin (--card-stdin:
+                                            line 1, line 2) or $EKORT_PAN and $EKORT_CVC
+                                            (--pan N --cvc N: test scripts only, warned); the
+                                            key comes from $EKORT_NETWORK_KEY unless
                                             --network-key is given (it shows in the process list)
 
   phone call --server URL [--ivr-key KEY] [--audio DIR] [--poll-ms 1000] [--json]
@@ -278,7 +290,16 @@ export function usageFor(prefix: string): string | undefined {
 
 const HELP = new Set(['--help', '-h']);
 
-export async function main(argv: string[], io: CliIo): Promise<number> {
+/**
+ * Every line a command prints goes out with its control characters escaped (text from the
+ * service or a file cannot drive the terminal); the line breaks a command writes stay.
+ */
+export function escapingIo(io: CliIo): CliIo {
+  return { out: (line) => io.out(escapeLines(line)), err: (line) => io.err(escapeLines(line)), interrupted: io.interrupted };
+}
+
+export async function main(argv: string[], rawIo: CliIo): Promise<number> {
+  const io = escapingIo(rawIo);
   const twoWords = argv[0] !== undefined && NOUNS.has(argv[0]) && argv[1] !== undefined && !HELP.has(argv[1]);
   const name = twoWords ? `${argv[0]} ${argv[1]}` : argv[0];
   const rest = argv.slice(twoWords ? 2 : 1);
@@ -308,7 +329,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     }
     const typed = error instanceof EkortError ? error : new EkortError('INTERNAL', (error as Error)?.message ?? String(error));
     io.err(`ekort ${name}: ${typed.message}`);
-    if (json) io.out(JSON.stringify({ error: typed.toJSON() }));
+    if (json) printJson(io, { error: typed.toJSON() });
     return 1;
   }
 }

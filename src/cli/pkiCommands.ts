@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { verifyLoginSignature } from '../pki/cmsVerifier.ts';
+import { LoginSignatureError, verifyLoginSignature } from '../pki/cmsVerifier.ts';
 import { derToPem, pemBlocks } from '../pki/pem.ts';
 import { initTestPki, issueCardCertificate, issuingCaFor, ISSUING_CAS, revokeCertificate, loadTestPki } from '../pki/testPki.ts';
 import { organisationsnummer } from '../pki/organisation.ts';
@@ -13,7 +13,8 @@ import { isValidPersonnummer } from '../virtual/cardImage.ts';
 import { UsageError, parse, printJson, type CliIo } from './cliContext.ts';
 import { readSecret } from './secretInput.ts';
 import { defaultAttemptsFile, PasswordAttempts } from '../pki/fileAttempts.ts';
-import { defaultBankIdDirs, listFileCredentials } from '../pki/fileCredential.ts';
+import { defaultBankIdDirs, listFileCredentials, readFileCredential } from '../pki/fileCredential.ts';
+import { EkortError } from '../errors.ts';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 
@@ -141,7 +142,8 @@ async function readCms(file: string): Promise<Uint8Array> {
   if (bytes[0] === 0x30) return bytes;
   const text = Buffer.from(bytes).toString('latin1');
   const [block] = [...pemBlocks(text, 'CMS'), ...pemBlocks(text, 'PKCS7')];
-  if (!block) throw new UsageError(`${file} is neither DER nor a PEM CMS/PKCS7 block`);
+  // The file was given right; its bytes are what failed: an operation error (exit 1), not usage.
+  if (!block) throw new LoginSignatureError('CMS_MALFORMED', `${file} is not a CMS signature: neither DER nor a PEM CMS/PKCS7 block.`);
   return block;
 }
 
@@ -193,13 +195,27 @@ export async function pkiFiles(args: string[], io: CliIo): Promise<number> {
   const dirs = values.dir && values.dir.length > 0 ? values.dir.map((d) => path.resolve(d)) : defaultBankIdDirs();
   const attempts = new PasswordAttempts(defaultAttemptsFile());
   const found = await listFileCredentials(dirs, { files: positionals, attempts });
-  if (values.json) {
-    printJson(io, { dirs, files: found });
-    return 0;
+  // A file named on the command line that is not in the list could not be read: say which and why.
+  const listed = new Set(found.map((f) => f.path));
+  const unreadable: Array<{ path: string; code: string; message: string }> = [];
+  for (const file of positionals) {
+    if (listed.has(path.resolve(file))) continue;
+    try {
+      await readFileCredential(file); // the same file as another one listed: not an error
+    } catch (error) {
+      const typed = error instanceof EkortError ? error : new EkortError('FILE_UNREADABLE', (error as Error)?.message ?? String(error));
+      unreadable.push({ path: path.resolve(file), code: typed.code, message: typed.message });
+    }
   }
+  const status = unreadable.length > 0 ? 1 : 0;
+  if (values.json) {
+    printJson(io, { dirs, files: found, unreadable });
+    return status;
+  }
+  for (const u of unreadable) io.err(`ekort pki files: ${u.path} could not be read (${u.code}): ${u.message}`);
   if (found.length === 0) {
-    io.out(`No BankID på fil (*.p12, *.pfx) in ${dirs.join(', ')}.`);
-    return 0;
+    io.out(`No BankID på fil (*.p12, *.pfx) in ${dirs.join(', ')}${positionals.length > 0 ? ' or the files named' : ''}.`);
+    return status;
   }
   for (const f of found) {
     const h = f.holder;
@@ -211,5 +227,5 @@ export async function pkiFiles(args: string[], io: CliIo): Promise<number> {
     const valid = h ? `, valid until ${h.validUntil.slice(0, 10)}` : '';
     io.out(`${f.path}: ${who}${valid}${f.locked ? ' — LOCKED after 5 wrong passwords: order a new BankID' : ''}`);
   }
-  return 0;
+  return status;
 }

@@ -51,6 +51,16 @@ function promptHidden(prompt: string): Promise<string> {
   });
 }
 
+/** Line `lineIndex` of standard input (trimmed), or undefined when there is none or it is empty. */
+export async function optionalStdinLine(lineIndex: number): Promise<string | undefined> {
+  const line = (await readStdinLines())[lineIndex]?.trim();
+  return line === undefined || line === '' ? undefined : line;
+}
+
+/** The one warning for a secret given as an argument (kept for test scripts): where it shows, and what to use. */
+export const argvSecretWarning = (command: string, flag: string, instead: string): string =>
+  `ekort ${command}: warning: ${flag} shows in the process list and shell history; use ${instead} (the argument is for test scripts)`;
+
 /**
  * Reads secrets in order: with --pin-stdin each call takes the next line of standard input
  * (so `change-pin` reads the old PIN, then the new one).

@@ -1,8 +1,14 @@
 /** Plain-text tables and the small formats the holder's commands share. */
+import { escapeControlCharacters } from '../controlCharacters.ts';
 import type { CliIo } from './cliContext.ts';
 
-/** Columns padded to their widest cell, two spaces apart; the last column is not padded. */
-export function printTable(io: CliIo, header: string[], rows: string[][]): void {
+/**
+ * Columns padded to their widest cell, two spaces apart; the last column is not padded. A
+ * cell's control characters (a newline too) are shown escaped, so a stored merchant name
+ * cannot move the cursor, recolour the terminal or start a row of its own.
+ */
+export function printTable(io: CliIo, header: string[], cells: string[][]): void {
+  const rows = cells.map((row) => row.map(escapeControlCharacters));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   for (const row of [header, ...rows]) {
     io.out(

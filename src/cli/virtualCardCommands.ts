@@ -4,11 +4,14 @@ import { createCardImage, saveCardImage } from '../virtual/cardImage.ts';
 import { VirtualPivCard } from '../virtual/pivCard.ts';
 import { VpcdLink, VPCD_DEFAULT_PORT } from '../virtual/vpcdLink.ts';
 import { UsageError, parse, printJson, type CliIo } from './cliContext.ts';
+import { argvSecretWarning, optionalStdinLine, readSecret } from './secretInput.ts';
 
 /**
  * `ekort virtual-card create --out FILE [--name NAME] [--personnummer YYYYMMDDNNNN]
- *  [--key rsa2048|p256] [--pin PIN] [--puk PUK] [--ca DIR] [--force] [--json]`; with --ca the
- * certificates come from the test PKI in DIR (ekort pki init), else they are self-signed.
+ *  [--key rsa2048|p256] [--pin-stdin | --pin PIN --puk PUK] [--ca DIR] [--force] [--json]`; with --ca
+ * the certificates come from the test PKI in DIR (ekort pki init), else they are self-signed.
+ * --pin-stdin: the PIN on line 1 of standard input, the PUK (optional) on line 2; --pin/--puk
+ * are for test scripts (warned).
  */
 export async function virtualCardCreate(args: string[], io: CliIo): Promise<number> {
   const { values } = parse(args, {
@@ -18,6 +21,7 @@ export async function virtualCardCreate(args: string[], io: CliIo): Promise<numb
     key: { type: 'string' },
     pin: { type: 'string' },
     puk: { type: 'string' },
+    'pin-stdin': { type: 'boolean' },
     ca: { type: 'string' },
     force: { type: 'boolean' },
     json: { type: 'boolean' },
@@ -25,12 +29,16 @@ export async function virtualCardCreate(args: string[], io: CliIo): Promise<numb
   if (!values.out) throw new UsageError('--out FILE is required');
   if (values.key !== undefined && values.key !== 'rsa2048' && values.key !== 'p256') throw new UsageError('--key must be rsa2048 or p256');
   if (existsSync(values.out) && !values.force) throw new UsageError(`${values.out} exists; pass --force to overwrite it`);
+  if (values['pin-stdin'] && (values.pin !== undefined || values.puk !== undefined)) throw new UsageError('give either --pin-stdin or --pin/--puk');
+  for (const flag of ['pin', 'puk'] as const) if (values[flag] !== undefined) io.err(argvSecretWarning('virtual-card create', `--${flag}`, '--pin-stdin'));
+  const pin = values['pin-stdin'] ? await readSecret('PIN', { fromStdin: true }) : values.pin;
+  const puk = values['pin-stdin'] ? await optionalStdinLine(1) : values.puk;
   const image = await createCardImage({
     name: values.name,
     personnummer: values.personnummer,
     keyType: values.key as 'rsa2048' | 'p256' | undefined,
-    pin: values.pin,
-    puk: values.puk,
+    pin,
+    puk,
     ...(values.ca === undefined ? {} : { issue: issuerFor(values.ca) }),
   });
   await saveCardImage(values.out, image);

@@ -197,14 +197,14 @@ describe('ekort login, payment-card, enummer, authorize, transactions, logout ag
   it('transactions shows the approved and the declined purchases; enummer transactions only its own', async () => {
     const all = await holder(['transactions', '--json']);
     expect(all.code, all.stderr).toBe(0);
-    const list = json<Array<{ enummerId: string; decision: string; declineCode: string | null; amount: number }>>(all.stdout);
+    const list = json<{ items: Array<{ enummerId: string; decision: string; declineCode: string | null; amount: number }> }>(all.stdout).items;
     expect(list).toContainEqual(expect.objectContaining({ enummerId: single.enummer.id, decision: 'approved', amount: 12_345 }));
     expect(list).toContainEqual(expect.objectContaining({ enummerId: recurring.enummer.id, decision: 'declined', declineCode: 'MERCHANT_MISMATCH', amount: 5_000 }));
     const text = await holder(['transactions']);
     expect(text.stdout).toMatch(new RegExp(`•••• ${single.enummer.last4}\\s+webbutiken ab\\s+123,45\u00a0kr\\s+approved`));
     expect(text.stdout).toMatch(new RegExp(`•••• ${recurring.enummer.last4}\\s+Other Shop\\s+50,00\u00a0kr\\s+declined MERCHANT_MISMATCH`));
     const own = await holder(['enummer', 'transactions', recurring.enummer.id, '--json']);
-    const ownList = json<Array<{ enummerId: string }>>(own.stdout);
+    const ownList = json<{ items: Array<{ enummerId: string }> }>(own.stdout).items;
     expect(ownList.length).toBe(3);
     expect(ownList.every((t) => t.enummerId === recurring.enummer.id)).toBe(true);
   });

@@ -183,11 +183,35 @@ export class BankClient {
   unlockEnummer(id: string, o?: CallOptions): Promise<S.Enummer> {
     return this.changeEnummer(id, 'unlock', o);
   }
-  enummerTransactions(id: string, o?: CallOptions): Promise<S.Transaction[]> {
-    return this.call('GET', `/v1/enummer/${seg(id)}/transactions`, S.Transaction.array(), { auth: 'session' }, o);
+  /** One page of the holder's transactions (all, or one e-nummer's): ?limit, ?cursor. */
+  transactionPage(request: { enummerId?: string; limit?: number; cursor?: string } = {}, o?: CallOptions): Promise<S.TransactionPage> {
+    const query = new URLSearchParams();
+    if (request.limit !== undefined) query.set('limit', String(request.limit));
+    if (request.cursor !== undefined) query.set('cursor', request.cursor);
+    const base = request.enummerId === undefined ? '/v1/transactions' : `/v1/enummer/${seg(request.enummerId)}/transactions`;
+    return this.call('GET', `${base}${query.size > 0 ? `?${query}` : ''}`, S.TransactionPage, { auth: 'session' }, o);
   }
+  /** Every transaction of one e-nummer, page by page. */
+  enummerTransactions(id: string, o?: CallOptions): Promise<S.Transaction[]> {
+    return this.allTransactions(id, o);
+  }
+  /** Every transaction of the holder, page by page. */
   transactions(o?: CallOptions): Promise<S.Transaction[]> {
-    return this.call('GET', '/v1/transactions', S.Transaction.array(), { auth: 'session' }, o);
+    return this.allTransactions(undefined, o);
+  }
+  private async allTransactions(enummerId: string | undefined, o?: CallOptions): Promise<S.Transaction[]> {
+    const all: S.Transaction[] = [];
+    const seen = new Set<string>();
+    let cursor: string | undefined;
+    do {
+      const page = await this.transactionPage({ ...(enummerId === undefined ? {} : { enummerId }), limit: S.MAX_PAGE_LIMIT, ...(cursor === undefined ? {} : { cursor }) }, o);
+      all.push(...page.items);
+      cursor = page.nextCursor ?? undefined;
+      // A service that hands out a cursor again would keep this loop going for ever.
+      if (cursor !== undefined && seen.has(cursor)) throw new BankClientError('SERVICE_BAD_RESPONSE', 'The service gave the same transaction cursor twice.', { status: 200 });
+      if (cursor !== undefined) seen.add(cursor);
+    } while (cursor !== undefined);
+    return all;
   }
 
   // --- disputes (reklamation) and notifications

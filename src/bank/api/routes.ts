@@ -82,6 +82,9 @@ const enummerAction = (action: S.EnummerAction, summary: string): RouteDef =>
     handler: ({ service, session, params }) => service.changeEnummer(session, params.id, action),
   });
 
+/** ?limit and ?cursor as the service takes them. */
+const pageOf = (q: z.output<typeof S.TransactionListQuery>): { limit: number; cursor?: string } => ({ limit: q.limit, ...(q.cursor === undefined ? {} : { cursor: q.cursor }) });
+
 export const ROUTES: readonly RouteDef[] = [
   route({
     method: 'GET',
@@ -290,24 +293,26 @@ export const ROUTES: readonly RouteDef[] = [
     method: 'GET',
     path: '/v1/enummer/:id/transactions',
     operationId: 'enummerTransactions',
-    summary: "One e-nummer's purchases, approved and declined, newest first.",
+    summary: "One e-nummer's purchases, approved and declined, newest first: a page of ?limit (default 100, at most 1000) after ?cursor (the last page's nextCursor).",
     tag: 'enummer',
     auth: 'session',
     params: S.IdParams,
+    query: S.TransactionListQuery,
     status: 200,
-    response: S.Transaction.array(),
-    handler: ({ service, session, params }) => service.transactions(session, params.id),
+    response: S.TransactionPage,
+    handler: ({ service, session, params, query }) => service.transactionPage(session, { enummerId: params.id, ...pageOf(query) }),
   }),
   route({
     method: 'GET',
     path: '/v1/transactions',
     operationId: 'transactions',
-    summary: "The holder's purchases on all e-nummer, newest first (at most 1000).",
+    summary: "The holder's purchases on all e-nummer, newest first: a page of ?limit (default 100, at most 1000) after ?cursor (the last page's nextCursor).",
     tag: 'enummer',
     auth: 'session',
+    query: S.TransactionListQuery,
     status: 200,
-    response: S.Transaction.array(),
-    handler: ({ service, session }) => service.transactions(session),
+    response: S.TransactionPage,
+    handler: ({ service, session, query }) => service.transactionPage(session, pageOf(query)),
   }),
   route({
     method: 'POST',

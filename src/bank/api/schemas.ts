@@ -4,12 +4,30 @@
  * (integers), times ISO 8601, card numbers digits only.
  */
 import { z } from 'zod';
+import { controlCharacterName, firstControlCharacter } from '../../controlCharacters.ts';
 
 const id = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'an id of 8 to 64 letters, digits, _ or -');
 const iso = z.string().describe('ISO 8601 time');
 const ore = z.number().int().min(1).max(100_000_000_00).describe('an amount in öre (1 kr = 100 öre)');
 
 export const Id = id;
+
+/**
+ * Free text from a user or the network: no control characters (C0 and NUL, DEL, C1, bidi
+ * controls; see controlCharacters.ts), so nothing stored can drive a terminal or reorder a log
+ * line. Single-line fields take no tab or newline either; `multiline` fields take \n only.
+ */
+export function safeText(schema: z.ZodString, options: { multiline?: boolean } = {}): z.ZodString {
+  return schema.superRefine((value, ctx) => {
+    const ch = firstControlCharacter(value, options);
+    if (ch !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `a control character (${controlCharacterName(ch)}) is not allowed${options.multiline ? ' (only line breaks are)' : ''}`,
+      });
+    }
+  });
+}
 
 // --- Login -------------------------------------------------------------------------------
 
@@ -71,16 +89,16 @@ export const AppLoginStatus = z.object({
 });
 export const AppEnrolRequest = z.strictObject({
   /** The one-time enrolment code from the bank (XXXX-XXXX-XXXX-XXXX). */
-  code: z.string().trim().min(16).max(40),
+  code: safeText(z.string().trim().min(16).max(40)),
   /** SPKI DER (base64) of the app's EC P-256 public key. */
   publicKey: base64(400),
   /** ECDSA signature (DER, base64) over the enrolment proof statement. */
   proof: base64(200),
-  name: z.string().trim().min(1).max(60).optional(),
+  name: safeText(z.string().trim().min(1).max(60)).optional(),
 });
 export const AppEnrolled = z.object({ deviceId: id, customer: z.object({ name: z.string(), personnummer: z.string() }) });
-export const AppSeenCode = z.strictObject({ kind: z.enum(['qr', 'autostart']), value: z.string().min(8).max(200) });
-export const AppOrderLookupRequest = z.union([z.strictObject({ qr: z.string().min(8).max(200) }), z.strictObject({ autoStartToken: z.string().min(8).max(100) })]);
+export const AppSeenCode = z.strictObject({ kind: z.enum(['qr', 'autostart']), value: safeText(z.string().min(8).max(200)) });
+export const AppOrderLookupRequest = z.union([z.strictObject({ qr: safeText(z.string().min(8).max(200)) }), z.strictObject({ autoStartToken: safeText(z.string().min(8).max(100)) })]);
 export const AppOrderLookup = z.object({
   orderRef: id,
   /** Who asks. */
@@ -96,7 +114,7 @@ export const AppApproveRequest = z.strictObject({
   deviceId: id,
   seen: AppSeenCode,
   /** The statement's time (ISO 8601 UTC). */
-  time: z.string().min(10).max(40),
+  time: safeText(z.string().min(10).max(40)),
   /** ECDSA P-256 signature (DER, base64) over the approval statement. */
   signature: base64(200),
 });
@@ -116,7 +134,7 @@ export const PaymentCard = z.object({
   limitPerMonth: z.number().int(),
 });
 export const Terms = z.object({ version: z.string(), title: z.string(), text: z.string() });
-export const ConnectCardRequest = z.strictObject({ termsVersion: z.string().min(1).max(40), accepted: z.literal(true) });
+export const ConnectCardRequest = z.strictObject({ termsVersion: safeText(z.string().min(1).max(40)), accepted: z.literal(true) });
 
 // --- e-nummer ----------------------------------------------------------------------------
 
@@ -125,11 +143,11 @@ export const CloseReason = z.enum(['expired', 'closed_by_holder', 'card_blocked'
 export const CreateEnummerRequest = z
   .strictObject({
     cardId: id,
-    merchant: z.string().trim().min(1).max(100),
+    merchant: safeText(z.string().trim().min(1).max(100)),
     recurring: z.boolean().default(false),
     months: z.number().int().min(1).max(24).optional(),
     limit: z.strictObject({ amount: ore, period: z.enum(['purchase', 'month']) }).optional(),
-    nickname: z.string().trim().min(1).max(60).optional(),
+    nickname: safeText(z.string().trim().min(1).max(60)).optional(),
   })
   .refine((r) => r.recurring || r.months === undefined || r.months === 1, {
     message: 'a single-purchase e-nummer is valid one month; choose recurring for 1 to 24 months',
@@ -200,10 +218,10 @@ export const AuthorizationRequest = z.strictObject({
   pan: z.string().regex(/^[0-9]{12,19}$/, '12 to 19 digits'),
   expiry: z.string().regex(/^(0[1-9]|1[0-2])\/[0-9]{2}$/, 'MM/YY'),
   cvc: z.string().regex(/^[0-9]{3,4}$/, '3 or 4 digits'),
-  merchant: z.string().min(1).max(100),
+  merchant: safeText(z.string().min(1).max(100)),
   amount: ore.describe("the amount in the minor units of `currency` (öre for SEK, cents for EUR, yen for JPY)"),
   /** The network's id for this request: a retried request gets the first answer again. */
-  requestId: z.string().min(1).max(64).optional(),
+  requestId: safeText(z.string().min(1).max(64)).optional(),
   /** ISO 4217 currency of the purchase; SEK when not given. Converted to SEK at the service's reference rate plus the 1.65 % markup. */
   currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as EUR').optional(),
   /** Whether strong customer authentication (e.g. 3-D Secure with a challenge) was applied; not given = not known, treated as not applied. */
@@ -214,9 +232,9 @@ export const AuthorizationResult = z.object({ approved: z.boolean(), declineCode
 /** The approval app's signature over an identification request of the telephone service. */
 export const SignedIdentificationRequest = z.strictObject({
   /** The enrolled app's device id. */
-  deviceId: z.string().min(8).max(64),
+  deviceId: safeText(z.string().min(8).max(64)),
   /** ISO 8601 time the app signed. */
-  time: z.string().min(20).max(40),
+  time: safeText(z.string().min(20).max(40)),
   /** base64 DER ECDSA P-256 SHA-256 over the identification statement. */
   signature: z.string().min(1).max(200).regex(/^[A-Za-z0-9+/]+={0,2}$/, 'base64'),
 });
@@ -238,7 +256,7 @@ export const DisputeState = z.enum(['received', 'under_investigation', 'resolved
 export const DisputeRequest = z.strictObject({
   /** unauthorised: not made by me (§10); incorrect: wrongly carried out, amount or duplicate (§11.1); goods: a problem with the goods or service (§11.2, the merchant first). */
   kind: DisputeKind,
-  description: z.string().trim().min(1).max(1000).optional(),
+  description: safeText(z.string().trim().min(1).max(1000), { multiline: true }).optional(),
 });
 export const LiabilityReason = z.enum(['self_risk', 'after_card_block', 'sca_missing', 'incorrect_execution', 'goods_merchant_first']);
 export const Dispute = z.object({
@@ -295,6 +313,23 @@ export type Notification = z.infer<typeof Notification>;
 export const IdParams = z.strictObject({ id });
 export const Health = z.object({ status: z.literal('ok'), serviceId: z.string(), time: iso });
 export const EnummerListQuery = z.strictObject({ state: EnummerState.optional() });
+
+/** The most transactions one page holds, and how many when ?limit is not given. */
+export const MAX_PAGE_LIMIT = 1000;
+export const DEFAULT_PAGE_LIMIT = 100;
+export const TransactionListQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE_LIMIT).default(DEFAULT_PAGE_LIMIT).describe(`at most ${MAX_PAGE_LIMIT}; ${DEFAULT_PAGE_LIMIT} when not given`),
+  /** The `nextCursor` of the page before; none for the first page. */
+  cursor: z.string().min(1).max(200).regex(/^[A-Za-z0-9_-]+$/, 'a nextCursor as given').optional(),
+});
+export const TransactionPage = z.object({
+  /** Newest first (then by id), in a stable order: a purchase made meanwhile is not in a later page. */
+  items: z.array(Transaction),
+  /** The cursor of the next page; null on the last one. */
+  nextCursor: z.string().nullable(),
+});
+export type TransactionListQuery = z.input<typeof TransactionListQuery>;
+export type TransactionPage = z.infer<typeof TransactionPage>;
 
 export type CardChallenge = z.infer<typeof CardChallenge>;
 export type CardLoginRequest = z.infer<typeof CardLoginRequest>;

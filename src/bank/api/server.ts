@@ -4,10 +4,12 @@
  * answer that is not a success is an `ApiError` ({code, message, issues?}) without a stack
  * trace; nothing is cached; neither bodies nor Authorization headers are logged.
  */
-import type { AddressInfo } from 'node:net';
+import { STATUS_CODES } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { escapeControlCharacters } from '../../controlCharacters.ts';
 import { EkortError } from '../../errors.ts';
 import { isNetworkKey } from '../customers.ts';
 import { BANK_ERROR_STATUS, BankError, bankError } from '../errors.ts';
@@ -41,6 +43,10 @@ export interface ServerOptions {
 
 export const DEFAULT_LOGIN_RATE_LIMIT: RateLimit = { max: 30, timeWindowMs: 60_000 };
 const DEFAULT_BODY_LIMIT = 128 * 1024;
+/** The longest request target taken (the API's own URLs are below 200 characters): 414 beyond. */
+export const MAX_URL_LENGTH = 4 * 1024;
+/** The request line and headers together (node's maxHeaderSize): 431 beyond, 414 for a URL alone. */
+export const MAX_HEADER_SIZE = 16 * 1024;
 
 const SECURITY_HEADERS: Record<string, string> = {
   'cache-control': 'no-store',
@@ -60,8 +66,47 @@ const FASTIFY_ERRORS: Record<string, { status: number; code: string; message: st
   FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Send the request body as application/json.' },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'BAD_REQUEST', message: 'The Content-Length does not match the body.' },
   FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'MALFORMED_JSON', message: 'The request body is empty.' },
-  FST_ERR_BAD_URL: { status: 400, code: 'BAD_REQUEST', message: 'The URL is not valid.' },
+  FST_ERR_BAD_URL: { status: 400, code: 'BAD_URL', message: 'The URL is not valid: it does not decode (a stray %).' },
+  FST_ERR_MAX_PARAM_LENGTH: { status: 400, code: 'BAD_URL', message: 'A part of the URL is too long.' },
 };
+
+/** Security headers every answer carries, errors included; HSTS with TLS. */
+function securityHeaders(tls: boolean): Record<string, string> {
+  return tls ? { ...SECURITY_HEADERS, 'strict-transport-security': 'max-age=31536000' } : SECURITY_HEADERS;
+}
+
+const URI_TOO_LONG: ApiError = { code: 'URI_TOO_LONG', message: `The URL is too long (at most ${MAX_URL_LENGTH} characters).` };
+
+/**
+ * What node's HTTP parser refused before fastify saw a request ('clientError'): the status and
+ * ApiError. A header overflow whose request line has not ended within MAX_URL_LENGTH is the
+ * URL's fault (414); otherwise the headers' (431). The packet is what node read last, so an
+ * overflow noticed in a later chunk counts as the headers'.
+ */
+export function clientErrorAnswer(error: Error & { code?: string; rawPacket?: unknown }): { status: number; body: ApiError } {
+  if (error.code === 'HPE_HEADER_OVERFLOW') {
+    const head = Buffer.isBuffer(error.rawPacket) ? error.rawPacket.subarray(0, MAX_URL_LENGTH + 32).toString('latin1') : '';
+    if (/^[A-Z]+ /.test(head) && !head.includes('\r\n')) return { status: 414, body: URI_TOO_LONG };
+    return { status: 431, body: { code: 'HEADERS_TOO_LARGE', message: `The request headers are too large (at most ${MAX_HEADER_SIZE} bytes with the request line).` } };
+  }
+  if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') return { status: 408, body: { code: 'REQUEST_TIMEOUT', message: 'The request took too long to arrive.' } };
+  return { status: 400, body: { code: 'BAD_REQUEST', message: 'The request is not valid HTTP.' } };
+}
+
+/** Writes the answer to a request node's parser refused straight to the socket, then closes it. */
+function answerClientError(socket: Socket, error: Error & { code?: string; rawPacket?: unknown }, tls: boolean): void {
+  // A reset connection has no one to answer (as in node's and fastify's own handlers).
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const { status, body } = clientErrorAnswer(error);
+  const json = JSON.stringify(body);
+  const headers = { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(json)), ...securityHeaders(tls), connection: 'close' };
+  const head = [`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)].join('\r\n');
+  socket.end(`${head}\r\n\r\n${json}`);
+}
 
 /** What the client is told for `error`, and whether it was unexpected (to be logged). */
 export function toApiError(error: unknown): { status: number; body: ApiError; unexpected: boolean } {
@@ -147,7 +192,10 @@ function handlerFor(service: EkortService, def: RouteDef) {
 
 /** The service's HTTP API as a fastify instance (not listening; `inject` works at once). */
 export function buildServer(service: EkortService, options: ServerOptions = {}): FastifyInstance {
-  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  // One line each, whatever the error's text holds (a request's text can reach a message).
+  const write = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const log = (line: string) => write(escapeControlCharacters(line));
+  const tls = options.tls !== undefined;
   const app = Fastify({
     logger: false,
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
@@ -158,7 +206,15 @@ export function buildServer(service: EkortService, options: ServerOptions = {}):
     // rather than with fastify's own non-ApiError 503.
     return503OnClosing: false,
     forceCloseConnections: 'idle',
-    ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key } } : {}),
+    ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key, maxHeaderSize: MAX_HEADER_SIZE } } : { http: { maxHeaderSize: MAX_HEADER_SIZE } }),
+    // Errors found before routing (a URL that does not decode, a path parameter too long)
+    // answer as every other error does.
+    frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
+      const { status, body } = toApiError(error);
+      return reply.code(status).headers(securityHeaders(tls)).type('application/json; charset=utf-8').send(body);
+    },
+    // What node's HTTP parser refuses (bad request line, headers or URL too large, timeout).
+    clientErrorHandler: (error: Error & { code?: string; rawPacket?: unknown }, socket: Socket): void => answerClientError(socket, error, tls),
   }) as unknown as FastifyInstance;
 
   // JSON only: every other content type is 415. An empty JSON body is "no body".
@@ -180,10 +236,14 @@ export function buildServer(service: EkortService, options: ServerOptions = {}):
   });
 
   app.addHook('onSend', async (_request, reply, payload) => {
-    reply.headers(SECURITY_HEADERS);
+    reply.headers(securityHeaders(tls));
     if (closing) reply.header('connection', 'close');
-    if (options.tls) reply.header('strict-transport-security', 'max-age=31536000');
     return payload;
+  });
+
+  // A URL that node's header limit let through can still be longer than any of ours.
+  app.addHook('onRequest', async (request) => {
+    if ((request.raw.url ?? '').length > MAX_URL_LENGTH) throw new BankError(URI_TOO_LONG.code, URI_TOO_LONG.message, { status: 414 });
   });
 
   app.setErrorHandler((error, request, reply) => {

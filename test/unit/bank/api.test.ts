@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ROUTES } from '../../../src/bank/api/routes.ts';
-import { ApiError } from '../../../src/bank/api/schemas.ts';
+import { ApiError, AppEnrolRequest, DisputeRequest } from '../../../src/bank/api/schemas.ts';
 import { buildServer, type ServerOptions } from '../../../src/bank/api/server.ts';
 import { REVEAL_FRESH_MS } from '../../../src/bank/context.ts';
 import { addPaymentCard, createCustomer, createNetworkKey, enrolDosa } from '../../../src/bank/customers.ts';
@@ -302,9 +302,20 @@ describe('the card network', () => {
     expect(declined.json()).toMatchObject({ approved: false, declineCode: 'CVC_MISMATCH' });
 
     const mine = await call({ method: 'GET', url: `/v1/enummer/${enummerId}/transactions`, token });
-    expect(mine.json().map((t: { decision: string }) => t.decision).sort()).toEqual(['approved', 'declined']);
+    expect(mine.json().items.map((t: { decision: string }) => t.decision).sort()).toEqual(['approved', 'declined']);
+    expect(mine.json().nextCursor).toBeNull();
     expect(mine.body).not.toContain(pan);
-    expect((await call({ method: 'GET', url: '/v1/transactions', token })).json()).toHaveLength(2);
+    expect((await call({ method: 'GET', url: '/v1/transactions', token })).json().items).toHaveLength(2);
+    const first = (await call({ method: 'GET', url: '/v1/transactions?limit=1', token })).json();
+    expect(first.items).toHaveLength(1);
+    const second = (await call({ method: 'GET', url: `/v1/transactions?limit=1&cursor=${first.nextCursor}`, token })).json();
+    expect(second).toEqual({ items: [expect.any(Object)], nextCursor: null });
+    expect([first.items[0].decision, second.items[0].decision].sort()).toEqual(['approved', 'declined']);
+    for (const query of ['limit=0', 'limit=1001', 'limit=x', 'cursor=bm9wZQ', 'cursor=%2F%2F']) {
+      const bad = apiError(await call({ method: 'GET', url: `/v1/transactions?${query}`, token }), 400);
+      expect(bad.code).toBe('INVALID_INPUT');
+      expect(bad.issues![0]!.path).toMatch(/^query\.(limit|cursor)$/);
+    }
   });
 
   it('refuses a missing or wrong network key, and a session token in its place, with 401 NETWORK_KEY_INVALID', async () => {
@@ -358,6 +369,43 @@ describe('hostile input', () => {
     ] as const) {
       expect(apiError(await call({ method, url }), 404).code).toBe('NOT_FOUND');
     }
+  });
+
+  it('refuses control characters in free text with INVALID_INPUT, one issue per field', async () => {
+    const token = await dosaLogin();
+    await connectedCardAndEnummer(token);
+    for (const bad of ['Shop\u0000', 'Shop\u001b[2J', 'Sh\top', 'Shop\nX', 'Shop\u007f', 'Shop\u009b31m', 'Shop\u202egnp.exe', 'Shop\u2066', 'Shop\u200f', 'Shop\u061c']) {
+      const res = apiError(await call({ method: 'POST', url: '/v1/enummer', token, body: { cardId, merchant: bad, nickname: `My ${bad}` } }), 400);
+      expect(res.code).toBe('INVALID_INPUT');
+      expect(res.issues!.map((i) => i.path).sort()).toEqual(['body.merchant', 'body.nickname']);
+      expect(res.issues![0]!.message).toMatch(/control character \(\\(x|u)[0-9a-f]+\)/);
+    }
+    const network = { pan: '4571000000000001', expiry: '12/30', cvc: '123', merchant: 'Evil\u001b]0;pwned\u0007', amount: 100, requestId: 'r\u0000' };
+    const refused = apiError(await call({ method: 'POST', url: '/v1/network/authorizations', token: networkKey, body: network }), 400);
+    expect(refused.issues!.map((i) => i.path).sort()).toEqual(['body.merchant', 'body.requestId']);
+    // Text without controls (letters of any script, emoji) still goes through.
+    const fine = await call({ method: 'POST', url: '/v1/enummer', token, body: { cardId, merchant: 'Åhléns – Café 北京 😀', nickname: 'Mat' } });
+    expect(fine.statusCode, fine.body).toBe(201);
+  });
+
+  it('takes line breaks, and no other control, in a dispute description only', () => {
+    expect(DisputeRequest.safeParse({ kind: 'goods', description: 'Line one\nline two' }).success).toBe(true);
+    for (const bad of ['a\tb', 'a\r\nb', 'a\u001bb', 'a\u202eb', 'a\u0085b']) {
+      const result = DisputeRequest.safeParse({ kind: 'goods', description: bad });
+      expect(result.success).toBe(false);
+      expect(result.error!.issues.map((i) => i.path.join('.'))).toEqual(['description']);
+    }
+    expect(AppEnrolRequest.shape.name.safeParse('Phone\nSecond line').success).toBe(false);
+  });
+
+  it('escapes control characters in its log lines', async () => {
+    const token = await dosaLogin();
+    vi.spyOn(service, 'paymentCards').mockRejectedValue(new TypeError('bad name \u001b[2J\u202e\nfake line'));
+    apiError(await call({ method: 'GET', url: '/v1/cards', token }), 500);
+    expect(logs).toHaveLength(1);
+    expect(logs[0]).toContain('bad name \\x1b[2J\\u202e\\x0afake line');
+    // eslint-disable-next-line no-control-regex -- looking for raw controls
+    expect(logs[0]).not.toMatch(/[\u0000-\u001f\u202e]/);
   });
 
   it('answers an unexpected failure with 500 INTERNAL and no detail, logged without secrets', async () => {
@@ -439,7 +487,7 @@ describe('OpenAPI', () => {
       expect(op.responses[String(route.status)]).toBeDefined();
       expect(op.responses['500'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/ApiError' });
       if (route.body) expect(op.requestBody.content['application/json'].schema).toBeDefined();
-      if (route.params) expect(op.parameters).toEqual([expect.objectContaining({ name: 'id', in: 'path', required: true })]);
+      if (route.params) expect(op.parameters.filter((p: { in: string }) => p.in === 'path')).toEqual([expect.objectContaining({ name: 'id', in: 'path', required: true })]);
     }
     // Every $ref resolves.
     const refs = [...res.body.matchAll(/"\$ref":"#\/components\/schemas\/(\w+)"/g)].map((m) => m[1]!);
@@ -454,6 +502,10 @@ describe('OpenAPI', () => {
     expect(create.properties.months).toMatchObject({ type: 'integer', minimum: 1, maximum: 24 });
     expect(doc.components.schemas.Session.required).toContain('token');
     expect(doc.paths['/v1/enummer'].get.parameters).toEqual([expect.objectContaining({ name: 'state', in: 'query', required: false })]);
+    expect(doc.paths['/v1/transactions'].get.parameters).toEqual([
+      expect.objectContaining({ name: 'limit', in: 'query', required: false, schema: expect.objectContaining({ maximum: 1000, default: 100 }) }),
+      expect.objectContaining({ name: 'cursor', in: 'query', required: false }),
+    ]);
     expect(doc.paths['/v1/login/dosa'].post.responses['429']).toBeDefined();
     expect(doc.paths['/v1/network/authorizations'].post.responses['429']).toBeUndefined();
   });

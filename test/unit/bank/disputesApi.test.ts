@@ -108,7 +108,7 @@ describe('foreign currency over the API', () => {
   it('the network sends EUR; the transaction shows both amounts and the fee; the holder gets one notice', async () => {
     const r = await purchase({ amount: 12_50, currency: 'EUR' });
     expect(r.approved).toBe(true);
-    const [t] = Transaction.array().parse((await call({ method: 'GET', url: '/v1/transactions', token })).json());
+    const [t] = Transaction.array().parse((await call({ method: 'GET', url: '/v1/transactions', token })).json().items);
     expect(t).toMatchObject({ amount: 142_75, originalAmount: 12_50, currency: 'EUR', rate: 11.2345, fee: 2_32 });
     const notices = Notification.array().parse((await call({ method: 'GET', url: '/v1/notifications', token })).json());
     expect(notices).toHaveLength(1);
@@ -123,6 +123,6 @@ describe('foreign currency over the API', () => {
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/transactions/{id}/dispute', '/v1/disputes', '/v1/disputes/{id}', '/v1/notifications']));
     expect(JSON.stringify(doc.components.schemas.AuthorizationResult)).toContain('CURRENCY_NOT_SUPPORTED');
     expect(doc.components.schemas.AuthorizationRequest.properties).toHaveProperty('currency');
-    expect(doc.components.schemas.Transaction.properties).toHaveProperty('fee');
+    expect(doc.components.schemas.TransactionPage.properties.items.items.properties).toHaveProperty('fee');
   });
 });

@@ -128,7 +128,7 @@ describe('usage errors, before any call to the service', () => {
     const run = memoryIo();
     expect(await main(['--help'], run.io)).toBe(0);
     const usage = run.out.join('\n');
-    for (const word of ['login --server URL', 'payment-card connect', 'enummer create', 'enummer show ID [--reveal]', 'authorize', 'EKORT_NETWORK_KEY', 'transactions [--json]']) {
+    for (const word of ['login --server URL', 'payment-card connect', 'enummer create', 'enummer show ID [--reveal]', 'authorize', 'EKORT_NETWORK_KEY', 'transactions [--limit N] [--cursor C | --all] [--json]']) {
       expect(usage).toContain(word);
     }
   });
