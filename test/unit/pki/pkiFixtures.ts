@@ -32,11 +32,13 @@ export interface IssueOptions {
   keyUsage?: string[];
   extendedKeyUsage?: string[];
   extraExtensions?: pkijs.Extension[];
+  /** Certify this key pair instead of a new one (several certificates of one key). */
+  keyPair?: CryptoKeyPair;
 }
 
 const KEY_USAGE_BITS = ['digitalSignature', 'nonRepudiation', 'keyEncipherment', 'dataEncipherment', 'keyAgreement', 'keyCertSign', 'cRLSign'];
 
-async function generate(kind: KeyKind): Promise<CryptoKeyPair> {
+export async function generate(kind: KeyKind): Promise<CryptoKeyPair> {
   const params =
     kind === 'rsa2048'
       ? { name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }
@@ -76,7 +78,7 @@ function keyUsageExtension(bits: string[]): pkijs.Extension {
 const time = (d: Date): pkijs.Time => new pkijs.Time({ type: d.getUTCFullYear() < 2050 ? 0 : 1, value: d });
 
 export async function issue(o: IssueOptions): Promise<Issued> {
-  const pair = await generate(o.keyKind ?? 'p256');
+  const pair = o.keyPair ?? (await generate(o.keyKind ?? 'p256'));
   const cert = new pkijs.Certificate();
   cert.version = 2;
   const serial = new Uint8Array(randomBytes(8));
