@@ -281,7 +281,10 @@ function jwkOf(f: X509Fields): JsonWebKey | undefined {
     const top = tlvAt(k, 0, k.length);
     const parts = children(k, expectTag(top, TAG.SEQUENCE, 'RSAPublicKey'));
     if (top.end !== k.length || parts.length !== 2) throw new DerFormatError('RSAPublicKey is malformed');
-    return { kty: 'RSA', n: base64url(unsignedAt(k, parts[0], 'the modulus')), e: base64url(unsignedAt(k, parts[1], 'the exponent')) };
+    const n = unsignedAt(k, parts[0], 'the modulus');
+    const e = unsignedAt(k, parts[1], 'the exponent');
+    checkRsaSize(n.length * 8 - Math.clz32(n[0]!) + 24, e.length * 8 - Math.clz32(e[0]!) + 24);
+    return { kty: 'RSA', n: base64url(n), e: base64url(e) };
   }
   if (f.keyAlgorithm === OID_EC && params) {
     const t = tlvAt(params, 0, params.length);
@@ -294,13 +297,32 @@ function jwkOf(f: X509Fields): JsonWebKey | undefined {
   return undefined;
 }
 
+/**
+ * The cost of an RSA public operation grows with the modulus squared times the exponent's
+ * length: a 16384-bit modulus or an exponent as long as the modulus makes one signature check
+ * cost milliseconds to seconds. Keys past these sizes are refused outright (OpenSSL likewise
+ * caps the exponent at 64 bits for moduli over 3072 bits; Go's crypto/rsa at 31).
+ */
+export const MAX_RSA_MODULUS_BITS = 8192;
+export const MAX_RSA_EXPONENT_BITS = 32;
+
+function checkRsaSize(modulusBits: number, exponentBits: number): void {
+  if (modulusBits > MAX_RSA_MODULUS_BITS) throw new CertificateError(`an RSA key of ${modulusBits} bits is over the ${MAX_RSA_MODULUS_BITS}-bit limit`);
+  if (exponentBits > MAX_RSA_EXPONENT_BITS) throw new CertificateError(`an RSA public exponent of ${exponentBits} bits is over the ${MAX_RSA_EXPONENT_BITS}-bit limit`);
+}
+
 function publicKeyOf(f: X509Fields): KeyObject {
+  let key: KeyObject;
   try {
     const jwk = jwkOf(f);
-    return jwk ? createPublicKey({ key: jwk, format: 'jwk' }) : createPublicKey({ key: Buffer.from(f.spki), format: 'der', type: 'spki' });
+    key = jwk ? createPublicKey({ key: jwk, format: 'jwk' }) : createPublicKey({ key: Buffer.from(f.spki), format: 'der', type: 'spki' });
   } catch (e) {
+    if (e instanceof CertificateError) throw e;
     throw new CertificateError('the certificate public key is not usable', { cause: e });
   }
+  const d = key.asymmetricKeyDetails;
+  if (key.asymmetricKeyType?.startsWith('rsa') && d) checkRsaSize(d.modulusLength ?? 0, (d.publicExponent ?? 0n).toString(2).length);
+  return key;
 }
 
 /** Every CertificateInfo parseCertificate made: their fields were read from their `der`. */

@@ -21,6 +21,7 @@ export type ChainErrorCode =
   | 'CRL_INVALID'
   | 'REVOCATION_UNKNOWN'
   | 'WRONG_KEY_USAGE'
+  | 'WEAK_KEY'
   | 'OCSP_INVALID';
 
 export class ChainError extends EkortError {
@@ -202,7 +203,43 @@ function checkConstraints(chain: CertificateInfo[]): void {
   }
 }
 
+/**
+ * Extensions that restrict a path and that this validation does not process: name constraints
+ * (RFC 5280 §4.2.1.10) and the policy ones (§4.2.1.5, .11, .14). A certificate carrying any of
+ * them, critical or not, is refused rather than its restriction ignored.
+ */
+const UNPROCESSED_RESTRICTIONS: Record<string, string> = {
+  '2.5.29.30': 'name constraints',
+  '2.5.29.33': 'policy mappings',
+  '2.5.29.36': 'policy constraints',
+  '2.5.29.54': 'inhibit anyPolicy',
+};
+
+/** Key types a login path may use: RSA from 2048 bits (the upper bound is certificate.ts's), EC on the NIST curves of RFC 5480. */
+const STRONG_KEY = /^(?:rsa(\d+)|p256|p384|p521)$/;
+
+function checkKeysAndSerials(chain: CertificateInfo[]): void {
+  for (const c of chain) {
+    const m = STRONG_KEY.exec(c.keyType);
+    if (!m || (m[1] !== undefined && Number(m[1]) < 2048)) {
+      throw new ChainError('WEAK_KEY', `"${nameOf(c)}" has a ${c.keyType} key; a login needs RSA of 2048 bits or more, or EC on P-256, P-384 or P-521.`, c.subject.dn);
+    }
+    // RFC 5280 §4.1.2.2: a positive INTEGER of at most 20 octets.
+    const serial = c.serialNumber;
+    const negative = parseInt(serial.slice(0, 2), 16) >= 0x80;
+    if (negative || /^0*$/.test(serial) || serial.length > 40) {
+      throw new ChainError('UNTRUSTED_CHAIN', `"${nameOf(c)}" has a serial number that is not a positive integer of at most 20 octets`, c.subject.dn);
+    }
+    const restriction = c.extensionOids.find((oid) => oid in UNPROCESSED_RESTRICTIONS);
+    if (restriction) throw new ChainError('UNTRUSTED_CHAIN', `"${nameOf(c)}" carries ${UNPROCESSED_RESTRICTIONS[restriction]}, which are not supported`, c.subject.dn);
+  }
+}
+
 function checkLeafUsage(leaf: CertificateInfo): void {
+  // A CA's key signs certificates; one that also signs logins is not a login certificate.
+  if (leaf.isCa || leaf.keyUsage.includes('keyCertSign')) {
+    throw new ChainError('WRONG_KEY_USAGE', 'This is a certificate authority\'s certificate, not an e-legitimation for logging in.', leaf.subject.dn);
+  }
   if (!leaf.hasKeyUsage || !leaf.keyUsage.includes('digitalSignature')) {
     throw new ChainError('WRONG_KEY_USAGE', 'This certificate is not meant for signing in (no digitalSignature key usage). Use the e-legitimation for identification.', leaf.subject.dn);
   }
@@ -417,6 +454,7 @@ export class TrustStore {
     const chain = [leaf, ...above];
     checkValidity(chain, at);
     checkConstraints(chain);
+    checkKeysAndSerials(chain);
     checkLeafUsage(leaf);
     const valid = checkRevocation(chain, this.crls, at, (crl, issuer) => this.crlSignedBy(crl, issuer));
     checkOcsp(chain, this.ocspResponses, at, valid);
