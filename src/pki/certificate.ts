@@ -312,6 +312,9 @@ function checkRsaSize(modulusBits: number, exponentBits: number): void {
 }
 
 function publicKeyOf(f: X509Fields): KeyObject {
+  // RFC 5480 §2.1.1: EC keys name their curve; explicit parameters (a curve of the sender's
+  // choosing that OpenSSL may still match to a named one) are refused.
+  if (f.keyAlgorithm === OID_EC && f.keyParameters?.[0] !== TAG.OID) throw new CertificateError('an EC key without a named curve is not supported');
   let key: KeyObject;
   try {
     const jwk = jwkOf(f);
