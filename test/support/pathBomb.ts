@@ -14,7 +14,7 @@ pkijs.setEngine('node', new pkijs.CryptoEngine({ name: 'node', crypto: webcrypto
 
 export type BombKey = 'p256' | 'rsa2048' | 'rsa4096' | 'rsa8192';
 
-async function keyPair(kind: BombKey): Promise<CryptoKeyPair> {
+export async function keyPair(kind: BombKey): Promise<CryptoKeyPair> {
   const params =
     kind === 'p256'
       ? { name: 'ECDSA', namedCurve: 'P-256' }
@@ -69,11 +69,11 @@ export interface PathBomb {
 
 /**
  * A login CMS over a fresh challenge carrying `count` CA certificates of one name and one
- * `caKey`, and a P-256 signer certificate under them, signed at `at`.
+ * `caKey` (or the pair `caPair`), and a P-256 signer certificate under them, signed at `at`.
  */
-export async function pathBomb(o: { count: number; caKey?: BombKey; at?: Date } ): Promise<PathBomb> {
+export async function pathBomb(o: { count: number; caKey?: BombKey; at?: Date; caPair?: CryptoKeyPair }): Promise<PathBomb> {
   const at = o.at ?? new Date();
-  const ca = await keyPair(o.caKey ?? 'p256');
+  const ca = o.caPair ?? (await keyPair(o.caKey ?? 'p256'));
   const caId = await keyIdOf(ca.publicKey);
   const holder = await keyPair('p256');
   const cas: Uint8Array[] = [];
