@@ -61,8 +61,12 @@ export interface CertificateInfo {
   pathLength?: number;
   /** RFC 5280 §4.2.1.2, hex; used to find a CMS signer named by subjectKeyIdentifier. */
   subjectKeyIdentifier?: string;
+  /** RFC 5280 §4.2.1.1 keyIdentifier, hex: the issuer's subjectKeyIdentifier, when present. */
+  authorityKeyIdentifier?: string;
   /** OIDs of critical extensions, so that validation can refuse ones it does not process. */
   criticalExtensions: string[];
+  /** OIDs of all extensions, critical or not (name constraints are refused either way). */
+  extensionOids: string[];
   keyType: string;
   publicKey: KeyObject;
   /** The subjectPublicKey BIT STRING's bytes (OCSP's issuerKeyHash is over them). */
@@ -116,6 +120,7 @@ const OID_KEY_USAGE = '2.5.29.15';
 const OID_EXT_KEY_USAGE = '2.5.29.37';
 const OID_BASIC_CONSTRAINTS = '2.5.29.19';
 const OID_SUBJECT_KEY_IDENTIFIER = '2.5.29.14';
+const OID_AUTHORITY_KEY_IDENTIFIER = '2.5.29.35';
 
 const hex = (b: ArrayBuffer | Uint8Array): string => Buffer.from(b instanceof Uint8Array ? b : new Uint8Array(b)).toString('hex');
 
@@ -210,9 +215,9 @@ function keyUsageBits(b: Uint8Array, t: Tlv): string[] {
   return KEY_USAGE_BITS.filter((_, i) => ((bytes[i >> 3] ?? 0) >> (7 - (i & 7))) & 1);
 }
 
-const READ_EXTENSIONS = new Set([OID_KEY_USAGE, OID_EXT_KEY_USAGE, OID_BASIC_CONSTRAINTS, OID_SUBJECT_KEY_IDENTIFIER]);
+const READ_EXTENSIONS = new Set([OID_KEY_USAGE, OID_EXT_KEY_USAGE, OID_BASIC_CONSTRAINTS, OID_SUBJECT_KEY_IDENTIFIER, OID_AUTHORITY_KEY_IDENTIFIER]);
 
-/** The extensions certificateInfo reads (RFC 5280 §4.2.1.2, .3, .9, .12), each decoded from its DER. */
+/** The extensions certificateInfo reads (RFC 5280 §4.2.1.1, .2, .3, .9, .12), each decoded from its DER. */
 function readExtension(ext: X509Extension, info: MutableInfo): void {
   if (!READ_EXTENSIONS.has(ext.oid)) return;
   const { b, t } = extensionValue(ext);
@@ -236,6 +241,12 @@ function readExtension(ext: X509Extension, info: MutableInfo): void {
     case OID_SUBJECT_KEY_IDENTIFIER:
       info.subjectKeyIdentifier = hex(b.subarray(expectTag(t, TAG.OCTET_STRING, 'subjectKeyIdentifier').value, t.end));
       break;
+    case OID_AUTHORITY_KEY_IDENTIFIER: {
+      // AuthorityKeyIdentifier ::= SEQUENCE { keyIdentifier [0] IMPLICIT OCTET STRING OPTIONAL, [1], [2] }
+      const first = children(b, expectTag(t, TAG.SEQUENCE, 'authorityKeyIdentifier'))[0];
+      if (first?.tag === TAG.CTX0) info.authorityKeyIdentifier = hex(b.subarray(first.value, first.end));
+      break;
+    }
   }
 }
 
@@ -270,7 +281,10 @@ function jwkOf(f: X509Fields): JsonWebKey | undefined {
     const top = tlvAt(k, 0, k.length);
     const parts = children(k, expectTag(top, TAG.SEQUENCE, 'RSAPublicKey'));
     if (top.end !== k.length || parts.length !== 2) throw new DerFormatError('RSAPublicKey is malformed');
-    return { kty: 'RSA', n: base64url(unsignedAt(k, parts[0], 'the modulus')), e: base64url(unsignedAt(k, parts[1], 'the exponent')) };
+    const n = unsignedAt(k, parts[0], 'the modulus');
+    const e = unsignedAt(k, parts[1], 'the exponent');
+    checkRsaSize(n.length * 8 - Math.clz32(n[0]!) + 24, e.length * 8 - Math.clz32(e[0]!) + 24);
+    return { kty: 'RSA', n: base64url(n), e: base64url(e) };
   }
   if (f.keyAlgorithm === OID_EC && params) {
     const t = tlvAt(params, 0, params.length);
@@ -283,13 +297,35 @@ function jwkOf(f: X509Fields): JsonWebKey | undefined {
   return undefined;
 }
 
+/**
+ * The cost of an RSA public operation grows with the modulus squared times the exponent's
+ * length: a 16384-bit modulus or an exponent as long as the modulus makes one signature check
+ * cost milliseconds to seconds. Keys past these sizes are refused outright (OpenSSL likewise
+ * caps the exponent at 64 bits for moduli over 3072 bits; Go's crypto/rsa at 31).
+ */
+export const MAX_RSA_MODULUS_BITS = 8192;
+export const MAX_RSA_EXPONENT_BITS = 32;
+
+function checkRsaSize(modulusBits: number, exponentBits: number): void {
+  if (modulusBits > MAX_RSA_MODULUS_BITS) throw new CertificateError(`an RSA key of ${modulusBits} bits is over the ${MAX_RSA_MODULUS_BITS}-bit limit`);
+  if (exponentBits > MAX_RSA_EXPONENT_BITS) throw new CertificateError(`an RSA public exponent of ${exponentBits} bits is over the ${MAX_RSA_EXPONENT_BITS}-bit limit`);
+}
+
 function publicKeyOf(f: X509Fields): KeyObject {
+  // RFC 5480 §2.1.1: EC keys name their curve; explicit parameters (a curve of the sender's
+  // choosing that OpenSSL may still match to a named one) are refused.
+  if (f.keyAlgorithm === OID_EC && f.keyParameters?.[0] !== TAG.OID) throw new CertificateError('an EC key without a named curve is not supported');
+  let key: KeyObject;
   try {
     const jwk = jwkOf(f);
-    return jwk ? createPublicKey({ key: jwk, format: 'jwk' }) : createPublicKey({ key: Buffer.from(f.spki), format: 'der', type: 'spki' });
+    key = jwk ? createPublicKey({ key: jwk, format: 'jwk' }) : createPublicKey({ key: Buffer.from(f.spki), format: 'der', type: 'spki' });
   } catch (e) {
+    if (e instanceof CertificateError) throw e;
     throw new CertificateError('the certificate public key is not usable', { cause: e });
   }
+  const d = key.asymmetricKeyDetails;
+  if (key.asymmetricKeyType?.startsWith('rsa') && d) checkRsaSize(d.modulusLength ?? 0, (d.publicExponent ?? 0n).toString(2).length);
+  return key;
 }
 
 /** Every CertificateInfo parseCertificate made: their fields were read from their `der`. */
@@ -348,9 +384,10 @@ function parseUncached(der: Uint8Array): CertificateInfo {
   }
 }
 
-type MutableInfo = Pick<CertificateInfo, 'keyUsage' | 'extendedKeyUsage' | 'criticalExtensions' | 'hasKeyUsage' | 'hasExtendedKeyUsage' | 'isCa'> & {
+type MutableInfo = Pick<CertificateInfo, 'keyUsage' | 'extendedKeyUsage' | 'criticalExtensions' | 'extensionOids' | 'hasKeyUsage' | 'hasExtendedKeyUsage' | 'isCa'> & {
   pathLength?: number;
   subjectKeyIdentifier?: string;
+  authorityKeyIdentifier?: string;
 };
 
 /** `der` is the certificate's private copy: every view in the result points into it. */
@@ -362,11 +399,12 @@ function certificateInfo(f: X509Fields, der: Uint8Array): CertificateInfo {
   for (const a of subject.attrs) if (!(a.type in text)) text[a.type] = a.text;
   const serialNumber = text['2.5.4.5'];
 
-  const info: MutableInfo = { keyUsage: [], extendedKeyUsage: [], criticalExtensions: [], hasKeyUsage: false, hasExtendedKeyUsage: false, isCa: false };
+  const info: MutableInfo = { keyUsage: [], extendedKeyUsage: [], criticalExtensions: [], extensionOids: [], hasKeyUsage: false, hasExtendedKeyUsage: false, isCa: false };
   const seen = new Set<string>();
   for (const ext of f.extensions) {
     if (seen.has(ext.oid)) throw new CertificateError(`extension ${ext.oid} appears twice`);
     seen.add(ext.oid);
+    info.extensionOids.push(ext.oid);
     if (ext.critical) info.criticalExtensions.push(ext.oid);
     try {
       readExtension(ext, info);

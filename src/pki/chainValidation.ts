@@ -21,6 +21,7 @@ export type ChainErrorCode =
   | 'CRL_INVALID'
   | 'REVOCATION_UNKNOWN'
   | 'WRONG_KEY_USAGE'
+  | 'WEAK_KEY'
   | 'OCSP_INVALID';
 
 export class ChainError extends EkortError {
@@ -81,40 +82,94 @@ function canIssue(ca: CertificateInfo): boolean {
 }
 
 /**
- * Depth-first search for a path from `cert` to an anchor. A candidate issuer must have the
- * right subject, be a CA and have signed `cert`. Returns the path above `cert`, or undefined.
+ * Signature checks one validation may spend on building its path. A login path is the signer,
+ * one or two CAs and an anchor: three checks, a few more when cross-certificates offer a choice.
+ * Without a bound, CA certificates of one name and one key in a CMS make a depth-first search
+ * try every ordering of them (n^4 checks at depth 5: minutes of CPU for a 20 KB CMS).
  */
-function buildPath(cert: CertificateInfo, pool: CertificateInfo[], anchors: CertificateInfo[], depth: number, reasons: string[]): CertificateInfo[] | undefined {
-  if (depth >= MAX_PATH) {
-    reasons.push(`the path is longer than ${MAX_PATH} certificates`);
+export const MAX_SIGNATURE_CHECKS = 16;
+/** Certificates a CMS may add as candidate issuers; the rest it carries are not looked at. */
+export const MAX_CMS_CANDIDATES = 4;
+
+/** One path search: which signatures it has checked (each at most once) and how many. */
+class PathSearch {
+  checks = 0;
+  /** By the signed certificate's SHA-256 and the issuer key's bits: the same key gives the same answer. */
+  private readonly verified = new Map<string, boolean>();
+
+  constructor(
+    private readonly anchors: CertificateInfo[],
+    private readonly at: number,
+    readonly reasons: string[],
+  ) {}
+
+  private signedBy(cert: CertificateInfo, issuer: CertificateInfo): boolean {
+    const key = `${cert.fingerprints.sha256}:${keyIdOf(issuer)}`;
+    let ok = this.verified.get(key);
+    if (ok === undefined) {
+      if (this.checks >= MAX_SIGNATURE_CHECKS) {
+        throw new ChainError('UNTRUSTED_CHAIN', `The e-legitimation is not issued by a trusted bank: no path was found within ${MAX_SIGNATURE_CHECKS} signature checks.`, cert.subject.dn);
+      }
+      this.checks++;
+      ok = isSignedBy(cert, issuer);
+      this.verified.set(key, ok);
+    }
+    return ok;
+  }
+
+  /** May `issuer` be next above `cert`: its name, RFC 5280 §4.2.1.1 key identifiers, CA rights, signature. */
+  private issues(cert: CertificateInfo, issuer: CertificateInfo): boolean {
+    if (!sameBytes(issuer.subject.der, cert.issuer.der)) return false;
+    if (cert.authorityKeyIdentifier !== undefined && issuer.subjectKeyIdentifier !== undefined && cert.authorityKeyIdentifier !== issuer.subjectKeyIdentifier) {
+      this.reasons.push(`"${nameOf(cert)}" names another key of "${nameOf(issuer)}" (authority key identifier)`);
+      return false;
+    }
+    if (!canIssue(issuer)) {
+      this.reasons.push(`"${nameOf(issuer)}" is not a CA`);
+      return false;
+    }
+    if (!this.signedBy(cert, issuer)) {
+      this.reasons.push(`the signature on "${nameOf(cert)}" does not verify with "${nameOf(issuer)}"`);
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * Depth-first search for a path from `cert` to an anchor, certificates valid at the time
+   * tried first. Returns the path above `cert`, or undefined.
+   */
+  build(cert: CertificateInfo, pool: CertificateInfo[], depth: number): CertificateInfo[] | undefined {
+    if (depth >= MAX_PATH) {
+      this.reasons.push(`the path is longer than ${MAX_PATH} certificates`);
+      return undefined;
+    }
+    for (const anchor of this.anchors) if (this.issues(cert, anchor)) return [anchor];
+    const candidates = pool.filter((c) => c !== cert && sameBytes(c.subject.der, cert.issuer.der));
+    candidates.sort((a, b) => Number(!this.validAt(a)) - Number(!this.validAt(b)));
+    for (const candidate of candidates) {
+      if (!this.issues(cert, candidate)) continue;
+      const rest = this.build(
+        candidate,
+        pool.filter((c) => c !== candidate),
+        depth + 1,
+      );
+      if (rest) return [candidate, ...rest];
+    }
     return undefined;
   }
-  for (const anchor of anchors) {
-    if (!sameBytes(anchor.subject.der, cert.issuer.der)) continue;
-    if (!canIssue(anchor)) reasons.push(`"${nameOf(anchor)}" is not a CA`);
-    else if (!isSignedBy(cert, anchor)) reasons.push(`the signature on "${nameOf(cert)}" does not verify with "${nameOf(anchor)}"`);
-    else return [anchor];
+
+  private validAt(c: CertificateInfo): boolean {
+    return this.at >= c.notBefore.getTime() && this.at <= c.notAfter.getTime();
   }
-  for (const candidate of pool) {
-    if (!sameBytes(candidate.subject.der, cert.issuer.der) || candidate === cert) continue;
-    if (!canIssue(candidate)) {
-      reasons.push(`"${nameOf(candidate)}" is not a CA`);
-      continue;
-    }
-    if (!isSignedBy(cert, candidate)) {
-      reasons.push(`the signature on "${nameOf(cert)}" does not verify with "${nameOf(candidate)}"`);
-      continue;
-    }
-    const rest = buildPath(
-      candidate,
-      pool.filter((c) => c !== candidate),
-      anchors,
-      depth + 1,
-      reasons,
-    );
-    if (rest) return [candidate, ...rest];
-  }
-  return undefined;
+}
+
+/** An issuer key's identity for PathSearch: SHA-256 of its subjectPublicKey bits, computed once a certificate. */
+const keyIds = new WeakMap<CertificateInfo, string>();
+function keyIdOf(c: CertificateInfo): string {
+  let id = keyIds.get(c);
+  if (id === undefined) keyIds.set(c, (id = sha256Hex(c.subjectPublicKey)));
+  return id;
 }
 
 function checkValidity(chain: CertificateInfo[], at: Date): void {
@@ -148,13 +203,66 @@ function checkConstraints(chain: CertificateInfo[]): void {
   }
 }
 
+/**
+ * Extensions that restrict a path and that this validation does not process: name constraints
+ * (RFC 5280 §4.2.1.10) and the policy ones (§4.2.1.5, .11, .14). A certificate carrying any of
+ * them, critical or not, is refused rather than its restriction ignored.
+ */
+const UNPROCESSED_RESTRICTIONS: Record<string, string> = {
+  '2.5.29.30': 'name constraints',
+  '2.5.29.33': 'policy mappings',
+  '2.5.29.36': 'policy constraints',
+  '2.5.29.54': 'inhibit anyPolicy',
+};
+
+/** Key types a login path may use: RSA from 2048 bits (the upper bound is certificate.ts's), EC on the NIST curves of RFC 5480. */
+const STRONG_KEY = /^(?:rsa(\d+)|p256|p384|p521)$/;
+
+function checkKeysAndSerials(chain: CertificateInfo[]): void {
+  for (const c of chain) {
+    const m = STRONG_KEY.exec(c.keyType);
+    if (!m || (m[1] !== undefined && Number(m[1]) < 2048)) {
+      throw new ChainError('WEAK_KEY', `"${nameOf(c)}" has a ${c.keyType} key; a login needs RSA of 2048 bits or more, or EC on P-256, P-384 or P-521.`, c.subject.dn);
+    }
+    // RFC 5280 §4.1.2.2: a positive INTEGER of at most 20 octets.
+    const serial = c.serialNumber;
+    const negative = parseInt(serial.slice(0, 2), 16) >= 0x80;
+    if (negative || /^0*$/.test(serial) || serial.length > 40) {
+      throw new ChainError('UNTRUSTED_CHAIN', `"${nameOf(c)}" has a serial number that is not a positive integer of at most 20 octets`, c.subject.dn);
+    }
+    const restriction = c.extensionOids.find((oid) => oid in UNPROCESSED_RESTRICTIONS);
+    if (restriction) throw new ChainError('UNTRUSTED_CHAIN', `"${nameOf(c)}" carries ${UNPROCESSED_RESTRICTIONS[restriction]}, which are not supported`, c.subject.dn);
+  }
+}
+
 function checkLeafUsage(leaf: CertificateInfo): void {
+  // A CA's key signs certificates; one that also signs logins is not a login certificate.
+  if (leaf.isCa || leaf.keyUsage.includes('keyCertSign')) {
+    throw new ChainError('WRONG_KEY_USAGE', 'This is a certificate authority\'s certificate, not an e-legitimation for logging in.', leaf.subject.dn);
+  }
   if (!leaf.hasKeyUsage || !leaf.keyUsage.includes('digitalSignature')) {
     throw new ChainError('WRONG_KEY_USAGE', 'This certificate is not meant for signing in (no digitalSignature key usage). Use the e-legitimation for identification.', leaf.subject.dn);
   }
   if (leaf.hasExtendedKeyUsage && !leaf.extendedKeyUsage.includes(EKU_CLIENT_AUTH)) {
     throw new ChainError('WRONG_KEY_USAGE', 'This certificate is not meant for logging in (no clientAuth extended key usage). Use the e-legitimation for identification.', leaf.subject.dn);
   }
+}
+
+/**
+ * The certificates a CMS adds to the pool: CAs only, none already there, at most
+ * MAX_CMS_CANDIDATES of them in the order sent. A login CMS carries its signer's CA or two; an
+ * attacker's extra CAs are simply not looked at.
+ */
+function cmsCandidates(leaf: CertificateInfo, extra: CertificateInfo[], pool: CertificateInfo[]): CertificateInfo[] {
+  const out: CertificateInfo[] = [];
+  const known = new Set([leaf, ...pool].map((c) => c.fingerprints.sha256));
+  for (const c of extra) {
+    if (out.length >= MAX_CMS_CANDIDATES) break;
+    if (!canIssue(c) || known.has(c.fingerprints.sha256)) continue;
+    known.add(c.fingerprints.sha256);
+    out.push(c);
+  }
+  return out;
 }
 
 /** Parsed CRLs by SHA-256 of their DER: preparing a TrustStore again for the same lists is cheap. */
@@ -337,8 +445,8 @@ export class TrustStore {
 
   private validateUncached(leaf: CertificateInfo, at: Date, extra: CertificateInfo[]): { chain: CertificateInfo[]; valid: Interval } {
     const reasons: string[] = [];
-    const pool = extra.length === 0 ? this.pool : [...this.pool, ...extra.filter((c) => c !== leaf)];
-    const above = buildPath(leaf, pool, this.anchors, 1, reasons);
+    const pool = extra.length === 0 ? this.pool : [...this.pool, ...cmsCandidates(leaf, extra, this.pool)];
+    const above = new PathSearch(this.anchors, at.getTime(), reasons).build(leaf, pool, 1);
     if (!above) {
       const why = reasons.length > 0 ? reasons[0] : `no issuer "${leaf.issuer.dn}" among the known certificates`;
       throw new ChainError('UNTRUSTED_CHAIN', `The e-legitimation is not issued by a trusted bank: ${why}.`, leaf.subject.dn);
@@ -346,6 +454,7 @@ export class TrustStore {
     const chain = [leaf, ...above];
     checkValidity(chain, at);
     checkConstraints(chain);
+    checkKeysAndSerials(chain);
     checkLeafUsage(leaf);
     const valid = checkRevocation(chain, this.crls, at, (crl, issuer) => this.crlSignedBy(crl, issuer));
     checkOcsp(chain, this.ocspResponses, at, valid);

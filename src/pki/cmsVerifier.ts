@@ -9,6 +9,7 @@ import { type CertificateInfo, DIGEST_ALGORITHMS, parseCertificate, verifySignat
 import { type ChainErrorCode, type ExpiryWarning, type TrustInput, TrustStore } from './chainValidation.ts';
 import { type CmsSignedData, type CmsSignerInfo, DER_TAG, type DerValue, derTime, readSignedData } from './cmsDer.ts';
 import { digest, sameBytes, view } from './derDigest.ts';
+import { checkDer } from './derGuard.ts';
 
 export type LoginSignatureErrorCode = 'CMS_MALFORMED' | 'WRONG_CHALLENGE' | 'BAD_SIGNATURE' | 'SIGNING_TIME_OUT_OF_WINDOW' | ChainErrorCode;
 
@@ -45,6 +46,10 @@ export interface VerifiedLogin {
 }
 
 const MAX_CMS_BYTES = 64 * 1024;
+/** Certificates of a CMS that are read: a login CMS carries its signer's and a CA or two. */
+const MAX_CMS_CERTIFICATES = 8;
+/** DER nesting a login CMS needs is about 12 deep (ContentInfo → … → an extension's value). */
+const MAX_CMS_DEPTH = 24;
 // RFC 5652 §3, §5.3, §11
 const OID_SIGNED_DATA = '1.2.840.113549.1.7.2';
 const OID_DATA = '1.2.840.113549.1.7.1';
@@ -86,6 +91,9 @@ function parseCms(cms: Uint8Array): ParsedCms {
   if (cms.length > MAX_CMS_BYTES) throw malformed(`${cms.length} bytes is over the ${MAX_CMS_BYTES}-byte limit`);
   let signedData: CmsSignedData;
   try {
+    // The strict reader walks only what it reads; nesting anywhere else (unknown attribute
+    // values, unsigned attributes) is bounded here, before anything else looks at it.
+    checkDer(cms, { maxBytes: MAX_CMS_BYTES, maxDepth: MAX_CMS_DEPTH });
     signedData = readSignedData(cms, OID_SIGNED_DATA);
   } catch (e) {
     throw malformed((e as Error).message, e);
@@ -106,7 +114,9 @@ function findSigner(parsed: ParsedCms): { signer: CertificateInfo; others: Certi
   const ski = subjectKeyIdentifier && view(subjectKeyIdentifier).toString('hex');
   let signer: CertificateInfo | undefined;
   const others: CertificateInfo[] = [];
-  for (const der of parsed.certificates) {
+  // Reading a certificate imports its key (tens of microseconds): a CMS stuffed with thousands
+  // of them must not cost more than a few.
+  for (const der of parsed.certificates.slice(0, MAX_CMS_CERTIFICATES)) {
     let cert: CertificateInfo;
     try {
       cert = parseCertificate(der);
@@ -117,7 +127,7 @@ function findSigner(parsed: ParsedCms): { signer: CertificateInfo; others: Certi
     if (named && signer === undefined) signer = cert;
     else others.push(cert);
   }
-  if (!signer) throw malformed('the signer certificate is not included');
+  if (!signer) throw malformed(`the signer certificate is not among the first ${MAX_CMS_CERTIFICATES} certificates it carries`);
   return { signer, others };
 }
 

@@ -168,6 +168,9 @@ export function readCrlFacts(crl: pkijs.CertificateRevocationList): CrlFacts {
     const reason = readEntry(entry, serial);
     if (!facts.revoked.has(serial) || stronger(facts.revoked.get(serial), reason)) facts.revoked.set(serial, reason);
   }
+  // §5.2.3: conforming CRL issuers MUST include a (non-critical) CRL number in every CRL.
+  if (facts.crlNumber === undefined) throw new CrlScopeError('a revocation list has no CRL number');
+  if (crl.crlExtensions?.extensions.some((e) => e.extnID === OID_CRL_NUMBER && e.critical)) throw new CrlScopeError('a revocation list has its CRL number marked critical');
   return facts;
 }
 

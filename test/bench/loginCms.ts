@@ -17,6 +17,7 @@ import { initTestPki, issueCardCertificate, issuerFor, loadTestPki, type TestPki
 import { createCardImage } from '../../src/virtual/cardImage.ts';
 import { VirtualPivCard } from '../../src/virtual/pivCard.ts';
 import { findExecutable } from '../support/pcscd.ts';
+import { keyPair, pathBomb } from '../support/pathBomb.ts';
 import { median, report, round } from './figures.ts';
 
 const OPENSSL_ALGORITHMS = { rsa2048: 'rsa2048', p256: 'ecdsap256' } as const;
@@ -75,11 +76,42 @@ async function coldPass(pki: TestPkiMaterial, signed: Array<{ cms: Uint8Array; c
  */
 const ROUNDS = 5;
 
+/**
+ * The worst login CMS for path building (test/support/pathBomb.ts): as many CA certificates of
+ * one name and one key as fit the verifier's 64 KB, P-256 (the most of them) and RSA-8192 (the
+ * costliest check each). CPU time of one verification each, the worst of several runs, each
+ * CMS fresh so nothing of it is cached. Before the path search was bounded, 24 such P-256 CAs
+ * (10 KB) cost 16 s and 40 (16 KB) 155 s.
+ */
+async function benchPathBomb(pki: TestPkiMaterial): Promise<void> {
+  const trust = TrustStore.from({ trustAnchors: [pki.root], intermediates: pki.intermediates, crls: pki.crls });
+  for (const [caKey, count] of [['p256', 140], ['rsa8192', 25]] as const) {
+    const cpu: number[] = [];
+    let bytes = 0;
+    const caPair = await keyPair(caKey);
+    for (let run = 0; run < 5; run++) {
+      const bomb = await pathBomb({ count, caPair });
+      bytes = bomb.cms.length;
+      const t0 = process.cpuUsage();
+      try {
+        verifyLoginSignatureSync({ cms: bomb.cms, challenge: bomb.challenge, trust });
+        throw new Error('the path bomb was accepted');
+      } catch (e) {
+        if ((e as { code?: string }).code !== 'UNTRUSTED_CHAIN') throw e;
+      }
+      const used = process.cpuUsage(t0);
+      cpu.push((used.user + used.system) / 1000);
+    }
+    report({ name: `login.verify.path_bomb.${caKey}.cpu_max`, value: round(Math.max(...cpu)), unit: 'ms', target_max: 50, note: `${count} CA certificates of one name and one ${caKey} key in a ${bytes}-byte CMS; worst of 5, UNTRUSTED_CHAIN each` });
+  }
+}
+
 export async function benchLoginCms(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ekort-bench-pki-'));
   try {
     await initTestPki(dir);
     const pki = await loadTestPki(dir);
+    await benchPathBomb(pki);
     for (const keyType of ['rsa2048', 'p256'] as const) {
       const image = await createCardImage({ name: 'Bench Holder', personnummer: '199001012385', keyType, issue: issuerFor(dir) });
       const transport = new InProcessTransport(new VirtualPivCard(image));

@@ -379,6 +379,7 @@ export const en: Record<MessageKey, string> = {
   'error.CERT_REVOKED': 'Your e-legitimation is revoked. Contact the issuer (your bank) for a new one.',
   'error.CERT_NOT_YET_VALID': 'Your e-legitimation is not valid yet. Check the computer’s clock.',
   'error.UNTRUSTED_CHAIN': 'The bank does not recognise the issuer of your e-legitimation.',
+  'error.WEAK_KEY': 'Your e-legitimation has a key too weak for logging in. Get a new one from the issuer (your bank).',
   'error.CUSTOMER_UNKNOWN': 'The bank finds no e-kort customer with this e-legitimation.',
   'error.DOSA_CODE_WRONG': 'Wrong response code. You have {n} tries left before the token is blocked.',
   'error.DOSA_CODE_WRONG_NOCOUNT': 'Wrong response code. Check that you typed the right challenge into the token.',

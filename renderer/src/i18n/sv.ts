@@ -380,6 +380,7 @@ export const sv = {
   'error.CERT_REVOKED': 'Din e-legitimation är spärrad. Kontakta utfärdaren (din bank) för en ny.',
   'error.CERT_NOT_YET_VALID': 'Din e-legitimation gäller inte ännu. Kontrollera datorns klocka.',
   'error.UNTRUSTED_CHAIN': 'Banken känner inte igen utfärdaren av din e-legitimation.',
+  'error.WEAK_KEY': 'Din e-legitimation har en för svag nyckel för inloggning. Skaffa en ny hos utfärdaren (din bank).',
   'error.CUSTOMER_UNKNOWN': 'Banken hittar ingen e-kortskund med den här e-legitimationen.',
   'error.DOSA_CODE_WRONG': 'Fel svarskod. Du har {n} försök kvar innan dosan spärras.',
   'error.DOSA_CODE_WRONG_NOCOUNT': 'Fel svarskod. Kontrollera att du skrev in rätt kontrollnummer i dosan.',

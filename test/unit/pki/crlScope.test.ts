@@ -97,7 +97,13 @@ describe('readCrlFacts', () => {
   it('refuses an unknown critical entry extension, and ignores an unknown non-critical one', async () => {
     const ext = (critical: boolean): pkijs.Extension => new pkijs.Extension({ extnID: '1.2.3.4.6', critical, extnValue: new asn1js.Null().toBER(false) });
     await expect(factsOf({ entries: [entry(leafA, undefined, [ext(true)])] })).rejects.toThrow(/entry .* critical extension 1\.2\.3\.4\.6/);
-    expect((await factsOf({ entries: [entry(leafA, undefined, [ext(false)])] })).revoked.has(leafA.serialNumber)).toBe(true);
+    expect((await factsOf({ number: 1n, entries: [entry(leafA, undefined, [ext(false)])] })).revoked.has(leafA.serialNumber)).toBe(true);
+  });
+
+  it('refuses a list without a CRL number, or with it marked critical (RFC 5280 §5.2.3)', async () => {
+    await expect(factsOf({ entries: [entry(leafA)] })).rejects.toThrow(/no CRL number/);
+    await expect(factsOf({ extensions: [crlNumberExtension(3n, '2.5.29.20', true)] })).rejects.toThrow(/CRL number marked critical/);
+    expect((await factsOf({ number: 3n })).crlNumber).toBe(3n);
   });
 
   it('refuses a certificateIssuer entry extension (indirect CRLs are not supported)', async () => {

@@ -12,7 +12,7 @@ import { ChainError, type ValidateChainInput } from '../../../src/pki/chainValid
 export const NOW = new Date('2026-03-01T12:00:00Z');
 const DAY = 86_400_000;
 
-export type KeyKind = 'rsa2048' | 'p256' | 'p384';
+export type KeyKind = 'rsa1024' | 'rsa2048' | 'p256' | 'p384';
 
 export interface Issued {
   der: Uint8Array;
@@ -32,14 +32,16 @@ export interface IssueOptions {
   keyUsage?: string[];
   extendedKeyUsage?: string[];
   extraExtensions?: pkijs.Extension[];
+  /** Certify this key pair instead of a new one (several certificates of one key). */
+  keyPair?: CryptoKeyPair;
 }
 
 const KEY_USAGE_BITS = ['digitalSignature', 'nonRepudiation', 'keyEncipherment', 'dataEncipherment', 'keyAgreement', 'keyCertSign', 'cRLSign'];
 
-async function generate(kind: KeyKind): Promise<CryptoKeyPair> {
+export async function generate(kind: KeyKind): Promise<CryptoKeyPair> {
   const params =
-    kind === 'rsa2048'
-      ? { name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }
+    kind === 'rsa2048' || kind === 'rsa1024'
+      ? { name: 'RSASSA-PKCS1-v1_5', modulusLength: kind === 'rsa2048' ? 2048 : 1024, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }
       : { name: 'ECDSA', namedCurve: kind === 'p256' ? 'P-256' : 'P-384' };
   return (await crypto.subtle.generateKey(params, true, ['sign', 'verify'])) as CryptoKeyPair;
 }
@@ -76,7 +78,7 @@ function keyUsageExtension(bits: string[]): pkijs.Extension {
 const time = (d: Date): pkijs.Time => new pkijs.Time({ type: d.getUTCFullYear() < 2050 ? 0 : 1, value: d });
 
 export async function issue(o: IssueOptions): Promise<Issued> {
-  const pair = await generate(o.keyKind ?? 'p256');
+  const pair = o.keyPair ?? (await generate(o.keyKind ?? 'p256'));
   const cert = new pkijs.Certificate();
   cert.version = 2;
   const serial = new Uint8Array(randomBytes(8));
@@ -237,7 +239,9 @@ export async function makeCrlWith(
       });
     });
   }
-  if (o.extensions && o.extensions.length > 0) crl.crlExtensions = new pkijs.Extensions({ extensions: o.extensions });
+  // RFC 5280 §5.2.3: every CRL carries a CRL number; one is added unless the test gives its own extensions.
+  const extensions = o.extensions ?? [crlNumberExtension(1n)];
+  if (extensions.length > 0) crl.crlExtensions = new pkijs.Extensions({ extensions });
   await crl.sign(o.signWith ?? issuer.privateKey, 'SHA-256');
   return new Uint8Array(crl.toSchema(true).toBER(false));
 }
