@@ -68,10 +68,10 @@ export interface PathBomb {
 }
 
 /**
- * A login CMS over a fresh challenge carrying `count` CA certificates of one name and one
+ * A login CMS over `challenge` (a fresh one by default) carrying `count` CA certificates of one name and one
  * `caKey` (or the pair `caPair`), and a P-256 signer certificate under them, signed at `at`.
  */
-export async function pathBomb(o: { count: number; caKey?: BombKey; at?: Date; caPair?: CryptoKeyPair }): Promise<PathBomb> {
+export async function pathBomb(o: { count: number; caKey?: BombKey; at?: Date; caPair?: CryptoKeyPair; challenge?: Uint8Array }): Promise<PathBomb> {
   const at = o.at ?? new Date();
   const ca = o.caPair ?? (await keyPair(o.caKey ?? 'p256'));
   const caId = await keyIdOf(ca.publicKey);
@@ -81,7 +81,7 @@ export async function pathBomb(o: { count: number; caKey?: BombKey; at?: Date; c
     cas.push(await certificate({ subject: 'Bomb CA', issuer: 'Bomb CA', publicKey: ca.publicKey, signWith: ca.privateKey, ca: true, keyId: caId, issuerKeyId: caId, at }));
   }
   const leaf = await certificate({ subject: 'Bomb Holder', issuer: 'Bomb CA', publicKey: holder.publicKey, signWith: ca.privateKey, ca: false, keyId: await keyIdOf(holder.publicKey), issuerKeyId: caId, at });
-  const challenge = new Uint8Array(randomBytes(32));
+  const challenge = o.challenge ?? new Uint8Array(randomBytes(32));
   const privateKey = KeyObject.from(holder.privateKey);
   const signed = await signChallenge(challenge, { certificate: leaf, keyType: 'p256', signDigest: () => Promise.reject(new Error('signs data')), signData: (data: Uint8Array) => Promise.resolve(sign('sha256', data, privateKey)) }, { signingTime: at });
   const info = pkijs.ContentInfo.fromBER(new Uint8Array(signed));
