@@ -12,7 +12,7 @@ import { fromHex } from '../../src/iso7816/hex.ts';
 import { CardStatusError, describeStatus } from '../../src/iso7816/statusWords.ts';
 import { TlvError } from '../../src/iso7816/tlv.ts';
 import type { CardTransport } from '../../src/pcsc/cardTransport.ts';
-import { FixtureError } from '../../src/pcsc/apduFixture.ts';
+import { FixtureError } from '../../src/iso7816/apduFixture.ts';
 import { digestInfo, PivError, type PivErrorCode, PivSession } from '../../src/piv/pivSession.ts';
 import { hidSvarskodFromHmac, parseKontrollnummer } from '../../src/token/dosaCodes.ts';
 import { HidTokenError, type HidTokenErrorCode } from '../../src/token/hidDevice.ts';

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../../../src/iso7816/hex.ts';
 import { CardStatusError } from '../../../src/iso7816/statusWords.ts';
 import { TracingTransport } from '../../../src/pcsc/apduTrace.ts';
-import { parseFixture } from '../../../src/pcsc/apduFixture.ts';
+import { parseFixture } from '../../../src/iso7816/apduFixture.ts';
 import type { CardTransport, Transmit } from '../../../src/pcsc/cardTransport.ts';
 import { ReplayTransport } from '../../../src/pcsc/replayTransport.ts';
 import { PivError, PivSession, digestInfo } from '../../../src/piv/index.ts';
