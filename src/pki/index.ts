@@ -1,3 +1,12 @@
+export {
+  SignInputError,
+  digestInfo,
+  digestInfoPrefix,
+  isDigestInfo,
+  pkcs1v15Block,
+  type DigestInfoPrefix,
+  type DigestName,
+} from './digestInfo.ts';
 export { PemError, pemBlocks, pemToDer, derToPem } from './pem.ts';
 export { DerError, checkDer, type CheckDerOptions } from './derGuard.ts';
 export { CertificateError, parseCertificate, type CertificateInfo, type NameInfo, type SubjectInfo } from './certificate.ts';

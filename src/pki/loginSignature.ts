@@ -8,7 +8,8 @@ import { X509Certificate, createHash } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { EkortError } from '../errors.ts';
-import { digestInfo, type PivSession, type PivSigningSlot } from '../piv/pivSession.ts';
+import type { PivSession, PivSigningSlot } from '../piv/pivSession.ts';
+import { digestInfo } from './digestInfo.ts';
 
 export type CardKeyType = 'rsa2048' | 'p256';
 

@@ -13,7 +13,8 @@ import { CardStatusError, describeStatus } from '../../src/iso7816/statusWords.t
 import { TlvError } from '../../src/iso7816/tlv.ts';
 import type { CardTransport } from '../../src/pcsc/cardTransport.ts';
 import { FixtureError } from '../../src/iso7816/apduFixture.ts';
-import { digestInfo, PivError, type PivErrorCode, PivSession } from '../../src/piv/pivSession.ts';
+import { PivError, type PivErrorCode, PivSession } from '../../src/piv/pivSession.ts';
+import { digestInfo } from '../../src/pki/digestInfo.ts';
 import { hidSvarskodFromHmac, parseKontrollnummer } from '../../src/token/dosaCodes.ts';
 import { HidTokenError, type HidTokenErrorCode } from '../../src/token/hidDevice.ts';
 import { parseHidFixture } from '../../src/token/hidFixture.ts';
