@@ -11,6 +11,7 @@ export {
   type PivApplication,
   type PinStatus,
 } from './pivSession.ts';
+export { pivSigner, pinGuardedSigner } from './pivSigner.ts';
 export {
   PinPad,
   PinPadError,
