@@ -4,9 +4,8 @@
  * PIN-pad reader it is typed on the reader unless given. The PIN is asked for once and never
  * retried: a wrong PIN is reported with the tries left.
  */
-import { PinPad } from '../piv/pinPad.ts';
-import { PivSession } from '../piv/pivSession.ts';
-import { pinGuardedSigner, signChallenge, type CardSigner } from '../pki/loginSignature.ts';
+import { PinPad, PivSession, pinGuardedSigner } from '../piv/index.ts';
+import { signChallenge, type CardSigner } from '../pki/loginSignature.ts';
 import { openCard } from './cardSelection.ts';
 import type { CliIo } from './cliContext.ts';
 import { readSecret } from './secretInput.ts';

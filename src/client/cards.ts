@@ -5,10 +5,9 @@
  */
 import type { CardTransport } from '../pcsc/cardTransport.ts';
 import { PcscError } from '../pcsc/errors.ts';
-import { PinPad } from '../piv/pinPad.ts';
-import { PivSession } from '../piv/pivSession.ts';
+import { PinPad, PivSession, pinGuardedSigner } from '../piv/index.ts';
 import { parseCertificate } from '../pki/certificate.ts';
-import { pinGuardedSigner, signChallenge } from '../pki/loginSignature.ts';
+import { signChallenge } from '../pki/loginSignature.ts';
 import type { BankClient } from '../bank/api/client.ts';
 import type { Session } from '../bank/api/schemas.ts';
 import type { CardHolder } from './api.ts';

@@ -4,7 +4,6 @@
  * 6Cxx resend (§5.3.4, as OpenSC does them), with hard bounds so a misbehaving card cannot
  * keep the host in a loop.
  */
-import type { Transmit } from '../pcsc/cardTransport.ts';
 import {
   ApduError,
   EXTENDED_MAX_DATA,
@@ -17,6 +16,13 @@ import {
 } from './apdu.ts';
 import { concatBytes } from './hex.ts';
 import { SW_OK, checkResponse } from './statusWords.ts';
+
+/**
+ * The one transport primitive for cards: one command APDU in, one response APDU out. A real
+ * reader (pcsclite), a software card wired in process and a replay fixture all implement it
+ * (pcsc's CardTransport), so every session above runs on any of them.
+ */
+export type Transmit = (apdu: Uint8Array) => Promise<Uint8Array>;
 
 export interface TransceiveOptions {
   /**

@@ -7,3 +7,4 @@ export * from './tlv.ts';
 export * from './atr.ts';
 export * from './cardIdentification.ts';
 export * from './secrets.ts';
+export * from './apduFixture.ts';

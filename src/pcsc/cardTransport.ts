@@ -1,8 +1,8 @@
-/**
- * The one transport interface for cards. A real reader (pcsclite), a software card wired in
- * process and a replay fixture all implement it, so every session above runs on any of them.
- */
-export type Transmit = (apdu: Uint8Array) => Promise<Uint8Array>;
+import type { Transmit } from '../iso7816/index.ts';
+
+// Transmit, the one call every card medium offers, is declared in iso7816 (the layer that
+// frames APDUs over it); pcsc implements it and passes the name on to the layers above.
+export type { Transmit };
 
 export interface CardTransport {
   /** The card's answer to reset, as the reader reported it when the card was connected. */

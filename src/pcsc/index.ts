@@ -8,4 +8,3 @@ export { InProcessReader } from './inProcessReader.ts';
 export { ReplayTransport } from './replayTransport.ts';
 export { RecordingTransport } from './recordingTransport.ts';
 export { TracingTransport, formatCommandForTrace, formatResponseForTrace, type TraceSink } from './apduTrace.ts';
-export { parseFixture, FixtureError, type ApduFixture } from './apduFixture.ts';

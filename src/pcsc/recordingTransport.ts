@@ -1,11 +1,10 @@
 import { appendFile, writeFile } from 'node:fs/promises';
-import { toHex } from '../iso7816/hex.ts';
+import { commandPattern, formatExchangeLines, toHex } from '../iso7816/index.ts';
 import { WrappingTransport } from './cardQueue.ts';
-import { commandPattern, formatExchangeLines } from './apduFixture.ts';
 import type { CardTransport, Transmit } from './cardTransport.ts';
 
 /**
- * Wraps any transport and keeps every exchange as fixture text (see apduFixture.ts), for
+ * Wraps any transport and keeps every exchange as fixture text (see iso7816/apduFixture.ts), for
  * ReplayTransport to play back. Secret-bearing command data is written as ?? unless
  * `keepSecrets` is set (only for test cards with known test PINs).
  */

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { QueuedTransport } from './cardQueue.ts';
-import { FixtureError, formatPattern, matchesPattern, parseFixture, type ApduFixture } from './apduFixture.ts';
+import { FixtureError, formatPattern, matchesPattern, parseFixture, type ApduFixture } from '../iso7816/index.ts';
 import { PcscError, type PcscErrorCode } from './errors.ts';
 import { formatCommandForTrace } from './apduTrace.ts';
 

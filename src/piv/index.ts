@@ -4,16 +4,14 @@ export {
   PivError,
   PIV_AID,
   MAX_CERTIFICATE_BYTES,
-  digestInfo,
-  pkcs1v15Block,
   type PivSlot,
   type PivSigningSlot,
   type PivAlgorithm,
-  type DigestName,
   type PivErrorCode,
   type PivApplication,
   type PinStatus,
 } from './pivSession.ts';
+export { pivSigner, pinGuardedSigner } from './pivSigner.ts';
 export {
   PinPad,
   PinPadError,

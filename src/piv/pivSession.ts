@@ -12,16 +12,16 @@ import { EkortError } from '../errors.ts';
 import { EXTENDED_MAX_LE, type CommandApdu } from '../iso7816/apdu.ts';
 import { transceiveOk, type TransceiveOptions } from '../iso7816/apduProtocol.ts';
 import { parseAtr } from '../iso7816/atr.ts';
-import { bytesEqual, concatBytes, fromHex } from '../iso7816/hex.ts';
+import { fromHex } from '../iso7816/hex.ts';
 import { CardStatusError, checkResponse } from '../iso7816/statusWords.ts';
 import { TlvError, decodeTlv, encodeTag, findTag, requireTag, tlv } from '../iso7816/tlv.ts';
 import type { CardTransport, Transmit } from '../pcsc/cardTransport.ts';
+import { isDigestInfo, pkcs1v15Block } from '../pki/index.ts';
 import type { PinPad } from './pinPad.ts';
 
 export type PivSlot = '9a' | '9c' | '9d' | '9e';
 export type PivSigningSlot = '9a' | '9c';
 export type PivAlgorithm = 'rsa2048' | 'p256' | 'p384';
-export type DigestName = 'sha256' | 'sha384' | 'sha512';
 
 export type PivErrorCode =
   | 'NOT_PIV'
@@ -81,43 +81,6 @@ const CERTINFO_GZIP = 0x01;
 export const MAX_CERTIFICATE_BYTES = 64 * 1024;
 /** Room for the 53 / 70 / 71 / FE headers around the largest certificate. */
 const MAX_CERTIFICATE_OBJECT_BYTES = MAX_CERTIFICATE_BYTES + 32;
-
-/** RFC 8017 §9.2 note 1: the DER DigestInfo prefix of each hash, before the digest itself. */
-const DIGEST_INFO_PREFIXES: Readonly<Record<DigestName, { prefix: Uint8Array; digestBytes: number }>> = {
-  sha256: { prefix: fromHex('30 31 30 0d 06 09 60 86 48 01 65 03 04 02 01 05 00 04 20'), digestBytes: 32 },
-  sha384: { prefix: fromHex('30 41 30 0d 06 09 60 86 48 01 65 03 04 02 02 05 00 04 30'), digestBytes: 48 },
-  sha512: { prefix: fromHex('30 51 30 0d 06 09 60 86 48 01 65 03 04 02 03 05 00 04 40'), digestBytes: 64 },
-};
-
-/** The DER DigestInfo of a digest (RFC 8017 §9.2 step 2), what an RSA PKCS#1 v1.5 signature signs. */
-export function digestInfo(hash: DigestName, digest: Uint8Array): Uint8Array {
-  const info = DIGEST_INFO_PREFIXES[hash];
-  if (!info) throw new PivError('INVALID_SIGN_INPUT', `Unknown hash "${String(hash)}": use sha256, sha384 or sha512`);
-  if (digest.length !== info.digestBytes) {
-    throw new PivError('INVALID_SIGN_INPUT', `A ${hash} digest is ${info.digestBytes} bytes, got ${digest.length}`);
-  }
-  return concatBytes(info.prefix, digest);
-}
-
-function isKnownDigestInfo(input: Uint8Array): boolean {
-  return Object.values(DIGEST_INFO_PREFIXES).some(
-    ({ prefix, digestBytes }) => input.length === prefix.length + digestBytes && bytesEqual(input.subarray(0, prefix.length), prefix),
-  );
-}
-
-/** EMSA-PKCS1-v1_5 (RFC 8017 §9.2 step 5): 00 01 FF..FF 00 DigestInfo, as long as the modulus. */
-export function pkcs1v15Block(digestInfoBytes: Uint8Array, modulusBytes: number): Uint8Array {
-  const paddingBytes = modulusBytes - digestInfoBytes.length - 3;
-  if (paddingBytes < 8) {
-    throw new PivError('INVALID_SIGN_INPUT', `A DigestInfo of ${digestInfoBytes.length} bytes does not fit a ${modulusBytes}-byte RSA block`);
-  }
-  const block = new Uint8Array(modulusBytes).fill(0xff);
-  block[0] = 0x00;
-  block[1] = 0x01;
-  block[2 + paddingBytes] = 0x00;
-  block.set(digestInfoBytes, 3 + paddingBytes);
-  return block;
-}
 
 /** SP 800-73-4 Part 2 §3.1.1: what the application property template (tag 61) tells. */
 export interface PivApplication {
@@ -371,7 +334,7 @@ export class PivSession {
     let challenge: Uint8Array;
     if (alg.digestBytes === undefined) {
       // A bare digest passed by mistake would be signed as garbage that no verifier accepts.
-      if (!isKnownDigestInfo(input)) {
+      if (!isDigestInfo(input)) {
         throw new PivError('INVALID_SIGN_INPUT', 'RSA signing takes a SHA-256/384/512 DigestInfo, not a bare digest: use digestInfo()');
       }
       challenge = pkcs1v15Block(input, RSA2048_MODULUS_BYTES);

@@ -7,8 +7,8 @@
  * and dropped right after: no KeyObject and no password outlive it. The file is only read.
  */
 import { constants, createPrivateKey, createPublicKey, privateEncrypt, sign, type KeyObject } from 'node:crypto';
-import { digestInfo } from '../piv/pivSession.ts';
 import type { CertificateInfo } from './certificate.ts';
+import { digestInfo } from './digestInfo.ts';
 import { FileCredentialError, type PasswordAttempts } from './fileAttempts.ts';
 import { credentialError, credentialId, endEntityCertificate, holderOf, parseCredential, readCredentialFile, type FileCredentialHolder } from './fileCredential.ts';
 import { CardSignerError, certificateKeyType, type CardSigner } from './loginSignature.ts';

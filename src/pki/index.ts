@@ -1,3 +1,19 @@
+export {
+  SignInputError,
+  digestInfo,
+  digestInfoPrefix,
+  isDigestInfo,
+  pkcs1v15Block,
+  type DigestInfoPrefix,
+  type DigestName,
+} from './digestInfo.ts';
+export {
+  CardSignerError,
+  certificateKeyType,
+  signChallenge,
+  type CardKeyType,
+  type CardSigner,
+} from './loginSignature.ts';
 export { PemError, pemBlocks, pemToDer, derToPem } from './pem.ts';
 export { DerError, checkDer, type CheckDerOptions } from './derGuard.ts';
 export { CertificateError, parseCertificate, type CertificateInfo, type NameInfo, type SubjectInfo } from './certificate.ts';

@@ -8,11 +8,13 @@ import { X509Certificate, createHash } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { EkortError } from '../errors.ts';
-import { digestInfo, type PivSession, type PivSigningSlot } from '../piv/pivSession.ts';
 
 export type CardKeyType = 'rsa2048' | 'p256';
 
-/** What signing needs from a card: its certificate and "sign this SHA-256 digest". */
+/**
+ * What signing needs from a card: its certificate and "sign this SHA-256 digest". The PIV card
+ * implements it in src/piv/pivSigner.ts, BankID på fil in fileSigner.ts.
+ */
 export interface CardSigner {
   /** The signer's X.509 certificate, DER. */
   certificate: Uint8Array;
@@ -60,48 +62,6 @@ export function certificateKeyType(certificate: Uint8Array): CardKeyType {
   if (key.asymmetricKeyType === 'rsa' && details?.modulusLength === 2048) return 'rsa2048';
   if (key.asymmetricKeyType === 'ec' && details?.namedCurve === 'prime256v1') return 'p256';
   throw new CardSignerError('UNSUPPORTED_KEY', 'The certificate key is neither RSA-2048 nor EC P-256: it cannot sign a login here');
-}
-
-/** A signer over a PIV slot. The PIN is the caller's to verify (right before signing, for 9C). */
-export async function pivSigner(session: PivSession, slot: PivSigningSlot): Promise<CardSigner> {
-  const certificate = await session.readCertificate(slot);
-  if (!certificate) throw new CardSignerError('NO_CERTIFICATE', `The card has no certificate in slot ${slot}: it cannot sign with it`);
-  const keyType = certificateKeyType(certificate);
-  return {
-    certificate,
-    keyType,
-    signDigest: (digest) => session.sign(slot, keyType, keyType === 'rsa2048' ? digestInfo('sha256', digest) : digest),
-  };
-}
-
-/**
- * The card as signer with the PIN verified right before it signs (slot 9C, "PIN Always",
- * needs exactly that): `pin` undefined means the holder types it on the PIN-pad reader.
- * The PIN is used once and forgotten; a wrong one is the session's PIN_INCORRECT with the
- * tries left, never retried.
- */
-export async function pinGuardedSigner(session: PivSession, slot: PivSigningSlot, pin: string | undefined, onPinPad?: () => void): Promise<CardSigner> {
-  const onCard = await pivSigner(session, slot);
-  let secret = pin;
-  let used = false;
-  return {
-    ...onCard,
-    signDigest: async (digest) => {
-      if (used) throw new CardSignerError('PIN_REQUIRED', 'The PIN was given for one signature; enter it again to sign again.');
-      used = true;
-      try {
-        if (secret === undefined) {
-          onPinPad?.();
-          await session.verifyPinOnReader();
-        } else {
-          await session.verifyPin(secret);
-        }
-      } finally {
-        secret = undefined;
-      }
-      return onCard.signDigest(digest);
-    },
-  };
 }
 
 /** X.690 §11.6: a DER SET OF lists its elements ascending by their encodings. */

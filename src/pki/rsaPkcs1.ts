@@ -8,32 +8,21 @@
  */
 import { constants, type KeyObject, publicDecrypt } from 'node:crypto';
 import { digest } from './derDigest.ts';
-
-/** DigestInfo DER before the hash value, RFC 8017 §9.2 note 1. */
-const DIGEST_INFO: Record<string, Buffer> = {
-  sha256: Buffer.from('3031300d060960864801650304020105000420', 'hex'),
-  sha384: Buffer.from('3041300d060960864801650304020205000430', 'hex'),
-  sha512: Buffer.from('3051300d060960864801650304020305000440', 'hex'),
-};
-const HASH_BYTES: Record<string, number> = { sha256: 32, sha384: 48, sha512: 64 };
+import { digestInfo, digestInfoPrefix, pkcs1v15Block, type DigestName } from './digestInfo.ts';
 
 /** 00 01 FF…FF 00 || DigestInfo: the encoded message up to the hash, by hash and modulus size. */
 const prefixes = new Map<string, Buffer>();
 
 function prefixFor(hash: string, k: number): Buffer | undefined {
-  const info = DIGEST_INFO[hash];
-  const hLen = HASH_BYTES[hash];
-  // §9.2 step 3: at least 8 bytes of FF.
-  if (!info || hLen === undefined || k < info.length + hLen + 11) return undefined;
   let prefix = prefixes.get(`${hash}:${k}`);
-  if (!prefix) {
-    prefix = Buffer.alloc(k - hLen, 0xff);
-    prefix[0] = 0x00;
-    prefix[1] = 0x01;
-    prefix[k - hLen - info.length - 1] = 0x00;
-    info.copy(prefix, k - hLen - info.length);
-    prefixes.set(`${hash}:${k}`, prefix);
-  }
+  if (prefix) return prefix;
+  const info = digestInfoPrefix(hash);
+  // §9.2 step 3: at least 8 bytes of FF.
+  if (!info || k < info.prefix.length + info.digestBytes + 11) return undefined;
+  // Built once per hash and modulus size: the block of an all-zero digest, cut before the digest.
+  const block = pkcs1v15Block(digestInfo(hash as DigestName, new Uint8Array(info.digestBytes)), k);
+  prefix = Buffer.from(block.subarray(0, k - info.digestBytes));
+  prefixes.set(`${hash}:${k}`, prefix);
   return prefix;
 }
 

@@ -1,6 +1,6 @@
 /**
  * The text format of recorded HID feature-report exchanges (the HID sibling of
- * src/pcsc/apduFixture.ts), one call per line, bytes as node-hid passes them:
+ * src/iso7816/apduFixture.ts), one call per line, bytes as node-hid passes them:
  *
  *   # comment
  *   > 00 61 62 63 00 00 00 00 80       sendFeatureReport(data), data with report id 0 first
@@ -13,7 +13,7 @@
  * gives the call's arguments when the answer has another shape. `! message` means the call
  * threw an Error with that message, as node-hid does for a gone device.
  */
-import { FixtureError } from '../pcsc/apduFixture.ts';
+import { FixtureError } from '../iso7816/index.ts';
 import { fromHex, toHex } from '../iso7816/hex.ts';
 
 export type HidFixtureCall =

@@ -7,8 +7,7 @@
  * test secrets. The secret itself never crosses the HID interface.
  */
 import { readFile } from 'node:fs/promises';
-import { FixtureError } from '../pcsc/apduFixture.ts';
-import { toHex } from '../iso7816/hex.ts';
+import { FixtureError, toHex } from '../iso7816/index.ts';
 import type { HidDevice } from './hidDevice.ts';
 import { type HidFixtureCall, formatGet, formatSend, parseHidFixture } from './hidFixture.ts';
 

@@ -12,7 +12,7 @@ import { identifyCard, KNOWN_CARDS, VIRTUAL_ISO_ATR, VIRTUAL_PIV_ATR } from '../
 import { fromHex } from '../../src/iso7816/hex.ts';
 import { CardStatusError, checkResponse, describeStatus } from '../../src/iso7816/statusWords.ts';
 import { decodeTlv, TlvError } from '../../src/iso7816/tlv.ts';
-import { FixtureError, parseFixture } from '../../src/pcsc/apduFixture.ts';
+import { FixtureError, parseFixture } from '../../src/iso7816/apduFixture.ts';
 import { pivExchanges } from './fixtures.ts';
 import { allow, hostileBytes, mutated, params, resolvesOrRejectsTyped, returnsOrThrowsTyped, TEST_TIMEOUT } from './fuzzing.ts';
 

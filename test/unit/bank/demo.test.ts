@@ -6,7 +6,8 @@ import { DEMO_CUSTOMER, seedDemo, type DemoSeed } from '../../../src/bank/demo.t
 import { EkortService } from '../../../src/bank/service.ts';
 import { InProcessTransport } from '../../../src/pcsc/inProcessTransport.ts';
 import { PivSession } from '../../../src/piv/pivSession.ts';
-import { pivSigner, signChallenge } from '../../../src/pki/loginSignature.ts';
+import { pivSigner } from '../../../src/piv/pivSigner.ts';
+import { signChallenge } from '../../../src/pki/loginSignature.ts';
 import { loadTestPki } from '../../../src/pki/testPki.ts';
 import { isValidPersonnummer, loadCardImage } from '../../../src/virtual/cardImage.ts';
 import { loadDosa, VirtualDosa } from '../../../src/virtual/dosa.ts';

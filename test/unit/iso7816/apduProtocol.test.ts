@@ -5,10 +5,10 @@ import {
   getResponseCla,
   transceive,
   transceiveOk,
+  type Transmit,
 } from '../../../src/iso7816/apduProtocol.ts';
 import { fromHex, toHex } from '../../../src/iso7816/hex.ts';
 import { CardStatusError } from '../../../src/iso7816/statusWords.ts';
-import type { Transmit } from '../../../src/pcsc/cardTransport.ts';
 
 /**
  * A card scripted as `[expected command hex, response hex]` pairs, checked strictly in order;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseFixture } from '../../../src/pcsc/apduFixture.ts';
+import { parseFixture } from '../../../src/iso7816/apduFixture.ts';
 import { ReplayTransport } from '../../../src/pcsc/replayTransport.ts';
 import { RecordingTransport } from '../../../src/pcsc/recordingTransport.ts';
 import { InProcessTransport } from '../../../src/pcsc/inProcessTransport.ts';

@@ -1,5 +1,5 @@
 /**
- * Builds fixture text (the format of src/pcsc/apduFixture.ts) for certificate reads whose bytes
+ * Builds fixture text (the format of src/iso7816/apduFixture.ts) for certificate reads whose bytes
  * are made in the test (a gzip output, a zip bomb), so the .apdu files stay readable.
  */
 import { fileURLToPath } from 'node:url';

@@ -4,10 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../../../src/iso7816/hex.ts';
 import { CardStatusError } from '../../../src/iso7816/statusWords.ts';
 import { TracingTransport } from '../../../src/pcsc/apduTrace.ts';
-import { parseFixture } from '../../../src/pcsc/apduFixture.ts';
+import { parseFixture } from '../../../src/iso7816/apduFixture.ts';
 import type { CardTransport, Transmit } from '../../../src/pcsc/cardTransport.ts';
 import { ReplayTransport } from '../../../src/pcsc/replayTransport.ts';
-import { PivError, PivSession, digestInfo } from '../../../src/piv/index.ts';
+import { PivError, PivSession } from '../../../src/piv/index.ts';
+import { digestInfo } from '../../../src/pki/index.ts';
 import { certificateFixture, certificateObject, fixture } from './pivFixtureText.ts';
 
 const h = (b: Uint8Array): string => toHex(b, ' ');

@@ -1,10 +1,10 @@
 import { X509Certificate, createHash, verify } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { InProcessTransport } from '../../../src/pcsc/inProcessTransport.ts';
-import { PivSession, digestInfo } from '../../../src/piv/index.ts';
+import { PivSession, pinGuardedSigner } from '../../../src/piv/index.ts';
+import { digestInfo } from '../../../src/pki/index.ts';
 import { createCardImage, validateCardImage, type CardImage, type PivKeyType } from '../../../src/virtual/cardImage.ts';
 import { VirtualPivCard } from '../../../src/virtual/pivCard.ts';
-import { pinGuardedSigner } from '../../../src/pki/loginSignature.ts';
 import { ATRS } from './pivFixtureText.ts';
 
 const images = new Map<PivKeyType, Promise<CardImage>>();

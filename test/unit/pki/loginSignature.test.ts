@@ -4,7 +4,8 @@ import * as pkijs from 'pkijs';
 import { describe, expect, it } from 'vitest';
 import { InProcessTransport } from '../../../src/pcsc/inProcessTransport.ts';
 import { PivSession } from '../../../src/piv/pivSession.ts';
-import { OID, certificateKeyType, pivSigner, signChallenge, type CardSigner } from '../../../src/pki/loginSignature.ts';
+import { pivSigner } from '../../../src/piv/pivSigner.ts';
+import { OID, certificateKeyType, signChallenge, type CardSigner } from '../../../src/pki/loginSignature.ts';
 import { createCardImage, type CardImage, type PivKeyType } from '../../../src/virtual/cardImage.ts';
 import { VirtualPivCard } from '../../../src/virtual/pivCard.ts';
 

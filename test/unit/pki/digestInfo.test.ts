@@ -1,7 +1,7 @@
 import { constants, createHash, generateKeyPairSync, privateEncrypt, verify } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../../../src/iso7816/hex.ts';
-import { digestInfo, pkcs1v15Block } from '../../../src/piv/index.ts';
+import { SignInputError, digestInfo, digestInfoPrefix, isDigestInfo, pkcs1v15Block } from '../../../src/pki/index.ts';
 
 describe('digestInfo and pkcs1v15Block (RFC 8017 §9.2)', () => {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -22,9 +22,28 @@ describe('digestInfo and pkcs1v15Block (RFC 8017 §9.2)', () => {
   });
 
   it('refuses a digest of the wrong length, an unknown hash, and a DigestInfo too long for the modulus', () => {
+    expect(() => digestInfo('sha256', new Uint8Array(48))).toThrow(SignInputError);
     expect(() => digestInfo('sha256', new Uint8Array(48))).toThrow(expect.objectContaining({ code: 'INVALID_SIGN_INPUT' }));
     expect(() => digestInfo('md5' as 'sha256', new Uint8Array(16))).toThrow(expect.objectContaining({ code: 'INVALID_SIGN_INPUT' }));
     expect(() => pkcs1v15Block(new Uint8Array(246), 256)).toThrow(expect.objectContaining({ code: 'INVALID_SIGN_INPUT' }));
     expect(pkcs1v15Block(new Uint8Array(245), 256)[10]).toBe(0x00);
+  });
+
+  it('tells a DigestInfo from a bare digest or a damaged one', () => {
+    const digest = new Uint8Array(createHash('sha384').update(message).digest());
+    const info = digestInfo('sha384', digest);
+    expect(isDigestInfo(info)).toBe(true);
+    expect(isDigestInfo(digest)).toBe(false);
+    expect(isDigestInfo(info.subarray(0, info.length - 1))).toBe(false);
+    const damaged = info.slice();
+    damaged[14] = damaged[14]! ^ 0x01; // the OID's last arc: now sha512's, over a 48-byte digest
+    expect(isDigestInfo(damaged)).toBe(false);
+  });
+
+  it('looks hash names up in the table only, never on its prototype', () => {
+    expect(digestInfoPrefix('sha512')?.digestBytes).toBe(64);
+    expect(digestInfoPrefix('md5')).toBeUndefined();
+    expect(digestInfoPrefix('constructor')).toBeUndefined();
+    expect(digestInfoPrefix('__proto__')).toBeUndefined();
   });
 });

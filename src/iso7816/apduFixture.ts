@@ -9,8 +9,8 @@
  * Replayed strictly in order. Recordings hide secret-bearing command data as ?? bytes.
  */
 import { EkortError } from '../errors.ts';
-import { fromHex, toHex } from '../iso7816/hex.ts';
-import { secretRange } from '../iso7816/secrets.ts';
+import { fromHex, toHex } from './hex.ts';
+import { secretRange } from './secrets.ts';
 
 export class FixtureError extends EkortError {
   constructor(
