@@ -10,7 +10,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { EkortError } from '../errors.ts';
 import { ensurePrivateDir, writePrivateJson } from '../files/index.ts';
-import { readJsonFile } from '../virtual/jsonFile.ts';
+import { readJsonFile } from '../files/index.ts';
 
 export const StoredSession = z.object({
   server: z.string().min(1),

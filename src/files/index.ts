@@ -13,3 +13,4 @@ export {
   writePrivateFile,
   writePrivateJson,
 } from './privateFiles.ts';
+export { type JsonReadFailure, readJsonFile } from './jsonFile.ts';

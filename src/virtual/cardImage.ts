@@ -21,8 +21,7 @@ import * as pkijs from 'pkijs';
 import { EkortError } from '../errors.ts';
 import { VIRTUAL_PIV_ATR } from '../iso7816/cardIdentification.ts';
 import { fromHex, toHex } from '../iso7816/hex.ts';
-import { writePrivateJson } from '../files/index.ts';
-import { readJsonFile } from './jsonFile.ts';
+import { readJsonFile, writePrivateJson } from '../files/index.ts';
 
 export const CARD_IMAGE_VERSION = 1;
 

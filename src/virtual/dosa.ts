@@ -9,8 +9,7 @@
 import { randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import { EkortError } from '../errors.ts';
 import { DEFAULT_DOSA_SUITE, loginCode, parseKontrollnummer, parseOcraSuite, svarskod, type OcraSuite, type OtpAlgorithm } from '../token/index.ts';
-import { writePrivateJson } from '../files/index.ts';
-import { readJsonFile } from './jsonFile.ts';
+import { readJsonFile, writePrivateJson } from '../files/index.ts';
 
 export const DOSA_FILE_VERSION = 1;
 export const DEFAULT_DOSA_PIN = '1234';

@@ -34,8 +34,7 @@ import {
   unpadChallenge,
   withResponseCrc,
 } from '../token/hidFrames.ts';
-import { writePrivateJson } from '../files/index.ts';
-import { readJsonFile } from './jsonFile.ts';
+import { readJsonFile, writePrivateJson } from '../files/index.ts';
 
 export interface VirtualHidTokenOptions {
   /** HMAC-SHA1 secrets (typically 20 bytes) per slot; an unset slot ignores challenges. */

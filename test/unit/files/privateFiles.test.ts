@@ -11,7 +11,7 @@ import { openDatabase } from '../../../src/bank/store/openDatabase.ts';
 import { saveSession } from '../../../src/cli/sessionFile.ts';
 import { ensurePrivateDir, tightenPrivateFile, writeFileAtomic, writePrivateFile, writePrivateJson } from '../../../src/files/index.ts';
 import { PasswordAttempts } from '../../../src/pki/fileAttempts.ts';
-import { readJsonFile } from '../../../src/virtual/jsonFile.ts';
+import { readJsonFile } from '../../../src/files/index.ts';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'ekort-files-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

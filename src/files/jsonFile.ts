@@ -4,7 +4,7 @@
  * made 0600 first, with a warning (src/files).
  */
 import { readFile } from 'node:fs/promises';
-import { tightenPrivateFile, type Warn } from '../files/index.ts';
+import { tightenPrivateFile, type Warn } from './privateFiles.ts';
 
 export type JsonReadFailure =
   | { kind: 'missing' }
