@@ -9,8 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { EkortError } from '../errors.ts';
-import { ensurePrivateDir, writePrivateJson } from '../files/index.ts';
-import { readJsonFile } from '../files/index.ts';
+import { ensurePrivateDir, readJsonFile, writePrivateJson } from '../files/index.ts';
 
 export const StoredSession = z.object({
   server: z.string().min(1),

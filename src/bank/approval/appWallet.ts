@@ -14,8 +14,7 @@
 import { createCipheriv, createDecipheriv, createPrivateKey, generateKeyPairSync, type KeyObject, randomBytes, scryptSync } from 'node:crypto';
 import { z } from 'zod';
 import { EkortError } from '../../errors.ts';
-import { writePrivateJson } from '../../files/index.ts';
-import { readJsonFile } from '../../files/index.ts';
+import { readJsonFile, writePrivateJson } from '../../files/index.ts';
 import { type ApprovalStatement, type EnrolmentProof, type IdentificationStatement, signStatement } from './statement.ts';
 
 export const APP_PIN_PATTERN = /^[0-9]{6,8}$/;
