@@ -3,25 +3,11 @@
  * CVC. Every digit that is not the issuer's comes from the CSPRNG.
  */
 import { randomInt } from 'node:crypto';
+import { luhnCheckDigit } from '../identity/index.ts';
 
 export const PAN_DIGITS = 16;
 /** The reference service's issuer range (a 6-digit IIN in the Mastercard 2-series test space). */
 export const DEFAULT_ISSUER_PREFIX = '222300';
-
-/** The Luhn check digit (ISO/IEC 7812-1 Annex B) for `digits` without its check digit. */
-export function luhnCheckDigit(digits: string): string {
-  let sum = 0;
-  for (let i = 0; i < digits.length; i++) {
-    // Double every second digit from the right, starting with the rightmost payload digit.
-    let d = digits.charCodeAt(digits.length - 1 - i) - 48;
-    if (i % 2 === 0) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-  }
-  return String((10 - (sum % 10)) % 10);
-}
 
 export function isValidPan(pan: string): boolean {
   return /^[0-9]{12,19}$/.test(pan) && luhnCheckDigit(pan.slice(0, -1)) === pan.slice(-1);

@@ -4,7 +4,7 @@
  * operations through the API after logging in.
  */
 import type { DosaBankRecord } from '../virtual/dosa.ts';
-import { isValidPersonnummer } from '../virtual/cardImage.ts';
+import { isValidPersonnummer } from '../identity/index.ts';
 import { dosaSuite } from '../virtual/dosa.ts';
 import { HID_HMAC_SUITE } from '../token/dosaCodes.ts';
 import { isUniqueViolation } from './store/sql.ts';

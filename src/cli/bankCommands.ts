@@ -9,7 +9,7 @@ import { createNetworkKey, enrolDosa, unblockDosa } from '../bank/customers.ts';
 import { bankError } from '../bank/errors.ts';
 import { EkortService } from '../bank/service.ts';
 import { defaultDatabasePath, isPostgresUrl } from '../bank/store/openDatabase.ts';
-import { isValidPersonnummer } from '../virtual/cardImage.ts';
+import { isValidPersonnummer } from '../identity/index.ts';
 import { VirtualDosa } from '../virtual/dosa.ts';
 import { UsageError, parse, printJson, type CliIo } from './cliContext.ts';
 import { codeTableLetter, issueCodeTable } from '../bank/phone/codeTable.ts';

@@ -10,6 +10,8 @@
  * organizationName (O) gives the organisation's name when present.
  */
 
+import { organisationsnummer } from '../identity/index.ts';
+
 export interface Organisation {
   /** The organisationsnummer, 10 digits without a hyphen. */
   number: string;
@@ -20,32 +22,6 @@ export interface Organisation {
 
 /** Sweden Connect id-attr-org-affiliation (ELN-0604 "orgAffiliation"). */
 export const OID_ORG_AFFILIATION = '1.2.752.201.3.1';
-
-function luhnValid(digits: string): boolean {
-  let sum = 0;
-  for (let i = 0; i < digits.length; i++) {
-    let d = digits.charCodeAt(digits.length - 1 - i) - 48;
-    if (i % 2 === 1) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-  }
-  return sum % 10 === 0;
-}
-
-/**
- * An organisationsnummer (Bolagsverket): 10 digits with a Luhn check digit whose third digit is
- * at least 2 (a personnummer's month digit is 0 or 1, so the two never meet). "556502-7223",
- * "5565027223" and "165565027223" (the 16-prefixed 12-digit form) all give "5565027223".
- */
-export function organisationsnummer(value: string | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  const m = /^(?:16)?(\d{6})-?(\d{4})$/.exec(value.trim());
-  if (!m) return undefined;
-  const digits = m[1]! + m[2]!;
-  return Number(digits[2]) >= 2 && luhnValid(digits) ? digits : undefined;
-}
 
 /** organizationIdentifier: "NTRSE-<orgnr>" (ETSI), or the number alone. */
 function fromOrganizationIdentifier(value: string | undefined): string | undefined {

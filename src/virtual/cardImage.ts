@@ -22,6 +22,7 @@ import { EkortError } from '../errors.ts';
 import { VIRTUAL_PIV_ATR } from '../iso7816/cardIdentification.ts';
 import { fromHex, toHex } from '../iso7816/hex.ts';
 import { readJsonFile, writePrivateJson } from '../files/index.ts';
+import { isValidPersonnummer } from '../identity/index.ts';
 
 export const CARD_IMAGE_VERSION = 1;
 
@@ -92,27 +93,6 @@ export function isValidPin(pin: string): boolean {
 
 export function isValidPuk(puk: string): boolean {
   return PUK_PATTERN.test(puk);
-}
-
-/**
- * A Swedish personnummer as YYYYMMDDNNNN: a real date (or a samordningsnummer, day + 60) and
- * the Luhn check digit over the 10-digit form YYMMDDNNNN (Skatteverket, SKV 704).
- */
-export function isValidPersonnummer(value: string): boolean {
-  const m = /^(\d{4})(\d{2})(\d{2})\d{4}$/.exec(value);
-  if (!m) return false;
-  const year = Number(m[1]);
-  const month = Number(m[2]);
-  let day = Number(m[3]);
-  if (day > 60) day -= 60;
-  const date = new Date(Date.UTC(year, month - 1, day));
-  if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) return false;
-  let sum = 0;
-  for (const [i, ch] of [...value.slice(2)].entries()) {
-    const d = Number(ch) * (i % 2 === 0 ? 2 : 1);
-    sum += d > 9 ? d - 9 : d;
-  }
-  return sum % 10 === 0;
 }
 
 // ---------------------------------------------------------------------------------------------

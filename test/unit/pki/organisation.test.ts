@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseCertificate } from '../../../src/pki/certificate.ts';
-import { organisationOf, organisationsnummer, OID_ORG_AFFILIATION } from '../../../src/pki/organisation.ts';
+import { organisationsnummer } from '../../../src/identity/index.ts';
+import { organisationOf, OID_ORG_AFFILIATION } from '../../../src/pki/organisation.ts';
 import { initTestPki, issueCardCertificate } from '../../../src/pki/testPki.ts';
 import { issue } from './pkiFixtures.ts';
 

@@ -6,10 +6,10 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VIRTUAL_PIV_ATR } from '../../../src/iso7816/cardIdentification.ts';
+import { isValidPersonnummer } from '../../../src/identity/index.ts';
 import { toHex } from '../../../src/iso7816/hex.ts';
 import {
   createCardImage,
-  isValidPersonnummer,
   loadCardImage,
   saveCardImage,
   validateCardImage,
