@@ -3,9 +3,8 @@
  * Enrolment (`ekort bank ...`) runs these directly against the store; holders reach the card
  * operations through the API after logging in.
  */
-import type { DosaBankRecord } from '../virtual/dosa.ts';
 import { isValidPersonnummer } from '../identity/index.ts';
-import { dosaSuite } from '../virtual/dosa.ts';
+import { dosaSuite, type DosaBankRecord } from '../token/index.ts';
 import { HID_HMAC_SUITE } from '../token/dosaCodes.ts';
 import { isUniqueViolation } from './store/sql.ts';
 import type { PaymentCard } from './api/schemas.ts';

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { formatKontrollnummer, parseKontrollnummer } from '../token/index.ts';
-import { createDosa, saveDosa, VirtualDosa, type DosaLoginKind } from '../virtual/dosa.ts';
+import type { DosaLoginKind } from '../token/index.ts';
+import { createDosa, saveDosa, VirtualDosa } from '../virtual/dosa.ts';
 import { UsageError, parse, printJson, type CliIo } from './cliContext.ts';
 import { argvSecretWarning, readSecret } from './secretInput.ts';
 

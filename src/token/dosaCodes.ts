@@ -5,9 +5,50 @@
 import { randomInt } from 'node:crypto';
 import { EkortError } from '../errors.ts';
 import { hmac, hotp, totp, truncate, type OtpAlgorithm, type OtpDigits } from './hotp.ts';
-import { ocra } from './ocra.ts';
+import { ocra, parseOcraSuite, type OcraSuite } from './ocra.ts';
 
 export const DEFAULT_DOSA_SUITE = 'OCRA-1:HOTP-SHA1-8:QN08';
+
+/** The svarskod and the login code are both 8 digits. */
+export const DOSA_CODE_DIGITS = 8;
+
+export type DosaLoginKind = 'hotp' | 'totp';
+
+/** What the bank enrols: everything it needs to check svarskoder and login codes. */
+export interface DosaBankRecord {
+  serial: string;
+  suite: string;
+  /** base64. */
+  secret: string;
+  kind: DosaLoginKind;
+  /** HOTP: the next counter value the dosa will use; absent for TOTP. */
+  counter?: number;
+  /** Login code parameters (TOTP: 30-second steps from the Unix epoch). */
+  digits: 8;
+  algorithm: OtpAlgorithm;
+}
+
+/**
+ * The suite, parsed, if a dosa can use it: an 8-digit numeric challenge (the kontrollnummer),
+ * an 8-digit response, no counter (C) and no session information (S), which a dosa keyed by
+ * hand has no way to take. A PIN (P) is the dosa's own PIN; a time step (T) the dosa's clock.
+ */
+export function dosaSuite(suite: string): OcraSuite {
+  const s = parseOcraSuite(suite);
+  const why =
+    s.challenge.format !== 'N' || s.challenge.length !== 8
+      ? 'the challenge must be QN08 (an 8-digit kontrollnummer)'
+      : s.digits !== DOSA_CODE_DIGITS
+        ? 'the response must be 8 digits (HOTP-SHA*-8)'
+        : s.counter
+          ? 'a counter (C) is not supported by the dosa'
+          : s.sessionLength !== undefined
+            ? 'session information (S) is not supported by the dosa'
+            : undefined;
+  if (why) throw new EkortError('OCRA_SUITE_INVALID', `The suite "${suite}" cannot be used by a säkerhetsdosa: ${why}.`);
+  return s;
+}
+
 
 /** '12345678' → '1234 5678'. */
 export function formatKontrollnummer(kontrollnummer: string): string {

@@ -18,6 +18,8 @@ export {
 export { parseOcraSuite, ocra, ocraDataInput, type OcraSuite, type OcraOptions, type ChallengeFormat } from './ocra.ts';
 export {
   DEFAULT_DOSA_SUITE,
+  DOSA_CODE_DIGITS,
+  dosaSuite,
   formatKontrollnummer,
   parseKontrollnummer,
   newKontrollnummer,
@@ -25,4 +27,6 @@ export {
   loginCode,
   type SvarskodOptions,
   type DosaToken,
+  type DosaBankRecord,
+  type DosaLoginKind,
 } from './dosaCodes.ts';

@@ -8,17 +8,24 @@
  */
 import { randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import { EkortError } from '../errors.ts';
-import { DEFAULT_DOSA_SUITE, loginCode, parseKontrollnummer, parseOcraSuite, svarskod, type OcraSuite, type OtpAlgorithm } from '../token/index.ts';
+import {
+  DEFAULT_DOSA_SUITE,
+  DOSA_CODE_DIGITS,
+  dosaSuite,
+  loginCode,
+  parseKontrollnummer,
+  parseOcraSuite,
+  svarskod,
+  type DosaBankRecord,
+  type DosaLoginKind,
+  type OcraSuite,
+  type OtpAlgorithm,
+} from '../token/index.ts';
 import { readJsonFile, writePrivateJson } from '../files/index.ts';
 
 export const DOSA_FILE_VERSION = 1;
 export const DEFAULT_DOSA_PIN = '1234';
 export const DEFAULT_DOSA_TRIES = 3;
-/** The svarskod and the login code are both 8 digits. */
-export const DOSA_CODE_DIGITS = 8;
-
-export type DosaLoginKind = 'hotp' | 'totp';
-
 export interface DosaFile {
   version: 1;
   /** The serial printed on the back, digits. */
@@ -34,20 +41,6 @@ export interface DosaFile {
   locked: boolean;
   /** The response-only login code; `counter` (HOTP only) is the next counter value to use. */
   login: { kind: DosaLoginKind; counter?: number };
-}
-
-/** What the bank enrols: everything it needs to check svarskoder and login codes. */
-export interface DosaBankRecord {
-  serial: string;
-  suite: string;
-  /** base64. */
-  secret: string;
-  kind: DosaLoginKind;
-  /** HOTP: the next counter value the dosa will use; absent for TOTP. */
-  counter?: number;
-  /** Login code parameters (TOTP: 30-second steps from the Unix epoch). */
-  digits: 8;
-  algorithm: OtpAlgorithm;
 }
 
 export type DosaErrorCode =
@@ -82,27 +75,6 @@ const FIELDS = ['version', 'serial', 'suite', 'secret', 'pin', 'pinTriesLeft', '
 
 function invalid(source: string, field: string, problem: string): never {
   throw new DosaError('DOSA_FILE_INVALID', `dosa ${source}: ${field} ${problem}`, { field });
-}
-
-/**
- * The suite, parsed, if a dosa can use it: an 8-digit numeric challenge (the kontrollnummer),
- * an 8-digit response, no counter (C) and no session information (S), which a dosa keyed by
- * hand has no way to take. A PIN (P) is the dosa's own PIN; a time step (T) the dosa's clock.
- */
-export function dosaSuite(suite: string): OcraSuite {
-  const s = parseOcraSuite(suite);
-  const why =
-    s.challenge.format !== 'N' || s.challenge.length !== 8
-      ? 'the challenge must be QN08 (an 8-digit kontrollnummer)'
-      : s.digits !== DOSA_CODE_DIGITS
-        ? 'the response must be 8 digits (HOTP-SHA*-8)'
-        : s.counter
-          ? 'a counter (C) is not supported by the dosa'
-          : s.sessionLength !== undefined
-            ? 'session information (S) is not supported by the dosa'
-            : undefined;
-  if (why) throw new EkortError('OCRA_SUITE_INVALID', `The suite "${suite}" cannot be used by a säkerhetsdosa: ${why}.`);
-  return s;
 }
 
 /** Checks a parsed dosa file and returns it typed; `source` names it in messages (a path). */

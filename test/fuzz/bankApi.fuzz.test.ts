@@ -18,7 +18,8 @@ import { addPaymentCard, createCustomer, createNetworkKey, enrolDosa } from '../
 import { EkortService } from '../../src/bank/service.ts';
 import { TERMS } from '../../src/bank/terms.ts';
 import { svarskod } from '../../src/token/dosaCodes.ts';
-import { createDosa, type DosaBankRecord } from '../../src/virtual/dosa.ts';
+import type { DosaBankRecord } from '../../src/token/index.ts';
+import { createDosa } from '../../src/virtual/dosa.ts';
 import { testPki } from '../unit/pki/pkiFixtures.ts';
 import { params, TEST_TIMEOUT } from './fuzzing.ts';
 

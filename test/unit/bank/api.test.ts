@@ -22,7 +22,8 @@ import { initTestPki, issuerFor, loadTestPki } from '../../../src/pki/testPki.ts
 import { svarskod } from '../../../src/token/dosaCodes.ts';
 import { loginCode } from '../../../src/token/dosaCodes.ts';
 import { createCardImage, type CardImage } from '../../../src/virtual/cardImage.ts';
-import { createDosa, type DosaBankRecord } from '../../../src/virtual/dosa.ts';
+import type { DosaBankRecord } from '../../../src/token/index.ts';
+import { createDosa } from '../../../src/virtual/dosa.ts';
 import { VirtualPivCard } from '../../../src/virtual/pivCard.ts';
 
 const PERSONNUMMER = '199001012385';
