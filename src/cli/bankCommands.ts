@@ -4,7 +4,7 @@
  * not through the HTTP API.
  */
 import { issueEnrolmentCode } from '../bank/approval/enrolment.ts';
-import { findCustomerId, seedDemo, type DemoSeed } from '../bank/demo.ts';
+import { findCustomerId, seedDemo, type DemoSeed } from '../demo/index.ts';
 import { createNetworkKey, enrolDosa, unblockDosa } from '../bank/customers.ts';
 import { bankError } from '../bank/errors.ts';
 import { EkortService } from '../bank/service.ts';

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { BankClient } from '../bank/api/client.ts';
 import { SessionInfo as SessionInfoSchema, type Session } from '../bank/api/schemas.ts';
 import { createNetworkKey } from '../bank/customers.ts';
-import { seedDemo } from '../bank/demo.ts';
+import { seedDemo } from '../demo/index.ts';
 import { EkortError } from '../errors.ts';
 import { ensurePrivateDir } from '../files/index.ts';
 import { VPCD_DEFAULT_HOST, VPCD_DEFAULT_PORT } from '../virtual/vpcdLink.ts';

@@ -13,7 +13,7 @@ import path from 'node:path';
 import type { BankContext } from '../bank/context.ts';
 import type { InProcessReader } from '../pcsc/inProcessReader.ts';
 import { enrolDosa } from '../bank/customers.ts';
-import { DEMO_CUSTOMER, findCustomerId } from '../bank/demo.ts';
+import { DEMO_CUSTOMER, findCustomerId } from '../demo/index.ts';
 import { HID_HMAC_SUITE } from '../token/dosaCodes.ts';
 import {
   createVirtualHidTokenFile,

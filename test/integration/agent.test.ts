@@ -264,7 +264,7 @@ describe.skipIf(!available)('desktop agent session expiry', () => {
     idle = await createAgent({ dataDir: dir, vpcdPort: vpcdPorts[1], hid: false, idleTimeoutMs: 300, log: () => undefined });
     const seen: AgentEvent[] = [];
     idle.subscribe((e) => seen.push(e));
-    const { seedDemo } = await import('../../src/bank/demo.ts');
+    const { seedDemo } = await import('../../src/demo/index.ts');
     const { EkortService } = await import('../../src/bank/service.ts');
     // Seed straight into this agent's database (as `ekort bank seed-demo --db` would).
     const service = await EkortService.open(path.join(dir, 'ekort.db'), { sweepIntervalMs: 0 });

@@ -2,7 +2,7 @@ import { cp, mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_CUSTOMER, seedDemo, type DemoSeed } from '../../../src/bank/demo.ts';
+import { DEMO_CUSTOMER, seedDemo, type DemoSeed } from '../../../src/demo/index.ts';
 import { EkortService } from '../../../src/bank/service.ts';
 import { InProcessTransport } from '../../../src/pcsc/inProcessTransport.ts';
 import { PivSession } from '../../../src/piv/pivSession.ts';

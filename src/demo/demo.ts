@@ -17,12 +17,12 @@ import { ensurePrivateDir } from '../files/index.ts';
 import { initTestPki, issuerFor, loadTestPki, type TestPkiMaterial } from '../pki/testPki.ts';
 import { type CardImage, createCardImage, loadCardImage, saveCardImage } from '../virtual/cardImage.ts';
 import { createDosa, type DosaFile, loadDosa, saveDosa, VirtualDosa } from '../virtual/dosa.ts';
-import { drawPan } from './cardNumbers.ts';
-import type { BankContext } from './context.ts';
-import { addPaymentCard, connectCard, createCustomer, createNetworkKey, enrolDosa, listPaymentCards } from './customers.ts';
-import { bankError } from './errors.ts';
-import { EkortService } from './service.ts';
-import { TERMS } from './terms.ts';
+import { drawPan } from '../bank/cardNumbers.ts';
+import type { BankContext } from '../bank/context.ts';
+import { addPaymentCard, connectCard, createCustomer, createNetworkKey, enrolDosa, listPaymentCards } from '../bank/customers.ts';
+import { bankError } from '../bank/errors.ts';
+import { EkortService } from '../bank/service.ts';
+import { TERMS } from '../bank/terms.ts';
 
 export const DEMO_CUSTOMER = { name: 'Anna Andersson', personnummer: '199001012385' } as const;
 /** The first is connected to e-kort by the seed, the second is left for "Anslut kort". */
