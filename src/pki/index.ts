@@ -35,3 +35,15 @@ export {
   type VerifyLoginSignatureInput,
   type VerifiedLogin,
 } from './cmsVerifier.ts';
+export {
+  buildCertificate,
+  cardSubjectName,
+  DIGITAL_SIGNATURE,
+  extension,
+  keyUsage,
+  OID,
+  randomSerial,
+  type CertificateIssuer,
+  type CertificateSubject,
+  type IssueCertificate,
+} from './certificateBuilder.ts';

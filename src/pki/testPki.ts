@@ -4,14 +4,30 @@
  * serials issued and revoked. For tests and demos only: the CA keys are plain PEM files
  * (mode 0600). pkijs builds the certificates and CRLs; webcrypto signs them.
  */
-import { createHash, createPrivateKey, createPublicKey, randomBytes, webcrypto } from 'node:crypto';
+import { createPrivateKey, createPublicKey, webcrypto } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { EkortError } from '../errors.ts';
 import { ensurePrivateDir, writeFileAtomic } from '../files/index.ts';
-import type { IssueCertificate } from '../virtual/cardImage.ts';
+import {
+  OID,
+  name,
+  time,
+  randomSerial,
+  keyIdentifier,
+  extension,
+  keyUsage,
+  DIGITAL_SIGNATURE,
+  KEY_CERT_SIGN,
+  CRL_SIGN,
+  authorityKeyIdentifier,
+  buildCertificate,
+  engine,
+  type CertificateIssuer,
+  type IssueCertificate,
+} from './certificateBuilder.ts';
 import type { TrustInput } from './chainValidation.ts';
 import { derToPem, pemToDer } from './pem.ts';
 
@@ -42,24 +58,6 @@ export interface TestPkiMaterial {
   crls: Uint8Array[];
 }
 
-// X.520 §6.2 attribute types; RFC 5280 §4.2.1 / §5.2 extensions.
-const OID = {
-  commonName: '2.5.4.3',
-  serialNumber: '2.5.4.5',
-  country: '2.5.4.6',
-  organization: '2.5.4.10',
-  /** X.520 (2012); ETSI EN 319 412-1 §5.1.4 "NTRSE-<organisationsnummer>". */
-  organizationIdentifier: '2.5.4.97',
-  subjectKeyIdentifier: '2.5.29.14',
-  keyUsage: '2.5.29.15',
-  basicConstraints: '2.5.29.19',
-  crlNumber: '2.5.29.20',
-  authorityKeyIdentifier: '2.5.29.35',
-  extKeyUsage: '2.5.29.37',
-  /** RFC 5280 §4.2.1.12 id-kp-clientAuth. */
-  clientAuth: '1.3.6.1.5.5.7.3.2',
-} as const;
-
 const DAY_MS = 86_400_000;
 const ROOT_YEARS = 20;
 const ISSUING_YEARS = 10;
@@ -67,7 +65,6 @@ const CRL_DAYS = 7;
 /** Backdating covers a verifier whose clock runs a little behind. */
 const CLOCK_SKEW_MS = 5 * 60_000;
 
-const engine = new pkijs.CryptoEngine({ name: 'node', crypto: webcrypto as Crypto });
 const RSA_SIGN = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } as const;
 const EC_SIGN = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 
@@ -76,29 +73,6 @@ const file = (dir: string, name: string) => path.join(dir, name);
 // ---------------------------------------------------------------------------------------------
 // Structures
 
-/** RFC 5280 §4.1.2.4: one attribute per RDN, in the order given. */
-function name(attributes: Array<[string, string]>): pkijs.RelativeDistinguishedNames {
-  const rdns = attributes.map(([type, value]) => {
-    // X.520: countryName and serialNumber are PrintableString; the rest UTF8String.
-    const printable = type === OID.country || type === OID.serialNumber;
-    const asnValue = printable ? new asn1js.PrintableString({ value }) : new asn1js.Utf8String({ value });
-    return new asn1js.Set({ value: [new pkijs.AttributeTypeAndValue({ type, value: asnValue }).toSchema()] });
-  });
-  return pkijs.RelativeDistinguishedNames.fromBER(new asn1js.Sequence({ value: rdns }).toBER(false));
-}
-
-/** RFC 5280 §5.1.2.4: UTCTime through 2049, GeneralizedTime after. */
-function time(date: Date): pkijs.Time {
-  return new pkijs.Time({ type: date.getUTCFullYear() < 2050 ? 0 : 1, value: date });
-}
-
-/** A positive INTEGER of 16 random bytes (RFC 5280 §4.1.2.2: at most 20 octets). */
-function randomSerial(): Uint8Array {
-  const serial = randomBytes(16);
-  serial[0] = (serial[0]! & 0x7f) | 0x40;
-  return new Uint8Array(serial);
-}
-
 /** Serial numbers as state.json and the CLI write them: lower-case hex, no leading zeros. */
 export function normalizeSerial(hex: string): string {
   const clean = hex.replace(/[:\s]/g, '').toLowerCase();
@@ -106,75 +80,12 @@ export function normalizeSerial(hex: string): string {
   return clean.replace(/^0+(?=.)/, '');
 }
 
-/** RFC 5280 §4.2.1.2 method (1): SHA-1 of the subjectPublicKey BIT STRING's bits. */
-function keyIdentifier(spki: pkijs.PublicKeyInfo): Uint8Array {
-  return new Uint8Array(createHash('sha1').update(spki.subjectPublicKey.valueBlock.valueHexView).digest());
-}
-
-function extension(extnID: string, critical: boolean, value: asn1js.AsnType): pkijs.Extension {
-  return new pkijs.Extension({ extnID, critical, extnValue: value.toBER(false) });
-}
-
-/** RFC 5280 §4.2.1.3 KeyUsage bits, counted from the left. */
-function keyUsage(...bits: number[]): asn1js.BitString {
-  let value = 0;
-  for (const bit of bits) value |= 0x80 >> bit;
-  const last = Math.max(...bits);
-  return new asn1js.BitString({ valueHex: Uint8Array.of(value), unusedBits: 7 - last });
-}
-const DIGITAL_SIGNATURE = 0;
-const KEY_CERT_SIGN = 5;
-const CRL_SIGN = 6;
-
-function authorityKeyIdentifier(keyId: Uint8Array): asn1js.AsnType {
-  return new pkijs.AuthorityKeyIdentifier({ keyIdentifier: new asn1js.OctetString({ valueHex: keyId }) }).toSchema();
-}
-
-interface Issuer {
-  subject: pkijs.RelativeDistinguishedNames;
-  keyId: Uint8Array;
-  notAfter: Date;
-  key: CryptoKey;
-}
-
-async function buildCertificate(options: {
-  serial: Uint8Array;
-  subject: pkijs.RelativeDistinguishedNames;
-  spki: Uint8Array;
-  notBefore: Date;
-  notAfter: Date;
-  extensions: pkijs.Extension[];
-  /** Self-signed when absent. */
-  issuer?: Issuer;
-  selfKey?: CryptoKey;
-}): Promise<Uint8Array> {
-  const spki = pkijs.PublicKeyInfo.fromBER(new Uint8Array(options.spki));
-  const cert = new pkijs.Certificate();
-  cert.version = 2; // v3
-  cert.serialNumber = new asn1js.Integer({ valueHex: options.serial });
-  cert.subject = options.subject;
-  cert.issuer = options.issuer?.subject ?? options.subject;
-  cert.notBefore = time(options.notBefore);
-  cert.notAfter = time(options.notAfter);
-  cert.subjectPublicKeyInfo = spki;
-  const ski = keyIdentifier(spki);
-  cert.extensions = [
-    ...options.extensions,
-    extension(OID.subjectKeyIdentifier, false, new asn1js.OctetString({ valueHex: ski })),
-    extension(OID.authorityKeyIdentifier, false, authorityKeyIdentifier(options.issuer?.keyId ?? ski)),
-  ];
-  const key = options.issuer?.key ?? options.selfKey;
-  if (!key) throw new Error('buildCertificate: no signing key');
-  await cert.sign(key, 'SHA-256', engine);
-  return new Uint8Array(cert.toSchema(true).toBER(false));
-}
-
 function caExtensions(pathLength?: number): pkijs.Extension[] {
   const constraints = new pkijs.BasicConstraints(pathLength === undefined ? { cA: true } : { cA: true, pathLenConstraint: pathLength });
   return [extension(OID.basicConstraints, true, constraints.toSchema()), extension(OID.keyUsage, true, keyUsage(KEY_CERT_SIGN, CRL_SIGN))];
 }
 
-async function buildCrl(issuer: Issuer, crlNumber: number, revoked: TestPkiState['revoked'], now: Date): Promise<Uint8Array> {
+async function buildCrl(issuer: CertificateIssuer, crlNumber: number, revoked: TestPkiState['revoked'], now: Date): Promise<Uint8Array> {
   const crl = new pkijs.CertificateRevocationList();
   crl.version = 1; // v2
   crl.issuer = issuer.subject;
@@ -233,12 +144,12 @@ async function readState(dir: string): Promise<TestPkiState> {
 
 const writeState = (dir: string, state: TestPkiState) => writeFileAtomic(file(dir, 'state.json'), `${JSON.stringify(state, null, 2)}\n`, 0o600);
 
-async function generateKey(kind: 'rsa3072' | 'rsa2048' | 'p256'): Promise<CryptoKeyPair> {
+async function generateKey(kind: 'rsa3072' | 'rsa2048' | 'p256'): Promise<webcrypto.CryptoKeyPair> {
   const algorithm = kind === 'p256' ? EC_SIGN : { ...RSA_SIGN, modulusLength: kind === 'rsa3072' ? 3072 : 2048, publicExponent: Uint8Array.of(1, 0, 1) };
-  return webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify']) as Promise<CryptoKeyPair>;
+  return webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify']) as Promise<webcrypto.CryptoKeyPair>;
 }
 
-async function loadIssuer(dir: string, ca: 'root' | IssuingCaName): Promise<Issuer> {
+async function loadIssuer(dir: string, ca: 'root' | IssuingCaName): Promise<CertificateIssuer> {
   const certificate = pkijs.Certificate.fromBER(await readPem(dir, `${ca}.pem`, 'CERTIFICATE'));
   const pkcs8 = await readPem(dir, `${ca}.key.pem`, 'PRIVATE KEY');
   const isEc = createPrivateKey({ key: Buffer.from(pkcs8), format: 'der', type: 'pkcs8' }).asymmetricKeyType === 'ec';
@@ -263,8 +174,8 @@ export async function initTestPki(dir: string, options: { bankName?: string; for
   if (exists && !options.force) throw new TestPkiError('PKI_DIR_EXISTS', `${dir} already holds a test PKI; pass --force to replace it`);
 
   const years = (n: number) => new Date(Date.UTC(now.getUTCFullYear() + n, now.getUTCMonth(), now.getUTCDate(), now.getUTCHours(), now.getUTCMinutes()));
-  const spkiOf = async (key: CryptoKey) => new Uint8Array(await webcrypto.subtle.exportKey('spki', key));
-  const writeKey = async (ca: string, key: CryptoKey) =>
+  const spkiOf = async (key: webcrypto.CryptoKey) => new Uint8Array(await webcrypto.subtle.exportKey('spki', key));
+  const writeKey = async (ca: string, key: webcrypto.CryptoKey) =>
     writeFileAtomic(file(dir, `${ca}.key.pem`), derToPem(new Uint8Array(await webcrypto.subtle.exportKey('pkcs8', key)), 'PRIVATE KEY'), 0o600);
 
   const rootKeys = await generateKey('rsa3072');
@@ -278,7 +189,7 @@ export async function initTestPki(dir: string, options: { bankName?: string; for
     extensions: caExtensions(),
     selfKey: rootKeys.privateKey,
   });
-  const rootIssuer: Issuer = {
+  const rootIssuer: CertificateIssuer = {
     subject: rootSubject,
     keyId: keyIdentifier(pkijs.Certificate.fromBER(new Uint8Array(root)).subjectPublicKeyInfo),
     notAfter: years(ROOT_YEARS),
@@ -301,7 +212,7 @@ export async function initTestPki(dir: string, options: { bankName?: string; for
       extensions: caExtensions(0),
       issuer: rootIssuer,
     });
-    const issuer: Issuer = { subject, keyId: keyIdentifier(pkijs.PublicKeyInfo.fromBER(spki)), notAfter: years(ISSUING_YEARS), key: keys.privateKey };
+    const issuer: CertificateIssuer = { subject, keyId: keyIdentifier(pkijs.PublicKeyInfo.fromBER(spki)), notAfter: years(ISSUING_YEARS), key: keys.privateKey };
     const crl = await buildCrl(issuer, 1, [], now);
     intermediates.push(der);
     crls.push(crl);

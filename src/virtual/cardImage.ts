@@ -16,13 +16,13 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import { promisify } from 'node:util';
-import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { EkortError } from '../errors.ts';
 import { VIRTUAL_PIV_ATR } from '../iso7816/cardIdentification.ts';
 import { fromHex, toHex } from '../iso7816/hex.ts';
 import { readJsonFile, writePrivateJson } from '../files/index.ts';
 import { isValidPersonnummer } from '../identity/index.ts';
+import { buildCertificate, cardSubjectName, DIGITAL_SIGNATURE, extension, keyUsage, OID, randomSerial, type CertificateSubject, type IssueCertificate } from '../pki/index.ts';
 
 export const CARD_IMAGE_VERSION = 1;
 
@@ -251,19 +251,6 @@ export async function saveCardImage(file: string, image: CardImage): Promise<voi
 // ---------------------------------------------------------------------------------------------
 // Creating a card
 
-/** The subject a certificate for the card is issued to (X.520 attribute names). */
-export interface CertificateSubject {
-  commonName: string;
-  /** The personnummer, as BankID certificates carry it. */
-  serialNumber?: string;
-  country: 'SE';
-  /** Which key the certificate is for: 9A login (PIV Authentication), 9C signing. */
-  slot: PivSlot;
-}
-
-/** Issues a certificate: SubjectPublicKeyInfo DER in, certificate DER out. */
-export type IssueCertificate = (publicKeySpki: Uint8Array, subject: CertificateSubject) => Promise<Uint8Array>;
-
 export interface CreateCardImageOptions {
   name?: string;
   /** YYYYMMDDNNNN. */
@@ -295,55 +282,24 @@ async function newKey(keyType: PivKeyType): Promise<KeyObject> {
   return privateKey;
 }
 
-/**
- * RFC 5280 §4.1.2.4 Name, one attribute per RDN, in DER order country first: C=SE,
- * serialNumber, CN. (pkijs would put all attributes given to it in one multi-valued RDN.)
- */
-function subjectName(subject: CertificateSubject): pkijs.RelativeDistinguishedNames {
-  const attributes: [string, asn1js.PrintableString | asn1js.Utf8String][] = [[OID.country, new asn1js.PrintableString({ value: subject.country })]];
-  if (subject.serialNumber !== undefined) attributes.push([OID.serialNumber, new asn1js.PrintableString({ value: subject.serialNumber })]);
-  attributes.push([OID.commonName, new asn1js.Utf8String({ value: subject.commonName })]);
-  const rdns = attributes.map(([type, value]) => new asn1js.Set({ value: [new pkijs.AttributeTypeAndValue({ type, value }).toSchema()] }));
-  return pkijs.RelativeDistinguishedNames.fromBER(new asn1js.Sequence({ value: rdns }).toBER(false));
-}
-
-// X.520 attribute types (ITU-T X.520 §6.2) and RFC 5280 §4.2.1.3 / §4.2.1.12 extensions.
-const OID = {
-  commonName: '2.5.4.3',
-  serialNumber: '2.5.4.5',
-  country: '2.5.4.6',
-  keyUsage: '2.5.29.15',
-  extKeyUsage: '2.5.29.37',
-  clientAuth: '1.3.6.1.5.5.7.3.2',
-} as const;
-
+/** A self-signed certificate for a card key: digitalSignature, clientAuth, two years. */
 async function selfSigned(privateKey: KeyObject, keyType: PivKeyType, subject: CertificateSubject, now: Date): Promise<Uint8Array> {
   const algorithm = keyType === 'rsa2048' ? { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } : { name: 'ECDSA', namedCurve: 'P-256' };
-  const signingKey = await webcrypto.subtle.importKey('pkcs8', privateKey.export({ format: 'der', type: 'pkcs8' }), algorithm, false, ['sign']);
-  const spki = createPublicKey(privateKey).export({ format: 'der', type: 'spki' });
+  const selfKey = await webcrypto.subtle.importKey('pkcs8', privateKey.export({ format: 'der', type: 'pkcs8' }), algorithm, false, ['sign']);
   const notAfter = new Date(now);
   notAfter.setUTCFullYear(notAfter.getUTCFullYear() + CERT_VALIDITY_YEARS);
-
-  const cert = new pkijs.Certificate();
-  cert.version = 2; // v3
-  cert.serialNumber = new asn1js.Integer({ valueHex: Uint8Array.of((randomBytes(1)[0]! & 0x7f) | 0x40, ...randomBytes(15)) });
-  cert.subject = subjectName(subject);
-  cert.issuer = subjectName(subject);
-  cert.notBefore.value = new Date(now.getTime() - CLOCK_SKEW_MS);
-  cert.notAfter.value = notAfter;
-  cert.subjectPublicKeyInfo = pkijs.PublicKeyInfo.fromBER(spki);
-  // keyUsage digitalSignature: bit 0 of a BIT STRING, 7 unused bits.
-  const keyUsage = new asn1js.BitString({ valueHex: Uint8Array.of(0x80), unusedBits: 7 });
-  cert.extensions = [
-    new pkijs.Extension({ extnID: OID.keyUsage, critical: true, extnValue: keyUsage.toBER(false) }),
-    new pkijs.Extension({
-      extnID: OID.extKeyUsage,
-      critical: false,
-      extnValue: new pkijs.ExtKeyUsage({ keyPurposes: [OID.clientAuth] }).toSchema().toBER(false),
-    }),
-  ];
-  await cert.sign(signingKey, 'SHA-256', new pkijs.CryptoEngine({ name: 'node', crypto: webcrypto as Crypto }));
-  return new Uint8Array(cert.toSchema(true).toBER(false));
+  return buildCertificate({
+    serial: randomSerial(),
+    subject: cardSubjectName(subject),
+    spki: createPublicKey(privateKey).export({ format: 'der', type: 'spki' }),
+    notBefore: new Date(now.getTime() - CLOCK_SKEW_MS),
+    notAfter,
+    extensions: [
+      extension(OID.keyUsage, true, keyUsage(DIGITAL_SIGNATURE)),
+      extension(OID.extKeyUsage, false, new pkijs.ExtKeyUsage({ keyPurposes: [OID.clientAuth] }).toSchema()),
+    ],
+    selfKey,
+  });
 }
 
 /**

@@ -14,8 +14,8 @@ import {
   saveCardImage,
   validateCardImage,
   type CardImage,
-  type CertificateSubject,
 } from '../../../src/virtual/cardImage.ts';
+import type { CertificateSubject } from '../../../src/pki/index.ts';
 
 /** The error a call throws (sync or async), for toMatchObject. */
 async function thrown(fn: () => unknown): Promise<unknown> {

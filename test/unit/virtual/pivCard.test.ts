@@ -10,7 +10,8 @@ import { encodeCommand } from '../../../src/iso7816/apdu.ts';
 import { identifyCard } from '../../../src/iso7816/cardIdentification.ts';
 import { concatBytes, fromHex, toHex } from '../../../src/iso7816/hex.ts';
 import { decodeOne, tlv } from '../../../src/iso7816/tlv.ts';
-import { createCardImage, saveCardImage, type CardImage, type IssueCertificate } from '../../../src/virtual/cardImage.ts';
+import type { IssueCertificate } from '../../../src/pki/index.ts';
+import { createCardImage, saveCardImage, type CardImage } from '../../../src/virtual/cardImage.ts';
 import { PIV_AID, VirtualPivCard } from '../../../src/virtual/pivCard.ts';
 
 const hex = (b: Uint8Array) => toHex(b, ' ').toUpperCase();
