@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { escapeJson } from '../controlCharacters.ts';
+import { escapeJson } from '../text/index.ts';
 import { EkortError } from '../errors.ts';
 
 export class UsageError extends EkortError {

@@ -1,4 +1,4 @@
-import { escapeLines } from '../controlCharacters.ts';
+import { escapeLines } from '../text/index.ts';
 import { EkortError } from '../errors.ts';
 import { apduCommand } from './apduCommand.ts';
 import { authorizeCommand } from './authorizeCommand.ts';

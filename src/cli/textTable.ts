@@ -1,5 +1,5 @@
 /** Plain-text tables and the small formats the holder's commands share. */
-import { escapeControlCharacters } from '../controlCharacters.ts';
+import { escapeControlCharacters } from '../text/index.ts';
 import type { CliIo } from './cliContext.ts';
 
 /**

@@ -12,6 +12,7 @@ import { children, DerFormatError, expectTag, oidAt, TAG, type Tlv, tlvAt } from
 import { OID_ORG_AFFILIATION, organisationOf, type Organisation } from './organisation.ts';
 import { rsaPkcs1Verify } from './rsaPkcs1.ts';
 import { booleanAt, extensionValue, readCertificateDer, smallInteger, type X509Extension, type X509Fields, type X509NameAttribute } from './x509Der.ts';
+import { toHex } from '../iso7816/index.ts';
 
 export class CertificateError extends EkortError {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -122,7 +123,6 @@ const OID_BASIC_CONSTRAINTS = '2.5.29.19';
 const OID_SUBJECT_KEY_IDENTIFIER = '2.5.29.14';
 const OID_AUTHORITY_KEY_IDENTIFIER = '2.5.29.35';
 
-const hex = (b: ArrayBuffer | Uint8Array): string => Buffer.from(b instanceof Uint8Array ? b : new Uint8Array(b)).toString('hex');
 
 /** RFC 4514 §2.4 escaping. */
 function escapeValue(v: string): string {
@@ -177,7 +177,7 @@ function dnString(rdns: Attribute[][]): string {
         .map((a) => {
           // RFC 4514 §2.4: a type shown by its OID has its value as #hex of the BER, text or not.
           const name = ATTRIBUTE_NAMES[a.type];
-          return `${name ?? a.type}=${a.text === undefined || name === undefined ? `#${hex(a.der)}` : escapeValue(a.text)}`;
+          return `${name ?? a.type}=${a.text === undefined || name === undefined ? `#${toHex(a.der)}` : escapeValue(a.text)}`;
         })
         .join('+'),
     )
@@ -239,12 +239,12 @@ function readExtension(ext: X509Extension, info: MutableInfo): void {
       break;
     }
     case OID_SUBJECT_KEY_IDENTIFIER:
-      info.subjectKeyIdentifier = hex(b.subarray(expectTag(t, TAG.OCTET_STRING, 'subjectKeyIdentifier').value, t.end));
+      info.subjectKeyIdentifier = toHex(b.subarray(expectTag(t, TAG.OCTET_STRING, 'subjectKeyIdentifier').value, t.end));
       break;
     case OID_AUTHORITY_KEY_IDENTIFIER: {
       // AuthorityKeyIdentifier ::= SEQUENCE { keyIdentifier [0] IMPLICIT OCTET STRING OPTIONAL, [1], [2] }
       const first = children(b, expectTag(t, TAG.SEQUENCE, 'authorityKeyIdentifier'))[0];
-      if (first?.tag === TAG.CTX0) info.authorityKeyIdentifier = hex(b.subarray(first.value, first.end));
+      if (first?.tag === TAG.CTX0) info.authorityKeyIdentifier = toHex(b.subarray(first.value, first.end));
       break;
     }
   }
@@ -434,7 +434,7 @@ function certificateInfo(f: X509Fields, der: Uint8Array): CertificateInfo {
       }),
     },
     issuer: issuer.info,
-    serialNumber: hex(f.serial),
+    serialNumber: toHex(f.serial),
     notBefore: f.notBefore,
     notAfter: f.notAfter,
     keyType: describeKey(publicKey),

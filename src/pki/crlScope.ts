@@ -9,6 +9,7 @@ import * as pkijs from 'pkijs';
 import { EkortError } from '../errors.ts';
 import { type CertificateInfo, pkijsCertificate } from './certificate.ts';
 import { sameBytes } from './derDigest.ts';
+import { toHex } from '../iso7816/index.ts';
 
 /** What a CRL says, read once when the trust configuration is prepared (so lookups per login are cheap). */
 export interface CrlFacts {
@@ -62,7 +63,6 @@ const OID_INVALIDITY_DATE = '2.5.29.24'; // §5.3.2
 const OID_CERTIFICATE_ISSUER = '2.5.29.29'; // §5.3.3
 const OID_CRL_DISTRIBUTION_POINTS = '2.5.29.31'; // §4.2.1.13
 
-const hex = (b: ArrayBuffer | Uint8Array): string => Buffer.from(b instanceof Uint8Array ? b : new Uint8Array(b)).toString('hex');
 
 /** A CRL number or BaseCRLNumber: INTEGER (0..MAX), at most 20 octets (§5.2.3). */
 function crlNumberOf(ext: pkijs.Extension, what: string): bigint {
@@ -72,13 +72,13 @@ function crlNumberOf(ext: pkijs.Extension, what: string): bigint {
   }
   const bytes = value.valueBlock.valueHexView;
   if (bytes.length === 0 || bytes.length > 20 || (bytes[0]! & 0x80) !== 0) throw new CrlScopeError(`the ${what} of a revocation list is out of range`);
-  return BigInt(`0x${hex(bytes)}`);
+  return BigInt(`0x${toHex(bytes)}`);
 }
 
 function generalNameHex(name: pkijs.GeneralName): string {
   const der = name.toSchema();
   if (der instanceof asn1js.Choice) throw new CrlScopeError(`a distribution point has a GeneralName of unknown type ${name.type}`);
-  return hex(der.toBER(false));
+  return toHex(new Uint8Array(der.toBER(false)));
 }
 
 /** The fullName GeneralNames of a DistributionPointName; undefined for nameRelativeToCRLIssuer, which is not supported. */
@@ -164,7 +164,7 @@ export function readCrlFacts(crl: pkijs.CertificateRevocationList): CrlFacts {
   }
 
   for (const entry of crl.revokedCertificates ?? []) {
-    const serial = hex(entry.userCertificate.valueBlock.valueHexView);
+    const serial = toHex(entry.userCertificate.valueBlock.valueHexView);
     const reason = readEntry(entry, serial);
     if (!facts.revoked.has(serial) || stronger(facts.revoked.get(serial), reason)) facts.revoked.set(serial, reason);
   }

@@ -9,6 +9,7 @@ import * as pkijs from 'pkijs';
 import { EkortError } from '../errors.ts';
 import type { CertificateInfo } from './certificate.ts';
 import { checkDer } from './derGuard.ts';
+import { toHex } from '../iso7816/index.ts';
 
 export class OcspError extends EkortError {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -48,7 +49,6 @@ const CERT_ID_HASH: Record<string, string> = {
 /** A responder's clock may run a little ahead of ours. */
 const SKEW_MS = 5 * 60_000;
 
-const hex = (b: ArrayBuffer | Uint8Array) => Buffer.from(b instanceof Uint8Array ? b : new Uint8Array(b)).toString('hex');
 
 function parseBasic(der: Uint8Array): pkijs.BasicOCSPResponse {
   try {
@@ -94,11 +94,11 @@ function checkResponder(basic: pkijs.BasicOCSPResponse, issuer: CertificateInfo,
 function matches(certId: pkijs.CertID, cert: CertificateInfo, issuer: CertificateInfo): boolean {
   const hash = CERT_ID_HASH[certId.hashAlgorithm.algorithmId];
   if (!hash) return false;
-  if (hex(certId.serialNumber.valueBlock.valueHexView).replace(/^(00)+(?=.)/, '') !== cert.serialNumber.toLowerCase().replace(/^(00)+(?=.)/, '')) return false;
+  if (toHex(certId.serialNumber.valueBlock.valueHexView).replace(/^(00)+(?=.)/, '') !== cert.serialNumber.toLowerCase().replace(/^(00)+(?=.)/, '')) return false;
   const issuerName = createHash(hash).update(issuer.subject.der).digest('hex');
   const spki = issuer.subjectPublicKey;
   const issuerKey = createHash(hash).update(spki).digest('hex');
-  return hex(certId.issuerNameHash.valueBlock.valueHexView) === issuerName && hex(certId.issuerKeyHash.valueBlock.valueHexView) === issuerKey;
+  return toHex(certId.issuerNameHash.valueBlock.valueHexView) === issuerName && toHex(certId.issuerKeyHash.valueBlock.valueHexView) === issuerKey;
 }
 
 /**

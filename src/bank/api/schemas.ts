@@ -4,7 +4,7 @@
  * (integers), times ISO 8601, card numbers digits only.
  */
 import { z } from 'zod';
-import { controlCharacterName, firstControlCharacter } from '../../controlCharacters.ts';
+import { controlCharacterName, firstControlCharacter } from '../../text/index.ts';
 
 const id = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'an id of 8 to 64 letters, digits, _ or -');
 const iso = z.string().describe('ISO 8601 time');

@@ -9,7 +9,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { escapeControlCharacters } from '../../controlCharacters.ts';
+import { escapeControlCharacters } from '../../text/index.ts';
 import { EkortError } from '../../errors.ts';
 import { isNetworkKey } from '../customers.ts';
 import { BANK_ERROR_STATUS, BankError, bankError } from '../errors.ts';
