@@ -17,11 +17,7 @@
 import { app, BrowserWindow, ipcMain, Menu, nativeImage, session, Tray } from 'electron';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
-import { type Agent, createAgent } from '../src/client/agent.ts';
-import type { AgentEvent } from '../src/client/api.ts';
-import { RENDERER_CSP } from '../src/client/csp.ts';
-import { IPC_EVENT_CHANNEL, registerIpc, trustedSenderCheck } from '../src/client/ipcTable.ts';
-import { permissionPolicy } from '../src/client/permissions.ts';
+import { type Agent, type AgentEvent, createAgent, IPC_EVENT_CHANNEL, permissionPolicy, registerIpc, RENDERER_CSP, trustedSenderCheck } from '../src/client/index.ts';
 import { TRAY_ICON_SIZE, trayIconBitmap, trayTooltip } from './trayIcon.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

@@ -1,6 +1,6 @@
 /** What every part of the service shares: the database, the clock and the configuration. */
 import { createHash, randomBytes } from 'node:crypto';
-import type { TrustStore } from '../pki/chainValidation.ts';
+import type { TrustStore } from '../pki/index.ts';
 import type { SqlDatabase } from './store/sql.ts';
 
 export interface TrustConfig {

@@ -4,8 +4,7 @@
  * operations through the API after logging in.
  */
 import { isValidPersonnummer } from '../identity/index.ts';
-import { dosaSuite, type DosaBankRecord } from '../token/index.ts';
-import { HID_HMAC_SUITE } from '../token/dosaCodes.ts';
+import { type DosaBankRecord, dosaSuite, HID_HMAC_SUITE } from '../token/index.ts';
 import { isUniqueViolation } from './store/sql.ts';
 import type { PaymentCard } from './api/schemas.ts';
 import { isoOrNull } from './calendar.ts';

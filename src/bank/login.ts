@@ -13,11 +13,8 @@
  * TOTP step), so it holds across service instances.
  */
 import { randomBytes } from 'node:crypto';
-import { LoginSignatureError, verifyLoginSignatureSync } from '../pki/cmsVerifier.ts';
-import type { Organisation } from '../pki/organisation.ts';
-import { HID_HMAC_SUITE, hidSvarskod, newKontrollnummer, svarskod } from '../token/dosaCodes.ts';
-import { codesEqual, type OtpAlgorithm, verifyHotp, verifyTotp } from '../token/hotp.ts';
-import { parseOcraSuite } from '../token/ocra.ts';
+import { LoginSignatureError, type Organisation, verifyLoginSignatureSync } from '../pki/index.ts';
+import { codesEqual, HID_HMAC_SUITE, hidSvarskod, newKontrollnummer, type OtpAlgorithm, parseOcraSuite, svarskod, verifyHotp, verifyTotp } from '../token/index.ts';
 import type { CardChallenge, DosaChallenge, LoginMethod, Session } from './api/schemas.ts';
 import { iso } from './calendar.ts';
 import { type BankContext, CHALLENGE_LIFE_MS, DOSA_MAX_FAILURES, newId } from './context.ts';

@@ -3,19 +3,18 @@
  * `ekort bank` commands call. It holds no state of its own beyond the database handle, so
  * any number of instances can serve one PostgreSQL database.
  */
-import type { AppLoginQr, AppLoginStarted, AppLoginStatus, AuthorizationRequest, AuthorizationResult, CardChallenge, CreatedEnummer, DosaChallenge, Enummer, EnummerAction, EnummerSecret, PaymentCard, Session, SessionInfo, Terms, Transaction } from './api/schemas.ts';
+import type { AppIdentification, AppIdentificationDecision, AppLoginQr, AppLoginStarted, AppLoginStatus, AuthorizationRequest, AuthorizationResult, CardChallenge, CreatedEnummer, Dispute, DosaChallenge, Enummer, EnummerAction, EnummerSecret, Notification, PaymentCard, PhoneCall, Session, SessionInfo, SignedIdentificationRequest, Terms, Transaction, TransactionPage } from './api/schemas.ts';
 import { authorize } from './authorize.ts';
 import type { Rates } from './currency.ts';
 import { advanceDispute, type DisputeAction, type DisputeInput, disputeTransaction, getDispute, listDisputes } from './disputes.ts';
 import { listNotifications } from './notifications.ts';
-import type { Dispute, Notification, TransactionPage } from './api/schemas.ts';
 import { appLoginCancel, appLoginCollect, appLoginQr, appLoginStart } from './approval/appLogin.ts';
 import { type Approval, BuiltinApprovalProvider, type OrderLookup, type SeenCode } from './approval/builtin.ts';
 import { enrolApp, type EnrolledApp, type EnrolRequest } from './approval/enrolment.ts';
 import { approvalError } from './approval/errors.ts';
 import type { ApprovalProvider } from './approval/provider.ts';
 import { DEFAULT_ISSUER_PREFIX } from './cardNumbers.ts';
-import { TrustStore } from '../pki/chainValidation.ts';
+import { TrustStore } from '../pki/index.ts';
 import type { BankConfig, BankContext, TrustConfig } from './context.ts';
 import { blockCard, connectCard, listPaymentCards } from './customers.ts';
 import { changeEnummer, createEnummer, type CreateEnummerInput, expireDue, getEnummer, listEnummers, listTransactionPage, listTransactions, revealEnummer, type TransactionPageRequest } from './enummer.ts';
@@ -24,7 +23,6 @@ import { type ActiveSession, endSession, requireSession, sessionInfo } from './s
 import { openDatabase } from './store/openDatabase.ts';
 import type { SqlDatabase } from './store/sql.ts';
 import { TERMS } from './terms.ts';
-import type { AppIdentification, AppIdentificationDecision, PhoneCall, SignedIdentificationRequest } from './api/schemas.ts';
 import { type AppIdentifier, DbAppIdentifier } from './phone/appIdentifier.ts';
 import { PhoneCalls } from './phone/calls.ts';
 import { isIvrKey } from './phone/credentials.ts';

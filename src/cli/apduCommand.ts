@@ -1,10 +1,5 @@
-import { parseCommand, parseResponse, type ResponseApdu } from '../iso7816/apdu.ts';
-import { transceive } from '../iso7816/apduProtocol.ts';
-import { parseAtr } from '../iso7816/atr.ts';
-import { fromHex, hex16, toHex } from '../iso7816/hex.ts';
-import { describeStatus } from '../iso7816/statusWords.ts';
-import { TracingTransport } from '../pcsc/apduTrace.ts';
-import type { CardTransport } from '../pcsc/cardTransport.ts';
+import { describeStatus, fromHex, hex16, parseAtr, parseCommand, parseResponse, type ResponseApdu, toHex, transceive } from '../iso7816/index.ts';
+import { type CardTransport, TracingTransport } from '../pcsc/index.ts';
 import { openCard } from './cardSelection.ts';
 import { UsageError, parse, printJson, type CliIo } from './cliContext.ts';
 

@@ -14,11 +14,7 @@
  * The PIN and the private key are never printed.
  */
 import { existsSync } from 'node:fs';
-import { BankClient } from '../bank/api/client.ts';
-import { approvalStatement, enrolmentProof, loadAppFile, newAppKeyPair, saveAppFile, sealAppFile, unlockApp } from '../bank/approval/appWallet.ts';
-import { signIdentification } from '../bank/approval/identification.ts';
-import { parseQrContent, QR_FRESH_SECONDS } from '../bank/approval/qr.ts';
-import { signStatement } from '../bank/approval/statement.ts';
+import { approvalStatement, BankClient, enrolmentProof, loadAppFile, newAppKeyPair, parseQrContent, QR_FRESH_SECONDS, saveAppFile, sealAppFile, signIdentification, signStatement, unlockApp } from '../bank/index.ts';
 import { EkortError } from '../errors.ts';
 import { UsageError, parse, printJson, type CliIo } from './cliContext.ts';
 import { serverUrl, SESSION_OPTIONS, withHolder } from './holderClient.ts';

@@ -7,8 +7,7 @@
  *
  * No terminal QR rendering: that needs a QR encoder dependency (see the README section).
  */
-import type { BankClient } from '../bank/api/client.ts';
-import { BankClientError } from '../bank/api/client.ts';
+import { type BankClient, BankClientError } from '../bank/index.ts';
 import type { AppLoginPhase, AppLoginStarted, Session } from '../bank/api/schemas.ts';
 import { EkortError } from '../errors.ts';
 import type { CliIo } from './cliContext.ts';

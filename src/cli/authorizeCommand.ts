@@ -2,9 +2,7 @@
  * `ekort authorize`: the card network's side, for trying e-kort end to end: may this purchase
  * with an e-nummer go through? Prints APPROVED (exit 0) or DECLINED <code> (exit 1).
  */
-import { BankClient } from '../bank/api/client.ts';
-import { currencyExponent, formatMinorUnits, parseMinorUnits } from '../bank/currency.ts';
-import { formatKronor } from '../bank/money.ts';
+import { BankClient, currencyExponent, formatKronor, formatMinorUnits, parseMinorUnits } from '../bank/index.ts';
 import { EkortError } from '../errors.ts';
 import { UsageError, parse, printJson, type CliIo } from './cliContext.ts';
 import { kronorOption } from './enummerCommands.ts';

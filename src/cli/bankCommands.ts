@@ -3,18 +3,11 @@
  * against the store (`--db FILE|postgres://...`, the service's default database unless given),
  * not through the HTTP API.
  */
-import { issueEnrolmentCode } from '../bank/approval/enrolment.ts';
+import { bankError, changePassword, codeTableLetter, createIvrKey, createNetworkKey, defaultDatabasePath, EkortService, enrolDosa, isPostgresUrl, issueCodeTable, issueEnrolmentCode, PASSWORD, PHONE_NUMBER, readOutbox, setPhoneCredentials, unblockDosa, USER_CODE } from '../bank/index.ts';
 import { findCustomerId, seedDemo, type DemoSeed } from '../demo/index.ts';
-import { createNetworkKey, enrolDosa, unblockDosa } from '../bank/customers.ts';
-import { bankError } from '../bank/errors.ts';
-import { EkortService } from '../bank/service.ts';
-import { defaultDatabasePath, isPostgresUrl } from '../bank/store/openDatabase.ts';
 import { isValidPersonnummer } from '../identity/index.ts';
-import { VirtualDosa } from '../virtual/dosa.ts';
+import { VirtualDosa } from '../virtual/index.ts';
 import { UsageError, parse, printJson, type CliIo } from './cliContext.ts';
-import { codeTableLetter, issueCodeTable } from '../bank/phone/codeTable.ts';
-import { changePassword, createIvrKey, PASSWORD, PHONE_NUMBER, setPhoneCredentials, USER_CODE } from '../bank/phone/credentials.ts';
-import { readOutbox } from '../bank/phone/sms.ts';
 import { readSecret } from './secretInput.ts';
 
 const DB_OPTION = { db: { type: 'string' } } as const;

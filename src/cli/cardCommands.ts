@@ -1,6 +1,5 @@
-import { PinPad } from '../piv/pinPad.ts';
-import { parseCertificate } from '../pki/certificate.ts';
-import { PivSession } from '../piv/pivSession.ts';
+import { PinPad, PivSession } from '../piv/index.ts';
+import { parseCertificate } from '../pki/index.ts';
 import { openCard } from './cardSelection.ts';
 import { UsageError, parse, printJson, type CliIo } from './cliContext.ts';
 import { readSecret } from './secretInput.ts';

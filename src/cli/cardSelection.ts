@@ -1,6 +1,4 @@
-import { PcscError } from '../pcsc/errors.ts';
-import { ReaderMonitor } from '../pcsc/readerMonitor.ts';
-import type { PcscliteTransport } from '../pcsc/pcscliteTransport.ts';
+import { PcscError, type PcscliteTransport, ReaderMonitor } from '../pcsc/index.ts';
 
 /**
  * Finds the reader a command means: the exact name, else the one reader whose name contains

@@ -5,7 +5,7 @@
  * retried: a wrong PIN is reported with the tries left.
  */
 import { PinPad, PivSession, pinGuardedSigner } from '../piv/index.ts';
-import { signChallenge, type CardSigner } from '../pki/loginSignature.ts';
+import { signChallenge, type CardSigner } from '../pki/index.ts';
 import { openCard } from './cardSelection.ts';
 import type { CliIo } from './cliContext.ts';
 import { readSecret } from './secretInput.ts';

@@ -4,10 +4,7 @@
  * after the card terms §10-11, and the holder's messages (the currency conversion notice, §17).
  */
 import type { Dispute, DisputeKind, Notification } from '../bank/api/schemas.ts';
-import { DISPUTE_ACTIONS, type DisputeAction } from '../bank/disputes.ts';
-import { formatKronor } from '../bank/money.ts';
-import { EkortService } from '../bank/service.ts';
-import { defaultDatabasePath } from '../bank/store/openDatabase.ts';
+import { defaultDatabasePath, DISPUTE_ACTIONS, type DisputeAction, EkortService, formatKronor } from '../bank/index.ts';
 import { UsageError, parse, printJson, type CliIo } from './cliContext.ts';
 import { SESSION_OPTIONS, withHolder } from './holderClient.ts';
 import { printTable, stockholmTime } from './textTable.ts';

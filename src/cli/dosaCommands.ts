@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
-import { formatKontrollnummer, parseKontrollnummer } from '../token/index.ts';
-import type { DosaLoginKind } from '../token/index.ts';
-import { createDosa, saveDosa, VirtualDosa } from '../virtual/dosa.ts';
+import { type DosaLoginKind, formatKontrollnummer, parseKontrollnummer } from '../token/index.ts';
+import { createDosa, saveDosa, VirtualDosa } from '../virtual/index.ts';
 import { UsageError, parse, printJson, type CliIo } from './cliContext.ts';
 import { argvSecretWarning, readSecret } from './secretInput.ts';
 

@@ -5,8 +5,7 @@
  * needs a login within the last 5 minutes).
  */
 import { type Enummer, type EnummerSecret, MAX_PAGE_LIMIT, type Transaction, type TransactionPage } from '../bank/api/schemas.ts';
-import { formatMinorUnits } from '../bank/currency.ts';
-import { formatKronor, MoneyError, parseKronor } from '../bank/money.ts';
+import { formatKronor, formatMinorUnits, MoneyError, parseKronor } from '../bank/index.ts';
 import { EkortError } from '../errors.ts';
 import { UsageError, parse, printJson, type CliIo } from './cliContext.ts';
 import { type Holder, SESSION_OPTIONS, withHolder } from './holderClient.ts';

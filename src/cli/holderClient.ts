@@ -4,7 +4,7 @@
  * says otherwise (the same bank at another address: sessions live in the bank's database).
  * The service's "log in again" answers keep their code and say which command does that.
  */
-import { BankClient, BankClientError } from '../bank/api/client.ts';
+import { BankClient, BankClientError } from '../bank/index.ts';
 import { UsageError } from './cliContext.ts';
 import { defaultSessionPath, LOGIN_HINT, loadSession, type StoredSession } from './sessionFile.ts';
 

@@ -5,11 +5,11 @@
  * (the holder keys the kontrollnummer in and types the svarskod). The session goes to the
  * session file (see sessionFile.ts); the token is never printed.
  */
-import { BankClient, BankClientError } from '../bank/api/client.ts';
+import { BankClient, BankClientError } from '../bank/index.ts';
 import type { Session, SessionInfo } from '../bank/api/schemas.ts';
 import { EkortError } from '../errors.ts';
 import { formatKontrollnummer } from '../token/index.ts';
-import { VirtualDosa } from '../virtual/dosa.ts';
+import { VirtualDosa } from '../virtual/index.ts';
 import { signOnCard } from './cardSigning.ts';
 import { UsageError, parse, printJson, type CliIo } from './cliContext.ts';
 import { openWithPin } from './dosaCommands.ts';
@@ -19,10 +19,7 @@ import { deleteSession, loadSession, saveSession } from './sessionFile.ts';
 import { askLine } from './terminalPrompt.ts';
 import { stockholmTime } from './textTable.ts';
 import { appLogin } from './appLoginCommand.ts';
-import { defaultAttemptsFile, PasswordAttempts } from '../pki/fileAttempts.ts';
-import { readFileCredential } from '../pki/fileCredential.ts';
-import { openFileSigner } from '../pki/fileSigner.ts';
-import { signChallenge } from '../pki/loginSignature.ts';
+import { defaultAttemptsFile, openFileSigner, PasswordAttempts, readFileCredential, signChallenge } from '../pki/index.ts';
 
 const METHOD_NAMES: Record<string, string> = {
   card: 'BankID på kort',

@@ -2,7 +2,7 @@
  * `ekort payment-card list|connect|block`: the holder's payment cards, as the service shows
  * them (last four digits only). A card is named by its last four digits or its id.
  */
-import type { BankClient } from '../bank/api/client.ts';
+import type { BankClient } from '../bank/index.ts';
 import type { PaymentCard } from '../bank/api/schemas.ts';
 import { EkortError } from '../errors.ts';
 import { UsageError, parse, printJson, type CliIo } from './cliContext.ts';

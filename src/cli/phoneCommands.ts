@@ -7,9 +7,8 @@
  * `--audio DIR` writes each prompt as a WAV (espeak-ng), played by nobody.
  */
 import { createInterface } from 'node:readline';
-import { BankClient, BankClientError } from '../bank/api/client.ts';
+import { BankClient, BankClientError, renderPrompts } from '../bank/index.ts';
 import type { PhoneCall } from '../bank/api/schemas.ts';
-import { renderPrompts } from '../bank/phone/audio.ts';
 import { UsageError, parse, printJson, type CliIo } from './cliContext.ts';
 import { serverUrl } from './holderClient.ts';
 

@@ -3,16 +3,11 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { LoginSignatureError, verifyLoginSignature } from '../pki/cmsVerifier.ts';
-import { derToPem, pemBlocks } from '../pki/pem.ts';
-import { initTestPki, issueCardCertificate, issuingCaFor, ISSUING_CAS, revokeCertificate, loadTestPki } from '../pki/testPki.ts';
-import { writePkcs12 } from '../pki/pkcs12.ts';
+import { defaultAttemptsFile, defaultBankIdDirs, derToPem, initTestPki, issueCardCertificate, ISSUING_CAS, issuingCaFor, listFileCredentials, loadTestPki, LoginSignatureError, PasswordAttempts, pemBlocks, readFileCredential, revokeCertificate, verifyLoginSignature, writePkcs12 } from '../pki/index.ts';
 import { writePrivateFile } from '../files/index.ts';
 import { isValidPersonnummer, organisationsnummer } from '../identity/index.ts';
 import { UsageError, parse, printJson, type CliIo } from './cliContext.ts';
 import { readSecret } from './secretInput.ts';
-import { defaultAttemptsFile, PasswordAttempts } from '../pki/fileAttempts.ts';
-import { defaultBankIdDirs, listFileCredentials, readFileCredential } from '../pki/fileCredential.ts';
 import { EkortError } from '../errors.ts';
 
 const generateKeyPairAsync = promisify(generateKeyPair);

@@ -1,5 +1,5 @@
-import { toHex } from '../iso7816/hex.ts';
-import { ReaderMonitor, type ReaderState } from '../pcsc/readerMonitor.ts';
+import { toHex } from '../iso7816/index.ts';
+import { ReaderMonitor, type ReaderState } from '../pcsc/index.ts';
 import { parse, printJson, type CliIo } from './cliContext.ts';
 
 export function describeReader(state: ReaderState): string[] {

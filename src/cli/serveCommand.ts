@@ -4,12 +4,9 @@
  * stops accepting, finishes the requests in flight, closes the database and exits 0.
  */
 import { readFile } from 'node:fs/promises';
-import { startServer, type ServerOptions } from '../bank/api/server.ts';
-import { Rates } from '../bank/currency.ts';
-import { EkortService } from '../bank/service.ts';
-import { defaultDatabasePath } from '../bank/store/openDatabase.ts';
+import { defaultDatabasePath, EkortService, Rates, type ServerOptions, startServer } from '../bank/index.ts';
 import { UsageError, parse, type CliIo } from './cliContext.ts';
-import { loadTestPkiTrust } from '../pki/testPki.ts';
+import { loadTestPkiTrust } from '../pki/index.ts';
 import { reloadTrustOnChange } from './serveTrust.ts';
 
 function port(text: string | undefined, tls: boolean): number {

@@ -5,8 +5,8 @@
  */
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { EkortService } from '../bank/service.ts';
-import { loadTestPkiTrust, TEST_PKI_TRUST_FILES } from '../pki/testPki.ts';
+import type { EkortService } from '../bank/index.ts';
+import { loadTestPkiTrust, TEST_PKI_TRUST_FILES } from '../pki/index.ts';
 
 /** Size and modification time of every trust file; a missing file counts as a state too. */
 async function fingerprint(dir: string): Promise<string> {

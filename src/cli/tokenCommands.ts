@@ -1,6 +1,5 @@
 /** `ekort token list`: the security tokens connected over USB HID (their OTP interfaces). */
-import type { HidTokenDescriptor } from '../token/hidDevice.ts';
-import { NodeHidTransport } from '../token/nodeHidTransport.ts';
+import { type HidTokenDescriptor, NodeHidTransport } from '../token/index.ts';
 import { UsageError, parse, printJson, type CliIo, type Command } from './cliContext.ts';
 
 const hex4 = (n: number): string => n.toString(16).padStart(4, '0');

@@ -1,8 +1,6 @@
 import { existsSync } from 'node:fs';
-import { issuerFor } from '../pki/testPki.ts';
-import { createCardImage, saveCardImage } from '../virtual/cardImage.ts';
-import { VirtualPivCard } from '../virtual/pivCard.ts';
-import { VpcdLink, VPCD_DEFAULT_PORT } from '../virtual/vpcdLink.ts';
+import { issuerFor } from '../pki/index.ts';
+import { createCardImage, saveCardImage, VirtualPivCard, VPCD_DEFAULT_PORT, VpcdLink } from '../virtual/index.ts';
 import { UsageError, parse, printJson, type CliIo } from './cliContext.ts';
 import { argvSecretWarning, optionalStdinLine, readSecret } from './secretInput.ts';
 

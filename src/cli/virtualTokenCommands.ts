@@ -4,16 +4,15 @@
  * feature reports), so engineers can see the HMAC the token answers with.
  */
 import { existsSync } from 'node:fs';
-import { fromHex, toHex } from '../iso7816/hex.ts';
-import { HidOtpSession } from '../token/hidOtpSession.ts';
-import { MAX_CHALLENGE_SIZE } from '../token/hidFrames.ts';
+import { fromHex, toHex } from '../iso7816/index.ts';
+import { HidOtpSession, MAX_CHALLENGE_SIZE } from '../token/index.ts';
 import {
   MAX_SLOT_SECRET_BYTES,
   createVirtualHidTokenFile,
   loadVirtualHidTokenFile,
   saveVirtualHidTokenFile,
   virtualHidTokenFromFile,
-} from '../virtual/hidToken.ts';
+} from '../virtual/index.ts';
 import { UsageError, parse, printJson, type CliIo } from './cliContext.ts';
 
 function parseSlot(text: string | undefined): 1 | 2 | undefined {

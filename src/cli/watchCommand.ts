@@ -1,5 +1,5 @@
-import { toHex } from '../iso7816/hex.ts';
-import { ReaderMonitor, type ReaderEvent } from '../pcsc/readerMonitor.ts';
+import { toHex } from '../iso7816/index.ts';
+import { ReaderMonitor, type ReaderEvent } from '../pcsc/index.ts';
 import { parse, printJson, type CliIo } from './cliContext.ts';
 
 export function describeEvent(event: ReaderEvent): string {

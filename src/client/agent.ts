@@ -11,13 +11,12 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { BankClient } from '../bank/api/client.ts';
+import { BankClient, createNetworkKey } from '../bank/index.ts';
 import { SessionInfo as SessionInfoSchema, type Session } from '../bank/api/schemas.ts';
-import { createNetworkKey } from '../bank/customers.ts';
 import { seedDemo } from '../demo/index.ts';
 import { EkortError } from '../errors.ts';
 import { ensurePrivateDir } from '../files/index.ts';
-import { VPCD_DEFAULT_HOST, VPCD_DEFAULT_PORT } from '../virtual/vpcdLink.ts';
+import { type VirtualHidToken, VPCD_DEFAULT_HOST, VPCD_DEFAULT_PORT } from '../virtual/index.ts';
 import type { AgentEvent, ApiInput, ApiMethod, ApiOutput, DemoInfo, PlatformNote, SessionInfo } from './api.ts';
 import { platformNotes } from './platform.ts';
 import { ApduLog } from './apduLog.ts';
@@ -25,14 +24,13 @@ import { AppLogins } from './appLogin.ts';
 import { loginWithCard, readCardHolder } from './cards.ts';
 import { DosaLogins } from './dosaLogin.ts';
 import { FileLogins } from './fileLogin.ts';
-import { defaultBankIdDirs } from '../pki/fileCredential.ts';
+import { defaultBankIdDirs } from '../pki/index.ts';
 import { demoDir, EmbeddedService } from './embeddedService.ts';
 import { AgentError } from './failure.ts';
 import { Readers } from './readers.ts';
 import { SettingsStore } from './settingsStore.ts';
 import { Tokens, type TokensOptions } from './tokens.ts';
 import { loadVirtualToken, VirtualCardSlot } from './virtualDevices.ts';
-import type { VirtualHidToken } from '../virtual/hidToken.ts';
 
 export const SESSION_IDLE_MS = 15 * 60_000;
 /** startDemo waits this long for the readers to show the virtual card. */

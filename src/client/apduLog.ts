@@ -2,8 +2,7 @@
  * The engineers' APDU trace: the last 500 lines of every card exchange the agent makes, with
  * PIN, PUK and other secret data masked before a line is formatted (src/pcsc/apduTrace.ts).
  */
-import { TracingTransport } from '../pcsc/apduTrace.ts';
-import type { CardTransport } from '../pcsc/cardTransport.ts';
+import { type CardTransport, TracingTransport } from '../pcsc/index.ts';
 
 export const APDU_TRACE_LINES = 500;
 

@@ -10,7 +10,7 @@
  * orderRef). An order that ended (done, cancelled, timed out, failed) keeps its last status
  * in memory for a while, because the service forgets a completed order after the hand-over.
  */
-import type { BankClient } from '../bank/api/client.ts';
+import type { BankClient } from '../bank/index.ts';
 import type { AppLoginStatus as ServiceStatus, Session } from '../bank/api/schemas.ts';
 import { EkortError } from '../errors.ts';
 import type { AppLoginPhase, AppLoginStart, AppLoginStatus } from './api.ts';

@@ -3,12 +3,10 @@
  * PIN pad, if it has one), read who holds it, sign a login challenge. The PIN is used for one
  * VERIFY right before the card signs and never kept, retried or logged (the trace masks it).
  */
-import type { CardTransport } from '../pcsc/cardTransport.ts';
-import { PcscError } from '../pcsc/errors.ts';
+import { type CardTransport, PcscError } from '../pcsc/index.ts';
 import { PinPad, PivSession, pinGuardedSigner } from '../piv/index.ts';
-import { parseCertificate } from '../pki/certificate.ts';
-import { signChallenge } from '../pki/loginSignature.ts';
-import type { BankClient } from '../bank/api/client.ts';
+import { parseCertificate, signChallenge } from '../pki/index.ts';
+import type { BankClient } from '../bank/index.ts';
 import type { Session } from '../bank/api/schemas.ts';
 import type { CardHolder } from './api.ts';
 import type { ApduLog } from './apduLog.ts';

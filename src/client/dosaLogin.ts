@@ -8,10 +8,9 @@
  * another serial is refused (TOKEN_NOT_FOR_THIS_DOSA) before anything is sent to the token or
  * the bank, so no try of that dosa is spent on a svarskod that cannot be right.
  */
-import type { BankClient } from '../bank/api/client.ts';
+import type { BankClient } from '../bank/index.ts';
 import type { DosaChallenge, Session } from '../bank/api/schemas.ts';
-import { hidSvarskodFromHmac } from '../token/dosaCodes.ts';
-import { HidOtpSession } from '../token/hidOtpSession.ts';
+import { HidOtpSession, hidSvarskodFromHmac } from '../token/index.ts';
 import { AgentError } from './failure.ts';
 import type { Tokens } from './tokens.ts';
 

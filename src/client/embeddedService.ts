@@ -8,11 +8,8 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { startServer, type StartedServer } from '../bank/api/server.ts';
-import type { TrustConfig } from '../bank/context.ts';
-import { Rates } from '../bank/currency.ts';
-import { EkortService } from '../bank/service.ts';
-import { loadTestPkiTrust } from '../pki/testPki.ts';
+import { EkortService, Rates, type StartedServer, startServer, type TrustConfig } from '../bank/index.ts';
+import { loadTestPkiTrust } from '../pki/index.ts';
 
 export const demoDir = (dataDir: string): string => path.join(dataDir, 'demo');
 

@@ -6,12 +6,9 @@
  * (`file-credentials.json`, keyed by the file's SHA-256), five in a row lock the file.
  */
 import path from 'node:path';
-import type { BankClient } from '../bank/api/client.ts';
+import type { BankClient } from '../bank/index.ts';
 import type { Session } from '../bank/api/schemas.ts';
-import { PasswordAttempts } from '../pki/fileAttempts.ts';
-import { listFileCredentials, type FileCredentialInfo } from '../pki/fileCredential.ts';
-import { openFileSigner } from '../pki/fileSigner.ts';
-import { signChallenge } from '../pki/loginSignature.ts';
+import { type FileCredentialInfo, listFileCredentials, openFileSigner, PasswordAttempts, signChallenge } from '../pki/index.ts';
 import type { FileCredential } from './api.ts';
 import { AgentError } from './failure.ts';
 

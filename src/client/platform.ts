@@ -4,8 +4,8 @@
  * demo: its virtual card and token live in the app (the in-app reader and the virtual token).
  */
 import { existsSync } from 'node:fs';
-import { loadPcsclite } from '../pcsc/pcscliteBinding.ts';
-import { loadNodeHid } from '../token/nodeHidTransport.ts';
+import { loadPcsclite } from '../pcsc/index.ts';
+import { loadNodeHid } from '../token/index.ts';
 import type { PlatformNote } from './api.ts';
 
 /** pcsc-lite's client socket: $PCSCLITE_CSOCK_NAME, else the compiled-in default. */

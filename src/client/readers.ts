@@ -5,11 +5,8 @@
  * reader added or removed, pcscd gone: the readers last seen are then "unavailable"). Bursts
  * of monitor events (pcscd going away removes every reader at once) are announced as one list.
  */
-import { toHex } from '../iso7816/hex.ts';
-import type { CardTransport } from '../pcsc/cardTransport.ts';
-import { PcscError } from '../pcsc/errors.ts';
-import { InProcessReader } from '../pcsc/inProcessReader.ts';
-import { ReaderMonitor, type ReaderEvent, type ReaderState } from '../pcsc/readerMonitor.ts';
+import { toHex } from '../iso7816/index.ts';
+import { type CardTransport, InProcessReader, PcscError, type ReaderEvent, ReaderMonitor, type ReaderState } from '../pcsc/index.ts';
 import type { ReaderInfo } from './api.ts';
 import { AgentError } from './failure.ts';
 

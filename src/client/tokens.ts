@@ -3,10 +3,8 @@
  * HidTokenMonitor; none where node-hid cannot load) and the virtual token while it is plugged
  * in. Every change is announced as the new list.
  */
-import type { HidDevice } from '../token/hidDevice.ts';
-import { HidTokenMonitor } from '../token/hidTokenMonitor.ts';
-import { type NodeHidModule, NodeHidTransport, OTP_TOKEN_VENDORS } from '../token/nodeHidTransport.ts';
-import type { VirtualHidToken } from '../virtual/hidToken.ts';
+import { type HidDevice, HidTokenMonitor, type NodeHidModule, NodeHidTransport, OTP_TOKEN_VENDORS } from '../token/index.ts';
+import type { VirtualHidToken } from '../virtual/index.ts';
 import type { TokenInfo } from './api.ts';
 import { AgentError } from './failure.ts';
 

@@ -10,20 +10,11 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { BankContext } from '../bank/context.ts';
-import type { InProcessReader } from '../pcsc/inProcessReader.ts';
-import { enrolDosa } from '../bank/customers.ts';
+import { type BankContext, enrolDosa } from '../bank/index.ts';
+import type { InProcessReader } from '../pcsc/index.ts';
 import { DEMO_CUSTOMER, findCustomerId } from '../demo/index.ts';
-import { HID_HMAC_SUITE } from '../token/dosaCodes.ts';
-import {
-  createVirtualHidTokenFile,
-  loadVirtualHidTokenFile,
-  saveVirtualHidTokenFile,
-  type VirtualHidToken,
-  virtualHidTokenFromFile,
-} from '../virtual/hidToken.ts';
-import { VirtualPivCard } from '../virtual/pivCard.ts';
-import { VPCD_DEFAULT_HOST, VPCD_DEFAULT_PORT, VpcdLink } from '../virtual/vpcdLink.ts';
+import { HID_HMAC_SUITE } from '../token/index.ts';
+import { createVirtualHidTokenFile, loadVirtualHidTokenFile, saveVirtualHidTokenFile, type VirtualHidToken, virtualHidTokenFromFile, VirtualPivCard, VPCD_DEFAULT_HOST, VPCD_DEFAULT_PORT, VpcdLink } from '../virtual/index.ts';
 import { demoDir } from './embeddedService.ts';
 import { AgentError } from './failure.ts';
 

@@ -14,15 +14,9 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { isEkortError } from '../errors.ts';
 import { ensurePrivateDir } from '../files/index.ts';
-import { initTestPki, issuerFor, loadTestPki, type TestPkiMaterial } from '../pki/testPki.ts';
-import { type CardImage, createCardImage, loadCardImage, saveCardImage } from '../virtual/cardImage.ts';
-import { createDosa, type DosaFile, loadDosa, saveDosa, VirtualDosa } from '../virtual/dosa.ts';
-import { drawPan } from '../bank/cardNumbers.ts';
-import type { BankContext } from '../bank/context.ts';
-import { addPaymentCard, connectCard, createCustomer, createNetworkKey, enrolDosa, listPaymentCards } from '../bank/customers.ts';
-import { bankError } from '../bank/errors.ts';
-import { EkortService } from '../bank/service.ts';
-import { TERMS } from '../bank/terms.ts';
+import { initTestPki, issuerFor, loadTestPki, type TestPkiMaterial } from '../pki/index.ts';
+import { type CardImage, createCardImage, createDosa, type DosaFile, loadCardImage, loadDosa, saveCardImage, saveDosa, VirtualDosa } from '../virtual/index.ts';
+import { addPaymentCard, type BankContext, bankError, connectCard, createCustomer, createNetworkKey, drawPan, EkortService, enrolDosa, listPaymentCards, TERMS } from '../bank/index.ts';
 
 export const DEMO_CUSTOMER = { name: 'Anna Andersson', personnummer: '199001012385' } as const;
 /** The first is connected to e-kort by the seed, the second is left for "Anslut kort". */

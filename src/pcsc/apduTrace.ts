@@ -1,7 +1,4 @@
-import { toHex } from '../iso7816/hex.ts';
-import { parseResponse } from '../iso7816/apdu.ts';
-import { describeStatus } from '../iso7816/statusWords.ts';
-import { secretRange } from '../iso7816/secrets.ts';
+import { describeStatus, parseResponse, secretRange, toHex } from '../iso7816/index.ts';
 import { WrappingTransport } from './cardQueue.ts';
 import type { CardTransport, Transmit } from './cardTransport.ts';
 

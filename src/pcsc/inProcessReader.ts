@@ -5,7 +5,7 @@
  * per card, so two callers never interleave APDUs (as two PC/SC handles on one card don't).
  */
 import { EventEmitter } from 'node:events';
-import { identifyCard } from '../iso7816/cardIdentification.ts';
+import { identifyCard } from '../iso7816/index.ts';
 import { CardQueue } from './cardQueue.ts';
 import type { SoftwareCard } from './cardTransport.ts';
 import { PcscError } from './errors.ts';

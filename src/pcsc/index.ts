@@ -8,3 +8,4 @@ export { InProcessReader } from './inProcessReader.ts';
 export { ReplayTransport } from './replayTransport.ts';
 export { RecordingTransport } from './recordingTransport.ts';
 export { TracingTransport, formatCommandForTrace, formatResponseForTrace, type TraceSink } from './apduTrace.ts';
+export { loadPcsclite } from './pcscliteBinding.ts';

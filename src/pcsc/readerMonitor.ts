@@ -5,7 +5,7 @@
  * plus pcscd's own start-up.
  */
 import { EventEmitter } from 'node:events';
-import { identifyCard, type CardIdentity } from '../iso7816/cardIdentification.ts';
+import { identifyCard, type CardIdentity } from '../iso7816/index.ts';
 import { PcscError, fromPcscError } from './errors.ts';
 import { loadPcsclite, type PcscliteContext, type PcscliteFactory, type PcscliteReader } from './pcscliteBinding.ts';
 import { PcscCardConnection, type ConnectOptions, type PcscliteTransport } from './pcscliteTransport.ts';

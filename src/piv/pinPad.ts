@@ -4,9 +4,8 @@
  * one-shot FEATURE_VERIFY_PIN_DIRECT is used; the two-phase START/FINISH variant is not.
  */
 import { EkortError } from '../errors.ts';
-import { parseResponse, type ResponseApdu } from '../iso7816/apdu.ts';
-import { hex16 } from '../iso7816/hex.ts';
-import { PcscError } from '../pcsc/errors.ts';
+import { hex16, parseResponse, type ResponseApdu } from '../iso7816/index.ts';
+import { PcscError } from '../pcsc/index.ts';
 
 /** SCardControl, as PcscliteTransport.control offers it. */
 export interface ControlTransport {

@@ -9,13 +9,8 @@
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import { EkortError } from '../errors.ts';
-import { EXTENDED_MAX_LE, type CommandApdu } from '../iso7816/apdu.ts';
-import { transceiveOk, type TransceiveOptions } from '../iso7816/apduProtocol.ts';
-import { parseAtr } from '../iso7816/atr.ts';
-import { fromHex } from '../iso7816/hex.ts';
-import { CardStatusError, checkResponse } from '../iso7816/statusWords.ts';
-import { TlvError, decodeTlv, encodeTag, findTag, requireTag, tlv } from '../iso7816/tlv.ts';
-import type { CardTransport, Transmit } from '../pcsc/cardTransport.ts';
+import { CardStatusError, checkResponse, type CommandApdu, decodeTlv, encodeTag, EXTENDED_MAX_LE, findTag, fromHex, parseAtr, requireTag, tlv, TlvError, transceiveOk, type TransceiveOptions } from '../iso7816/index.ts';
+import type { CardTransport, Transmit } from '../pcsc/index.ts';
 import { isDigestInfo, pkcs1v15Block } from '../pki/index.ts';
 import type { PinPad } from './pinPad.ts';
 

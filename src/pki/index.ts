@@ -47,3 +47,11 @@ export {
   type CertificateSubject,
   type IssueCertificate,
 } from './certificateBuilder.ts';
+export { PasswordAttempts, defaultAttemptsFile } from './fileAttempts.ts';
+export { defaultBankIdDirs, listFileCredentials, readFileCredential } from './fileCredential.ts';
+export type { FileCredentialInfo } from './fileCredential.ts';
+export { openFileSigner } from './fileSigner.ts';
+export type { Organisation } from './organisation.ts';
+export { writePkcs12 } from './pkcs12.ts';
+export { ISSUING_CAS, TEST_PKI_TRUST_FILES, initTestPki, issueCardCertificate, issuerFor, issuingCaFor, loadTestPki, loadTestPkiTrust, revokeCertificate } from './testPki.ts';
+export type { TestPkiMaterial } from './testPki.ts';

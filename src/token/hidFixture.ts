@@ -13,8 +13,7 @@
  * gives the call's arguments when the answer has another shape. `! message` means the call
  * threw an Error with that message, as node-hid does for a gone device.
  */
-import { FixtureError } from '../iso7816/index.ts';
-import { fromHex, toHex } from '../iso7816/hex.ts';
+import { FixtureError, fromHex, toHex } from '../iso7816/index.ts';
 
 export type HidFixtureCall =
   | { kind: 'send'; data: Uint8Array; error?: string; line: number }

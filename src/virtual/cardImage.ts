@@ -18,8 +18,7 @@ import {
 import { promisify } from 'node:util';
 import * as pkijs from 'pkijs';
 import { EkortError } from '../errors.ts';
-import { VIRTUAL_PIV_ATR } from '../iso7816/cardIdentification.ts';
-import { fromHex, toHex } from '../iso7816/hex.ts';
+import { fromHex, toHex, VIRTUAL_PIV_ATR } from '../iso7816/index.ts';
 import { readJsonFile, writePrivateJson } from '../files/index.ts';
 import { isValidPersonnummer } from '../identity/index.ts';
 import { buildCertificate, cardSubjectName, DIGITAL_SIGNATURE, extension, keyUsage, OID, randomSerial, type CertificateSubject, type IssueCertificate } from '../pki/index.ts';

@@ -3,8 +3,7 @@
  * collecting a command chain (§5.3.3), cutting answers at Ne with 61xx and serving the rest by
  * GET RESPONSE (§5.3.4), and, for T=0 cards, 6Cxx for a wrong Le.
  */
-import { encodeResponse, type ParsedCommand } from '../iso7816/apdu.ts';
-import { concatBytes } from '../iso7816/hex.ts';
+import { concatBytes, encodeResponse, type ParsedCommand } from '../iso7816/index.ts';
 
 const SW_OK = 0x9000;
 const SW_WRONG_LENGTH = 0x6700;

@@ -16,12 +16,9 @@
  * verified PIN, a pending GET RESPONSE and an unfinished command chain.
  */
 import { randomBytes } from 'node:crypto';
-import { VIRTUAL_ISO_ATR } from '../iso7816/cardIdentification.ts';
-import type { SoftwareCard } from '../pcsc/cardTransport.ts';
+import { bytesEqual, concatBytes, parseCommand, type ParsedCommand, tlv, VIRTUAL_ISO_ATR } from '../iso7816/index.ts';
+import type { SoftwareCard } from '../pcsc/index.ts';
 import { CardSideChannel, CLA_CHAINING, INS_GET_RESPONSE } from './cardSideChannel.ts';
-import { parseCommand, type ParsedCommand } from '../iso7816/apdu.ts';
-import { bytesEqual, concatBytes } from '../iso7816/hex.ts';
-import { tlv } from '../iso7816/tlv.ts';
 
 // ISO/IEC 7816-4 §5.6 status words used here.
 const SW_OK = 0x9000;

@@ -17,23 +17,7 @@
  */
 import { createHmac, randomBytes, randomInt } from 'node:crypto';
 import { EkortError } from '../errors.ts';
-import type { HidDevice } from '../token/hidDevice.ts';
-import {
-  FRAME_CHUNKS,
-  FRAME_SIZE,
-  PAYLOAD_SIZE,
-  REPORT_DATA_SIZE,
-  REPORT_SIZE,
-  SLOT_CHAL_HMAC1,
-  SLOT_CHAL_HMAC2,
-  STATUS_RESET,
-  STATUS_RESPONSE,
-  STATUS_TOUCH_WAIT,
-  STATUS_WRITE_PENDING,
-  crc16,
-  unpadChallenge,
-  withResponseCrc,
-} from '../token/hidFrames.ts';
+import { crc16, FRAME_CHUNKS, FRAME_SIZE, type HidDevice, PAYLOAD_SIZE, REPORT_DATA_SIZE, REPORT_SIZE, SLOT_CHAL_HMAC1, SLOT_CHAL_HMAC2, STATUS_RESET, STATUS_RESPONSE, STATUS_TOUCH_WAIT, STATUS_WRITE_PENDING, unpadChallenge, withResponseCrc } from '../token/index.ts';
 import { readJsonFile, writePrivateJson } from '../files/index.ts';
 
 export interface VirtualHidTokenOptions {

@@ -24,10 +24,8 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { parseCommand, type ParsedCommand } from '../iso7816/apdu.ts';
-import { bytesEqual, concatBytes, fromHex } from '../iso7816/hex.ts';
-import { decodeTlv, tlv, type Tlv } from '../iso7816/tlv.ts';
-import type { SoftwareCard } from '../pcsc/cardTransport.ts';
+import { bytesEqual, concatBytes, decodeTlv, fromHex, parseCommand, type ParsedCommand, tlv, type Tlv } from '../iso7816/index.ts';
+import type { SoftwareCard } from '../pcsc/index.ts';
 import { CardSideChannel, CLA_CHAINING, INS_GET_RESPONSE, swBytes as sw } from './cardSideChannel.ts';
 import {
   isValidPin,

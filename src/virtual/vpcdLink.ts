@@ -13,7 +13,7 @@ import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import { EkortError } from '../errors.ts';
-import type { SoftwareCard } from '../pcsc/cardTransport.ts';
+import type { SoftwareCard } from '../pcsc/index.ts';
 
 export const VPCD_DEFAULT_HOST = '127.0.0.1';
 /** vpcd's first slot; the second listens on the next port. */

@@ -1,0 +1,24 @@
+/** The bank module's one entrance: what other modules may use. */
+export { BankClient, BankClientError } from './api/client.ts';
+export { startServer } from './api/server.ts';
+export type { ServerOptions, StartedServer } from './api/server.ts';
+export { approvalStatement, enrolmentProof, loadAppFile, newAppKeyPair, saveAppFile, sealAppFile, unlockApp } from './approval/appWallet.ts';
+export { issueEnrolmentCode } from './approval/enrolment.ts';
+export { signIdentification } from './approval/identification.ts';
+export { QR_FRESH_SECONDS, parseQrContent } from './approval/qr.ts';
+export { signStatement } from './approval/statement.ts';
+export { drawPan } from './cardNumbers.ts';
+export type { BankContext, TrustConfig } from './context.ts';
+export { Rates, currencyExponent, formatMinorUnits, parseMinorUnits } from './currency.ts';
+export { addPaymentCard, connectCard, createCustomer, createNetworkKey, enrolDosa, listPaymentCards, unblockDosa } from './customers.ts';
+export { DISPUTE_ACTIONS } from './disputes.ts';
+export type { DisputeAction } from './disputes.ts';
+export { bankError } from './errors.ts';
+export { MoneyError, formatKronor, parseKronor } from './money.ts';
+export { renderPrompts } from './phone/audio.ts';
+export { codeTableLetter, issueCodeTable } from './phone/codeTable.ts';
+export { PASSWORD, PHONE_NUMBER, USER_CODE, changePassword, createIvrKey, setPhoneCredentials } from './phone/credentials.ts';
+export { readOutbox } from './phone/sms.ts';
+export { EkortService } from './service.ts';
+export { defaultDatabasePath, isPostgresUrl } from './store/openDatabase.ts';
+export { TERMS } from './terms.ts';
