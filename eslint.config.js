@@ -15,9 +15,10 @@ const LAYERS = [
   ['cli'],
 ];
 const MODULES = LAYERS.flat();
-// The bank's wire contract (pure zod, browser-safe): src/client/api.ts, which the renderer
-// type-checks, reaches it without loading the service.
-const EXTRA_ENTRANCES = ['bank/api/schemas\\.ts'];
+// Two contracts are entrances of their own, so that code for a browser or a preload does not
+// load a whole module: the agent's API (src/client/api.ts, for the preload, the bridge client
+// and the renderer) and the bank's wire schemas (pure zod, which that API reaches).
+const EXTRA_ENTRANCES = ['bank/api/schemas\\.ts', 'client/api\\.ts'];
 const ELECTRON_ONLY = { name: 'electron', message: 'Only electron/main.ts and electron/preload.ts may import electron.' };
 
 const either = (names) => names.join('|');

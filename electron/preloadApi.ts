@@ -6,7 +6,7 @@
  * function. The object is frozen and holds nothing else: no ipcRenderer, no Node object.
  * No electron import here: it is plain, testable code.
  */
-import { API_METHODS, type AgentEvent, type ApiFailure, type EkortApi } from '../src/client/index.ts';
+import { API_METHODS, type AgentEvent, type ApiFailure, type EkortApi } from '../src/client/api.ts';
 
 export const CALL_CHANNEL = 'ekort:call';
 export const EVENT_CHANNEL = 'ekort:event';

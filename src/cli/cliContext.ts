@@ -20,7 +20,7 @@ export type Command = (args: string[], io: CliIo) => Promise<number>;
 type Options = NonNullable<ParseArgsConfig['options']>;
 
 /** node:util parseArgs with our usage errors, strict, positionals allowed. */
-export function parse<O extends Options>(args: string[], options: O) {
+export function parse<O extends Options>(args: string[], options: O): ReturnType<typeof parseArgs<{ args: string[]; options: O; allowPositionals: true; strict: true }>> {
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (error) {
