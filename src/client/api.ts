@@ -1,6 +1,6 @@
 /**
  * The one contract between the desktop agent (main process) and the renderer, shared by the
- * Electron preload, the loopback browser bridge and the renderer (DESIGN.md). The renderer
+ * Electron preload, the loopback browser bridge and the renderer (docs/design.md). The renderer
  * imports only types from here (plus the method list, a plain constant).
  *
  * Every call takes at most one plain JSON input object and resolves with plain JSON, or

@@ -1,5 +1,5 @@
 /**
- * The one HID device interface (DESIGN.md: "one transport interface per medium"). It is the
+ * The one HID device interface (docs/design.md: "one transport interface per medium"). It is the
  * subset of node-hid's synchronous `HID` class that the OTP protocol needs, so a real
  * `new HID.HID(path)` satisfies it structurally, as do the virtual token and any
  * record/replay device.

@@ -1,5 +1,5 @@
 /**
- * Framing of the HID OTP challenge-response protocol (PROTOCOLS.md, "HID OTP
+ * Framing of the HID OTP challenge-response protocol (docs/protocols.md, "HID OTP
  * challenge-response"). Pure functions, no I/O.
  *
  * A request frame is 70 bytes: 64-byte payload, slot command, CRC-16 of the payload

@@ -1,6 +1,6 @@
 /**
  * HMAC-SHA1 challenge-response with a YubiKey-style token over its OTP HID interface
- * (PROTOCOLS.md, "HID OTP challenge-response"). The session takes an open HidDevice and never
+ * (docs/protocols.md, "HID OTP challenge-response"). The session takes an open HidDevice and never
  * opens or closes devices itself.
  *
  * Flow: wait (bounded) until the token's write-pending bit is clear, send the frame's chunks

@@ -32,7 +32,7 @@ export interface NodeHidModule {
   HID: new (path: string) => NodeHidHandle;
 }
 
-/** Vendors whose OTP HID interface speaks the challenge-response protocol of PROTOCOLS.md. */
+/** Vendors whose OTP HID interface speaks the challenge-response protocol of docs/protocols.md. */
 export const OTP_TOKEN_VENDORS: ReadonlyArray<{ vendorId: number; name: string }> = [{ vendorId: 0x1050, name: 'Yubico' }];
 
 export const USAGE_PAGE_GENERIC_DESKTOP = 0x0001;

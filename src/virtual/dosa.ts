@@ -1,5 +1,5 @@
 /**
- * The virtual säkerhetsdosa (PROTOCOLS.md "Säkerhetsdosa"): an offline challenge/response
+ * The virtual säkerhetsdosa (docs/protocols.md "Säkerhetsdosa"): an offline challenge/response
  * token as one JSON file. The holder opens it with a 4-digit PIN, keys in the bank's 8-digit
  * kontrollnummer and gets the 8-digit svarskod (OCRA, RFC 6287), or asks for a response-only
  * login code (HOTP/TOTP, "APPLI 1"). Three wrong PINs lock it for good; the PIN counter, the

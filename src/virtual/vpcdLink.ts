@@ -46,7 +46,7 @@ export interface VpcdLinkOptions {
   maxReconnectDelayMs?: number;
   /** How long start() waits for the first connection before it rejects. */
   connectTimeoutMs?: number;
-  /** Re-arm TCP_QUICKACK after every read (Linux only); see PROTOCOLS.md, vpcd. */
+  /** Re-arm TCP_QUICKACK after every read (Linux only); see docs/protocols.md, vpcd. */
   quickAck?: boolean;
   logger?: VpcdLinkLogger;
 }

@@ -4,7 +4,7 @@
  * transaction; on PostgreSQL an advisory lock keeps instances starting together from racing.
  * Never edit a released migration: add the next version.
  *
- * Times are epoch milliseconds, money is öre (DESIGN.md).
+ * Times are epoch milliseconds, money is öre (docs/design.md).
  */
 import type { SqlDatabase } from './sql.ts';
 import { StoreError } from './sql.ts';

@@ -1,5 +1,5 @@
 /**
- * The one SQL interface both stores implement (DESIGN.md: better-sqlite3 embedded, PostgreSQL
+ * The one SQL interface both stores implement (docs/design.md: better-sqlite3 embedded, PostgreSQL
  * at scale). The service's queries are written once against it:
  * - `?` placeholders (the PostgreSQL driver numbers them);
  * - integers and epoch milliseconds as BIGINT, read back as JS numbers on both;
