@@ -1,5 +1,5 @@
 /**
- * The login signature (docs/protocols.md "CMS login signature with a card as signer"): a detached
+ * The login signature (docs/protocols.md, "The CMS login signature"): a detached
  * CMS SignedData (RFC 5652) over the bank's challenge, signed by a key that never leaves the
  * card. pkijs builds every structure; the card only ever sees a SHA-256 digest, through the
  * one narrow seam `CardSigner.signDigest`.
