@@ -8,11 +8,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Agent, createAgent } from '../../src/client/agent.ts';
-import type { AgentEvent, ApiFailure, DemoInfo, ReaderInfo } from '../../src/client/api.ts';
-import { toApiFailure } from '../../src/client/failure.ts';
+import type { AgentEvent, DemoInfo, ReaderInfo } from '../../src/client/api.ts';
 import { IN_APP_READER } from '../../src/client/readers.ts';
 import { VirtualDosa } from '../../src/virtual/dosa.ts';
 import { requireSystem, vpcdPorts, vpcdReaders } from '../support/pcscd.ts';
+import { failureOf } from '../support/failures.ts';
 
 const available = await requireSystem('pcscd');
 
@@ -41,15 +41,6 @@ function waitForEvent(match: (e: AgentEvent) => boolean, since: number, timeoutM
       resolve(e);
     });
   });
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<ApiFailure> {
-  try {
-    await promise;
-  } catch (error) {
-    return toApiFailure(error);
-  }
-  throw new Error('expected the call to fail');
 }
 
 const readerWithCard = (reader: string) => (e: AgentEvent) => e.type === 'readers' && e.readers.some((r: ReaderInfo) => r.name === reader && r.state === 'card');

@@ -14,8 +14,8 @@ import { createCustomer } from '../../src/bank/customers.ts';
 import { EkortService } from '../../src/bank/service.ts';
 import { type Agent, createAgent } from '../../src/client/agent.ts';
 import type { AgentEvent, AppLoginStatus } from '../../src/client/api.ts';
-import { toApiFailure } from '../../src/client/failure.ts';
 import { approveWithApp, enrolTestApp, lookUp } from '../support/approvalApp.ts';
+import { failureOf } from '../support/failures.ts';
 
 const ANNA = { personnummer: '199001012385', name: 'Anna Andersson' };
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'ekort-app-agent-'));
@@ -43,15 +43,6 @@ afterAll(async () => {
   await bank?.close();
   rmSync(tmp, { recursive: true, force: true });
 });
-
-async function failureOf(promise: Promise<unknown>) {
-  try {
-    await promise;
-  } catch (error) {
-    return toApiFailure(error);
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('Mobilt BankID through the agent (embedded service)', () => {
   it('waiting → signing → done while the agent polls; the agent keeps the session', async () => {

@@ -7,11 +7,11 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it, vi } from 'vitest';
 import type { BankClient } from '../../../src/bank/api/client.ts';
 import { DosaLogins, sameSerial } from '../../../src/client/dosaLogin.ts';
-import { toApiFailure } from '../../../src/client/failure.ts';
 import { Tokens } from '../../../src/client/tokens.ts';
 import { hidSvarskodFromHmac } from '../../../src/token/dosaCodes.ts';
 import { HidOtpSession } from '../../../src/token/hidOtpSession.ts';
 import { VirtualHidToken } from '../../../src/virtual/hidToken.ts';
+import { failureOf } from '../../support/failures.ts';
 
 function fakeBank() {
   let n = 0;
@@ -27,15 +27,6 @@ function setup() {
   const info = tokens.plugVirtual(token, '4711000');
   const logins = new DosaLogins(() => undefined);
   return { key, token, tokens, info, logins, ...fakeBank() };
-}
-
-async function failureOf(promise: Promise<unknown>) {
-  try {
-    await promise;
-  } catch (error) {
-    return toApiFailure(error);
-  }
-  throw new Error('expected a failure');
 }
 
 describe('DosaLogins.answerWithToken', () => {

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { isEkortError } from '../../../src/errors.ts';
 import {
   CRC_RESIDUAL,
   RESET_REPORT,
@@ -16,19 +15,11 @@ import {
   unpadChallenge,
   withResponseCrc,
 } from '../../../src/token/hidFrames.ts';
+import { errCode } from '../../support/failures.ts';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const ascii = (s: string): Uint8Array => new TextEncoder().encode(s);
 const range = (n: number, from = 1): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (from + i) & 0xff);
-
-const errCode = (f: () => unknown): string | undefined => {
-  try {
-    f();
-  } catch (e) {
-    return isEkortError(e) ? e.code : 'not-ekort';
-  }
-  return undefined;
-};
 
 describe('crc16', () => {
   it('matches the CRC-16/X-25 check value without its final xor', () => {

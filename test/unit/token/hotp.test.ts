@@ -1,21 +1,12 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { isEkortError } from '../../../src/errors.ts';
 import { codesEqual, hotp, totp, totpStep, truncate, verifyHotp, verifyTotp } from '../../../src/token/hotp.ts';
+import { errCode } from '../../support/failures.ts';
 
 const ascii = (s: string): Uint8Array => new TextEncoder().encode(s);
 const KEY20 = ascii('12345678901234567890');
 const KEY32 = ascii('12345678901234567890123456789012');
 const KEY64 = ascii('1234567890123456789012345678901234567890123456789012345678901234');
-
-const errCode = (f: () => unknown): string | undefined => {
-  try {
-    f();
-  } catch (e) {
-    return isEkortError(e) ? e.code : 'not-ekort';
-  }
-  return undefined;
-};
 
 describe('RFC 4226 Appendix D', () => {
   const values = ['755224', '287082', '359152', '969429', '338314', '254676', '287922', '162583', '399871', '520489'];

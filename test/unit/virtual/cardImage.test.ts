@@ -16,16 +16,7 @@ import {
   type CardImage,
 } from '../../../src/virtual/cardImage.ts';
 import type { CertificateSubject } from '../../../src/pki/index.ts';
-
-/** The error a call throws (sync or async), for toMatchObject. */
-async function thrown(fn: () => unknown): Promise<unknown> {
-  try {
-    await fn();
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected an error');
-}
+import { thrown } from '../../support/failures.ts';
 
 function certificate(image: CardImage, slot: '9a' | '9c'): X509Certificate {
   return new X509Certificate(Buffer.from(image.slots[slot]!.certificate, 'base64'));

@@ -4,15 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hotp, ocra, totp } from '../../../src/token/index.ts';
 import { createDosa, loadDosa, saveDosa, validateDosa, VirtualDosa, type DosaFile } from '../../../src/virtual/dosa.ts';
-
-async function thrown(fn: () => unknown): Promise<unknown> {
-  try {
-    await fn();
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected an error');
-}
+import { thrown } from '../../support/failures.ts';
 
 let dir: string;
 let n = 0;
