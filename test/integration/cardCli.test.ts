@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ekort, insertVirtualCard, type InsertedCard } from '../support/ekortCli.ts';
+import { ekort, vpcdCardSlot } from '../support/ekortCli.ts';
 import { requireSystem, startPcscd, vpcdPorts, vpcdReaders, waitForCard } from '../support/pcscd.ts';
 
 const available = await requireSystem('pcscd', 'pcsc_scan');
@@ -16,20 +16,12 @@ const READER = vpcdReaders[0];
 describe.skipIf(!available)('ekort virtual-card and card commands', () => {
   let dir: string;
   let file: string;
-  let inserted: InsertedCard | undefined;
-
+  const slot = vpcdCardSlot(vpcdPorts[0], READER, waitForCard);
   const insert = async () => {
-    inserted = await insertVirtualCard(file, vpcdPorts[0]);
+    const inserted = await slot.insert(file);
     expect(inserted.firstLine).toMatch(/^Inserted .* into the virtual reader on port 35963/);
-    await waitForCard(READER);
   };
-
-  const pullOut = async () => {
-    if (!inserted) return;
-    expect(await inserted.pullOut()).toBe(0);
-    inserted = undefined;
-    await waitForCard(READER, { present: false });
-  };
+  const pullOut = () => slot.pullOut();
 
   beforeAll(async () => {
     await startPcscd();

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ekort, insertVirtualCard, type EkortRun, type InsertedCard } from '../support/ekortCli.ts';
+import { ekort, type EkortRun, vpcdCardSlot } from '../support/ekortCli.ts';
 import { requireSystem, startPcscd, vpcdPorts, vpcdReaders, waitForCard } from '../support/pcscd.ts';
 
 const available = await requireSystem('pcscd', 'pcsc_scan', 'openssl');
@@ -28,19 +28,9 @@ describe.skipIf(!available)('ekort pki and card sign with a virtual card through
   let ca: string;
   let chain: string;
   let challenge: string;
-  let inserted: InsertedCard | undefined;
-
-  const insert = async (file: string) => {
-    inserted = await insertVirtualCard(file, vpcdPorts[0]);
-    await waitForCard(READER);
-  };
-
-  const pullOut = async () => {
-    if (!inserted) return;
-    expect(await inserted.pullOut()).toBe(0);
-    inserted = undefined;
-    await waitForCard(READER, { present: false });
-  };
+  const slot = vpcdCardSlot(vpcdPorts[0], READER, waitForCard);
+  const insert = (file: string) => slot.insert(file);
+  const pullOut = () => slot.pullOut();
 
   /** OpenSSL 3.0's cms has no -untrusted: the issuing CAs go into -CAfile next to the root. */
   const opensslVerify = (p7s: string, content: string, extra: string[] = [], caFile = chain) =>

@@ -69,3 +69,26 @@ export function insertVirtualCard(file: string, port: number, timeoutMs = 15_000
     });
   });
 }
+
+/**
+ * One vpcd reader for a test file's virtual card: insert(file) runs `ekort virtual-card insert`
+ * and resolves once pcscd shows the card; pullOut() stops it (exit 0) and waits until the card
+ * is gone. pullOut() without a card does nothing.
+ */
+export function vpcdCardSlot(port: number, reader: string, waitForCard: (reader: string, options?: { present?: boolean }) => Promise<unknown>) {
+  let inserted: InsertedCard | undefined;
+  return {
+    async insert(file: string): Promise<InsertedCard> {
+      inserted = await insertVirtualCard(file, port);
+      await waitForCard(reader);
+      return inserted;
+    },
+    async pullOut(): Promise<void> {
+      if (!inserted) return;
+      const code = await inserted.pullOut();
+      inserted = undefined;
+      if (code !== 0) throw new Error(`ekort virtual-card insert exited ${code}`);
+      await waitForCard(reader, { present: false });
+    },
+  };
+}
