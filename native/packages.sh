@@ -17,3 +17,18 @@ ensure_packages() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
+
+# parse_mode TAG LAST_HELP_LINE ARG...: sets `mode` to install, or check for --check; -h prints
+# the calling script's header (lines 2 to LAST_HELP_LINE); anything else is a usage error.
+parse_mode() {
+  local tag=$1 help=$2 arg
+  shift 2
+  mode=install
+  for arg in "$@"; do
+    case "$arg" in
+      --check) mode=check ;;
+      -h|--help) sed -n "2,${help}p" "$0"; exit 0 ;;
+      *) echo "$tag: unknown option $arg" >&2; exit 2 ;;
+    esac
+  done
+}

@@ -7,16 +7,9 @@
 set -euo pipefail
 
 packages=(espeak-ng)
-mode=install
-for arg in "$@"; do
-  case "$arg" in
-    --check) mode=check ;;
-    -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
-    *) echo "setup-audio: unknown option $arg" >&2; exit 2 ;;
-  esac
-done
 
 . "$(dirname "$0")/packages.sh"
+parse_mode setup-audio 6 "$@"
 ensure_packages setup-audio "$mode" "${packages[@]}"
 
 # The Swedish voice ships with espeak-ng-data; say so when it is not there.

@@ -9,16 +9,9 @@
 set -euo pipefail
 
 packages=(chromium fonts-dejavu-core fonts-liberation zbar-tools)
-mode=install
-for arg in "$@"; do
-  case "$arg" in
-    --check) mode=check ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
-    *) echo "setup-browser: unknown option $arg" >&2; exit 2 ;;
-  esac
-done
 
 . "$(dirname "$0")/packages.sh"
+parse_mode setup-browser 9 "$@"
 ensure_packages setup-browser "$mode" "${packages[@]}"
 
 if [ ! -x /usr/bin/chromium ]; then
