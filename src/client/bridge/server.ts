@@ -157,6 +157,8 @@ export async function startBridge(agent: BridgeAgent, options: BridgeOptions = {
     const refusal = toRefusal(error);
     if (!refusal) options.log?.(`ekort bridge: unexpected error: ${(error as Error)?.name ?? 'error'}`);
     const failure: ApiFailure = refusal ? { code: refusal.code, message: refusal.message } : { code: 'INTERNAL', message: 'Something went wrong in the bridge.' };
+    // Set here too: an answer from frameworkErrors does not pass the onSend hook.
+    reply.headers(BASE_HEADERS);
     if (refusal?.allow) reply.header('allow', refusal.allow);
     return reply.code(refusal?.status ?? 500).type('application/json; charset=utf-8').send(failure);
   };
@@ -175,6 +177,8 @@ export async function startBridge(agent: BridgeAgent, options: BridgeOptions = {
     frameworkErrors: (error, request, reply) => answer(reply, hostOk(request.headers.host) ? error : forbiddenHost()),
   });
   app.server.headersTimeout = 10_000;
+  // What node's HTTP parser refuses gets node's own bare answer (400, 408, 431), as before fastify.
+  app.server.removeAllListeners('clientError');
 
   // JSON input only; an empty (or blank) body is no input, whatever its type says.
   app.removeAllContentTypeParsers();
