@@ -14,13 +14,19 @@
  * localhost (DNS rebinding); a POST's Origin must be the bridge's own (or the configured Vite
  * dev server's, the only origin that ever gets CORS headers); bodies up to 64 KiB of JSON;
  * no caching; the renderer's CSP on HTML; protocol errors are JSON ApiFailures.
+ *
+ * On fastify, as the e-kort service (src/bank/api/server.ts): the checks are onRequest hooks,
+ * so a call's body is read only once its Origin, token and method passed; the body limit and
+ * the JSON-only rule are fastify's content-type parsers; every refusal is one error handler's.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
-import http from 'node:http';
+import type { ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
+import { EkortError } from '../../errors.ts';
 import type { AgentEvent, ApiFailure } from '../api.ts';
 import { isApiMethod } from '../apiSchemas.ts';
 import { RENDERER_CSP } from '../csp.ts';
@@ -90,7 +96,45 @@ function tokenMatches(expected: Buffer, given: unknown): boolean {
   return timingSafeEqual(padded, expected) && candidate.length === expected.length;
 }
 
-const failure = (code: string, message: string): ApiFailure => ({ code, message });
+/** A request the bridge will not serve: the HTTP status, and the methods the path takes (405). */
+class BridgeRefusal extends EkortError {
+  constructor(
+    readonly status: number,
+    code: string,
+    message: string,
+    readonly allow?: string,
+  ) {
+    super(code, message);
+  }
+}
+
+const refuse = (status: number, code: string, message: string, allow?: string): BridgeRefusal => new BridgeRefusal(status, code, message, allow);
+const badToken = (): BridgeRefusal => refuse(401, 'BRIDGE_TOKEN_INVALID', 'The bridge token is missing or wrong. Open the URL the bridge printed.');
+const forbiddenPath = (): BridgeRefusal => refuse(403, 'FORBIDDEN_PATH', 'That path is not served.');
+const notFound = (): BridgeRefusal => refuse(404, 'NOT_FOUND', 'There is no such page.');
+
+/** What a path answers to a method no route of it takes: 405 with the one it does, 404 under /api/. */
+function unrouted(pathname: string): BridgeRefusal {
+  if (/^\/api\/call\/[^/]+$/.test(pathname)) return refuse(405, 'METHOD_NOT_ALLOWED', 'Use POST for API calls.', 'POST');
+  if (pathname === '/api/events') return refuse(405, 'METHOD_NOT_ALLOWED', 'Use GET for events.', 'GET');
+  if (pathname.startsWith('/api/')) return refuse(404, 'NOT_FOUND', 'There is no such API route.');
+  return refuse(405, 'METHOD_NOT_ALLOWED', 'Only GET is served here.', 'GET');
+}
+
+/** fastify's own refusals (body limit, content type, a body shorter than declared) as ApiFailures. */
+function toRefusal(error: unknown): BridgeRefusal | undefined {
+  if (error instanceof BridgeRefusal) return error;
+  switch ((error as Partial<FastifyError> | undefined)?.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return refuse(413, 'BODY_TOO_LARGE', 'The request body is too large.');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return refuse(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the input as application/json.');
+    case 'FST_ERR_BAD_URL':
+      return refuse(400, 'BAD_REQUEST', 'The URL is not valid.');
+  }
+  const status = (error as Partial<FastifyError> | undefined)?.statusCode;
+  return typeof status === 'number' && status >= 400 && status < 500 ? refuse(400, 'BAD_REQUEST', 'The request body could not be read.') : undefined;
+}
 
 export async function startBridge(agent: BridgeAgent, options: BridgeOptions = {}): Promise<Bridge> {
   const token = options.token ?? randomBytes(32).toString('base64url');
@@ -98,91 +142,108 @@ export async function startBridge(agent: BridgeAgent, options: BridgeOptions = {
   const staticRoot = options.staticDir ? await realpath(path.resolve(options.staticDir)).catch(() => path.resolve(options.staticDir!)) : undefined;
   const devOrigin = options.devOrigin ? new URL(options.devOrigin).origin : undefined;
   const pingMs = options.pingMs ?? BRIDGE_PING_MS;
-  const streams = new Set<http.ServerResponse>();
+  const streams = new Set<ServerResponse>();
   let port = 0;
   const own = (): string => `http://127.0.0.1:${port}`;
-
-  const send = (res: http.ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): void => {
-    const text = JSON.stringify(body);
-    res.writeHead(status, { ...BASE_HEADERS, 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(text)), ...extra });
-    res.end(text);
-  };
+  const urlOf = (request: FastifyRequest): URL => new URL(request.url, own());
 
   const cors = (origin: string | undefined): Record<string, string> =>
     devOrigin !== undefined && origin === devOrigin ? { 'access-control-allow-origin': devOrigin, vary: 'Origin' } : {};
 
   const hostOk = (host: string | undefined): boolean => host === `127.0.0.1:${port}` || host === `localhost:${port}`;
+  const forbiddenHost = (): BridgeRefusal => refuse(403, 'FORBIDDEN_HOST', 'The bridge answers to 127.0.0.1 and localhost only.');
 
-  const readBody = (req: http.IncomingMessage): Promise<string | ApiFailure> =>
-    new Promise((resolve) => {
-      const declared = Number(req.headers['content-length'] ?? 0);
-      if (declared > BRIDGE_BODY_LIMIT) {
-        resolve(failure('BODY_TOO_LARGE', 'The request body is too large.'));
-        req.resume();
-        return;
-      }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      let over = false;
-      req.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > BRIDGE_BODY_LIMIT) over = true;
-        else chunks.push(chunk);
-      });
-      req.on('end', () => resolve(over ? failure('BODY_TOO_LARGE', 'The request body is too large.') : Buffer.concat(chunks).toString('utf8')));
-      req.on('error', () => resolve(failure('BAD_REQUEST', 'The request body could not be read.')));
-    });
+  const answer = (reply: FastifyReply, error: unknown): FastifyReply => {
+    const refusal = toRefusal(error);
+    if (!refusal) options.log?.(`ekort bridge: unexpected error: ${(error as Error)?.name ?? 'error'}`);
+    const failure: ApiFailure = refusal ? { code: refusal.code, message: refusal.message } : { code: 'INTERNAL', message: 'Something went wrong in the bridge.' };
+    // Set here too: an answer from frameworkErrors does not pass the onSend hook.
+    reply.headers(BASE_HEADERS);
+    if (refusal?.allow) reply.header('allow', refusal.allow);
+    return reply.code(refusal?.status ?? 500).type('application/json; charset=utf-8').send(failure);
+  };
 
-  async function call(req: http.IncomingMessage, res: http.ServerResponse, method: string): Promise<void> {
-    const origin = req.headers.origin;
-    if (origin !== own() && (devOrigin === undefined || origin !== devOrigin)) {
-      send(res, 403, failure('FORBIDDEN_ORIGIN', 'Calls are accepted from the e-kort page only.'));
-      return;
-    }
-    const headers = cors(origin);
-    if (!tokenMatches(expected, req.headers[TOKEN_HEADER])) {
-      send(res, 401, failure('BRIDGE_TOKEN_INVALID', 'The bridge token is missing or wrong. Open the URL the bridge printed.'), headers);
-      return;
-    }
-    if (!isApiMethod(method)) {
-      send(res, 404, unknownMethod(method), headers);
-      return;
-    }
-    const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-    const body = await readBody(req);
-    if (typeof body !== 'string') {
-      send(res, body.code === 'BODY_TOO_LARGE' ? 413 : 400, body, headers);
-      return;
-    }
-    let input: unknown;
-    if (body.trim() !== '') {
-      if (type !== 'application/json') {
-        send(res, 415, failure('UNSUPPORTED_MEDIA_TYPE', 'Send the input as application/json.'), headers);
-        return;
-      }
-      try {
-        input = JSON.parse(body);
-      } catch {
-        send(res, 400, failure('MALFORMED_JSON', 'The request body is not valid JSON.'), headers);
-        return;
-      }
-    }
-    const result = await dispatch(agent, method, input, (name, error) => options.log?.(`ekort bridge: unexpected error in ${name}: ${(error as Error)?.name ?? 'error'}`));
-    send(res, 200, result, headers);
-  }
+  const app = Fastify({
+    logger: false,
+    bodyLimit: BRIDGE_BODY_LIMIT,
+    requestTimeout: 30_000,
+    // node's own default, which the bridge had before fastify (fastify's is 72 s).
+    keepAliveTimeout: 5_000,
+    exposeHeadRoutes: false,
+    // close() ends the event streams and drops every connection at once, idle or not.
+    forceCloseConnections: true,
+    return503OnClosing: false,
+    // A URL that does not decode is refused before routing, so the Host check comes first here.
+    frameworkErrors: (error, request, reply) => answer(reply, hostOk(request.headers.host) ? error : forbiddenHost()),
+  });
+  app.server.headersTimeout = 10_000;
+  // What node's HTTP parser refuses gets node's own bare answer (400, 408, 431), as before fastify.
+  app.server.removeAllListeners('clientError');
 
-  function events(req: http.IncomingMessage, res: http.ServerResponse, url: URL): void {
-    const origin = req.headers.origin;
-    if (origin !== undefined && origin !== own() && origin !== devOrigin) {
-      send(res, 403, failure('FORBIDDEN_ORIGIN', 'Events are served to the e-kort page only.'));
-      return;
+  // JSON input only; an empty (or blank) body is no input, whatever its type says.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    const text = body as string;
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      return done(null, JSON.parse(text) as unknown);
+    } catch {
+      return done(refuse(400, 'MALFORMED_JSON', 'The request body is not valid JSON.'), undefined);
     }
-    const headers = cors(origin);
-    if (!tokenMatches(expected, url.searchParams.get('token'))) {
-      send(res, 401, failure('BRIDGE_TOKEN_INVALID', 'The bridge token is missing or wrong. Open the URL the bridge printed.'), headers);
-      return;
-    }
-    res.writeHead(200, { ...BASE_HEADERS, ...headers, 'content-type': 'text/event-stream; charset=utf-8', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+  });
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => {
+    if ((body as string).trim() === '') return done(null, undefined);
+    return done(refuse(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the input as application/json.'), undefined);
+  });
+
+  app.setErrorHandler((error, _request, reply) => answer(reply, error));
+  app.setNotFoundHandler((request) => {
+    throw unrouted(urlOf(request).pathname);
+  });
+
+  // DNS rebinding: every request, before anything else.
+  app.addHook('onRequest', async (request) => {
+    if (!hostOk(request.headers.host)) throw forbiddenHost();
+  });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    reply.headers(BASE_HEADERS);
+    return payload;
+  });
+
+  app.options('/api/call/:method', async (request, reply) => {
+    if (devOrigin === undefined || request.headers.origin !== devOrigin) throw unrouted(urlOf(request).pathname);
+    return reply
+      .code(204)
+      .headers({ ...cors(devOrigin), 'access-control-allow-methods': 'POST', 'access-control-allow-headers': `content-type, ${TOKEN_HEADER}`, 'access-control-max-age': '600' })
+      .send();
+  });
+
+  app.post<{ Params: { method: string } }>('/api/call/:method', {
+    // Origin, token and method before the body is read.
+    onRequest: async (request, reply) => {
+      const origin = request.headers.origin;
+      if (origin !== own() && (devOrigin === undefined || origin !== devOrigin)) throw refuse(403, 'FORBIDDEN_ORIGIN', 'Calls are accepted from the e-kort page only.');
+      reply.headers(cors(origin));
+      if (!tokenMatches(expected, request.headers[TOKEN_HEADER])) throw badToken();
+      const method = request.params.method;
+      if (!isApiMethod(method)) {
+        const failure = unknownMethod(method);
+        throw refuse(404, failure.code, failure.message);
+      }
+    },
+    handler: async (request) =>
+      dispatch(agent, request.params.method, request.body, (name, error) => options.log?.(`ekort bridge: unexpected error in ${name}: ${(error as Error)?.name ?? 'error'}`)),
+  });
+
+  app.get('/api/events', (request, reply) => {
+    const origin = request.headers.origin;
+    if (origin !== undefined && origin !== own() && origin !== devOrigin) throw refuse(403, 'FORBIDDEN_ORIGIN', 'Events are served to the e-kort page only.');
+    reply.headers(cors(origin));
+    if (!tokenMatches(expected, urlOf(request).searchParams.get('token'))) throw badToken();
+    // The stream is written by hand from here on; fastify's reply is done with.
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, { ...BASE_HEADERS, ...cors(origin), 'content-type': 'text/event-stream; charset=utf-8', connection: 'keep-alive', 'x-accel-buffering': 'no' });
     res.write(': connected\n\n');
     streams.add(res);
     const unsubscribe = agent.subscribe((event) => {
@@ -197,93 +258,37 @@ export async function startBridge(agent: BridgeAgent, options: BridgeOptions = {
       unsubscribe();
       streams.delete(res);
     };
-    req.on('close', done);
+    request.raw.on('close', done);
     res.on('close', done);
-  }
-
-  async function staticFile(res: http.ServerResponse, url: URL): Promise<void> {
-    const notFound = (): void => send(res, 404, failure('NOT_FOUND', 'There is no such page.'));
-    if (!staticRoot) return notFound();
-    let rel: string;
-    try {
-      rel = decodeURIComponent(url.pathname);
-    } catch {
-      return send(res, 400, failure('BAD_REQUEST', 'The URL is not valid.'));
-    }
-    if (rel.includes('\0') || rel.includes('\\') || rel.split('/').some((seg) => seg === '..')) {
-      return send(res, 403, failure('FORBIDDEN_PATH', 'That path is not served.'));
-    }
-    if (rel === '/' || rel === '') rel = '/index.html';
-    const file = path.resolve(staticRoot, `.${rel}`);
-    if (!file.startsWith(staticRoot + path.sep)) return send(res, 403, failure('FORBIDDEN_PATH', 'That path is not served.'));
-    let real: string;
-    try {
-      real = await realpath(file);
-      if (!real.startsWith(staticRoot + path.sep) || !(await stat(real)).isFile()) return notFound();
-    } catch {
-      return notFound();
-    }
-    const ext = path.extname(real).toLowerCase();
-    const headers: Record<string, string> = { ...BASE_HEADERS, 'content-type': TYPES[ext] ?? 'application/octet-stream' };
-    if (ext === '.html') headers['content-security-policy'] = RENDERER_CSP;
-    res.writeHead(200, headers);
-    createReadStream(real)
-      .on('error', () => res.destroy())
-      .pipe(res);
-  }
-
-  const server = http.createServer((req, res) => {
-    void (async () => {
-      if (!hostOk(req.headers.host)) {
-        send(res, 403, failure('FORBIDDEN_HOST', 'The bridge answers to 127.0.0.1 and localhost only.'));
-        return;
-      }
-      const url = new URL(req.url ?? '/', own());
-      const callMatch = /^\/api\/call\/([^/]+)$/.exec(url.pathname);
-      if (callMatch) {
-        if (req.method === 'OPTIONS' && devOrigin !== undefined && req.headers.origin === devOrigin) {
-          res.writeHead(204, {
-            ...BASE_HEADERS,
-            ...cors(devOrigin),
-            'access-control-allow-methods': 'POST',
-            'access-control-allow-headers': `content-type, ${TOKEN_HEADER}`,
-            'access-control-max-age': '600',
-          });
-          res.end();
-          return;
-        }
-        if (req.method !== 'POST') return send(res, 405, failure('METHOD_NOT_ALLOWED', 'Use POST for API calls.'), { allow: 'POST' });
-        let method: string;
-        try {
-          method = decodeURIComponent(callMatch[1]!);
-        } catch {
-          method = '';
-        }
-        return call(req, res, method);
-      }
-      if (url.pathname === '/api/events') {
-        if (req.method !== 'GET') return send(res, 405, failure('METHOD_NOT_ALLOWED', 'Use GET for events.'), { allow: 'GET' });
-        return events(req, res, url);
-      }
-      if (url.pathname.startsWith('/api/')) return send(res, 404, failure('NOT_FOUND', 'There is no such API route.'));
-      if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, failure('METHOD_NOT_ALLOWED', 'Only GET is served here.'), { allow: 'GET' });
-      return staticFile(res, url);
-    })().catch(() => {
-      if (!res.headersSent) send(res, 500, failure('INTERNAL', 'Something went wrong in the bridge.'));
-      else res.destroy();
-    });
   });
-  server.requestTimeout = 30_000;
-  server.headersTimeout = 10_000;
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
+  app.route({
+    method: ['GET', 'HEAD'],
+    url: '/*',
+    handler: async (request, reply) => {
+      const url = urlOf(request);
+      if (url.pathname.startsWith('/api/')) throw unrouted(url.pathname);
+      if (!staticRoot) throw notFound();
+      let rel: string;
+      try {
+        rel = decodeURIComponent(url.pathname);
+      } catch {
+        throw refuse(400, 'BAD_REQUEST', 'The URL is not valid.');
+      }
+      if (rel.includes('\0') || rel.includes('\\') || rel.split('/').some((seg) => seg === '..')) throw forbiddenPath();
+      if (rel === '/' || rel === '') rel = '/index.html';
+      const file = path.resolve(staticRoot, `.${rel}`);
+      if (!file.startsWith(staticRoot + path.sep)) throw forbiddenPath();
+      const real = await realpath(file).catch(() => undefined);
+      if (real === undefined || !real.startsWith(staticRoot + path.sep) || !(await stat(real).then((s) => s.isFile(), () => false))) throw notFound();
+      const ext = path.extname(real).toLowerCase();
+      if (ext === '.html') reply.header('content-security-policy', RENDERER_CSP);
+      return reply.type(TYPES[ext] ?? 'application/octet-stream').send(createReadStream(real));
+    },
   });
-  port = (server.address() as AddressInfo).port;
+
+  await app.listen({ host: '127.0.0.1', port: options.port ?? 0 });
+  port = (app.server.address() as AddressInfo).port;
 
   return {
     port,
@@ -293,10 +298,7 @@ export async function startBridge(agent: BridgeAgent, options: BridgeOptions = {
     close: async () => {
       for (const res of streams) res.end();
       streams.clear();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      await app.close();
     },
   };
 }

@@ -181,6 +181,10 @@ describe('the browser bridge', () => {
     expect(js.headers['content-type']).toMatch(/^text\/javascript/);
     expect((await request('GET', '/assets/')).status).toBe(404); // no directory listing
     expect((await request('GET', '/missing.js')).status).toBe(404);
+    const undecodable = await request('GET', '/%E0');
+    expect(undecodable.status).toBe(400);
+    expect(JSON.parse(undecodable.body)).toMatchObject({ code: 'BAD_REQUEST' });
+    expect(undecodable.headers['cache-control']).toBe('no-store');
     for (const p of ['/../secret.txt', '/assets/../../secret.txt', '/%2e%2e/secret.txt', '/assets/%2e%2e%2f%2e%2e%2fsecret.txt', '/..%5csecret.txt']) {
       const answer = await request('GET', p);
       expect([403, 404], p).toContain(answer.status);
