@@ -7,6 +7,8 @@ import { defineConfig } from 'vitest/config';
 //   a time.
 export default defineConfig({
   test: {
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
     projects: [
       {
         extends: true,
@@ -15,8 +17,6 @@ export default defineConfig({
           include: ['test/unit/**/*.test.ts', 'test/fuzz/**/*.test.ts'],
           fileParallelism: true,
           sequence: { groupOrder: 0 },
-          testTimeout: 30_000,
-          hookTimeout: 60_000,
         },
       },
       {
@@ -26,8 +26,6 @@ export default defineConfig({
           include: ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'],
           fileParallelism: false,
           sequence: { groupOrder: 1 },
-          testTimeout: 30_000,
-          hookTimeout: 60_000,
         },
       },
     ],
