@@ -1,19 +1,21 @@
 /**
- * HOTP (RFC 4226) and TOTP (RFC 6238) for response-only dosa codes.
+ * HOTP (RFC 4226) and TOTP (RFC 6238) for response-only dosa codes, through otplib v13 (its
+ * functional API and its default audited noble crypto plugin, secrets as raw bytes).
  *
- * Generation goes through otplib v13 (`generateSync`, functional API, its default audited
- * noble crypto plugin, secrets passed as raw bytes). otplib v13 limits counters to
- * Number.MAX_SAFE_INTEGER (it throws CounterOverflowError above 2^53 - 1), while an HOTP
- * counter is an 8-byte unsigned integer; for counters above that limit, and for OCRA (whose
- * truncation lengths 4-10 otplib does not cover), `truncate` below implements RFC 4226 §5.3
- * dynamic truncation over a node:crypto HMAC. Tests check that both paths agree.
+ * otplib refuses counters above Number.MAX_SAFE_INTEGER, and so do we: an HOTP counter is an
+ * 8-byte integer on the wire, but no token reaches 2^53 (YKOATH keeps a 4-byte counter; a dosa
+ * starts at 0 and moves one per code).
  *
- * Verification is done here rather than with otplib's verify so that the replay rules are
- * explicit: the HOTP counter only moves forward on success, and a TOTP step at or before the
- * last accepted one is refused. Codes are compared in constant time.
+ * The replay rules stay explicit in the callers: verifyHotp returns the counter to store
+ * (the HOTP counter only moves forward on success), verifyTotp refuses a step at or before
+ * the last accepted one (otplib's afterTimeStep).
+ *
+ * OCRA (RFC 6287) and the HID token's HMAC challenge-response are not HOTP: they HMAC other
+ * data, so they compute the HMAC here and truncate it with otplib's RFC 4226 §5.3 functions.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { generateSync } from 'otplib';
+import { dynamicTruncate, truncateDigits } from '@otplib/core';
+import { generateSync, verifySync } from 'otplib';
 import { EkortError } from '../errors.ts';
 
 export type OtpAlgorithm = 'sha1' | 'sha256' | 'sha512';
@@ -22,7 +24,8 @@ export type OtpDigits = 6 | 7 | 8;
 const ALGORITHMS: readonly OtpAlgorithm[] = ['sha1', 'sha256', 'sha512'];
 /** RFC 4226 R6: the shared secret is at least 128 bits (otplib v13 enforces the same). */
 const MIN_SECRET_BYTES = 16;
-const MAX_COUNTER = (1n << 64n) - 1n;
+/** otplib checks at most 99 candidates in one verification (its MAX_WINDOW guardrail). */
+const MAX_CANDIDATES = 99;
 
 function invalid(message: string, cause?: unknown): EkortError {
   return new EkortError('OTP_INVALID_INPUT', message, cause === undefined ? undefined : { cause });
@@ -39,36 +42,26 @@ function checkCommon(secret: unknown, digits: unknown, algorithm: unknown): void
   }
 }
 
-function toCounter(counter: bigint | number, what = 'counter'): bigint {
-  if (typeof counter === 'number') {
-    if (!Number.isSafeInteger(counter)) throw invalid(`The OTP ${what} must be a safe integer, not ${counter}.`);
-    counter = BigInt(counter);
+function toCounter(counter: bigint | number): number {
+  if (typeof counter === 'bigint') {
+    if (counter < 0n || counter > BigInt(Number.MAX_SAFE_INTEGER)) throw invalid('The OTP counter must be from 0 to 2^53 - 1.');
+    return Number(counter);
   }
-  if (typeof counter !== 'bigint') throw invalid(`The OTP ${what} must be a bigint or a number.`);
-  if (counter < 0n || counter > MAX_COUNTER) throw invalid(`The OTP ${what} must fit in 8 unsigned bytes.`);
+  if (typeof counter !== 'number' || !Number.isSafeInteger(counter) || counter < 0) {
+    throw invalid(`The OTP counter must be an integer from 0 to 2^53 - 1, not ${String(counter)}.`);
+  }
   return counter;
 }
 
-/**
- * RFC 4226 §5.3 dynamic truncation of an HMAC value to `digits` decimal digits (1-10).
- * The 31-bit value is below 10^10, so 10 digits is the full value zero-padded.
- */
-export function truncate(hmac: Uint8Array, digits: number): string {
-  const offset = (hmac[hmac.length - 1] ?? 0) & 0x0f;
-  const b = (i: number): number => hmac[offset + i] ?? 0;
-  const binCode = ((b(0) & 0x7f) << 24) | (b(1) << 16) | (b(2) << 8) | b(3);
-  return (binCode % 10 ** digits).toString().padStart(digits, '0');
+/** RFC 4226 §5.3 dynamic truncation of an HMAC value to `digits` decimal digits (1-10). */
+export function truncate(hmacValue: Uint8Array, digits: number): string {
+  if (hmacValue.length < 20) throw invalid(`An HMAC to truncate has at least 20 bytes, not ${hmacValue.length}.`);
+  return truncateDigits(dynamicTruncate(hmacValue), digits);
 }
 
 /** HMAC with node:crypto. */
 export function hmac(algorithm: OtpAlgorithm, key: Uint8Array, data: Uint8Array): Uint8Array {
   return new Uint8Array(createHmac(algorithm, key).update(data).digest());
-}
-
-function counterBytes(counter: bigint): Uint8Array {
-  const out = new Uint8Array(8);
-  new DataView(out.buffer).setBigUint64(0, counter);
-  return out;
 }
 
 /** Compares two codes in constant time (for equal lengths; the length itself is public). */
@@ -77,6 +70,19 @@ export function codesEqual(a: string, b: string): boolean {
   const bb = Buffer.from(b, 'utf8');
   if (ba.length !== bb.length) return false;
   return timingSafeEqual(ba, bb);
+}
+
+function viaOtplib<T>(what: string, run: () => T): T {
+  try {
+    return run();
+  } catch (e) {
+    throw invalid(`${what} failed: ${(e as Error).message}`, e);
+  }
+}
+
+/** A code otplib would refuse as malformed is simply wrong: it never matches. */
+function wellFormed(code: unknown, digits: number): code is string {
+  return typeof code === 'string' && code.length === digits && /^[0-9]+$/.test(code);
 }
 
 export interface HotpOptions {
@@ -89,21 +95,9 @@ export interface HotpOptions {
 export function hotp(opts: HotpOptions): string {
   checkCommon(opts.secret, opts.digits, opts.algorithm);
   const counter = toCounter(opts.counter);
-  if (counter > BigInt(Number.MAX_SAFE_INTEGER)) {
-    // Beyond otplib v13's counter limit: same algorithm, computed here.
-    return truncate(hmac(opts.algorithm, opts.secret, counterBytes(counter)), opts.digits);
-  }
-  try {
-    return generateSync({
-      strategy: 'hotp',
-      secret: opts.secret,
-      counter: Number(counter),
-      digits: opts.digits,
-      algorithm: opts.algorithm,
-    });
-  } catch (e) {
-    throw invalid(`HOTP generation failed: ${(e as Error).message}`, e);
-  }
+  return viaOtplib('HOTP generation', () =>
+    generateSync({ strategy: 'hotp', secret: opts.secret, counter, digits: opts.digits, algorithm: opts.algorithm }),
+  );
 }
 
 export interface TotpOptions {
@@ -137,19 +131,9 @@ export function totp(opts: TotpOptions): string {
   const t0 = opts.t0 ?? 0;
   checkCommon(opts.secret, opts.digits, opts.algorithm);
   const epoch = checkTime(opts.time, period, t0);
-  try {
-    return generateSync({
-      strategy: 'totp',
-      secret: opts.secret,
-      epoch,
-      period,
-      t0,
-      digits: opts.digits,
-      algorithm: opts.algorithm,
-    });
-  } catch (e) {
-    throw invalid(`TOTP generation failed: ${(e as Error).message}`, e);
-  }
+  return viaOtplib('TOTP generation', () =>
+    generateSync({ strategy: 'totp', secret: opts.secret, epoch, period, t0, digits: opts.digits, algorithm: opts.algorithm }),
+  );
 }
 
 export interface VerifyHotpOptions {
@@ -157,7 +141,7 @@ export interface VerifyHotpOptions {
   code: string;
   /** The next expected counter (one past the last accepted). */
   counter: bigint | number;
-  /** How many counters past `counter` are also tried (resynchronisation window, default 10). */
+  /** How many counters past `counter` are also tried (resynchronisation window, default 10, at most 98). */
   lookAhead?: number;
   digits: OtpDigits;
   algorithm: OtpAlgorithm;
@@ -172,28 +156,25 @@ export type VerifyHotpResult = { ok: true; nextCounter: bigint } | { ok: false }
  */
 export function verifyHotp(opts: VerifyHotpOptions): VerifyHotpResult {
   checkCommon(opts.secret, opts.digits, opts.algorithm);
-  const start = toCounter(opts.counter);
+  const counter = toCounter(opts.counter);
   const lookAhead = opts.lookAhead ?? 10;
-  if (!Number.isSafeInteger(lookAhead) || lookAhead < 0 || lookAhead > 1000) {
-    throw invalid(`HOTP look-ahead must be an integer from 0 to 1000, not ${lookAhead}.`);
+  if (!Number.isSafeInteger(lookAhead) || lookAhead < 0 || lookAhead > MAX_CANDIDATES - 1) {
+    throw invalid(`HOTP look-ahead must be an integer from 0 to ${MAX_CANDIDATES - 1}, not ${lookAhead}.`);
   }
-  if (typeof opts.code !== 'string') return { ok: false };
-  let matched: bigint | undefined;
-  // No early exit: every candidate in the window is computed and compared.
-  for (let i = 0n; i <= BigInt(lookAhead); i++) {
-    const c = start + i;
-    if (c > MAX_COUNTER) break;
-    const expected = hotp({ secret: opts.secret, counter: c, digits: opts.digits, algorithm: opts.algorithm });
-    if (codesEqual(expected, opts.code) && matched === undefined) matched = c;
-  }
-  return matched === undefined ? { ok: false } : { ok: true, nextCounter: matched + 1n };
+  if (!wellFormed(opts.code, opts.digits)) return { ok: false };
+  const reachable = Math.min(lookAhead, Number.MAX_SAFE_INTEGER - counter);
+  const { secret, code: token, digits, algorithm } = opts;
+  const result = viaOtplib('HOTP verification', () =>
+    verifySync({ strategy: 'hotp', secret, token, counter, counterTolerance: [0, reachable], digits, algorithm }),
+  );
+  return result.valid ? { ok: true, nextCounter: BigInt(counter + result.delta + 1) } : { ok: false };
 }
 
 export interface VerifyTotpOptions {
   secret: Uint8Array;
   code: string;
   time: Date;
-  /** Steps accepted on each side of the current one (clock drift, default 1). */
+  /** Steps accepted on each side of the current one (clock drift, default 1, at most 49). */
   window?: number;
   period?: number;
   t0?: number;
@@ -211,21 +192,31 @@ export function verifyTotp(opts: VerifyTotpOptions): VerifyTotpResult {
   const period = opts.period ?? 30;
   const t0 = opts.t0 ?? 0;
   const window = opts.window ?? 1;
-  if (!Number.isSafeInteger(window) || window < 0 || window > 100) {
-    throw invalid(`TOTP window must be an integer from 0 to 100, not ${window}.`);
+  const maxWindow = (MAX_CANDIDATES - 1) / 2;
+  if (!Number.isSafeInteger(window) || window < 0 || window > maxWindow) {
+    throw invalid(`TOTP window must be an integer from 0 to ${maxWindow}, not ${window}.`);
   }
-  const current = totpStep(opts.time, period, t0);
-  if (typeof opts.code !== 'string') return { ok: false };
-  let matched: number | undefined;
-  // Current step first, then nearest neighbours; all candidates are computed.
-  for (let d = 0; d <= window; d++) {
-    for (const step of d === 0 ? [current] : [current - d, current + d]) {
-      if (step < 0) continue;
-      if (opts.lastAcceptedStep !== undefined && step <= opts.lastAcceptedStep) continue;
-      const time = new Date((t0 + step * period) * 1000);
-      const expected = totp({ secret: opts.secret, time, period, t0, digits: opts.digits, algorithm: opts.algorithm });
-      if (codesEqual(expected, opts.code) && matched === undefined) matched = step;
-    }
-  }
-  return matched === undefined ? { ok: false } : { ok: true, step: matched };
+  const epoch = checkTime(opts.time, period, t0);
+  const current = Math.floor((epoch - t0) / period);
+  const after = opts.lastAcceptedStep;
+  if (after !== undefined && !Number.isSafeInteger(after)) throw invalid('The last accepted TOTP step must be an integer.');
+  // Every step in the window is at or before the last accepted one: nothing can be accepted.
+  if (after !== undefined && after >= current + window) return { ok: false };
+  if (!wellFormed(opts.code, opts.digits)) return { ok: false };
+  const { secret, code: token, digits, algorithm } = opts;
+  const result = viaOtplib('TOTP verification', () =>
+    verifySync({
+      strategy: 'totp',
+      secret,
+      token,
+      epoch,
+      period,
+      t0,
+      epochTolerance: window * period,
+      ...(after !== undefined && after >= 0 ? { afterTimeStep: after } : {}),
+      digits,
+      algorithm,
+    }),
+  );
+  return result.valid && 'timeStep' in result ? { ok: true, step: result.timeStep } : { ok: false };
 }

@@ -48,19 +48,22 @@ describe('RFC 6238 Appendix B', () => {
   });
 });
 
-describe('hotp across the otplib counter limit', () => {
-  it('own truncation path equals otplib below 2^53 and works up to 2^64-1', () => {
-    const mac = (c: bigint): Buffer => {
-      const b = Buffer.alloc(8);
-      b.writeBigUInt64BE(c);
-      return createHmac('sha512', KEY64).update(b).digest();
-    };
+describe('hotp at the counter limit', () => {
+  it('works up to 2^53 - 1 and refuses larger counters with a typed error', () => {
     const safe = BigInt(Number.MAX_SAFE_INTEGER);
-    expect(hotp({ secret: KEY64, counter: safe, digits: 8, algorithm: 'sha512' })).toBe(truncate(mac(safe), 8));
-    const big = (1n << 64n) - 1n;
-    expect(hotp({ secret: KEY64, counter: big, digits: 8, algorithm: 'sha512' })).toBe(truncate(mac(big), 8));
-    expect(hotp({ secret: KEY64, counter: safe + 1n, digits: 7, algorithm: 'sha512' })).toBe(truncate(mac(safe + 1n), 7));
-    expect(errCode(() => hotp({ secret: KEY64, counter: 1n << 64n, digits: 8, algorithm: 'sha512' }))).toBe('OTP_INVALID_INPUT');
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64BE(safe);
+    const direct = truncate(createHmac('sha512', KEY64).update(b).digest(), 8);
+    expect(hotp({ secret: KEY64, counter: safe, digits: 8, algorithm: 'sha512' })).toBe(direct);
+    expect(hotp({ secret: KEY64, counter: Number.MAX_SAFE_INTEGER, digits: 8, algorithm: 'sha512' })).toBe(direct);
+    for (const counter of [safe + 1n, (1n << 64n) - 1n, 1n << 64n, -1n, -1, 2 ** 53, 1.5]) {
+      expect(errCode(() => hotp({ secret: KEY64, counter, digits: 8, algorithm: 'sha512' }))).toBe('OTP_INVALID_INPUT');
+    }
+  });
+  it('verification near the limit looks only at counters that exist', () => {
+    const top = Number.MAX_SAFE_INTEGER;
+    const code = hotp({ secret: KEY64, counter: top, digits: 8, algorithm: 'sha512' });
+    expect(verifyHotp({ secret: KEY64, code, counter: top - 2, digits: 8, algorithm: 'sha512' })).toEqual({ ok: true, nextCounter: BigInt(top) + 1n });
   });
   it('sha256 / sha512 with 7 and 8 digits agree with a direct computation', () => {
     for (const [algorithm, key] of [['sha256', KEY32], ['sha512', KEY64]] as const) {
@@ -101,9 +104,21 @@ describe('verifyHotp', () => {
     expect(verifyHotp({ ...base, code: '', counter: 0 }).ok).toBe(false);
   });
   it('bigint counters', () => {
-    const c = (1n << 60n) + 7n;
+    const c = (1n << 50n) + 7n;
     const code = hotp({ ...base, counter: c });
     expect(verifyHotp({ ...base, code, counter: c - 3n })).toEqual({ ok: true, nextCounter: c + 1n });
+  });
+});
+
+describe('verification windows stay within what otplib checks in one call', () => {
+  it('refuses a look-ahead above 98 and a TOTP window above 49 steps a side', () => {
+    const code = hotp({ secret: KEY20, counter: 98, digits: 6, algorithm: 'sha1' });
+    expect(verifyHotp({ secret: KEY20, code, counter: 0, lookAhead: 98, digits: 6, algorithm: 'sha1' })).toEqual({ ok: true, nextCounter: 99n });
+    expect(errCode(() => verifyHotp({ secret: KEY20, code, counter: 0, lookAhead: 99, digits: 6, algorithm: 'sha1' }))).toBe('OTP_INVALID_INPUT');
+    const t = new Date(1_000_000 * 30_000);
+    const far = totp({ secret: KEY20, time: new Date((1_000_000 - 49) * 30_000), digits: 6, algorithm: 'sha1' });
+    expect(verifyTotp({ secret: KEY20, code: far, time: t, window: 49, digits: 6, algorithm: 'sha1' })).toEqual({ ok: true, step: 1_000_000 - 49 });
+    expect(errCode(() => verifyTotp({ secret: KEY20, code: far, time: t, window: 50, digits: 6, algorithm: 'sha1' }))).toBe('OTP_INVALID_INPUT');
   });
 });
 
