@@ -10,7 +10,6 @@ import { EkortError } from '../errors.ts';
 import { digest, sha256Hex } from './derDigest.ts';
 import { children, DerFormatError, expectTag, oidAt, TAG, type Tlv, tlvAt } from './derReader.ts';
 import { OID_ORG_AFFILIATION, organisationOf, type Organisation } from './organisation.ts';
-import { rsaPkcs1Verify } from './rsaPkcs1.ts';
 import { booleanAt, extensionValue, readCertificateDer, smallInteger, type X509Extension, type X509Fields, type X509NameAttribute } from './x509Der.ts';
 import { toHex } from '../iso7816/index.ts';
 
@@ -470,9 +469,12 @@ export function signatureHash(algorithmOid: string, key: KeyObject): string | un
   return alg && alg.key === key.asymmetricKeyType ? alg.hash : undefined;
 }
 
-/** True when `signature` (PKCS#1 v1.5, or DER ECDSA) over `data` verifies with `key`. */
+/**
+ * True when `signature` (RSASSA-PKCS1-v1_5, or DER ECDSA) over `data` verifies with `key`.
+ * OpenSSL checks PKCS #1 v1.5 by encoding the expected block and comparing (RFC 8017 §8.2.2),
+ * so the lax-parser forgeries after Bleichenbacher 2006 do not pass (test/unit/pki/signatureForgeries.test.ts).
+ */
 export function verifySignature(hash: string, key: KeyObject, data: Uint8Array, signature: Uint8Array): boolean {
-  if (key.asymmetricKeyType === 'rsa') return rsaPkcs1Verify(hash, key, data, signature);
   try {
     return verify(hash, data, key, signature);
   } catch {
