@@ -1,7 +1,7 @@
 /**
  * The one DigestInfo table and EMSA-PKCS1-v1_5 encoding (RFC 8017 §9.2): what an RSA PKCS#1 v1.5
- * signature signs. The PIV session pads with it for the card, the file signer and the login
- * verifier (rsaPkcs1.ts) encode with it, so the three cannot drift apart.
+ * signature signs. The PIV session pads with it for the card and the file signer encodes
+ * with it, so the two cannot drift apart (verification is node:crypto's).
  */
 import { EkortError } from '../errors.ts';
 import { bytesEqual, concatBytes, fromHex } from '../iso7816/index.ts';
