@@ -1,6 +1,8 @@
 /**
  * PKCS #12 (RFC 7292) files, as BankID på fil and OpenSSL keep a certificate and its private
- * key: written and read with asn1js and node:crypto (pkcs12Crypto.ts).
+ * key: written and read through pkijs's PFX classes (PFX, AuthenticatedSafe, SafeContents,
+ * SafeBag, CertBag, PKCS8ShroudedKeyBag, EncryptedData, MacData), the cryptography with
+ * node:crypto (pkcs12Crypto.ts), which bounds the work before any key is derived.
  *
  * Written here ("password integrity, password privacy" as `openssl pkcs12 -export` does it in
  * OpenSSL 3): the key in a pkcs8ShroudedKeyBag under PBES2 / PBKDF2-HMAC-SHA256 / AES-256-CBC,
@@ -17,6 +19,7 @@
  */
 import { createHash, randomBytes, type KeyObject } from 'node:crypto';
 import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
 import { EkortError } from '../errors.ts';
 import {
   checkEncryptionScheme,
@@ -33,7 +36,7 @@ import {
   pbes2Encrypt,
   pkcs12Mac,
   pkcs12MacSliced,
-  positiveInteger,
+  schemaIntegers,
   SHA256_OID,
   UnsupportedPbeError,
 } from './pkcs12Crypto.ts';
@@ -108,28 +111,20 @@ export interface ParsedPfx {
 // ---------------------------------------------------------------------------------------------
 // Writing
 
-const explicit0 = (inner: asn1js.AsnType): asn1js.Constructed => new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 0 }, value: [inner] });
-const oid = (value: string): asn1js.ObjectIdentifier => new asn1js.ObjectIdentifier({ value });
-const der = (node: asn1js.AsnType): Uint8Array => new Uint8Array(node.toBER(false));
+/** A ContentInfo of type data around DER content (RFC 7292 §4.1). */
+const dataContentInfo = (content: Uint8Array): pkijs.ContentInfo => new pkijs.ContentInfo({ contentType: OID.data, content: new asn1js.OctetString({ valueHex: content }) });
+const der = (value: { toSchema(): asn1js.AsnType }): Uint8Array => new Uint8Array(value.toSchema().toBER(false));
 
-function dataContentInfo(content: Uint8Array): asn1js.Sequence {
-  return new asn1js.Sequence({ value: [oid(OID.data), explicit0(new asn1js.OctetString({ valueHex: content }))] });
+function bagAttributes(localKeyId: Uint8Array, friendlyName: string | undefined): pkijs.Attribute[] {
+  const localKey = new pkijs.Attribute({ type: OID.localKeyId, values: [new asn1js.OctetString({ valueHex: localKeyId })] });
+  if (friendlyName === undefined) return [localKey];
+  return [new pkijs.Attribute({ type: OID.friendlyName, values: [new asn1js.BmpString({ value: friendlyName })] }), localKey];
 }
 
-function bagAttributes(localKeyId: Uint8Array, friendlyName: string | undefined): asn1js.Set {
-  const attrs = [new asn1js.Sequence({ value: [oid(OID.localKeyId), new asn1js.Set({ value: [new asn1js.OctetString({ valueHex: localKeyId })] })] })];
-  if (friendlyName !== undefined) {
-    attrs.unshift(new asn1js.Sequence({ value: [oid(OID.friendlyName), new asn1js.Set({ value: [new asn1js.BmpString({ value: friendlyName })] })] }));
-  }
-  return new asn1js.Set({ value: attrs });
+function certSafeBag(certificate: Uint8Array, attributes?: pkijs.Attribute[]): pkijs.SafeBag {
+  const bagValue = new pkijs.CertBag({ certId: OID.x509Certificate, certValue: new asn1js.OctetString({ valueHex: certificate }) });
+  return new pkijs.SafeBag({ bagId: OID.certBag, bagValue, ...(attributes ? { bagAttributes: attributes } : {}) });
 }
-
-function safeBag(bagId: string, value: asn1js.AsnType, attributes?: asn1js.Set): asn1js.Sequence {
-  return new asn1js.Sequence({ value: [oid(bagId), explicit0(value), ...(attributes ? [attributes] : [])] });
-}
-
-const certBag = (certificate: Uint8Array): asn1js.Sequence =>
-  new asn1js.Sequence({ value: [oid(OID.x509Certificate), explicit0(new asn1js.OctetString({ valueHex: certificate }))] });
 
 export interface WritePkcs12Options {
   /** The end-entity certificate, DER. */
@@ -158,36 +153,38 @@ export function writePkcs12(options: WritePkcs12Options): Uint8Array {
   const attributes = bagAttributes(localKeyId, options.friendlyName);
 
   const pkcs8 = options.privateKey.export({ format: 'der', type: 'pkcs8' });
-  let shrouded: asn1js.Sequence;
+  let shrouded: pkijs.PKCS8ShroudedKeyBag;
   try {
     const { algorithm, ciphertext } = pbes2Encrypt(pkcs8, options.password, iterations);
-    shrouded = new asn1js.Sequence({ value: [algorithm, new asn1js.OctetString({ valueHex: ciphertext })] });
+    shrouded = new pkijs.PKCS8ShroudedKeyBag({ encryptionAlgorithm: algorithm, encryptedData: new asn1js.OctetString({ valueHex: ciphertext }) });
   } finally {
     pkcs8.fill(0);
   }
 
-  const certs = new asn1js.Sequence({
-    value: [safeBag(OID.certBag, certBag(options.certificate), attributes), ...(options.chain ?? []).map((c) => safeBag(OID.certBag, certBag(c)))],
+  const certs = new pkijs.SafeContents({ safeBags: [certSafeBag(options.certificate, attributes), ...(options.chain ?? []).map((c) => certSafeBag(c))] });
+  const keys = new pkijs.SafeContents({
+    safeBags: [new pkijs.SafeBag({ bagId: OID.pkcs8ShroudedKeyBag, bagValue: shrouded, bagAttributes: bagAttributes(localKeyId, options.friendlyName) })],
   });
-  const keys = new asn1js.Sequence({ value: [safeBag(OID.pkcs8ShroudedKeyBag, shrouded, bagAttributes(localKeyId, options.friendlyName))] });
-  const authSafe = der(new asn1js.Sequence({ value: [dataContentInfo(der(certs)), dataContentInfo(der(keys))] }));
+  const authSafe = der(new pkijs.AuthenticatedSafe({ safeContents: [dataContentInfo(der(certs)), dataContentInfo(der(keys))] }));
 
   const salt = new Uint8Array(randomBytes(16));
   const mac = pkcs12Mac('sha256', options.password, salt, macIterations, authSafe);
-  const macData = new asn1js.Sequence({
-    value: [
-      new asn1js.Sequence({ value: [new asn1js.Sequence({ value: [oid(SHA256_OID), new asn1js.Null()] }), new asn1js.OctetString({ valueHex: mac })] }),
-      new asn1js.OctetString({ valueHex: salt }),
-      new asn1js.Integer({ value: macIterations }),
-    ],
+  const macData = new pkijs.MacData({
+    mac: new pkijs.DigestInfo({
+      digestAlgorithm: new pkijs.AlgorithmIdentifier({ algorithmId: SHA256_OID, algorithmParams: new asn1js.Null() }),
+      digest: new asn1js.OctetString({ valueHex: mac }),
+    }),
+    macSalt: new asn1js.OctetString({ valueHex: salt }),
+    iterations: macIterations,
   });
-  return der(new asn1js.Sequence({ value: [new asn1js.Integer({ value: 3 }), dataContentInfo(authSafe), macData] }));
+  return der(new pkijs.PFX({ version: 3, authSafe: dataContentInfo(authSafe), macData }));
 }
 
 // ---------------------------------------------------------------------------------------------
 // Reading
 
-const malformed = (what: string): Pkcs12Error => new Pkcs12Error('PKCS12_MALFORMED', `The file is not a readable PKCS #12 (PFX) file: ${what}`);
+const malformed = (what: string, cause?: unknown): Pkcs12Error =>
+  new Pkcs12Error('PKCS12_MALFORMED', `The file is not a readable PKCS #12 (PFX) file: ${what}`, cause === undefined ? undefined : { cause });
 
 function parse(bytes: Uint8Array, what: string): asn1js.AsnType {
   const parsed = asn1js.fromBER(bytes);
@@ -195,17 +192,19 @@ function parse(bytes: Uint8Array, what: string): asn1js.AsnType {
   return parsed.result;
 }
 
-const children = (node: asn1js.AsnType | undefined, what: string): asn1js.AsnType[] => {
-  if (!(node instanceof asn1js.Sequence) && !(node instanceof asn1js.Set)) throw malformed(`${what} is not a SEQUENCE`);
-  return node.valueBlock.value;
-};
+/** A pkijs object from its schema, or PKCS12_MALFORMED naming what did not fit. */
+function read<T>(what: string, make: () => T): T {
+  try {
+    return make();
+  } catch (error) {
+    if (error instanceof Pkcs12Error) throw error;
+    throw malformed(`${what} does not follow its schema`, error);
+  }
+}
 
-const isContext0 = (node: asn1js.AsnType | undefined): node is asn1js.Constructed | asn1js.Primitive =>
-  node !== undefined && node.idBlock.tagClass === 3 && node.idBlock.tagNumber === 0;
-
-/** The content octets of an OCTET STRING, or of an implicitly tagged one; constructed (BER) forms joined. */
-function octets(node: asn1js.AsnType | undefined, what: string): Uint8Array {
-  if (node === undefined) throw malformed(`${what} is missing`);
+/** The content octets of an OCTET STRING (or an implicitly tagged one); constructed (BER) forms joined. */
+function octets(node: unknown, what: string): Uint8Array {
+  if (!(node instanceof asn1js.BaseBlock)) throw malformed(`${what} is missing`);
   if (node.idBlock.isConstructed) {
     const parts = (node as asn1js.Constructed).valueBlock.value.map((part) => octets(part, what));
     return new Uint8Array(Buffer.concat(parts));
@@ -215,41 +214,30 @@ function octets(node: asn1js.AsnType | undefined, what: string): Uint8Array {
   return new Uint8Array(block.valueHexView);
 }
 
-/** The inner value of an [0] EXPLICIT. */
-function explicitValue(node: asn1js.AsnType | undefined, what: string): asn1js.AsnType {
-  if (!isContext0(node) || !node.idBlock.isConstructed) throw malformed(`${what} is not [0] EXPLICIT`);
-  const [inner] = (node as asn1js.Constructed).valueBlock.value;
-  if (!inner) throw malformed(`${what} is empty`);
-  return inner;
+/** localKeyId (hex) and friendlyName of a SafeBag's attributes. */
+function attributesOf(bag: pkijs.SafeBag): Omit<SafeBag, 'kind' | 'value'> {
+  const out: Omit<SafeBag, 'kind' | 'value'> = {};
+  for (const attribute of bag.bagAttributes ?? []) {
+    const [first]: unknown[] = attribute.values;
+    if (attribute.type === OID.localKeyId && first instanceof asn1js.OctetString) out.localKeyId = Buffer.from(first.valueBlock.valueHexView).toString('hex');
+    if (attribute.type === OID.friendlyName && first instanceof asn1js.BmpString) out.friendlyName = first.getValue();
+  }
+  return out;
 }
 
-const oidOf = (node: asn1js.AsnType | undefined, what: string): string => {
-  if (!(node instanceof asn1js.ObjectIdentifier)) throw malformed(`${what} has no OBJECT IDENTIFIER`);
-  return node.getValue();
-};
-
 function readSafeContents(bytes: Uint8Array): SafeBag[] {
+  const node = parse(bytes, 'SafeContents');
+  const contents = read('SafeContents', () => new pkijs.SafeContents({ schema: node }));
   const bags: SafeBag[] = [];
-  for (const bag of children(parse(bytes, 'SafeContents'), 'SafeContents')) {
-    const [idNode, valueNode, attrsNode] = children(bag, 'a SafeBag');
-    const bagId = oidOf(idNode, 'a SafeBag');
-    const value = explicitValue(valueNode, 'a SafeBag value');
-    const out: Omit<SafeBag, 'kind' | 'value'> = {};
-    if (attrsNode instanceof asn1js.Set) {
-      for (const attr of attrsNode.valueBlock.value) {
-        const [type, values] = children(attr, 'a bag attribute');
-        const [first] = values instanceof asn1js.Set ? values.valueBlock.value : [];
-        const attrType = type instanceof asn1js.ObjectIdentifier ? type.getValue() : '';
-        if (attrType === OID.localKeyId && first instanceof asn1js.OctetString) out.localKeyId = Buffer.from(first.valueBlock.valueHexView).toString('hex');
-        if (attrType === OID.friendlyName && first instanceof asn1js.BmpString) out.friendlyName = first.getValue();
-      }
-    }
-    if (bagId === OID.certBag) {
-      const [certType, certValue] = children(value, 'a CertBag');
-      if (oidOf(certType, 'a CertBag') !== OID.x509Certificate) continue; // SDSI certificates: not for us
-      bags.push({ kind: 'certificate', value: octets(explicitValue(certValue, 'a CertBag value'), 'a certificate'), ...out });
-    } else if (bagId === OID.pkcs8ShroudedKeyBag || bagId === OID.keyBag) {
-      bags.push({ kind: bagId === OID.keyBag ? 'key' : 'shroudedKey', value: new Uint8Array(value.valueBeforeDecodeView), ...out });
+  for (const bag of contents.safeBags) {
+    const value: unknown = bag.bagValue;
+    if (bag.bagId === OID.certBag && value instanceof pkijs.CertBag) {
+      if (value.certId !== OID.x509Certificate) continue; // attribute certificates: not for us
+      bags.push({ kind: 'certificate', value: octets(value.certValue, 'a certificate'), ...attributesOf(bag) });
+    } else if (bag.bagId === OID.pkcs8ShroudedKeyBag && value instanceof pkijs.PKCS8ShroudedKeyBag) {
+      bags.push({ kind: 'shroudedKey', value: der(value), ...attributesOf(bag) });
+    } else if (bag.bagId === OID.keyBag && value instanceof pkijs.PrivateKeyInfo) {
+      bags.push({ kind: 'key', value: der(value), ...attributesOf(bag) });
     }
     // CRL, secret and nested bags: not needed for a login.
   }
@@ -267,24 +255,23 @@ export function parsePfx(bytes: Uint8Array): ParsedPfx {
 }
 
 function parsePfxUnchecked(bytes: Uint8Array): ParsedPfx {
-  const [version, authSafeInfo, macNode] = children(parse(bytes, 'the file'), 'PFX');
-  if (!(version instanceof asn1js.Integer) || version.valueBlock.valueDec !== 3) throw malformed('PFX version is not 3');
-  const [contentType, content] = children(authSafeInfo, 'authSafe');
-  if (oidOf(contentType, 'authSafe') !== OID.data) throw new Pkcs12Error('PKCS12_UNSUPPORTED', 'PKCS #12 files with public-key integrity are not supported');
-  const authSafe = octets(explicitValue(content, 'authSafe content'), 'authSafe content');
+  const root = parse(bytes, 'the file');
+  const pfx = read('PFX', () => new pkijs.PFX({ schema: root }));
+  if (pfx.version !== 3) throw malformed('PFX version is not 3');
+  if (pfx.authSafe.contentType !== OID.data) throw new Pkcs12Error('PKCS12_UNSUPPORTED', 'PKCS #12 files with public-key integrity are not supported');
+  const authSafe = octets(pfx.authSafe.content, 'authSafe content');
+  const authSafeNode = parse(authSafe, 'AuthenticatedSafe');
+  const safe = read('AuthenticatedSafe', () => new pkijs.AuthenticatedSafe({ schema: authSafeNode }));
 
   const result: ParsedPfx = { plainBags: [], encryptedContents: [], authSafe };
-  for (const info of children(parse(authSafe, 'AuthenticatedSafe'), 'AuthenticatedSafe')) {
-    const [type, value] = children(info, 'a ContentInfo');
-    const kind = oidOf(type, 'a ContentInfo');
-    if (kind === OID.data) {
-      result.plainBags.push(...readSafeContents(octets(explicitValue(value, 'SafeContents'), 'SafeContents')));
-    } else if (kind === OID.encryptedData) {
-      const [, encryptedContentInfo] = children(explicitValue(value, 'EncryptedData'), 'EncryptedData');
-      const [, algorithm, encrypted] = children(encryptedContentInfo, 'EncryptedContentInfo');
-      const [algOid, params] = children(algorithm, 'an encryption algorithm');
-      if (!isContext0(encrypted)) continue; // no content: nothing to read
-      result.encryptedContents.push({ algorithm: oidOf(algOid, 'an encryption algorithm'), params, ciphertext: octets(encrypted, 'encryptedContent') });
+  for (const info of safe.safeContents) {
+    if (info.contentType === OID.data) {
+      result.plainBags.push(...readSafeContents(octets(info.content, 'SafeContents')));
+    } else if (info.contentType === OID.encryptedData) {
+      const encrypted = read('EncryptedData', () => new pkijs.EncryptedData({ schema: info.content }));
+      const { contentEncryptionAlgorithm: algorithm, encryptedContent } = encrypted.encryptedContentInfo;
+      if (!encryptedContent) continue; // no content: nothing to read
+      result.encryptedContents.push({ algorithm: algorithm.algorithmId, params: algorithm.algorithmParams, ciphertext: octets(encryptedContent, 'encryptedContent') });
     } else {
       throw new Pkcs12Error('PKCS12_UNSUPPORTED', 'PKCS #12 files with public-key privacy (enveloped data) are not supported');
     }
@@ -295,25 +282,22 @@ function parsePfxUnchecked(bytes: Uint8Array): ParsedPfx {
   for (const contents of result.encryptedContents) checkScheme(contents.algorithm, contents.params, 'the certificates');
   for (const bag of result.plainBags) if (bag.kind === 'shroudedKey') checkShroudedKey(bag.value);
 
-  if (macNode !== undefined) {
-    const [digestInfo, salt, iterations] = children(macNode, 'MacData');
-    const [algorithm, digest] = children(digestInfo, 'the MAC');
-    const [digestOid] = children(algorithm, 'the MAC algorithm');
-    const macOid = oidOf(digestOid, 'the MAC algorithm');
+  if (pfx.macData) {
+    const macOid = pfx.macData.mac.digestAlgorithm.algorithmId;
     const legacy = LEGACY_ALGORITHMS[macOid];
     if (legacy) throw protectionError(new LegacyAlgorithmError(`an ${legacy} MAC`), 'the integrity MAC');
     const hash = DIGEST_OID[macOid];
     if (!hash) throw new Pkcs12Error('PKCS12_UNSUPPORTED', 'The file is protected by a MAC this app cannot check (PBMAC1 or an unknown digest)');
-    // RFC 7292 §4: iterations INTEGER DEFAULT 1.
-    if (iterations !== undefined && !(iterations instanceof asn1js.Integer)) throw malformed('the MAC iteration count is not an INTEGER');
-    let count = 1;
+    let count: number;
     try {
-      if (iterations) count = positiveInteger(iterations);
+      // RFC 7292 §4: iterations INTEGER DEFAULT 1. pkijs reads large counts as 0, so the count is read again here.
+      const macSchema = pkijs.PFX.schema({ names: { macData: { names: { blockName: 'macData', iterations: 'macIterations', optional: true } } } });
+      count = schemaIntegers(root, macSchema, ['macIterations'] as const).macIterations ?? 1;
       checkIterations(count, `the ${hash.toUpperCase()} MAC's key derivation`);
     } catch (error) {
       throw protectionError(error, 'the integrity MAC');
     }
-    result.mac = { hash, digest: octets(digest, 'the MAC'), salt: octets(salt, 'the MAC salt'), iterations: count };
+    result.mac = { hash, digest: octets(pfx.macData.mac.digest, 'the MAC'), salt: octets(pfx.macData.macSalt, 'the MAC salt'), iterations: count };
   }
   return result;
 }
@@ -328,9 +312,10 @@ function checkScheme(algorithm: string, params: asn1js.AsnType | undefined, wher
 
 /** An EncryptedPrivateKeyInfo (RFC 5208 §6): its scheme and its ciphertext. */
 function readEncryptedKey(value: Uint8Array): { algorithm: string; params: asn1js.AsnType | undefined; ciphertext: Uint8Array } {
-  const [algorithm, encrypted] = children(parse(value, 'EncryptedPrivateKeyInfo'), 'EncryptedPrivateKeyInfo');
-  const [algOid, params] = children(algorithm, 'the key encryption algorithm');
-  return { algorithm: oidOf(algOid, 'the key encryption algorithm'), params, ciphertext: octets(encrypted, 'the encrypted key') };
+  const node = parse(value, 'EncryptedPrivateKeyInfo');
+  const key = read('EncryptedPrivateKeyInfo', () => new pkijs.PKCS8ShroudedKeyBag({ schema: node }));
+  const algorithm = key.encryptionAlgorithm;
+  return { algorithm: algorithm.algorithmId, params: algorithm.algorithmParams, ciphertext: octets(key.encryptedData, 'the encrypted key') };
 }
 
 function checkShroudedKey(value: Uint8Array): void {

@@ -19,6 +19,7 @@
 import { createCipheriv, createDecipheriv, createHash, createHmac, pbkdf2, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
 
 const pbkdf2Async = promisify(pbkdf2);
 
@@ -215,16 +216,31 @@ export function macMatches(expected: Uint8Array, actual: Uint8Array): boolean {
 }
 
 /**
- * A positive INTEGER (an iteration count, a key length) as a number. asn1js's valueDec reads
- * 4-byte and longer contents as 0, so the value is taken as a BigInt; one too large for a
- * number is still large, and refused as such by checkIterations.
+ * A positive INTEGER (an iteration count, a key length) as a number. asn1js's valueDec (and so
+ * pkijs's iterationCount, keyLength and MacData iterations) reads 4-byte and longer contents
+ * as 0, so the value is taken as a BigInt; one too large for a number is still large, and
+ * refused as such by checkIterations.
  */
 export function positiveInteger(n: asn1js.Integer): number {
   const value = n.toBigInt();
   if (value < 1n) throw new PbeFormatError('an iteration count or key length is not a positive integer');
   return Number(value);
 }
-const intValue = positiveInteger;
+
+/**
+ * The INTEGERs `names` of `node` read by pkijs's own schema for it (its static schema() with
+ * those members named), as positiveInteger reads them; absent ones are left out.
+ */
+export function schemaIntegers<K extends string>(node: asn1js.AsnType, schema: asn1js.AsnType, names: readonly K[]): Partial<Record<K, number>> {
+  const matched = asn1js.compareSchema(node, node, schema);
+  if (!matched.verified) throw new PbeFormatError('an INTEGER is not where the schema has it');
+  const out: Partial<Record<K, number>> = {};
+  for (const name of names) {
+    const value: unknown = (matched.result as Record<string, unknown>)[name];
+    if (value instanceof asn1js.Integer) out[name] = positiveInteger(value);
+  }
+  return out;
+}
 
 interface Pbes2Params {
   salt: Buffer;
@@ -234,38 +250,41 @@ interface Pbes2Params {
   iv: Buffer;
 }
 
-/** PBES2-params (RFC 8018 §A.4) from an AlgorithmIdentifier's parameters. */
+function fromSchema<T>(what: string, make: () => T): T {
+  try {
+    return make();
+  } catch (error) {
+    throw new PbeFormatError(`${what} do not follow their schema`, { cause: error });
+  }
+}
+
+/** PBES2-params (RFC 8018 §A.4) from an AlgorithmIdentifier's parameters, through pkijs's PBES2Params and PBKDF2Params. */
 function readPbes2Params(params: asn1js.AsnType | undefined): Pbes2Params {
   if (!(params instanceof asn1js.Sequence)) throw new PbeFormatError('PBES2 parameters are not a SEQUENCE');
-  const [kdf, scheme] = params.valueBlock.value;
-  const [kdfOid, kdfParams] = kdf instanceof asn1js.Sequence ? kdf.valueBlock.value : [];
-  if (!(kdfOid instanceof asn1js.ObjectIdentifier)) throw new PbeFormatError('PBES2 without a key derivation function');
-  if (kdfOid.getValue() !== PBE_OID.pbkdf2) throw new UnsupportedPbeError(`PBES2 key derivation ${kdfOid.getValue()}`);
+  const pbes2 = fromSchema('PBES2 parameters', () => new pkijs.PBES2Params({ schema: params }));
+  const kdf = pbes2.keyDerivationFunc;
+  if (kdf.algorithmId !== PBE_OID.pbkdf2) throw new UnsupportedPbeError(`PBES2 key derivation ${kdf.algorithmId}`);
+  const kdfParams: unknown = kdf.algorithmParams;
   if (!(kdfParams instanceof asn1js.Sequence)) throw new PbeFormatError('PBKDF2 parameters are not a SEQUENCE');
-  const [salt, iterations, ...rest] = kdfParams.valueBlock.value;
-  if (!(salt instanceof asn1js.OctetString) || !(iterations instanceof asn1js.Integer)) throw new PbeFormatError('PBKDF2 salt or iteration count missing');
-  let prf = 'sha1'; // RFC 8018 §A.2: hmacWithSHA1 by default.
-  let keyLength: number | undefined;
-  for (const item of rest) {
-    if (item instanceof asn1js.Integer) keyLength = intValue(item);
-    else if (item instanceof asn1js.Sequence) {
-      const [prfOid] = item.valueBlock.value;
-      const name = prfOid instanceof asn1js.ObjectIdentifier ? HMAC_PRF[prfOid.getValue()] : undefined;
-      if (!name) throw new UnsupportedPbeError('a PBKDF2 PRF other than HMAC-SHA-1/256/384/512');
-      prf = name;
-    }
-  }
-  const [schemeOid, iv] = scheme instanceof asn1js.Sequence ? scheme.valueBlock.value : [];
-  const schemeName = schemeOid instanceof asn1js.ObjectIdentifier ? schemeOid.getValue() : '';
+  const pbkdf2Params = fromSchema('PBKDF2 parameters', () => new pkijs.PBKDF2Params({ schema: kdfParams }));
+  const counts = schemaIntegers(kdfParams, pkijs.PBKDF2Params.schema({ names: { iterationCount: 'iterations', keyLength: 'keyLength' } }), ['iterations', 'keyLength'] as const);
+  const salt: unknown = pbkdf2Params.salt;
+  if (!(salt instanceof asn1js.OctetString)) throw new PbeFormatError('PBKDF2 salt is not an OCTET STRING');
+  // RFC 8018 §A.2: hmacWithSHA1 by default.
+  const prfOid = pbkdf2Params.prf?.algorithmId;
+  const prf = prfOid === undefined ? 'sha1' : HMAC_PRF[prfOid];
+  if (!prf) throw new UnsupportedPbeError('a PBKDF2 PRF other than HMAC-SHA-1/256/384/512');
+  const schemeName = pbes2.encryptionScheme.algorithmId;
   const legacy = LEGACY_ALGORITHMS[schemeName];
   if (legacy) throw new LegacyAlgorithmError(`PBES2 with ${legacy}`);
   const cipher = CIPHERS[schemeName];
   if (!cipher) throw new UnsupportedPbeError('a PBES2 cipher other than AES-CBC');
+  const iv: unknown = pbes2.encryptionScheme.algorithmParams;
   if (!(iv instanceof asn1js.OctetString)) throw new PbeFormatError('PBES2 cipher without its IV');
-  if (keyLength !== undefined && keyLength !== cipher.keyLength) throw new PbeFormatError('PBKDF2 key length does not fit the cipher');
-  const count = intValue(iterations);
-  checkIterations(count, 'PBKDF2');
-  return { salt: Buffer.from(salt.valueBlock.valueHexView), iterations: count, prf, cipher, iv: Buffer.from(iv.valueBlock.valueHexView) };
+  if (counts.keyLength !== undefined && counts.keyLength !== cipher.keyLength) throw new PbeFormatError('PBKDF2 key length does not fit the cipher');
+  if (counts.iterations === undefined) throw new PbeFormatError('PBKDF2 iteration count missing');
+  checkIterations(counts.iterations, 'PBKDF2');
+  return { salt: Buffer.from(salt.valueBlock.valueHexView), iterations: counts.iterations, prf, cipher, iv: Buffer.from(iv.valueBlock.valueHexView) };
 }
 
 /**
@@ -299,7 +318,7 @@ export async function pbes2Decrypt(algorithmOid: string, params: asn1js.AsnType 
 }
 
 /** PBES2 / PBKDF2-HMAC-SHA256 / AES-256-CBC: the AlgorithmIdentifier and the ciphertext (for writing). */
-export function pbes2Encrypt(plaintext: Uint8Array, password: string, iterations: number): { algorithm: asn1js.Sequence; ciphertext: Buffer } {
+export function pbes2Encrypt(plaintext: Uint8Array, password: string, iterations: number): { algorithm: pkijs.AlgorithmIdentifier; ciphertext: Buffer } {
   const salt = randomBytes(16);
   const iv = randomBytes(16);
   const key = pbkdf2Sync(Buffer.from(password, 'utf8'), salt, iterations, 32, 'sha256');
@@ -310,27 +329,14 @@ export function pbes2Encrypt(plaintext: Uint8Array, password: string, iterations
   } finally {
     key.fill(0);
   }
-  const algorithm = new asn1js.Sequence({
-    value: [
-      new asn1js.ObjectIdentifier({ value: PBE_OID.pbes2 }),
-      new asn1js.Sequence({
-        value: [
-          new asn1js.Sequence({
-            value: [
-              new asn1js.ObjectIdentifier({ value: PBE_OID.pbkdf2 }),
-              new asn1js.Sequence({
-                value: [
-                  new asn1js.OctetString({ valueHex: salt }),
-                  new asn1js.Integer({ value: iterations }),
-                  new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: HMAC_SHA256_OID }), new asn1js.Null()] }),
-                ],
-              }),
-            ],
-          }),
-          new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: PBE_OID.aes256cbc }), new asn1js.OctetString({ valueHex: iv })] }),
-        ],
-      }),
-    ],
+  const pbkdf2Params = new pkijs.PBKDF2Params({
+    salt: new asn1js.OctetString({ valueHex: salt }),
+    iterationCount: iterations,
+    prf: new pkijs.AlgorithmIdentifier({ algorithmId: HMAC_SHA256_OID, algorithmParams: new asn1js.Null() }),
   });
-  return { algorithm, ciphertext };
+  const pbes2 = new pkijs.PBES2Params({
+    keyDerivationFunc: new pkijs.AlgorithmIdentifier({ algorithmId: PBE_OID.pbkdf2, algorithmParams: pbkdf2Params.toSchema() }),
+    encryptionScheme: new pkijs.AlgorithmIdentifier({ algorithmId: PBE_OID.aes256cbc, algorithmParams: new asn1js.OctetString({ valueHex: iv }) }),
+  });
+  return { algorithm: new pkijs.AlgorithmIdentifier({ algorithmId: PBE_OID.pbes2, algorithmParams: pbes2.toSchema() }), ciphertext };
 }
