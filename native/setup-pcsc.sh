@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Gets a Debian/Ubuntu machine ready for ekort-desktop's smart-card stack: installs pcscd,
 # libpcsclite-dev (to build the npm pcsclite binding), vsmartcard-vpcd (the virtual reader
-# that virtual cards plug into), opensc and pcsc-tools when they are missing, and starts
-# pcscd when it is not running. Idempotent; safe to run again.
+# that virtual cards plug into), opensc and pcsc-tools when they are missing, builds and
+# installs ekort's own reader driver (native/ifd: "ekort Reader" slots and "ekort PIN Pad"),
+# and starts pcscd when it is not running (restarts it when the driver changed).
+# Idempotent; safe to run again.
 #
 #   native/setup-pcsc.sh           the runtime parts
 #   native/setup-pcsc.sh --test    also the peers the tests use (Debian's vicc, python deps)
@@ -15,7 +17,7 @@ for arg in "$@"; do
   case "$arg" in
     --test) packages+=(vsmartcard-vpicc python3-virtualsmartcard python3-pycryptodome openssl iproute2) ;;
     --check) mode=check ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "setup-pcsc: unknown option $arg" >&2; exit 2 ;;
   esac
 done
@@ -25,7 +27,26 @@ ensure_packages setup-pcsc "$mode" "${packages[@]}"
 
 vpcd_listening() { (exec 3<>/dev/tcp/127.0.0.1/35963) 2>/dev/null; }
 
-if pgrep -x pcscd >/dev/null; then
+# ekort's own reader driver (native/ifd): built here, loaded by pcscd at its start.
+driver=unchanged
+if [ "$mode" = check ]; then
+  [ -f /etc/reader.conf.d/ekort ] || { echo "setup-pcsc: ekort's reader driver is not installed" >&2; exit 1; }
+else
+  ensure_packages setup-pcsc "$mode" gcc libc6-dev pkg-config
+  driver="$("$(dirname "$0")/ifd/install.sh")"
+fi
+
+if pgrep -x pcscd >/dev/null && [ "$driver" = changed ]; then
+  # A new driver or reader.conf entry is read only when pcscd starts.
+  if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
+    as_root systemctl restart pcscd.service
+  else
+    as_root pkill -x pcscd
+    for _ in $(seq 1 50); do pgrep -x pcscd >/dev/null || break; sleep 0.1; done
+    as_root pcscd
+  fi
+  echo "setup-pcsc: restarted pcscd to load ekort's reader driver"
+elif pgrep -x pcscd >/dev/null; then
   echo "setup-pcsc: pcscd is running"
 elif [ "$mode" = check ]; then
   echo "setup-pcsc: pcscd is not running" >&2; exit 1
@@ -42,6 +63,13 @@ fi
 for _ in $(seq 1 50); do vpcd_listening && break; sleep 0.1; done
 if vpcd_listening; then
   echo "setup-pcsc: virtual reader (vpcd) listening on 127.0.0.1:35963 and :35964"
+  for _ in $(seq 1 50); do [ -S /run/ekort-ifd/reader.0 ] && break; sleep 0.1; done
+  if [ -S /run/ekort-ifd/reader.0 ]; then
+    echo "setup-pcsc: ekort's readers listening in /run/ekort-ifd (ekort Reader 00 00..03, ekort PIN Pad)"
+  else
+    echo "setup-pcsc: pcscd runs but ekort's reader driver does not listen in /run/ekort-ifd" >&2
+    exit 1
+  fi
 else
   echo "setup-pcsc: pcscd runs but vpcd does not listen on 127.0.0.1:35963; is vsmartcard-vpcd installed?" >&2
   exit 1

@@ -58,7 +58,7 @@ Usage: ekort <command> [options]
                                             certificates come from the test PKI in DIR;
                                             --pin-stdin: PIN on line 1, PUK on line 2 (--pin
                                             PIN --puk PUK: test scripts only, warned)
-  virtual-card insert FILE [--reader-port 35963]
+  virtual-card insert FILE [--reader NAME | --reader-port 35963]
                                             plug it into the virtual reader until Ctrl-C
   dosa create --out FILE [--pin-stdin] [--suite OCRA-1:HOTP-SHA1-8:QN08] [--serial N]
               [--login hotp|totp] [--force] [--json]

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { issuerFor } from '../pki/index.ts';
-import { createCardImage, saveCardImage, VirtualPivCard, VPCD_DEFAULT_PORT, VpcdLink } from '../virtual/index.ts';
+import { createCardImage, ekortReaderSlot, saveCardImage, VirtualPivCard, VPCD_DEFAULT_PORT, VpcdLink } from '../virtual/index.ts';
+import { TerminalKeypad } from './terminalKeypad.ts';
 import { UsageError, parse, printJson, type CliIo } from './cliContext.ts';
 import { argvSecretWarning, optionalStdinLine, readSecret } from './secretInput.ts';
 
@@ -45,18 +46,41 @@ export async function virtualCardCreate(args: string[], io: CliIo): Promise<numb
   return 0;
 }
 
-/** `ekort virtual-card insert FILE [--reader-port 35963]`: in the reader until Ctrl-C or SIGTERM. */
+/**
+ * `ekort virtual-card insert FILE [--reader NAME | --reader-port 35963]`: in the reader until
+ * Ctrl-C or SIGTERM. NAME is a slot of ekort's own driver ("ekort Reader 00 00" .. "00 03",
+ * "ekort PIN Pad 01 00") or vpcd's ("Virtual PCD 00 00" / "00 01"). At the PIN pad, the PIN is
+ * typed on stdin when a program asks for it.
+ */
 export async function virtualCardInsert(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, { 'reader-port': { type: 'string' } });
+  const { values, positionals } = parse(args, { 'reader-port': { type: 'string' }, reader: { type: 'string' } });
   const [file] = positionals;
   if (!file || positionals.length > 1) throw new UsageError('give exactly one card image FILE');
-  const port = values['reader-port'] === undefined ? VPCD_DEFAULT_PORT : Number(values['reader-port']);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError('--reader-port must be a TCP port number');
+  if (values.reader !== undefined && values['reader-port'] !== undefined) throw new UsageError('give --reader or --reader-port, not both');
+  const target = readerTarget(values.reader, values['reader-port']);
   const card = await VirtualPivCard.open(file);
-  const link = new VpcdLink(card, { port });
-  await link.start();
-  io.out(`Inserted ${file} into the virtual reader on port ${port}. Ctrl-C to pull it out.`);
-  await io.interrupted;
-  await link.stop();
+  const keypad = target.pinPad ? new TerminalKeypad(process.stdin, io.err) : undefined;
+  const link = new VpcdLink(card, { ...target.link, ...(keypad ? { keypad } : {}) });
+  try {
+    await link.start();
+    io.out(`Inserted ${file} into ${target.name}. Ctrl-C to pull it out.`);
+    await io.interrupted;
+  } finally {
+    await link.stop();
+    keypad?.close();
+  }
   return 0;
+}
+
+function readerTarget(reader: string | undefined, portText: string | undefined): { name: string; link: { path: string } | { port: number }; pinPad: boolean } {
+  if (reader !== undefined) {
+    const slot = ekortReaderSlot(reader);
+    if (slot) return { name: `"${reader}"`, link: { path: slot.path }, pinPad: slot.pinPad };
+    const vpcd = /^Virtual PCD 00 0([01])$/.exec(reader);
+    if (vpcd) return { name: `"${reader}"`, link: { port: VPCD_DEFAULT_PORT + Number(vpcd[1]) }, pinPad: false };
+    throw new UsageError(`--reader: "${reader}" is not a virtual reader; use "ekort Reader 00 00" to "ekort Reader 00 03", "ekort PIN Pad 01 00", or "Virtual PCD 00 00" / "00 01"`);
+  }
+  const port = portText === undefined ? VPCD_DEFAULT_PORT : Number(portText);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError('--reader-port must be a TCP port number');
+  return { name: `the virtual reader on port ${port}`, link: { port }, pinPad: false };
 }

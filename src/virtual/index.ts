@@ -7,3 +7,5 @@ export { MAX_SLOT_SECRET_BYTES, createVirtualHidTokenFile, loadVirtualHidTokenFi
 export type { VirtualHidToken } from './hidToken.ts';
 export { VirtualPivCard } from './pivCard.ts';
 export { VPCD_DEFAULT_HOST, VPCD_DEFAULT_PORT, VpcdLink } from './vpcdLink.ts';
+export { EKORT_IFD_DIR, ekortReaderSlot, type EkortReaderSlot } from './ekortReaders.ts';
+export { type Keypad, type PinEntryRequest, type PinEntryResult, parsePinEntryStructure, runPinEntry } from './virtualPinPad.ts';

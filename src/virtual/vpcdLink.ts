@@ -1,7 +1,9 @@
 /**
  * Plugs a SoftwareCard into vsmartcard's vpcd reader driver (inside pcscd), so every PC/SC
  * application on the machine sees it in "Virtual PCD 00 00" (port 35963) or "... 00 01"
- * (35964). The card is the TCP client; vpcd is the server. Wire format (both ways): a 2-byte
+ * (35964), or into a slot of ekort's own driver (native/ifd: "ekort Reader 00 0N", over a
+ * Unix-domain socket, see ekortReaders.ts). The card is the client; the driver is the server.
+ * ekort's PIN-pad reader adds FF 50 / FF 51 frames: a secure PIN entry (virtualPinPad.ts). Wire format (both ways): a 2-byte
  * big-endian length, then the payload. A 1-byte payload from vpcd is a control (power off,
  * power on, reset, send ATR); anything longer is a command APDU.
  *
@@ -14,6 +16,7 @@ import { createRequire } from 'node:module';
 import net from 'node:net';
 import { EkortError } from '../errors.ts';
 import type { SoftwareCard } from '../pcsc/index.ts';
+import { type Keypad, runPinEntry } from './virtualPinPad.ts';
 
 export const VPCD_DEFAULT_HOST = '127.0.0.1';
 /** vpcd's first slot; the second listens on the next port. */
@@ -29,6 +32,10 @@ export const VPCD_CTRL_ATR = 0x04;
 const IPPROTO_TCP = 6;
 const TCP_QUICKACK = 12;
 
+/** ekort's PIN-pad frames: FF 50 || PIN_VERIFY_STRUCTURE, FF 51 || PIN_MODIFY_STRUCTURE (native/ifd/ekort_ifd.c). */
+const PIN_PAD_VERIFY = 0x50;
+const PIN_PAD_MODIFY = 0x51;
+
 const SW_NO_PRECISE_DIAGNOSIS = Uint8Array.of(0x6f, 0x00);
 
 export type VpcdLinkState = 'connecting' | 'inserted' | 'stopped';
@@ -41,6 +48,10 @@ export interface VpcdLinkLogger {
 export interface VpcdLinkOptions {
   host?: string;
   port?: number;
+  /** A Unix-domain socket instead of host and port (ekort's own driver). */
+  path?: string;
+  /** The PIN pad's keypad, for a PIN-pad slot. */
+  keypad?: Keypad;
   /** First delay before reconnecting; doubles per failed attempt up to maxReconnectDelayMs. */
   reconnectDelayMs?: number;
   maxReconnectDelayMs?: number;
@@ -54,16 +65,21 @@ export interface VpcdLinkOptions {
 export class VpcdUnreachableError extends EkortError {
   readonly host: string;
   readonly port: number;
+  readonly path: string | undefined;
 
-  constructor(host: string, port: number, timeoutMs: number) {
+  constructor(host: string, port: number, timeoutMs: number, path?: string) {
     super(
       'VPCD_UNREACHABLE',
-      `No vpcd virtual reader is listening on ${host}:${port} (waited ${timeoutMs} ms). ` +
-        'Start pcscd with the vsmartcard vpcd driver, e.g. with the setup script in native/ ' +
-        'or `pcscd --foreground` as root once vsmartcard-vpcd is installed.',
+      path === undefined
+        ? `No vpcd virtual reader is listening on ${host}:${port} (waited ${timeoutMs} ms). ` +
+            'Start pcscd with the vsmartcard vpcd driver, e.g. with the setup script in native/ ' +
+            'or `pcscd --foreground` as root once vsmartcard-vpcd is installed.'
+        : `No ekort reader slot is listening on ${path} (waited ${timeoutMs} ms). ` +
+            'Install ekort\'s reader driver and restart pcscd: native/setup-pcsc.sh (as root, or with sudo).',
     );
     this.host = host;
     this.port = port;
+    this.path = path;
   }
 }
 
@@ -117,6 +133,8 @@ function loadSetsockopt(): SetSockOpt | null {
 export class VpcdLink extends EventEmitter<{ state: [VpcdLinkState] }> {
   readonly host: string;
   readonly port: number;
+  readonly path: string | undefined;
+  private readonly keypad: Keypad | undefined;
   private readonly card: SoftwareCard;
   private readonly baseDelay: number;
   private readonly maxDelay: number;
@@ -138,12 +156,19 @@ export class VpcdLink extends EventEmitter<{ state: [VpcdLinkState] }> {
     this.card = card;
     this.host = options.host ?? VPCD_DEFAULT_HOST;
     this.port = options.port ?? VPCD_DEFAULT_PORT;
+    this.path = options.path;
+    this.keypad = options.keypad;
     this.baseDelay = options.reconnectDelayMs ?? 100;
     this.maxDelay = Math.max(this.baseDelay, options.maxReconnectDelayMs ?? 1000);
     this.connectTimeoutMs = options.connectTimeoutMs ?? 5000;
-    this.quickAck = (options.quickAck ?? true) && process.platform === 'linux';
+    this.quickAck = (options.quickAck ?? true) && process.platform === 'linux' && options.path === undefined;
     this.logger = options.logger;
     this.delay = this.baseDelay;
+  }
+
+  /** Where the reader listens, for messages. */
+  get endpoint(): string {
+    return this.path ?? `${this.host}:${this.port}`;
   }
 
   get state(): VpcdLinkState {
@@ -162,7 +187,7 @@ export class VpcdLink extends EventEmitter<{ state: [VpcdLinkState] }> {
     this.startPromise = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.firstConnect = null;
-        void this.stop().then(() => reject(new VpcdUnreachableError(this.host, this.port, this.connectTimeoutMs)));
+        void this.stop().then(() => reject(new VpcdUnreachableError(this.host, this.port, this.connectTimeoutMs, this.path)));
       }, this.connectTimeoutMs);
       this.firstConnect = { resolve, reject, timer };
     });
@@ -205,7 +230,7 @@ export class VpcdLink extends EventEmitter<{ state: [VpcdLinkState] }> {
     this.retryTimer = null;
     if (!this.running) return;
     this.setState('connecting');
-    const socket = net.connect({ host: this.host, port: this.port });
+    const socket = net.connect(this.path === undefined ? { host: this.host, port: this.port } : { path: this.path });
     this.socket = socket;
     const reader = new VpcdFrameReader();
     const queue: Buffer[] = [];
@@ -226,10 +251,10 @@ export class VpcdLink extends EventEmitter<{ state: [VpcdLinkState] }> {
     };
 
     socket.on('connect', () => {
-      socket.setNoDelay(true);
+      if (this.path === undefined) socket.setNoDelay(true);
       this.armQuickAck(socket);
       this.delay = this.baseDelay;
-      if (this.outageLogged) this.logger?.info(`vpcd at ${this.host}:${this.port} reachable again`);
+      if (this.outageLogged) this.logger?.info(`vpcd at ${this.endpoint} reachable again`);
       this.outageLogged = false;
       this.setState('inserted');
       if (this.firstConnect) {
@@ -251,7 +276,7 @@ export class VpcdLink extends EventEmitter<{ state: [VpcdLinkState] }> {
     });
     socket.on('error', (e: NodeJS.ErrnoException) => {
       if (!this.outageLogged && this.running) {
-        this.logger?.warn(`vpcd at ${this.host}:${this.port}: ${e.code ?? e.name}; retrying until it is back`);
+        this.logger?.warn(`vpcd at ${this.endpoint}: ${e.code ?? e.name}; retrying until it is back`);
         this.outageLogged = true;
       }
     });
@@ -279,6 +304,10 @@ export class VpcdLink extends EventEmitter<{ state: [VpcdLinkState] }> {
           this.logger?.warn(`vpcd link: unknown control byte 0x${frame[0]!.toString(16)} ignored`);
           return undefined;
       }
+    }
+    if (frame[0] === 0xff && (frame[1] === PIN_PAD_VERIFY || frame[1] === PIN_PAD_MODIFY)) {
+      const kind = frame[1] === PIN_PAD_VERIFY ? 'verify' : 'modify';
+      return runPinEntry(kind, frame.subarray(2), this.keypad, async (apdu) => this.card.process(apdu)).catch((e: unknown) => this.failed(e));
     }
     try {
       const out = this.card.process(frame);
