@@ -104,8 +104,15 @@ export function vpcdListening(): boolean {
   return vpcdPorts.every((p) => ports.has(p));
 }
 
+/** ekort's own reader driver (native/ifd), when installed: its reader.conf entry and first slot's socket. */
+export const EKORT_IFD_CONF = '/etc/reader.conf.d/ekort';
+export const EKORT_IFD_SOCKET = '/run/ekort-ifd/reader.0';
+export const ekortReaders = ['ekort Reader 00 00', 'ekort Reader 00 01', 'ekort Reader 00 02', 'ekort Reader 00 03'] as const;
+export const EKORT_PIN_PAD = 'ekort PIN Pad 01 00';
+
 function pcscdReady(): boolean {
-  return pcscdPid() !== undefined && existsSync(PCSCD_SOCKET) && vpcdListening();
+  const ekortReady = !existsSync(EKORT_IFD_CONF) || existsSync(EKORT_IFD_SOCKET);
+  return pcscdPid() !== undefined && existsSync(PCSCD_SOCKET) && vpcdListening() && ekortReady;
 }
 
 async function waitFor(what: string, condition: () => boolean, timeoutMs: number): Promise<void> {
@@ -212,7 +219,7 @@ export async function ensurePcscd(): Promise<boolean> {
   return report(await pcscdProblems());
 }
 
-export type SystemPart = 'pcscd' | 'opensc-tool' | 'pcsc_scan' | 'vicc' | 'pkcs11-tool' | 'pkcs15-tool' | 'openssl' | 'zbarimg';
+export type SystemPart = 'pcscd' | 'ekort-ifd' | 'opensc-tool' | 'pcsc_scan' | 'vicc' | 'pkcs11-tool' | 'pkcs15-tool' | 'openssl' | 'zbarimg';
 
 /** OpenSC's PKCS#11 module as Debian installs it (package opensc-pkcs11). */
 export const OPENSC_PKCS11_MODULE = '/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so';
@@ -222,6 +229,9 @@ export async function requireSystem(...parts: SystemPart[]): Promise<boolean> {
   const missing: string[] = [];
   for (const part of parts) {
     if (part === 'pcscd') missing.push(...(await pcscdProblems()));
+    else if (part === 'ekort-ifd' && !(existsSync(EKORT_IFD_CONF) && existsSync(EKORT_IFD_SOCKET))) {
+      missing.push(`ekort's reader driver listening in ${EKORT_IFD_SOCKET} (native/setup-pcsc.sh installs it; pcscd loads it at start)`);
+    }
     else if (part === 'opensc-tool' && !findExecutable('opensc-tool')) missing.push('opensc-tool (Debian package opensc)');
     else if (part === 'pcsc_scan' && !findExecutable('pcsc_scan')) missing.push('pcsc_scan (Debian package pcsc-tools)');
     else if (part === 'pkcs11-tool' && (!findExecutable('pkcs11-tool') || !existsSync(OPENSC_PKCS11_MODULE))) {
