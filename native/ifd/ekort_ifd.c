@@ -132,31 +132,12 @@ static int send_all(int fd, const unsigned char *data, size_t len)
 {
 	while (len > 0) {
 		ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
+		if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)) {
+			struct pollfd p = { .fd = fd, .events = POLLOUT };
+			if (poll(&p, 1, ATR_TIMEOUT_MS) <= 0)
+				return -1;
 			continue;
-		if (n <= 0)
-			return -1;
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int recv_all(int fd, unsigned char *data, size_t len, long long deadline)
-{
-	while (len > 0) {
-		long long left = deadline - now_ms();
-		if (left <= 0)
-			return -1;
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		int ready = poll(&p, 1, (int)left);
-		if (ready < 0 && errno == EINTR)
-			continue;
-		if (ready <= 0)
-			return -1;
-		ssize_t n = recv(fd, data, len, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
+		}
 		if (n <= 0)
 			return -1;
 		data += n;
@@ -176,19 +157,42 @@ static int send_frame(int fd, const unsigned char *payload, size_t len)
 	return send_all(fd, buf, len + 2);
 }
 
-/* Reads one frame into out (at most cap bytes); returns its length, or -1. */
+/*
+ * Reads one frame into out (at most cap bytes); returns its length, or -1. The card's socket is
+ * non-blocking, so a read that finds the answer there costs no poll. The card answers
+ * only what it is asked, so nothing after the frame can be in the socket: one recv usually
+ * takes the header and the payload together.
+ */
 static long recv_frame(int fd, unsigned char *out, size_t cap, int timeout_ms)
 {
 	long long deadline = now_ms() + timeout_ms;
-	unsigned char head[2];
-	if (recv_all(fd, head, 2, deadline) < 0)
-		return -1;
-	size_t len = ((size_t)head[0] << 8) | head[1];
-	if (len == 0 || len > cap)
-		return -1;
-	if (recv_all(fd, out, len, deadline) < 0)
-		return -1;
-	return (long)len;
+	unsigned char buf[2 + MAX_FRAME];
+	size_t have = 0, want = 2;
+	while (have < want) {
+		ssize_t n = recv(fd, buf + have, want - have + (have < 2 ? MAX_FRAME : 0), 0);
+		if (n > 0) {
+			have += (size_t)n;
+			if (want == 2 && have >= 2) {
+				size_t len = ((size_t)buf[0] << 8) | buf[1];
+				if (len == 0 || len > cap)
+					return -1;
+				want = 2 + len;
+			}
+			if (have > want)
+				return -1; /* more than was asked for: not a card speaking this protocol */
+			continue;
+		}
+		if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+			return -1;
+		long long left = deadline - now_ms();
+		if (left <= 0)
+			return -1;
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		if (poll(&p, 1, (int)left) < 0 && errno != EINTR)
+			return -1;
+	}
+	memcpy(out, buf + 2, want - 2);
+	return (long)(want - 2);
 }
 
 /* One request and its answer; on any failure the card counts as pulled. Slot lock held. */
@@ -218,7 +222,7 @@ static int read_atr(struct reader *r, struct slot *s)
 
 static void accept_card(struct reader *r, struct slot *s)
 {
-	int fd = accept(s->listen_fd, NULL, NULL);
+	int fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0)
 		return;
 	pthread_mutex_lock(&s->lock);

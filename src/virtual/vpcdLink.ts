@@ -265,13 +265,33 @@ export class VpcdLink extends EventEmitter<{ state: [VpcdLinkState] }> {
     });
     socket.on('data', (chunk: Buffer) => {
       this.armQuickAck(socket);
+      let frames: Buffer[];
       try {
-        queue.push(...reader.push(chunk));
+        frames = reader.push(chunk);
       } catch (e) {
         this.logger?.warn(`vpcd link: ${(e as Error).message}; reconnecting`);
         socket.destroy();
         return;
       }
+      // The common case, one command and a card that answers at once, skips the queue's promise.
+      if (!busy && queue.length === 0 && frames.length === 1) {
+        const reply = this.handle(frames[0]!);
+        if (!(reply instanceof Promise)) {
+          if (reply && !socket.destroyed) socket.write(encodeVpcdFrame(reply));
+          return;
+        }
+        busy = true;
+        void reply
+          .then((r) => {
+            if (r && this.socket === socket && !socket.destroyed) socket.write(encodeVpcdFrame(r));
+          })
+          .finally(() => {
+            busy = false;
+            void pump();
+          });
+        return;
+      }
+      queue.push(...frames);
       void pump();
     });
     socket.on('error', (e: NodeJS.ErrnoException) => {

@@ -12,6 +12,7 @@ import { type Figure, recordFigure, saveFigures } from './figures.ts';
 const suites: Record<string, () => Promise<void>> = {
   'apdu-inprocess': async () => (await import('./apduInProcess.ts')).benchApduInProcess(),
   'apdu-vpcd': async () => (await import('./apduVpcd.ts')).benchApduVpcd(),
+  'apdu-ekort-reader': async () => (await import('./apduEkortReader.ts')).benchApduEkortReader(),
   'piv-login': async () => (await import('./pivLogin.ts')).benchPivLogin(),
   'login-cms': async () => (await import('./loginCms.ts')).benchLoginCms(),
   'token-otp': async () => (await import('./tokenOtp.ts')).benchTokenOtp(),
