@@ -7,14 +7,15 @@
  */
 import { toHex } from '../iso7816/index.ts';
 import { type CardTransport, InProcessReader, PcscError, type ReaderEvent, ReaderMonitor, type ReaderState } from '../pcsc/index.ts';
+import { ekortReaderSlot } from '../virtual/index.ts';
 import type { ReaderInfo } from './api.ts';
 import { AgentError } from './failure.ts';
 
 /** The app's own reader: always there, virtual cards only. */
 export const IN_APP_READER = 'e-kort Virtual Reader';
 
-/** vsmartcard's vpcd readers are virtual too, though they come through pcscd. */
-const isVpcdReader = (name: string): boolean => /^Virtual PCD \d\d \d\d$/.test(name);
+/** vsmartcard's vpcd readers and ekort's own driver's are virtual too, though they come through pcscd. */
+const isVpcdReader = (name: string): boolean => /^Virtual PCD \d\d \d\d$/.test(name) || ekortReaderSlot(name) !== undefined;
 
 export class Readers {
   readonly monitor: ReaderMonitor;

@@ -1,9 +1,9 @@
 /**
  * The virtual card and the virtual HID token the demo and the engineers' view plug in:
  * - the card: a card image (dataDir/demo/card.json) as a VirtualPivCard, in the app's own
- *   reader, or connected to vsmartcard's vpcd so pcscd shows it in "Virtual PCD 00 00" (port
- *   35963) or "Virtual PCD 00 01" (35964), as any real card; counters and PIN changes go back
- *   to the file.
+ *   reader, or through pcscd as any real card: in a slot of ekort's own driver ("ekort Reader
+ *   00 0N", native/ifd) or in vsmartcard's vpcd ("Virtual PCD 00 00", port 35963, or "00 01",
+ *   35964); counters and PIN changes go back to the file.
  * - the token: a VirtualHidToken from dataDir/demo/token.json (made on first use, slot 2
  *   HMAC-SHA1, mode 0600), enrolled at the embedded bank as a dosa of the demo customer under
  *   HID_HMAC_SUITE with the token's own serial.
@@ -14,7 +14,7 @@ import { type BankContext, enrolDosa } from '../bank/index.ts';
 import type { InProcessReader } from '../pcsc/index.ts';
 import { DEMO_CUSTOMER, findCustomerId } from '../demo/index.ts';
 import { HID_HMAC_SUITE } from '../token/index.ts';
-import { createVirtualHidTokenFile, loadVirtualHidTokenFile, saveVirtualHidTokenFile, type VirtualHidToken, virtualHidTokenFromFile, VirtualPivCard, VPCD_DEFAULT_HOST, VPCD_DEFAULT_PORT, VpcdLink } from '../virtual/index.ts';
+import { createVirtualHidTokenFile, ekortReaderSlot, loadVirtualHidTokenFile, saveVirtualHidTokenFile, type VirtualHidToken, virtualHidTokenFromFile, VirtualPivCard, VPCD_DEFAULT_HOST, VPCD_DEFAULT_PORT, VpcdLink } from '../virtual/index.ts';
 import { demoDir } from './embeddedService.ts';
 import { AgentError } from './failure.ts';
 
@@ -49,15 +49,15 @@ export class VirtualCardSlot {
 
   /** Inserts the demo card into `reader`: the in-app reader by default, or a vpcd reader by name. */
   async insert(reader: string = this.inApp.name): Promise<string> {
-    const port = reader === this.inApp.name ? undefined : this.portOf(reader);
+    const target = reader === this.inApp.name ? undefined : this.linkTarget(reader);
     if (this.insertedReader === reader) return reader;
     if (!existsSync(this.cardFile)) throw new AgentError('NO_VIRTUAL_CARD', 'There is no virtual card yet: start the demo ("Prova med virtuellt kort") first.');
     await this.remove();
     const card = await VirtualPivCard.open(this.cardFile);
-    if (port === undefined) {
+    if (target === undefined) {
       this.inApp.insert(card);
     } else {
-      const link = new VpcdLink(card, { host: this.host, port, connectTimeoutMs: 5000 });
+      const link = new VpcdLink(card, { ...target, connectTimeoutMs: 5000 });
       await link.start();
       this.link = link;
     }
@@ -75,11 +75,14 @@ export class VirtualCardSlot {
     await link?.stop();
   }
 
-  private portOf(reader: string): number {
-    for (const offset of [0, 1]) if (vpcdReaderName(this.basePort, this.basePort + offset) === reader) return this.basePort + offset;
+  private linkTarget(reader: string): { path: string } | { host: string; port: number } {
+    const slot = ekortReaderSlot(reader);
+    // The PIN pad's keypad is a terminal's (ekort virtual-card insert); the app plugs into the plain slots.
+    if (slot && !slot.pinPad) return { path: slot.path };
+    for (const offset of [0, 1]) if (vpcdReaderName(this.basePort, this.basePort + offset) === reader) return { host: this.host, port: this.basePort + offset };
     throw new AgentError(
       'NOT_A_VIRTUAL_READER',
-      `"${reader}" is not a virtual reader: use "${this.inApp.name}", "${vpcdReaderName(this.basePort, this.basePort)}" or "${vpcdReaderName(this.basePort, this.basePort + 1)}".`,
+      `"${reader}" is not a virtual reader: use "${this.inApp.name}", "ekort Reader 00 00" to "00 03", "${vpcdReaderName(this.basePort, this.basePort)}" or "${vpcdReaderName(this.basePort, this.basePort + 1)}".`,
     );
   }
 }

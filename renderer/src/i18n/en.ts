@@ -335,6 +335,7 @@ export const en: Record<MessageKey, string> = {
   'eng.pinPad': 'PIN pad',
   'eng.virtual': 'Virtual card and virtual token',
   'eng.insertCard': 'Insert virtual card',
+  'eng.pcscReader': 'Reader through pcscd',
   'eng.insertCardPcsc': 'Insert the virtual card through pcscd',
   'eng.removeCard': 'Remove virtual card',
   'eng.touch': 'Token requires touch',

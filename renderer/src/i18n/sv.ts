@@ -336,6 +336,7 @@ export const sv = {
   'eng.pinPad': 'PIN-tangentbord',
   'eng.virtual': 'Virtuellt kort och virtuell dosa',
   'eng.insertCard': 'Sätt i virtuellt kort',
+  'eng.pcscReader': 'Läsare via pcscd',
   'eng.insertCardPcsc': 'Sätt i virtuellt kort via pcscd',
   'eng.removeCard': 'Ta ut virtuellt kort',
   'eng.touch': 'Dosan kräver beröring',

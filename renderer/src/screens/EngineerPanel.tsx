@@ -16,6 +16,7 @@ export function EngineerPanel() {
   const { api, t, readers, tokens, report } = useApp();
   const [trace, setTrace] = useState<string[]>([]);
   const [touch, setTouch] = useState(false);
+  const [pcscTarget, setPcscTarget] = useState('');
   const [status, setStatus] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -63,8 +64,10 @@ export function EngineerPanel() {
     }
   }
 
-  // vsmartcard's reader through pcscd, where OpenSC and every PC/SC program see the card too.
-  const vpcdReader = readers.find((r) => r.virtual && r.source === 'pcsc' && r.state !== 'unavailable');
+  // Virtual readers through pcscd (ekort's own driver, vsmartcard's vpcd), where OpenSC and every
+  // PC/SC program see the card too. The PIN pad's keypad is a terminal's, so it is not offered.
+  const pcscReaders = readers.filter((r) => r.virtual && r.source === 'pcsc' && r.state !== 'unavailable' && !r.pinPad);
+  const pcscReader = pcscReaders.find((r) => r.name === pcscTarget) ?? pcscReaders[0];
 
   return (
     <aside className="engineer" aria-labelledby="eng-heading">
@@ -105,10 +108,22 @@ export function EngineerPanel() {
           <button type="button" disabled={busy} onClick={() => void run(t('eng.insertCard'), () => api.insertVirtualCard({}))}>
             {t('eng.insertCard')}
           </button>
-          {vpcdReader && (
-            <button type="button" disabled={busy} onClick={() => void run(t('eng.insertCardPcsc'), () => api.insertVirtualCard({ reader: vpcdReader.name }))}>
-              {t('eng.insertCardPcsc')}
-            </button>
+          {pcscReader && (
+            <>
+              <label>
+                {t('eng.pcscReader')}{' '}
+                <select value={pcscReader.name} disabled={busy} onChange={(e) => setPcscTarget(e.target.value)}>
+                  {pcscReaders.map((r) => (
+                    <option key={r.name} value={r.name}>
+                      {r.name}
+                    </option>
+                  ))}
+                </select>
+              </label>
+              <button type="button" disabled={busy} onClick={() => void run(t('eng.insertCardPcsc'), () => api.insertVirtualCard({ reader: pcscReader.name }))}>
+                {t('eng.insertCardPcsc')}
+              </button>
+            </>
           )}
           <button type="button" disabled={busy} onClick={() => void run(t('eng.removeCard'), () => api.removeVirtualCard())}>
             {t('eng.removeCard')}
