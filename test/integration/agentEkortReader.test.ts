@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Agent, createAgent } from '../../src/client/agent.ts';
-import type { AgentEvent, DemoInfo, ReaderInfo } from '../../src/client/api.ts';
+import type { DemoInfo, ReaderInfo } from '../../src/client/api.ts';
 import { demoDir } from '../../src/client/embeddedService.ts';
 import { ekortReaderSlot } from '../../src/virtual/ekortReaders.ts';
 import { VirtualPivCard } from '../../src/virtual/pivCard.ts';
