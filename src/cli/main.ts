@@ -54,7 +54,10 @@ Usage: ekort <command> [options]
                                             the card; the PIN is verified right before signing
   virtual-card create --out FILE [--name NAME] [--personnummer YYYYMMDDNNNN]
                       [--key rsa2048|p256] [--pin-stdin] [--ca DIR] [--force]
-                                            a new virtual PIV card image (JSON); with --ca its
+                      [--yubikey [--serial N]]
+                                            a new virtual PIV card image (JSON), or with
+                                            --yubikey a virtual YubiKey 5 (management, PIV,
+                                            OATH); with --ca its
                                             certificates come from the test PKI in DIR;
                                             --pin-stdin: PIN on line 1, PUK on line 2 (--pin
                                             PIN --puk PUK: test scripts only, warned)

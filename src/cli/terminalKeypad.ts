@@ -1,7 +1,7 @@
 /**
  * The keypad of ekort's virtual PIN-pad reader, at a terminal: when a program asks the reader
  * for a PIN, the engineer types it here ("on the reader"), one line per PIN; an empty line
- * cancels. Lines come from stdin, so a test or a script can type too. Nothing is echoed back
+ * cancels. A virtual YubiKey's touch is a line too. Lines come from stdin, so a test or a script can type too. Nothing is echoed back
  * or logged.
  */
 import { createInterface, type Interface } from 'node:readline';
@@ -50,6 +50,18 @@ export class TerminalKeypad implements Keypad {
     if (!request.confirmNewPin) return { pin, newPin };
     const confirmation = await ask('the new PIN again');
     return confirmation === undefined ? 'cancelled' : { pin, newPin, confirmation };
+  }
+
+  /** A virtual YubiKey's touch: the engineer presses Enter within `seconds`. */
+  async touch(seconds: number): Promise<boolean> {
+    this.say(`ekort YubiKey: touch the key (press Enter) within ${seconds} s`);
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), seconds * 1000);
+    try {
+      return (await this.next(controller.signal)) !== undefined;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private take(line: string | undefined): void {

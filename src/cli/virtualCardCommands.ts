@@ -1,6 +1,18 @@
 import { existsSync } from 'node:fs';
 import { issuerFor } from '../pki/index.ts';
-import { createCardImage, ekortReaderSlot, saveCardImage, VirtualPivCard, VPCD_DEFAULT_PORT, VpcdLink } from '../virtual/index.ts';
+import { readJsonFile } from '../files/index.ts';
+import {
+  createCardImage,
+  createYubiKeyImage,
+  ekortReaderSlot,
+  isYubiKeyImage,
+  saveCardImage,
+  saveYubiKeyImage,
+  VirtualPivCard,
+  VirtualYubiKey,
+  VPCD_DEFAULT_PORT,
+  VpcdLink,
+} from '../virtual/index.ts';
 import { TerminalKeypad } from './terminalKeypad.ts';
 import { UsageError, parse, printJson, type CliIo } from './cliContext.ts';
 import { argvSecretWarning, optionalStdinLine, readSecret } from './secretInput.ts';
@@ -22,24 +34,37 @@ export async function virtualCardCreate(args: string[], io: CliIo): Promise<numb
     puk: { type: 'string' },
     'pin-stdin': { type: 'boolean' },
     ca: { type: 'string' },
+    yubikey: { type: 'boolean' },
+    serial: { type: 'string' },
     force: { type: 'boolean' },
     json: { type: 'boolean' },
   });
   if (!values.out) throw new UsageError('--out FILE is required');
+  if (values.serial !== undefined && !values.yubikey) throw new UsageError('--serial is for --yubikey');
+  const serial = values.serial === undefined ? undefined : Number(values.serial);
+  if (serial !== undefined && (!Number.isSafeInteger(serial) || serial < 1 || serial > 0xffffffff)) throw new UsageError('--serial must be a number from 1 to 4294967295');
   if (values.key !== undefined && values.key !== 'rsa2048' && values.key !== 'p256') throw new UsageError('--key must be rsa2048 or p256');
   if (existsSync(values.out) && !values.force) throw new UsageError(`${values.out} exists; pass --force to overwrite it`);
   if (values['pin-stdin'] && (values.pin !== undefined || values.puk !== undefined)) throw new UsageError('give either --pin-stdin or --pin/--puk');
   for (const flag of ['pin', 'puk'] as const) if (values[flag] !== undefined) io.err(argvSecretWarning('virtual-card create', `--${flag}`, '--pin-stdin'));
   const pin = values['pin-stdin'] ? await readSecret('PIN', { fromStdin: true }) : values.pin;
   const puk = values['pin-stdin'] ? await optionalStdinLine(1) : values.puk;
-  const image = await createCardImage({
+  const options = {
     name: values.name,
     personnummer: values.personnummer,
     keyType: values.key as 'rsa2048' | 'p256' | undefined,
     pin,
     puk,
     ...(values.ca === undefined ? {} : { issue: issuerFor(values.ca) }),
-  });
+  };
+  if (values.yubikey) {
+    const key = await createYubiKeyImage({ ...options, ...(serial === undefined ? {} : { serial }) });
+    await saveYubiKeyImage(values.out, key);
+    if (values.json) printJson(io, { file: values.out, yubikey: { serial: key.serial, firmware: key.firmware }, holder: key.piv.holder, slots: Object.keys(key.piv.slots) });
+    else io.out(`Created virtual YubiKey ${values.out} (serial ${key.serial}, firmware ${key.firmware}) for ${key.piv.holder.name}.`);
+    return 0;
+  }
+  const image = await createCardImage(options);
   await saveCardImage(values.out, image);
   if (values.json) printJson(io, { file: values.out, holder: image.holder, slots: Object.keys(image.slots) });
   else io.out(`Created virtual card ${values.out} for ${image.holder.name}${image.holder.personnummer ? ` (${image.holder.personnummer})` : ''}.`);
@@ -58,16 +83,18 @@ export async function virtualCardInsert(args: string[], io: CliIo): Promise<numb
   if (!file || positionals.length > 1) throw new UsageError('give exactly one card image FILE');
   if (values.reader !== undefined && values['reader-port'] !== undefined) throw new UsageError('give --reader or --reader-port, not both');
   const target = readerTarget(values.reader, values['reader-port']);
-  const card = await VirtualPivCard.open(file);
-  const keypad = target.pinPad ? new TerminalKeypad(process.stdin, io.err) : undefined;
-  const link = new VpcdLink(card, { ...target.link, ...(keypad ? { keypad } : {}) });
+  const keypad = new TerminalKeypad(process.stdin, io.err);
+  const card = isYubiKeyImage(await readJsonFile(file, () => new UsageError(`cannot read ${file}`)))
+    ? await VirtualYubiKey.open(file, { touch: () => keypad.touch(15) })
+    : await VirtualPivCard.open(file);
+  const link = new VpcdLink(card, { ...target.link, ...(target.pinPad ? { keypad } : {}) });
   try {
     await link.start();
     io.out(`Inserted ${file} into ${target.name}. Ctrl-C to pull it out.`);
     await io.interrupted;
   } finally {
     await link.stop();
-    keypad?.close();
+    keypad.close();
   }
   return 0;
 }

@@ -9,3 +9,5 @@ export { VirtualPivCard } from './pivCard.ts';
 export { VPCD_DEFAULT_HOST, VPCD_DEFAULT_PORT, VpcdLink } from './vpcdLink.ts';
 export { EKORT_IFD_DIR, ekortReaderSlot, type EkortReaderSlot } from './ekortReaders.ts';
 export { type Keypad, type PinEntryRequest, type PinEntryResult, parsePinEntryStructure, runPinEntry } from './virtualPinPad.ts';
+export { createYubiKeyImage, isYubiKeyImage, loadYubiKeyImage, saveYubiKeyImage, VIRTUAL_YUBIKEY_ATR, VirtualYubiKey, type YubiKeyImage } from './virtualYubiKey.ts';
+export { OATH_AID, OathApplet, type OathState } from './oathApplet.ts';

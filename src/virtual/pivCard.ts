@@ -17,6 +17,7 @@ import {
   constants,
   createECDH,
   createPrivateKey,
+  createPublicKey,
   privateEncrypt,
   randomBytes,
   timingSafeEqual,
@@ -104,6 +105,8 @@ const P256_N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc63255
 export interface VirtualPivCardOptions {
   /** Write state changes (counters, PIN, PUK) to this card image file. */
   path?: string;
+  /** Where state changes go instead of `path` (a card inside a bigger image, as a virtual YubiKey's). */
+  onSave?: (image: CardImage) => Promise<void>;
 }
 
 interface SlotKey {
@@ -124,6 +127,7 @@ export class VirtualPivCard implements SoftwareCard {
   readonly atr: Uint8Array;
   private readonly image: CardImage;
   private readonly path: string | undefined;
+  private readonly onSave: ((image: CardImage) => Promise<void>) | undefined;
   private readonly keys = new Map<PivSlot, SlotKey>();
   private readonly objects = new Map<number, Uint8Array>();
   private readonly apt: Uint8Array;
@@ -139,6 +143,7 @@ export class VirtualPivCard implements SoftwareCard {
   constructor(image: CardImage, options: VirtualPivCardOptions = {}) {
     this.image = validateCardImage(image);
     this.path = options.path;
+    this.onSave = options.onSave;
     this.atr = fromHex(this.image.atr);
     for (const [slot, s] of Object.entries(this.image.slots) as [PivSlot, NonNullable<CardImage['slots'][PivSlot]>][]) {
       const key = createPrivateKey({ key: Buffer.from(s.privateKeyPkcs8, 'base64'), format: 'der', type: 'pkcs8' });
@@ -172,6 +177,17 @@ export class VirtualPivCard implements SoftwareCard {
     return this.image.pukTriesLeft;
   }
 
+  /** The image as it is now (a copy), for an image that holds this card. */
+  get currentImage(): CardImage {
+    return { ...this.image };
+  }
+
+  /** A slot's key type and public key, or undefined for an empty slot (YubiKey's GET METADATA). */
+  slotKey(slot: PivSlot): { keyType: PivKeyType; publicKey: KeyObject } | undefined {
+    const entry = this.keys.get(slot);
+    return entry && { keyType: entry.keyType, publicKey: createPublicKey(entry.key) };
+  }
+
   reset(): void {
     this.verified = false;
     this.pinJustVerified = false;
@@ -197,11 +213,12 @@ export class VirtualPivCard implements SoftwareCard {
 
     const reply = this.run(cmd, collected.data);
     const out = this.channel.deliver(reply.data ?? new Uint8Array(0), reply.sw, cmd);
-    if (!reply.persist || this.path === undefined) return out;
+    const file = this.path;
+    const save = this.onSave ?? (file === undefined ? undefined : (image: CardImage) => saveCardImage(file, image));
+    if (!reply.persist || save === undefined) return out;
     // Copy now: later commands may change the image before this write runs.
     const snapshot = { ...this.image };
-    const file = this.path;
-    this.saving = this.saving.catch(() => undefined).then(() => saveCardImage(file, snapshot));
+    this.saving = this.saving.catch(() => undefined).then(() => save(snapshot));
     // 6581: the change could not be made durable (the card keeps it in memory regardless).
     return this.saving.then(
       () => out,
