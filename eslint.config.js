@@ -8,7 +8,7 @@ const LAYERS = [
   ['iso7816', 'identity', 'files', 'text'],
   ['pcsc'],
   ['pki'],
-  ['piv', 'token'],
+  ['piv', 'token', 'oath'],
   ['virtual', 'bank'],
   ['demo'],
   ['client'],

@@ -30,6 +30,7 @@ import { readersCommand } from './readersCommand.ts';
 import { serveCommand } from './serveCommand.ts';
 import { tokenList } from './tokenCommands.ts';
 import { virtualCardCreate, virtualCardInsert } from './virtualCardCommands.ts';
+import { oathAdd, oathCode, oathDelete, oathList } from './oathCommands.ts';
 import { virtualTokenCreate, virtualTokenRespond } from './virtualTokenCommands.ts';
 import { watchCommand } from './watchCommand.ts';
 
@@ -52,6 +53,17 @@ Usage: ekort <command> [options]
   card sign [--reader NAME] [--slot 9a|9c] --in FILE --out FILE.p7s [--pin-stdin] [--json]
                                             a detached CMS login signature over FILE, made by
                                             the card; the PIN is verified right before signing
+  oath list [--reader NAME] [--password-stdin] [--json]
+                                            the OATH accounts on a YubiKey or virtual key
+  oath code [NAME] [--reader NAME] [--password-stdin] [--json]
+                                            every TOTP code now, or NAME's code (HOTP and
+                                            touch accounts too), with the seconds left
+  oath add NAME [--issuer I] [--type totp|hotp] [--algorithm sha1|sha256|sha512]
+           [--digits 6|7|8] [--period 30] [--counter N] [--touch] --secret-stdin
+                                            a new account; the base32 secret from stdin (after
+                                            the password when both are) or $EKORT_OATH_SECRET
+  oath delete ID [--reader NAME] [--password-stdin] [--json]
+                                            removes an account (ID as oath list shows it)
   virtual-card create --out FILE [--name NAME] [--personnummer YYYYMMDDNNNN]
                       [--key rsa2048|p256] [--pin-stdin] [--ca DIR] [--force]
                       [--yubikey [--serial N]]
@@ -223,6 +235,10 @@ const COMMANDS: Record<string, Command> = {
   'card change-pin': cardChangePin,
   'card unblock': cardUnblock,
   'card sign': cardSign,
+  'oath list': oathList,
+  'oath code': oathCode,
+  'oath add': oathAdd,
+  'oath delete': oathDelete,
   'virtual-card create': virtualCardCreate,
   'virtual-card insert': virtualCardInsert,
   'dosa create': dosaCreate,
@@ -275,7 +291,7 @@ const COMMANDS: Record<string, Command> = {
   authorize: authorizeCommand,
 };
 
-const NOUNS = new Set(['card', 'virtual-card', 'dosa', 'token', 'virtual-token', 'pki', 'bank', 'payment-card', 'enummer', 'phone', 'app', 'transaction']);
+const NOUNS = new Set(['card', 'oath', 'virtual-card', 'dosa', 'token', 'virtual-token', 'pki', 'bank', 'payment-card', 'enummer', 'phone', 'app', 'transaction']);
 
 /**
  * The USAGE entries of the commands `prefix` names ("pki" or "pki issue"): an entry is a line

@@ -33,6 +33,8 @@ export interface TransceiveOptions {
   extendedLength?: boolean;
   /** Upper bound on the response data collected over all GET RESPONSE rounds. */
   maxResponseBytes?: number;
+  /** The instruction that fetches the rest after 61xx: GET RESPONSE (C0), or an application's own (YKOATH: A5). */
+  getResponseIns?: number;
 }
 
 export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
@@ -87,7 +89,7 @@ export async function transceive(
     // Resent once only: a second 6Cxx goes back to the caller rather than looping.
     response = await send({ ...last, le: (response.sw & 0xff) || SHORT_MAX_LE });
   }
-  return collectRemaining(send, response, getResponseCla(command.cla), maxBytes);
+  return collectRemaining(send, response, getResponseCla(command.cla), maxBytes, options.getResponseIns ?? INS_GET_RESPONSE);
 }
 
 async function collectRemaining(
@@ -95,6 +97,7 @@ async function collectRemaining(
   first: ResponseApdu,
   cla: number,
   maxBytes: number,
+  ins: number,
 ): Promise<ResponseApdu> {
   const parts: Uint8Array[] = [];
   let total = 0;
@@ -109,7 +112,7 @@ async function collectRemaining(
     if (round >= MAX_GET_RESPONSE_ROUNDS) {
       throw new ApduError(`response too long: the card still answers 61xx after ${MAX_GET_RESPONSE_ROUNDS} GET RESPONSE rounds`);
     }
-    response = await send({ cla, ins: INS_GET_RESPONSE, p1: 0, p2: 0, le: (response.sw & 0xff) || SHORT_MAX_LE });
+    response = await send({ cla, ins, p1: 0, p2: 0, le: (response.sw & 0xff) || SHORT_MAX_LE });
     keep(response);
   }
   return { data: parts.length === 1 ? first.data : concatBytes(...parts), sw: response.sw };

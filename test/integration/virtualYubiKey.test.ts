@@ -1,0 +1,112 @@
+/**
+ * The virtual YubiKey in ekort's reader, with Yubico's ykman (Debian's yubikey-manager) as the
+ * peer: ykman info, piv info and oath accounts add/list/code accept it, and its codes, ours
+ * (OathSession, `ekort oath`) and RFC 4226/6238's agree.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OathSession } from '../../src/oath/index.ts';
+import { ReaderMonitor } from '../../src/pcsc/readerMonitor.ts';
+import { totp } from '../../src/token/index.ts';
+import { ekortReaderSlot } from '../../src/virtual/ekortReaders.ts';
+import { createYubiKeyImage, saveYubiKeyImage, VirtualYubiKey } from '../../src/virtual/virtualYubiKey.ts';
+import { VpcdLink } from '../../src/virtual/vpcdLink.ts';
+import { ekort } from '../support/ekortCli.ts';
+import { ekortReaders, findExecutable, requireSystem, startPcscd, waitForCard } from '../support/pcscd.ts';
+
+const available = await requireSystem('pcscd', 'ekort-ifd', 'ykman');
+const READER = ekortReaders[1];
+/** RFC 4226 / 6238's secret "12345678901234567890", in base32. */
+const RFC_SECRET_B32 = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ';
+const RFC_SECRET = new TextEncoder().encode('12345678901234567890');
+
+function ykman(...args: string[]): Promise<string> {
+  return new Promise((resolve, reject) =>
+    execFile(findExecutable('ykman')!, ['--reader', READER, ...args], { timeout: 30_000 }, (e, out, err) => (e ? reject(new Error(`ykman ${args.join(' ')}: ${err || e.message}`)) : resolve(out))),
+  );
+}
+
+/** Waits until the clock is at least 3 s from a 30-s step boundary, so two programs see one step. */
+async function midStep(): Promise<void> {
+  for (;;) {
+    const into = (Date.now() / 1000) % 30;
+    if (into > 2 && into < 27) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+describe.skipIf(!available)('virtual YubiKey with ykman as the peer', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ekort-yk-'));
+  const file = path.join(dir, 'yubikey.json');
+  let link: VpcdLink;
+
+  beforeAll(async () => {
+    await startPcscd();
+    await saveYubiKeyImage(file, await createYubiKeyImage({ serial: 12345678, name: 'Key Holder' }));
+    link = new VpcdLink(await VirtualYubiKey.open(file), { path: ekortReaderSlot(READER)!.path });
+    await link.start();
+    await waitForCard(READER, { present: true });
+  });
+
+  afterAll(async () => {
+    await link?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('ykman info: a YubiKey 5 with its serial and firmware, PIV and OATH enabled', async () => {
+    const out = await ykman('info');
+    expect(out).toMatch(/^Serial number: 12345678$/m);
+    expect(out).toMatch(/^Firmware version: 5\.4\.3$/m);
+    expect(out).toMatch(/^OATH\s+Enabled/m);
+    expect(out).toMatch(/^PIV\s+Enabled/m);
+  });
+
+  it('ykman piv info: version, PIN tries by metadata, the certificates in 9A and 9C', async () => {
+    const out = await ykman('piv', 'info');
+    expect(out).toMatch(/^PIV version: 5\.4\.3$/m);
+    expect(out).toMatch(/^PIN tries remaining: 3\/3$/m);
+    expect(out).toMatch(/^Slot 9a:\n\tAlgorithm:\tECCP256\n\tSubject DN:\tCN=Key Holder/m);
+    expect(out).toMatch(/^Slot 9c:/m);
+  });
+
+  it('an account ykman adds: listed by us, and its code equal from ykman, from us and by RFC 6238', async () => {
+    await ykman('oath', 'accounts', 'add', '-o', 'TOTP', '-d', '8', 'RFC:alice', RFC_SECRET_B32);
+    const monitor = new ReaderMonitor().start();
+    try {
+      await monitor.settled();
+      const transport = await monitor.connect(READER);
+      try {
+        const session = await OathSession.open((apdu) => transport.transmit(apdu));
+        expect(await session.list()).toEqual([expect.objectContaining({ id: 'RFC:alice', issuer: 'RFC', name: 'alice', type: 'totp' })]);
+        await midStep();
+        const now = Date.now() / 1000;
+        const ours = await session.calculateAll(now);
+        const theirs = await ykman('oath', 'accounts', 'code', 'alice');
+        const rfc = totp({ secret: RFC_SECRET, time: new Date(now * 1000), digits: 8, algorithm: 'sha1' });
+        expect(ours[0]?.code).toBe(rfc);
+        expect(theirs).toMatch(new RegExp(`^RFC:alice\\s+${rfc}$`, 'm'));
+      } finally {
+        await transport.close();
+      }
+    } finally {
+      await monitor.close();
+    }
+  });
+
+  it('ekort oath add/code/delete for HOTP: RFC 4226 codes, the counter shared with ykman', async () => {
+    const added = await ekort(['oath', 'add', 'counter', '--type', 'hotp', '--reader', READER, '--secret-stdin'], `${RFC_SECRET_B32}\n`);
+    expect(added).toMatchObject({ code: 0, stdout: 'Added counter to the key.\n' });
+    expect(await ykman('oath', 'accounts', 'code', 'counter')).toMatch(/^counter\s+755224$/m);
+    const ours = await ekort(['oath', 'code', 'counter', '--reader', READER, '--json']);
+    expect(JSON.parse(ours.stdout)).toEqual({ codes: [expect.objectContaining({ code: '287082' })] });
+    expect((await ekort(['oath', 'list', '--reader', READER])).stdout).toBe('RFC:alice\ncounter  (HOTP)\n');
+    expect(await ekort(['oath', 'delete', 'counter', '--reader', READER])).toMatchObject({ code: 0 });
+    expect(await ykman('oath', 'accounts', 'list')).toBe('RFC:alice\n');
+    const gone = await ekort(['oath', 'delete', 'counter', '--reader', READER, '--json']);
+    expect(gone.code).toBe(1);
+    expect(JSON.parse(gone.stdout)).toMatchObject({ error: { code: 'OATH_NO_SUCH_CREDENTIAL' } });
+  });
+});
