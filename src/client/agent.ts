@@ -30,6 +30,8 @@ import { AgentError } from './failure.ts';
 import { Readers } from './readers.ts';
 import { SettingsStore } from './settingsStore.ts';
 import { Tokens, type TokensOptions } from './tokens.ts';
+import { EngineerKeypad } from './engineerKeypad.ts';
+import { oathCode, oathCodes } from './oathCodes.ts';
 import { loadVirtualToken, VirtualCardSlot } from './virtualDevices.ts';
 
 export const SESSION_IDLE_MS = 15 * 60_000;
@@ -101,7 +103,12 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   const dosa = new DosaLogins((waiting) => emit({ type: 'token-touch', waiting }));
   const appLogins = new AppLogins();
   const vpcdPort = options.vpcdPort ?? VPCD_DEFAULT_PORT;
-  const virtualCard = new VirtualCardSlot(options.dataDir, readers.inApp, vpcdPort, options.vpcdHost ?? VPCD_DEFAULT_HOST);
+  let keypad: EngineerKeypad | undefined;
+  const virtualCard = new VirtualCardSlot(options.dataDir, readers.inApp, vpcdPort, options.vpcdHost ?? VPCD_DEFAULT_HOST, (reader) => {
+    keypad?.close();
+    keypad = new EngineerKeypad(reader, (prompt) => emit({ type: 'pin-pad', prompt }));
+    return keypad;
+  });
   const idleMs = options.idleTimeoutMs ?? SESSION_IDLE_MS;
   const notes = options.platformNotes ?? platformNotes();
 
@@ -345,6 +352,13 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       return withBank((c) => c.notifications());
     },
 
+    async oathCodes(input) {
+      return oathCodes(readers, input.reader);
+    },
+    async oathCode(input) {
+      return oathCode(readers, input.reader, input.id);
+    },
+
     async apduTrace() {
       engineer();
       return trace.snapshot();
@@ -356,6 +370,11 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     async removeVirtualCard() {
       engineer();
       await virtualCard.remove();
+    },
+    async pinPadEntry(input) {
+      engineer();
+      if (!keypad) throw new AgentError('PIN_PAD_NOT_ASKING', 'The PIN pad is not asking for a PIN now.');
+      keypad.type(input);
     },
     async plugVirtualToken(input) {
       engineer();

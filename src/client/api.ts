@@ -120,7 +120,33 @@ export type AgentEvent =
   /** The login session ended: idle 15 minutes, logged out, or the card left mid-login. */
   | { type: 'session-ended'; reason: 'expired' | 'logged-out' }
   /** Engineers' view: one APDU trace line, PINs masked. */
-  | { type: 'apdu'; line: string };
+  | { type: 'apdu'; line: string }
+  /** Engineers' view: ekort's PIN-pad reader asks for a PIN (typed with pinPadEntry), or stopped asking (null). */
+  | { type: 'pin-pad'; prompt: PinPadPrompt | null };
+
+export interface PinPadPrompt {
+  reader: string;
+  kind: 'verify' | 'modify';
+  minDigits: number;
+  maxDigits: number;
+  timeoutSeconds: number;
+}
+
+/** An OATH account on a YubiKey and, when the key gave one, its code now. */
+export interface OathAccount {
+  id: string;
+  name: string;
+  issuer?: string;
+  type: 'totp' | 'hotp';
+  /** TOTP time step in seconds (0 for HOTP). */
+  period: number;
+  /** The key asks for a touch before it gives this code. */
+  touch: boolean;
+  code?: string;
+  /** Unix seconds: when the code starts and stops being valid (TOTP). */
+  validFrom?: number;
+  validTo?: number;
+}
 
 /** A failed call, as the renderer sees it. `code` is stable; the UI translates by it. */
 export interface ApiFailure {
@@ -211,10 +237,17 @@ export interface EkortApiMethods {
   /** Messages to the holder, newest first (the §17 currency conversion notice). */
   notifications: { input: void; output: Notification[] };
 
+  // The authenticator: OATH codes from a YubiKey in a reader
+  oathCodes: { input: { reader: string }; output: OathAccount[] };
+  /** One account's code: HOTP moves the key's counter; a touch account waits for the touch. */
+  oathCode: { input: { reader: string; id: string }; output: OathAccount };
+
   // Engineers' view (refused unless settings.engineerMode)
   apduTrace: { input: void; output: string[] };
   insertVirtualCard: { input: { reader?: string }; output: { reader: string } };
   removeVirtualCard: { input: void; output: void };
+  /** Typed on ekort's PIN-pad reader while it asks (event pin-pad): the PIN, or cancel. */
+  pinPadEntry: { input: { pin?: string; cancel?: boolean }; output: void };
   plugVirtualToken: { input: { touch?: boolean }; output: TokenInfo };
   unplugVirtualToken: { input: void; output: void };
   /** The card network's question to the embedded service, for demos and tests. */
@@ -265,9 +298,12 @@ export const API_METHODS = [
   'disputeTransaction',
   'disputes',
   'notifications',
+  'oathCodes',
+  'oathCode',
   'apduTrace',
   'insertVirtualCard',
   'removeVirtualCard',
+  'pinPadEntry',
   'plugVirtualToken',
   'unplugVirtualToken',
   'authorizePurchase',

@@ -4,6 +4,7 @@
  * (src/bank/api/schemas.ts) are reused where the agent passes the input on.
  */
 import { z } from 'zod';
+import { firstControlCharacter } from '../text/index.ts';
 import * as S from '../bank/api/schemas.ts';
 import type { ApiMethod } from './api.ts';
 
@@ -68,9 +69,12 @@ export const API_INPUT_SCHEMAS = {
   disputeTransaction: S.DisputeRequest.extend({ transactionId: S.Id }),
   disputes: none,
   notifications: none,
+  oathCodes: z.strictObject({ reader: readerName }),
+  oathCode: z.strictObject({ reader: readerName, id: z.string().min(1).max(64).refine((v) => firstControlCharacter(v) === undefined, 'control characters') }),
   apduTrace: none,
   insertVirtualCard: z.union([z.undefined(), z.null(), z.strictObject({ reader: readerName.optional() })]).transform((v) => v ?? {}),
   removeVirtualCard: none,
+  pinPadEntry: z.union([z.strictObject({ pin: z.string().regex(/^[0-9]{4,12}$/, '4 to 12 digits') }), z.strictObject({ cancel: z.literal(true) })]),
   plugVirtualToken: z.union([z.undefined(), z.null(), z.strictObject({ touch: z.boolean().optional() })]).transform((v) => v ?? {}),
   unplugVirtualToken: none,
   authorizePurchase: S.AuthorizationRequest,

@@ -14,7 +14,7 @@ import { type BankContext, enrolDosa } from '../bank/index.ts';
 import type { InProcessReader } from '../pcsc/index.ts';
 import { DEMO_CUSTOMER, findCustomerId } from '../demo/index.ts';
 import { HID_HMAC_SUITE } from '../token/index.ts';
-import { createVirtualHidTokenFile, ekortReaderSlot, loadVirtualHidTokenFile, saveVirtualHidTokenFile, type VirtualHidToken, virtualHidTokenFromFile, VirtualPivCard, VPCD_DEFAULT_HOST, VPCD_DEFAULT_PORT, VpcdLink } from '../virtual/index.ts';
+import { createVirtualHidTokenFile, ekortReaderSlot, type Keypad, loadVirtualHidTokenFile, saveVirtualHidTokenFile, type VirtualHidToken, virtualHidTokenFromFile, VirtualPivCard, VPCD_DEFAULT_HOST, VPCD_DEFAULT_PORT, VpcdLink } from '../virtual/index.ts';
 import { demoDir } from './embeddedService.ts';
 import { AgentError } from './failure.ts';
 
@@ -37,6 +37,8 @@ export class VirtualCardSlot {
     private readonly inApp: InProcessReader,
     private readonly basePort: number = VPCD_DEFAULT_PORT,
     private readonly host: string = VPCD_DEFAULT_HOST,
+    /** The keypad for ekort's PIN-pad reader (the engineers' view). */
+    private readonly keypadFor?: (reader: string) => Keypad,
   ) {}
 
   get cardFile(): string {
@@ -75,9 +77,9 @@ export class VirtualCardSlot {
     await link?.stop();
   }
 
-  private linkTarget(reader: string): { path: string } | { host: string; port: number } {
+  private linkTarget(reader: string): { path: string; keypad?: Keypad } | { host: string; port: number } {
     const slot = ekortReaderSlot(reader);
-    // The PIN pad's keypad is a terminal's (ekort virtual-card insert); the app plugs into the plain slots.
+    if (slot && slot.pinPad && this.keypadFor) return { path: slot.path, keypad: this.keypadFor(reader) };
     if (slot && !slot.pinPad) return { path: slot.path };
     for (const offset of [0, 1]) if (vpcdReaderName(this.basePort, this.basePort + offset) === reader) return { host: this.host, port: this.basePort + offset };
     throw new AgentError(

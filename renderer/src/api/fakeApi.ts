@@ -499,6 +499,16 @@ export function createFakeApi(options: FakeOptions = {}): FakeApi {
         requireSession();
         return notifications.map((n) => ({ ...n }));
       }),
+    oathCodes: (input) =>
+      respond('oathCodes', input, () => {
+        const from = Math.floor(Date.now() / 30_000) * 30;
+        return [
+          { id: 'Example:anna@example.com', issuer: 'Example', name: 'anna@example.com', type: 'totp' as const, period: 30, touch: false, code: '287082', validFrom: from, validTo: from + 30 },
+          { id: 'counter', name: 'counter', type: 'hotp' as const, period: 0, touch: false },
+        ];
+      }),
+    oathCode: (input) =>
+      respond('oathCode', input, () => ({ id: input.id, name: input.id, type: 'hotp' as const, period: 0, touch: false, code: '755224' })),
     apduTrace: () =>
       respond('apduTrace', undefined, () => {
         requireEngineer();
@@ -514,6 +524,11 @@ export function createFakeApi(options: FakeOptions = {}): FakeApi {
       respond('removeVirtualCard', undefined, () => {
         requireEngineer();
         removeCard();
+      }),
+    pinPadEntry: (input) =>
+      respond('pinPadEntry', input, () => {
+        requireEngineer();
+        emit({ type: 'pin-pad', prompt: null });
       }),
     plugVirtualToken: (input) =>
       respond('plugVirtualToken', input, () => {

@@ -4,6 +4,8 @@ import { ErrorMessage } from '../components/Messages.tsx';
 import { useApp } from '../context.ts';
 import { declineText } from '../i18n/index.ts';
 import { isValidExpiry, parseKronor } from '../lib/format.ts';
+import { Authenticator } from './Authenticator.tsx';
+import { PinPadKeypad } from './PinPadKeypad.tsx';
 
 export const TRACE_LINES_KEPT = 1000;
 
@@ -64,9 +66,9 @@ export function EngineerPanel() {
     }
   }
 
-  // Virtual readers through pcscd (ekort's own driver, vsmartcard's vpcd), where OpenSC and every
-  // PC/SC program see the card too. The PIN pad's keypad is a terminal's, so it is not offered.
-  const pcscReaders = readers.filter((r) => r.virtual && r.source === 'pcsc' && r.state !== 'unavailable' && !r.pinPad);
+  // Virtual readers through pcscd (ekort's own driver, its PIN pad included, and vsmartcard's
+  // vpcd), where OpenSC and every PC/SC program see the card too.
+  const pcscReaders = readers.filter((r) => r.virtual && r.source === 'pcsc' && r.state !== 'unavailable');
   const pcscReader = pcscReaders.find((r) => r.name === pcscTarget) ?? pcscReaders[0];
 
   return (
@@ -163,6 +165,8 @@ export function EngineerPanel() {
         </div>
       </section>
 
+      <PinPadKeypad />
+      <Authenticator />
       <SimulatePurchase />
     </aside>
   );
