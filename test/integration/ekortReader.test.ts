@@ -4,6 +4,7 @@
  * card events, APDUs byte for byte, one card per slot, pcscd restarts, and the PIN-pad
  * reader's secure PIN entry (PC/SC part 10) end to end with the PIV session.
  */
+import { execFile } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { toHex } from '../../src/iso7816/hex.ts';
 import { ReaderMonitor } from '../../src/pcsc/readerMonitor.ts';
@@ -17,9 +18,9 @@ import type { Keypad, PinEntryRequest, PinEntryResult } from '../../src/virtual/
 import { VpcdLink } from '../../src/virtual/vpcdLink.ts';
 import { thrown } from '../support/failures.ts';
 import { openscTool } from '../support/opensc.ts';
-import { EKORT_PIN_PAD, ekortReaders, requireSystem, restartPcscd, startPcscd, waitForCard } from '../support/pcscd.ts';
+import { EKORT_PIN_PAD, ekortReaders, findExecutable, requireSystem, restartPcscd, startPcscd, waitForCard } from '../support/pcscd.ts';
 
-const available = await requireSystem('pcscd', 'ekort-ifd', 'opensc-tool');
+const available = await requireSystem('pcscd', 'ekort-ifd', 'opensc-tool', 'pkcs15-tool');
 const ATR = toHex(FILE_SYSTEM_CARD_ATR, ' ').toUpperCase();
 const hex = (b: Uint8Array): string => toHex(b, ' ').toUpperCase();
 
@@ -176,6 +177,20 @@ describe.skipIf(!available)("ekort's reader driver in pcscd", () => {
       } finally {
         await close();
       }
+    });
+
+    it("OpenSC uses it as a PIN pad: pkcs15-tool --verify-pin, the PIN typed on the reader's keypad", async () => {
+      const keypad = new ScriptedKeypad(() => ({ pin: '246810' }));
+      const { close } = await session(keypad);
+      await close();
+      const run = (args: string[]) =>
+        new Promise<{ code: number | null; out: string }>((resolve) => {
+          const child = execFile(findExecutable('pkcs15-tool')!, args, { timeout: 20_000 }, (e, out, err) => resolve({ code: e ? ((e as { code?: number }).code ?? 1) : 0, out: out + err }));
+          child.stdin?.end(); // no PIN typed on the computer: OpenSC turns to the reader's keypad
+        });
+      const verified = await run(['--reader', EKORT_PIN_PAD, '--verify-pin', '--auth-id', '01']);
+      expect(verified.code).toBe(0);
+      expect(keypad.requests).toEqual([expect.objectContaining({ kind: 'verify' })]);
     });
 
     it('nobody at the keypad: the reader answers 64 00 when its time is up', async () => {
