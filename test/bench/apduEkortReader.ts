@@ -5,6 +5,7 @@
  * its socket quickack) and to Debian's vicc through vpcd, in one run so they compare.
  */
 import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { FileSystemCard } from '../../src/virtual/fileSystemCard.ts';
 import { ekortReaderSlot } from '../../src/virtual/ekortReaders.ts';
 import { VpcdLink } from '../../src/virtual/vpcdLink.ts';
@@ -45,6 +46,17 @@ export async function benchApduEkortReader(): Promise<void> {
   await waitForCard(slot, { present: true });
   figures.ekort = await perApdu(slot);
   await ours.stop();
+  await waitForCard(slot, { present: false });
+
+  // The floor: a card that costs nothing (a few lines of Python answering 90 00) in the same slot.
+  const echo = spawn('python3', [fileURLToPath(new URL('./echoCard.py', import.meta.url)), ekortReaderSlot(slot)!.path], { stdio: 'ignore' });
+  try {
+    await waitForCard(slot, { present: true });
+    figures.floor = await perApdu(slot);
+  } finally {
+    echo.kill();
+  }
+  await waitForCard(slot, { present: false });
 
   const viaVpcd = new VpcdLink(new FileSystemCard(), { port: vpcdPorts[0] });
   await viaVpcd.start();
@@ -61,6 +73,7 @@ export async function benchApduEkortReader(): Promise<void> {
     }
   }
   report({ name: 'apdu.opensc_tool.ekort_reader.per_apdu', value: round(figures.ekort, 3), unit: 'ms', target_max: 0.15, note: 'our card in ekort Reader 00 00 (native/ifd, Unix-domain socket); opensc-tool, best of 5' });
+  report({ name: 'apdu.opensc_tool.ekort_reader.floor_per_apdu', value: round(figures.floor, 3), unit: 'ms', note: 'a card answering 90 00 at once (test/bench/echoCard.py) in the same slot: what pcscd and opensc-tool cost alone' });
   report({ name: 'apdu.opensc_tool.vpcd_ekort_card.per_apdu', value: round(figures.vpcd, 3), unit: 'ms', note: 'our card through vpcd (TCP, socket quickack on)' });
   if (figures.vicc !== undefined) report({ name: 'apdu.opensc_tool.vpcd_vicc.per_apdu', value: round(figures.vicc, 3), unit: 'ms', peer: 'Debian vsmartcard-vpicc' });
   if (figures.vicc !== undefined) report({ name: 'apdu.opensc_tool.ekort_reader.ratio_to_vpcd_vicc', value: round(figures.vicc / figures.ekort, 1), unit: 'x' });

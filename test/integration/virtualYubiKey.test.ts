@@ -109,4 +109,17 @@ describe.skipIf(!available)('virtual YubiKey with ykman as the peer', () => {
     expect(gone.code).toBe(1);
     expect(JSON.parse(gone.stdout)).toMatchObject({ error: { code: 'OATH_NO_SUCH_CREDENTIAL' } });
   });
+
+  it('a password ykman sets: ykman and ekort oath need it, a wrong one is refused, the key proves it holds it', async () => {
+    await ykman('oath', 'access', 'change', '-n', 'hemligt');
+    const locked = await ekort(['oath', 'list', '--reader', READER, '--json']);
+    expect(locked.code).toBe(2);
+    const wrong = await ekort(['oath', 'list', '--reader', READER, '--password-stdin', '--json'], 'fel\n');
+    expect(JSON.parse(wrong.stdout)).toMatchObject({ error: { code: 'OATH_WRONG_PASSWORD' } });
+    const right = await ekort(['oath', 'list', '--reader', READER, '--password-stdin', '--json'], 'hemligt\n');
+    expect(JSON.parse(right.stdout)).toEqual({ accounts: [expect.objectContaining({ id: 'RFC:alice' })] });
+    expect(await ykman('oath', 'accounts', 'list', '-p', 'hemligt')).toBe('RFC:alice\n');
+    await ykman('oath', 'access', 'change', '-p', 'hemligt', '--clear');
+    expect((await ekort(['oath', 'list', '--reader', READER])).stdout).toBe('RFC:alice\n');
+  });
 });
