@@ -1,38 +1,6 @@
 import { escapeLines } from '../text/index.ts';
 import { EkortError } from '../errors.ts';
-import { apduCommand } from './apduCommand.ts';
-import { authorizeCommand } from './authorizeCommand.ts';
-import { bankEnrolDosa, bankExpire, bankNetworkKey, bankSeedDemo, bankUnblockDosa } from './bankCommands.ts';
-import { bankEnrolApp } from './bankCommands.ts';
-import { appApprove, appEnrol, appStatus } from './appCommands.ts';
-import { bankChangePassword, bankIssueCodeTable, bankIvrKey, bankSetPhoneCredentials, bankSmsOutbox } from './bankCommands.ts';
-import { phoneCall } from './phoneCommands.ts';
 import { printJson, UsageError, type CliIo, type Command } from './cliContext.ts';
-import { cardChangePin, cardInfo, cardUnblock, cardVerifyPin } from './cardCommands.ts';
-import { cardSign } from './cardSignCommand.ts';
-import { dosaCode, dosaCreate, dosaExportForBank, dosaRespond } from './dosaCommands.ts';
-import { bankDisputeResolve, disputesCommand, notificationsCommand, transactionDispute } from './disputeCommands.ts';
-import {
-  enummerClose,
-  enummerCreate,
-  enummerList,
-  enummerPause,
-  enummerResume,
-  enummerShow,
-  enummerTransactions,
-  enummerUnlock,
-  transactionsCommand,
-} from './enummerCommands.ts';
-import { login, logout, sessionCommand } from './loginCommands.ts';
-import { paymentCardBlock, paymentCardConnect, paymentCardList } from './paymentCardCommands.ts';
-import { pkiFiles, pkiInit, pkiIssue, pkiRevoke, pkiVerify } from './pkiCommands.ts';
-import { readersCommand } from './readersCommand.ts';
-import { serveCommand } from './serveCommand.ts';
-import { tokenList } from './tokenCommands.ts';
-import { virtualCardCreate, virtualCardInsert } from './virtualCardCommands.ts';
-import { oathAdd, oathCode, oathDelete, oathList } from './oathCommands.ts';
-import { virtualTokenCreate, virtualTokenRespond } from './virtualTokenCommands.ts';
-import { watchCommand } from './watchCommand.ts';
 
 export const USAGE = `ekort: smart cards, security tokens and the e-kort service, from the terminal
 
@@ -226,69 +194,74 @@ Usage: ekort <command> [options]
 
 Exit codes: 0 ok, 1 the operation failed (message on stderr, code in --json output), 2 usage error.`;
 
-const COMMANDS: Record<string, Command> = {
-  readers: readersCommand,
-  watch: watchCommand,
-  apdu: apduCommand,
-  'card info': cardInfo,
-  'card verify-pin': cardVerifyPin,
-  'card change-pin': cardChangePin,
-  'card unblock': cardUnblock,
-  'card sign': cardSign,
-  'oath list': oathList,
-  'oath code': oathCode,
-  'oath add': oathAdd,
-  'oath delete': oathDelete,
-  'virtual-card create': virtualCardCreate,
-  'virtual-card insert': virtualCardInsert,
-  'dosa create': dosaCreate,
-  'dosa respond': dosaRespond,
-  'dosa code': dosaCode,
-  'dosa export-for-bank': dosaExportForBank,
-  'token list': tokenList,
-  'virtual-token create': virtualTokenCreate,
-  'virtual-token respond': virtualTokenRespond,
-  'pki init': pkiInit,
-  'pki issue': pkiIssue,
-  'pki revoke': pkiRevoke,
-  'pki verify': pkiVerify,
-  'pki files': pkiFiles,
-  serve: serveCommand,
-  'bank seed-demo': bankSeedDemo,
-  'bank unblock-dosa': bankUnblockDosa,
-  'bank network-key': bankNetworkKey,
-  'bank enrol-dosa': bankEnrolDosa,
-  'bank expire': bankExpire,
-  'bank enrol-app': bankEnrolApp,
-  'app enrol': appEnrol,
-  'app approve': appApprove,
-  'app status': appStatus,
-  'bank set-phone-credentials': bankSetPhoneCredentials,
-  'bank change-password': bankChangePassword,
-  'bank issue-codetable': bankIssueCodeTable,
-  'bank ivr-key': bankIvrKey,
-  'bank sms-outbox': bankSmsOutbox,
-  'phone call': phoneCall,
-  login,
-  logout,
-  session: sessionCommand,
-  'payment-card list': paymentCardList,
-  'payment-card connect': paymentCardConnect,
-  'payment-card block': paymentCardBlock,
-  'enummer create': enummerCreate,
-  'enummer list': enummerList,
-  'enummer show': enummerShow,
-  'enummer pause': enummerPause,
-  'enummer resume': enummerResume,
-  'enummer close': enummerClose,
-  'enummer unlock': enummerUnlock,
-  'enummer transactions': enummerTransactions,
-  transactions: transactionsCommand,
-  'transaction dispute': transactionDispute,
-  disputes: disputesCommand,
-  notifications: notificationsCommand,
-  'bank dispute-resolve': bankDisputeResolve,
-  authorize: authorizeCommand,
+/**
+ * Every command and where it lives. A command's module (and what it imports: pcsclite, the
+ * service, pkijs...) is loaded only when that command runs, so `ekort --help` and `ekort
+ * readers` start as fast as the tools beside them.
+ */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  readers: async () => (await import('./readersCommand.ts')).readersCommand,
+  watch: async () => (await import('./watchCommand.ts')).watchCommand,
+  apdu: async () => (await import('./apduCommand.ts')).apduCommand,
+  'card info': async () => (await import('./cardCommands.ts')).cardInfo,
+  'card verify-pin': async () => (await import('./cardCommands.ts')).cardVerifyPin,
+  'card change-pin': async () => (await import('./cardCommands.ts')).cardChangePin,
+  'card unblock': async () => (await import('./cardCommands.ts')).cardUnblock,
+  'card sign': async () => (await import('./cardSignCommand.ts')).cardSign,
+  'oath list': async () => (await import('./oathCommands.ts')).oathList,
+  'oath code': async () => (await import('./oathCommands.ts')).oathCode,
+  'oath add': async () => (await import('./oathCommands.ts')).oathAdd,
+  'oath delete': async () => (await import('./oathCommands.ts')).oathDelete,
+  'virtual-card create': async () => (await import('./virtualCardCommands.ts')).virtualCardCreate,
+  'virtual-card insert': async () => (await import('./virtualCardCommands.ts')).virtualCardInsert,
+  'dosa create': async () => (await import('./dosaCommands.ts')).dosaCreate,
+  'dosa respond': async () => (await import('./dosaCommands.ts')).dosaRespond,
+  'dosa code': async () => (await import('./dosaCommands.ts')).dosaCode,
+  'dosa export-for-bank': async () => (await import('./dosaCommands.ts')).dosaExportForBank,
+  'token list': async () => (await import('./tokenCommands.ts')).tokenList,
+  'virtual-token create': async () => (await import('./virtualTokenCommands.ts')).virtualTokenCreate,
+  'virtual-token respond': async () => (await import('./virtualTokenCommands.ts')).virtualTokenRespond,
+  'pki init': async () => (await import('./pkiCommands.ts')).pkiInit,
+  'pki issue': async () => (await import('./pkiCommands.ts')).pkiIssue,
+  'pki revoke': async () => (await import('./pkiCommands.ts')).pkiRevoke,
+  'pki verify': async () => (await import('./pkiCommands.ts')).pkiVerify,
+  'pki files': async () => (await import('./pkiCommands.ts')).pkiFiles,
+  serve: async () => (await import('./serveCommand.ts')).serveCommand,
+  'bank seed-demo': async () => (await import('./bankCommands.ts')).bankSeedDemo,
+  'bank unblock-dosa': async () => (await import('./bankCommands.ts')).bankUnblockDosa,
+  'bank network-key': async () => (await import('./bankCommands.ts')).bankNetworkKey,
+  'bank enrol-dosa': async () => (await import('./bankCommands.ts')).bankEnrolDosa,
+  'bank expire': async () => (await import('./bankCommands.ts')).bankExpire,
+  'bank enrol-app': async () => (await import('./bankCommands.ts')).bankEnrolApp,
+  'app enrol': async () => (await import('./appCommands.ts')).appEnrol,
+  'app approve': async () => (await import('./appCommands.ts')).appApprove,
+  'app status': async () => (await import('./appCommands.ts')).appStatus,
+  'bank set-phone-credentials': async () => (await import('./bankCommands.ts')).bankSetPhoneCredentials,
+  'bank change-password': async () => (await import('./bankCommands.ts')).bankChangePassword,
+  'bank issue-codetable': async () => (await import('./bankCommands.ts')).bankIssueCodeTable,
+  'bank ivr-key': async () => (await import('./bankCommands.ts')).bankIvrKey,
+  'bank sms-outbox': async () => (await import('./bankCommands.ts')).bankSmsOutbox,
+  'phone call': async () => (await import('./phoneCommands.ts')).phoneCall,
+  login: async () => (await import('./loginCommands.ts')).login,
+  logout: async () => (await import('./loginCommands.ts')).logout,
+  session: async () => (await import('./loginCommands.ts')).sessionCommand,
+  'payment-card list': async () => (await import('./paymentCardCommands.ts')).paymentCardList,
+  'payment-card connect': async () => (await import('./paymentCardCommands.ts')).paymentCardConnect,
+  'payment-card block': async () => (await import('./paymentCardCommands.ts')).paymentCardBlock,
+  'enummer create': async () => (await import('./enummerCommands.ts')).enummerCreate,
+  'enummer list': async () => (await import('./enummerCommands.ts')).enummerList,
+  'enummer show': async () => (await import('./enummerCommands.ts')).enummerShow,
+  'enummer pause': async () => (await import('./enummerCommands.ts')).enummerPause,
+  'enummer resume': async () => (await import('./enummerCommands.ts')).enummerResume,
+  'enummer close': async () => (await import('./enummerCommands.ts')).enummerClose,
+  'enummer unlock': async () => (await import('./enummerCommands.ts')).enummerUnlock,
+  'enummer transactions': async () => (await import('./enummerCommands.ts')).enummerTransactions,
+  transactions: async () => (await import('./enummerCommands.ts')).transactionsCommand,
+  'transaction dispute': async () => (await import('./disputeCommands.ts')).transactionDispute,
+  disputes: async () => (await import('./disputeCommands.ts')).disputesCommand,
+  notifications: async () => (await import('./disputeCommands.ts')).notificationsCommand,
+  'bank dispute-resolve': async () => (await import('./disputeCommands.ts')).bankDisputeResolve,
+  authorize: async () => (await import('./authorizeCommand.ts')).authorizeCommand,
 };
 
 const NOUNS = new Set(['card', 'oath', 'virtual-card', 'dosa', 'token', 'virtual-token', 'pki', 'bank', 'payment-card', 'enummer', 'phone', 'app', 'transaction']);
@@ -326,12 +299,12 @@ export async function main(argv: string[], rawIo: CliIo): Promise<number> {
     io.out(USAGE);
     return name === undefined ? 2 : 0;
   }
-  const command = COMMANDS[name];
-  if (rest.some((a) => HELP.has(a)) && (command || NOUNS.has(name))) {
+  const load = COMMANDS[name];
+  if (rest.some((a) => HELP.has(a)) && (load || NOUNS.has(name))) {
     io.out(`Usage:\n${usageFor(name) ?? USAGE}`);
     return 0;
   }
-  if (!command) {
+  if (!load) {
     const noun = argv[0] !== undefined && NOUNS.has(argv[0]) ? usageFor(argv[0]) : undefined;
     if (noun && name === argv[0]) io.err(`ekort ${name}: which one?\n\n${noun}`);
     else if (noun) io.err(`ekort: "${name}" is not a command\n\n${noun}`);
@@ -340,6 +313,7 @@ export async function main(argv: string[], rawIo: CliIo): Promise<number> {
   }
   const json = rest.includes('--json');
   try {
+    const command = await load();
     return await command(rest, io);
   } catch (error) {
     if (error instanceof UsageError) {

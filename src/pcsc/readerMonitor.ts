@@ -45,7 +45,11 @@ interface Tracked {
   seen: boolean;
 }
 
-/** pcsclite announces readers one by one with no "that was all": wait this long for more. */
+/**
+ * The binding lists pcscd's readers in one batch (one SCardListReaders, a 'reader' event each in
+ * the same tick), so once a listed reader has reported its state the first picture is whole.
+ * With no reader there is no "that was all": wait this long for one.
+ */
 const SETTLE_MS = 150;
 
 export class ReaderMonitor extends EventEmitter<{ event: [ReaderEvent] }> {
@@ -93,7 +97,7 @@ export class ReaderMonitor extends EventEmitter<{ event: [ReaderEvent] }> {
     for (;;) {
       const quiet = Date.now() - this.lastChange >= SETTLE_MS;
       const allSeen = [...this.tracked.values()].every((t) => t.seen);
-      if (this.up === false || (this.up === true && quiet && allSeen)) return;
+      if (this.up === false || (this.up === true && allSeen && (this.tracked.size > 0 || quiet))) return;
       if (Date.now() >= deadline) return;
       await new Promise((r) => setTimeout(r, 20));
     }
