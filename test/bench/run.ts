@@ -18,6 +18,7 @@ const suites: Record<string, () => Promise<void>> = {
   'token-otp': async () => (await import('./tokenOtp.ts')).benchTokenOtp(),
   'bank-service': async () => (await import('./bankService.ts')).benchBankService(),
   'desktop-ui': async () => (await import('./desktopUi.ts')).benchDesktopUi(),
+  'cli-start': async () => (await import('./cliStart.ts')).benchCliStart(),
   'fresh-install': async () => (await import('./freshInstall.ts')).benchFreshInstall(),
 };
 
