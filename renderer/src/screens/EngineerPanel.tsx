@@ -207,26 +207,11 @@ function SimulatePurchase() {
     <section aria-labelledby="eng-purchase">
       <h3 id="eng-purchase">{t('eng.purchase')}</h3>
       <form onSubmit={(e) => void submit(e)} noValidate className="form compact">
-        <div className="field">
-          <label htmlFor="sim-pan">{t('eng.pan')}</label>
-          <input id="sim-pan" type="text" inputMode="numeric" autoComplete="off" value={pan} onChange={(e) => setPan(e.target.value)} />
-        </div>
-        <div className="field">
-          <label htmlFor="sim-expiry">{t('eng.expiry')}</label>
-          <input id="sim-expiry" type="text" inputMode="numeric" autoComplete="off" placeholder="MM/ÅÅ" value={expiry} onChange={(e) => setExpiry(e.target.value)} />
-        </div>
-        <div className="field">
-          <label htmlFor="sim-cvc">{t('eng.cvc')}</label>
-          <input id="sim-cvc" type="text" inputMode="numeric" autoComplete="off" value={cvc} onChange={(e) => setCvc(e.target.value)} />
-        </div>
-        <div className="field">
-          <label htmlFor="sim-merchant">{t('eng.merchant')}</label>
-          <input id="sim-merchant" type="text" autoComplete="off" value={merchant} onChange={(e) => setMerchant(e.target.value)} />
-        </div>
-        <div className="field">
-          <label htmlFor="sim-amount">{t('eng.amount')}</label>
-          <input id="sim-amount" type="text" inputMode="decimal" autoComplete="off" value={amount} onChange={(e) => setAmount(e.target.value)} />
-        </div>
+        <TextField id="sim-pan" label={t('eng.pan')} inputMode="numeric" value={pan} onChange={setPan} />
+        <TextField id="sim-expiry" label={t('eng.expiry')} inputMode="numeric" placeholder="MM/ÅÅ" value={expiry} onChange={setExpiry} />
+        <TextField id="sim-cvc" label={t('eng.cvc')} inputMode="numeric" value={cvc} onChange={setCvc} />
+        <TextField id="sim-merchant" label={t('eng.merchant')} value={merchant} onChange={setMerchant} />
+        <TextField id="sim-amount" label={t('eng.amount')} inputMode="decimal" value={amount} onChange={setAmount} />
         <div className="actions">
           <button type="submit" disabled={busy}>
             {t('eng.simulate')}
@@ -238,5 +223,15 @@ function SimulatePurchase() {
       </p>
       <ErrorMessage>{error}</ErrorMessage>
     </section>
+  );
+}
+
+/** One labelled text field of the simulated purchase (no autofill: test data only). */
+function TextField(props: { id: string; label: string; value: string; onChange: (value: string) => void; inputMode?: 'numeric' | 'decimal'; placeholder?: string }) {
+  return (
+    <div className="field">
+      <label htmlFor={props.id}>{props.label}</label>
+      <input id={props.id} type="text" inputMode={props.inputMode} autoComplete="off" placeholder={props.placeholder} value={props.value} onChange={(e) => props.onChange(e.target.value)} />
+    </div>
   );
 }
