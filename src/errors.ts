@@ -21,6 +21,18 @@ export class EkortError extends Error {
   }
 }
 
+/**
+ * An EkortError whose code is one of a module's own, so callers can switch on it:
+ * `export class Pkcs12Error extends CodedError<Pkcs12ErrorCode> {}`.
+ */
+export class CodedError<C extends string> extends EkortError {
+  declare readonly code: C;
+
+  constructor(code: C, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}
+
 export function isEkortError(e: unknown, code?: string): e is EkortError {
   return e instanceof EkortError && (code === undefined || e.code === code);
 }

@@ -7,7 +7,7 @@
  * challenge and checking its answer to ours. Secrets and passwords are never kept.
  */
 import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
-import { EkortError } from '../errors.ts';
+import { CodedError } from '../errors.ts';
 import { CardStatusError, concatBytes, statusError, transceive, type CommandApdu, type ResponseApdu, type Transmit } from '../iso7816/index.ts';
 
 export const OATH_AID = Uint8Array.of(0xa0, 0x00, 0x00, 0x05, 0x27, 0x21, 0x01);
@@ -21,12 +21,7 @@ const DEFAULT_PERIOD = 30;
 
 export type OathErrorCode = 'OATH_NOT_AVAILABLE' | 'OATH_LOCKED' | 'OATH_WRONG_PASSWORD' | 'OATH_NO_SUCH_CREDENTIAL' | 'OATH_TOUCH_REQUIRED' | 'OATH_INVALID' | 'OATH_MALFORMED';
 
-export class OathError extends EkortError {
-  declare readonly code: OathErrorCode;
-  constructor(code: OathErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
-  }
-}
+export class OathError extends CodedError<OathErrorCode> {}
 
 export type OathType = keyof typeof TYPE_BITS;
 export type OathAlgorithm = keyof typeof ALG_BITS;

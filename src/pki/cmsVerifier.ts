@@ -4,7 +4,7 @@
  * certificate chain — so the first failing one names the error. The signature is checked with
  * the signer certificate's key only; nothing else in the CMS is trusted.
  */
-import { EkortError } from '../errors.ts';
+import { CodedError, EkortError } from '../errors.ts';
 import { type CertificateInfo, DIGEST_ALGORITHMS, parseCertificate, verifySignature } from './certificate.ts';
 import { type ChainErrorCode, type ExpiryWarning, type TrustInput, TrustStore } from './chainValidation.ts';
 import { type CmsSignedData, type CmsSignerInfo, DER_TAG, type DerValue, derTime, readSignedData } from './cmsDer.ts';
@@ -13,13 +13,7 @@ import { checkDer } from './derGuard.ts';
 
 export type LoginSignatureErrorCode = 'CMS_MALFORMED' | 'WRONG_CHALLENGE' | 'BAD_SIGNATURE' | 'SIGNING_TIME_OUT_OF_WINDOW' | ChainErrorCode;
 
-export class LoginSignatureError extends EkortError {
-  declare readonly code: LoginSignatureErrorCode;
-
-  constructor(code: LoginSignatureErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
-  }
-}
+export class LoginSignatureError extends CodedError<LoginSignatureErrorCode> {}
 
 interface LoginSignatureCheck {
   /** DER ContentInfo with a detached SignedData. */

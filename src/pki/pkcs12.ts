@@ -20,7 +20,7 @@
 import { createHash, randomBytes, type KeyObject } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { EkortError } from '../errors.ts';
+import { CodedError } from '../errors.ts';
 import {
   checkEncryptionScheme,
   checkIterations,
@@ -43,12 +43,7 @@ import {
 
 export type Pkcs12ErrorCode = 'PKCS12_MALFORMED' | 'PKCS12_UNSUPPORTED' | 'PKCS12_UNPROTECTED' | 'PKCS12_LEGACY' | 'PKCS12_ITERATIONS_TOO_HIGH';
 
-export class Pkcs12Error extends EkortError {
-  declare readonly code: Pkcs12ErrorCode;
-  constructor(code: Pkcs12ErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
-  }
-}
+export class Pkcs12Error extends CodedError<Pkcs12ErrorCode> {}
 
 const OID = {
   data: '1.2.840.113549.1.7.1',

@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { EkortError } from '../errors.ts';
+import { CodedError } from '../errors.ts';
 import { ensurePrivateDir, writeFileAtomic } from '../files/index.ts';
 import {
   OID,
@@ -33,13 +33,7 @@ import { derToPem, pemToDer } from './pem.ts';
 
 export type TestPkiErrorCode = 'PKI_DIR_INVALID' | 'PKI_DIR_EXISTS' | 'UNKNOWN_SERIAL' | 'UNSUPPORTED_KEY' | 'INVALID_SUBJECT';
 
-export class TestPkiError extends EkortError {
-  declare readonly code: TestPkiErrorCode;
-
-  constructor(code: TestPkiErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
-  }
-}
+export class TestPkiError extends CodedError<TestPkiErrorCode> {}
 
 export type IssuingCaName = 'issuing-rsa' | 'issuing-ec';
 export const ISSUING_CAS: readonly IssuingCaName[] = ['issuing-rsa', 'issuing-ec'];

@@ -16,7 +16,7 @@
  * secrets and is written atomically with mode 0600.
  */
 import { createHmac, randomBytes, randomInt } from 'node:crypto';
-import { EkortError } from '../errors.ts';
+import { CodedError } from '../errors.ts';
 import { crc16, FRAME_CHUNKS, FRAME_SIZE, type HidDevice, PAYLOAD_SIZE, REPORT_DATA_SIZE, REPORT_SIZE, SLOT_CHAL_HMAC1, SLOT_CHAL_HMAC2, STATUS_RESET, STATUS_RESPONSE, STATUS_TOUCH_WAIT, STATUS_WRITE_PENDING, unpadChallenge, withResponseCrc } from '../token/index.ts';
 import { readJsonFile, writePrivateJson } from '../files/index.ts';
 
@@ -214,13 +214,7 @@ export type VirtualTokenErrorCode =
   | 'VIRTUAL_TOKEN_INVALID'
   | 'VIRTUAL_TOKEN_WRITE_FAILED';
 
-export class VirtualTokenError extends EkortError {
-  declare readonly code: VirtualTokenErrorCode;
-
-  constructor(code: VirtualTokenErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
-  }
-}
+export class VirtualTokenError extends CodedError<VirtualTokenErrorCode> {}
 
 const TOKEN_FIELDS = ['version', 'kind', 'serial', 'firmware', 'slots'];
 

@@ -8,7 +8,7 @@
  * Every rule that must hold across service instances is a constraint or a conditional
  * UPDATE in the database, never a check in process memory.
  */
-import { EkortError } from '../../errors.ts';
+import { CodedError } from '../../errors.ts';
 
 export type SqlValue = string | number | bigint | null | boolean;
 export type Row = Record<string, unknown>;
@@ -29,12 +29,6 @@ export interface SqlDatabase extends SqlExecutor {
 
 export type StoreErrorCode = 'UNIQUE_VIOLATION' | 'STORE_UNAVAILABLE' | 'STORE_BUSY' | 'MIGRATION_FAILED';
 
-export class StoreError extends EkortError {
-  declare readonly code: StoreErrorCode;
-
-  constructor(code: StoreErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
-  }
-}
+export class StoreError extends CodedError<StoreErrorCode> {}
 
 export const isUniqueViolation = (e: unknown): boolean => e instanceof StoreError && e.code === 'UNIQUE_VIOLATION';
