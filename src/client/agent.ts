@@ -11,26 +11,27 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { BankClient, createNetworkKey } from '../bank/index.ts';
-import { SessionInfo as SessionInfoSchema, type Session } from '../bank/api/schemas.ts';
 import { seedDemo } from '../demo/index.ts';
-import { EkortError } from '../errors.ts';
 import { ensurePrivateDir } from '../files/index.ts';
 import { type VirtualHidToken, VPCD_DEFAULT_HOST, VPCD_DEFAULT_PORT } from '../virtual/index.ts';
-import type { AgentEvent, ApiInput, ApiMethod, ApiOutput, DemoInfo, PlatformNote, SessionInfo } from './api.ts';
+import type { AgentEvent, ApiInput, ApiMethod, ApiOutput, DemoInfo, PlatformNote } from './api.ts';
 import { platformNotes } from './platform.ts';
 import { ApduLog } from './apduLog.ts';
 import { AppLogins } from './appLogin.ts';
-import { loginWithCard, readCardHolder } from './cards.ts';
+import { readCardHolder } from './cards.ts';
 import { DosaLogins } from './dosaLogin.ts';
 import { FileLogins } from './fileLogin.ts';
 import { defaultBankIdDirs } from '../pki/index.ts';
-import { demoDir, EmbeddedService } from './embeddedService.ts';
+import { demoDir } from './embeddedService.ts';
 import { AgentError } from './failure.ts';
 import { Readers } from './readers.ts';
 import { SettingsStore } from './settingsStore.ts';
 import { Tokens, type TokensOptions } from './tokens.ts';
+import { AgentSession } from './agentSession.ts';
+import { ekortHandlers } from './ekortHandlers.ts';
+import { loginHandlers } from './loginHandlers.ts';
 import { EngineerKeypad } from './engineerKeypad.ts';
+import { ServiceConnection } from './serviceConnection.ts';
 import { oathCode, oathCodes } from './oathCodes.ts';
 import { loadVirtualToken, VirtualCardSlot } from './virtualDevices.ts';
 
@@ -71,8 +72,6 @@ export type Agent = AgentHandlerTable & {
   virtualToken(): VirtualHidToken | undefined;
 };
 
-const SESSION_GONE = new Set(['SESSION_EXPIRED', 'UNAUTHENTICATED']);
-
 export async function createAgent(options: AgentOptions): Promise<Agent> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const listeners = new Set<(event: AgentEvent) => void>();
@@ -112,80 +111,20 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   const idleMs = options.idleTimeoutMs ?? SESSION_IDLE_MS;
   const notes = options.platformNotes ?? platformNotes();
 
-  // --- the service connection
-  let embedded: EmbeddedService | undefined;
-  let bank: BankClient;
-  let networkKey: string | undefined;
-
-  const connect = async (): Promise<void> => {
-    const service = settingsStore.get().service;
-    if (service.mode === 'embedded') {
-      embedded ??= await EmbeddedService.start(options.dataDir, { log });
-      bank = new BankClient({ baseUrl: embedded.url });
-    } else {
-      await closeEmbedded();
-      bank = new BankClient({ baseUrl: service.url });
-    }
-  };
-  const closeEmbedded = async (): Promise<void> => {
-    const e = embedded;
-    embedded = undefined;
-    networkKey = undefined;
-    await e?.close();
-  };
-  const requireEmbedded = (what: string): EmbeddedService => {
-    if (!embedded) throw new AgentError('EMBEDDED_ONLY', `${what} works with the e-kort service inside the app only (settings: service "embedded").`);
-    return embedded;
-  };
+  // --- the service connection and the holder's session
+  const service = new ServiceConnection(options.dataDir, log);
+  const connect = (): Promise<void> => service.connect(settingsStore.get().service);
   await connect();
-
-  // --- the session
-  let loggedIn = false;
-  let idleTimer: NodeJS.Timeout | undefined;
-  const armIdle = (): void => {
-    if (idleTimer) clearTimeout(idleTimer);
-    idleTimer = undefined;
-    if (!loggedIn) return;
-    idleTimer = setTimeout(() => endSession('expired'), idleMs);
-    idleTimer.unref();
-  };
-  const endSession = (reason: 'expired' | 'logged-out'): void => {
-    if (idleTimer) clearTimeout(idleTimer);
-    idleTimer = undefined;
-    const wasLoggedIn = loggedIn;
-    loggedIn = false;
-    bank.token = undefined;
-    if (wasLoggedIn) emit({ type: 'session-ended', reason });
-  };
-  const loggedInWith = (session: Session): SessionInfo => {
-    loggedIn = true;
-    armIdle();
-    return SessionInfoSchema.parse(session);
-  };
-  /** A call to the service; a session the service no longer knows ends here too. */
-  const withBank = async <T>(fn: (client: BankClient) => Promise<T>): Promise<T> => {
-    try {
-      return await fn(bank);
-    } catch (error) {
-      if (loggedIn && error instanceof EkortError && SESSION_GONE.has(error.code)) endSession('expired');
-      throw error;
-    }
-  };
-  const requireLogin = (): void => {
-    if (!loggedIn) throw new AgentError('UNAUTHENTICATED', 'Log in first.');
-  };
+  const holder = new AgentSession(() => service.bank, idleMs, emit);
   const engineer = (): void => {
     if (!settingsStore.get().engineerMode) throw new AgentError('ENGINEER_MODE_OFF', "Turn on the engineers' view in the settings first.");
-  };
-  /** Every call counts as activity for the idle timeout. */
-  const activity = (): void => {
-    if (loggedIn) armIdle();
   };
 
   const cardCtx = { readers, trace };
 
   async function plugVirtualToken(touch: boolean) {
-    const { token, serial } = await loadVirtualToken(options.dataDir, { touch, ...(embedded ? { bank: embedded.service.ctx } : {}) });
+    const running = service.running;
+    const { token, serial } = await loadVirtualToken(options.dataDir, { touch, ...(running ? { bank: running.service.ctx } : {}) });
     return tokens.plugVirtual(token, serial);
   }
 
@@ -209,13 +148,13 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       const before = settingsStore.get();
       const after = await settingsStore.update(patch);
       if (JSON.stringify(before.service) !== JSON.stringify(after.service)) {
-        endSession('logged-out');
+        holder.end('logged-out');
         await connect();
       }
       return after;
     },
     async startDemo(): Promise<DemoInfo> {
-      const running = requireEmbedded('The demo');
+      const running = service.requireEmbedded('The demo');
       const outDir = demoDir(options.dataDir);
       const seed = await seedDemo({ service: running.service, outDir });
       // Card login needs the demo PKI's trust, which the seed has just made.
@@ -246,111 +185,8 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       return tokens.list();
     },
 
-    async loginWithCard(input) {
-      endSession('logged-out');
-      return loggedInWith(await loginWithCard(cardCtx, bank, input));
-    },
-    async fileCredentials(input) {
-      return files.list(input?.paths ?? []);
-    },
-    async loginWithFile(input) {
-      endSession('logged-out');
-      return loggedInWith(await files.login(bank, input));
-    },
-    async startDosaLogin({ serial }) {
-      return dosa.start(bank, serial);
-    },
-    async finishDosaLogin({ challengeId, svarskod }) {
-      endSession('logged-out');
-      return loggedInWith(await dosa.finish(bank, challengeId, svarskod));
-    },
-    async answerWithToken(input) {
-      endSession('logged-out');
-      return loggedInWith(await dosa.answerWithToken(bank, tokens, input, options.tokenTimeoutMs === undefined ? {} : { timeoutMs: options.tokenTimeoutMs }));
-    },
-    async cancelToken() {
-      dosa.cancel();
-    },
-    async startAppLogin() {
-      endSession('logged-out');
-      return appLogins.start(bank);
-    },
-    async appLoginStatus({ orderRef }) {
-      const { status, session } = await appLogins.poll(bank, orderRef);
-      // The collect that completed the order left its token in BankClient, like the other logins.
-      return session ? { ...status, session: loggedInWith(session) } : status;
-    },
-    async cancelAppLogin({ orderRef }) {
-      await appLogins.cancel(bank, orderRef);
-    },
-    async session() {
-      if (!loggedIn) return null;
-      try {
-        return await withBank((c) => c.session());
-      } catch (error) {
-        if (!loggedIn) return null;
-        throw error;
-      }
-    },
-    async logout() {
-      if (!loggedIn) return;
-      try {
-        await bank.logout();
-      } catch {
-        // The session ends here either way.
-      } finally {
-        endSession('logged-out');
-      }
-    },
-
-    async terms() {
-      return withBank((c) => c.terms());
-    },
-    async paymentCards() {
-      requireLogin();
-      return withBank((c) => c.cards());
-    },
-    async connectCard({ cardId, termsVersion }) {
-      requireLogin();
-      return withBank((c) => c.connectCard(cardId, termsVersion));
-    },
-    async blockCard({ cardId }) {
-      requireLogin();
-      return withBank((c) => c.blockCard(cardId));
-    },
-    async enummers() {
-      requireLogin();
-      return withBank((c) => c.enummers());
-    },
-    async createEnummer(request) {
-      requireLogin();
-      return withBank((c) => c.createEnummer(request));
-    },
-    async revealEnummer({ id }) {
-      requireLogin();
-      return withBank((c) => c.revealEnummer(id));
-    },
-    async changeEnummer({ id, action }) {
-      requireLogin();
-      return withBank((c) => c.changeEnummer(id, action));
-    },
-    async transactions(input) {
-      requireLogin();
-      const enummerId = input?.enummerId;
-      return withBank((c) => (enummerId === undefined ? c.transactions() : c.enummerTransactions(enummerId)));
-    },
-    async disputeTransaction({ transactionId, kind, description }) {
-      requireLogin();
-      return withBank((c) => c.disputeTransaction(transactionId, description === undefined ? { kind } : { kind, description }));
-    },
-    async disputes() {
-      requireLogin();
-      return withBank((c) => c.disputes());
-    },
-    async notifications() {
-      requireLogin();
-      return withBank((c) => c.notifications());
-    },
+    ...loginHandlers({ holder, service, cards: cardCtx, files, dosa, tokens, appLogins, ...(options.tokenTimeoutMs === undefined ? {} : { tokenTimeoutMs: options.tokenTimeoutMs }) }),
+    ...ekortHandlers(holder),
 
     async oathCodes(input) {
       return oathCodes(readers, input.reader);
@@ -386,9 +222,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     },
     async authorizePurchase(request) {
       engineer();
-      const running = requireEmbedded('Authorizing a purchase');
-      networkKey ??= await createNetworkKey(running.service.ctx, 'desktop-agent');
-      return new BankClient({ baseUrl: running.url, networkKey }).authorize(request);
+      return (await service.networkClient('Authorizing a purchase')).authorize(request);
     },
   };
 
@@ -397,7 +231,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   for (const name of Object.keys(handlers) as ApiMethod[]) {
     const handler = handlers[name] as (input: unknown) => Promise<unknown>;
     (table as Record<ApiMethod, (input: unknown) => Promise<unknown>>)[name] = async (input: unknown) => {
-      activity();
+      holder.activity();
       return handler(input);
     };
   }
@@ -415,14 +249,14 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
-      if (idleTimer) clearTimeout(idleTimer);
+      holder.close();
       dosa.clear();
       appLogins.clear();
       listeners.clear();
       await virtualCard.remove().catch(() => undefined);
       await tokens.close().catch(() => undefined);
       await readers.close().catch(() => undefined);
-      await closeEmbedded().catch(() => undefined);
+      await service.close().catch(() => undefined);
     },
   });
 }

@@ -1,0 +1,78 @@
+/**
+ * The holder's login session in the agent: started by a login, ended by logout, by 15 minutes
+ * without a call (idle timeout), or when the service no longer knows it; each end is told to the
+ * renderer once (session-ended). The service's token lives in the BankClient only.
+ */
+import type { Session } from '../bank/api/schemas.ts';
+import { SessionInfo as SessionInfoSchema } from '../bank/api/schemas.ts';
+import type { BankClient } from '../bank/index.ts';
+import { EkortError } from '../errors.ts';
+import type { AgentEvent, SessionInfo } from './api.ts';
+import { AgentError } from './failure.ts';
+
+const SESSION_GONE = new Set(['SESSION_EXPIRED', 'UNAUTHENTICATED']);
+
+export class AgentSession {
+  private loggedIn = false;
+  private idleTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly bank: () => BankClient,
+    private readonly idleMs: number,
+    private readonly emit: (event: AgentEvent) => void,
+  ) {}
+
+  get active(): boolean {
+    return this.loggedIn;
+  }
+
+  private armIdle(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+    if (!this.loggedIn) return;
+    this.idleTimer = setTimeout(() => this.end('expired'), this.idleMs);
+    this.idleTimer.unref();
+  }
+
+  end(reason: 'expired' | 'logged-out'): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+    const was = this.loggedIn;
+    this.loggedIn = false;
+    this.bank().token = undefined;
+    if (was) this.emit({ type: 'session-ended', reason });
+  }
+
+  /** A login succeeded: the session starts (the BankClient holds its token). */
+  started(session: Session): SessionInfo {
+    this.loggedIn = true;
+    this.armIdle();
+    return SessionInfoSchema.parse(session);
+  }
+
+  /** A call to the service; a session the service no longer knows ends here too. */
+  async withBank<T>(fn: (client: BankClient) => Promise<T>): Promise<T> {
+    try {
+      return await fn(this.bank());
+    } catch (error) {
+      if (this.loggedIn && error instanceof EkortError && SESSION_GONE.has(error.code)) this.end('expired');
+      throw error;
+    }
+  }
+
+  /** A call of the logged-in holder's. */
+  holder<T>(fn: (client: BankClient) => Promise<T>): Promise<T> {
+    if (!this.loggedIn) return Promise.reject(new AgentError('UNAUTHENTICATED', 'Log in first.'));
+    return this.withBank(fn);
+  }
+
+  /** Every call counts as activity for the idle timeout. */
+  activity(): void {
+    if (this.loggedIn) this.armIdle();
+  }
+
+  close(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+  }
+}
