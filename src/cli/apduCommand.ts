@@ -1,7 +1,8 @@
 import { describeStatus, fromHex, hex16, parseAtr, parseCommand, parseResponse, type ResponseApdu, toHex, transceive } from '../iso7816/index.ts';
 import { type CardTransport, TracingTransport } from '../pcsc/index.ts';
 import { openCard } from './cardSelection.ts';
-import { UsageError, parse, printJson, type CliIo } from './cliContext.ts';
+import { UsageError, printJson, type CliIo } from './cliContext.ts';
+import type { Input } from './commands.ts';
 
 function supportsExtended(atr: Uint8Array): boolean {
   try {
@@ -15,14 +16,7 @@ function supportsExtended(atr: Uint8Array): boolean {
  * `ekort apdu [--reader NAME] [--trace] [--raw] [--json] HEX...`: sends each APDU in turn.
  * GET RESPONSE (61xx) and Le correction (6Cxx) are done for you unless --raw.
  */
-export async function apduCommand(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, {
-    reader: { type: 'string' },
-    trace: { type: 'boolean' },
-    raw: { type: 'boolean' },
-    json: { type: 'boolean' },
-  });
-  if (positionals.length === 0) throw new UsageError('give at least one APDU in hex, e.g. ekort apdu 00A4040000');
+export async function apduCommand({ values, positionals }: Input<'apdu'>, io: CliIo): Promise<number> {
   const commands = positionals.map((text) => {
     try {
       const bytes = fromHex(text);

@@ -16,11 +16,10 @@
 import { existsSync } from 'node:fs';
 import { approvalStatement, BankClient, enrolmentProof, loadAppFile, newAppKeyPair, parseQrContent, QR_FRESH_SECONDS, saveAppFile, sealAppFile, signIdentification, signStatement, unlockApp } from '../bank/index.ts';
 import { EkortError } from '../errors.ts';
-import { UsageError, parse, printJson, type CliIo } from './cliContext.ts';
-import { serverUrl, SESSION_OPTIONS, withHolder } from './holderClient.ts';
+import { UsageError, printJson, type CliIo } from './cliContext.ts';
+import type { Input } from './commands.ts';
+import { serverUrl, withHolder } from './holderClient.ts';
 import { readSecret } from './secretInput.ts';
-
-const PIN_OPTIONS = { pin: { type: 'string' }, 'pin-stdin': { type: 'boolean' } } as const;
 
 function pinSource(values: { pin?: string | undefined; 'pin-stdin'?: boolean | undefined }): { flag?: string; fromStdin?: boolean } {
   if (values.pin !== undefined && values['pin-stdin']) throw new UsageError('give either --pin or --pin-stdin');
@@ -28,17 +27,7 @@ function pinSource(values: { pin?: string | undefined; 'pin-stdin'?: boolean | u
 }
 
 /** `ekort app enrol --server URL --code CODE --out FILE [--pin PIN | --pin-stdin] [--name NAME] [--force] [--json]` */
-export async function appEnrol(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, {
-    server: { type: 'string' },
-    code: { type: 'string' },
-    out: { type: 'string' },
-    name: { type: 'string' },
-    force: { type: 'boolean' },
-    json: { type: 'boolean' },
-    ...PIN_OPTIONS,
-  });
-  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+export async function appEnrol({ values }: Input<'app enrol'>, io: CliIo): Promise<number> {
   if (!values.server) throw new UsageError('--server URL is required (the e-kort service)');
   if (!values.code) throw new UsageError('--code CODE is required (from the bank: ekort bank enrol-app)');
   if (!values.out) throw new UsageError('--out FILE is required');
@@ -68,17 +57,7 @@ export async function appEnrol(args: string[], io: CliIo): Promise<number> {
  * `ekort app approve FILE --requests [--session FILE] [--server URL] [--json]`
  * `ekort app approve FILE --request ID [--session FILE] [--server URL] [--pin-stdin | --pin PIN] [--json]`
  */
-export async function appApprove(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, {
-    qr: { type: 'string' },
-    autostart: { type: 'string' },
-    request: { type: 'string' },
-    requests: { type: 'boolean' },
-    ...SESSION_OPTIONS,
-    json: { type: 'boolean' },
-    ...PIN_OPTIONS,
-  });
-  if (positionals.length !== 1) throw new UsageError('give exactly one app FILE');
+export async function appApprove({ values, positionals }: Input<'app approve'>, io: CliIo): Promise<number> {
   const file = positionals[0]!;
   const modes = [values.qr, values.autostart, values.request, values.requests || undefined].filter((v) => v !== undefined).length;
   if (modes > 1) throw new UsageError('give one of --qr CONTENT, --autostart TOKEN, --requests or --request ID');
@@ -110,9 +89,7 @@ export async function appApprove(args: string[], io: CliIo): Promise<number> {
 }
 
 /** `ekort app status FILE [--json]` */
-export async function appStatus(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, { json: { type: 'boolean' } });
-  if (positionals.length !== 1) throw new UsageError('give exactly one app FILE');
+export async function appStatus({ values, positionals }: Input<'app status'>, io: CliIo): Promise<number> {
   const app = await loadAppFile(positionals[0]!);
   const view = { file: positionals[0]!, server: app.server, deviceId: app.deviceId, customer: app.customer, pinTriesLeft: app.pinTriesLeft, locked: app.locked, createdAt: app.createdAt };
   if (values.json) printJson(io, view);

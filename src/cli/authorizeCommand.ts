@@ -4,7 +4,8 @@
  */
 import { BankClient, currencyExponent, formatKronor, formatMinorUnits, parseMinorUnits } from '../bank/index.ts';
 import { EkortError } from '../errors.ts';
-import { UsageError, parse, printJson, type CliIo } from './cliContext.ts';
+import { UsageError, printJson, type CliIo } from './cliContext.ts';
+import type { Input } from './commands.ts';
 import { kronorOption } from './enummerCommands.ts';
 import { serverUrl, sessionPath } from './holderClient.ts';
 import { loadSession } from './sessionFile.ts';
@@ -25,23 +26,7 @@ export const CVC_ENV = 'EKORT_CVC';
  *  in that currency (its decimals: JPY none, EUR two) and the service converts it; the key from $EKORT_NETWORK_KEY when not given
  *  (a key in the arguments shows in the process list).
  */
-export async function authorizeCommand(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, {
-    server: { type: 'string' },
-    session: { type: 'string' },
-    'network-key': { type: 'string' },
-    pan: { type: 'string' },
-    exp: { type: 'string' },
-    cvc: { type: 'string' },
-    'card-stdin': { type: 'boolean' },
-    merchant: { type: 'string' },
-    amount: { type: 'string' },
-    'request-id': { type: 'string' },
-    currency: { type: 'string' },
-    sca: { type: 'boolean' },
-    json: { type: 'boolean' },
-  });
-  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+export async function authorizeCommand({ values }: Input<'authorize'>, io: CliIo): Promise<number> {
   const key = values['network-key'] ?? process.env[NETWORK_KEY_ENV];
   if (!key) throw new UsageError(`give the network key in $${NETWORK_KEY_ENV} (or --network-key KEY, which shows in the process list)`);
   for (const name of ['exp', 'merchant', 'amount'] as const) {

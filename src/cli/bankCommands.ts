@@ -7,10 +7,9 @@ import { bankError, changePassword, codeTableLetter, createIvrKey, createNetwork
 import { findCustomerId, seedDemo, type DemoSeed } from '../demo/index.ts';
 import { isValidPersonnummer } from '../identity/index.ts';
 import { VirtualDosa } from '../virtual/index.ts';
-import { UsageError, parse, printJson, type CliIo } from './cliContext.ts';
+import { UsageError, printJson, type CliIo } from './cliContext.ts';
+import type { Input } from './commands.ts';
 import { readSecret } from './secretInput.ts';
-
-const DB_OPTION = { db: { type: 'string' } } as const;
 
 const dbTarget = (db: string | undefined): string => db ?? defaultDatabasePath();
 
@@ -29,10 +28,6 @@ export function redactDbTarget(target: string): string {
 /** A word for a POSIX shell, quoted only when it has to be. */
 const shellWord = (word: string): string => (/^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`);
 
-function noPositionals(positionals: string[]): void {
-  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-}
-
 /** Runs `fn` on a service over `--db` (no expiry sweeper), closed afterwards. */
 async function withService<T>(db: string | undefined, fn: (service: EkortService) => Promise<T>): Promise<T> {
   const service = await EkortService.open(dbTarget(db), { sweepIntervalMs: 0 });
@@ -44,9 +39,7 @@ async function withService<T>(db: string | undefined, fn: (service: EkortService
 }
 
 /** `ekort bank seed-demo [--db FILE|postgres://...] --out DIR [--json]` */
-export async function bankSeedDemo(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, { ...DB_OPTION, out: { type: 'string' }, json: { type: 'boolean' } });
-  noPositionals(positionals);
+export async function bankSeedDemo({ values }: Input<'bank seed-demo'>, io: CliIo): Promise<number> {
   if (!values.out) throw new UsageError('--out DIR is required');
   const db = dbTarget(values.db);
   const seed = await seedDemo({ db, outDir: values.out });
@@ -82,9 +75,7 @@ function describeSeed(seed: DemoSeed, db: string): string[] {
 }
 
 /** `ekort bank unblock-dosa [--db ...] SERIAL [--json]`: customer service lifts a dosa block. */
-export async function bankUnblockDosa(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, { ...DB_OPTION, json: { type: 'boolean' } });
-  if (positionals.length !== 1) throw new UsageError('give exactly one dosa SERIAL');
+export async function bankUnblockDosa({ values, positionals }: Input<'bank unblock-dosa'>, io: CliIo): Promise<number> {
   const serial = positionals[0]!;
   if (!/^\d{6,20}$/.test(serial)) throw new UsageError(`"${serial}" is not a dosa serial (6 to 20 digits)`);
   await withService(values.db, (s) => unblockDosa(s.ctx, serial));
@@ -94,9 +85,7 @@ export async function bankUnblockDosa(args: string[], io: CliIo): Promise<number
 }
 
 /** `ekort bank network-key [--db ...] [--name NAME] [--json]`: a new key for the authorization endpoint. */
-export async function bankNetworkKey(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, { ...DB_OPTION, name: { type: 'string' }, json: { type: 'boolean' } });
-  noPositionals(positionals);
+export async function bankNetworkKey({ values }: Input<'bank network-key'>, io: CliIo): Promise<number> {
   const name = values.name ?? 'card network';
   if (!/\S/.test(name)) throw new UsageError('--name must not be empty');
   const key = await withService(values.db, (s) => createNetworkKey(s.ctx, name));
@@ -109,11 +98,9 @@ export async function bankNetworkKey(args: string[], io: CliIo): Promise<number>
 }
 
 /** `ekort bank enrol-dosa [--db ...] --personnummer N FILE [--json]`: a virtual dosa's bank record for a customer. */
-export async function bankEnrolDosa(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, { ...DB_OPTION, personnummer: { type: 'string' }, json: { type: 'boolean' } });
+export async function bankEnrolDosa({ values, positionals }: Input<'bank enrol-dosa'>, io: CliIo): Promise<number> {
   if (!values.personnummer) throw new UsageError('--personnummer YYYYMMDDNNNN is required');
   if (!isValidPersonnummer(values.personnummer)) throw new UsageError('--personnummer must be a valid personnummer YYYYMMDDNNNN');
-  if (positionals.length !== 1) throw new UsageError('give exactly one dosa FILE');
   const personnummer = values.personnummer;
   const record = (await VirtualDosa.open(positionals[0]!)).exportForBank();
   await withService(values.db, async (s) => {
@@ -130,9 +117,7 @@ export async function bankEnrolDosa(args: string[], io: CliIo): Promise<number> 
  * `ekort bank enrol-app [--db ...] --personnummer N [--json]`: a one-time code (24 hours) with
  * which the customer enrols their approval app (`ekort app enrol --code CODE`).
  */
-export async function bankEnrolApp(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, { ...DB_OPTION, personnummer: { type: 'string' }, json: { type: 'boolean' } });
-  noPositionals(positionals);
+export async function bankEnrolApp({ values }: Input<'bank enrol-app'>, io: CliIo): Promise<number> {
   if (!values.personnummer) throw new UsageError('--personnummer YYYYMMDDNNNN is required');
   if (!isValidPersonnummer(values.personnummer)) throw new UsageError('--personnummer must be a valid personnummer YYYYMMDDNNNN');
   const personnummer = values.personnummer;
@@ -150,9 +135,7 @@ export async function bankEnrolApp(args: string[], io: CliIo): Promise<number> {
 }
 
 /** `ekort bank expire [--db ...] [--json]`: the expiry sweep, now. */
-export async function bankExpire(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, { ...DB_OPTION, json: { type: 'boolean' } });
-  noPositionals(positionals);
+export async function bankExpire({ values }: Input<'bank expire'>, io: CliIo): Promise<number> {
   const erased = await withService(values.db, (s) => s.expireDue());
   if (values.json) printJson(io, { erased });
   else io.out(`Erased ${erased} expired e-nummer.`);
@@ -176,9 +159,7 @@ function personnummerOption(value: string | undefined): string {
  * `ekort bank issue-codetable [--db ...] --personnummer N [--json]`: a new code table for the
  * customer (the one before stops working), printed once as the letter the customer gets.
  */
-export async function bankIssueCodeTable(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, { ...DB_OPTION, personnummer: { type: 'string' }, json: { type: 'boolean' } });
-  noPositionals(positionals);
+export async function bankIssueCodeTable({ values }: Input<'bank issue-codetable'>, io: CliIo): Promise<number> {
   const personnummer = personnummerOption(values.personnummer);
   const { table, customer } = await withService(values.db, async (s) => {
     const customer = await customerByPersonnummer(s, personnummer);
@@ -195,9 +176,7 @@ export async function bankIssueCodeTable(args: string[], io: CliIo): Promise<num
  * confirmations go to, and the first password (the birth date ddmmyy, to be changed at the
  * first web bank login). Run again, it hands out new codes: counters and locks start again.
  */
-export async function bankSetPhoneCredentials(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, { ...DB_OPTION, personnummer: { type: 'string' }, 'user-code': { type: 'string' }, phone: { type: 'string' }, json: { type: 'boolean' } });
-  noPositionals(positionals);
+export async function bankSetPhoneCredentials({ values }: Input<'bank set-phone-credentials'>, io: CliIo): Promise<number> {
   const personnummer = personnummerOption(values.personnummer);
   const userCode = values['user-code'];
   if (!userCode || !USER_CODE.test(userCode)) throw new UsageError('--user-code must be 6 to 8 digits');
@@ -220,9 +199,7 @@ export async function bankSetPhoneCredentials(args: string[], io: CliIo): Promis
  * the current password, then the new one (4 to 6 digits), from the terminal without echo or
  * one a line from standard input with --password-stdin.
  */
-export async function bankChangePassword(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, { ...DB_OPTION, 'user-code': { type: 'string' }, 'password-stdin': { type: 'boolean' }, json: { type: 'boolean' } });
-  noPositionals(positionals);
+export async function bankChangePassword({ values }: Input<'bank change-password'>, io: CliIo): Promise<number> {
   const userCode = values['user-code'];
   if (!userCode || !USER_CODE.test(userCode)) throw new UsageError('--user-code must be 6 to 8 digits');
   const source = { fromStdin: values['password-stdin'] === true };
@@ -236,9 +213,7 @@ export async function bankChangePassword(args: string[], io: CliIo): Promise<num
 }
 
 /** `ekort bank ivr-key [--db ...] [--name NAME] [--json]`: a new key for the bank's phone system (the /v1/phone routes). */
-export async function bankIvrKey(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, { ...DB_OPTION, name: { type: 'string' }, json: { type: 'boolean' } });
-  noPositionals(positionals);
+export async function bankIvrKey({ values }: Input<'bank ivr-key'>, io: CliIo): Promise<number> {
   const name = values.name ?? 'phone system';
   if (!/\S/.test(name)) throw new UsageError('--name must not be empty');
   const key = await withService(values.db, (s) => createIvrKey(s.ctx, name));
@@ -251,9 +226,7 @@ export async function bankIvrKey(args: string[], io: CliIo): Promise<number> {
 }
 
 /** `ekort bank sms-outbox [--db ...] [--to NUMBER] [--limit N] [--json]`: what the built-in SMS gateway sent, oldest first. */
-export async function bankSmsOutbox(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, { ...DB_OPTION, to: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } });
-  noPositionals(positionals);
+export async function bankSmsOutbox({ values }: Input<'bank sms-outbox'>, io: CliIo): Promise<number> {
   const limit = values.limit === undefined ? 100 : Number(values.limit);
   if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new UsageError('--limit must be 1 to 10000');
   const entries = await withService(values.db, (s) => readOutbox(s.ctx, { limit, ...(values.to ? { to: values.to } : {}) }));

@@ -1,7 +1,8 @@
 import { PinPad, PivSession } from '../piv/index.ts';
 import { parseCertificate } from '../pki/index.ts';
 import { openCard } from './cardSelection.ts';
-import { UsageError, parse, printJson, type CliIo } from './cliContext.ts';
+import { UsageError, printJson, type CliIo } from './cliContext.ts';
+import type { Input } from './commands.ts';
 import { readSecret } from './secretInput.ts';
 
 const SLOTS = [
@@ -9,16 +10,6 @@ const SLOTS = [
   ['9c', 'Digital Signature'],
   ['9e', 'Card Authentication'],
 ] as const;
-
-const SECRET_OPTIONS = {
-  reader: { type: 'string' },
-  'pin-stdin': { type: 'boolean' },
-  /** For test scripts only: shows in the process list. */
-  pin: { type: 'string' },
-  puk: { type: 'string' },
-  'new-pin': { type: 'string' },
-  json: { type: 'boolean' },
-} as const;
 
 function describeCertificate(der: Uint8Array) {
   const cert = parseCertificate(der);
@@ -47,8 +38,7 @@ async function withSession<T>(reader: string | undefined, fn: (session: PivSessi
 }
 
 /** `ekort card info [--reader NAME] [--json]` */
-export async function cardInfo(args: string[], io: CliIo): Promise<number> {
-  const { values } = parse(args, { reader: { type: 'string' }, json: { type: 'boolean' } });
+export async function cardInfo({ values }: Input<'card info'>, io: CliIo): Promise<number> {
   return withSession(values.reader, async (session, reader) => {
     const certificates = [];
     for (const [slot, purpose] of SLOTS) {
@@ -78,8 +68,7 @@ export async function cardInfo(args: string[], io: CliIo): Promise<number> {
  * `ekort card verify-pin [--reader NAME] [--pin-stdin | --pin PIN]`. On a PIN-pad reader the PIN
  * is typed on the reader, unless it was given on standard input.
  */
-export async function cardVerifyPin(args: string[], io: CliIo): Promise<number> {
-  const { values } = parse(args, SECRET_OPTIONS);
+export async function cardVerifyPin({ values }: Input<'card verify-pin'>, io: CliIo): Promise<number> {
   return withSession(values.reader, async (session) => {
     if (session.usesPinPad && values.pin === undefined && !values['pin-stdin']) {
       io.err('Enter the PIN on the reader\'s keypad.');
@@ -95,8 +84,7 @@ export async function cardVerifyPin(args: string[], io: CliIo): Promise<number> 
 }
 
 /** `ekort card change-pin [--reader NAME] [--pin-stdin]`: old PIN, then new PIN (twice on a terminal). */
-export async function cardChangePin(args: string[], io: CliIo): Promise<number> {
-  const { values } = parse(args, SECRET_OPTIONS);
+export async function cardChangePin({ values }: Input<'card change-pin'>, io: CliIo): Promise<number> {
   const source = { fromStdin: values['pin-stdin'] };
   return withSession(values.reader, async (session) => {
     const oldPin = await readSecret('Current PIN', { ...source, flag: values.pin }, 0);
@@ -108,8 +96,7 @@ export async function cardChangePin(args: string[], io: CliIo): Promise<number> 
 }
 
 /** `ekort card unblock [--reader NAME] [--pin-stdin]`: PUK, then the new PIN. */
-export async function cardUnblock(args: string[], io: CliIo): Promise<number> {
-  const { values } = parse(args, SECRET_OPTIONS);
+export async function cardUnblock({ values }: Input<'card unblock'>, io: CliIo): Promise<number> {
   const source = { fromStdin: values['pin-stdin'] };
   return withSession(values.reader, async (session) => {
     const puk = await readSecret('PUK', { ...source, flag: values.puk }, 0);

@@ -1,23 +1,14 @@
 import { X509Certificate } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { signOnCard } from './cardSigning.ts';
-import { UsageError, parse, printJson, type CliIo } from './cliContext.ts';
+import { UsageError, printJson, type CliIo } from './cliContext.ts';
+import type { Input } from './commands.ts';
 
 /**
  * `ekort card sign [--reader NAME] [--slot 9a|9c] --in FILE --out FILE.p7s [--pin-stdin | --pin PIN] [--json]`:
  * a detached CMS login signature over FILE.
  */
-export async function cardSign(args: string[], io: CliIo): Promise<number> {
-  const { values } = parse(args, {
-    reader: { type: 'string' },
-    slot: { type: 'string' },
-    in: { type: 'string' },
-    out: { type: 'string' },
-    'pin-stdin': { type: 'boolean' },
-    /** For test scripts only: shows in the process list. */
-    pin: { type: 'string' },
-    json: { type: 'boolean' },
-  });
+export async function cardSign({ values }: Input<'card sign'>, io: CliIo): Promise<number> {
   if (!values.in || !values.out) throw new UsageError('--in FILE and --out FILE.p7s are required');
   const slot = values.slot ?? '9a';
   if (slot !== '9a' && slot !== '9c') throw new UsageError('--slot must be 9a or 9c');

@@ -5,8 +5,9 @@
  */
 import type { Dispute, DisputeKind, Notification } from '../bank/api/schemas.ts';
 import { defaultDatabasePath, DISPUTE_ACTIONS, type DisputeAction, EkortService, formatKronor } from '../bank/index.ts';
-import { UsageError, parse, printJson, type CliIo } from './cliContext.ts';
-import { SESSION_OPTIONS, withHolder } from './holderClient.ts';
+import { UsageError, printJson, type CliIo } from './cliContext.ts';
+import type { Input } from './commands.ts';
+import { withHolder } from './holderClient.ts';
 import { printTable, stockholmTime } from './textTable.ts';
 
 const KINDS: readonly DisputeKind[] = ['unauthorised', 'incorrect', 'goods'];
@@ -35,15 +36,7 @@ function describe(io: CliIo, d: Dispute): void {
 }
 
 /** `ekort transaction dispute ID --kind unauthorised|incorrect|goods [--description TEXT] [--block-card] [--json]` */
-export async function transactionDispute(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, {
-    ...SESSION_OPTIONS,
-    kind: { type: 'string' },
-    description: { type: 'string' },
-    'block-card': { type: 'boolean' },
-    json: { type: 'boolean' },
-  });
-  if (positionals.length !== 1) throw new UsageError('give one transaction ID (ekort transactions shows them)');
+export async function transactionDispute({ values, positionals }: Input<'transaction dispute'>, io: CliIo): Promise<number> {
   const kind = values.kind as DisputeKind | undefined;
   if (kind === undefined || !KINDS.includes(kind)) throw new UsageError('--kind must be unauthorised (not made by you), incorrect (wrong amount, duplicate) or goods');
   if (values['block-card'] && kind !== 'unauthorised') throw new UsageError('--block-card goes with --kind unauthorised');
@@ -63,9 +56,7 @@ export async function transactionDispute(args: string[], io: CliIo): Promise<num
 }
 
 /** `ekort disputes [--json]` */
-export async function disputesCommand(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, { ...SESSION_OPTIONS, json: { type: 'boolean' } });
-  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+export async function disputesCommand({ values }: Input<'disputes'>, io: CliIo): Promise<number> {
   const list = await withHolder(values, ({ client }) => client.disputes());
   if (values.json) printJson(io, list);
   else if (list.length === 0) io.out('You have no disputes.');
@@ -79,9 +70,7 @@ export async function disputesCommand(args: string[], io: CliIo): Promise<number
 }
 
 /** `ekort notifications [--json]` */
-export async function notificationsCommand(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, { ...SESSION_OPTIONS, json: { type: 'boolean' }, english: { type: 'boolean' } });
-  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+export async function notificationsCommand({ values }: Input<'notifications'>, io: CliIo): Promise<number> {
   const list: Notification[] = await withHolder(values, ({ client }) => client.notifications());
   if (values.json) printJson(io, list);
   else if (list.length === 0) io.out('You have no messages from the bank.');
@@ -90,9 +79,7 @@ export async function notificationsCommand(args: string[], io: CliIo): Promise<n
 }
 
 /** `ekort bank dispute-resolve [--db ...] ID investigate|refund|reject [--json]`: the bank moves a claim. */
-export async function bankDisputeResolve(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, { db: { type: 'string' }, json: { type: 'boolean' } });
-  if (positionals.length !== 2) throw new UsageError('give the dispute ID and investigate, refund or reject');
+export async function bankDisputeResolve({ values, positionals }: Input<'bank dispute-resolve'>, io: CliIo): Promise<number> {
   const [id, action] = positionals as [string, string];
   if (!(DISPUTE_ACTIONS as readonly string[]).includes(action)) throw new UsageError(`the action is investigate, refund or reject, not "${action}"`);
   const service = await EkortService.open(values.db ?? defaultDatabasePath(), { sweepIntervalMs: 0 });

@@ -1,18 +1,9 @@
 import { existsSync } from 'node:fs';
 import { type DosaLoginKind, formatKontrollnummer, parseKontrollnummer } from '../token/index.ts';
 import { createDosa, saveDosa, VirtualDosa } from '../virtual/index.ts';
-import { UsageError, parse, printJson, type CliIo } from './cliContext.ts';
+import { UsageError, printJson, type CliIo } from './cliContext.ts';
+import type { Input } from './commands.ts';
 import { argvSecretWarning, readSecret } from './secretInput.ts';
-
-const PIN_OPTIONS = {
-  pin: { type: 'string' },
-  'pin-stdin': { type: 'boolean' },
-} as const;
-
-function oneFile(positionals: string[], what: string, count: number): string[] {
-  if (positionals.length !== count) throw new UsageError(`give ${what}`);
-  return positionals;
-}
 
 /** Opens the dosa file and unlocks it with the PIN from the terminal, --pin-stdin or --pin. */
 export async function openWithPin(file: string, values: { pin?: string | undefined; 'pin-stdin'?: boolean | undefined }): Promise<VirtualDosa> {
@@ -27,18 +18,7 @@ export async function openWithPin(file: string, values: { pin?: string | undefin
 }
 
 /** `ekort dosa create --out FILE [--pin-stdin | --pin 1234] [--suite S] [--serial N] [--login hotp|totp] [--force] [--json]`; the PIN from line 1 of standard input, --pin for test scripts (warned). */
-export async function dosaCreate(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, {
-    out: { type: 'string' },
-    pin: { type: 'string' },
-    'pin-stdin': { type: 'boolean' },
-    suite: { type: 'string' },
-    serial: { type: 'string' },
-    login: { type: 'string' },
-    force: { type: 'boolean' },
-    json: { type: 'boolean' },
-  });
-  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+export async function dosaCreate({ values }: Input<'dosa create'>, io: CliIo): Promise<number> {
   if (!values.out) throw new UsageError('--out FILE is required');
   if (values.login !== undefined && values.login !== 'hotp' && values.login !== 'totp') throw new UsageError('--login must be hotp or totp');
   if (values.pin !== undefined && values['pin-stdin']) throw new UsageError('give either --pin or --pin-stdin');
@@ -59,10 +39,8 @@ export async function dosaCreate(args: string[], io: CliIo): Promise<number> {
 }
 
 /** `ekort dosa respond FILE KONTROLLNUMMER [--pin-stdin | --pin PIN] [--json]`: the svarskod, 8 digits. */
-export async function dosaRespond(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, { ...PIN_OPTIONS, json: { type: 'boolean' } });
+export async function dosaRespond({ values, positionals }: Input<'dosa respond'>, io: CliIo): Promise<number> {
   // "1234 5678" unquoted arrives as two arguments: join them.
-  if (positionals.length < 2) throw new UsageError('give the dosa FILE and the KONTROLLNUMMER');
   const [file, ...rest] = positionals as [string, ...string[]];
   let kontrollnummer: string;
   try {
@@ -78,9 +56,8 @@ export async function dosaRespond(args: string[], io: CliIo): Promise<number> {
 }
 
 /** `ekort dosa code FILE [--pin-stdin | --pin PIN] [--json]`: the response-only login code. */
-export async function dosaCode(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, { ...PIN_OPTIONS, json: { type: 'boolean' } });
-  const [file] = oneFile(positionals, 'exactly one dosa FILE', 1) as [string];
+export async function dosaCode({ values, positionals }: Input<'dosa code'>, io: CliIo): Promise<number> {
+  const file = positionals[0]!;
   const dosa = await openWithPin(file, values);
   const code = await dosa.code();
   if (values.json) printJson(io, { serial: dosa.serial, kind: dosa.dosa.login.kind, code });
@@ -89,9 +66,8 @@ export async function dosaCode(args: string[], io: CliIo): Promise<number> {
 }
 
 /** `ekort dosa export-for-bank FILE [--json]`: the enrolment record; no PIN, but it holds the secret. */
-export async function dosaExportForBank(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, { json: { type: 'boolean' } });
-  const [file] = oneFile(positionals, 'exactly one dosa FILE', 1) as [string];
+export async function dosaExportForBank({ values, positionals }: Input<'dosa export-for-bank'>, io: CliIo): Promise<number> {
+  const file = positionals[0]!;
   const dosa = await VirtualDosa.open(file);
   const record = dosa.exportForBank();
   io.err('ekort dosa export-for-bank: warning: the output contains the token secret; hand it only to the bank (test) server.');

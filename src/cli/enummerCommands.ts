@@ -7,22 +7,14 @@
 import { type Enummer, type EnummerSecret, MAX_PAGE_LIMIT, type Transaction, type TransactionPage } from '../bank/api/schemas.ts';
 import { formatKronor, formatMinorUnits, MoneyError, parseKronor } from '../bank/index.ts';
 import { EkortError } from '../errors.ts';
-import { UsageError, parse, printJson, type CliIo } from './cliContext.ts';
-import { type Holder, SESSION_OPTIONS, withHolder } from './holderClient.ts';
+import { UsageError, printJson, type CliIo } from './cliContext.ts';
+import type { Input } from './commands.ts';
+import { type Holder, withHolder } from './holderClient.ts';
 import { cardLabel, resolveCard } from './paymentCardCommands.ts';
 import { confirm } from './terminalPrompt.ts';
 import { daysLeft, groupedPan, masked, printTable, stockholmDate, stockholmTime } from './textTable.ts';
 
 const STATES = ['open', 'paused', 'closed'] as const;
-
-function noPositionals(positionals: string[]): void {
-  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-}
-
-function oneId(positionals: string[]): string {
-  if (positionals.length !== 1) throw new UsageError('give one e-nummer ID (ekort enummer list shows them)');
-  return positionals[0]!;
-}
 
 /** An amount option in kronor → öre, more than 0; a usage error otherwise. */
 export function kronorOption(name: string, text: string): number {
@@ -55,19 +47,7 @@ function secretLines(secret: EnummerSecret): string[] {
  * `ekort enummer create --card LAST4|ID --merchant ID [--recurring [--months N]]
  *  [--limit KR [--limit-per purchase|month]] [--nickname TEXT] [--json]`
  */
-export async function enummerCreate(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, {
-    ...SESSION_OPTIONS,
-    card: { type: 'string' },
-    merchant: { type: 'string' },
-    recurring: { type: 'boolean' },
-    months: { type: 'string' },
-    limit: { type: 'string' },
-    'limit-per': { type: 'string' },
-    nickname: { type: 'string' },
-    json: { type: 'boolean' },
-  });
-  noPositionals(positionals);
+export async function enummerCreate({ values }: Input<'enummer create'>, io: CliIo): Promise<number> {
   if (!values.card) throw new UsageError('--card LAST4 is required (ekort payment-card list shows your cards)');
   if (!values.merchant || !values.merchant.trim()) throw new UsageError('--merchant ID is required: the merchant the e-nummer may be used at');
   if (values.months !== undefined && !values.recurring) throw new UsageError('--months goes with --recurring (a single-purchase e-nummer is valid one month)');
@@ -107,9 +87,7 @@ export async function enummerCreate(args: string[], io: CliIo): Promise<number> 
 }
 
 /** `ekort enummer list [--state open|paused|closed] [--json]` */
-export async function enummerList(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, { ...SESSION_OPTIONS, state: { type: 'string' }, json: { type: 'boolean' } });
-  noPositionals(positionals);
+export async function enummerList({ values }: Input<'enummer list'>, io: CliIo): Promise<number> {
   const state = values.state;
   if (state !== undefined && !(STATES as readonly string[]).includes(state)) throw new UsageError('--state must be open, paused or closed');
   const list = await withHolder(values, ({ client }) => client.enummers(state === undefined ? {} : { state: state as Enummer['state'] }));
@@ -125,9 +103,8 @@ export async function enummerList(args: string[], io: CliIo): Promise<number> {
 }
 
 /** `ekort enummer show ID [--reveal] [--json]` */
-export async function enummerShow(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, { ...SESSION_OPTIONS, reveal: { type: 'boolean' }, json: { type: 'boolean' } });
-  const id = oneId(positionals);
+export async function enummerShow({ values, positionals }: Input<'enummer show'>, io: CliIo): Promise<number> {
+  const id = positionals[0]!;
   const { enummer: e, secret } = await withHolder(values, async ({ client }) => ({
     enummer: await client.enummer(id),
     secret: values.reveal ? await client.revealEnummer(id) : undefined,
@@ -152,13 +129,8 @@ export async function enummerShow(args: string[], io: CliIo): Promise<number> {
 const LOCK_TEXT = 'after too many wrong CVCs or expiry dates: every purchase is declined';
 
 function changeCommand(action: 'pause' | 'resume' | 'close' | 'unlock', done: string) {
-  return async (args: string[], io: CliIo): Promise<number> => {
-    const { values, positionals } = parse(args, {
-      ...SESSION_OPTIONS,
-      json: { type: 'boolean' },
-      ...(action === 'close' ? { yes: { type: 'boolean' } } : {}),
-    } as typeof SESSION_OPTIONS & { json: { type: 'boolean' }; yes: { type: 'boolean' } });
-    const id = oneId(positionals);
+  return async ({ values, positionals }: Input<'enummer close'>, io: CliIo): Promise<number> => {
+    const id = positionals[0]!;
     const e = await withHolder(values, async ({ client }) => {
       if (action === 'close' && !values.yes) {
         const current = await client.enummer(id);
@@ -205,14 +177,6 @@ function printTransactions(io: CliIo, list: Transaction[], json: boolean | undef
   );
 }
 
-const PAGE_OPTIONS = {
-  ...SESSION_OPTIONS,
-  json: { type: 'boolean' },
-  limit: { type: 'string' },
-  cursor: { type: 'string' },
-  all: { type: 'boolean' },
-} as const;
-
 interface PageValues {
   limit?: string | undefined;
   cursor?: string | undefined;
@@ -255,15 +219,12 @@ async function listTransactions(io: CliIo, values: PageValues & { server?: strin
 }
 
 /** `ekort enummer transactions ID [--limit N] [--cursor C | --all] [--json]`: the purchases tried with one e-nummer. */
-export async function enummerTransactions(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, PAGE_OPTIONS);
-  const id = oneId(positionals);
+export async function enummerTransactions({ values, positionals }: Input<'enummer transactions'>, io: CliIo): Promise<number> {
+  const id = positionals[0]!;
   return listTransactions(io, values, id, `ekort enummer transactions ${id}`);
 }
 
 /** `ekort transactions [--limit N] [--cursor C | --all] [--json]`: every purchase tried with the holder's e-nummer. */
-export async function transactionsCommand(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, PAGE_OPTIONS);
-  noPositionals(positionals);
+export async function transactionsCommand({ values }: Input<'transactions'>, io: CliIo): Promise<number> {
   return listTransactions(io, values, undefined, 'ekort transactions');
 }

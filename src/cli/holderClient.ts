@@ -8,11 +8,6 @@ import { BankClient, BankClientError } from '../bank/index.ts';
 import { UsageError } from './cliContext.ts';
 import { defaultSessionPath, LOGIN_HINT, loadSession, type StoredSession } from './sessionFile.ts';
 
-export const SESSION_OPTIONS = {
-  server: { type: 'string' },
-  session: { type: 'string' },
-} as const;
-
 export interface HolderValues {
   server?: string | undefined;
   session?: string | undefined;

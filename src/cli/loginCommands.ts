@@ -11,9 +11,10 @@ import { EkortError } from '../errors.ts';
 import { formatKontrollnummer } from '../token/index.ts';
 import { VirtualDosa } from '../virtual/index.ts';
 import { signOnCard } from './cardSigning.ts';
-import { UsageError, parse, printJson, type CliIo } from './cliContext.ts';
+import { UsageError, printJson, type CliIo } from './cliContext.ts';
+import type { Input } from './commands.ts';
 import { openWithPin } from './dosaCommands.ts';
-import { SESSION_OPTIONS, serverUrl, sessionPath, withHolder } from './holderClient.ts';
+import { serverUrl, sessionPath, withHolder } from './holderClient.ts';
 import { readSecret } from './secretInput.ts';
 import { deleteSession, loadSession, saveSession } from './sessionFile.ts';
 import { askLine } from './terminalPrompt.ts';
@@ -29,10 +30,6 @@ const METHOD_NAMES: Record<string, string> = {
 };
 const methodName = (method: string): string => METHOD_NAMES[method] ?? method;
 
-function noPositionals(positionals: string[]): void {
-  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-}
-
 /** --server, else the server of the session file there is, else a usage error. */
 async function loginServer(server: string | undefined, file: string): Promise<string> {
   if (server !== undefined) return serverUrl(server);
@@ -47,22 +44,7 @@ async function loginServer(server: string | undefined, file: string): Promise<st
  * `ekort login --server URL (--card [--reader NAME] [--slot 9a|9c] | --file FILE [--password-stdin] | --dosa FILE
  *  | --dosa-serial N | --app) [--pin-stdin] [--svarskod-stdin] [--session FILE] [--json]`
  */
-export async function login(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, {
-    ...SESSION_OPTIONS,
-    card: { type: 'boolean' },
-    reader: { type: 'string' },
-    slot: { type: 'string' },
-    dosa: { type: 'string' },
-    'dosa-serial': { type: 'string' },
-    app: { type: 'boolean' },
-    file: { type: 'string' },
-    'password-stdin': { type: 'boolean' },
-    'pin-stdin': { type: 'boolean' },
-    'svarskod-stdin': { type: 'boolean' },
-    json: { type: 'boolean' },
-  });
-  noPositionals(positionals);
+export async function login({ values }: Input<'login'>, io: CliIo): Promise<number> {
   const methods = [
     values.card && '--card',
     values.dosa !== undefined && '--dosa',
@@ -133,9 +115,7 @@ export async function login(args: string[], io: CliIo): Promise<number> {
 }
 
 /** `ekort logout [--session FILE] [--server URL] [--json]`: ends the session at the service and removes the file. */
-export async function logout(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, { ...SESSION_OPTIONS, json: { type: 'boolean' } });
-  noPositionals(positionals);
+export async function logout({ values }: Input<'logout'>, io: CliIo): Promise<number> {
   const file = sessionPath(values);
   let ended: 'now' | 'already';
   try {
@@ -164,9 +144,7 @@ export async function logout(args: string[], io: CliIo): Promise<number> {
 }
 
 /** `ekort session [--session FILE] [--server URL] [--json]`: who is logged in, as the service sees it. */
-export async function sessionCommand(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, { ...SESSION_OPTIONS, json: { type: 'boolean' } });
-  noPositionals(positionals);
+export async function sessionCommand({ values }: Input<'session'>, io: CliIo): Promise<number> {
   const { info, server } = await withHolder(values, async ({ client, server }) => ({ info: await client.session(), server }));
   if (values.json) printJson(io, { server, ...info });
   else for (const line of describeSession(info, server)) io.out(line);

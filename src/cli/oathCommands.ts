@@ -6,7 +6,8 @@
 import { ScureBase32Plugin } from 'otplib';
 import { OathSession, type OathCode, type OathType } from '../oath/index.ts';
 import { openCard } from './cardSelection.ts';
-import { UsageError, parse, printJson, type CliIo } from './cliContext.ts';
+import { UsageError, printJson, type CliIo } from './cliContext.ts';
+import type { Input } from './commands.ts';
 import { readSecret } from './secretInput.ts';
 
 async function withOath<T>(values: { reader?: string; 'password-stdin'?: boolean }, fn: (session: OathSession, reader: string) => Promise<T>): Promise<T> {
@@ -25,11 +26,8 @@ async function withOath<T>(values: { reader?: string; 'password-stdin'?: boolean
   }
 }
 
-const common = { reader: { type: 'string' }, 'password-stdin': { type: 'boolean' }, json: { type: 'boolean' } } as const;
-
 /** `ekort oath list [--reader NAME] [--password-stdin] [--json]` */
-export async function oathList(args: string[], io: CliIo): Promise<number> {
-  const { values } = parse(args, common);
+export async function oathList({ values }: Input<'oath list'>, io: CliIo): Promise<number> {
   return withOath(values, async (session) => {
     const accounts = await session.list();
     if (values.json) printJson(io, { accounts });
@@ -45,9 +43,7 @@ function codeLine(c: OathCode, now: number): string {
 }
 
 /** `ekort oath code [NAME] [--reader NAME] [--password-stdin] [--json]`: every TOTP code now, or NAME's (HOTP and touch accounts too). */
-export async function oathCode(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, common);
-  if (positionals.length > 1) throw new UsageError('give at most one account NAME');
+export async function oathCode({ values, positionals }: Input<'oath code'>, io: CliIo): Promise<number> {
   const [wanted] = positionals;
   return withOath(values, async (session) => {
     const now = Date.now() / 1000;
@@ -72,18 +68,7 @@ export async function oathCode(args: string[], io: CliIo): Promise<number> {
  * [--digits 6|7|8] [--period 30] [--counter N] [--touch] (--secret-stdin | $EKORT_OATH_SECRET)`:
  * the secret in base32, on the line after the password when both come from stdin.
  */
-export async function oathAdd(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, {
-    ...common,
-    issuer: { type: 'string' },
-    type: { type: 'string' },
-    algorithm: { type: 'string' },
-    digits: { type: 'string' },
-    period: { type: 'string' },
-    counter: { type: 'string' },
-    touch: { type: 'boolean' },
-    'secret-stdin': { type: 'boolean' },
-  });
+export async function oathAdd({ values, positionals }: Input<'oath add'>, io: CliIo): Promise<number> {
   const [name] = positionals;
   if (!name || positionals.length > 1) throw new UsageError('give exactly one account NAME');
   const type = (values.type ?? 'totp') as OathType;
@@ -117,8 +102,7 @@ export async function oathAdd(args: string[], io: CliIo): Promise<number> {
 }
 
 /** `ekort oath delete ID [--reader NAME] [--password-stdin] [--json]` */
-export async function oathDelete(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, common);
+export async function oathDelete({ values, positionals }: Input<'oath delete'>, io: CliIo): Promise<number> {
   const [id] = positionals;
   if (!id || positionals.length > 1) throw new UsageError('give exactly one account ID (as ekort oath list shows it)');
   return withOath(values, async (session) => {

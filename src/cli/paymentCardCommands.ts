@@ -5,8 +5,9 @@
 import type { BankClient } from '../bank/index.ts';
 import type { PaymentCard } from '../bank/api/schemas.ts';
 import { EkortError } from '../errors.ts';
-import { UsageError, parse, printJson, type CliIo } from './cliContext.ts';
-import { SESSION_OPTIONS, withHolder } from './holderClient.ts';
+import { printJson, type CliIo } from './cliContext.ts';
+import type { Input } from './commands.ts';
+import { withHolder } from './holderClient.ts';
 import { confirm } from './terminalPrompt.ts';
 import { masked, printTable } from './textTable.ts';
 
@@ -30,14 +31,11 @@ export async function resolveCard(client: BankClient, ref: string): Promise<Paym
 }
 
 function oneCardRef(positionals: string[]): string {
-  if (positionals.length !== 1) throw new UsageError("give one card: its last four digits or its id");
   return positionals[0]!;
 }
 
 /** `ekort payment-card list [--json]` */
-export async function paymentCardList(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, { ...SESSION_OPTIONS, json: { type: 'boolean' } });
-  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+export async function paymentCardList({ values }: Input<'payment-card list'>, io: CliIo): Promise<number> {
   const cards = await withHolder(values, ({ client }) => client.cards());
   if (values.json) printJson(io, cards);
   else if (cards.length === 0) io.out('You have no payment cards.');
@@ -51,8 +49,7 @@ export async function paymentCardList(args: string[], io: CliIo): Promise<number
 }
 
 /** `ekort payment-card connect LAST4|ID [--accept-terms] [--json]`: connects a card to e-kort after its terms. */
-export async function paymentCardConnect(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, { ...SESSION_OPTIONS, 'accept-terms': { type: 'boolean' }, json: { type: 'boolean' } });
+export async function paymentCardConnect({ values, positionals }: Input<'payment-card connect'>, io: CliIo): Promise<number> {
   const ref = oneCardRef(positionals);
   const card = await withHolder(values, async ({ client }) => {
     const found = await resolveCard(client, ref);
@@ -71,8 +68,7 @@ export async function paymentCardConnect(args: string[], io: CliIo): Promise<num
 }
 
 /** `ekort payment-card block LAST4|ID [--yes] [--json]`: spärra the card now; its e-nummer close. */
-export async function paymentCardBlock(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, { ...SESSION_OPTIONS, yes: { type: 'boolean' }, json: { type: 'boolean' } });
+export async function paymentCardBlock({ values, positionals }: Input<'payment-card block'>, io: CliIo): Promise<number> {
   const ref = oneCardRef(positionals);
   const card = await withHolder(values, async ({ client }) => {
     const found = await resolveCard(client, ref);

@@ -9,7 +9,8 @@
 import { createInterface } from 'node:readline';
 import { BankClient, BankClientError, renderPrompts } from '../bank/index.ts';
 import type { PhoneCall } from '../bank/api/schemas.ts';
-import { UsageError, parse, printJson, type CliIo } from './cliContext.ts';
+import { UsageError, printJson, type CliIo } from './cliContext.ts';
+import type { Input } from './commands.ts';
 import { serverUrl } from './holderClient.ts';
 
 export const IVR_KEY_ENV = 'EKORT_IVR_KEY';
@@ -18,15 +19,7 @@ export const IVR_KEY_ENV = 'EKORT_IVR_KEY';
 const CHOICE_STEPS = new Set<string>(['menu', 'reason', 'queued', 'app.waiting']);
 
 /** `ekort phone call --server URL [--ivr-key KEY] [--audio DIR] [--poll-ms 1000] [--json]` */
-export async function phoneCall(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, {
-    server: { type: 'string' },
-    'ivr-key': { type: 'string' },
-    audio: { type: 'string' },
-    'poll-ms': { type: 'string' },
-    json: { type: 'boolean' },
-  });
-  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+export async function phoneCall({ values }: Input<'phone call'>, io: CliIo): Promise<number> {
   if (!values.server) throw new UsageError('--server URL is required');
   const key = values['ivr-key'] ?? process.env[IVR_KEY_ENV];
   if (!key) throw new UsageError(`give the IVR key in $${IVR_KEY_ENV} (or --ivr-key KEY, which shows in the process list)`);

@@ -6,15 +6,15 @@ import { promisify } from 'node:util';
 import { defaultAttemptsFile, defaultBankIdDirs, derToPem, initTestPki, issueCardCertificate, ISSUING_CAS, issuingCaFor, listFileCredentials, loadTestPki, LoginSignatureError, PasswordAttempts, pemBlocks, readFileCredential, revokeCertificate, verifyLoginSignature, writePkcs12 } from '../pki/index.ts';
 import { writePrivateFile } from '../files/index.ts';
 import { isValidPersonnummer, organisationsnummer } from '../identity/index.ts';
-import { UsageError, parse, printJson, type CliIo } from './cliContext.ts';
+import { UsageError, printJson, type CliIo } from './cliContext.ts';
+import type { Input } from './commands.ts';
 import { readSecret } from './secretInput.ts';
 import { EkortError } from '../errors.ts';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 
 /** `ekort pki init --out DIR [--bank NAME] [--force] [--json]` */
-export async function pkiInit(args: string[], io: CliIo): Promise<number> {
-  const { values } = parse(args, { out: { type: 'string' }, bank: { type: 'string' }, force: { type: 'boolean' }, json: { type: 'boolean' } });
+export async function pkiInit({ values }: Input<'pki init'>, io: CliIo): Promise<number> {
   if (!values.out) throw new UsageError('--out DIR is required');
   const pki = await initTestPki(values.out, { force: values.force, ...(values.bank === undefined ? {} : { bankName: values.bank }) });
   const root = new X509Certificate(pki.root);
@@ -41,23 +41,7 @@ async function newP12Password(fromStdin: boolean): Promise<string> {
  * with --p12 a BankID på fil: key and certificates in a password-protected PKCS #12 file
  * (the certificate readable without the password, see src/pki/pkcs12.ts). Key files are mode 0600.
  */
-export async function pkiIssue(args: string[], io: CliIo): Promise<number> {
-  const { values } = parse(args, {
-    ca: { type: 'string' },
-    name: { type: 'string' },
-    personnummer: { type: 'string' },
-    key: { type: 'string' },
-    'out-key': { type: 'string' },
-    'out-cert': { type: 'string' },
-    p12: { type: 'string' },
-    'p12-password-stdin': { type: 'boolean' },
-    org: { type: 'string' },
-    'org-name': { type: 'string' },
-    employee: { type: 'string' },
-    days: { type: 'string' },
-    force: { type: 'boolean' },
-    json: { type: 'boolean' },
-  });
+export async function pkiIssue({ values }: Input<'pki issue'>, io: CliIo): Promise<number> {
   const p12 = values.p12;
   if (!values.ca || !values.name || (p12 === undefined && (!values['out-key'] || !values['out-cert']))) {
     throw new UsageError('--ca DIR, --name NAME and either --out-key KEY.pem and --out-cert CERT.pem or --p12 FILE are required');
@@ -120,10 +104,8 @@ export async function pkiIssue(args: string[], io: CliIo): Promise<number> {
 }
 
 /** `ekort pki revoke --ca DIR SERIAL [--json]` */
-export async function pkiRevoke(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, { ca: { type: 'string' }, json: { type: 'boolean' } });
+export async function pkiRevoke({ values, positionals }: Input<'pki revoke'>, io: CliIo): Promise<number> {
   if (!values.ca) throw new UsageError('--ca DIR is required');
-  if (positionals.length !== 1) throw new UsageError('give exactly one SERIAL (hex)');
   const revoked = await revokeCertificate(values.ca, positionals[0]!);
   if (values.json) printJson(io, revoked);
   else io.out(`Revoked ${revoked.serial}; ${path.join(values.ca, `${revoked.issuer}.crl.pem`)} lists it now.`);
@@ -142,20 +124,12 @@ async function readCms(file: string): Promise<Uint8Array> {
 }
 
 /** `ekort pki verify [--at TIME] [--max-age SECONDS] --ca DIR --content FILE FILE.p7s [--json]`: exit 0 with the signer, 1 with the typed code. */
-export async function pkiVerify(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, {
-    ca: { type: 'string' },
-    content: { type: 'string' },
-    at: { type: 'string' },
-    'max-age': { type: 'string' },
-    json: { type: 'boolean' },
-  });
+export async function pkiVerify({ values, positionals }: Input<'pki verify'>, io: CliIo): Promise<number> {
   if (!values.ca || !values.content) throw new UsageError('--ca DIR and --content FILE are required');
   const now = values.at === undefined ? undefined : new Date(values.at);
   if (now && Number.isNaN(now.getTime())) throw new UsageError(`--at "${values.at}" is not an ISO 8601 time`);
   const maxAge = values['max-age'] === undefined ? undefined : Number(values['max-age']);
   if (maxAge !== undefined && !(Number.isInteger(maxAge) && maxAge >= 0)) throw new UsageError('--max-age takes whole seconds');
-  if (positionals.length !== 1) throw new UsageError('give exactly one FILE.p7s');
   const pki = await loadTestPki(values.ca);
   const cms = await readCms(positionals[0]!);
   const challenge = new Uint8Array(await readFile(values.content));
@@ -184,8 +158,7 @@ export async function pkiVerify(args: string[], io: CliIo): Promise<number> {
 }
 
 /** `ekort pki files [--dir DIR]... [FILE...] [--json]`: BankID på fil files found, and whose they are (no password asked). */
-export async function pkiFiles(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, { dir: { type: 'string', multiple: true }, json: { type: 'boolean' } });
+export async function pkiFiles({ values, positionals }: Input<'pki files'>, io: CliIo): Promise<number> {
   const dirs = values.dir && values.dir.length > 0 ? values.dir.map((d) => path.resolve(d)) : defaultBankIdDirs();
   const attempts = new PasswordAttempts(defaultAttemptsFile());
   const found = await listFileCredentials(dirs, { files: positionals, attempts });

@@ -1,6 +1,7 @@
 import { toHex } from '../iso7816/index.ts';
 import { ReaderMonitor, type ReaderState } from '../pcsc/index.ts';
-import { parse, printJson, type CliIo } from './cliContext.ts';
+import { printJson, type CliIo } from './cliContext.ts';
+import type { Input } from './commands.ts';
 
 export function describeReader(state: ReaderState): string[] {
   if (state.mute) return [`${state.name}: card present but not answering`];
@@ -22,8 +23,7 @@ export function readerJson(state: ReaderState) {
 }
 
 /** `ekort readers [--json]` */
-export async function readersCommand(args: string[], io: CliIo): Promise<number> {
-  const { values } = parse(args, { json: { type: 'boolean' } });
+export async function readersCommand({ values }: Input<'readers'>, io: CliIo): Promise<number> {
   const monitor = new ReaderMonitor().start();
   try {
     await monitor.settled();

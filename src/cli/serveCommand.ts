@@ -5,7 +5,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { defaultDatabasePath, EkortService, Rates, type ServerOptions, startServer } from '../bank/index.ts';
-import { UsageError, parse, type CliIo } from './cliContext.ts';
+import { UsageError, type CliIo } from './cliContext.ts';
+import type { Input } from './commands.ts';
 import { loadTestPkiTrust } from '../pki/index.ts';
 import { reloadTrustOnChange } from './serveTrust.ts';
 
@@ -22,19 +23,7 @@ function perMinute(text: string | undefined): ServerOptions['loginRateLimit'] {
 }
 
 /** `ekort serve [--port N] [--host H] [--db FILE|postgres://...] [--ca DIR] [--service-id ID] [--tls-cert F --tls-key F] [--login-rate-limit N] [--rates FILE]` */
-export async function serveCommand(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, {
-    port: { type: 'string' },
-    host: { type: 'string' },
-    db: { type: 'string' },
-    ca: { type: 'string' },
-    'service-id': { type: 'string' },
-    'tls-cert': { type: 'string' },
-    'tls-key': { type: 'string' },
-    'login-rate-limit': { type: 'string' },
-    rates: { type: 'string' },
-  });
-  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+export async function serveCommand({ values }: Input<'serve'>, io: CliIo): Promise<number> {
   if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) throw new UsageError('give both --tls-cert FILE and --tls-key FILE, or neither');
   const listenPort = port(values.port, values['tls-cert'] !== undefined);
   const loginRateLimit = perMinute(values['login-rate-limit']);

@@ -1,6 +1,8 @@
 /** `ekort token list`: the security tokens connected over USB HID (their OTP interfaces). */
 import { type HidTokenDescriptor, NodeHidTransport } from '../token/index.ts';
-import { UsageError, parse, printJson, type CliIo, type Command } from './cliContext.ts';
+import { printJson, type CliIo } from './cliContext.ts';
+import type { Handler } from './commandSpec.ts';
+import type { Input } from './commands.ts';
 
 const hex4 = (n: number): string => n.toString(16).padStart(4, '0');
 
@@ -10,10 +12,8 @@ export function describeToken(d: HidTokenDescriptor): string {
 }
 
 /** The command over a given transport (tests pass one with a fake node-hid module). */
-export function tokenListCommand(transport: () => Pick<NodeHidTransport, 'devices'>): Command {
-  return async (args: string[], io: CliIo) => {
-    const { values, positionals } = parse(args, { json: { type: 'boolean' } });
-    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+export function tokenListCommand(transport: () => Pick<NodeHidTransport, 'devices'>): Handler {
+  return async ({ values }: Input<'token list'>, io: CliIo) => {
     const tokens = transport().devices();
     if (values.json) printJson(io, { tokens });
     else if (tokens.length === 0) io.out('no security tokens connected');
@@ -23,4 +23,4 @@ export function tokenListCommand(transport: () => Pick<NodeHidTransport, 'device
 }
 
 /** `ekort token list [--json]` over the real node-hid binding. */
-export const tokenList: Command = tokenListCommand(() => new NodeHidTransport());
+export const tokenList: Handler = tokenListCommand(() => new NodeHidTransport());

@@ -14,7 +14,8 @@ import {
   VpcdLink,
 } from '../virtual/index.ts';
 import { TerminalKeypad } from './terminalKeypad.ts';
-import { UsageError, parse, printJson, type CliIo } from './cliContext.ts';
+import { UsageError, printJson, type CliIo } from './cliContext.ts';
+import type { Input } from './commands.ts';
 import { argvSecretWarning, optionalStdinLine, readSecret } from './secretInput.ts';
 
 /**
@@ -24,21 +25,7 @@ import { argvSecretWarning, optionalStdinLine, readSecret } from './secretInput.
  * --pin-stdin: the PIN on line 1 of standard input, the PUK (optional) on line 2; --pin/--puk
  * are for test scripts (warned).
  */
-export async function virtualCardCreate(args: string[], io: CliIo): Promise<number> {
-  const { values } = parse(args, {
-    out: { type: 'string' },
-    name: { type: 'string' },
-    personnummer: { type: 'string' },
-    key: { type: 'string' },
-    pin: { type: 'string' },
-    puk: { type: 'string' },
-    'pin-stdin': { type: 'boolean' },
-    ca: { type: 'string' },
-    yubikey: { type: 'boolean' },
-    serial: { type: 'string' },
-    force: { type: 'boolean' },
-    json: { type: 'boolean' },
-  });
+export async function virtualCardCreate({ values }: Input<'virtual-card create'>, io: CliIo): Promise<number> {
   if (!values.out) throw new UsageError('--out FILE is required');
   if (values.serial !== undefined && !values.yubikey) throw new UsageError('--serial is for --yubikey');
   const serial = values.serial === undefined ? undefined : Number(values.serial);
@@ -77,8 +64,7 @@ export async function virtualCardCreate(args: string[], io: CliIo): Promise<numb
  * "ekort PIN Pad 01 00") or vpcd's ("Virtual PCD 00 00" / "00 01"). At the PIN pad, the PIN is
  * typed on stdin when a program asks for it.
  */
-export async function virtualCardInsert(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, { 'reader-port': { type: 'string' }, reader: { type: 'string' } });
+export async function virtualCardInsert({ values, positionals }: Input<'virtual-card insert'>, io: CliIo): Promise<number> {
   const [file] = positionals;
   if (!file || positionals.length > 1) throw new UsageError('give exactly one card image FILE');
   if (values.reader !== undefined && values['reader-port'] !== undefined) throw new UsageError('give --reader or --reader-port, not both');

@@ -13,7 +13,8 @@ import {
   saveVirtualHidTokenFile,
   virtualHidTokenFromFile,
 } from '../virtual/index.ts';
-import { UsageError, parse, printJson, type CliIo } from './cliContext.ts';
+import { UsageError, printJson, type CliIo } from './cliContext.ts';
+import type { Input } from './commands.ts';
 
 function parseSlot(text: string | undefined): 1 | 2 | undefined {
   if (text === undefined) return undefined;
@@ -33,18 +34,7 @@ function hexArgument(text: string, what: string, min: number, max: number): Uint
 }
 
 /** `ekort virtual-token create --out FILE [--secret HEX] [--slot 1|2] [--touch] [--serial N] [--show-secret] [--force] [--json]` */
-export async function virtualTokenCreate(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, {
-    out: { type: 'string' },
-    secret: { type: 'string' },
-    slot: { type: 'string' },
-    touch: { type: 'boolean' },
-    serial: { type: 'string' },
-    'show-secret': { type: 'boolean' },
-    force: { type: 'boolean' },
-    json: { type: 'boolean' },
-  });
-  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+export async function virtualTokenCreate({ values }: Input<'virtual-token create'>, io: CliIo): Promise<number> {
   if (!values.out) throw new UsageError('--out FILE is required');
   const slot = parseSlot(values.slot) ?? 2;
   // The secret value is not echoed in the message: it may be a real one.
@@ -68,13 +58,7 @@ export async function virtualTokenCreate(args: string[], io: CliIo): Promise<num
 }
 
 /** `ekort virtual-token respond FILE CHALLENGE_HEX [--slot 1|2] [--timeout MS] [--json]` */
-export async function virtualTokenRespond(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, {
-    slot: { type: 'string' },
-    timeout: { type: 'string' },
-    json: { type: 'boolean' },
-  });
-  if (positionals.length !== 2) throw new UsageError('give the virtual token FILE and the CHALLENGE_HEX');
+export async function virtualTokenRespond({ values, positionals }: Input<'virtual-token respond'>, io: CliIo): Promise<number> {
   const [file, challengeText] = positionals as [string, string];
   const challenge = hexArgument(challengeText, 'the challenge', 1, MAX_CHALLENGE_SIZE);
   const asked = parseSlot(values.slot);

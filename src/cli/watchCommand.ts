@@ -1,6 +1,7 @@
 import { toHex } from '../iso7816/index.ts';
 import { ReaderMonitor, type ReaderEvent } from '../pcsc/index.ts';
-import { parse, printJson, type CliIo } from './cliContext.ts';
+import { printJson, type CliIo } from './cliContext.ts';
+import type { Input } from './commands.ts';
 
 export function describeEvent(event: ReaderEvent): string {
   switch (event.type) {
@@ -34,8 +35,7 @@ export function eventJson(event: ReaderEvent) {
 }
 
 /** `ekort watch [--json]`: a line per event until interrupted, surviving pcscd restarts. */
-export async function watchCommand(args: string[], io: CliIo): Promise<number> {
-  const { values } = parse(args, { json: { type: 'boolean' } });
+export async function watchCommand({ values }: Input<'watch'>, io: CliIo): Promise<number> {
   const monitor = new ReaderMonitor();
   monitor.on('event', (event) => {
     if (values.json) printJson(io, eventJson(event));

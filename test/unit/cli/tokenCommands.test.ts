@@ -25,16 +25,16 @@ describe('ekort token list', () => {
   it('lists the OTP interfaces of connected tokens, as text and as JSON', async () => {
     const list = tokenListCommand(fakeTransport([key('/dev/hidraw2'), key('/dev/hidraw3', 0xf1d0, 1)]));
     const a = io();
-    expect(await list([], a.io)).toBe(0);
+    expect(await list({ values: {}, positionals: [] }, a.io)).toBe(0);
     expect(a.out).toEqual(['/dev/hidraw2  1050:0407  YubiKey OTP+FIDO+CCID']);
     const b = io();
-    expect(await list(['--json'], b.io)).toBe(0);
+    expect(await list({ values: { json: true }, positionals: [] }, b.io)).toBe(0);
     expect(JSON.parse(b.out[0]!)).toEqual({ tokens: [{ path: '/dev/hidraw2', vendorId: 0x1050, productId: 0x0407, product: 'YubiKey OTP+FIDO+CCID' }] });
   });
 
   it('says so when none is connected', async () => {
     const a = io();
-    expect(await tokenListCommand(fakeTransport([key('/dev/hidraw3', 0xf1d0, 1)]))([], a.io)).toBe(0);
+    expect(await tokenListCommand(fakeTransport([key('/dev/hidraw3', 0xf1d0, 1)]))({ values: {}, positionals: [] }, a.io)).toBe(0);
     expect(a.out).toEqual(['no security tokens connected']);
   });
 
