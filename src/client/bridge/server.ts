@@ -19,26 +19,24 @@
  * so a call's body is read only once its Origin, token and method passed; the body limit and
  * the JSON-only rule are fastify's content-type parsers; every refusal is one error handler's.
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { realpath, stat } from 'node:fs/promises';
-import type { ServerResponse } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { realpath } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
-import { EkortError } from '../../errors.ts';
-import type { AgentEvent, ApiFailure } from '../api.ts';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import type { ApiFailure } from '../api.ts';
 import { isApiMethod } from '../apiSchemas.ts';
-import { RENDERER_CSP } from '../csp.ts';
 import { type AgentHandlers, dispatch, unknownMethod } from '../dispatch.ts';
+import { type BridgeContext, bridgeContext } from './context.ts';
+import { type EventSource, eventStreamRoute } from './eventStream.ts';
+import { BASE_HEADERS, badToken, refuse, toRefusal, unrouted } from './refusals.ts';
+import { staticFilesRoute } from './staticFiles.ts';
 
 export const BRIDGE_BODY_LIMIT = 64 * 1024;
 export const BRIDGE_PING_MS = 15_000;
 export const TOKEN_HEADER = 'x-ekort-token';
 
-export interface BridgeAgent extends AgentHandlers {
-  subscribe(listener: (event: AgentEvent) => void): () => void;
-}
+export interface BridgeAgent extends AgentHandlers, EventSource {}
 
 export interface BridgeOptions {
   /** Default 0: a free port. */
@@ -63,99 +61,40 @@ export interface Bridge {
   close(): Promise<void>;
 }
 
-const BASE_HEADERS: Record<string, string> = {
-  'cache-control': 'no-store',
-  pragma: 'no-cache',
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-  'x-frame-options': 'DENY',
-  'cross-origin-resource-policy': 'same-origin',
-};
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-  '.woff': 'font/woff',
-  '.txt': 'text/plain; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-};
-
-function tokenMatches(expected: Buffer, given: unknown): boolean {
-  if (typeof given !== 'string' || given.length > 200) return false;
-  const candidate = Buffer.from(given, 'utf8');
-  // Same length for timingSafeEqual; the length check's timing tells only the (public) length.
-  const padded = Buffer.alloc(expected.length);
-  candidate.copy(padded, 0, 0, Math.min(candidate.length, expected.length));
-  return timingSafeEqual(padded, expected) && candidate.length === expected.length;
-}
-
-/** A request the bridge will not serve: the HTTP status, and the methods the path takes (405). */
-class BridgeRefusal extends EkortError {
-  constructor(
-    readonly status: number,
-    code: string,
-    message: string,
-    readonly allow?: string,
-  ) {
-    super(code, message);
-  }
-}
-
-const refuse = (status: number, code: string, message: string, allow?: string): BridgeRefusal => new BridgeRefusal(status, code, message, allow);
-const badToken = (): BridgeRefusal => refuse(401, 'BRIDGE_TOKEN_INVALID', 'The bridge token is missing or wrong. Open the URL the bridge printed.');
-const forbiddenPath = (): BridgeRefusal => refuse(403, 'FORBIDDEN_PATH', 'That path is not served.');
-const notFound = (): BridgeRefusal => refuse(404, 'NOT_FOUND', 'There is no such page.');
-
-/** What a path answers to a method no route of it takes: 405 with the one it does, 404 under /api/. */
-function unrouted(pathname: string): BridgeRefusal {
-  if (/^\/api\/call\/[^/]+$/.test(pathname)) return refuse(405, 'METHOD_NOT_ALLOWED', 'Use POST for API calls.', 'POST');
-  if (pathname === '/api/events') return refuse(405, 'METHOD_NOT_ALLOWED', 'Use GET for events.', 'GET');
-  if (pathname.startsWith('/api/')) return refuse(404, 'NOT_FOUND', 'There is no such API route.');
-  return refuse(405, 'METHOD_NOT_ALLOWED', 'Only GET is served here.', 'GET');
-}
-
-/** fastify's own refusals (body limit, content type, a body shorter than declared) as ApiFailures. */
-function toRefusal(error: unknown): BridgeRefusal | undefined {
-  if (error instanceof BridgeRefusal) return error;
-  switch ((error as Partial<FastifyError> | undefined)?.code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return refuse(413, 'BODY_TOO_LARGE', 'The request body is too large.');
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return refuse(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the input as application/json.');
-    case 'FST_ERR_BAD_URL':
-      return refuse(400, 'BAD_REQUEST', 'The URL is not valid.');
-  }
-  const status = (error as Partial<FastifyError> | undefined)?.statusCode;
-  return typeof status === 'number' && status >= 400 && status < 500 ? refuse(400, 'BAD_REQUEST', 'The request body could not be read.') : undefined;
-}
-
 export async function startBridge(agent: BridgeAgent, options: BridgeOptions = {}): Promise<Bridge> {
   const token = options.token ?? randomBytes(32).toString('base64url');
-  const expected = Buffer.from(token, 'utf8');
   const staticRoot = options.staticDir ? await realpath(path.resolve(options.staticDir)).catch(() => path.resolve(options.staticDir!)) : undefined;
-  const devOrigin = options.devOrigin ? new URL(options.devOrigin).origin : undefined;
-  const pingMs = options.pingMs ?? BRIDGE_PING_MS;
-  const streams = new Set<ServerResponse>();
   let port = 0;
-  const own = (): string => `http://127.0.0.1:${port}`;
-  const urlOf = (request: FastifyRequest): URL => new URL(request.url, own());
+  const bridge = bridgeContext(token, options.devOrigin ? new URL(options.devOrigin).origin : undefined, () => port);
+  const app = bridgeApp(bridge, () => port, options.log);
+  callRoutes(app, agent, bridge, options.log);
+  const streams = eventStreamRoute(app, agent, bridge, options.pingMs ?? BRIDGE_PING_MS);
+  staticFilesRoute(app, staticRoot, bridge);
 
-  const cors = (origin: string | undefined): Record<string, string> =>
-    devOrigin !== undefined && origin === devOrigin ? { 'access-control-allow-origin': devOrigin, vary: 'Origin' } : {};
+  await app.listen({ host: '127.0.0.1', port: options.port ?? 0 });
+  port = (app.server.address() as AddressInfo).port;
 
-  const hostOk = (host: string | undefined): boolean => host === `127.0.0.1:${port}` || host === `localhost:${port}`;
-  const forbiddenHost = (): BridgeRefusal => refuse(403, 'FORBIDDEN_HOST', 'The bridge answers to 127.0.0.1 and localhost only.');
+  return {
+    port,
+    origin: bridge.own(),
+    token,
+    url: `${bridge.own()}/?token=${token}`,
+    close: async () => {
+      for (const res of streams) res.end();
+      streams.clear();
+      await app.close();
+    },
+  };
+}
 
+const forbiddenHost = () => refuse(403, 'FORBIDDEN_HOST', 'The bridge answers to 127.0.0.1 and localhost only.');
+
+/** The server with what every request goes through: the Host check, JSON-only bodies, the headers, one error handler. */
+function bridgeApp(bridge: BridgeContext, port: () => number, log: ((line: string) => void) | undefined): FastifyInstance {
+  const hostOk = (host: string | undefined): boolean => host === `127.0.0.1:${port()}` || host === `localhost:${port()}`;
   const answer = (reply: FastifyReply, error: unknown): FastifyReply => {
     const refusal = toRefusal(error);
-    if (!refusal) options.log?.(`ekort bridge: unexpected error: ${(error as Error)?.name ?? 'error'}`);
+    if (!refusal) log?.(`ekort bridge: unexpected error: ${(error as Error)?.name ?? 'error'}`);
     const failure: ApiFailure = refusal ? { code: refusal.code, message: refusal.message } : { code: 'INTERNAL', message: 'Something went wrong in the bridge.' };
     // Set here too: an answer from frameworkErrors does not pass the onSend hook.
     reply.headers(BASE_HEADERS);
@@ -198,9 +137,8 @@ export async function startBridge(agent: BridgeAgent, options: BridgeOptions = {
 
   app.setErrorHandler((error, _request, reply) => answer(reply, error));
   app.setNotFoundHandler((request) => {
-    throw unrouted(urlOf(request).pathname);
+    throw unrouted(bridge.urlOf(request).pathname);
   });
-
   // DNS rebinding: every request, before anything else.
   app.addHook('onRequest', async (request) => {
     if (!hostOk(request.headers.host)) throw forbiddenHost();
@@ -209,12 +147,16 @@ export async function startBridge(agent: BridgeAgent, options: BridgeOptions = {
     reply.headers(BASE_HEADERS);
     return payload;
   });
+  return app;
+}
 
+/** POST /api/call/:method (and its CORS preflight for the dev server): one agent call. */
+function callRoutes(app: FastifyInstance, agent: AgentHandlers, bridge: BridgeContext, log: ((line: string) => void) | undefined): void {
   app.options('/api/call/:method', async (request, reply) => {
-    if (devOrigin === undefined || request.headers.origin !== devOrigin) throw unrouted(urlOf(request).pathname);
+    if (bridge.devOrigin === undefined || request.headers.origin !== bridge.devOrigin) throw unrouted(bridge.urlOf(request).pathname);
     return reply
       .code(204)
-      .headers({ ...cors(devOrigin), 'access-control-allow-methods': 'POST', 'access-control-allow-headers': `content-type, ${TOKEN_HEADER}`, 'access-control-max-age': '600' })
+      .headers({ ...bridge.cors(bridge.devOrigin), 'access-control-allow-methods': 'POST', 'access-control-allow-headers': `content-type, ${TOKEN_HEADER}`, 'access-control-max-age': '600' })
       .send();
   });
 
@@ -222,9 +164,9 @@ export async function startBridge(agent: BridgeAgent, options: BridgeOptions = {
     // Origin, token and method before the body is read.
     onRequest: async (request, reply) => {
       const origin = request.headers.origin;
-      if (origin !== own() && (devOrigin === undefined || origin !== devOrigin)) throw refuse(403, 'FORBIDDEN_ORIGIN', 'Calls are accepted from the e-kort page only.');
-      reply.headers(cors(origin));
-      if (!tokenMatches(expected, request.headers[TOKEN_HEADER])) throw badToken();
+      if (origin !== bridge.own() && (bridge.devOrigin === undefined || origin !== bridge.devOrigin)) throw refuse(403, 'FORBIDDEN_ORIGIN', 'Calls are accepted from the e-kort page only.');
+      reply.headers(bridge.cors(origin));
+      if (!bridge.tokenOk(request.headers[TOKEN_HEADER])) throw badToken();
       const method = request.params.method;
       if (!isApiMethod(method)) {
         const failure = unknownMethod(method);
@@ -232,73 +174,6 @@ export async function startBridge(agent: BridgeAgent, options: BridgeOptions = {
       }
     },
     handler: async (request) =>
-      dispatch(agent, request.params.method, request.body, (name, error) => options.log?.(`ekort bridge: unexpected error in ${name}: ${(error as Error)?.name ?? 'error'}`)),
+      dispatch(agent, request.params.method, request.body, (name, error) => log?.(`ekort bridge: unexpected error in ${name}: ${(error as Error)?.name ?? 'error'}`)),
   });
-
-  app.get('/api/events', (request, reply) => {
-    const origin = request.headers.origin;
-    if (origin !== undefined && origin !== own() && origin !== devOrigin) throw refuse(403, 'FORBIDDEN_ORIGIN', 'Events are served to the e-kort page only.');
-    reply.headers(cors(origin));
-    if (!tokenMatches(expected, urlOf(request).searchParams.get('token'))) throw badToken();
-    // The stream is written by hand from here on; fastify's reply is done with.
-    reply.hijack();
-    const res = reply.raw;
-    res.writeHead(200, { ...BASE_HEADERS, ...cors(origin), 'content-type': 'text/event-stream; charset=utf-8', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-    res.write(': connected\n\n');
-    streams.add(res);
-    const unsubscribe = agent.subscribe((event) => {
-      if (!res.writableEnded) res.write(`data: ${JSON.stringify(event)}\n\n`);
-    });
-    const ping = setInterval(() => {
-      if (!res.writableEnded) res.write(': ping\n\n');
-    }, pingMs);
-    ping.unref();
-    const done = (): void => {
-      clearInterval(ping);
-      unsubscribe();
-      streams.delete(res);
-    };
-    request.raw.on('close', done);
-    res.on('close', done);
-  });
-
-  app.route({
-    method: ['GET', 'HEAD'],
-    url: '/*',
-    handler: async (request, reply) => {
-      const url = urlOf(request);
-      if (url.pathname.startsWith('/api/')) throw unrouted(url.pathname);
-      if (!staticRoot) throw notFound();
-      let rel: string;
-      try {
-        rel = decodeURIComponent(url.pathname);
-      } catch {
-        throw refuse(400, 'BAD_REQUEST', 'The URL is not valid.');
-      }
-      if (rel.includes('\0') || rel.includes('\\') || rel.split('/').some((seg) => seg === '..')) throw forbiddenPath();
-      if (rel === '/' || rel === '') rel = '/index.html';
-      const file = path.resolve(staticRoot, `.${rel}`);
-      if (!file.startsWith(staticRoot + path.sep)) throw forbiddenPath();
-      const real = await realpath(file).catch(() => undefined);
-      if (real === undefined || !real.startsWith(staticRoot + path.sep) || !(await stat(real).then((s) => s.isFile(), () => false))) throw notFound();
-      const ext = path.extname(real).toLowerCase();
-      if (ext === '.html') reply.header('content-security-policy', RENDERER_CSP);
-      return reply.type(TYPES[ext] ?? 'application/octet-stream').send(createReadStream(real));
-    },
-  });
-
-  await app.listen({ host: '127.0.0.1', port: options.port ?? 0 });
-  port = (app.server.address() as AddressInfo).port;
-
-  return {
-    port,
-    origin: own(),
-    token,
-    url: `${own()}/?token=${token}`,
-    close: async () => {
-      for (const res of streams) res.end();
-      streams.clear();
-      await app.close();
-    },
-  };
 }
