@@ -18,7 +18,7 @@
  * BankID på fil    h1 "Logga in med BankID på fil"; status "Letar efter BankID på fil i datorn…";
  *                  radio group "Välj BankID på fil": one radio per file named by the holder's name
  *                  (" (Låst)" appended when locked; a file whose certificate is encrypted too:
- *                  "<fil> (vems legitimationen är visas efter lösenordet)"), described by
+ *                  "<fil> (vems legitimation det är visas efter lösenordet)"), described by
  *                  personnummer / "E-tjänstelegitimation för <org> …", valid until, "Fil: <namn>";
  *                  region "Legitimationen tillhör" with the chosen holder's name (and organisation),
  *                  shown before the password; button "Välj fil…" → textbox "Sökväg till filen"

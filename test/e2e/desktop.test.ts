@@ -245,7 +245,7 @@ describe.skipIf(!available)('desktop app end to end (Chromium, bridge, agent, pc
     await visible(recurringItem);
     await visible(singleItem.getByText('Engångsköp', { exact: true }));
     await visible(recurringItem.getByText('Flergångsköp, 12 mån', { exact: true }));
-    await visible(recurringItem.getByText('Öppen', { exact: true }));
+    await visible(recurringItem.getByText('Öppet', { exact: true }));
     await shot('enummer-list');
   });
 
@@ -259,7 +259,7 @@ describe.skipIf(!available)('desktop app end to end (Chromium, bridge, agent, pc
     await button('Uppdatera').click();
     const item = page.getByRole('region', { name: 'Dina e-nummer' }).getByRole('listitem', { name: `Webbhandeln AB •••• ${single.pan.slice(-4)}` });
     // The single purchase is made: the e-nummer closes.
-    await visible(item.getByText('Stängd (engångsköpet är gjort)', { exact: true }));
+    await visible(item.getByText('Stängt (engångsköpet är gjort)', { exact: true }));
     await button('Transaktioner', item).click();
     const tx = item.getByRole('region', { name: 'Transaktioner för Webbhandeln AB' });
     await visible(tx.getByText('Godkänd', { exact: true }));
@@ -278,7 +278,7 @@ describe.skipIf(!available)('desktop app end to end (Chromium, bridge, agent, pc
     await visible(page.getByRole('status').filter({ hasText: `Kortet ${cardLabel} är spärrat.` }));
     await visible(card.getByText('Spärrat', { exact: true }));
     const recurringItem = page.getByRole('region', { name: 'Dina e-nummer' }).getByRole('listitem', { name: `Streamingtjänsten AB •••• ${recurring.pan.slice(-4)}` });
-    await visible(recurringItem.getByText('Stängd (kortet är spärrat)', { exact: true }));
+    await visible(recurringItem.getByText('Stängt (kortet är spärrat)', { exact: true }));
     expect(await simulatePurchase(recurring, 'Streamingtjänsten AB', '99')).toBe('Nekat: CARD_BLOCKED (kortet är spärrat)');
     await shot('card-blocked');
   });

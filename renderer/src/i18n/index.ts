@@ -37,6 +37,42 @@ export function asFailure(error: unknown): ApiFailure {
 }
 
 /**
+ * Codes a customer meets only when something below the app misbehaves, by family: one text per
+ * family says what to do and names the code for support (the card's ISO 7816 status words, the
+ * HTTP and IPC protocol's refusals, the engineers' virtual devices and fixtures).
+ */
+const FAMILIES: Record<'card' | 'protocol' | 'engineer', readonly string[]> = {
+  card: [
+    'CLA_FUNCTION_NOT_SUPPORTED', 'CLA_NOT_SUPPORTED', 'COMMAND_NOT_ALLOWED', 'CONDITIONS_NOT_SATISFIED', 'DATA_CORRUPTED', 'END_OF_FILE',
+    'EXECUTION_ERROR', 'EXECUTION_ERROR_STATE_CHANGED', 'FILE_DEACTIVATED', 'FILE_NOT_FOUND', 'FUNCTION_NOT_SUPPORTED', 'INCORRECT_P1P2',
+    'INS_NOT_SUPPORTED', 'LOGICAL_CHANNEL_NOT_SUPPORTED', 'MEMORY_FAILURE', 'MORE_DATA', 'NOT_ENOUGH_MEMORY', 'NO_PRECISE_DIAGNOSIS',
+    'RECORD_NOT_FOUND', 'REFERENCED_DATA_NOT_FOUND', 'REFERENCE_DATA_NOT_USABLE', 'SECURE_MESSAGING_NOT_SUPPORTED', 'SECURITY_ERROR',
+    'SECURITY_STATUS_NOT_SATISFIED', 'SM_DATA_INCORRECT', 'SM_DATA_MISSING', 'UNKNOWN_STATUS', 'WARNING', 'WARNING_STATE_CHANGED',
+    'WRONG_DATA', 'WRONG_LE', 'WRONG_LENGTH', 'WRONG_PARAMETERS', 'APDU_MALFORMED', 'TLV_MALFORMED',
+  ],
+  protocol: [
+    'BAD_URL', 'BODY_TOO_LARGE', 'HEADERS_TOO_LARGE', 'URI_TOO_LONG', 'MALFORMED_JSON', 'UNSUPPORTED_MEDIA_TYPE', 'METHOD_NOT_ALLOWED',
+    'REQUEST_TIMEOUT', 'FORBIDDEN_HOST', 'FORBIDDEN_ORIGIN', 'FORBIDDEN_PATH', 'FORBIDDEN_SENDER', 'UNKNOWN_METHOD', 'SERVICE_BAD_RESPONSE',
+    'NETWORK_KEY_INVALID', 'IVR_KEY_INVALID', 'MIGRATION_FAILED', 'UNIQUE_VIOLATION',
+  ],
+  engineer: [
+    'AUDIO_FAILED', 'AUDIO_UNAVAILABLE', 'CARD_IMAGE_INVALID', 'CARD_IMAGE_NOT_FOUND', 'CARD_IMAGE_UNREADABLE', 'CARD_IMAGE_WRITE_FAILED',
+    'CERTIFICATE_INVALID', 'CERTIFICATE_MISMATCH', 'DOSA_FILE_INVALID', 'DOSA_NOT_FOUND', 'DOSA_UNREADABLE', 'DOSA_WRITE_FAILED',
+    'FIXTURE_MALFORMED', 'INVALID_SUBJECT', 'NOT_A_VIRTUAL_READER', 'NO_VIRTUAL_CARD', 'OCRA_INPUT_INVALID', 'OCRA_SUITE_INVALID',
+    'PKCS12_ITERATIONS_TOO_HIGH', 'PKCS12_LEGACY', 'PKCS12_MALFORMED', 'PKCS12_UNPROTECTED', 'PKCS12_UNSUPPORTED', 'PKI_DIR_EXISTS',
+    'PKI_DIR_INVALID', 'REPLAY_EXHAUSTED', 'REPLAY_MISMATCH', 'REPLAY_UNUSED', 'VIRTUAL_TOKEN_INVALID', 'VIRTUAL_TOKEN_NOT_FOUND',
+    'VIRTUAL_TOKEN_UNREADABLE', 'VIRTUAL_TOKEN_WRITE_FAILED', 'VPCD_PROTOCOL', 'VPCD_STOPPED',
+  ],
+};
+
+const FAMILY_OF = new Map(Object.entries(FAMILIES).flatMap(([family, codes]) => codes.map((code) => [code, family as keyof typeof FAMILIES] as const)));
+
+/** The family text's key for a code that has no text of its own. */
+export function errorFamily(code: string): keyof typeof FAMILIES | undefined {
+  return FAMILY_OF.get(code);
+}
+
+/**
  * The text a person can act on for a failed call, by its code: tries left for PIN and
  * svarskod, a decline code's reason; an unknown code shows the message as given.
  */
@@ -61,6 +97,8 @@ export function errorText(error: unknown, t: Translate): string {
     const reason = t(decline);
     return reason.charAt(0).toUpperCase() + reason.slice(1) + '.';
   }
+  const family = errorFamily(f.code);
+  if (family) return t(`error.family.${family}`, { code: f.code, message: f.message });
   return f.message || t('error.unknown', { message: f.code });
 }
 

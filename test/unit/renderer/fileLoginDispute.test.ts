@@ -101,7 +101,7 @@ describe('BankID på fil', () => {
 
   it('a file whose certificate is encrypted too shows the file name; a locked one the advice to order a new BankID', () => {
     const page = text(inContext(createElement(FileLogin, { onLoggedIn: noop, onBack: noop, initialFiles: [fakeFile({ holder: null, locked: true })] })));
-    expect(page).toContain('anna.p12 (vems legitimationen är visas efter lösenordet) (Låst)');
+    expect(page).toContain('anna.p12 (vems legitimation det är visas efter lösenordet) (Låst)');
     expect(page).toContain('BankID på fil är låst');
     expect(page).toContain('Beställ ett nytt BankID hos din bank');
     expect(page).not.toContain('file-password');

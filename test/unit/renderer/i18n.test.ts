@@ -34,7 +34,7 @@ describe('message catalogues', () => {
     expect(t('cards.connect')).toBe('Anslut kort till e-kort');
     expect(t('cards.block')).toBe('Spärra kort');
     expect(t('create.heading')).toBe('Skapa e-nummer');
-    expect([t('state.open'), t('state.paused'), t('state.closed')]).toEqual(['Öppen', 'Pausad', 'Stängd']);
+    expect([t('state.open'), t('state.paused'), t('state.closed')]).toEqual(['Öppet', 'Pausat', 'Stängt']);
   });
 
   it('every decline code and close reason of the service has a text in both languages', () => {

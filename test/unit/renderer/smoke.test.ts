@@ -102,8 +102,8 @@ describe('the app, rendered on the server', () => {
     expect(page).toContain('Webbshoppen •••• 4321');
     expect(html).toContain(`••••${NBSP}4321`);
     expect(page).toMatch(/\(1[01] dagar kvar\)/);
-    expect(page).toContain('Öppen');
-    expect(page).toContain('Stängd (stängd av dig)');
+    expect(page).toContain('Öppet');
+    expect(page).toContain('Stängt (stängt av dig)');
     expect(html).toContain(`1${NBSP}234,50${NBSP}kr per månad`);
     expect(page).toContain('Pausa');
     expect(page).not.toContain('05/27'); // expiry only in the reveal view
