@@ -8,6 +8,23 @@ export function stockholmMonth(ms: number): string {
   return `${parts.find((p) => p.type === 'year')!.value}-${parts.find((p) => p.type === 'month')!.value}`;
 }
 
+const HOUR = 3_600_000;
+
+/**
+ * The first instant of the Stockholm month after the one `ms` falls in: the exclusive end of
+ * that month, Swedish time. Midnight on the 1st is 23:00 or 22:00 UTC the day before (CET or
+ * CEST; the clocks never change on the 1st).
+ */
+export function endOfStockholmMonth(ms: number): number {
+  const [year, month] = stockholmMonth(ms).split('-').map(Number) as [number, number];
+  const midnightUtc = Date.UTC(year, month, 1); // month is 1-based, so this is the 1st of the next month
+  for (const offset of [HOUR, 2 * HOUR]) {
+    const candidate = midnightUtc - offset;
+    if (stockholmMonth(candidate) !== stockholmMonth(ms) && stockholmMonth(candidate - 1) === stockholmMonth(ms)) return candidate;
+  }
+  throw new Error(`no Stockholm month end after ${new Date(ms).toISOString()}`);
+}
+
 /** `ms` plus `months` calendar months (UTC), the day clamped to the target month's last day. */
 export function addMonths(ms: number, months: number): number {
   const d = new Date(ms);

@@ -6,7 +6,7 @@
  * after expiry. At expiry the link to the card (card, full number, CVC) is erased.
  */
 import { type CreatedEnummer, DEFAULT_PAGE_LIMIT, type Enummer, type EnummerAction, type EnummerSecret, MAX_PAGE_LIMIT, type Transaction, type TransactionPage } from './api/schemas.ts';
-import { addMonths, iso, isoOrNull } from './calendar.ts';
+import { addMonths, endOfStockholmMonth, iso, isoOrNull, stockholmMonth } from './calendar.ts';
 import { drawCvc, drawPan, formatExpiry, last4 } from './cardNumbers.ts';
 import { type BankContext, newId } from './context.ts';
 import { bankError } from './errors.ts';
@@ -105,8 +105,11 @@ export async function createEnummer(ctx: BankContext, customerId: string, input:
   if (!merchant) throw bankError('INVALID_INPUT', 'Name the merchant the e-nummer is for.');
   const pan = await reserveNumber(ctx);
   const now = ctx.config.now();
-  const validUntil = addMonths(now, months);
-  const until = new Date(validUntil);
+  // Card terms §12: the printed MM/YY is the month the chosen validity ends in, and the
+  // e-nummer works until that month has ended, Swedish time.
+  const lastMonth = stockholmMonth(addMonths(now, months));
+  const validUntil = endOfStockholmMonth(addMonths(now, months));
+  const [expYear, expMonth] = lastMonth.split('-').map(Number) as [number, number];
   const id = newId();
   const cvc = drawCvc();
   await ctx.db.transaction(async (tx) => {
@@ -132,8 +135,8 @@ export async function createEnummer(ctx: BankContext, customerId: string, input:
         merchantKey(merchant),
         recurring ? 'recurring' : 'single',
         months,
-        until.getUTCMonth() + 1,
-        until.getUTCFullYear(),
+        expMonth,
+        expYear,
         cvc,
         validUntil,
         input.nickname?.trim() || null,

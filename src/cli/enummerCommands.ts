@@ -31,8 +31,9 @@ export function kronorOption(name: string, text: string): number {
 
 const kindText = (e: Enummer): string => (e.kind === 'single' ? 'single-purchase' : `recurring, ${e.months} ${e.months === 1 ? 'month' : 'months'}`);
 const limitText = (e: Enummer): string => (e.limit ? `${formatKronor(e.limit.amount)} per ${e.limit.period}` : 'none (the card’s own limits)');
+/** The last day it works (validUntil is the exclusive end, midnight after it, Swedish time). */
 const validText = (e: Enummer): string => {
-  const date = stockholmDate(e.validUntil);
+  const date = stockholmDate(new Date(Date.parse(e.validUntil) - 1).toISOString());
   if (e.state === 'closed') return date;
   const days = daysLeft(e.validUntil);
   return `${date} (${days} ${days === 1 ? 'day' : 'days'} left)`;
@@ -78,7 +79,7 @@ export async function enummerCreate({ values }: Input<'enummer create'>, io: Cli
   else {
     io.out(`Created a ${kindText(e)} e-nummer for ${e.merchant} on ${cardLabel(card)}:`);
     for (const line of secretLines(created.secret)) io.out(line);
-    io.out(`  valid until  ${validText(e)}`);
+    io.out(`  valid thru   ${validText(e)}`);
     io.out(`  limit        ${limitText(e)}`);
     if (e.nickname) io.out(`  nickname     ${e.nickname}`);
     io.out(`  id           ${e.id}`);
@@ -96,7 +97,7 @@ export async function enummerList({ values }: Input<'enummer list'>, io: CliIo):
   else
     printTable(
       io,
-      ['ID', 'NUMBER', 'MERCHANT', 'KIND', 'VALID UNTIL', 'STATE', 'CLOSE REASON'],
+      ['ID', 'NUMBER', 'MERCHANT', 'KIND', 'VALID THRU', 'STATE', 'CLOSE REASON'],
       list.map((e) => [e.id, masked(e.last4), e.merchant, e.kind, validText(e), e.lock ? `${e.state}, locked` : e.state, e.closeReason ?? '-']),
     );
   return 0;
@@ -116,7 +117,7 @@ export async function enummerShow({ values, positionals }: Input<'enummer show'>
     io.out(`  card         ${masked(e.cardLast4)}`);
     if (e.nickname) io.out(`  nickname     ${e.nickname}`);
     io.out(`  limit        ${limitText(e)}`);
-    io.out(`  valid until  ${validText(e)}`);
+    io.out(`  valid thru   ${validText(e)}`);
     io.out(`  state        ${e.state}${e.closeReason ? ` (${e.closeReason.replace(/_/g, ' ')})` : ''}`);
     if (e.lock) io.out(`  locked       ${LOCK_TEXT}, since ${stockholmTime(e.lock.lockedAt)} (ekort enummer unlock ${e.id})`);
     io.out(`  created      ${stockholmTime(e.createdAt)}`);

@@ -108,7 +108,7 @@ describe.each(stores)('the e-kort service on $name', (store) => {
       expect(isValidPan(pan)).toBe(true);
     }
     const first = made[0]!;
-    expect(first.enummer).toMatchObject({ kind: 'single', months: 1, state: 'open', expiry: '12/26', validUntil: '2026-12-22T10:00:00.000Z', cardLast4: expect.stringMatching(/^\d{4}$/) });
+    expect(first.enummer).toMatchObject({ kind: 'single', months: 1, state: 'open', expiry: '12/26', validUntil: '2026-12-31T23:00:00.000Z', cardLast4: expect.stringMatching(/^\d{4}$/) });
     expect(first.secret.cvc).toMatch(/^[0-9]{3}$/);
     expect(JSON.stringify(await service.enummers(anna))).not.toContain(first.secret.pan);
   });
@@ -124,6 +124,26 @@ describe.each(stores)('the e-kort service on $name', (store) => {
     expect(yearly.enummer).toMatchObject({ kind: 'recurring', months: 24, expiry: '11/28' });
     await expect(service.createEnummer(anna, { cardId, merchant: 'x', recurring: true, months: 25 })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
     await expect(service.createEnummer(anna, { cardId, merchant: 'x', months: 3 })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+  });
+
+  it('works until the month printed on it has ended, Swedish time (card terms §12): 01/27 through 31 January 2027', async () => {
+    now = Date.UTC(2026, 11, 20, 10); // 20 December 2026
+    const single = await service.createEnummer(anna, { cardId, merchant: 'Januari', recurring: true, months: 1 });
+    expect(single.enummer).toMatchObject({ expiry: '01/27', validUntil: '2027-01-31T23:00:00.000Z' }); // midnight CET starting 1 February
+    now = Date.UTC(2027, 0, 3, 9); // early January: long before the end
+    expect((await purchase(single.secret, 'Januari', 1_00)).approved).toBe(true);
+    now = Date.parse('2027-01-31T22:59:59.000Z'); // 23:59:59 on 31 January in Stockholm
+    expect((await purchase(single.secret, 'Januari', 1_00)).approved).toBe(true);
+    now = Date.parse('2027-01-31T23:00:00.000Z'); // 00:00 on 1 February in Stockholm
+    expect((await purchase(single.secret, 'Januari', 1_00)).declineCode).toBe('EXPIRED');
+    expect(await service.expireDue()).toBeGreaterThanOrEqual(1);
+
+    now = Date.UTC(2027, 4, 10, 10); // summer time: June ends at 22:00 UTC
+    const summer = await service.createEnummer(anna, { cardId, merchant: 'Juni' });
+    expect(summer.enummer).toMatchObject({ expiry: '06/27', validUntil: '2027-06-30T22:00:00.000Z' });
+    now = Date.UTC(2026, 8, 15, 10); // October changes back to CET on the 25th: its end is at 23:00 UTC
+    const autumn = await service.createEnummer(anna, { cardId, merchant: 'Oktober', recurring: true, months: 1 });
+    expect(autumn.enummer).toMatchObject({ expiry: '10/26', validUntil: '2026-10-31T23:00:00.000Z' });
   });
 
   it('makes e-nummer only for the holder’s own connected, unblocked cards', async () => {

@@ -103,6 +103,16 @@ export function formatDate(iso: string): string {
   return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}`;
 }
 
+/**
+ * The last day before an exclusive end instant, in words, Swedish time: an e-nummer valid until
+ * 2027-01-31T23:00Z (midnight starting 1 February in Stockholm) → "31 januari 2027".
+ */
+export function lastValidDay(validUntil: string, language: 'sv' | 'en'): string {
+  const end = Date.parse(validUntil);
+  if (Number.isNaN(end)) return validUntil;
+  return new Intl.DateTimeFormat(language === 'sv' ? 'sv-SE' : 'en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'Europe/Stockholm' }).format(new Date(end - 1));
+}
+
 /** ISO 8601 date and time in local time: "2026-11-22 14:05". */
 export function formatDateTime(iso: string): string {
   const d = new Date(iso);

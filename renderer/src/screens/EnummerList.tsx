@@ -5,11 +5,13 @@ import { ErrorMessage } from '../components/Messages.tsx';
 import { SecretView } from '../components/SecretView.tsx';
 import { useApp } from '../context.ts';
 import { asFailure, type Translate } from '../i18n/index.ts';
-import { daysLeft, formatDate, formatKronor, maskedLast4 } from '../lib/format.ts';
+import { daysLeft, formatKronor, lastValidDay, maskedLast4 } from '../lib/format.ts';
 import { TransactionList } from './TransactionList.tsx';
 
+/** Days left to the last valid day (validUntil is the exclusive end: midnight after it). */
 export function daysLeftText(validUntil: string, t: Translate, now: Date = new Date()): string {
-  const n = daysLeft(validUntil, now);
+  const end = Date.parse(validUntil);
+  const n = Number.isNaN(end) ? null : daysLeft(new Date(end - 1).toISOString(), now);
   if (n === null) return '';
   if (n < 0) return t('list.expired');
   if (n === 0) return t('list.lastDay');
@@ -45,7 +47,7 @@ export function EnummerList(props: { enummers: Enummer[] | null; onChanged(e: En
 }
 
 function EnummerItem({ enummer: e, onChanged, onReauth, onCardBlocked }: { enummer: Enummer; onChanged(e: Enummer): void; onReauth(): void; onCardBlocked?(card: PaymentCard): void }) {
-  const { api, t, report } = useApp();
+  const { api, t, report, language } = useApp();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [secret, setSecret] = useState<EnummerSecret | null>(null);
@@ -120,7 +122,7 @@ function EnummerItem({ enummer: e, onChanged, onReauth, onCardBlocked }: { enumm
         <div>
           <dt>{t('list.validUntil')}</dt>
           <dd>
-            {formatDate(e.validUntil)}
+            {t('list.validThrough', { date: lastValidDay(e.validUntil, language) })}
             {left ? ` (${left})` : ''}
           </dd>
         </div>

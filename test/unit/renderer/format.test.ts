@@ -3,6 +3,7 @@ import {
   daysLeft,
   formatCardNumber,
   formatDate,
+  lastValidDay,
   formatKronor,
   formatPersonnummer,
   groupsOfFour,
@@ -109,3 +110,13 @@ describe('dates', () => {
     expect(formatDate('nonsense')).toBe('nonsense');
   });
 });
+
+describe('lastValidDay', () => {
+  it('names the day before the exclusive end, in words, Swedish time', () => {
+    expect(lastValidDay('2027-01-31T23:00:00.000Z', 'sv')).toBe('31 januari 2027');
+    expect(lastValidDay('2027-01-31T23:00:00.000Z', 'en')).toBe('31 January 2027');
+    expect(lastValidDay('2027-06-30T22:00:00.000Z', 'sv')).toBe('30 juni 2027');
+    expect(lastValidDay('not a date', 'sv')).toBe('not a date');
+  });
+});
+

@@ -103,6 +103,7 @@ describe('the app, rendered on the server', () => {
     expect(html).toContain(`••••${NBSP}4321`);
     expect(page).toMatch(/\(1[01] dagar kvar\)/);
     expect(page).toContain('Öppet');
+    expect(page).toMatch(/Gäller t\.o\.m\. \d{1,2} [a-zåäö]+ \d{4}/);
     expect(page).toContain('Stängt (stängt av dig)');
     expect(html).toContain(`1${NBSP}234,50${NBSP}kr per månad`);
     expect(page).toContain('Pausa');

@@ -47,9 +47,11 @@ export function ekortMethods(kit: FakeKit) {
         s.counter += 1;
         const pan = `4571${String(s.counter).padStart(4, '0')}${String(s.counter * 31).padStart(8, '0').slice(-8)}`;
         const months = input.recurring ? (input.months ?? 1) : 1;
-        const until = new Date();
-        until.setMonth(until.getMonth() + months);
-        const expiry = `${String(until.getMonth() + 1).padStart(2, '0')}/${String(until.getFullYear() % 100).padStart(2, '0')}`;
+        // As the service: valid through the last day of the month printed as MM/YY.
+        const last = new Date();
+        last.setMonth(last.getMonth() + months);
+        const until = new Date(last.getFullYear(), last.getMonth() + 1, 1);
+        const expiry = `${String(last.getMonth() + 1).padStart(2, '0')}/${String(last.getFullYear() % 100).padStart(2, '0')}`;
         const enummer: Enummer = {
           id,
           last4: pan.slice(-4),
