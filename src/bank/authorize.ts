@@ -27,7 +27,7 @@ import { last4, parseExpiry } from './cardNumbers.ts';
 import { type BankContext, newId } from './context.ts';
 import { type Conversion, type Rates } from './currency.ts';
 import { recordConversionNotice } from './notifications.ts';
-import { merchantKey } from './enummer.ts';
+import { sameMerchant } from './merchantName.ts';
 import type { SqlExecutor } from './store/sql.ts';
 import { isUniqueViolation } from './store/sql.ts';
 
@@ -37,7 +37,7 @@ interface Candidate {
   customer_id: string | null;
   pan: string | null;
   cvc: string | null;
-  merchant_key: string;
+  merchant: string;
   kind: 'single' | 'recurring';
   exp_month: number;
   exp_year: number;
@@ -76,7 +76,7 @@ function decide(req: AuthorizationRequest, e: Candidate, card: CardState, now: n
   const expiry = parseExpiry(req.expiry);
   if (!expiry || expiry.month !== Number(e.exp_month) || expiry.year !== Number(e.exp_year)) return 'EXPIRY_MISMATCH';
   if (e.cvc === null || !sameText(req.cvc, e.cvc)) return 'CVC_MISMATCH';
-  if (merchantKey(req.merchant) !== e.merchant_key) return 'MERCHANT_MISMATCH';
+  if (!sameMerchant(e.merchant, req.merchant)) return 'MERCHANT_MISMATCH';
   if (e.limit_amount !== null) {
     const used = e.limit_period === 'month' ? spent.enummer : 0;
     if (used + req.amount > Number(e.limit_amount)) return 'LIMIT_EXCEEDED';

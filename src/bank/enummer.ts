@@ -6,6 +6,7 @@
  * after expiry. At expiry the link to the card (card, full number, CVC) is erased.
  */
 import { type CreatedEnummer, DEFAULT_PAGE_LIMIT, type Enummer, type EnummerAction, type EnummerSecret, MAX_PAGE_LIMIT, type Transaction, type TransactionPage } from './api/schemas.ts';
+import { merchantKey } from './merchantName.ts';
 import { addMonths, endOfStockholmMonth, iso, isoOrNull, stockholmMonth } from './calendar.ts';
 import { drawCvc, drawPan, formatExpiry, last4 } from './cardNumbers.ts';
 import { type BankContext, newId } from './context.ts';
@@ -23,7 +24,6 @@ export interface CreateEnummerInput {
 }
 
 /** Merchant ids are compared after normalisation: Unicode NFC, surrounding space, case. */
-export const merchantKey = (merchant: string): string => merchant.normalize('NFC').trim().toLocaleLowerCase('sv-SE');
 
 interface EnummerRow {
   id: string;

@@ -156,6 +156,16 @@ describe.each(stores)('the e-kort service on $name', (store) => {
     expect(connected).toMatchObject({ connected: true, termsVersion: service.terms().version, termsAcceptedAt: new Date(START).toISOString() });
   });
 
+  it('knows the approved merchant however the network writes it, and no other (seed 000)', async () => {
+    const { secret } = await service.createEnummer(anna, { cardId, merchant: 'Webbutiken', recurring: true, months: 3 });
+    for (const descriptor of ['WEBBUTIKEN AB STOCKHOLM', 'WWW.WEBBUTIKEN.SE', 'WEBBUTIKEN*ORDER 1234']) {
+      expect(await purchase(secret, descriptor, 10_00), descriptor).toMatchObject({ approved: true, declineCode: null });
+    }
+    for (const descriptor of ['WEBBUTIKEN2', 'ANNAN BUTIK', 'MIN WEBBUTIKEN AB']) {
+      expect(await purchase(secret, descriptor, 10_00), descriptor).toMatchObject({ approved: false, declineCode: 'MERCHANT_MISMATCH' });
+    }
+  });
+
   it('approves a single-purchase e-nummer once, at its own merchant after normalisation', async () => {
     const { secret } = await service.createEnummer(anna, { cardId, merchant: 'Webbutiken AB' });
     expect(await purchase(secret, 'Annan Butik', 100_00)).toMatchObject({ approved: false, declineCode: 'MERCHANT_MISMATCH' });
