@@ -27,7 +27,7 @@ import { last4, parseExpiry } from './cardNumbers.ts';
 import { type BankContext, newId } from './context.ts';
 import { type Conversion, type Rates } from './currency.ts';
 import { recordConversionNotice } from './notifications.ts';
-import { sameMerchant } from './merchantName.ts';
+import { merchantMatch } from './merchantName.ts';
 import type { SqlExecutor } from './store/sql.ts';
 import { isUniqueViolation } from './store/sql.ts';
 
@@ -38,6 +38,7 @@ interface Candidate {
   pan: string | null;
   cvc: string | null;
   merchant: string;
+  merchant_id: string | null;
   kind: 'single' | 'recurring';
   exp_month: number;
   exp_year: number;
@@ -67,6 +68,17 @@ async function spentThisMonth(tx: SqlExecutor, ownerId: string, month: string): 
   return row ? Number(row.amount) : 0;
 }
 
+/**
+ * The merchant check (seed 000): once an e-nummer belongs to a merchant id, that id only (by
+ * name when the network sends no id); before that, the approved name, or, when no name or no
+ * clear one was given, the first merchant the network names by its id (locked after approval).
+ */
+function merchantAllowed(e: Candidate, req: AuthorizationRequest): boolean {
+  const match = merchantMatch(e.merchant, req.merchant);
+  if (e.merchant_id !== null) return req.merchantId === undefined ? match === 'same' : req.merchantId === e.merchant_id;
+  return match === 'same' || (match === 'unclear' && req.merchantId !== undefined);
+}
+
 function decide(req: AuthorizationRequest, e: Candidate, card: CardState, now: number, spent: { card: number; enummer: number }): DeclineCode | null {
   if (card.state === 'blocked') return 'CARD_BLOCKED';
   if (e.state === 'closed') return 'CLOSED';
@@ -76,7 +88,7 @@ function decide(req: AuthorizationRequest, e: Candidate, card: CardState, now: n
   const expiry = parseExpiry(req.expiry);
   if (!expiry || expiry.month !== Number(e.exp_month) || expiry.year !== Number(e.exp_year)) return 'EXPIRY_MISMATCH';
   if (e.cvc === null || !sameText(req.cvc, e.cvc)) return 'CVC_MISMATCH';
-  if (!sameMerchant(e.merchant, req.merchant)) return 'MERCHANT_MISMATCH';
+  if (!merchantAllowed(e, req)) return 'MERCHANT_MISMATCH';
   if (e.limit_amount !== null) {
     const used = e.limit_period === 'month' ? spent.enummer : 0;
     if (used + req.amount > Number(e.limit_amount)) return 'LIMIT_EXCEEDED';
@@ -178,6 +190,9 @@ export async function authorize(ctx: BankContext, req: AuthorizationRequest, opt
       if (declineCode === null) {
         if (e.kind === 'single') {
           await tx.run("UPDATE enummers SET state = 'closed', close_reason = 'used', closed_at = ? WHERE id = ? AND state = 'open'", [now, e.id]);
+        }
+        if (e.merchant_id === null && req.merchantId !== undefined && merchantMatch(e.merchant, req.merchant) === 'unclear') {
+          await tx.run('UPDATE enummers SET merchant_id = ?, merchant_seen = ? WHERE id = ? AND merchant_id IS NULL', [req.merchantId, req.merchant.trim().slice(0, 100), e.id]);
         }
         await addSpend(tx, found.card_id, month, sekAmount);
         if (e.limit_period === 'month') await addSpend(tx, e.id, month, sekAmount);

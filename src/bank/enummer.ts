@@ -46,6 +46,8 @@ interface EnummerRow {
   closed_at: number | null;
   locked_at: number | null;
   lock_reason: 'wrong_cvc' | null;
+  merchant_id?: string | null;
+  merchant_seen?: string | null;
 }
 
 /**
@@ -58,10 +60,11 @@ const view = (r: EnummerRow, now: number): Enummer => {
     ...stored(r),
     ...(lapsed ? { state: 'closed' as const, closeReason: 'expired' as const, closedAt: iso(Number(r.valid_until)) } : {}),
     lock: r.locked_at === null || lapsed ? null : { reason: r.lock_reason ?? 'wrong_cvc', lockedAt: iso(Number(r.locked_at)) },
+    lockedTo: r.merchant_id === null || r.merchant_id === undefined ? null : { merchantId: r.merchant_id, descriptor: r.merchant_seen ?? '' },
   };
 };
 
-const stored = (r: EnummerRow): Omit<Enummer, 'lock'> => ({
+const stored = (r: EnummerRow): Omit<Enummer, 'lock' | 'lockedTo'> => ({
   id: r.id,
   last4: r.last4,
   cardLast4: r.card_last4,
@@ -102,7 +105,6 @@ export async function createEnummer(ctx: BankContext, customerId: string, input:
     throw bankError('INVALID_INPUT', 'A single-purchase e-nummer is valid one month; choose recurring for 1 to 24 months.');
   }
   const merchant = input.merchant.normalize('NFC').trim();
-  if (!merchant) throw bankError('INVALID_INPUT', 'Name the merchant the e-nummer is for.');
   const pan = await reserveNumber(ctx);
   const now = ctx.config.now();
   // Card terms §12: the printed MM/YY is the month the chosen validity ends in, and the

@@ -44,3 +44,17 @@ export function merchantKey(name: string): string {
 export function sameMerchant(approved: string, descriptor: string): boolean {
   return merchantKey(approved) === merchantKey(descriptor);
 }
+
+/**
+ * same: the descriptor names the approved merchant. unclear: no name was approved, or one
+ * name contains the other ("Webbutiken" in "MIN WEBBUTIKEN"): the first merchant that uses the
+ * e-nummer then owns it. different: another merchant.
+ */
+export function merchantMatch(approved: string, descriptor: string): 'same' | 'unclear' | 'different' {
+  if (approved.trim() === '') return 'unclear';
+  const a = merchantKey(approved);
+  const d = merchantKey(descriptor);
+  if (a === d) return 'same';
+  const [shorter, longer] = a.length <= d.length ? [a, d] : [d, a];
+  return shorter.length >= 4 && longer.includes(shorter) ? 'unclear' : 'different';
+}

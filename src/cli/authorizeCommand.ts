@@ -54,6 +54,7 @@ export async function authorizeCommand({ values }: Input<'authorize'>, io: CliIo
     expiry: values.exp!,
     cvc,
     merchant: values.merchant!,
+    ...(values['merchant-id'] === undefined ? {} : { merchantId: values['merchant-id'] }),
     amount,
     ...(values['request-id'] === undefined ? {} : { requestId: values['request-id'] }),
     ...(currency === undefined ? {} : { currency }),

@@ -401,9 +401,9 @@ export const COMMANDS = {
     load: handler(dispute, 'notificationsCommand'),
   }),
   authorize: command({
-    synopsis: '[--server URL] [--card-stdin] --exp MM/YY --merchant ID --amount KR\n[--currency EUR] [--sca] [--request-id ID] [--network-key KEY] [--json]',
+    synopsis: '[--server URL] [--card-stdin] --exp MM/YY --merchant NAME [--merchant-id MID]\n--amount KR [--currency EUR] [--sca] [--request-id ID] [--network-key KEY] [--json]',
     summary:
-      'the card network: may this purchase go through? prints APPROVED (exit 0) or DECLINED CODE (exit 1); the card number and CVC from stdin (--card-stdin: line 1, line 2) or $EKORT_PAN and $EKORT_CVC (--pan N --cvc N: test scripts only, warned); the key comes from $EKORT_NETWORK_KEY unless --network-key is given (it shows in the process list)',
+      'the card network: may this purchase go through (--merchant-id: the merchant\'s id at the network, which an e-nummer without a clear merchant is locked to)? prints APPROVED (exit 0) or DECLINED CODE (exit 1); the card number and CVC from stdin (--card-stdin: line 1, line 2) or $EKORT_PAN and $EKORT_CVC (--pan N --cvc N: test scripts only, warned); the key comes from $EKORT_NETWORK_KEY unless --network-key is given (it shows in the process list)',
     options: {
       ...session,
       'network-key': text,
@@ -412,6 +412,7 @@ export const COMMANDS = {
       cvc: text,
       'card-stdin': flag,
       merchant: text,
+      'merchant-id': text,
       amount: text,
       'request-id': text,
       currency: text,

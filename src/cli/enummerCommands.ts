@@ -119,6 +119,7 @@ export async function enummerShow({ values, positionals }: Input<'enummer show'>
     io.out(`  limit        ${limitText(e)}`);
     io.out(`  valid thru   ${validText(e)}`);
     io.out(`  state        ${e.state}${e.closeReason ? ` (${e.closeReason.replace(/_/g, ' ')})` : ''}`);
+    if (e.lockedTo) io.out(`  locked to    ${e.lockedTo.descriptor} (merchant id ${e.lockedTo.merchantId}), the first merchant that used it`);
     if (e.lock) io.out(`  locked       ${LOCK_TEXT}, since ${stockholmTime(e.lock.lockedAt)} (ekort enummer unlock ${e.id})`);
     io.out(`  created      ${stockholmTime(e.createdAt)}`);
     if (secret) for (const line of secretLines(secret)) io.out(line);

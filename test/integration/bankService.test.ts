@@ -166,6 +166,26 @@ describe.each(stores)('the e-kort service on $name', (store) => {
     }
   });
 
+  it('gives an e-nummer without a clear merchant to the first merchant that uses it, by the network\'s merchant id (seed 000)', async () => {
+    const at = (secret: { pan: string; expiry: string; cvc: string }, merchant: string, merchantId?: string) =>
+      service.authorize({ pan: secret.pan, expiry: secret.expiry, cvc: secret.cvc, merchant, amount: 10_00, ...(merchantId ? { merchantId } : {}) });
+    const unnamed = await service.createEnummer(anna, { cardId, merchant: '', recurring: true, months: 3 });
+    expect(unnamed.enummer).toMatchObject({ merchant: '', lockedTo: null });
+    expect(await at(unnamed.secret, 'WEBBUTIKEN AB STOCKHOLM')).toMatchObject({ declineCode: 'MERCHANT_MISMATCH' }); // no id: nothing to lock to
+    expect(await at(unnamed.secret, 'WEBBUTIKEN AB STOCKHOLM', 'MID-1001')).toMatchObject({ approved: true });
+    const [locked] = (await service.enummers(anna)).filter((e) => e.id === unnamed.enummer.id);
+    expect(locked!.lockedTo).toEqual({ merchantId: 'MID-1001', descriptor: 'WEBBUTIKEN AB STOCKHOLM' });
+    expect(await at(unnamed.secret, 'WEBBUTIKEN*ORDER 77', 'MID-1001')).toMatchObject({ approved: true });
+    expect(await at(unnamed.secret, 'ANNAN BUTIK', 'MID-2002')).toMatchObject({ declineCode: 'MERCHANT_MISMATCH' });
+    expect(await at(unnamed.secret, 'WEBBUTIKEN AB STOCKHOLM', 'MID-2002')).toMatchObject({ declineCode: 'MERCHANT_MISMATCH' });
+
+    const unclear = await service.createEnummer(anna, { cardId, merchant: 'Webbutiken', recurring: true, months: 3 });
+    expect(await at(unclear.secret, 'MIN WEBBUTIKEN AB')).toMatchObject({ declineCode: 'MERCHANT_MISMATCH' });
+    expect(await at(unclear.secret, 'MIN WEBBUTIKEN AB', 'MID-3003')).toMatchObject({ approved: true });
+    expect(await at(unclear.secret, 'WEBBUTIKEN', 'MID-4004')).toMatchObject({ declineCode: 'MERCHANT_MISMATCH' });
+    expect(await at(unclear.secret, 'MIN WEBBUTIKEN AB', 'MID-3003')).toMatchObject({ approved: true });
+  });
+
   it('approves a single-purchase e-nummer once, at its own merchant after normalisation', async () => {
     const { secret } = await service.createEnummer(anna, { cardId, merchant: 'Webbutiken AB' });
     expect(await purchase(secret, 'Annan Butik', 100_00)).toMatchObject({ approved: false, declineCode: 'MERCHANT_MISMATCH' });

@@ -105,7 +105,7 @@ function EnummerItem({ enummer: e, onChanged, onReauth, onCardBlocked }: { enumm
   return (
     <li className={`item enummer state-${e.state}`} aria-labelledby={titleId}>
       <h3 id={titleId}>
-        {e.merchant}
+        {e.merchant || e.lockedTo?.descriptor || t('list.firstMerchant')}
         {e.nickname ? ` – ${e.nickname}` : ''} <span className="last4">{maskedLast4(e.last4)}</span>
       </h3>
       <dl className="facts">
@@ -117,6 +117,12 @@ function EnummerItem({ enummer: e, onChanged, onReauth, onCardBlocked }: { enumm
           <div>
             <dt>{t('list.card')}</dt>
             <dd>{maskedLast4(e.cardLast4)}</dd>
+          </div>
+        )}
+        {e.lockedTo && (
+          <div>
+            <dt>{t('list.merchant')}</dt>
+            <dd>{t('list.lockedTo', { merchant: e.lockedTo.descriptor, id: e.lockedTo.merchantId })}</dd>
           </div>
         )}
         <div>

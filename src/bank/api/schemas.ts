@@ -143,7 +143,8 @@ export const CloseReason = z.enum(['expired', 'closed_by_holder', 'card_blocked'
 export const CreateEnummerRequest = z
   .strictObject({
     cardId: id,
-    merchant: safeText(z.string().trim().min(1).max(100)),
+    /** The merchant's name as the holder knows it; empty: the first merchant that uses the e-nummer owns it. */
+    merchant: safeText(z.string().trim().max(100)).default(''),
     recurring: z.boolean().default(false),
     months: z.number().int().min(1).max(24).optional(),
     limit: z.strictObject({ amount: ore, period: z.enum(['purchase', 'month']) }).optional(),
@@ -170,6 +171,8 @@ export const Enummer = z.object({
   closedAt: iso.nullable(),
   /** Locked after 5 wrong CVCs or expiry dates within 24 hours: every purchase is declined CVC_LOCKED until the holder unlocks it. */
   lock: z.object({ reason: z.enum(['wrong_cvc']), lockedAt: iso }).nullable(),
+  /** The merchant it belongs to since its first purchase, when no name or no clear name was given: the network's merchant id and descriptor. */
+  lockedTo: z.object({ merchantId: z.string(), descriptor: z.string() }).nullable(),
 });
 export const EnummerSecret = z.object({ id, pan: z.string(), expiry: z.string(), cvc: z.string() });
 export const CreatedEnummer = z.object({ enummer: Enummer, secret: EnummerSecret });
@@ -219,6 +222,8 @@ export const AuthorizationRequest = z.strictObject({
   expiry: z.string().regex(/^(0[1-9]|1[0-2])\/[0-9]{2}$/, 'MM/YY'),
   cvc: z.string().regex(/^[0-9]{3,4}$/, '3 or 4 digits'),
   merchant: safeText(z.string().min(1).max(100)),
+  /** The network's id of the merchant (the acquirer's merchant id); an e-nummer without a clear merchant is locked to the first one. */
+  merchantId: safeText(z.string().min(1).max(64)).optional(),
   amount: ore.describe("the amount in the minor units of `currency` (öre for SEK, cents for EUR, yen for JPY)"),
   /** The network's id for this request: a retried request gets the first answer again. */
   requestId: safeText(z.string().min(1).max(64)).optional(),

@@ -316,6 +316,15 @@ export const MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE dosas ADD COLUMN next_try_at BIGINT`,
     ],
   },
+  {
+    version: 6,
+    name: 'an e-nummer without a clear merchant belongs to the first merchant that uses it',
+    statements: [
+      // The card network's merchant id and descriptor of that first purchase (authorize.ts).
+      `ALTER TABLE enummers ADD COLUMN merchant_id TEXT`,
+      `ALTER TABLE enummers ADD COLUMN merchant_seen TEXT`,
+    ],
+  },
 ];
 
 /** Brings the schema to the newest version; returns the versions it applied. */

@@ -252,7 +252,7 @@ describe('cards and e-nummer', () => {
 
   it('refuses a create body that breaks the contract, naming each field', async () => {
     const token = await dosaLogin();
-    const res = apiError(await call({ method: 'POST', url: '/v1/enummer', token, body: { cardId: 'short', merchant: '', months: 99, colour: 'red' } }), 400);
+    const res = apiError(await call({ method: 'POST', url: '/v1/enummer', token, body: { cardId: 'short', merchant: 'x'.repeat(101), months: 99, colour: 'red' } }), 400);
     expect(res.code).toBe('INVALID_INPUT');
     const paths = res.issues!.map((i) => i.path);
     expect(paths).toEqual(expect.arrayContaining(['body.cardId', 'body.merchant', 'body.months']));
@@ -498,7 +498,8 @@ describe('OpenAPI', () => {
 
     // The schemas are the zod ones: e.g. the create request and the login answer.
     const create = doc.components.schemas.CreateEnummerRequest;
-    expect(create.required).toEqual(expect.arrayContaining(['cardId', 'merchant']));
+    expect(create.required).toEqual(['cardId']); // no merchant: the first one that uses it owns it
+    expect(create.properties.merchant.default).toBe('');
     expect(create.required).not.toContain('recurring'); // it has a default
     expect(create.additionalProperties).toBe(false);
     expect(create.properties.months).toMatchObject({ type: 'integer', minimum: 1, maximum: 24 });

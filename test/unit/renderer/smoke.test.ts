@@ -95,15 +95,19 @@ describe('the app, rendered on the server', () => {
       createdAt: new Date().toISOString(),
       closedAt: null,
       lock: null,
+      lockedTo: null,
     };
     const closed: Enummer = { ...base, id: 'enr-00000002', last4: '9999', merchant: 'Bokhandeln', state: 'closed', closeReason: 'closed_by_holder' };
-    const html = inContext(createElement(EnummerList, { enummers: [base, closed], onChanged: noop, onReauth: noop }));
+    const locked: Enummer = { ...base, id: 'enr-00000003', last4: '5555', merchant: '', lockedTo: { merchantId: 'MID-778', descriptor: 'WEBBUTIKEN AB STOCKHOLM' } };
+    const html = inContext(createElement(EnummerList, { enummers: [base, closed, locked], onChanged: noop, onReauth: noop }));
     const page = text(html);
     expect(page).toContain('Webbshoppen •••• 4321');
     expect(html).toContain(`••••${NBSP}4321`);
     expect(page).toMatch(/\(1[01] dagar kvar\)/);
     expect(page).toContain('Öppet');
     expect(page).toMatch(/Gäller t\.o\.m\. \d{1,2} [a-zåäö]+ \d{4}/);
+    expect(page).toContain('WEBBUTIKEN AB STOCKHOLM');
+    expect(page).toContain('Låst till WEBBUTIKEN AB STOCKHOLM (försäljningsställets id MID-778) sedan första köpet');
     expect(page).toContain('Stängt (stängt av dig)');
     expect(html).toContain(`1${NBSP}234,50${NBSP}kr per månad`);
     expect(page).toContain('Pausa');

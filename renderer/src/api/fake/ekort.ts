@@ -56,7 +56,7 @@ export function ekortMethods(kit: FakeKit) {
           id,
           last4: pan.slice(-4),
           cardLast4: c.last4,
-          merchant: input.merchant.trim(),
+          merchant: (input.merchant ?? '').trim(),
           kind: input.recurring ? 'recurring' : 'single',
           months,
           expiry,
@@ -68,6 +68,7 @@ export function ekortMethods(kit: FakeKit) {
           createdAt: new Date().toISOString(),
           closedAt: null,
           lock: null,
+          lockedTo: null,
         };
         const secret: EnummerSecret = { id, pan, expiry, cvc: String(100 + (s.counter % 900)) };
         s.enummers = [enummer, ...s.enummers];
