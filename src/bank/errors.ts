@@ -6,6 +6,8 @@ import { EkortError } from '../errors.ts';
 
 export const BANK_ERROR_STATUS = {
   INVALID_INPUT: 400,
+  /** A code the customer chose is easy to guess (card terms §7b); `reason` says why. */
+  CODE_TOO_EASY: 400,
   UNAUTHENTICATED: 401,
   SESSION_EXPIRED: 401,
   REAUTH_REQUIRED: 403,

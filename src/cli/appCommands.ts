@@ -19,7 +19,7 @@ import { EkortError } from '../errors.ts';
 import { UsageError, printJson, type CliIo } from './cliContext.ts';
 import type { Input } from './commands.ts';
 import { serverUrl, withHolder } from './holderClient.ts';
-import { readSecret } from './secretInput.ts';
+import { readSecret, refuseEasyCode } from './secretInput.ts';
 
 function pinSource(values: { pin?: string | undefined; 'pin-stdin'?: boolean | undefined }): { flag?: string; fromStdin?: boolean } {
   if (values.pin !== undefined && values['pin-stdin']) throw new UsageError('give either --pin or --pin-stdin');
@@ -36,6 +36,7 @@ export async function appEnrol({ values }: Input<'app enrol'>, io: CliIo): Promi
   const source = pinSource(values);
   const pin = await readSecret('Choose an app PIN (6 to 8 digits)', source);
   if (!/^[0-9]{6,8}$/.test(pin)) throw new UsageError('the app PIN is 6 to 8 digits');
+  refuseEasyCode('app PIN', pin);
   if (source.flag === undefined && !source.fromStdin && (await readSecret('Repeat the app PIN', source)) !== pin) throw new UsageError('the two PINs differ');
 
   const { publicKey, privateKey } = newAppKeyPair();

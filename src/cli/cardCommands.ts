@@ -3,7 +3,7 @@ import { parseCertificate } from '../pki/index.ts';
 import { openCard } from './cardSelection.ts';
 import { UsageError, printJson, type CliIo } from './cliContext.ts';
 import type { Input } from './commands.ts';
-import { readSecret } from './secretInput.ts';
+import { readSecret, refuseEasyCode } from './secretInput.ts';
 
 const SLOTS = [
   ['9a', 'PIV Authentication'],
@@ -109,6 +109,7 @@ export async function cardUnblock({ values }: Input<'card unblock'>, io: CliIo):
 
 async function readNewPin(source: { fromStdin?: boolean }, flag: string | undefined, line: number): Promise<string> {
   const pin = await readSecret('New PIN', { ...source, flag }, line);
+  refuseEasyCode('new PIN', pin);
   if (flag === undefined && !source.fromStdin) {
     const again = await readSecret('New PIN again', source);
     if (again !== pin) throw new UsageError('the two new PINs differ');

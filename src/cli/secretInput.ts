@@ -2,6 +2,7 @@
  * Reading a PIN or PUK: from the terminal without echo, or one line of standard input for
  * scripts (--pin-stdin). Never from an argument, except the --pin flag meant for test scripts.
  */
+import { WEAK_CODE_TEXT, weakCodeReason } from '../identity/index.ts';
 import { UsageError } from './cliContext.ts';
 
 export interface SecretSource {
@@ -73,4 +74,10 @@ export async function readSecret(label: string, source: SecretSource, lineIndex 
     return line.trim();
   }
   return promptHidden(`${label}: `);
+}
+
+/** A code the customer chooses must not be easy to guess (card terms §7b): a usage error saying why. */
+export function refuseEasyCode(what: string, code: string): void {
+  const reason = weakCodeReason(code);
+  if (reason) throw new UsageError(`the ${what} is too easy to guess: ${WEAK_CODE_TEXT[reason]}; choose another`);
 }

@@ -158,6 +158,8 @@ export interface ApiFailure {
   triesLeft?: number;
   /** TRY_LATER (a wrong dosa code moments ago), RATE_LIMITED: seconds to wait before trying again. */
   retryAfter?: number;
+  /** CODE_TOO_EASY: why the chosen code is easy to guess (sequence, repeated, pattern, birth_date, personnummer, card_number, phone_number). */
+  reason?: string;
   issues?: Array<{ path: string; message: string }>;
 }
 

@@ -66,6 +66,7 @@ export function toApiFailure(error: unknown): ApiFailure {
   if (triesLeft !== undefined) failure.triesLeft = triesLeft;
   const retryAfter = int(source.retryAfter ?? source.retryAfterSeconds);
   if (retryAfter !== undefined) failure.retryAfter = retryAfter;
+  if (typeof source.reason === 'string' && /^[a-z_]{1,32}$/.test(source.reason)) failure.reason = source.reason;
   const issues = issuesOf(source.issues);
   if (issues) failure.issues = issues;
   return failure;

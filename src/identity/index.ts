@@ -2,3 +2,4 @@
 export { isLuhnValid, luhnCheckDigit } from './luhn.ts';
 export { isValidPersonnummer } from './personnummer.ts';
 export { organisationsnummer } from './organisationsnummer.ts';
+export { type KnownNumbers, WEAK_CODE_TEXT, type WeakCodeReason, weakCodeReason } from './weakCode.ts';

@@ -116,6 +116,23 @@ describe.each(stores)('the telephone service on $name', (store) => {
     expect(rows.map((r) => Number(r.version))).toContain(3);
   });
 
+  it('refuses a web bank password that is easy to guess, saying why (card terms §7b), and keeps the old one', async () => {
+    await setPhoneCredentials(service.ctx, annaId, { userCode: USER_CODE, phone: PHONE });
+    const tries: Array<[string, string]> = [
+      ['1234', 'sequence'],
+      ['0000', 'repeated'],
+      ['1212', 'pattern'],
+      ['010190', 'birth_date'],
+      ['1990', 'birth_date'],
+      ['2385', 'personnummer'],
+      ['701234', 'phone_number'],
+    ];
+    for (const [password, reason] of tries) {
+      await expect(changePassword(service.ctx, USER_CODE, '010190', password), password).rejects.toMatchObject({ code: 'CODE_TOO_EASY', reason, status: 400 });
+    }
+    await changePassword(service.ctx, USER_CODE, '010190', PASSWORD);
+  });
+
   it('2: identifies with user code, password, the cell asked and the SMS code; then the reason', async () => {
     const started = await service.phoneCallStart();
     expect(started.prompts).toEqual([P.welcome, P.menu]);
@@ -249,8 +266,8 @@ describe.each(stores)('the telephone service on $name', (store) => {
       expect(tail(await service.phoneCallKeys(next, `1${USER_CODE}#`), 3)).toEqual([P.failed, P.locked, P.menu]);
       // New codes at the branch: set again (first password again, to be changed).
       await setPhoneCredentials(service.ctx, annaId, { userCode: USER_CODE });
-      await changePassword(service.ctx, USER_CODE, '010190', '5555');
-      const again = await service.phoneCallKeys(next, `2${USER_CODE}#5555#`);
+      await changePassword(service.ctx, USER_CODE, '010190', '8042');
+      const again = await service.phoneCallKeys(next, `2${USER_CODE}#8042#`);
       expect(cellAsked(again)).toBeDefined();
     });
 

@@ -547,5 +547,13 @@ export const en: Record<MessageKey, string> = {
   'error.family.protocol': 'The app and the e-kort service did not understand each other ({code}). Restart the app; if that does not help, contact the bank.',
   'error.family.engineer': 'Engineers’ tools failed ({code}): {message}',
   'error.TERMS_NOT_ACCEPTED': 'Accept the e-kort terms first.',
+  'error.CODE_TOO_EASY': 'The code is too easy to guess: choose another.',
+  'weak.sequence': 'It is a run of digits, such as 1234 or 9876.',
+  'weak.repeated': 'It is one digit repeated.',
+  'weak.pattern': 'It is a short pattern repeated, such as 1212.',
+  'weak.birth_date': 'It contains your birth date.',
+  'weak.personnummer': 'It is part of your personnummer.',
+  'weak.card_number': 'It is part of your card number.',
+  'weak.phone_number': 'It is part of your phone number.',
   'error.INTERNAL': 'An unexpected error occurred. Try again.',
 };

@@ -87,6 +87,9 @@ export function errorText(error: unknown, t: Translate): string {
   if (f.code === 'PASSWORD_INCORRECT') {
     return typeof f.triesLeft === 'number' ? t('error.PASSWORD_INCORRECT', { n: f.triesLeft }) : t('error.PASSWORD_INCORRECT_NOCOUNT');
   }
+  if (f.code === 'CODE_TOO_EASY' && typeof f.reason === 'string' && isMessageKey(`weak.${f.reason}`)) {
+    return `${t('error.CODE_TOO_EASY')} ${t(`weak.${f.reason}` as MessageKey)}`;
+  }
   if (f.code === 'TRY_LATER') {
     return typeof f.retryAfter === 'number' ? t('error.TRY_LATER', { n: f.retryAfter }) : t('error.TRY_LATER_NOCOUNT');
   }

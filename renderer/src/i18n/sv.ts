@@ -548,6 +548,14 @@ export const sv = {
   'error.family.protocol': 'Appen och e-kortstjänsten förstod inte varandra ({code}). Starta om appen; hjälper det inte, kontakta banken.',
   'error.family.engineer': 'Fel i ingenjörsverktygen ({code}): {message}',
   'error.TERMS_NOT_ACCEPTED': 'Godkänn villkoren för e-kort först.',
+  'error.CODE_TOO_EASY': 'Koden är för lätt att gissa: välj en annan.',
+  'weak.sequence': 'Den är en nummerföljd, som 1234 eller 9876.',
+  'weak.repeated': 'Den är en och samma siffra upprepad.',
+  'weak.pattern': 'Den är ett kort mönster som upprepas, som 1212.',
+  'weak.birth_date': 'Den innehåller ditt födelsedatum.',
+  'weak.personnummer': 'Den är en del av ditt personnummer.',
+  'weak.card_number': 'Den är en del av ditt kortnummer.',
+  'weak.phone_number': 'Den är en del av ditt telefonnummer.',
   'error.INTERNAL': 'Ett oväntat fel uppstod. Försök igen.',
 } as const;
 

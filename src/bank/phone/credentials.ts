@@ -15,6 +15,7 @@
  */
 import { randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
+import { WEAK_CODE_TEXT, weakCodeReason } from '../../identity/index.ts';
 import { addMonths } from '../calendar.ts';
 import { type BankContext, sha256Hex } from '../context.ts';
 import { BankError, bankError } from '../errors.ts';
@@ -176,7 +177,8 @@ export async function changePassword(ctx: BankContext, userCode: string, oldPass
   if (check.result === 'unknown' || check.result === 'wrong') throw bankError('LOGIN_FAILED', 'The user code or the password is wrong.');
   const row = await credentialsByUserCode(ctx, userCode);
   const [customer] = await ctx.db.query<{ personnummer: string }>('SELECT personnummer FROM customers WHERE id = ?', [row!.customer_id]);
-  if (newPassword === firstPassword(customer!.personnummer)) throw bankError('INVALID_INPUT', 'Choose a password other than your birth date.');
+  const weak = newPassword === firstPassword(customer!.personnummer) ? 'birth_date' : weakCodeReason(newPassword, { personnummer: customer!.personnummer, phone: row!.phone ?? undefined });
+  if (weak) throw bankError('CODE_TOO_EASY', `Choose a password that is harder to guess: ${WEAK_CODE_TEXT[weak]}.`, { reason: weak });
   const now = ctx.config.now();
   const changed = await ctx.db.run(
     'UPDATE phone_credentials SET password_hash = ?, password_initial = 0, first_login_at = COALESCE(first_login_at, ?), updated_at = ? WHERE customer_id = ? AND locked_at IS NULL',

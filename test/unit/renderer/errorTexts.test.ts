@@ -70,4 +70,11 @@ describe('error texts', () => {
     expect(hasText('NO_SUCH_CODE_ANYWHERE')).toBe(false);
     expect(errorText({ code: 'NO_SUCH_CODE_ANYWHERE', message: 'as given' }, translator('sv'))).toBe('as given');
   });
+
+  it('says why a chosen code is too easy to guess, in Swedish', () => {
+    expect(errorText({ code: 'CODE_TOO_EASY', message: 'x', reason: 'birth_date' }, translator('sv'))).toBe(
+      'Koden är för lätt att gissa: välj en annan. Den innehåller ditt födelsedatum.',
+    );
+    expect(errorText({ code: 'CODE_TOO_EASY', message: 'x', reason: 'nonsense' }, translator('sv'))).toBe('Koden är för lätt att gissa: välj en annan.');
+  });
 });
