@@ -49,14 +49,14 @@
  *                  region "Dina kort": listitem named "<produkt> •••• 1234" with buttons
  *                  "Anslut kort till e-kort", "Spärra kort" (dialog "Spärra kortet …?" with
  *                  "Spärra kortet" / "Avbryt");
- *                  region "Dina e-nummer": listitem named "<handlare> •••• 1234" with buttons
+ *                  region "Dina e-nummer": listitem named "<försäljningsställe> •••• 1234" with buttons
  *                  "Visa", "Pausa", "Återuppta", "Stäng" (dialog with "Stäng e-numret" / "Avbryt"),
- *                  "Transaktioner" (region "Transaktioner för <handlare>", list: "Godkänd" /
+ *                  "Transaktioner" (region "Transaktioner för <försäljningsställe>", list: "Godkänd" /
  *                  "Nekad: <orsak>"; another currency adds data-testid="tx-foreign" "(12,50 EUR ·
  *                  kurs 11,2345 · avgift 2,32 kr)"; approved ones have a button "Reklamera"
- *                  (accessible name "Reklamera köpet hos <handlare>, <belopp>"), and "Reklamerad"
+ *                  (accessible name "Reklamera köpet hos <försäljningsställe>, <belopp>"), and "Reklamerad"
  *                  once disputed); buttons "Reklamationer", "Meddelanden" in the toolbar
- * Dispute          dialog "Reklamera köp hos <handlare>": radio group "Vad gäller reklamationen?"
+ * Dispute          dialog "Reklamera köp hos <försäljningsställe>": radio group "Vad gäller reklamationen?"
  *                  with "Obehörigt köp – inte gjort av mig", "Felaktigt genomfört", "Problem med
  *                  varan" (then a note: contact the merchant first, §11.2); textbox "Beskrivning
  *                  (valfritt)"; buttons "Avbryt" / "Skicka reklamation". The answer: status
@@ -65,7 +65,7 @@
  *                  400,00 kr i självrisk…", §10.5/10.6/11.1/11.2 texts); for an unauthorised
  *                  purchase button "Spärra kortet nu" → region "Spärra kortet <kort>?" with
  *                  "Avbryt" / "Spärra kortet" → status "Kortet <kort> är spärrat."; button "Stäng"
- * Reklamationer    h1 "Reklamationer"; list "Reklamationer": listitem "<handlare>, <belopp>" with
+ * Reklamationer    h1 "Reklamationer"; list "Reklamationer": listitem "<försäljningsställe>, <belopp>" with
  *                  kind, state, date and the liability text; button "Tillbaka"
  * Meddelanden      h1 "Meddelanden"; list "Meddelanden": listitem "Valutaväxling i EUR" with the
  *                  §17 notice; button "Tillbaka"
@@ -74,8 +74,8 @@
  * Create e-nummer  h1 "Skapa e-nummer"; combobox "Kort"; textbox "Försäljningsställe"; radios
  *                  "Engångsköp" / "Flergångsköp"; combobox "Giltighetstid" ("1 månad" … "24
  *                  månader", recurring only); textbox "Beloppsgräns i kronor (valfritt)"; radios
- *                  "per köp" / "per månad"; textbox "Smeknamn (valfritt)"; button "Skapa e-nummer".
- *                  Result (also after "Visa" in the list): region "Kortuppgifter för <handlare>"
+ *                  "per köp" / "per månad"; textbox "Eget namn (valfritt)"; button "Skapa e-nummer".
+ *                  Result (also after "Visa" in the list): region "Kortuppgifter för <försäljningsställe>"
  *                  with data-testid secret-pan ("1234 5678 9012 3456"), secret-expiry ("MM/YY"),
  *                  secret-cvc; buttons "Kopiera kortnummer", "Kopiera giltighetstid", "Kopiera CVC",
  *                  "Dölj uppgifterna"; then buttons "Skapa ett till", "Tillbaka"
@@ -83,7 +83,7 @@
  *                  kort", checkbox "Dosan kräver beröring", buttons "Anslut virtuell dosa",
  *                  "Koppla från virtuell dosa"; log "APDU-logg, PIN-koder maskerade"; form
  *                  "Simulera köp": textboxes "Kortnummer", "Giltigt till (MM/ÅÅ)", "CVC",
- *                  "Handlare", "Belopp i kronor", button "Simulera köp"; result in
+ *                  "Försäljningsställe", "Belopp i kronor", button "Simulera köp"; result in
  *                  data-testid="purchase-result": "Godkänt" or "Nekat: CODE (orsak)"
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';

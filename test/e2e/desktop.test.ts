@@ -59,7 +59,7 @@ async function simulatePurchase(secret: { pan: string; expiry: string; cvc: stri
   await form.getByLabel('Kortnummer', { exact: true }).fill(secret.pan, { timeout: T });
   await form.getByLabel('Giltigt till (MM/ÅÅ)', { exact: true }).fill(secret.expiry, { timeout: T });
   await form.getByLabel('CVC', { exact: true }).fill(secret.cvc, { timeout: T });
-  await form.getByLabel('Handlare', { exact: true }).fill(merchant, { timeout: T });
+  await form.getByLabel('Försäljningsställe', { exact: true }).fill(merchant, { timeout: T });
   await form.getByLabel('Belopp i kronor', { exact: true }).fill(amount, { timeout: T });
   const result = form.getByTestId('purchase-result');
   await button('Simulera köp', form).click({ timeout: T });

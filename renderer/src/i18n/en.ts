@@ -169,7 +169,7 @@ export const en: Record<MessageKey, string> = {
   'terms.accept': 'I have read and accept the terms',
   'terms.mustAccept': 'Tick the box to confirm that you have read and accept the terms.',
   'terms.connect': 'Connect the card',
-  'terms.connected': 'The card {card} is connected to e-kort.',
+  'terms.connected': 'The card {card} is connected to e-kort. e-kort costs nothing.',
 
   'create.heading': 'Create e-nummer',
   'create.card': 'Card',

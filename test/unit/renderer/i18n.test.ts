@@ -35,6 +35,10 @@ describe('message catalogues', () => {
     expect(t('cards.block')).toBe('Spärra kort');
     expect(t('create.heading')).toBe('Skapa e-nummer');
     expect([t('state.open'), t('state.paused'), t('state.closed')]).toEqual(['Öppet', 'Pausat', 'Stängt']);
+    // Seed 000's words: "e-kort kostar ingenting", the merchant is a försäljningsställe, the nickname an own name.
+    expect(t('terms.connected', { card: 'Visa •••• 1111' })).toBe('Kortet Visa •••• 1111 är anslutet till e-kort. e-kort kostar ingenting.');
+    expect([t('create.merchant'), t('eng.merchant'), t('create.nickname')]).toEqual(['Försäljningsställe', 'Försäljningsställe', 'Eget namn (valfritt)']);
+    expect(Object.values(sv).filter((text) => /handlare|smeknamn/i.test(text))).toEqual([]);
   });
 
   it('every decline code and close reason of the service has a text in both languages', () => {
