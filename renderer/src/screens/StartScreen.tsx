@@ -53,6 +53,14 @@ export function StartScreen(props: { demo: DemoInfo | null; onDemo(demo: DemoInf
         </span>
       </div>
       <ErrorMessage>{error}</ErrorMessage>
+      <section className="safety" aria-labelledby="safety-heading">
+        <h2 id="safety-heading">{t('start.safetyHeading')}</h2>
+        <ul>
+          <li>{t('start.safetyAsked')}</li>
+          <li>{t('start.safetyCrime')}</li>
+          <li>{t('start.safetyLost')}</li>
+        </ul>
+      </section>
       {props.demo && <DemoInfoBox demo={props.demo} />}
     </div>
   );

@@ -58,6 +58,13 @@ describe('the app, rendered on the server', () => {
     expect(page).toContain('BankID on card');
   });
 
+  it('start screen says where a login must not start, in the seeds\' words (001, 003)', () => {
+    const page = text(inContext(createElement(StartScreen, { demo: null, onDemo: noop, onChoose: noop })));
+    expect(page).toContain('Logga inte in med din e-legitimation när någon du inte känner eller litar på uppmanar dig till det');
+    expect(page).toContain('Det är straffbart att använda någon annans e-legitimation');
+    expect(page).toContain('omedelbart spärra den hos utfärdaren av e-legitimationen');
+  });
+
   it('card login says "Sätt i kortet" while the reader is empty and lists readers', () => {
     const readers: ReaderInfo[] = [{ name: FAKE_READER, state: 'empty', pinPad: false, virtual: true, source: 'pcsc' }];
     const page = text(inContext(createElement(CardLogin, { demo: null, onLoggedIn: noop, onAbort: noop, onBack: noop }), { readers }));
