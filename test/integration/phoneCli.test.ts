@@ -201,6 +201,7 @@ describe.each(stores)('ekort phone call against ekort serve on $name', (store) =
     const letter = await ekort(['bank', 'issue-codetable', '--db', db.target, '--personnummer', PERSONNUMMER]);
     expect(letter.code, letter.stderr).toBe(0);
     expect(letter.stdout).toContain('Din kodtabell för webbanken och telefontjänsten');
+    expect(letter.stdout).toContain('Spara inte koderna på datorn, mobilen eller någon annan enhet du använder.');
     expect(letter.stdout).toMatch(/ A {4} B {4} C {4} D {4} E/);
     expect(letter.stdout.split('\n').filter((l) => /^ +[0-9]{1,2} {3}([0-9]{4} {2}){4}[0-9]{4}$/.test(l))).toHaveLength(20);
   }, 30_000);

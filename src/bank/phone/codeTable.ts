@@ -101,6 +101,7 @@ export function codeTableLetter(table: IssuedCodeTable, customer: { name: string
     '',
     'Webbankskoderna är personliga. Låt ingen annan använda dem, inte ens din make/maka eller en',
     'familjemedlem. Förvara kodtabellen omsorgsfullt och alltid separat från användarkoden och',
-    'lösenordet. S-Banken ber dig aldrig uppge dina webbankskoder per sms, e-post eller telefon.',
+    'lösenordet. Spara inte koderna på datorn, mobilen eller någon annan enhet du använder.',
+    'S-Banken ber dig aldrig uppge dina webbankskoder per sms, e-post eller telefon.',
   ];
 }
