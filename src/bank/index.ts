@@ -17,7 +17,7 @@ export { bankError } from './errors.ts';
 export { MoneyError, formatKronor, parseKronor } from './money.ts';
 export { renderPrompts } from './phone/audio.ts';
 export { codeTableLetter, issueCodeTable } from './phone/codeTable.ts';
-export { PASSWORD, PHONE_NUMBER, USER_CODE, changePassword, createIvrKey, setPhoneCredentials } from './phone/credentials.ts';
+export { PASSWORD, PHONE_NUMBER, USER_CODE, changePassword, createIvrKey, issueOneTimePassword, oneTimePasswordLetter, setPhoneCredentials } from './phone/credentials.ts';
 export { readOutbox } from './phone/sms.ts';
 export { EkortService } from './service.ts';
 export { defaultDatabasePath, isPostgresUrl } from './store/openDatabase.ts';

@@ -3,7 +3,7 @@
  * against the store (`--db FILE|postgres://...`, the service's default database unless given),
  * not through the HTTP API.
  */
-import { bankError, changePassword, codeTableLetter, createIvrKey, createNetworkKey, defaultDatabasePath, EkortService, enrolDosa, isPostgresUrl, issueCodeTable, issueEnrolmentCode, PASSWORD, PHONE_NUMBER, readOutbox, setPhoneCredentials, unblockDosa, USER_CODE } from '../bank/index.ts';
+import { bankError, changePassword, codeTableLetter, createIvrKey, createNetworkKey, defaultDatabasePath, EkortService, enrolDosa, isPostgresUrl, issueCodeTable, issueEnrolmentCode, issueOneTimePassword, oneTimePasswordLetter, PASSWORD, PHONE_NUMBER, readOutbox, setPhoneCredentials, unblockDosa, USER_CODE } from '../bank/index.ts';
 import { findCustomerId, seedDemo, type DemoSeed } from '../demo/index.ts';
 import { isValidPersonnummer } from '../identity/index.ts';
 import { VirtualDosa } from '../virtual/index.ts';
@@ -167,6 +167,21 @@ export async function bankIssueCodeTable({ values }: Input<'bank issue-codetable
   });
   if (values.json) printJson(io, { tableId: table.tableId, personnummer, name: customer.name, issuedAt: new Date(table.issuedAt).toISOString(), codes: table.codes });
   else for (const line of codeTableLetter(table, customer)) io.out(line);
+  return 0;
+}
+
+/**
+ * `ekort bank new-password [--db ...] --personnummer N [--json]`: a forgotten web bank password;
+ * a one-time password printed once as the customer's letter, to be changed at the first login.
+ */
+export async function bankNewPassword({ values }: Input<'bank new-password'>, io: CliIo): Promise<number> {
+  const personnummer = personnummerOption(values.personnummer);
+  const { issued, customer } = await withService(values.db, async (s) => {
+    const customer = await customerByPersonnummer(s, personnummer);
+    return { issued: await issueOneTimePassword(s.ctx, customer.id), customer };
+  });
+  if (values.json) printJson(io, { personnummer, name: customer.name, issuedAt: new Date(issued.issuedAt).toISOString(), password: issued.password });
+  else for (const line of oneTimePasswordLetter(issued.password, customer)) io.out(line);
   return 0;
 }
 

@@ -269,6 +269,13 @@ export const COMMANDS = {
     note: BANK_NOTE,
     load: handler(bank, 'bankIssueCodeTable'),
   }),
+  'bank new-password': command({
+    synopsis: '[--db ...] --personnummer N [--json]',
+    summary: "a forgotten web bank password: a new one-time password, printed once as the customer's letter; it must be changed at the first login (bank change-password)",
+    options: { ...db, personnummer: text, json: flag },
+    note: BANK_NOTE,
+    load: handler(bank, 'bankNewPassword'),
+  }),
   'bank ivr-key': command({
     synopsis: '[--db ...] [--name NAME] [--json]',
     summary: "a new key for the bank's phone system (/v1/phone)",

@@ -204,6 +204,13 @@ describe.each(stores)('ekort phone call against ekort serve on $name', (store) =
     expect(letter.stdout).toContain('Spara inte koderna på datorn, mobilen eller någon annan enhet du använder.');
     expect(letter.stdout).toMatch(/ A {4} B {4} C {4} D {4} E/);
     expect(letter.stdout.split('\n').filter((l) => /^ +[0-9]{1,2} {3}([0-9]{4} {2}){4}[0-9]{4}$/.test(l))).toHaveLength(20);
+    // A forgotten password: the one-time password's letter, then changed back at the first login.
+    const otp = await ekort(['bank', 'new-password', '--db', db.target, '--personnummer', PERSONNUMMER]);
+    expect(otp.code, otp.stderr).toBe(0);
+    const once = /Engångslösenord: ([0-9]{6})/.exec(otp.stdout)?.[1];
+    expect(once).toBeDefined();
+    const changed = await ekort(['bank', 'change-password', '--db', db.target, '--user-code', USER_CODE, '--password-stdin'], `${once}\n4711\n`);
+    expect(changed.code, changed.stderr).toBe(0);
   }, 30_000);
 
   it.runIf(espeak)('--audio DIR writes one WAV per prompt with espeak-ng', async () => {

@@ -19,7 +19,7 @@ import { createCustomer, createNetworkKey } from '../../src/bank/customers.ts';
 import { APP_REQUEST_LIFE_MS } from '../../src/bank/phone/appIdentifier.ts';
 import { CALL_IDLE_MS, SMS_CODE_LIFE_MS } from '../../src/bank/phone/calls.ts';
 import { allCells, issueCodeTable } from '../../src/bank/phone/codeTable.ts';
-import { changePassword, CODE_MAX_FAILURES, createIvrKey, PASSWORD_MAX_FAILURES, setPhoneCredentials } from '../../src/bank/phone/credentials.ts';
+import { changePassword, CODE_MAX_FAILURES, createIvrKey, issueOneTimePassword, oneTimePasswordLetter, PASSWORD_MAX_FAILURES, setPhoneCredentials } from '../../src/bank/phone/credentials.ts';
 import { P } from '../../src/bank/phone/prompts.ts';
 import { readOutbox } from '../../src/bank/phone/sms.ts';
 import { EkortService } from '../../src/bank/service.ts';
@@ -114,6 +114,23 @@ describe.each(stores)('the telephone service on $name', (store) => {
   it('adds schema version 3 for the telephone service', async () => {
     const rows = await service.db.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
     expect(rows.map((r) => Number(r.version))).toContain(3);
+  });
+
+  it('a forgotten password: a one-time password by letter, changed at the first login, then the new one works (seed 002)', async () => {
+    const { password } = await issueOneTimePassword(service.ctx, annaId);
+    expect(password).toMatch(/^[0-9]{6}$/);
+    const letter = oneTimePasswordLetter(password, { name: 'Anna Andersson', personnummer: '199001012385' }).join('\n');
+    expect(letter).toContain(`Engångslösenord: ${password}`);
+    expect(letter).toContain('Vid första inloggningen på webbanken ber systemet dig byta det');
+    expect(letter).toContain('Spara inte lösenordet på datorn');
+    // The old password is gone; the one-time one is not accepted on the phone until changed.
+    const call = (await service.phoneCallStart()).callId;
+    expect(cellAsked(await service.phoneCallKeys(call, `2${USER_CODE}#${PASSWORD}#`))).toBeUndefined();
+    await expect(changePassword(service.ctx, USER_CODE, PASSWORD, '8042')).rejects.toMatchObject({ code: 'LOGIN_FAILED' });
+    await changePassword(service.ctx, USER_CODE, password, '8042');
+    await expect(changePassword(service.ctx, USER_CODE, password, '5310')).rejects.toMatchObject({ code: 'LOGIN_FAILED' }); // used once
+    const next = (await service.phoneCallStart()).callId;
+    expect(cellAsked(await service.phoneCallKeys(next, `2${USER_CODE}#8042#`))).toBeDefined();
   });
 
   it('refuses a web bank password that is easy to guess, saying why (card terms §7b), and keeps the old one', async () => {

@@ -13,7 +13,7 @@
  * Counters are conditional UPDATEs in the database, so two calls at once count both answers.
  * Passwords are kept as scrypt hashes; they are never logged.
  */
-import { randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
+import { randomBytes, randomInt, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 import { WEAK_CODE_TEXT, weakCodeReason } from '../../identity/index.ts';
 import { addMonths } from '../calendar.ts';
@@ -95,6 +95,48 @@ export async function setPhoneCredentials(ctx: BankContext, customerId: string, 
     throw e;
   }
   return { activatedAt: now };
+}
+
+/**
+ * A forgotten web bank password: a new one-time password, sent by post as a letter (like the
+ * code table), that must be changed at the first login (password_initial). Wrong-password
+ * counts start again; locked codes stay locked (new codes are had at a branch, with ID).
+ */
+export async function issueOneTimePassword(ctx: BankContext, customerId: string): Promise<{ password: string; issuedAt: number }> {
+  const [row] = await ctx.db.query<{ personnummer: string; phone: string | null; locked_at: number | null }>(
+    'SELECT c.personnummer, p.phone, p.locked_at FROM phone_credentials p JOIN customers c ON c.id = p.customer_id WHERE p.customer_id = ?',
+    [customerId],
+  );
+  if (!row) throw bankError('NOT_FOUND', 'The customer has no web bank codes; a branch hands them out.');
+  if (row.locked_at !== null) throw new BankError('CODES_LOCKED', 'The web bank codes are locked. New codes are had at a branch, with a passport or ID card.', { status: 403 });
+  let password: string;
+  do password = String(randomInt(0, 1_000_000)).padStart(6, '0');
+  while (weakCodeReason(password, { personnummer: row.personnummer, phone: row.phone ?? undefined }) !== undefined);
+  const now = ctx.config.now();
+  await ctx.db.run('UPDATE phone_credentials SET password_hash = ?, password_initial = 1, password_failures = 0, updated_at = ? WHERE customer_id = ? AND locked_at IS NULL', [
+    await hashPassword(password),
+    now,
+    customerId,
+  ]);
+  return { password, issuedAt: now };
+}
+
+/** The letter the one-time password goes out in (Swedish, as the bank's letters are). */
+export function oneTimePasswordLetter(password: string, customer: { name: string; personnummer: string }): string[] {
+  return [
+    customer.name,
+    `Personnummer ${customer.personnummer}`,
+    '',
+    'Ditt nya lösenord för webbanken och telefontjänsten',
+    '',
+    `Engångslösenord: ${password}`,
+    '',
+    'Lösenordet gäller en gång. Vid första inloggningen på webbanken ber systemet dig byta det till ett',
+    'lösenord som du själv väljer; det tidigare lösenordet gäller inte längre.',
+    'Webbankskoderna är personliga. Låt ingen annan använda dem. Spara inte lösenordet på datorn,',
+    'mobilen eller någon annan enhet du använder, och förstör brevet när du har bytt lösenordet.',
+    'S-Banken ber dig aldrig uppge dina webbankskoder per sms, e-post eller telefon.',
+  ];
 }
 
 export async function credentialsByUserCode(ctx: BankContext, userCode: string): Promise<CredentialRow | undefined> {
