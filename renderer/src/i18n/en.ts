@@ -159,6 +159,7 @@ export const en: Record<MessageKey, string> = {
   'cards.state': 'State',
   'cards.connect': 'Connect card to e-kort',
   'cards.block': 'Block card',
+  'cards.blockService': 'Lost the card, or think someone is using it? Block it here, or around the clock at Spärrservice:',
   'cards.blockTitle': 'Block the card {card}?',
   'cards.blockText': 'The block takes effect at once. The card and every e-nummer linked to it can no longer be used. A blocked card cannot be reopened here.',
   'cards.blockConfirm': 'Block the card',

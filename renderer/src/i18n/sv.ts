@@ -160,6 +160,7 @@ export const sv = {
   'cards.state': 'Status',
   'cards.connect': 'Anslut kort till e-kort',
   'cards.block': 'Spärra kort',
+  'cards.blockService': 'Har du förlorat kortet eller misstänker att någon använder det? Spärra det här, eller dygnet runt hos Spärrservice:',
   'cards.blockTitle': 'Spärra kortet {card}?',
   'cards.blockText': 'Spärren gäller direkt. Kortet och alla e-nummer som är kopplade till det kan inte längre användas. Ett spärrat kort kan inte öppnas igen här.',
   'cards.blockConfirm': 'Spärra kortet',

@@ -4,6 +4,9 @@ import { ConfirmDialog } from '../components/Dialog.tsx';
 import { useApp } from '../context.ts';
 import { formatKronor, maskedLast4 } from '../lib/format.ts';
 
+
+/** Card terms §8: the bank's Spärrservice, around the clock, by telephone. */
+const SPARRSERVICE = '00-000 00 00';
 export function cardLabel(card: PaymentCard): string {
   return `${card.product} ${maskedLast4(card.last4)}`;
 }
@@ -63,6 +66,9 @@ export function PaymentCards(props: { cards: PaymentCard[] | null; onConnect(car
           ))}
         </ul>
       )}
+      <p className="hint">
+        {t('cards.blockService')} <a href={`tel:${SPARRSERVICE.replace(/\D/g, '')}`}>{SPARRSERVICE}</a>
+      </p>
       {toBlock && (
         <ConfirmDialog
           title={t('cards.blockTitle', { card: cardLabel(toBlock) })}

@@ -129,6 +129,8 @@ describe('the app, rendered on the server', () => {
     expect(page).toContain('Inte anslutet till e-kort');
     expect(page).toContain('Anslut kort till e-kort');
     expect(page).toContain('Spärra kort');
+    // Card terms §8: Spärrservice around the clock, with the number to call.
+    expect(page).toContain('dygnet runt hos Spärrservice: 00-000 00 00');
   });
 
   it('the reveal view shows the number in groups of four, expiry and CVC with copy buttons', () => {
