@@ -3,7 +3,7 @@
  * is. `ekort --help`, each command's --help and the checks of its arguments come from here
  * (main.ts); adding a command is one entry here plus its handler, typed `Input<'its name'>`.
  */
-import { command, handler, type CommandSpec, type Parsed } from './commandSpec.ts';
+import { command, handler, type CommandSpec, type Options, type Parsed } from './commandSpec.ts';
 
 const flag = { type: 'boolean' } as const;
 const text = { type: 'string' } as const;
@@ -14,6 +14,10 @@ const PIN_NOTE =
   'PIN and PUK are read from the terminal without echo, or line by line from standard input with --pin-stdin; --pin/--puk/--new-pin VALUE exist for test scripts only (they show in the process list)';
 const DOSA_NOTE = 'dosa PINs are read like card PINs; --pin PIN exists for test scripts only';
 const BANK_NOTE = 'bank commands work on the store directly; --db is $XDG_DATA_HOME/ekort/ekort.db unless given';
+/** A bank command: it works on the store directly (--db) and shares the note that says so. */
+function bankCommand<const O extends Options>(spec: Omit<CommandSpec<O>, 'note'>): CommandSpec<typeof db & O> {
+  return command({ ...spec, options: { ...db, ...spec.options }, note: BANK_NOTE });
+}
 const cardPin = { reader: text, 'pin-stdin': flag, pin: text, puk: text, 'new-pin': text, json: flag } as const;
 const oath = { reader: text, 'password-stdin': flag, json: flag } as const;
 const page = { ...session, json: flag, limit: text, cursor: text, all: flag } as const;
@@ -210,92 +214,80 @@ export const COMMANDS = {
     args: [1, 1, 'give exactly one FILE.p7s'],
     load: handler(pki, 'pkiVerify'),
   }),
-  'bank seed-demo': command({
+  'bank seed-demo': bankCommand({
     synopsis: '[--db FILE|postgres://...] --out DIR [--json]',
     summary: 'demo data to try everything: test PKI, customer Anna Andersson with two cards, her virtual BankID card and dosa, a network key; prints PINs and next steps',
-    options: { ...db, out: text, json: flag },
-    note: BANK_NOTE,
+    options: { out: text, json: flag },
     load: handler(bank, 'bankSeedDemo'),
   }),
-  'bank unblock-dosa': command({
+  'bank unblock-dosa': bankCommand({
     synopsis: '[--db ...] SERIAL [--json]',
     summary: "lift the bank's block after five wrong dosa codes",
-    options: { ...db, json: flag },
+    options: { json: flag },
     args: [1, 1, 'give exactly one dosa SERIAL'],
-    note: BANK_NOTE,
     load: handler(bank, 'bankUnblockDosa'),
   }),
-  'bank network-key': command({
+  'bank network-key': bankCommand({
     synopsis: '[--db ...] [--name NAME] [--json]',
     summary: "a new key for the card network's authorization API",
-    options: { ...db, name: text, json: flag },
-    note: BANK_NOTE,
+    options: { name: text, json: flag },
     load: handler(bank, 'bankNetworkKey'),
   }),
-  'bank enrol-dosa': command({
+  'bank enrol-dosa': bankCommand({
     synopsis: '[--db ...] --personnummer N FILE [--json]',
     summary: 'enrol a virtual dosa for an existing customer',
-    options: { ...db, personnummer: text, json: flag },
+    options: { personnummer: text, json: flag },
     args: [1, 1, 'give exactly one dosa FILE'],
-    note: BANK_NOTE,
     load: handler(bank, 'bankEnrolDosa'),
   }),
-  'bank expire': command({ synopsis: '[--db ...] [--json]', summary: 'erase expired e-nummer now', options: { ...db, json: flag }, note: BANK_NOTE, load: handler(bank, 'bankExpire') }),
-  'bank enrol-app': command({
+  'bank expire': bankCommand({ synopsis: '[--db ...] [--json]', summary: 'erase expired e-nummer now', options: { json: flag }, load: handler(bank, 'bankExpire') }),
+  'bank enrol-app': bankCommand({
     synopsis: '[--db ...] --personnummer N [--json]',
     summary: "a one-time code (24 h) for the customer's approval app",
-    options: { ...db, personnummer: text, json: flag },
-    note: BANK_NOTE,
+    options: { personnummer: text, json: flag },
     load: handler(bank, 'bankEnrolApp'),
   }),
-  'bank set-phone-credentials': command({
+  'bank set-phone-credentials': bankCommand({
     synopsis: '[--db ...] --personnummer N --user-code N [--phone +46...] [--json]',
     summary: 'web bank codes for the telephone service: user code, SMS number, first password = birth date ddmmyy',
-    options: { ...db, personnummer: text, 'user-code': text, phone: text, json: flag },
-    note: BANK_NOTE,
+    options: { personnummer: text, 'user-code': text, phone: text, json: flag },
     load: handler(bank, 'bankSetPhoneCredentials'),
   }),
-  'bank change-password': command({
+  'bank change-password': bankCommand({
     synopsis: '[--db ...] --user-code N [--password-stdin] [--json]',
     summary: 'the first web bank login: current, then new password',
-    options: { ...db, 'user-code': text, 'password-stdin': flag, json: flag },
-    note: BANK_NOTE,
+    options: { 'user-code': text, 'password-stdin': flag, json: flag },
     load: handler(bank, 'bankChangePassword'),
   }),
-  'bank issue-codetable': command({
+  'bank issue-codetable': bankCommand({
     synopsis: '[--db ...] --personnummer N [--json]',
     summary: "a new code table, printed once as the customer's letter",
-    options: { ...db, personnummer: text, json: flag },
-    note: BANK_NOTE,
+    options: { personnummer: text, json: flag },
     load: handler(bank, 'bankIssueCodeTable'),
   }),
-  'bank new-password': command({
+  'bank new-password': bankCommand({
     synopsis: '[--db ...] --personnummer N [--json]',
     summary: "a forgotten web bank password: a new one-time password, printed once as the customer's letter; it must be changed at the first login (bank change-password)",
-    options: { ...db, personnummer: text, json: flag },
-    note: BANK_NOTE,
+    options: { personnummer: text, json: flag },
     load: handler(bank, 'bankNewPassword'),
   }),
-  'bank ivr-key': command({
+  'bank ivr-key': bankCommand({
     synopsis: '[--db ...] [--name NAME] [--json]',
     summary: "a new key for the bank's phone system (/v1/phone)",
-    options: { ...db, name: text, json: flag },
-    note: BANK_NOTE,
+    options: { name: text, json: flag },
     load: handler(bank, 'bankIvrKey'),
   }),
-  'bank sms-outbox': command({
+  'bank sms-outbox': bankCommand({
     synopsis: '[--db ...] [--to NUMBER] [--limit N] [--json]',
     summary: 'what the built-in SMS gateway sent',
-    options: { ...db, to: text, limit: text, json: flag },
-    note: BANK_NOTE,
+    options: { to: text, limit: text, json: flag },
     load: handler(bank, 'bankSmsOutbox'),
   }),
-  'bank dispute-resolve': command({
+  'bank dispute-resolve': bankCommand({
     synopsis: '[--db ...] ID investigate|refund|reject [--json]',
     summary: "move a holder's dispute: under investigation, then resolved (refunded or rejected)",
-    options: { ...db, json: flag },
+    options: { json: flag },
     args: [2, 2, 'give the dispute ID and investigate, refund or reject'],
-    note: BANK_NOTE,
     load: handler(dispute, 'bankDisputeResolve'),
   }),
   serve: command({

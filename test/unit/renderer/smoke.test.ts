@@ -97,12 +97,7 @@ describe('the app, rendered on the server', () => {
       validUntil: until.toISOString(),
       nickname: null,
       limit: { amount: 123450, period: 'month' },
-      state: 'open',
-      closeReason: null,
-      createdAt: new Date().toISOString(),
-      closedAt: null,
-      lock: null,
-      lockedTo: null,
+      ...{ state: 'open', closeReason: null, createdAt: new Date().toISOString(), closedAt: null, lock: null, lockedTo: null },
     };
     const closed: Enummer = { ...base, id: 'enr-00000002', last4: '9999', merchant: 'Bokhandeln', state: 'closed', closeReason: 'closed_by_holder' };
     const locked: Enummer = { ...base, id: 'enr-00000003', last4: '5555', merchant: '', lockedTo: { merchantId: 'MID-778', descriptor: 'WEBBUTIKEN AB STOCKHOLM' } };
