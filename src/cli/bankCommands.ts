@@ -3,7 +3,7 @@
  * against the store (`--db FILE|postgres://...`, the service's default database unless given),
  * not through the HTTP API.
  */
-import { bankError, changePassword, codeTableLetter, createIvrKey, createNetworkKey, defaultDatabasePath, EkortService, enrolDosa, isPostgresUrl, issueCodeTable, issueEnrolmentCode, issueOneTimePassword, oneTimePasswordLetter, PASSWORD, PHONE_NUMBER, readOutbox, setPhoneCredentials, unblockDosa, USER_CODE } from '../bank/index.ts';
+import { bankError, changePassword, codeTableLetter, createIvrKey, createNetworkKey, defaultDatabasePath, EkortService, enrolDosa, isPostgresUrl, bankBlockCard, BANK_BLOCK_REASONS, isBankBlockReason, OutboxSmsGateway, issueCodeTable, issueEnrolmentCode, issueOneTimePassword, oneTimePasswordLetter, PASSWORD, PHONE_NUMBER, readOutbox, setPhoneCredentials, unblockDosa, USER_CODE } from '../bank/index.ts';
 import { findCustomerId, seedDemo, type DemoSeed } from '../demo/index.ts';
 import { isValidPersonnummer } from '../identity/index.ts';
 import { VirtualDosa } from '../virtual/index.ts';
@@ -167,6 +167,19 @@ export async function bankIssueCodeTable({ values }: Input<'bank issue-codetable
   });
   if (values.json) printJson(io, { tableId: table.tableId, personnummer, name: customer.name, issuedAt: new Date(table.issuedAt).toISOString(), codes: table.codes });
   else for (const line of codeTableLetter(table, customer)) io.out(line);
+  return 0;
+}
+
+/**
+ * `ekort bank block-card [--db ...] CARD_ID --reason R [--json]`: the bank blocks a card for a
+ * reason of card terms §9; the customer gets an SMS saying so.
+ */
+export async function bankBlockCardCommand({ values, positionals }: Input<'bank block-card'>, io: CliIo): Promise<number> {
+  const reason = values.reason;
+  if (reason === undefined || !isBankBlockReason(reason)) throw new UsageError(`--reason must be one of ${Object.keys(BANK_BLOCK_REASONS).join(', ')} (card terms §9)`);
+  const { card, smsTo } = await withService(values.db, (s) => bankBlockCard(s.ctx, new OutboxSmsGateway(s.ctx), positionals[0]!, reason));
+  if (values.json) printJson(io, { card, reason, smsTo });
+  else io.out(`Blocked card •••• ${card.last4} (${reason}); its e-nummer are closed.${smsTo ? ` SMS sent to ${smsTo}.` : ' The customer has no SMS number: tell them another way.'}`);
   return 0;
 }
 

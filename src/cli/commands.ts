@@ -265,6 +265,13 @@ export const COMMANDS = {
     options: { personnummer: text, json: flag },
     load: handler(bank, 'bankIssueCodeTable'),
   }),
+  'bank block-card': bankCommand({
+    synopsis: '[--db ...] CARD_ID --reason security|fraud_suspected|customer_due_diligence|credit_risk|agreement_ended [--json]',
+    summary: "the bank blocks a card for a reason of card terms §9; its e-nummer stop at once and the customer gets an SMS",
+    options: { reason: text, json: flag },
+    args: [1, 1, 'give the card ID'],
+    load: handler(bank, 'bankBlockCardCommand'),
+  }),
   'bank new-password': bankCommand({
     synopsis: '[--db ...] --personnummer N [--json]',
     summary: "a forgotten web bank password: a new one-time password, printed once as the customer's letter; it must be changed at the first login (bank change-password)",

@@ -15,13 +15,14 @@ import { enrolApp, issueEnrolmentCode } from '../../src/bank/approval/enrolment.
 import { signIdentification } from '../../src/bank/approval/identification.ts';
 import { buildServer } from '../../src/bank/api/server.ts';
 import { addMonths } from '../../src/bank/calendar.ts';
-import { createCustomer, createNetworkKey } from '../../src/bank/customers.ts';
+import { bankBlockCard } from '../../src/bank/bankBlock.ts';
+import { addPaymentCard, createCustomer, createNetworkKey } from '../../src/bank/customers.ts';
 import { APP_REQUEST_LIFE_MS } from '../../src/bank/phone/appIdentifier.ts';
 import { CALL_IDLE_MS, SMS_CODE_LIFE_MS } from '../../src/bank/phone/calls.ts';
 import { allCells, issueCodeTable } from '../../src/bank/phone/codeTable.ts';
 import { changePassword, CODE_MAX_FAILURES, createIvrKey, issueOneTimePassword, oneTimePasswordLetter, PASSWORD_MAX_FAILURES, setPhoneCredentials } from '../../src/bank/phone/credentials.ts';
 import { P } from '../../src/bank/phone/prompts.ts';
-import { readOutbox } from '../../src/bank/phone/sms.ts';
+import { OutboxSmsGateway, readOutbox } from '../../src/bank/phone/sms.ts';
 import { EkortService } from '../../src/bank/service.ts';
 import type { ActiveSession } from '../../src/bank/sessions.ts';
 import { createSession } from '../../src/bank/sessions.ts';
@@ -114,6 +115,18 @@ describe.each(stores)('the telephone service on $name', (store) => {
   it('adds schema version 3 for the telephone service', async () => {
     const rows = await service.db.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
     expect(rows.map((r) => Number(r.version))).toContain(3);
+  });
+
+  it('the bank blocks a card for a reason of §9 and tells the customer by SMS', async () => {
+    const { id: cardId, pan } = await addPaymentCard(service.ctx, annaId);
+    const { card, smsTo } = await bankBlockCard(service.ctx, new OutboxSmsGateway(service.ctx), cardId, 'fraud_suspected');
+    expect(card.state).toBe('blocked');
+    expect(smsTo).toBe(PHONE);
+    const [sms] = await readOutbox(service.ctx, { to: PHONE, limit: 1 });
+    expect(sms!.text).toBe(
+      `Banken har spärrat ditt kort som slutar på ${pan.slice(-4)} (kortvillkor punkt 9): misstanke om icke godkänd eller bedräglig användning av kortet. Kortets e-nummer fungerar inte längre. Frågor? Ring banken.`,
+    );
+    await expect(bankBlockCard(service.ctx, new OutboxSmsGateway(service.ctx), 'no-such-card', 'security')).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 
   it('a forgotten password: a one-time password by letter, changed at the first login, then the new one works (seed 002)', async () => {
