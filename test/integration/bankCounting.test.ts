@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { addPaymentCard, connectCard, createCustomer, enrolDosa } from '../../src/bank/customers.ts';
+import { enrolDosa } from '../../src/bank/customers.ts';
 import { buildServer, startServer } from '../../src/bank/api/server.ts';
 import { saveSession } from '../../src/cli/sessionFile.ts';
 import { EkortService } from '../../src/bank/service.ts';
@@ -17,6 +17,7 @@ import { svarskod } from '../../src/token/dosaCodes.ts';
 import { hotp, totp } from '../../src/token/hotp.ts';
 import { createDosa, type DosaFile } from '../../src/virtual/dosa.ts';
 import { runMain } from '../support/memoryIo.ts';
+import { openBankPair } from '../support/bankPair.ts';
 import { requirePostgres, storeTargets } from '../support/postgres.ts';
 
 const START = Date.UTC(2026, 10, 22, 10, 0, 0);
@@ -28,7 +29,6 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 await requirePostgres();
 
 describe.each(storeTargets(tmp, 'count'))('counting attempts on $name', (store) => {
-  let target: { target: string; drop(): Promise<void> };
   let service: EkortService;
   let other: EkortService;
   let now = START;
@@ -39,20 +39,11 @@ describe.each(storeTargets(tmp, 'count'))('counting attempts on $name', (store) 
 
   beforeEach(async () => {
     now = START;
-    target = await store.open();
-    service = await EkortService.open(target.target, { now: clock, sweepIntervalMs: 0, serviceId: 'test-bank' });
-    other = await EkortService.open(target.target, { now: clock, sweepIntervalMs: 0, serviceId: 'test-bank' });
-    const { id } = await createCustomer(service.ctx, '199001012385', 'Anna Andersson');
-    anna = { customerId: id, method: 'card', authenticatedAt: now };
-    cardId = (await addPaymentCard(service.ctx, id, { limitPerPurchase: 5_000_00, limitPerMonth: 8_000_00 })).id;
-    await connectCard(service.ctx, id, cardId, service.terms().version);
+    const bank = await openBankPair(store, { now: clock, sweepIntervalMs: 0, serviceId: 'test-bank' }, { limits: { limitPerPurchase: 5_000_00, limitPerMonth: 8_000_00 } });
+    ({ service, other, anna, cardId } = bank);
     dosa = createDosa();
-    await enrolDosa(service.ctx, id, { serial: dosa.serial, suite: dosa.suite, secret: dosa.secret, kind: 'hotp', counter: 0, digits: 8, algorithm: 'sha1' });
-    return async () => {
-      await service.close();
-      await other.close();
-      await target.drop();
-    };
+    await enrolDosa(service.ctx, anna.customerId, { serial: dosa.serial, suite: dosa.suite, secret: dosa.secret, kind: 'hotp', counter: 0, digits: 8, algorithm: 'sha1' });
+    return bank.close;
   });
 
   const wrongCvc = (cvc: string): string => String((Number(cvc) + 1) % 1000).padStart(3, '0');

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { isValidPan } from '../../src/bank/cardNumbers.ts';
 import { luhnCheckDigit } from '../../src/identity/index.ts';
 import type { TrustConfig } from '../../src/bank/context.ts';
-import { addPaymentCard, blockCard, connectCard, createCustomer, enrolDosa, unblockDosa } from '../../src/bank/customers.ts';
+import { addPaymentCard, blockCard, createCustomer, enrolDosa, unblockDosa } from '../../src/bank/customers.ts';
 import { EkortService } from '../../src/bank/service.ts';
 import type { ActiveSession } from '../../src/bank/sessions.ts';
 import { MIGRATIONS, migrate } from '../../src/bank/store/migrations.ts';
@@ -24,6 +24,7 @@ import { svarskod } from '../../src/token/dosaCodes.ts';
 import { createCardImage, type CardImage } from '../../src/virtual/cardImage.ts';
 import { createDosa, type DosaFile } from '../../src/virtual/dosa.ts';
 import { VirtualPivCard } from '../../src/virtual/pivCard.ts';
+import { openBankPair } from '../support/bankPair.ts';
 import { requirePostgres, storeTargets } from '../support/postgres.ts';
 
 const START = Date.UTC(2026, 10, 22, 10, 0, 0);
@@ -56,7 +57,6 @@ const stores = storeTargets(tmp, 'bank');
 await requirePostgres();
 
 describe.each(stores)('the e-kort service on $name', (store) => {
-  let target: { target: string; drop(): Promise<void> };
   let service: EkortService;
   let other: EkortService;
   let now = START;
@@ -68,21 +68,12 @@ describe.each(stores)('the e-kort service on $name', (store) => {
 
   beforeEach(async () => {
     now = START;
-    target = await store.open();
-    service = await EkortService.open(target.target, { now: clock, trust, sweepIntervalMs: 0, serviceId: 'test-bank' });
-    other = await EkortService.open(target.target, { now: clock, trust, sweepIntervalMs: 0, serviceId: 'test-bank' });
-    const { id } = await createCustomer(service.ctx, '199001012385', 'Anna Andersson');
-    anna = { customerId: id, method: 'card', authenticatedAt: now };
-    cardId = (await addPaymentCard(service.ctx, id, { limitPerPurchase: 5_000_00, limitPerMonth: 8_000_00 })).id;
-    otherCardId = (await addPaymentCard(service.ctx, id)).id;
-    await connectCard(service.ctx, id, cardId, service.terms().version);
+    const bank = await openBankPair(store, { now: clock, trust, sweepIntervalMs: 0, serviceId: 'test-bank' }, { limits: { limitPerPurchase: 5_000_00, limitPerMonth: 8_000_00 } });
+    ({ service, other, anna, cardId } = bank);
+    otherCardId = (await addPaymentCard(service.ctx, anna.customerId)).id;
     dosa = createDosa();
-    await enrolDosa(service.ctx, id, dosaRecord(dosa));
-    return async () => {
-      await service.close();
-      await other.close();
-      await target.drop();
-    };
+    await enrolDosa(service.ctx, anna.customerId, dosaRecord(dosa));
+    return bank.close;
   });
 
   // Each purchase a millisecond after the last, so the holder's history has one order.

@@ -8,9 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { Rates } from '../../src/bank/currency.ts';
-import { addPaymentCard, connectCard, createCustomer } from '../../src/bank/customers.ts';
 import { EkortService } from '../../src/bank/service.ts';
 import type { ActiveSession } from '../../src/bank/sessions.ts';
+import { openBankPair } from '../support/bankPair.ts';
 import { requirePostgres, storeTargets } from '../support/postgres.ts';
 
 const START = Date.UTC(2026, 10, 22, 10, 0, 0);
@@ -32,19 +32,10 @@ describe.each(stores)('foreign currency on $name', (store) => {
 
   beforeEach(async () => {
     now = START;
-    const target = await store.open();
-    service = await EkortService.open(target.target, { now: () => now, sweepIntervalMs: 0, rates: RATES });
-    plain = await EkortService.open(target.target, { now: () => now, sweepIntervalMs: 0 });
-    const { id } = await createCustomer(service.ctx, '199001012385', 'Anna Andersson');
-    anna = { customerId: id, method: 'card', authenticatedAt: now };
-    cardId = (await addPaymentCard(service.ctx, id, { limitPerPurchase: 1_000_00, limitPerMonth: 2_000_00 })).id;
-    await connectCard(service.ctx, id, cardId, service.terms().version);
+    const bank = await openBankPair(store, { now: () => now, sweepIntervalMs: 0, rates: RATES }, { otherOptions: { now: () => now, sweepIntervalMs: 0 }, limits: { limitPerPurchase: 1_000_00, limitPerMonth: 2_000_00 } });
+    ({ service, other: plain, anna, cardId } = bank);
     secret = (await service.createEnummer(anna, { cardId, merchant: 'Boutique Paris', recurring: true, months: 12 })).secret;
-    return async () => {
-      await service.close();
-      await plain.close();
-      await target.drop();
-    };
+    return bank.close;
   });
 
   const buy = (amount: number, currency?: string, on: EkortService = service) => {

@@ -6,10 +6,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { addPaymentCard, connectCard, createCustomer } from '../../src/bank/customers.ts';
+import { createCustomer } from '../../src/bank/customers.ts';
 import { claimDeadline } from '../../src/bank/disputes.ts';
 import { EkortService } from '../../src/bank/service.ts';
 import type { ActiveSession } from '../../src/bank/sessions.ts';
+import { openBankPair } from '../support/bankPair.ts';
 import { requirePostgres, storeTargets } from '../support/postgres.ts';
 
 const START = Date.UTC(2026, 10, 22, 10, 0, 0); // 22 Nov 2026 11:00 Stockholm
@@ -31,20 +32,11 @@ describe.each(stores)('disputes on $name', (store) => {
 
   beforeEach(async () => {
     now = START;
-    const target = await store.open();
-    service = await EkortService.open(target.target, { now: () => now, sweepIntervalMs: 0 });
-    other = await EkortService.open(target.target, { now: () => now, sweepIntervalMs: 0 });
-    const { id } = await createCustomer(service.ctx, '199001012385', 'Anna Andersson');
-    anna = { customerId: id, method: 'card', authenticatedAt: now };
+    const bank = await openBankPair(store, { now: () => now, sweepIntervalMs: 0 });
+    ({ service, other, anna, cardId } = bank);
     sven = { customerId: (await createCustomer(service.ctx, '198507153990', 'Sven Svensson')).id, method: 'card', authenticatedAt: now };
-    cardId = (await addPaymentCard(service.ctx, id)).id;
-    await connectCard(service.ctx, id, cardId, service.terms().version);
     secret = (await service.createEnummer(anna, { cardId, merchant: 'Webbutiken AB', recurring: true, months: 12 })).secret;
-    return async () => {
-      await service.close();
-      await other.close();
-      await target.drop();
-    };
+    return bank.close;
   });
 
   const purchase = async (amount: number, extra: { sca?: boolean; merchant?: string } = {}) => {

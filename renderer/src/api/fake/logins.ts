@@ -9,14 +9,8 @@ import type {
 } from '../../../../src/client/api.ts';
 import { FAKE_DOSA_SERIAL, FAKE_FILE_PASSWORD, FAKE_TOKEN_SERIAL, type FakeKit, fail, fakeFile } from './kit.ts';
 
-const APP_TEXT: Record<AppLoginPhase, { sv: string; en: string }> = {
-  waiting: { sv: 'Väntar på appen.', en: 'Waiting for the app.' },
-  signing: { sv: 'Skriv in din PIN-kod i appen.', en: 'Enter your PIN in the app.' },
-  cancelled: { sv: 'Inloggningen avbröts.', en: 'The login was cancelled.' },
-  timeout: { sv: 'Tiden gick ut.', en: 'The login timed out.' },
-  failed: { sv: 'Inloggningen misslyckades.', en: 'The login failed.' },
-  done: { sv: 'Klart.', en: 'Done.' },
-};
+/** The fake's status text; the real wording is the service's (src/bank/approval/appLogin.ts). */
+const appText = (phase: AppLoginPhase): { sv: string; en: string } => ({ sv: `Appinloggning: ${phase}.`, en: `App login: ${phase}.` });
 /** A QR content shaped like the real one (the code part is not an HMAC here). */
 function fakeQr(orderRef: string, seconds: number): string {
   let h = 0x811c9dc5;
@@ -157,7 +151,7 @@ export function loginMethods(kit: FakeKit) {
         const script = options.appPhases ?? ['waiting', 'waiting', 'signing', 'done'];
         const phase = s.appForced ?? script[Math.min(s.appOrder.polls - 1, script.length - 1)] ?? 'waiting';
         const hintCode = phase === 'waiting' ? 'outstandingTransaction' : phase === 'signing' ? 'userSign' : phase === 'timeout' ? 'expiredTransaction' : phase === 'cancelled' ? 'cancelled' : phase === 'done' ? null : 'startFailed';
-        const status: AppLoginStatus = { orderRef: s.appOrder.orderRef, phase, hintCode, statusText: APP_TEXT[phase], qr: phase === 'waiting' || phase === 'signing' ? fakeQr(s.appOrder.orderRef, s.appOrder.polls) : '' };
+        const status: AppLoginStatus = { orderRef: s.appOrder.orderRef, phase, hintCode, statusText: appText(phase), qr: phase === 'waiting' || phase === 'signing' ? fakeQr(s.appOrder.orderRef, s.appOrder.polls) : '' };
         if (phase === 'done') {
           s.appOrder.final = status;
           return { ...status, session: startSession('app') };
@@ -168,7 +162,7 @@ export function loginMethods(kit: FakeKit) {
     cancelAppLogin: (input) =>
       respond('cancelAppLogin', input, () => {
         if (!s.appOrder || s.appOrder.orderRef !== input.orderRef) throw fail('APP_ORDER_UNKNOWN', 'Unknown order.');
-        s.appOrder.final ??= { orderRef: s.appOrder.orderRef, phase: 'cancelled', hintCode: 'cancelled', statusText: APP_TEXT.cancelled, qr: '' };
+        s.appOrder.final ??= { orderRef: s.appOrder.orderRef, phase: 'cancelled', hintCode: 'cancelled', statusText: appText('cancelled'), qr: '' };
       }),
     session: () => respond('session', undefined, () => s.session),
     logout: () =>
