@@ -164,6 +164,11 @@ describe.skipIf(!available)('desktop app end to end (Chromium, bridge, agent, pc
     await button('Logga in').click();
     await visible(page.getByText('Försök kvar: 2', { exact: true }));
     await visible(page.getByRole('alert').filter({ hasText: 'Fel PIN-kod. Du har 2 försök kvar.' }));
+    // The PIN left the form as the call started; the error is the field's, read with it.
+    expect(await pin.inputValue()).toBe('');
+    expect(await pin.getAttribute('aria-invalid')).toBe('true');
+    expect((await pin.getAttribute('aria-describedby'))?.split(' ')).toEqual(['pin-hint', 'pin-tries', 'pin-error']);
+    expect(await page.locator('#pin-error').textContent()).toBe('Fel PIN-kod. Du har 2 försök kvar.');
     await shot('card-wrong-pin');
 
     await pin.fill('123456');

@@ -98,6 +98,8 @@ describe.skipIf(!available)('BankID på fil and a dispute end to end (Chromium, 
     await button('Logga in').click();
     await visible(page.getByRole('alert').filter({ hasText: 'Fel lösenord, 4 försök kvar.' }));
     expect(await password.inputValue()).toBe('');
+    expect(await password.getAttribute('aria-invalid')).toBe('true');
+    expect(await page.locator('#file-password-error').textContent()).toBe('Fel lösenord, 4 försök kvar.');
     await shot('file-wrong-password');
   });
 

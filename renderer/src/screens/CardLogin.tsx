@@ -3,11 +3,16 @@ import type { CardHolder, DemoInfo, PlatformNote, ReaderInfo, SessionInfo } from
 import { BackActions } from '../components/BackActions.tsx';
 import { ConfirmDialog } from '../components/Dialog.tsx';
 import { DemoInfoBox } from '../components/DemoInfoBox.tsx';
+import { SecretField } from '../components/Field.tsx';
 import { ErrorMessage, StatusMessage } from '../components/Messages.tsx';
 import { ScreenHeading } from '../components/ScreenHeading.tsx';
 import { useApp } from '../context.ts';
 import { asFailure } from '../i18n/index.ts';
 import { formatDate, formatPersonnummer, isValidPin } from '../lib/format.ts';
+import { useSecretLogin } from '../lib/useSecretLogin.ts';
+
+/** A card PIN: 6 to 8 digits (the PIV application's PIN rule). */
+const PIN_INPUT = { inputMode: 'numeric', pattern: '[0-9]{6,8}', minLength: 6, maxLength: 8 } as const;
 
 /**
  * Log in with BankID på kort: readers listed live, "Sätt i kortet" until a card is in, the
@@ -19,13 +24,11 @@ export function CardLogin(props: { demo: DemoInfo | null; onLoggedIn(session: Se
   const [chosen, setChosen] = useState<string | null>(null);
   const [holder, setHolder] = useState<CardHolder | null>(null);
   const [holderError, setHolderError] = useState<string | null>(null);
-  const [pin, setPin] = useState('');
+  const login = useSecretLogin(props.onLoggedIn);
+  const { busy } = login;
   const [triesLeft, setTriesLeft] = useState<number | null>(null);
   const [blocked, setBlocked] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
   const [confirmLast, setConfirmLast] = useState(false);
-  const pinRef = useRef<HTMLInputElement>(null);
   /** The reader whose card this login is using, once the card was read. */
   const usedReader = useRef<string | null>(null);
   const [stuckReader, setStuckReader] = useState<string | null>(null);
@@ -102,25 +105,15 @@ export function CardLogin(props: { demo: DemoInfo | null; onLoggedIn(session: Se
 
   function submit(event?: FormEvent, confirmed = false) {
     event?.preventDefault();
-    if (!reader || !holder || busy || blocked) return;
-    if (!pinPad && !isValidPin(pin)) {
-      setError(t('card.pinInvalid'));
-      pinRef.current?.focus();
-      return;
-    }
-    if (triesLeft === 1 && !confirmed) {
-      setConfirmLast(true);
-      return;
-    }
-    setConfirmLast(false);
-    const input = pinPad ? { reader: reader.name } : { reader: reader.name, pin };
-    setPin(''); // the PIN leaves React state as the call starts
-    setBusy(true);
-    setError(null);
-    api.loginWithCard(input).then(
-      (session) => props.onLoggedIn(session),
-      (e: unknown) => {
-        setBusy(false);
+    if (!reader || !holder || blocked) return;
+    void login.send({
+      check: (pin) => (pinPad || isValidPin(pin) ? null : t('card.pinInvalid')),
+      hold: () => {
+        setConfirmLast(triesLeft === 1 && !confirmed);
+        return triesLeft === 1 && !confirmed;
+      },
+      call: (pin) => api.loginWithCard(pinPad ? { reader: reader.name } : { reader: reader.name, pin }),
+      failed: (e) => {
         const f = asFailure(e);
         if (f.code === 'CARD_REMOVED' || f.code === 'NO_CARD') return onAbort(t('card.removed'));
         if (f.code === 'READER_GONE') return onAbort(t('card.readerGone'));
@@ -129,11 +122,13 @@ export function CardLogin(props: { demo: DemoInfo | null; onLoggedIn(session: Se
           setTriesLeft(0);
           return;
         }
-        if (f.code === 'PIN_INCORRECT' && typeof f.retriesLeft === 'number') setTriesLeft(f.retriesLeft);
-        setError(report(e));
-        pinRef.current?.focus();
+        if (f.code === 'PIN_INCORRECT') {
+          if (typeof f.retriesLeft === 'number') setTriesLeft(f.retriesLeft);
+          return login.setFieldError(report(e)); // a wrong PIN is the field's error
+        }
+        login.setError(report(e));
       },
-    );
+    });
   }
 
   const readerState = (r: ReaderInfo) => (r.state === 'card' ? t('card.readerCard') : r.state === 'empty' ? t('card.readerEmpty') : t('card.readerUnavailable'));
@@ -210,32 +205,22 @@ export function CardLogin(props: { demo: DemoInfo | null; onLoggedIn(session: Se
               <p className="hint">{t('card.pinPadHint')}</p>
             </div>
           ) : (
-            <div className="field">
-              <label htmlFor="pin">{t('card.pin')}</label>
-              <span className="hint" id="pin-hint">
-                {t('card.pinHint')}
-              </span>
-              <input
-                id="pin"
-                ref={pinRef}
-                type="password"
-                inputMode="numeric"
-                autoComplete="off"
-                pattern="[0-9]{6,8}"
-                minLength={6}
-                maxLength={8}
-                value={pin}
-                onChange={(e) => setPin(e.target.value.replace(/\D/g, '').slice(0, 8))}
-                aria-describedby="pin-hint pin-tries"
-                aria-invalid={error ? true : undefined}
-                disabled={busy}
-              />
-            </div>
+            <SecretField
+              login={login}
+              id="pin"
+              label={t('card.pin')}
+              hint={t('card.pinHint')}
+              describedBy="pin-tries"
+              type="password"
+              {...PIN_INPUT}
+              clean={(v) => v.replace(/\D/g, '').slice(0, 8)}
+              disabled={busy}
+            />
           )}
           <p id="pin-tries" className="tries">
             {triesLeft !== null ? t('card.triesLeft', { n: triesLeft }) : ''}
           </p>
-          <ErrorMessage>{error}</ErrorMessage>
+          <ErrorMessage>{login.error}</ErrorMessage>
           {busy && <StatusMessage>{pinPad ? t('card.pinPad') : t('card.loggingIn')}</StatusMessage>}
           <BackActions onBack={props.onBack} busy={busy}>
             <button type="submit" className="primary" disabled={busy} aria-busy={busy}>

@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import type { CreateEnummerRequest, Enummer, EnummerSecret, PaymentCard } from '../../../src/client/api.ts';
 import { BackActions } from '../components/BackActions.tsx';
+import { Field } from '../components/Field.tsx';
 import { ErrorMessage, StatusMessage } from '../components/Messages.tsx';
 import { ScreenHeading } from '../components/ScreenHeading.tsx';
 import { SecretView } from '../components/SecretView.tsx';
@@ -123,25 +124,7 @@ export function CreateEnummer(props: { cards: PaymentCard[]; onCreated(enummer: 
             ))}
           </select>
         </div>
-        <div className="field">
-          <label htmlFor="create-merchant">{t('create.merchant')}</label>
-          <span className="hint" id="create-merchant-hint">
-            {t('create.merchantHint')}
-          </span>
-          <input
-            id="create-merchant"
-            type="text"
-            autoComplete="off"
-            maxLength={100}
-            value={merchant}
-            onChange={(e) => setMerchant(e.target.value)}
-            aria-describedby={merchantError ? 'create-merchant-hint create-merchant-error' : 'create-merchant-hint'}
-            aria-invalid={merchantError ? true : undefined}
-            aria-required="true"
-            disabled={busy}
-          />
-          <ErrorMessage id="create-merchant-error">{merchantError}</ErrorMessage>
-        </div>
+        <Field id="create-merchant" label={t('create.merchant')} hint={t('create.merchantHint')} maxLength={100} value={merchant} onValue={setMerchant} error={merchantError} aria-required="true" disabled={busy} />
         <fieldset>
           <legend>{t('create.kind')}</legend>
           <label className="radio">
@@ -171,24 +154,7 @@ export function CreateEnummer(props: { cards: PaymentCard[]; onCreated(enummer: 
             </select>
           </div>
         )}
-        <div className="field">
-          <label htmlFor="create-limit">{t('create.limit')}</label>
-          <span className="hint" id="create-limit-hint">
-            {t('create.limitHint')}
-          </span>
-          <input
-            id="create-limit"
-            type="text"
-            inputMode="decimal"
-            autoComplete="off"
-            value={limit}
-            onChange={(e) => setLimit(e.target.value)}
-            aria-describedby={limitError ? 'create-limit-hint create-limit-error' : 'create-limit-hint'}
-            aria-invalid={limitError ? true : undefined}
-            disabled={busy}
-          />
-          <ErrorMessage id="create-limit-error">{limitError}</ErrorMessage>
-        </div>
+        <Field id="create-limit" label={t('create.limit')} hint={t('create.limitHint')} inputMode="decimal" value={limit} onValue={setLimit} error={limitError} disabled={busy} />
         <fieldset>
           <legend>{t('create.limitPeriod')}</legend>
           <label className="radio">

@@ -2,11 +2,13 @@ import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { DemoInfo, DosaChallenge, SessionInfo } from '../../../src/client/api.ts';
 import { BackActions } from '../components/BackActions.tsx';
 import { DemoInfoBox } from '../components/DemoInfoBox.tsx';
+import { Field, SecretField } from '../components/Field.tsx';
 import { ErrorMessage, StatusMessage } from '../components/Messages.tsx';
 import { ScreenHeading } from '../components/ScreenHeading.tsx';
 import { useApp } from '../context.ts';
 import { asFailure } from '../i18n/index.ts';
 import { formatDateTime, kontrollnummerGroups, normalizeSerial, normalizeSvarskod, spokenDigits } from '../lib/format.ts';
+import { useSecretLogin } from '../lib/useSecretLogin.ts';
 
 /**
  * Log in with a säkerhetsdosa: serial → kontrollnummer (two groups of four, large) → svarskod.
@@ -18,15 +20,12 @@ export function DosaLogin(props: { demo: DemoInfo | null; onLoggedIn(session: Se
   const [challenge, setChallenge] = useState<DosaChallenge | null>(null);
   /** The serial the current kontrollnummer was asked for. */
   const [challengeSerial, setChallengeSerial] = useState<string | null>(null);
-  const [svarskod, setSvarskod] = useState('');
-  const [busy, setBusy] = useState(false);
+  const login = useSecretLogin(props.onLoggedIn);
+  const { busy, setBusy, setError, setSecret: setSvarskod } = login;
   const [tokenBusy, setTokenBusy] = useState(false);
   const [chosenToken, setChosenToken] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
   const [serialError, setSerialError] = useState<string | null>(null);
-  const [codeError, setCodeError] = useState<string | null>(null);
   const challengeRef = useRef<HTMLDivElement>(null);
-  const svarskodRef = useRef<HTMLInputElement>(null);
 
   const token = tokens.find((tk) => tk.id === chosenToken) ?? tokens[0] ?? null;
 
@@ -63,26 +62,14 @@ export function DosaLogin(props: { demo: DemoInfo | null; onLoggedIn(session: Se
     setError(report(e));
   }
 
-  async function finish(event: FormEvent) {
+  function finish(event: FormEvent) {
     event.preventDefault();
-    if (!challenge || busy) return;
-    const code = normalizeSvarskod(svarskod);
-    if (!code) {
-      setCodeError(t('dosa.svarskodInvalid'));
-      svarskodRef.current?.focus();
-      return;
-    }
-    setCodeError(null);
-    setError(null);
-    setSvarskod(''); // the svarskod leaves React state as the call starts
-    setBusy(true);
-    try {
-      props.onLoggedIn(await api.finishDosaLogin({ challengeId: challenge.challengeId, svarskod: code }));
-    } catch (e) {
-      setBusy(false);
-      failed(e);
-      svarskodRef.current?.focus();
-    }
+    if (!challenge) return;
+    void login.send({
+      check: (code) => (normalizeSvarskod(code) ? null : t('dosa.svarskodInvalid')),
+      call: (code) => api.finishDosaLogin({ challengeId: challenge.challengeId, svarskod: normalizeSvarskod(code) ?? '' }),
+      failed: (e) => (asFailure(e).code === 'DOSA_CODE_WRONG' ? login.setFieldError(report(e)) : failed(e)),
+    });
   }
 
   /**
@@ -146,24 +133,7 @@ export function DosaLogin(props: { demo: DemoInfo | null; onLoggedIn(session: Se
       <ScreenHeading>{t('dosa.heading')}</ScreenHeading>
 
       <form onSubmit={(e) => void getChallenge(e)} noValidate className="form">
-        <div className="field">
-          <label htmlFor="dosa-serial">{t('dosa.serial')}</label>
-          <span className="hint" id="dosa-serial-hint">
-            {t('dosa.serialHint')}
-          </span>
-          <input
-            id="dosa-serial"
-            type="text"
-            inputMode="numeric"
-            autoComplete="off"
-            value={serial}
-            onChange={(e) => setSerial(e.target.value)}
-            aria-describedby={serialError ? 'dosa-serial-hint dosa-serial-error' : 'dosa-serial-hint'}
-            aria-invalid={serialError ? true : undefined}
-            disabled={working}
-          />
-          <ErrorMessage id="dosa-serial-error">{serialError}</ErrorMessage>
-        </div>
+        <Field id="dosa-serial" label={t('dosa.serial')} hint={t('dosa.serialHint')} inputMode="numeric" value={serial} onValue={setSerial} error={serialError} disabled={working} />
         <BackActions onBack={props.onBack} busy={working}>
           <button type="submit" className={challenge ? undefined : 'primary'} disabled={working}>
             {challenge ? t('dosa.newChallenge') : t('dosa.getChallenge')}
@@ -188,28 +158,8 @@ export function DosaLogin(props: { demo: DemoInfo | null; onLoggedIn(session: Se
           </div>
           <p className="hint">{t('dosa.expiresAt', { time: formatDateTime(challenge.expiresAt) })}</p>
 
-          <form onSubmit={(e) => void finish(e)} noValidate className="form">
-            <div className="field">
-              <label htmlFor="svarskod">{t('dosa.svarskod')}</label>
-              <span className="hint" id="svarskod-hint">
-                {t('dosa.svarskodHint')}
-              </span>
-              <input
-                id="svarskod"
-                ref={svarskodRef}
-                type="text"
-                inputMode="numeric"
-                autoComplete="off"
-                maxLength={9}
-                value={svarskod}
-                onChange={(e) => setSvarskod(e.target.value.replace(/[^\d ]/g, '').slice(0, 9))}
-                aria-describedby={codeError ? 'svarskod-hint svarskod-error' : 'svarskod-hint'}
-                aria-invalid={codeError ? true : undefined}
-                disabled={working}
-                className="code-input"
-              />
-              <ErrorMessage id="svarskod-error">{codeError}</ErrorMessage>
-            </div>
+          <form onSubmit={finish} noValidate className="form">
+            <SecretField login={login} id="svarskod" label={t('dosa.svarskod')} hint={t('dosa.svarskodHint')} inputMode="numeric" maxLength={9} clean={(v) => v.replace(/[^\d ]/g, '').slice(0, 9)} disabled={working} className="code-input" />
             <div className="actions">
               <button type="submit" className="primary" disabled={working} aria-busy={busy}>
                 {t('dosa.login')}
@@ -257,7 +207,7 @@ export function DosaLogin(props: { demo: DemoInfo | null; onLoggedIn(session: Se
           )}
         </div>
       )}
-      <ErrorMessage>{error}</ErrorMessage>
+      <ErrorMessage>{login.error}</ErrorMessage>
       {props.demo && <DemoInfoBox demo={props.demo} />}
     </div>
   );

@@ -1,11 +1,13 @@
 import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import type { FileCredential, SessionInfo } from '../../../src/client/api.ts';
 import { BackActions } from '../components/BackActions.tsx';
+import { Field, SecretField } from '../components/Field.tsx';
 import { ErrorMessage, StatusMessage } from '../components/Messages.tsx';
 import { ScreenHeading } from '../components/ScreenHeading.tsx';
 import { useApp } from '../context.ts';
 import { asFailure, type Translate } from '../i18n/index.ts';
 import { formatDate, formatPersonnummer } from '../lib/format.ts';
+import { useSecretLogin } from '../lib/useSecretLogin.ts';
 
 /** A path the agent accepts: absolute (/…, or C:\… on Windows). */
 export function isAbsolutePath(p: string): boolean {
@@ -35,14 +37,11 @@ export function FileLogin(props: { onLoggedIn(session: SessionInfo): void; onBac
   const { api, t, report } = useApp();
   const [files, setFiles] = useState<FileCredential[] | null>(props.initialFiles ?? null);
   const [chosen, setChosen] = useState<string | null>(() => (props.initialFiles?.find((f) => !f.locked) ?? props.initialFiles?.[0])?.id ?? null);
-  const [password, setPassword] = useState('');
-  const [passwordError, setPasswordError] = useState<string | null>(null);
+  const login = useSecretLogin(props.onLoggedIn);
+  const { busy, setBusy, error, setError } = login;
   const [picking, setPicking] = useState(false);
   const [pickPath, setPickPath] = useState('');
   const [pickError, setPickError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const passwordRef = useRef<HTMLInputElement>(null);
   const pickRef = useRef<HTMLInputElement>(null);
 
   /** Lists the files (with picked paths) and keeps or makes a choice: `prefer` (a path or id) first. */
@@ -64,7 +63,7 @@ export function FileLogin(props: { onLoggedIn(session: SessionInfo): void; onBac
         return null;
       }
     },
-    [api, report],
+    [api, report, setError],
   );
 
   useEffect(() => {
@@ -98,32 +97,23 @@ export function FileLogin(props: { onLoggedIn(session: SessionInfo): void; onBac
     }
     setPicking(false);
     setPickPath('');
-    passwordRef.current?.focus();
+    login.inputRef.current?.focus();
   }
 
-  async function login(event: FormEvent) {
+  function submit(event: FormEvent) {
     event.preventDefault();
-    if (!file || busy) return;
-    if (password === '') {
-      setPasswordError(t('file.passwordRequired'));
-      passwordRef.current?.focus();
-      return;
-    }
-    setPasswordError(null);
-    setError(null);
-    const typed = password;
-    setPassword(''); // the password leaves React state as the call starts
-    setBusy(true);
-    try {
-      props.onLoggedIn(await api.loginWithFile({ id: file.id, password: typed }));
-    } catch (e) {
-      setBusy(false);
-      setError(report(e));
-      const code = asFailure(e).code;
-      // The lock (and the holder, once the password opened it) shows in a fresh listing.
-      if (code === 'FILE_CREDENTIAL_LOCKED' || code === 'FILE_CREDENTIAL_UNKNOWN') await load();
-      passwordRef.current?.focus();
-    }
+    if (!file) return;
+    void login.send({
+      check: (password) => (password === '' ? t('file.passwordRequired') : null),
+      call: (password) => api.loginWithFile({ id: file.id, password }),
+      failed: async (e) => {
+        const code = asFailure(e).code;
+        if (code === 'PASSWORD_INCORRECT') return login.setFieldError(report(e));
+        setError(report(e));
+        // The lock (and the holder, once the password opened it) shows in a fresh listing.
+        if (code === 'FILE_CREDENTIAL_LOCKED' || code === 'FILE_CREDENTIAL_UNKNOWN') await load();
+      },
+    });
   }
 
   const org = file ? organisationText(file, t) : null;
@@ -169,25 +159,7 @@ export function FileLogin(props: { onLoggedIn(session: SessionInfo): void; onBac
           </button>
         ) : (
           <form onSubmit={(e) => void pick(e)} noValidate className="form">
-            <div className="field">
-              <label htmlFor="file-path">{t('file.pickPath')}</label>
-              <span className="hint" id="file-path-hint">
-                {t('file.pickPathHint')}
-              </span>
-              <input
-                id="file-path"
-                ref={pickRef}
-                type="text"
-                autoComplete="off"
-                spellCheck={false}
-                value={pickPath}
-                onChange={(e) => setPickPath(e.target.value)}
-                aria-describedby={pickError ? 'file-path-hint file-path-error' : 'file-path-hint'}
-                aria-invalid={pickError ? true : undefined}
-                disabled={busy}
-              />
-              <ErrorMessage id="file-path-error">{pickError}</ErrorMessage>
-            </div>
+            <Field id="file-path" label={t('file.pickPath')} hint={t('file.pickPathHint')} inputRef={pickRef} spellCheck={false} value={pickPath} onValue={setPickPath} error={pickError} disabled={busy} />
             <div className="actions">
               <button type="button" onClick={() => setPicking(false)} disabled={busy}>
                 {t('common.cancel')}
@@ -225,25 +197,8 @@ export function FileLogin(props: { onLoggedIn(session: SessionInfo): void; onBac
       )}
 
       {file && !file.locked && (
-        <form onSubmit={(e) => void login(e)} noValidate className="form">
-          <div className="field">
-            <label htmlFor="file-password">{t('file.password')}</label>
-            <span className="hint" id="file-password-hint">
-              {t('file.passwordHint')}
-            </span>
-            <input
-              id="file-password"
-              ref={passwordRef}
-              type="password"
-              autoComplete="off"
-              value={password}
-              onChange={(e) => setPassword(e.target.value)}
-              aria-describedby={passwordError ? 'file-password-hint file-password-error' : 'file-password-hint'}
-              aria-invalid={passwordError ? true : undefined}
-              disabled={busy}
-            />
-            <ErrorMessage id="file-password-error">{passwordError}</ErrorMessage>
-          </div>
+        <form onSubmit={submit} noValidate className="form">
+          <SecretField login={login} id="file-password" label={t('file.password')} hint={t('file.passwordHint')} type="password" disabled={busy} />
           <div className="actions">
             <button type="submit" className="primary" disabled={busy} aria-busy={busy}>
               {t('file.login')}
