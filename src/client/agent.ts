@@ -11,10 +11,9 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { seedDemo } from '../demo/index.ts';
 import { ensurePrivateDir } from '../files/index.ts';
-import { type VirtualHidToken, VPCD_DEFAULT_HOST, VPCD_DEFAULT_PORT } from '../virtual/index.ts';
-import type { AgentEvent, ApiInput, ApiMethod, ApiOutput, DemoInfo, PlatformNote } from './api.ts';
+import type { VirtualHidToken } from '../virtual/index.ts';
+import type { AgentEvent, ApiInput, ApiMethod, ApiOutput, PlatformNote } from './api.ts';
 import { platformNotes } from './platform.ts';
 import { ApduLog } from './apduLog.ts';
 import { AppLogins } from './appLogin.ts';
@@ -22,22 +21,17 @@ import { readCardHolder } from './cards.ts';
 import { DosaLogins } from './dosaLogin.ts';
 import { FileLogins } from './fileLogin.ts';
 import { defaultBankIdDirs } from '../pki/index.ts';
-import { demoDir } from './embeddedService.ts';
-import { AgentError } from './failure.ts';
 import { Readers } from './readers.ts';
 import { SettingsStore } from './settingsStore.ts';
 import { Tokens, type TokensOptions } from './tokens.ts';
 import { AgentSession } from './agentSession.ts';
+import { demoHandlers } from './demoHandlers.ts';
 import { ekortHandlers } from './ekortHandlers.ts';
 import { loginHandlers } from './loginHandlers.ts';
-import { EngineerKeypad } from './engineerKeypad.ts';
 import { ServiceConnection } from './serviceConnection.ts';
 import { oathCode, oathCodes } from './oathCodes.ts';
-import { loadVirtualToken, VirtualCardSlot } from './virtualDevices.ts';
 
 export const SESSION_IDLE_MS = 15 * 60_000;
-/** startDemo waits this long for the readers to show the virtual card. */
-export const DEMO_CARD_WAIT_MS = 10_000;
 
 export interface AgentOptions {
   /** The app's data folder: settings.json, ekort.db, demo/. */
@@ -101,13 +95,6 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   const files = new FileLogins(options.dataDir, () => options.bankIdDirs ?? defaultBankIdDirs());
   const dosa = new DosaLogins((waiting) => emit({ type: 'token-touch', waiting }));
   const appLogins = new AppLogins();
-  const vpcdPort = options.vpcdPort ?? VPCD_DEFAULT_PORT;
-  let keypad: EngineerKeypad | undefined;
-  const virtualCard = new VirtualCardSlot(options.dataDir, readers.inApp, vpcdPort, options.vpcdHost ?? VPCD_DEFAULT_HOST, (reader) => {
-    keypad?.close();
-    keypad = new EngineerKeypad(reader, (prompt) => emit({ type: 'pin-pad', prompt }));
-    return keypad;
-  });
   const idleMs = options.idleTimeoutMs ?? SESSION_IDLE_MS;
   const notes = options.platformNotes ?? platformNotes();
 
@@ -116,29 +103,17 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   const connect = (): Promise<void> => service.connect(settingsStore.get().service);
   await connect();
   const holder = new AgentSession(() => service.bank, idleMs, emit);
-  const engineer = (): void => {
-    if (!settingsStore.get().engineerMode) throw new AgentError('ENGINEER_MODE_OFF', "Turn on the engineers' view in the settings first.");
-  };
-
   const cardCtx = { readers, trace };
-
-  async function plugVirtualToken(touch: boolean) {
-    const running = service.running;
-    const { token, serial } = await loadVirtualToken(options.dataDir, { touch, ...(running ? { bank: running.service.ctx } : {}) });
-    return tokens.plugVirtual(token, serial);
-  }
-
-  /**
-   * Inserts the demo card (the in-app reader unless a vpcd reader is named) and resolves once
-   * the 'readers' event showing it has gone out: the UI goes on to the card login with it.
-   */
-  async function insertVirtualCard(reader?: string): Promise<string> {
-    const inserted = await virtualCard.insert(reader);
-    if (!(await readers.waitCard(inserted, DEMO_CARD_WAIT_MS))) {
-      throw new AgentError('VIRTUAL_CARD_NOT_SEEN', `The virtual card was inserted into "${inserted}", but pcscd did not show it within ${DEMO_CARD_WAIT_MS / 1000} s. Is pcscd running with vsmartcard's vpcd?`);
-    }
-    return inserted;
-  }
+  const demo = demoHandlers({
+    dataDir: options.dataDir,
+    readers,
+    tokens,
+    service,
+    trace,
+    engineerMode: () => settingsStore.get().engineerMode,
+    pinPadPrompt: (prompt) => emit({ type: 'pin-pad', prompt }),
+    vpcd: { ...(options.vpcdHost === undefined ? {} : { host: options.vpcdHost }), ...(options.vpcdPort === undefined ? {} : { port: options.vpcdPort }) },
+  });
 
   const handlers: AgentHandlerTable = {
     async settings() {
@@ -153,25 +128,6 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       }
       return after;
     },
-    async startDemo(): Promise<DemoInfo> {
-      const running = service.requireEmbedded('The demo');
-      const outDir = demoDir(options.dataDir);
-      const seed = await seedDemo({ service: running.service, outDir });
-      // Card login needs the demo PKI's trust, which the seed has just made.
-      if (!running.hasTrust) await running.loadDemoTrust(options.dataDir);
-      // The app's own reader: the demo needs neither pcscd nor vpcd.
-      const reader = await insertVirtualCard();
-      await plugVirtualToken(false);
-      return {
-        customer: { name: seed.customer.name, personnummer: seed.customer.personnummer },
-        cardPin: seed.card.pin,
-        cardPuk: seed.card.puk,
-        dosaSerial: seed.dosa.serial,
-        dosaPin: seed.dosa.pin,
-        reader,
-      };
-    },
-
     async platform() {
       return notes;
     },
@@ -195,46 +151,10 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       return oathCode(readers, input.reader, input.id);
     },
 
-    async apduTrace() {
-      engineer();
-      return trace.snapshot();
-    },
-    async insertVirtualCard(input) {
-      engineer();
-      return { reader: await insertVirtualCard(input?.reader) };
-    },
-    async removeVirtualCard() {
-      engineer();
-      await virtualCard.remove();
-    },
-    async pinPadEntry(input) {
-      engineer();
-      if (!keypad) throw new AgentError('PIN_PAD_NOT_ASKING', 'The PIN pad is not asking for a PIN now.');
-      keypad.type(input);
-    },
-    async plugVirtualToken(input) {
-      engineer();
-      return plugVirtualToken(input?.touch ?? false);
-    },
-    async unplugVirtualToken() {
-      engineer();
-      tokens.unplugVirtual();
-    },
-    async authorizePurchase(request) {
-      engineer();
-      return (await service.networkClient('Authorizing a purchase')).authorize(request);
-    },
+    ...demo.handlers,
   };
 
-  // Every handler marks activity (for the idle timeout) before it runs.
-  const table = {} as AgentHandlerTable;
-  for (const name of Object.keys(handlers) as ApiMethod[]) {
-    const handler = handlers[name] as (input: unknown) => Promise<unknown>;
-    (table as Record<ApiMethod, (input: unknown) => Promise<unknown>>)[name] = async (input: unknown) => {
-      holder.activity();
-      return handler(input);
-    };
-  }
+  const table = markingActivity(handlers, holder);
 
   readers.start();
   tokens.start();
@@ -253,12 +173,25 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       dosa.clear();
       appLogins.clear();
       listeners.clear();
-      await virtualCard.remove().catch(() => undefined);
+      await demo.close().catch(() => undefined);
       await tokens.close().catch(() => undefined);
       await readers.close().catch(() => undefined);
       await service.close().catch(() => undefined);
     },
   });
+}
+
+/** The table with every handler marking activity (for the idle timeout) before it runs. */
+function markingActivity(handlers: AgentHandlerTable, holder: AgentSession): AgentHandlerTable {
+  const table = {} as Record<ApiMethod, (input: unknown) => Promise<unknown>>;
+  for (const name of Object.keys(handlers) as ApiMethod[]) {
+    const handler = handlers[name] as (input: unknown) => Promise<unknown>;
+    table[name] = async (input: unknown) => {
+      holder.activity();
+      return handler(input);
+    };
+  }
+  return table as AgentHandlerTable;
 }
 
 /** The default data folder outside Electron: $XDG_DATA_HOME/ekort-desktop or ~/.local/share/ekort-desktop. */
