@@ -1,15 +1,18 @@
-import { useEffect, useRef, useState, type FormEvent } from 'react';
-import type { CardHolder, DemoInfo, PlatformNote, ReaderInfo, SessionInfo } from '../../../src/client/api.ts';
+import { useState, type FormEvent } from 'react';
+import type { DemoInfo, SessionInfo } from '../../../src/client/api.ts';
 import { BackActions } from '../components/BackActions.tsx';
 import { ConfirmDialog } from '../components/Dialog.tsx';
+import { HolderSection } from '../components/HolderSection.tsx';
 import { DemoInfoBox } from '../components/DemoInfoBox.tsx';
 import { SecretField } from '../components/Field.tsx';
 import { ErrorMessage, StatusMessage } from '../components/Messages.tsx';
 import { ScreenHeading } from '../components/ScreenHeading.tsx';
 import { useApp } from '../context.ts';
 import { asFailure } from '../i18n/index.ts';
-import { formatDate, formatPersonnummer, isValidPin } from '../lib/format.ts';
+import { isValidPin } from '../lib/format.ts';
 import { useSecretLogin } from '../lib/useSecretLogin.ts';
+import { ReaderList } from './ReaderList.tsx';
+import { useCardInReader } from './useCardInReader.ts';
 
 /** A card PIN: 6 to 8 digits (the PIV application's PIN rule). */
 const PIN_INPUT = { inputMode: 'numeric', pattern: '[0-9]{6,8}', minLength: 6, maxLength: 8 } as const;
@@ -20,87 +23,12 @@ const PIN_INPUT = { inputMode: 'numeric', pattern: '[0-9]{6,8}', minLength: 6, m
  * last try, the PUK route when blocked. The card pulled out mid-login returns to the start.
  */
 export function CardLogin(props: { demo: DemoInfo | null; onLoggedIn(session: SessionInfo): void; onAbort(message: string): void; onBack(): void }) {
-  const { api, t, readers, report } = useApp();
-  const [chosen, setChosen] = useState<string | null>(null);
-  const [holder, setHolder] = useState<CardHolder | null>(null);
-  const [holderError, setHolderError] = useState<string | null>(null);
+  const { api, t, report } = useApp();
   const login = useSecretLogin(props.onLoggedIn);
   const { busy } = login;
-  const [triesLeft, setTriesLeft] = useState<number | null>(null);
-  const [blocked, setBlocked] = useState(false);
   const [confirmLast, setConfirmLast] = useState(false);
-  /** The reader whose card this login is using, once the card was read. */
-  const usedReader = useRef<string | null>(null);
-  const [stuckReader, setStuckReader] = useState<string | null>(null);
-  const [noPcsc, setNoPcsc] = useState<PlatformNote['code'] | null>(null);
   const { onAbort } = props;
-  // The latest callbacks, so the effects below run only when readers or the card change.
-  const latest = useRef({ onAbort, report, t });
-  useEffect(() => {
-    latest.current = { onAbort, report, t };
-  });
-
-  // The app's own reader holds only the demo's virtual card: listed while it does.
-  const shown = readers.filter((r) => r.source !== 'in-app' || r.state === 'card');
-  const withCard = shown.filter((r) => r.state === 'card');
-  // Once the card is read, the login stays with that reader (even if it reports itself busy
-  // for a moment); until then, the chosen reader with a card, or the first.
-  const reader: ReaderInfo | null = (stuckReader ? readers.find((r) => r.name === stuckReader && r.state !== 'empty') : undefined) ?? withCard.find((r) => r.name === chosen) ?? withCard[0] ?? null;
-  const readerName = reader?.name ?? null;
-
-  // Why no reader can show up on this machine, if that is so (PC/SC missing or not running).
-  useEffect(() => {
-    let live = true;
-    api.platform().then(
-      (notes) => live && setNoPcsc(notes.find((n) => n.code !== 'HID_NOT_INSTALLED')?.code ?? null),
-      () => undefined,
-    );
-    return () => {
-      live = false;
-    };
-  }, [api]);
-
-  // The card pulled out (or the reader unplugged) mid-login: say so and return to the start.
-  useEffect(() => {
-    const used = usedReader.current;
-    if (!used) return;
-    const now = readers.find((r) => r.name === used);
-    const { onAbort: abort, t: tr } = latest.current;
-    if (!now) abort(tr('card.readerGone'));
-    else if (now.state === 'empty') abort(tr('card.removed'));
-  }, [readers]);
-
-  // Read the holder from the card in the chosen reader.
-  useEffect(() => {
-    if (!readerName) return;
-    let live = true;
-    setHolder(null);
-    setHolderError(null);
-    api.cardHolder({ reader: readerName }).then(
-      (h) => {
-        if (!live) return;
-        usedReader.current = h.reader || readerName;
-        setStuckReader(usedReader.current);
-        setHolder(h);
-        setTriesLeft(h.pinTriesLeft);
-        setBlocked(h.pinBlocked);
-      },
-      (e: unknown) => {
-        if (!live) return;
-        const f = asFailure(e);
-        if (f.code === 'CARD_REMOVED' && usedReader.current) return latest.current.onAbort(latest.current.t('card.removed'));
-        if (f.code === 'PIN_BLOCKED') {
-          setBlocked(true);
-          return;
-        }
-        setHolderError(latest.current.report(e));
-      },
-    );
-    return () => {
-      live = false;
-    };
-  }, [api, readerName]);
-
+  const { shown, withCard, reader, setChosen, holder, holderError, triesLeft, setTriesLeft, blocked, setBlocked, noPcsc } = useCardInReader(onAbort);
   const pinPad = !!(holder?.pinPad || reader?.pinPad);
 
   function submit(event?: FormEvent, confirmed = false) {
@@ -131,40 +59,12 @@ export function CardLogin(props: { demo: DemoInfo | null; onLoggedIn(session: Se
     });
   }
 
-  const readerState = (r: ReaderInfo) => (r.state === 'card' ? t('card.readerCard') : r.state === 'empty' ? t('card.readerEmpty') : t('card.readerUnavailable'));
 
   return (
     <div className="screen card-login">
       <ScreenHeading>{t('card.heading')}</ScreenHeading>
 
-      <section aria-labelledby="readers-heading">
-        <h2 id="readers-heading">{t('card.readers')}</h2>
-        {noPcsc && <p className="message warning">{t(`platform.${noPcsc}`)}</p>}
-        {shown.length === 0 ? (
-          !noPcsc && <p>{t('card.noReaders')}</p>
-        ) : (
-          <ul className="readers" aria-labelledby="readers-heading">
-            {shown.map((r) => (
-              <li key={r.name}>
-                <span className="reader-name">{r.name}</span>
-                {r.virtual ? ` (${t(r.source === 'in-app' ? 'card.readerInApp' : 'card.readerVirtual')})` : ''}: {readerState(r)}
-                {r.pinPad ? `, ${t('card.readerPinPad')}` : ''}
-              </li>
-            ))}
-          </ul>
-        )}
-        {withCard.length > 1 && (
-          <fieldset>
-            <legend>{t('card.chooseReader')}</legend>
-            {withCard.map((r) => (
-              <label key={r.name} className="radio">
-                <input type="radio" name="reader" value={r.name} checked={reader?.name === r.name} onChange={() => setChosen(r.name)} disabled={busy} />
-                {r.name}
-              </label>
-            ))}
-          </fieldset>
-        )}
-      </section>
+      <ReaderList shown={shown} withCard={withCard} chosen={reader?.name ?? null} onChoose={setChosen} noPcsc={noPcsc} busy={busy} />
 
       {!reader && shown.length > 0 && (
         <div className="insert-card">
@@ -179,15 +79,9 @@ export function CardLogin(props: { demo: DemoInfo | null; onLoggedIn(session: Se
       <ErrorMessage>{holderError}</ErrorMessage>
 
       {reader && holder && (
-        <section aria-labelledby="holder-heading" className="holder">
-          <h2 id="holder-heading">{t('card.holder')}</h2>
-          <p className="holder-name">
-            {holder.name}
-            {holder.personnummer ? ` (${formatPersonnummer(holder.personnummer)})` : ''}
-          </p>
-          <p className="hint">{t('card.validUntil', { date: formatDate(holder.validUntil) })}</p>
+        <HolderSection id="holder-heading" heading={t('card.holder')} name={holder.name} personnummer={holder.personnummer} validUntil={holder.validUntil}>
           {holder.expiresInDays !== null && <p className="message warning">{t('card.expiresSoon', { days: holder.expiresInDays })}</p>}
-        </section>
+        </HolderSection>
       )}
 
       {reader && blocked && (

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react'
 import type { FileCredential, SessionInfo } from '../../../src/client/api.ts';
 import { BackActions } from '../components/BackActions.tsx';
 import { Field, SecretField } from '../components/Field.tsx';
+import { HolderSection } from '../components/HolderSection.tsx';
 import { ErrorMessage, StatusMessage } from '../components/Messages.tsx';
 import { ScreenHeading } from '../components/ScreenHeading.tsx';
 import { useApp } from '../context.ts';
@@ -173,20 +174,14 @@ export function FileLogin(props: { onLoggedIn(session: SessionInfo): void; onBac
       </div>
 
       {file && (
-        <section aria-labelledby="file-holder-heading" className="holder">
-          <h2 id="file-holder-heading">{t('file.holder')}</h2>
-          <p className="holder-name">
-            {fileTitle(file, t)}
-            {file.holder?.personnummer ? ` (${formatPersonnummer(file.holder.personnummer)})` : ''}
-          </p>
+        <HolderSection id="file-holder-heading" heading={t('file.holder')} name={fileTitle(file, t)} personnummer={file.holder?.personnummer ?? null} validUntil={file.holder?.validUntil ?? null}>
           {org && (
             <>
               <p>{org}</p>
               <p className="message warning">{t('file.organisationNote')}</p>
             </>
           )}
-          {file.holder && <p className="hint">{t('card.validUntil', { date: formatDate(file.holder.validUntil) })}</p>}
-        </section>
+        </HolderSection>
       )}
 
       {file?.locked && (
