@@ -37,3 +37,10 @@ export function addMonths(ms: number, months: number): number {
 
 export const iso = (ms: number): string => new Date(ms).toISOString();
 export const isoOrNull = (ms: number | null | undefined): string | null => (ms === null || ms === undefined ? null : iso(Number(ms)));
+
+const minuteFormat = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Stockholm', year: 'numeric', month: 'long', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+
+/** "22 november 2026 kl. 11:00": a moment as a Swedish letter gives it, Stockholm time. */
+export function stockholmTime(ms: number): string {
+  return minuteFormat.format(new Date(ms));
+}

@@ -19,7 +19,7 @@ export { renderPrompts } from './phone/audio.ts';
 export { codeTableLetter, issueCodeTable } from './phone/codeTable.ts';
 export { PASSWORD, PHONE_NUMBER, USER_CODE, changePassword, createIvrKey, issueOneTimePassword, oneTimePasswordLetter, setPhoneCredentials } from './phone/credentials.ts';
 export { OutboxSmsGateway, readOutbox } from './phone/sms.ts';
-export { BANK_BLOCK_REASONS, type BankBlockReason, bankBlockCard, isBankBlockReason } from './bankBlock.ts';
+export { BANK_BLOCK_REASONS, type BankBlockReason, bankBlockCard, isBankBlockReason } from './cardBlocking.ts';
 export { EkortService } from './service.ts';
 export { defaultDatabasePath, isPostgresUrl } from './store/openDatabase.ts';
 export { TERMS } from './terms.ts';

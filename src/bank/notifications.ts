@@ -1,5 +1,7 @@
 /**
- * Messages to the holder. For now one kind: the currency conversion notice of card terms §17
+ * Messages to the holder ("Meddelanden"): the bank's letters (a blocked card, a change of
+ * terms, news of a claim or a refund request; `sendMessage`) and the currency conversion
+ * notice of card terms §17
  * ("Om du initierar ett kortköp i annan EES-valuta än svenska kronor ... skickar banken
  * information till dig om valutaväxlingsavgifter genom ett elektroniskt meddelande"), the
  * message of EU regulation 2019/518: the total currency conversion charge as a percentage
@@ -56,6 +58,8 @@ function view(r: NotificationRow): Notification {
   return {
     id: r.id,
     kind: 'currency_conversion',
+    title: { sv: `Växlingsavgift för köp i ${r.currency}`, en: `Currency conversion charge for ${r.currency}` },
+    refId: null,
     currency: r.currency,
     month: r.month,
     transactionId: r.transaction_id,
@@ -76,12 +80,68 @@ function view(r: NotificationRow): Notification {
   };
 }
 
-/** The holder's notifications, newest first. */
+export type MessageKind = 'card_blocked' | 'terms_change' | 'dispute' | 'refund';
+
+export interface Message {
+  customerId: string;
+  kind: MessageKind;
+  refId?: string;
+  title: { sv: string; en: string };
+  text: { sv: string; en: string };
+}
+
+/** Sends the holder a message (in the caller's transaction, so it goes with what it tells). */
+export async function sendMessage(tx: SqlExecutor, message: Message, now: number): Promise<string> {
+  const id = newId();
+  await tx.run('INSERT INTO messages (id, customer_id, kind, ref_id, title_sv, title_en, text_sv, text_en, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', [
+    id,
+    message.customerId,
+    message.kind,
+    message.refId ?? null,
+    message.title.sv,
+    message.title.en,
+    message.text.sv,
+    message.text.en,
+    now,
+  ]);
+  return id;
+}
+
+interface MessageRow {
+  id: string;
+  kind: MessageKind;
+  ref_id: string | null;
+  title_sv: string;
+  title_en: string;
+  text_sv: string;
+  text_en: string;
+  created_at: number;
+}
+
+const LIST_LIMIT = 500;
+
+/** The holder's notifications, newest first: the bank's messages and the currency notices. */
 export async function listNotifications(ctx: BankContext, customerId: string): Promise<Notification[]> {
-  const rows = await ctx.db.query<NotificationRow>(
+  const notices = await ctx.db.query<NotificationRow>(
     `SELECT id, currency, month, transaction_id, rate, rate_date, markup_percent, created_at FROM notifications
-     WHERE customer_id = ? ORDER BY created_at DESC, id LIMIT 500`,
-    [customerId],
+     WHERE customer_id = ? ORDER BY created_at DESC, id LIMIT ?`,
+    [customerId, LIST_LIMIT],
   );
-  return rows.map(view);
+  const messages = await ctx.db.query<MessageRow>(
+    `SELECT id, kind, ref_id, title_sv, title_en, text_sv, text_en, created_at FROM messages
+     WHERE customer_id = ? ORDER BY created_at DESC, id LIMIT ?`,
+    [customerId, LIST_LIMIT],
+  );
+  const all: Notification[] = [
+    ...notices.map(view),
+    ...messages.map((m) => ({
+      id: m.id,
+      kind: m.kind,
+      refId: m.ref_id,
+      title: { sv: m.title_sv, en: m.title_en },
+      text: { sv: m.text_sv, en: m.text_en },
+      createdAt: iso(Number(m.created_at)),
+    })),
+  ];
+  return all.sort((a, b) => (a.createdAt === b.createdAt ? a.id.localeCompare(b.id) : b.createdAt.localeCompare(a.createdAt))).slice(0, LIST_LIMIT);
 }

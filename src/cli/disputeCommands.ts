@@ -74,7 +74,7 @@ export async function notificationsCommand({ values }: Input<'notifications'>, i
   const list: Notification[] = await withHolder(values, ({ client }) => client.notifications());
   if (values.json) printJson(io, list);
   else if (list.length === 0) io.out('You have no messages from the bank.');
-  else for (const n of list) io.out(`${stockholmTime(n.createdAt)}  ${values.english ? n.text.en : n.text.sv}`);
+  else for (const n of list) io.out(`${stockholmTime(n.createdAt)}  ${values.english ? n.title.en : n.title.sv}\n  ${values.english ? n.text.en : n.text.sv}`);
   return 0;
 }
 

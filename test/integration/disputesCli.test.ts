@@ -72,7 +72,9 @@ describe('disputes and foreign currency from the terminal', { timeout: 90_000 },
 
     const notices = await holder(['notifications', '--json']);
     expect(JSON.parse(notices.stdout)).toEqual([expect.objectContaining({ currency: 'EUR', markupPercent: '1.65' })]);
-    expect((await holder(['notifications'])).stdout).toContain('Valutaväxlingspåslaget är 1,65 %');
+    const printed = (await holder(['notifications'])).stdout;
+    expect(printed).toContain('Växlingsavgift för köp i EUR\n  Du har handlat med ditt kort i EUR.');
+    expect(printed).toContain('Valutaväxlingspåslaget är 1,65 %');
 
     const dispute = await holder(['transaction', 'dispute', transactionId, '--kind', 'unauthorised', '--description', 'Inte jag', '--block-card', '--json']);
     expect(dispute.code, dispute.stderr).toBe(0);

@@ -15,8 +15,8 @@ import { enrolApp, issueEnrolmentCode } from '../../src/bank/approval/enrolment.
 import { signIdentification } from '../../src/bank/approval/identification.ts';
 import { buildServer } from '../../src/bank/api/server.ts';
 import { addMonths } from '../../src/bank/calendar.ts';
-import { bankBlockCard } from '../../src/bank/bankBlock.ts';
-import { addPaymentCard, createCustomer, createNetworkKey } from '../../src/bank/customers.ts';
+import { bankBlockCard } from '../../src/bank/cardBlocking.ts';
+import { addPaymentCard, connectCard, createCustomer, createNetworkKey } from '../../src/bank/customers.ts';
 import { APP_REQUEST_LIFE_MS } from '../../src/bank/phone/appIdentifier.ts';
 import { CALL_IDLE_MS, SMS_CODE_LIFE_MS } from '../../src/bank/phone/calls.ts';
 import { allCells, issueCodeTable } from '../../src/bank/phone/codeTable.ts';
@@ -127,6 +127,72 @@ describe.each(stores)('the telephone service on $name', (store) => {
       `Banken har spärrat ditt kort som slutar på ${pan.slice(-4)} (kortvillkor punkt 9): misstanke om icke godkänd eller bedräglig användning av kortet. Kortets e-nummer fungerar inte längre. Frågor? Ring banken.`,
     );
     await expect(bankBlockCard(service.ctx, new OutboxSmsGateway(service.ctx), 'no-such-card', 'security')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    // The message in the app says the same, with the reason, in both languages.
+    const [message] = await service.notifications(anna);
+    expect(message).toMatchObject({ kind: 'card_blocked', refId: cardId, title: { sv: `Banken har spärrat ditt kort som slutar på ${pan.slice(-4)}` } });
+    expect(message!.text.sv).toContain('kortvillkoren punkt 9: misstanke om icke godkänd eller bedräglig användning av kortet');
+    expect(message!.text.en).toContain('unauthorised or fraudulent use of the card is suspected');
+  });
+
+  describe('Spärrservice (card terms §8): blocking a card by phone, before any identification', () => {
+    const PNR = '199001012385';
+
+    it('9, the personnummer, the last four digits, 1: the card and its e-nummer stop at once; an SMS and a message confirm', async () => {
+      const { id: cardId, pan } = await addPaymentCard(service.ctx, annaId);
+      const last4 = pan.slice(-4);
+      await connectCard(service.ctx, annaId, cardId, service.terms().version);
+      const { secret } = await service.createEnummer(anna, { cardId, merchant: 'Webbutiken', recurring: true, months: 6 });
+      const { callId, prompts } = await service.phoneCallStart();
+      expect(prompts[1]).toMatch(/^Vill du spärra ett kort, tryck 9\. Spärrservice är öppen dygnet runt\./);
+      expect(tail(await service.phoneCallKeys(callId, '9'), 1)).toEqual([P.blockPersonnummer]);
+      expect(tail(await service.phoneCallKeys(callId, `${PNR}#`), 1)).toEqual([P.blockLast4]);
+      // Another instance takes the next keys: the call is in the database.
+      const asked = await other.phoneCallKeys(callId, `${last4}#`);
+      expect(asked.state).toBe('block.confirm');
+      expect(tail(asked, 1)).toEqual([`Vill du spärra kortet som slutar på ${last4.split('').join(' ')}? Spärren kan inte hävas i telefontjänsten. Tryck 1 för att spärra. Tryck stjärna för att avbryta.`]);
+      expect((await service.paymentCards(anna)).find((c) => c.id === cardId)!.state).toBe('active');
+      const done = await service.phoneCallKeys(callId, '1');
+      expect(done.identified).toBe(false);
+      expect(done.state).toBe('menu');
+      expect(tail(done, 2)).toEqual([P.cardBlocked(last4, true), P.menu]);
+      expect((await service.paymentCards(anna)).find((c) => c.id === cardId)!.state).toBe('blocked');
+      now += 1;
+      expect(await service.authorize({ pan: secret.pan, expiry: secret.expiry, cvc: secret.cvc, merchant: 'Webbutiken', amount: 10_00 })).toMatchObject({ approved: false });
+      expect((await service.enummers(anna)).every((e) => e.state === 'closed')).toBe(true);
+      const [sms] = await readOutbox(service.ctx, { to: PHONE, limit: 1 });
+      expect(sms!.text).toBe(
+        `Ditt kort som slutar på ${last4} spärrades den 22 november 2026 kl. 11:00 genom ett samtal till Spärrservice. Kortets e-nummer fungerar inte längre. Var det inte du som ringde? Ring Spärrservice, 00-000 00 00, dygnet runt.`,
+      );
+      const [message] = await service.notifications(anna);
+      expect(message).toMatchObject({ kind: 'card_blocked', refId: cardId, title: { sv: `Ditt kort som slutar på ${last4} är spärrat` } });
+    });
+
+    it('refuses what is not a personnummer, says so when no card matches, and goes back to the menu after three misses', async () => {
+      const { pan } = await addPaymentCard(service.ctx, annaId);
+      const { callId } = await service.phoneCallStart();
+      await service.phoneCallKeys(callId, '9');
+      expect(tail(await service.phoneCallKeys(callId, '199001012386#'), 2)).toEqual([P.personnummerFormat, P.blockPersonnummer]);
+      expect(tail(await service.phoneCallKeys(callId, `${PNR}#12#`), 2)).toEqual([P.last4Format, P.blockLast4]);
+      const wrong4 = pan.slice(-4) === '0000' ? '0001' : '0000';
+      expect(tail(await service.phoneCallKeys(callId, `${wrong4}#`), 2)).toEqual([P.noCardToBlock, P.blockPersonnummer]);
+      // Someone else's personnummer with Anna's digits finds nothing either.
+      expect(tail(await service.phoneCallKeys(callId, `198507153990#${pan.slice(-4)}#`), 2)).toEqual([P.noCardToBlock, P.blockPersonnummer]);
+      const third = await service.phoneCallKeys(callId, `${PNR}#${wrong4}#`);
+      expect(third.state).toBe('menu');
+      expect(tail(third, 4)).toEqual([P.noCardToBlock, P.tooManyTries, P.failed, P.menu]);
+      expect((await service.paymentCards(anna)).every((c) => c.state === 'active')).toBe(true);
+    });
+
+    it('* at the confirmation blocks nothing; a card already blocked is not offered', async () => {
+      const { id: cardId, pan } = await addPaymentCard(service.ctx, annaId);
+      const { callId } = await service.phoneCallStart();
+      const cancelled = await service.phoneCallKeys(callId, `9${PNR}#${pan.slice(-4)}#*`);
+      expect(tail(cancelled, 2)).toEqual([P.blockCancelled, P.menu]);
+      expect((await service.paymentCards(anna)).find((c) => c.id === cardId)!.state).toBe('active');
+      await service.phoneCallKeys(callId, `9${PNR}#${pan.slice(-4)}#1`);
+      expect(tail(await service.phoneCallKeys(callId, `9${PNR}#${pan.slice(-4)}#`), 2)).toEqual([P.noCardToBlock, P.blockPersonnummer]);
+      expect(await readOutbox(service.ctx, { to: PHONE })).toHaveLength(1);
+    });
   });
 
   it('a forgotten password: a one-time password by letter, changed at the first login, then the new one works (seed 002)', async () => {

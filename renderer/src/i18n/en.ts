@@ -319,7 +319,6 @@ export const en: Record<MessageKey, string> = {
   'notifications.heading': 'Messages',
   'notifications.loading': 'Fetching your messages…',
   'notifications.none': 'You have no messages.',
-  'notifications.currency': 'Currency conversion in {currency}',
 
   'decline.UNKNOWN_NUMBER': 'unknown card number',
   'decline.EXPIRED': 'the e-nummer has expired',

@@ -320,7 +320,6 @@ export const sv = {
   'notifications.heading': 'Meddelanden',
   'notifications.loading': 'Hämtar dina meddelanden…',
   'notifications.none': 'Du har inga meddelanden.',
-  'notifications.currency': 'Valutaväxling i {currency}',
 
   'decline.UNKNOWN_NUMBER': 'okänt kortnummer',
   'decline.EXPIRED': 'e-numret har gått ut',

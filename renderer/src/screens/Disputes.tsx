@@ -95,9 +95,9 @@ export function Disputes(props: { onBack(): void; initial?: Dispute[] }) {
   );
 }
 
-/** "Meddelanden": messages to the holder, e.g. the currency conversion notice of card terms §17. */
+/** "Meddelanden": the bank's messages to the holder (a blocked card, a change of terms, a claim) and the currency conversion notices of card terms §17. */
 export function Notifications(props: { onBack(): void; initial?: Notification[] }) {
-  const { api, t, language } = useApp();
+  const { api, language } = useApp();
   return (
     <FetchedListScreen
       name="notifications"
@@ -106,7 +106,7 @@ export function Notifications(props: { onBack(): void; initial?: Notification[] 
       onBack={props.onBack}
       renderItem={(n) => (
         <li className="item notification" aria-labelledby={`ntf-${n.id}`}>
-          <h2 id={`ntf-${n.id}`}>{t('notifications.currency', { currency: n.currency })}</h2>
+          <h2 id={`ntf-${n.id}`}>{language === 'en' ? n.title.en : n.title.sv}</h2>
           <p className="hint">{formatDate(n.createdAt)}</p>
           <p>{language === 'en' ? n.text.en : n.text.sv}</p>
         </li>

@@ -291,19 +291,24 @@ export const Dispute = z.object({
   offerCardBlock: z.boolean().optional(),
   cardId: id.optional(),
 });
+const Texts = z.object({ sv: z.string(), en: z.string() });
+export const NotificationKind = z.enum(['currency_conversion', 'card_blocked', 'terms_change', 'dispute', 'refund']);
 export const Notification = z.object({
   id,
-  kind: z.literal('currency_conversion'),
-  currency: z.string(),
-  /** The Stockholm month it covers (YYYY-MM): one per currency and month. */
-  month: z.string(),
-  transactionId: id.nullable(),
-  /** The currency conversion markup over the reference rate, percent ("1.65"). */
-  markupPercent: z.string(),
-  rate: z.number(),
-  rateDate: z.string(),
-  text: z.object({ sv: z.string(), en: z.string() }),
+  kind: NotificationKind,
+  title: Texts,
+  text: Texts,
   createdAt: iso,
+  /** What it is about: the card (card_blocked), the terms version, the claim or the refund request. */
+  refId: z.string().nullable(),
+  /** currency_conversion: the currency, and the Stockholm month it covers (YYYY-MM): one per currency and month. */
+  currency: z.string().optional(),
+  month: z.string().optional(),
+  transactionId: id.nullable().optional(),
+  /** currency_conversion: the markup over the reference rate, percent ("1.65"). */
+  markupPercent: z.string().optional(),
+  rate: z.number().optional(),
+  rateDate: z.string().optional(),
 });
 
 export type DisputeKind = z.infer<typeof DisputeKind>;
@@ -370,7 +375,7 @@ export type AppApproved = z.infer<typeof AppApproved>;
 
 // --- Telephone service (the bank's phone menu, IVR) and app identification -----------------
 
-export const PhoneStep = z.enum(['menu', 'app.userCode', 'app.waiting', 'table.userCode', 'table.password', 'table.cell', 'table.sms', 'reason', 'queued', 'ended']);
+export const PhoneStep = z.enum(['menu', 'app.userCode', 'app.waiting', 'table.userCode', 'table.password', 'table.cell', 'table.sms', 'block.personnummer', 'block.last4', 'block.confirm', 'reason', 'queued', 'ended']);
 export const PhoneKeysRequest = z.strictObject({
   /** The keys pressed, in order ("1", "12345678#"); "" when none was (the phone system polls). */
   keys: z.string().regex(/^[0-9*#]{0,64}$/, '0 to 64 keys of 0-9, * and #'),

@@ -14,6 +14,7 @@
 import { randomInt } from 'node:crypto';
 import type { PhoneCall } from '../api/schemas.ts';
 import { type BankContext, newId, sha256Hex } from '../context.ts';
+import { findCardToBlock, sparrserviceBlockCard } from '../cardBlocking.ts';
 import { BankError, bankError } from '../errors.ts';
 import type { AppIdentifier } from './appIdentifier.ts';
 import { drawCell, useCell } from './codeTable.ts';
@@ -194,6 +195,14 @@ export class PhoneCalls {
         if (smsHash(callId, action.code) !== action.sms.hash) return (await codeFailure(ctx, action.customerId)) ? { type: 'locked' } : { type: 'wrong' };
         if (!(await resetFailures(ctx, action.customerId, 'codes'))) return { type: 'locked' };
         return { type: 'smsOk' };
+      }
+      case 'findCard': {
+        const found = await findCardToBlock(ctx, action.personnummer, action.last4);
+        return found ? { type: 'cardFound', ...found } : { type: 'noCard' };
+      }
+      case 'blockCard': {
+        const { smsTo } = await sparrserviceBlockCard(ctx, this.deps.sms, action.customerId, action.cardId);
+        return { type: 'cardBlocked', smsSent: smsTo !== null };
       }
     }
     throw new Error('unknown phone action');

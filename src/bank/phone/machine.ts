@@ -5,7 +5,9 @@
  * service to perform; the service answers it with an `Outcome` given to `resolve`. No I/O,
  * no clock, no randomness here: the service (calls.ts) does those and persists the state.
  *
- * The menu (seed 002): 1 identify with S-mobil (user code #, then approve the request in the
+ * The menu (seed 002, and card terms §8): 9 Spärrservice, before any identification (the
+ * personnummer, the card's last four digits, a confirmation: the card is blocked at once),
+ * 1 identify with S-mobil (user code #, then approve the request in the
  * app), 2 identify with the code table (user code #, password #, the code of the cell asked
  * #, the SMS confirmation code #), 5 not a customer / not identified (general questions).
  * After an identification the caller picks the reason for the call and waits in the queue.
@@ -14,6 +16,7 @@
  * question. The buffer is cleared at every #, so a state only holds a partly typed entry
  * while the caller is typing it key by key.
  */
+import { isValidPersonnummer } from '../../identity/index.ts';
 import { P, REASONS, type CallReason } from './prompts.ts';
 
 export type Step =
@@ -24,6 +27,9 @@ export type Step =
   | 'table.password'
   | 'table.cell'
   | 'table.sms'
+  | 'block.personnummer'
+  | 'block.last4'
+  | 'block.confirm'
   | 'reason'
   | 'queued'
   | 'ended';
@@ -45,6 +51,10 @@ export interface CallState {
   /** app.waiting: the identification request sent to the app, and its code. */
   requestId?: string;
   appCode?: string;
+  /** Spärrservice: the personnummer given, then the card found for it (blocked on confirmation). */
+  blockPersonnummer?: string;
+  blockLast4?: string;
+  blockCard?: { customerId: string; cardId: string };
   /** Wrong user code / password / code answers in this call. */
   wrongEntries: number;
   /** Set once identified; it belongs to this call only. */
@@ -60,7 +70,9 @@ export type Action =
   | { type: 'drawCell'; customerId: string }
   | { type: 'verifyCell'; customerId: string; cell: string; code: string }
   | { type: 'sendSms'; customerId: string }
-  | { type: 'verifySms'; customerId: string; code: string; sms: { hash: string; expiresAt: number } };
+  | { type: 'verifySms'; customerId: string; code: string; sms: { hash: string; expiresAt: number } }
+  | { type: 'findCard'; personnummer: string; last4: string }
+  | { type: 'blockCard'; customerId: string; cardId: string };
 
 export type Outcome =
   | { type: 'appRequested'; customerId: string; requestId: string; code: string }
@@ -77,7 +89,10 @@ export type Outcome =
   | { type: 'locked' }
   | { type: 'initialPassword' }
   | { type: 'noTable' }
-  | { type: 'noPhone' };
+  | { type: 'noPhone' }
+  | { type: 'cardFound'; customerId: string; cardId: string }
+  | { type: 'noCard' }
+  | { type: 'cardBlocked'; smsSent: boolean };
 
 export interface Transition {
   state: CallState;
@@ -112,6 +127,12 @@ function question(state: CallState): string {
       return P.smsSent;
     case 'reason':
       return P.reasonMenu;
+    case 'block.personnummer':
+      return P.blockPersonnummer;
+    case 'block.last4':
+      return P.blockLast4;
+    case 'block.confirm':
+      return P.blockConfirm(state.blockLast4!);
     case 'app.waiting':
       return P.appWaiting;
     case 'queued':
@@ -138,6 +159,8 @@ export function press(state: CallState, key: string): Transition {
       return menuChoice(state, key);
     case 'reason':
       return reasonChoice(state, key);
+    case 'block.confirm':
+      return blockConfirmation(state, key);
     case 'queued':
       return { state, prompts: [P.inQueue] };
     case 'app.waiting':
@@ -165,6 +188,8 @@ function menuChoice(state: CallState, key: string): Transition {
       return { state: withStep(state, 'app.userCode'), prompts: [P.userCode] };
     case '2':
       return { state: withStep(state, 'table.userCode'), prompts: [P.userCode] };
+    case '9':
+      return { state: withStep(state, 'block.personnummer'), prompts: [P.blockPersonnummer] };
     case '5':
       return { state: { step: 'queued', buffer: '', wrongEntries: state.wrongEntries, queue: 'general' }, prompts: [P.queuedGeneral] };
     case '*':
@@ -179,6 +204,13 @@ function reasonChoice(state: CallState, key: string): Transition {
   if (reason) return { state: withStep(state, 'queued', { queue: 'identified', reason }), prompts: [P.queuedIdentified] };
   if (key === '*') return { state, prompts: [P.reasonMenu] };
   return { state, prompts: [P.invalidChoice, P.reasonMenu] };
+}
+
+function blockConfirmation(state: CallState, key: string): Transition {
+  const card = state.blockCard!;
+  if (key === '1') return { state, prompts: [], action: { type: 'blockCard', customerId: card.customerId, cardId: card.cardId } };
+  if (key === '*') return toMenu(state, [P.blockCancelled]);
+  return { state, prompts: [P.invalidChoice, P.blockConfirm(state.blockLast4!)] };
 }
 
 function entryKey(state: CallState, key: string): Transition {
@@ -205,6 +237,12 @@ function entryKey(state: CallState, key: string): Transition {
     case 'table.sms':
       if (!/^[0-9]{6}$/.test(entry)) return { state: cleared, prompts: [P.smsFormat, P.smsSent] };
       return { state: cleared, prompts: [], action: { type: 'verifySms', customerId: state.customerId!, code: entry, sms: state.sms! } };
+    case 'block.personnummer':
+      if (!isValidPersonnummer(entry)) return { state: cleared, prompts: [P.personnummerFormat, P.blockPersonnummer] };
+      return { state: withStep(state, 'block.last4', { blockPersonnummer: entry }), prompts: [P.blockLast4] };
+    case 'block.last4':
+      if (!/^[0-9]{4}$/.test(entry)) return { state: cleared, prompts: [P.last4Format, P.blockLast4] };
+      return { state: { ...cleared, blockLast4: entry }, prompts: [], action: { type: 'findCard', personnummer: state.blockPersonnummer!, last4: entry } };
     default:
       return { state: cleared, prompts: [question(state)] };
   }
@@ -264,6 +302,23 @@ export function resolve(state: CallState, outcome: Outcome): Transition {
       if (outcome.type === 'cellDrawn') return { state: withStep(state, 'table.cell', { cell: outcome.cell }), prompts: [P.cell(outcome.cell)] };
       if (outcome.type === 'cellUsed') return { state, prompts: [P.cellUsed], action: { type: 'drawCell', customerId: state.customerId! } };
       if (outcome.type === 'wrong') return wrongEntry(state, [P.wrongCell], { state, prompts: [P.cell(state.cell!)] });
+      break;
+    case 'block.last4':
+      if (outcome.type === 'cardFound') {
+        return { state: withStep(state, 'block.confirm', { blockCard: { customerId: outcome.customerId, cardId: outcome.cardId } }), prompts: [P.blockConfirm(state.blockLast4!)] };
+      }
+      if (outcome.type === 'noCard') {
+        const again = withStep(state, 'block.personnummer');
+        delete again.blockPersonnummer;
+        delete again.blockLast4;
+        return wrongEntry(state, [P.noCardToBlock], { state: again, prompts: [P.blockPersonnummer] });
+      }
+      break;
+    case 'block.confirm':
+      if (outcome.type === 'cardBlocked') {
+        const done: CallState = { step: 'menu', buffer: '', wrongEntries: state.wrongEntries };
+        return { state: done, prompts: [P.cardBlocked(state.blockLast4!, outcome.smsSent), P.menu] };
+      }
       break;
     case 'table.sms':
       if (outcome.type === 'smsOk') return identified(state, state.customerId!, 'codetable');

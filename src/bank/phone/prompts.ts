@@ -12,7 +12,7 @@ export const spelled = (digits: string): string => digits.split('').join(' ');
 
 export const P = {
   welcome: 'Välkommen till S-Bankens kundtjänst.',
-  menu: 'För identifiering med S-mobil, tryck 1. För identifiering med kodtabell, tryck 2. Om du inte är kund eller inte vill identifiera dig, tryck 5.',
+  menu: 'Vill du spärra ett kort, tryck 9. Spärrservice är öppen dygnet runt. För identifiering med S-mobil, tryck 1. För identifiering med kodtabell, tryck 2. Om du inte är kund eller inte vill identifiera dig, tryck 5.',
   invalidChoice: 'Ogiltigt val.',
   tooLong: 'Du angav för många siffror.',
   userCode: 'Ange din användarkod till webbanken, 6 till 8 siffror, i sin helhet och tryck fyrkant.',
@@ -51,6 +51,15 @@ export const P = {
   noTable: 'Du har ingen giltig kodtabell. Identifiera dig med S-mobil, eller beställ en ny kodtabell.',
   noPhone: 'Vi känner inte till något telefonnummer för sms-bekräftelser. Identifiera dig med S-mobil.',
   tooManyTries: 'Du har försökt för många gånger under det här samtalet.',
+  blockPersonnummer: 'Spärrservice. Ange personnumret för den som kortet tillhör, 12 siffror, och tryck fyrkant.',
+  personnummerFormat: 'Personnumret består av 12 siffror: år, månad, dag och de fyra sista siffrorna.',
+  blockLast4: 'Ange de fyra sista siffrorna i kortnumret och tryck fyrkant.',
+  last4Format: 'Ange de fyra sista siffrorna i kortnumret.',
+  noCardToBlock: 'Vi hittar inget kort att spärra med de uppgifterna.',
+  blockConfirm: (last4: string): string => `Vill du spärra kortet som slutar på ${spelled(last4)}? Spärren kan inte hävas i telefontjänsten. Tryck 1 för att spärra. Tryck stjärna för att avbryta.`,
+  blockCancelled: 'Kortet har inte spärrats.',
+  cardBlocked: (last4: string, sms: boolean): string =>
+    `Kortet som slutar på ${spelled(last4)} är nu spärrat, och alla e-nummer kopplade till kortet har stängts. ${sms ? 'Du får en bekräftelse per sms.' : 'Bekräftelsen finns under Meddelanden i e-kort.'}`,
   goodbye: 'Samtalet är avslutat. Om ditt samtal bröts kan du ringa igen; du måste då identifiera dig på nytt.',
 } as const;
 

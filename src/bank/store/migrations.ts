@@ -325,6 +325,25 @@ export const MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE enummers ADD COLUMN merchant_seen TEXT`,
     ],
   },
+  {
+    version: 7,
+    name: "the bank's messages to the holder: a blocked card, a change of terms, a claim, a refund",
+    statements: [
+      // Written once in both languages, as a letter is; the currency notices keep their own
+      // table (one per currency and month) and are listed with these.
+      `CREATE TABLE messages (
+        id TEXT PRIMARY KEY,
+        customer_id TEXT NOT NULL REFERENCES customers(id),
+        kind TEXT NOT NULL CHECK (kind IN ('card_blocked', 'terms_change', 'dispute', 'refund')),
+        ref_id TEXT,
+        title_sv TEXT NOT NULL,
+        title_en TEXT NOT NULL,
+        text_sv TEXT NOT NULL,
+        text_en TEXT NOT NULL,
+        created_at BIGINT NOT NULL)`,
+      `CREATE INDEX messages_customer ON messages(customer_id, created_at)`,
+    ],
+  },
 ];
 
 /** Brings the schema to the newest version; returns the versions it applied. */

@@ -238,6 +238,8 @@ describe('disputes (reklamation)', () => {
     const notice: Notification = {
       id: 'ntf-00000001',
       kind: 'currency_conversion',
+      title: { sv: 'Växlingsavgift för köp i EUR', en: 'Currency conversion charge for EUR' },
+      refId: null,
       currency: 'EUR',
       month: '2026-11',
       transactionId: eurTx.id,
@@ -249,7 +251,7 @@ describe('disputes (reklamation)', () => {
     };
     const messages = text(inContext(createElement(Notifications, { onBack: noop, initial: [notice] })));
     expect(messages).toContain('Meddelanden');
-    expect(messages).toContain('Valutaväxling i EUR');
+    expect(messages).toContain('Växlingsavgift för köp i EUR');
     expect(messages).toContain('Valutaväxlingspåslaget är 1,65 %');
     expect(text(inContext(createElement(Notifications, { onBack: noop, initial: [notice] }), { t: en, language: 'en' }))).toContain('The markup is 1.65 %');
   });

@@ -101,6 +101,8 @@ export function purchaseMethods(kit: FakeKit) {
             {
               id: nextId('ntf'),
               kind: 'currency_conversion',
+              title: { sv: `Växlingsavgift för köp i ${currency}`, en: `Currency conversion charge for ${currency}` },
+              refId: null,
               currency,
               month: tx.createdAt.slice(0, 7),
               transactionId: tx.id,
