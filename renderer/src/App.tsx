@@ -67,10 +67,14 @@
  *                  "Avbryt" / "Spärra kortet" → status "Kortet <kort> är spärrat."; button "Stäng"
  * Reklamationer    h1 "Reklamationer"; list "Reklamationer": listitem "<försäljningsställe>, <belopp>" with
  *                  kind, state, date and the liability text; button "Tillbaka"
- * Meddelanden      h1 "Meddelanden"; list "Meddelanden": listitem "Valutaväxling i EUR" with the
- *                  §17 notice; button "Tillbaka"
- * Connect card     h1 "Anslut kort till e-kort"; checkbox "Jag har läst och godkänner villkoren";
- *                  buttons "Anslut kortet", "Tillbaka"
+ * Meddelanden      h1 "Meddelanden"; list "Meddelanden": listitem per message by its title (a blocked
+ *                  or replaced card, a change of terms, "Växlingsavgift för köp i EUR"); button "Tillbaka"
+ * Connect card     h1 "Anslut kort till e-kort"; group "Kort att ansluta till e-kort" (a checkbox per
+ *                  card, the chosen one ticked); checkbox "Jag har läst och godkänner villkoren";
+ *                  buttons "Fortsätt", "Tillbaka"
+ * Terms change     region "Villkoren för e-kort ändras den <dag>" on the start page, button "Läs de nya
+ *                  villkoren" → the new terms; buttons "Godkänn de nya villkoren", "Säg upp e-kort"
+ *                  (a confirmation), "Tillbaka"
  * Create e-nummer  h1 "Skapa e-nummer"; combobox "Kort"; textbox "Försäljningsställe"; radios
  *                  "Engångsköp" / "Flergångsköp"; combobox "Giltighetstid" ("1 månad" … "24
  *                  månader", recurring only); textbox "Beloppsgräns i kronor (valfritt)"; radios

@@ -59,6 +59,8 @@ interface CardState {
   state: 'active' | 'blocked';
   limit_per_purchase: number;
   limit_per_month: number;
+  expires_at: number | null;
+  replaces: string | null;
 }
 
 const sameText = (a: string, b: string): boolean => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
@@ -81,6 +83,7 @@ function merchantAllowed(e: Candidate, req: AuthorizationRequest): boolean {
 
 function decide(req: AuthorizationRequest, e: Candidate, card: CardState, now: number, spent: { card: number; enummer: number }): DeclineCode | null {
   if (card.state === 'blocked') return 'CARD_BLOCKED';
+  if (card.expires_at !== null && Number(card.expires_at) <= now) return 'CARD_EXPIRED';
   if (e.state === 'closed') return 'CLOSED';
   if (Number(e.valid_until) <= now) return 'EXPIRED';
   if (e.locked_at !== null) return 'CVC_LOCKED';
@@ -179,7 +182,7 @@ export async function authorize(ctx: BankContext, req: AuthorizationRequest, opt
         const issued = await tx.query('SELECT 1 AS one FROM issued_numbers WHERE pan = ?', [req.pan]);
         return record(issued.length ? 'EXPIRED' : 'UNKNOWN_NUMBER');
       }
-      const [card] = await tx.query<CardState>('SELECT state, limit_per_purchase, limit_per_month FROM payment_cards WHERE id = ? FOR UPDATE', [found.card_id]);
+      const [card] = await tx.query<CardState>('SELECT state, limit_per_purchase, limit_per_month, expires_at, replaces FROM payment_cards WHERE id = ? FOR UPDATE', [found.card_id]);
       const [e] = await tx.query<Candidate>('SELECT * FROM enummers WHERE id = ? FOR UPDATE', [found.id]);
       if (!card || !e || e.card_id !== found.card_id) return record('EXPIRED', e);
       const spent = {
@@ -196,6 +199,11 @@ export async function authorize(ctx: BankContext, req: AuthorizationRequest, opt
         }
         await addSpend(tx, found.card_id, month, sekAmount);
         if (e.limit_period === 'month') await addSpend(tx, e.id, month, sekAmount);
+        // §12: the card this one replaces is blocked at once when this one is first used.
+        if (card.replaces !== null) {
+          await tx.run("UPDATE payment_cards SET state = 'blocked', blocked_at = ? WHERE id = ? AND state <> 'blocked'", [now, card.replaces]);
+          await tx.run("UPDATE enummers SET state = 'closed', close_reason = 'card_blocked', closed_at = ? WHERE card_id = ? AND state <> 'closed'", [now, card.replaces]);
+        }
       } else if (WRONG_CARD_DATA.includes(declineCode)) {
         await countWrongCardData(tx, e, now);
       }

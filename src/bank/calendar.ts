@@ -44,3 +44,18 @@ const minuteFormat = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Stockh
 export function stockholmTime(ms: number): string {
   return minuteFormat.format(new Date(ms));
 }
+
+const dayFormat = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Stockholm', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', hourCycle: 'h23' });
+
+/** Midnight at the start of `day` (YYYY-MM-DD) in Stockholm, or null for no such day. */
+export function startOfStockholmDay(day: string): number | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
+  if (!m) return null;
+  const utcMidnight = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+  if (new Date(utcMidnight).toISOString().slice(0, 10) !== day) return null;
+  for (const offset of [HOUR, 2 * HOUR]) {
+    const candidate = utcMidnight - offset;
+    if (dayFormat.format(new Date(candidate)) === `${day}, 00`) return candidate;
+  }
+  return null;
+}

@@ -7,11 +7,12 @@ import { isValidPersonnummer } from '../identity/index.ts';
 import { type DosaBankRecord, dosaSuite, HID_HMAC_SUITE } from '../token/index.ts';
 import { isUniqueViolation } from './store/sql.ts';
 import type { PaymentCard } from './api/schemas.ts';
-import { isoOrNull } from './calendar.ts';
+import { addMonths, endOfStockholmMonth, isoOrNull } from './calendar.ts';
 import { drawPan, last4 } from './cardNumbers.ts';
 import { type BankContext, newId, sha256Hex } from './context.ts';
 import { bankError } from './errors.ts';
-import { TERMS } from './terms.ts';
+import { sendMessage } from './notifications.ts';
+import { termsAt } from './terms.ts';
 import { randomBytes } from 'node:crypto';
 
 /** The bank's own card range for the demo's payment cards (not the e-nummer range). */
@@ -31,18 +32,67 @@ export async function createCustomer(ctx: BankContext, personnummer: string, nam
   return { id };
 }
 
+/** A new card is valid this many months: to the end of the month printed on it (card terms §12). */
+export const CARD_VALIDITY_MONTHS = 48;
+
 export async function addPaymentCard(
   ctx: BankContext,
   customerId: string,
-  options: { product?: string; pan?: string; limitPerPurchase?: number; limitPerMonth?: number } = {},
-): Promise<{ id: string; pan: string }> {
+  options: { product?: string; pan?: string; limitPerPurchase?: number; limitPerMonth?: number; expiresAt?: number } = {},
+): Promise<{ id: string; pan: string; expiresAt: number }> {
   const id = newId();
   const pan = options.pan ?? drawPan(PAYMENT_CARD_PREFIX);
+  const now = ctx.config.now();
+  const expiresAt = options.expiresAt ?? endOfStockholmMonth(addMonths(now, CARD_VALIDITY_MONTHS));
   await ctx.db.run(
-    'INSERT INTO payment_cards (id, customer_id, pan, last4, product, state, limit_per_purchase, limit_per_month, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    [id, customerId, pan, last4(pan), options.product ?? 'Bankkort Visa', 'active', options.limitPerPurchase ?? DEFAULT_LIMIT_PER_PURCHASE, options.limitPerMonth ?? DEFAULT_LIMIT_PER_MONTH, ctx.config.now()],
+    'INSERT INTO payment_cards (id, customer_id, pan, last4, product, state, limit_per_purchase, limit_per_month, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    [id, customerId, pan, last4(pan), options.product ?? 'Bankkort Visa', 'active', options.limitPerPurchase ?? DEFAULT_LIMIT_PER_PURCHASE, options.limitPerMonth ?? DEFAULT_LIMIT_PER_MONTH, expiresAt, now],
   );
-  return { id, pan };
+  return { id, pan, expiresAt };
+}
+
+/**
+ * An exchange card (before the old one expires) or a replacement card (§12): a new number, the
+ * same product and limits, connected to e-kort as the old one was; the old card's open and
+ * paused e-nummer move to it, so subscriptions go on. The old card stays usable until the new
+ * one is first used (authorize.ts blocks it then). The holder gets a message.
+ */
+export async function issueReplacementCard(ctx: BankContext, oldCardId: string, options: { expiresAt?: number } = {}): Promise<{ id: string; pan: string; expiresAt: number; moved: number }> {
+  const now = ctx.config.now();
+  const id = newId();
+  const pan = drawPan(PAYMENT_CARD_PREFIX);
+  const expiresAt = options.expiresAt ?? endOfStockholmMonth(addMonths(now, CARD_VALIDITY_MONTHS));
+  return ctx.db.transaction(async (tx) => {
+    const [old] = await tx.query<{ customer_id: string; last4: string; product: string; limit_per_purchase: number; limit_per_month: number; terms_version: string | null; terms_accepted_at: number | null }>(
+      'SELECT customer_id, last4, product, limit_per_purchase, limit_per_month, terms_version, terms_accepted_at FROM payment_cards WHERE id = ? FOR UPDATE',
+      [oldCardId],
+    );
+    if (!old) throw bankError('NOT_FOUND', 'There is no such payment card.');
+    const [taken] = await tx.query<{ id: string }>('SELECT id FROM payment_cards WHERE replaces = ?', [oldCardId]);
+    if (taken) throw bankError('STATE_CONFLICT', `The card is already replaced (by ${taken.id}).`);
+    await tx.run(
+      `INSERT INTO payment_cards (id, customer_id, pan, last4, product, state, limit_per_purchase, limit_per_month, terms_version, terms_accepted_at, expires_at, replaces, created_at)
+       VALUES (?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?, ?, ?)`,
+      [id, old.customer_id, pan, last4(pan), old.product, old.limit_per_purchase, old.limit_per_month, old.terms_version, old.terms_accepted_at, expiresAt, oldCardId, now],
+    );
+    const moved = await tx.run("UPDATE enummers SET card_id = ? WHERE card_id = ? AND state <> 'closed'", [id, oldCardId]);
+    const newLast4 = last4(pan);
+    await sendMessage(
+      tx,
+      {
+        customerId: old.customer_id,
+        kind: 'card_replaced',
+        refId: id,
+        title: { sv: `Ditt nya kort som slutar på ${newLast4} ersätter kortet som slutar på ${old.last4}`, en: `Your new card ending ${newLast4} replaces the card ending ${old.last4}` },
+        text: {
+          sv: `${moved > 0 ? `Dina ${moved} e-nummer drar nu från det nya kortet och fungerar som förut. ` : ''}Det gamla kortet spärras när du använder det nya kortet första gången (kortvillkor punkt 12).`,
+          en: `${moved > 0 ? `Your ${moved} e-nummer now draw on the new card and work as before. ` : ''}The old card is blocked when you first use the new one (card terms §12).`,
+        },
+      },
+      now,
+    );
+    return { id, pan, expiresAt, moved };
+  });
 }
 
 interface CardRow {
@@ -54,39 +104,49 @@ interface CardRow {
   terms_accepted_at: number | null;
   limit_per_purchase: number;
   limit_per_month: number;
+  expires_at: number | null;
+  replaces: string | null;
+  replaces_last4: string | null;
 }
 
-const cardView = (r: CardRow): PaymentCard => ({
+const cardView = (r: CardRow, now: number): PaymentCard => ({
   id: r.id,
   last4: r.last4,
   product: r.product,
   state: r.state,
-  connected: r.terms_version === TERMS.version,
+  // Connected under any version: a change of the terms binds a connected card from its day (§21).
+  connected: r.terms_version !== null,
   termsVersion: r.terms_version,
   termsAcceptedAt: isoOrNull(r.terms_accepted_at),
   limitPerPurchase: Number(r.limit_per_purchase),
   limitPerMonth: Number(r.limit_per_month),
+  expiresAt: isoOrNull(r.expires_at),
+  expired: r.expires_at !== null && Number(r.expires_at) <= now,
+  replaces: r.replaces !== null ? { id: r.replaces, last4: r.replaces_last4 ?? '' } : null,
 });
 
-const CARD_COLUMNS = 'id, last4, product, state, terms_version, terms_accepted_at, limit_per_purchase, limit_per_month';
+const CARD_COLUMNS = `c.id, c.last4, c.product, c.state, c.terms_version, c.terms_accepted_at, c.limit_per_purchase, c.limit_per_month, c.expires_at, c.replaces,
+  (SELECT o.last4 FROM payment_cards o WHERE o.id = c.replaces) AS replaces_last4`;
 
 export async function listPaymentCards(ctx: BankContext, customerId: string): Promise<PaymentCard[]> {
-  const rows = await ctx.db.query<CardRow>(`SELECT ${CARD_COLUMNS} FROM payment_cards WHERE customer_id = ? ORDER BY created_at, id`, [customerId]);
-  return rows.map(cardView);
+  const rows = await ctx.db.query<CardRow>(`SELECT ${CARD_COLUMNS} FROM payment_cards c WHERE c.customer_id = ? ORDER BY c.created_at, c.id`, [customerId]);
+  const now = ctx.config.now();
+  return rows.map((r) => cardView(r, now));
 }
 
 async function ownCard(ctx: BankContext, customerId: string, cardId: string): Promise<PaymentCard> {
-  const [row] = await ctx.db.query<CardRow>(`SELECT ${CARD_COLUMNS} FROM payment_cards WHERE id = ? AND customer_id = ?`, [cardId, customerId]);
+  const [row] = await ctx.db.query<CardRow>(`SELECT ${CARD_COLUMNS} FROM payment_cards c WHERE c.id = ? AND c.customer_id = ?`, [cardId, customerId]);
   if (!row) throw bankError('NOT_FOUND', 'There is no such payment card among yours.');
-  return cardView(row);
+  return cardView(row, ctx.config.now());
 }
 
 /** Connects a card to e-kort: the holder accepted the current terms (kept with the time). */
 export async function connectCard(ctx: BankContext, customerId: string, cardId: string, termsVersion: string): Promise<PaymentCard> {
-  if (termsVersion !== TERMS.version) throw bankError('TERMS_OUTDATED', `The terms have changed (now version ${TERMS.version}). Read them again and accept.`);
+  const terms = await termsAt(ctx);
+  if (termsVersion !== terms.version) throw bankError('TERMS_OUTDATED', `The terms have changed (now version ${terms.version}). Read them again and accept.`);
   const card = await ownCard(ctx, customerId, cardId);
   if (card.state === 'blocked') throw bankError('CARD_BLOCKED', 'The card is blocked and cannot be connected to e-kort.');
-  await ctx.db.run('UPDATE payment_cards SET terms_version = ?, terms_accepted_at = ? WHERE id = ? AND customer_id = ?', [TERMS.version, ctx.config.now(), cardId, customerId]);
+  await ctx.db.run('UPDATE payment_cards SET terms_version = ?, terms_accepted_at = ? WHERE id = ? AND customer_id = ?', [terms.version, ctx.config.now(), cardId, customerId]);
   return ownCard(ctx, customerId, cardId);
 }
 

@@ -12,7 +12,6 @@ import { drawCvc, drawPan, formatExpiry, last4 } from './cardNumbers.ts';
 import { type BankContext, newId } from './context.ts';
 import { bankError } from './errors.ts';
 import type { SqlValue } from './store/sql.ts';
-import { TERMS } from './terms.ts';
 
 export interface CreateEnummerInput {
   cardId: string;
@@ -115,14 +114,14 @@ export async function createEnummer(ctx: BankContext, customerId: string, input:
   const id = newId();
   const cvc = drawCvc();
   await ctx.db.transaction(async (tx) => {
-    const [card] = await tx.query<{ state: string; terms_version: string | null }>(
-      'SELECT state, terms_version FROM payment_cards WHERE id = ? AND customer_id = ? FOR UPDATE',
+    const [card] = await tx.query<{ state: string; terms_version: string | null; expires_at: number | null }>(
+      'SELECT state, terms_version, expires_at FROM payment_cards WHERE id = ? AND customer_id = ? FOR UPDATE',
       [input.cardId, customerId],
     );
     if (!card) throw bankError('NOT_FOUND', 'There is no such payment card among yours.');
     if (card.state === 'blocked') throw bankError('CARD_BLOCKED', 'The card is blocked; no e-nummer can be made for it.');
+    if (card.expires_at !== null && Number(card.expires_at) <= now) throw bankError('CARD_EXPIRED', 'The card is past the month printed on it; use its replacement card.');
     if (card.terms_version === null) throw bankError('CARD_NOT_CONNECTED', 'Connect the card to e-kort first (read and accept the terms).');
-    if (card.terms_version !== TERMS.version) throw bankError('TERMS_OUTDATED', 'The e-kort terms have changed. Read and accept them again to connect the card.');
     await tx.run(
       `INSERT INTO enummers (id, pan, last4, customer_id, card_id, merchant, merchant_key, kind, months, exp_month, exp_year, cvc,
         valid_until, nickname, limit_amount, limit_period, state, created_at)

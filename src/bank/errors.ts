@@ -28,6 +28,7 @@ export const BANK_ERROR_STATUS = {
   TERMS_OUTDATED: 409,
   CARD_NOT_CONNECTED: 409,
   CARD_BLOCKED: 409,
+  CARD_EXPIRED: 409,
   STATE_CONFLICT: 409,
   /** The e-nummer's validity has ended (checked at every use, before the sweep erases it). */
   ENUMMER_EXPIRED: 409,

@@ -80,7 +80,7 @@ function view(r: NotificationRow): Notification {
   };
 }
 
-export type MessageKind = 'card_blocked' | 'terms_change' | 'dispute' | 'refund';
+export type MessageKind = 'card_blocked' | 'card_replaced' | 'terms_change' | 'dispute' | 'refund';
 
 export interface Message {
   customerId: string;

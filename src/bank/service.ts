@@ -22,7 +22,7 @@ import { cardLogin, dosaCodeLogin, dosaLogin, newCardChallenge, newDosaChallenge
 import { type ActiveSession, endSession, requireSession, sessionInfo } from './sessions.ts';
 import { openDatabase } from './store/openDatabase.ts';
 import type { SqlDatabase } from './store/sql.ts';
-import { TERMS } from './terms.ts';
+import { acceptUpcomingTerms, endAgreement, termsAt } from './terms.ts';
 import { type AppIdentifier, DbAppIdentifier } from './phone/appIdentifier.ts';
 import { PhoneCalls } from './phone/calls.ts';
 import { isIvrKey } from './phone/credentials.ts';
@@ -142,8 +142,17 @@ export class EkortService {
   }
 
   // The holder's cards and e-nummer
-  terms(): Terms {
-    return TERMS;
+  /** The terms in effect, with a change announced and not yet in effect (§21). */
+  terms(): Promise<Terms> {
+    return termsAt(this.ctx);
+  }
+  /** The holder accepts the announced change now (every connected card). */
+  acceptTerms(s: ActiveSession, version: string): Promise<void> {
+    return acceptUpcomingTerms(this.ctx, s.customerId, version);
+  }
+  /** The holder ends e-kort: every card disconnected, every e-nummer closed. */
+  endAgreement(s: ActiveSession): Promise<{ cards: number; enummers: number }> {
+    return endAgreement(this.ctx, s.customerId);
   }
   paymentCards(s: ActiveSession): Promise<PaymentCard[]> {
     return listPaymentCards(this.ctx, s.customerId);

@@ -1,9 +1,16 @@
 /**
- * The e-kort terms a holder reads and accepts before a card is connected. The accepted
- * version is kept with the card; a new version here means cards must be connected again.
- * Wording after the bank's own description of e-kort and its card terms (Swedish first).
+ * The e-kort terms a holder reads and accepts before a card is connected, and their changes
+ * (card terms §21): the bank announces a new version at least two months before it takes
+ * effect; the holder is told (a message), may accept it at once or end e-kort before that
+ * day, and is bound by it from that day otherwise. A card stays connected across a change.
+ * The first version is built in (wording after the bank's own description of e-kort and its
+ * card terms); later ones are in the store (terms_versions).
  */
 import type { Terms } from './api/schemas.ts';
+import { addMonths, iso, stockholmTime } from './calendar.ts';
+import type { BankContext } from './context.ts';
+import { bankError } from './errors.ts';
+import { sendMessage } from './notifications.ts';
 
 export const TERMS: Terms = {
   version: '2026-11',
@@ -16,3 +23,88 @@ export const TERMS: Terms = {
     'Spärra kortet genast om du misstänker att någon obehörig känner till ett e-nummer eller dina inloggningsuppgifter. Vid obehöriga köp är din självrisk högst 400 kronor (12 000 kronor vid grov oaktsamhet); reklamera inom 13 månader.',
   ].join('\n\n'),
 };
+
+/** §21: a change takes effect at the earliest this many months after it was announced. */
+export const TERMS_NOTICE_MONTHS = 2;
+
+interface TermsRow {
+  version: string;
+  title: string;
+  text: string;
+  announced_at: number;
+  effective_at: number;
+}
+
+/** The terms in effect at `now`, with the change announced after them, if any. */
+export async function termsAt(ctx: BankContext, now: number = ctx.config.now()): Promise<Terms> {
+  const rows = await ctx.db.query<TermsRow>('SELECT version, title, text, announced_at, effective_at FROM terms_versions ORDER BY effective_at');
+  const inEffect = rows.filter((r) => Number(r.effective_at) <= now).at(-1);
+  const next = rows.find((r) => Number(r.effective_at) > now);
+  return {
+    ...(inEffect ? { version: inEffect.version, title: inEffect.title, text: inEffect.text, effectiveFrom: iso(Number(inEffect.effective_at)) } : { ...TERMS, effectiveFrom: null }),
+    upcoming: next ? { version: next.version, title: next.title, text: next.text, announcedAt: iso(Number(next.announced_at)), effectiveFrom: iso(Number(next.effective_at)) } : null,
+  };
+}
+
+/** The Swedish date a change takes effect, as the messages give it. */
+const effectiveDay = (ms: number): string => stockholmTime(ms).replace(/ kl\. .*$/, '');
+
+/**
+ * The bank announces new terms: refused unless they take effect at least two months from now,
+ * and while another change is still pending. Every holder with a connected card is told.
+ */
+export async function announceTerms(ctx: BankContext, input: { version: string; title: string; text: string; effectiveAt: number }): Promise<{ told: number }> {
+  const now = ctx.config.now();
+  const version = input.version.trim();
+  if (!/^[0-9A-Za-z._-]{1,40}$/.test(version)) throw bankError('INVALID_INPUT', 'A terms version is 1 to 40 letters, digits, dots, dashes or underscores.');
+  if (input.text.trim() === '' || input.title.trim() === '') throw bankError('INVALID_INPUT', 'New terms need a title and a text.');
+  const earliest = addMonths(now, TERMS_NOTICE_MONTHS);
+  if (input.effectiveAt < earliest) {
+    throw bankError('INVALID_INPUT', `Card terms §21: a change takes effect at the earliest two months after the holders are told (${iso(earliest)} or later).`);
+  }
+  return ctx.db.transaction(async (tx) => {
+    const known = await tx.query<{ version: string; effective_at: number }>('SELECT version, effective_at FROM terms_versions');
+    if (version === TERMS.version || known.some((k) => k.version === version)) throw bankError('STATE_CONFLICT', `Terms version ${version} exists already.`);
+    if (known.some((k) => Number(k.effective_at) > now)) throw bankError('STATE_CONFLICT', 'A change of the terms is already announced and not yet in effect.');
+    await tx.run('INSERT INTO terms_versions (version, title, text, announced_at, effective_at) VALUES (?, ?, ?, ?, ?)', [version, input.title.trim(), input.text.trim(), now, input.effectiveAt]);
+    const holders = await tx.query<{ customer_id: string }>('SELECT DISTINCT customer_id FROM payment_cards WHERE terms_version IS NOT NULL ORDER BY customer_id');
+    const day = effectiveDay(input.effectiveAt);
+    for (const h of holders) {
+      await sendMessage(
+        tx,
+        {
+          customerId: h.customer_id,
+          kind: 'terms_change',
+          refId: version,
+          title: { sv: `Villkoren för e-kort ändras den ${day}`, en: `The e-kort terms change on ${day}` },
+          text: {
+            sv: `Vi ändrar villkoren för e-kort från och med den ${day}. Läs de nya villkoren i e-kort. Du kan godkänna dem redan nu, eller säga upp e-kort utan kostnad före den dagen. Om du inte säger upp e-kort gäller de nya villkoren från den dagen (kortvillkor punkt 21).`,
+            en: `We are changing the e-kort terms from ${day}. Read the new terms in e-kort. You may accept them now, or end e-kort free of charge before that day. Unless you end e-kort, the new terms apply from that day (card terms §21).`,
+          },
+        },
+        now,
+      );
+    }
+    return { told: holders.length };
+  });
+}
+
+/** The holder accepts the announced change now: every connected card is under it from this moment. */
+export async function acceptUpcomingTerms(ctx: BankContext, customerId: string, version: string): Promise<void> {
+  const terms = await termsAt(ctx);
+  if (terms.upcoming?.version !== version) throw bankError('TERMS_OUTDATED', terms.upcoming ? `The announced terms are version ${terms.upcoming.version}.` : 'No change of the terms is announced now.');
+  await ctx.db.run('UPDATE payment_cards SET terms_version = ?, terms_accepted_at = ? WHERE customer_id = ? AND terms_version IS NOT NULL', [version, ctx.config.now(), customerId]);
+}
+
+/**
+ * The holder ends e-kort (the agreement, §21: free of charge before a change takes effect):
+ * every card is disconnected and every e-nummer still open or paused closes now.
+ */
+export async function endAgreement(ctx: BankContext, customerId: string): Promise<{ cards: number; enummers: number }> {
+  const now = ctx.config.now();
+  return ctx.db.transaction(async (tx) => {
+    const cards = await tx.run('UPDATE payment_cards SET terms_version = NULL, terms_accepted_at = NULL WHERE customer_id = ? AND terms_version IS NOT NULL', [customerId]);
+    const enummers = await tx.run("UPDATE enummers SET state = 'closed', close_reason = 'agreement_ended', closed_at = ? WHERE customer_id = ? AND state <> 'closed'", [now, customerId]);
+    return { cards, enummers };
+  });
+}

@@ -3,7 +3,8 @@
  * against the store (`--db FILE|postgres://...`, the service's default database unless given),
  * not through the HTTP API.
  */
-import { bankError, changePassword, codeTableLetter, createIvrKey, createNetworkKey, defaultDatabasePath, EkortService, enrolDosa, isPostgresUrl, bankBlockCard, BANK_BLOCK_REASONS, isBankBlockReason, OutboxSmsGateway, issueCodeTable, issueEnrolmentCode, issueOneTimePassword, oneTimePasswordLetter, PASSWORD, PHONE_NUMBER, readOutbox, setPhoneCredentials, unblockDosa, USER_CODE } from '../bank/index.ts';
+import { addPaymentCard, announceTerms, bankError, endOfStockholmMonth, issueReplacementCard, changePassword, startOfStockholmDay, codeTableLetter, createIvrKey, createNetworkKey, defaultDatabasePath, EkortService, enrolDosa, isPostgresUrl, bankBlockCard, BANK_BLOCK_REASONS, isBankBlockReason, OutboxSmsGateway, issueCodeTable, issueEnrolmentCode, issueOneTimePassword, oneTimePasswordLetter, PASSWORD, PHONE_NUMBER, readOutbox, setPhoneCredentials, unblockDosa, USER_CODE } from '../bank/index.ts';
+import { readFile } from 'node:fs/promises';
 import { findCustomerId, seedDemo, type DemoSeed } from '../demo/index.ts';
 import { isValidPersonnummer } from '../identity/index.ts';
 import { VirtualDosa } from '../virtual/index.ts';
@@ -155,6 +156,34 @@ function personnummerOption(value: string | undefined): string {
   return value;
 }
 
+/** "2030-12" → the end of December 2030 in Stockholm (exclusive), the card's validity. */
+function expiresOption(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const m = /^(\d{4})-(\d{2})$/.exec(value);
+  if (!m || Number(m[2]) < 1 || Number(m[2]) > 12) throw new UsageError('--expires is the month printed on the card, YYYY-MM');
+  return endOfStockholmMonth(Date.UTC(Number(m[1]), Number(m[2]) - 1, 15));
+}
+
+/**
+ * `ekort bank issue-card [--db ...] (--personnummer N [--product P] | --replaces CARD_ID)
+ * [--expires YYYY-MM] [--json]`: a new payment card for a customer, or an exchange or
+ * replacement card (card terms §12) that takes over the old card's e-nummer; the old card is
+ * blocked when the new one is first used. The full number is printed once, as on the card.
+ */
+export async function bankIssueCard({ values }: Input<'bank issue-card'>, io: CliIo): Promise<number> {
+  const expiresAt = expiresOption(values.expires);
+  if ((values.replaces === undefined) === (values.personnummer === undefined)) throw new UsageError('give --personnummer for a new card, or --replaces CARD_ID for an exchange or replacement card');
+  const issued = await withService(values.db, async (s) => {
+    if (values.replaces !== undefined) return { ...(await issueReplacementCard(s.ctx, values.replaces, expiresAt === undefined ? {} : { expiresAt })), replaces: values.replaces };
+    const customer = await customerByPersonnummer(s, personnummerOption(values.personnummer));
+    return { ...(await addPaymentCard(s.ctx, customer.id, { ...(values.product ? { product: values.product } : {}), ...(expiresAt === undefined ? {} : { expiresAt }) })), moved: 0, replaces: null };
+  });
+  const out = { id: issued.id, pan: issued.pan, expiresAt: new Date(issued.expiresAt).toISOString(), replaces: issued.replaces, movedEnummers: issued.moved };
+  if (values.json) printJson(io, out);
+  else io.out(`Issued card ${issued.pan} (id ${issued.id}), valid to the end of ${new Date(issued.expiresAt - 1).toISOString().slice(0, 7)}${issued.replaces ? `; it replaces ${issued.replaces} and took over ${issued.moved} e-nummer` : ''}.`);
+  return 0;
+}
+
 /**
  * `ekort bank issue-codetable [--db ...] --personnummer N [--json]`: a new code table for the
  * customer (the one before stops working), printed once as the letter the customer gets.
@@ -180,6 +209,23 @@ export async function bankBlockCardCommand({ values, positionals }: Input<'bank 
   const { card, smsTo } = await withService(values.db, (s) => bankBlockCard(s.ctx, new OutboxSmsGateway(s.ctx), positionals[0]!, reason));
   if (values.json) printJson(io, { card, reason, smsTo });
   else io.out(`Blocked card •••• ${card.last4} (${reason}); its e-nummer are closed.${smsTo ? ` SMS sent to ${smsTo}.` : ' The customer has no SMS number: tell them another way.'}`);
+  return 0;
+}
+
+/**
+ * `ekort bank announce-terms [--db ...] FILE --version V --effective YYYY-MM-DD [--title T]`:
+ * new terms from FILE (UTF-8 text, paragraphs apart by a blank line), in effect from the
+ * start of that day in Stockholm; refused less than two months ahead (card terms §21).
+ */
+export async function bankAnnounceTerms({ values, positionals }: Input<'bank announce-terms'>, io: CliIo): Promise<number> {
+  if (!values.version) throw new UsageError('--version is required: the new terms version, e.g. 2027-02');
+  const effectiveAt = values.effective === undefined ? null : startOfStockholmDay(values.effective);
+  if (effectiveAt === null) throw new UsageError('--effective is required: the day the new terms take effect, YYYY-MM-DD');
+  const text = (await readFile(positionals[0]!, 'utf8')).replace(/\r\n/g, '\n').trim();
+  const title = values.title ?? 'Villkor för e-kort';
+  const { told } = await withService(values.db, (s) => announceTerms(s.ctx, { version: values.version!, title, text, effectiveAt }));
+  if (values.json) printJson(io, { version: values.version, effectiveFrom: new Date(effectiveAt).toISOString(), told });
+  else io.out(`Announced the e-kort terms version ${values.version}, in effect from ${values.effective}; ${told} holder(s) with a connected card were told.`);
   return 0;
 }
 

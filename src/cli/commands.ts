@@ -33,6 +33,7 @@ const pki = () => import('./pkiCommands.ts');
 const bank = () => import('./bankCommands.ts');
 const loginModule = () => import('./loginCommands.ts');
 const paymentCard = () => import('./paymentCardCommands.ts');
+const termsModule = () => import('./termsCommands.ts');
 const enummer = () => import('./enummerCommands.ts');
 const dispute = () => import('./disputeCommands.ts');
 const app = () => import('./appCommands.ts');
@@ -272,6 +273,19 @@ export const COMMANDS = {
     args: [1, 1, 'give the card ID'],
     load: handler(bank, 'bankBlockCardCommand'),
   }),
+  'bank announce-terms': bankCommand({
+    synopsis: '[--db ...] FILE --version V --effective YYYY-MM-DD [--title T] [--json]',
+    summary: 'announce new e-kort terms (the text in FILE), in effect from that day (Stockholm) at least two months ahead (§21); every connected holder is told',
+    options: { version: text, effective: text, title: text, json: flag },
+    args: [1, 1, 'give the file with the new terms text'],
+    load: handler(bank, 'bankAnnounceTerms'),
+  }),
+  'bank issue-card': bankCommand({
+    synopsis: '[--db ...] (--personnummer N [--product P] | --replaces CARD_ID) [--expires YYYY-MM] [--json]',
+    summary: 'a new payment card, or an exchange/replacement card that takes over the old one\'s e-nummer; the old card is blocked at the new one\'s first use (card terms §12)',
+    options: { personnummer: text, product: text, replaces: text, expires: text, json: flag },
+    load: handler(bank, 'bankIssueCard'),
+  }),
   'bank new-password': bankCommand({
     synopsis: '[--db ...] --personnummer N [--json]',
     summary: "a forgotten web bank password: a new one-time password, printed once as the customer's letter; it must be changed at the first login (bank change-password)",
@@ -327,6 +341,15 @@ export const COMMANDS = {
   }),
   logout: command({ synopsis: '[--session FILE] [--json]', summary: 'end the session at the service, remove the file', options: { ...session, json: flag }, load: handler(loginModule, 'logout') }),
   session: command({ synopsis: '[--json]', summary: 'who is logged in', options: { ...session, json: flag }, load: handler(loginModule, 'sessionCommand') }),
+  'terms show': command({ synopsis: '[--json]', summary: 'the e-kort terms in effect, and a change the bank has announced (card terms §21)', options: { ...session, json: flag }, load: handler(termsModule, 'termsShow') }),
+  'terms accept': command({
+    synopsis: 'VERSION [--json]',
+    summary: 'accept the announced change of the terms now, for every connected card',
+    options: { ...session, json: flag },
+    args: [1, 1, 'give the version of the announced terms (ekort terms show)'],
+    load: handler(termsModule, 'termsAccept'),
+  }),
+  'terms end': command({ synopsis: '[--yes] [--json]', summary: 'end e-kort: every card disconnected, every e-nummer closed at once', options: { ...session, yes: flag, json: flag }, load: handler(termsModule, 'termsEnd') }),
   'payment-card list': command({
     synopsis: '[--json]',
     summary: 'your cards: last four, product, state, connected',

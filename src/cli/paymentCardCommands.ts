@@ -2,7 +2,7 @@
  * `ekort payment-card list|connect|block`: the holder's payment cards, as the service shows
  * them (last four digits only). A card is named by its last four digits or its id.
  */
-import type { BankClient } from '../bank/index.ts';
+import { type BankClient, stockholmMonth } from '../bank/index.ts';
 import type { PaymentCard } from '../bank/api/schemas.ts';
 import { EkortError } from '../errors.ts';
 import { printJson, type CliIo } from './cliContext.ts';
@@ -12,6 +12,12 @@ import { confirm } from './terminalPrompt.ts';
 import { masked, printTable } from './textTable.ts';
 
 export const cardLabel = (card: PaymentCard): string => `${card.product} ${masked(card.last4)}`;
+
+/** The month printed on the card, MM/YY, from the end of its validity (exclusive, Stockholm). */
+function validThru(expiresAt: string): string {
+  const [year, month] = stockholmMonth(Date.parse(expiresAt) - 1).split('-');
+  return `${month}/${year!.slice(2)}`;
+}
 
 /** The card `ref` names (4 digits: its last four; else its id): NOT_FOUND or CARD_AMBIGUOUS otherwise. */
 export function findCard(cards: PaymentCard[], ref: string): PaymentCard {
@@ -42,8 +48,8 @@ export async function paymentCardList({ values }: Input<'payment-card list'>, io
   else
     printTable(
       io,
-      ['CARD', 'PRODUCT', 'STATE', 'CONNECTED', 'ID'],
-      cards.map((c) => [masked(c.last4), c.product, c.state, c.connected ? 'yes' : 'no', c.id]),
+      ['CARD', 'PRODUCT', 'STATE', 'CONNECTED', 'VALID THRU', 'ID'],
+      cards.map((c) => [masked(c.last4), c.product, c.expired ? `${c.state}, expired` : c.state, c.connected ? 'yes' : 'no', c.expiresAt ? validThru(c.expiresAt) : '-', c.id]),
     );
   return 0;
 }

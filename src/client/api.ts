@@ -9,6 +9,7 @@
  * travel in one call's input and are not kept by the agent after the call.
  */
 import type {
+  AgreementEnded,
   AuthorizationRequest,
   AuthorizationResult,
   CreatedEnummer,
@@ -27,7 +28,7 @@ import type {
 } from '../bank/api/schemas.ts';
 
 export type { AuthorizationRequest, AuthorizationResult, CreatedEnummer, CreateEnummerRequest, DosaChallenge, Enummer, EnummerAction, EnummerSecret, PaymentCard, SessionInfo, Terms, Transaction };
-export type { Dispute, DisputeKind, Notification };
+export type { AgreementEnded, Dispute, DisputeKind, Notification };
 
 export type Language = 'sv' | 'en';
 
@@ -228,6 +229,10 @@ export interface EkortApiMethods {
   paymentCards: { input: void; output: PaymentCard[] };
   connectCard: { input: { cardId: string; termsVersion: string }; output: PaymentCard };
   blockCard: { input: { cardId: string }; output: PaymentCard };
+  /** Accept the announced change of the terms now (card terms §21). */
+  acceptTerms: { input: { version: string }; output: void };
+  /** End e-kort: every card disconnected, every e-nummer closed. */
+  endAgreement: { input: void; output: AgreementEnded };
   enummers: { input: void; output: Enummer[] };
   createEnummer: { input: CreateEnummerRequest; output: CreatedEnummer };
   revealEnummer: { input: { id: string }; output: EnummerSecret };
@@ -292,6 +297,8 @@ export const API_METHODS = [
   'paymentCards',
   'connectCard',
   'blockCard',
+  'acceptTerms',
+  'endAgreement',
   'enummers',
   'createEnummer',
   'revealEnummer',

@@ -61,6 +61,8 @@ export const API_INPUT_SCHEMAS = {
   paymentCards: none,
   connectCard: z.strictObject({ cardId: S.Id, termsVersion: z.string().min(1).max(40) }),
   blockCard: z.strictObject({ cardId: S.Id }),
+  acceptTerms: S.AcceptTermsRequest,
+  endAgreement: none,
   enummers: none,
   createEnummer: S.CreateEnummerRequest,
   revealEnummer: z.strictObject({ id: S.Id }),

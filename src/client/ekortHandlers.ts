@@ -2,7 +2,7 @@
 import type { AgentSession } from './agentSession.ts';
 import type { AgentHandlerTable } from './agent.ts';
 
-type EkortCalls = 'terms' | 'paymentCards' | 'connectCard' | 'blockCard' | 'enummers' | 'createEnummer' | 'revealEnummer' | 'changeEnummer' | 'transactions' | 'disputeTransaction' | 'disputes' | 'notifications';
+type EkortCalls = 'terms' | 'paymentCards' | 'connectCard' | 'blockCard' | 'acceptTerms' | 'endAgreement' | 'enummers' | 'createEnummer' | 'revealEnummer' | 'changeEnummer' | 'transactions' | 'disputeTransaction' | 'disputes' | 'notifications';
 
 export function ekortHandlers(session: AgentSession): Pick<AgentHandlerTable, EkortCalls> {
   return {
@@ -10,6 +10,8 @@ export function ekortHandlers(session: AgentSession): Pick<AgentHandlerTable, Ek
     paymentCards: () => session.holder((c) => c.cards()),
     connectCard: ({ cardId, termsVersion }) => session.holder((c) => c.connectCard(cardId, termsVersion)),
     blockCard: ({ cardId }) => session.holder((c) => c.blockCard(cardId)),
+    acceptTerms: ({ version }) => session.holder((c) => c.acceptTerms(version)),
+    endAgreement: () => session.holder((c) => c.endAgreement()),
     enummers: () => session.holder((c) => c.enummers()),
     createEnummer: (request) => session.holder((c) => c.createEnummer(request)),
     revealEnummer: ({ id }) => session.holder((c) => c.revealEnummer(id)),

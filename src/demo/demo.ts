@@ -16,7 +16,7 @@ import { isEkortError } from '../errors.ts';
 import { ensurePrivateDir } from '../files/index.ts';
 import { initTestPki, issuerFor, loadTestPki, type TestPkiMaterial } from '../pki/index.ts';
 import { type CardImage, createCardImage, createDosa, type DosaFile, loadCardImage, loadDosa, saveCardImage, saveDosa, VirtualDosa } from '../virtual/index.ts';
-import { addPaymentCard, type BankContext, bankError, connectCard, createCustomer, createNetworkKey, drawPan, EkortService, enrolDosa, listPaymentCards, TERMS } from '../bank/index.ts';
+import { addPaymentCard, type BankContext, bankError, connectCard, createCustomer, createNetworkKey, drawPan, EkortService, enrolDosa, listPaymentCards, termsAt } from '../bank/index.ts';
 
 export const DEMO_CUSTOMER = { name: 'Anna Andersson', personnummer: '199001012385' } as const;
 /** The first is connected to e-kort by the seed, the second is left for "Anslut kort". */
@@ -83,7 +83,7 @@ async function seed(ctx: BankContext, db: string | undefined, outDir: string): P
     if (had.some((c) => c.product === want.product)) continue;
     const { id } = await addPaymentCard(ctx, customerId, { product: want.product, pan: drawPan(want.prefix) });
     // Only a card the seed made is connected: a rerun leaves the holder's own choices alone.
-    if (want.connect) await connectCard(ctx, customerId, id, TERMS.version);
+    if (want.connect) await connectCard(ctx, customerId, id, (await termsAt(ctx)).version);
   }
   const cards = await listPaymentCards(ctx, customerId);
 

@@ -210,7 +210,7 @@ describe.skipIf(!available)('desktop app end to end (Chromium, bridge, agent, pc
     await visible(heading('Anslut kort till e-kort'));
     await page.getByRole('checkbox', { name: 'Jag har läst och godkänner villkoren' }).check();
     await shot('connect-card-terms');
-    await button('Anslut kortet').click();
+    await button('Fortsätt').click();
     await visible(heading('Välkommen, Anna Andersson'));
     await visible(page.getByRole('status').filter({ hasText: `Kortet ${cardLabel} är anslutet till e-kort.` }));
     const item = cards.getByRole('listitem', { name: cardLabel });

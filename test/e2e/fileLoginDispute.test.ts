@@ -11,7 +11,7 @@
  * 400 kr self-risk) and "Spärra kortet nu" in the same flow. Screens under test-results/e2e/.
  * Every wait is bounded.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
@@ -129,16 +129,29 @@ describe.skipIf(!available)('BankID på fil and a dispute end to end (Chromium, 
     await shot('home-after-file-login');
   });
 
-  it('connects a card and creates an e-nummer on it', async () => {
+  it('connects two cards at once and creates an e-nummer on one', async () => {
+    // The bank issues Anna a second card not yet connected: two to choose from.
+    const issued = await ekort(['bank', 'issue-card', '--db', path.join(app.dataDir, 'ekort.db'), '--personnummer', '199001012385', '--product', 'Bankkort Mastercard', '--json']);
+    expect(issued.code, issued.stderr).toBe(0);
+    const extra = `Bankkort Mastercard •••• ${(JSON.parse(issued.stdout) as { pan: string }).pan.slice(-4)}`;
+    await button('Uppdatera').click();
     const cards = page.getByRole('region', { name: 'Dina kort' });
     const unconnected = cards.getByRole('listitem').filter({ has: page.getByRole('button', { name: 'Anslut kort till e-kort', exact: true }) });
-    await visible(unconnected);
+    await expect.poll(() => unconnected.count(), { timeout: T }).toBe(2);
     cardLabel = plain(await unconnected.first().getByRole('heading').textContent());
+    expect(cardLabel).not.toBe(extra);
     await button('Anslut kort till e-kort', unconnected.first()).click();
     await visible(heading('Anslut kort till e-kort'));
+    const choice = page.getByRole('group', { name: 'Kort att ansluta till e-kort' });
+    expect(await choice.getByRole('checkbox', { name: cardLabel }).isChecked()).toBe(true);
+    expect(await choice.getByRole('checkbox', { name: extra }).isChecked()).toBe(false);
+    await choice.getByRole('checkbox', { name: extra }).check();
     await page.getByRole('checkbox', { name: 'Jag har läst och godkänner villkoren' }).check();
-    await button('Anslut kortet').click();
+    await shot('connect-two-cards');
+    await button('Fortsätt').click();
     await visible(heading('Välkommen, Anna Andersson'));
+    await visible(page.getByRole('status').filter({ hasText: `Korten ${cardLabel}, ${extra} är anslutna till e-kort. e-kort kostar ingenting.` }));
+    await expect.poll(() => unconnected.count(), { timeout: T }).toBe(0);
 
     await button('Skapa e-nummer').click();
     await visible(heading('Skapa e-nummer'));
@@ -225,5 +238,26 @@ describe.skipIf(!available)('BankID på fil and a dispute end to end (Chromium, 
     await visible(page.getByText('Du har inga meddelanden.', { exact: true }));
     await button('Tillbaka').click();
     await visible(heading('Välkommen, Anna Andersson'));
+  });
+
+  it('a change of the terms (card terms §21): the notice with its day, the new terms, accepted now', async () => {
+    const text = path.join(pickedDir, 'terms-2099.txt');
+    writeFileSync(text, 'De nya villkoren för e-kort.\n\nAndra stycket.');
+    const effective = new Date(Date.now() + 70 * 86_400_000);
+    const announced = await ekort(['bank', 'announce-terms', '--db', path.join(app.dataDir, 'ekort.db'), text, '--version', '2099-01', '--effective', effective.toISOString().slice(0, 10)]);
+    expect(announced.code, announced.stderr).toBe(0);
+    await button('Uppdatera').click();
+    const day = new Intl.DateTimeFormat('sv-SE', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'Europe/Stockholm' }).format(new Date(`${effective.toISOString().slice(0, 10)}T12:00:00Z`));
+    const notice = page.getByRole('region', { name: `Villkoren för e-kort ändras den ${day}` });
+    await visible(notice);
+    await shot('terms-change-notice');
+    await button('Läs de nya villkoren', notice).click();
+    await visible(heading(`Villkoren för e-kort ändras den ${day}`));
+    await visible(page.getByText('De nya villkoren för e-kort.', { exact: true }));
+    await button('Godkänn de nya villkoren').click();
+    await visible(heading('Välkommen, Anna Andersson'));
+    await visible(page.getByRole('status').filter({ hasText: 'Du har godkänt de nya villkoren för e-kort.' }));
+    await expect.poll(() => notice.count(), { timeout: T }).toBe(0);
+    expect((await app.agent.paymentCards()).filter((c) => c.connected).every((c) => c.termsVersion === '2099-01')).toBe(true);
   });
 });

@@ -143,8 +143,8 @@ describe.each(stores)('the e-kort service on $name', (store) => {
     const sven: ActiveSession = { customerId: svenId, method: 'card', authenticatedAt: now };
     await expect(service.createEnummer(sven, { cardId, merchant: 'x' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
     await expect(service.connectCard(anna, otherCardId, 'old-version')).rejects.toMatchObject({ code: 'TERMS_OUTDATED' });
-    const connected = await service.connectCard(anna, otherCardId, service.terms().version);
-    expect(connected).toMatchObject({ connected: true, termsVersion: service.terms().version, termsAcceptedAt: new Date(START).toISOString() });
+    const connected = await service.connectCard(anna, otherCardId, (await service.terms()).version);
+    expect(connected).toMatchObject({ connected: true, termsVersion: (await service.terms()).version, termsAcceptedAt: new Date(START).toISOString() });
   });
 
   it('knows the approved merchant however the network writes it, and no other (seed 000)', async () => {

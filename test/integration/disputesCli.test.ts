@@ -94,4 +94,32 @@ describe('disputes and foreign currency from the terminal', { timeout: 90_000 },
     expect(disputes.stdout).toMatch(new RegExp(`${d.id}\\s+unauthorised\\s+Boutique Paris\\s+142,75\u00a0kr\\s+resolved \\(refunded\\)`));
     expect((await ekort(['bank', 'dispute-resolve', '--db', db, d.id, 'reject'])).code).toBe(1);
   });
+
+  it('the bank announces new terms (§21); the holder reads them, accepts them now, and then ends e-kort', async () => {
+    const text = path.join(dir, 'terms-2099.txt');
+    await writeFile(text, 'Nya villkor för e-kort.\r\n\r\nAndra stycket.\n');
+    const day = new Date(Date.now() + 70 * 86_400_000).toISOString().slice(0, 10);
+    const tooSoon = await ekort(['bank', 'announce-terms', '--db', db, text, '--version', '2099-01', '--effective', new Date(Date.now() + 20 * 86_400_000).toISOString().slice(0, 10)]);
+    expect(tooSoon.code).toBe(1);
+    expect(tooSoon.stderr).toContain('two months');
+    const announced = await ekort(['bank', 'announce-terms', '--db', db, text, '--version', '2099-01', '--effective', day, '--json']);
+    expect(announced.code, announced.stderr).toBe(0);
+    expect(JSON.parse(announced.stdout)).toMatchObject({ version: '2099-01', told: 1 });
+
+    const shown = await holder(['terms', 'show']);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toContain('New terms, version 2099-01, take effect');
+    expect(shown.stdout).toContain('Nya villkor för e-kort.\n\nAndra stycket.');
+    expect((await holder(['notifications'])).stdout).toContain('Villkoren för e-kort ändras den');
+    const accepted = await holder(['terms', 'accept', '2099-01']);
+    expect(accepted.code, accepted.stderr).toBe(0);
+    const cards = JSON.parse((await holder(['payment-card', 'list', '--json'])).stdout) as Array<{ connected: boolean; termsVersion: string | null }>;
+    expect(cards.filter((c) => c.connected).every((c) => c.termsVersion === '2099-01')).toBe(true);
+
+    const ended = await holder(['terms', 'end', '--yes', '--json']);
+    expect(ended.code, ended.stderr).toBe(0);
+    expect(JSON.parse(ended.stdout).cards).toBeGreaterThan(0);
+    const after = JSON.parse((await holder(['payment-card', 'list', '--json'])).stdout) as Array<{ connected: boolean }>;
+    expect(after.every((c) => !c.connected)).toBe(true);
+  });
 });

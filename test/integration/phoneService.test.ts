@@ -140,7 +140,7 @@ describe.each(stores)('the telephone service on $name', (store) => {
     it('9, the personnummer, the last four digits, 1: the card and its e-nummer stop at once; an SMS and a message confirm', async () => {
       const { id: cardId, pan } = await addPaymentCard(service.ctx, annaId);
       const last4 = pan.slice(-4);
-      await connectCard(service.ctx, annaId, cardId, service.terms().version);
+      await connectCard(service.ctx, annaId, cardId, (await service.terms()).version);
       const { secret } = await service.createEnummer(anna, { cardId, merchant: 'Webbutiken', recurring: true, months: 6 });
       const { callId, prompts } = await service.phoneCallStart();
       expect(prompts[1]).toMatch(/^Vill du spärra ett kort, tryck 9\. Spärrservice är öppen dygnet runt\./);

@@ -50,7 +50,7 @@ describe.each(storeTargets(tmp, 'paging'))('transaction pages on $name', { timeo
     customerId = (await createCustomer(service.ctx, '199001012385', 'Anna Andersson')).id;
     anna = { customerId, method: 'dosa', authenticatedAt: START };
     const cardId = (await addPaymentCard(service.ctx, customerId)).id;
-    await connectCard(service.ctx, customerId, cardId, service.terms().version);
+    await connectCard(service.ctx, customerId, cardId, (await service.terms()).version);
     enummerId = (await service.createEnummer(anna, { cardId, merchant: 'Shop', recurring: true, months: 3 })).enummer.id;
     otherEnummerId = (await service.createEnummer(anna, { cardId, merchant: 'Other', recurring: true, months: 3 })).enummer.id;
     const dosa = createDosa();

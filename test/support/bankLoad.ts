@@ -18,7 +18,7 @@ export async function seedLoad(db: string, counts: { cards: number; enummer: num
     const cardIds: string[] = [];
     for (let i = 0; i < counts.cards; i++) {
       const card = await addPaymentCard(service.ctx, id, { limitPerPurchase: 1_000_000_00, limitPerMonth: 1_000_000_000_00 });
-      await connectCard(service.ctx, id, card.id, service.terms().version);
+      await connectCard(service.ctx, id, card.id, (await service.terms()).version);
       cardIds.push(card.id);
     }
     const session = await createSession(service.ctx, { id, name: 'Bench Holder', personnummer: '199001012385' }, 'card');

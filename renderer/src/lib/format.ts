@@ -110,7 +110,14 @@ export function formatDate(iso: string): string {
 export function lastValidDay(validUntil: string, language: 'sv' | 'en'): string {
   const end = Date.parse(validUntil);
   if (Number.isNaN(end)) return validUntil;
-  return new Intl.DateTimeFormat(language === 'sv' ? 'sv-SE' : 'en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'Europe/Stockholm' }).format(new Date(end - 1));
+  return dayInWords(new Date(end - 1).toISOString(), language);
+}
+
+/** The Swedish-time day of an instant, in words: 2027-01-31T23:00Z → "1 februari 2027". */
+export function dayInWords(instant: string, language: 'sv' | 'en'): string {
+  const at = Date.parse(instant);
+  if (Number.isNaN(at)) return instant;
+  return new Intl.DateTimeFormat(language === 'sv' ? 'sv-SE' : 'en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'Europe/Stockholm' }).format(new Date(at));
 }
 
 /** ISO 8601 date and time in local time: "2026-11-22 14:05". */

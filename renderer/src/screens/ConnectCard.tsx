@@ -6,10 +6,16 @@ import { ScreenHeading } from '../components/ScreenHeading.tsx';
 import { useApp } from '../context.ts';
 import { cardLabel } from './PaymentCards.tsx';
 
-/** "Anslut kort till e-kort": the terms to read and accept, then connectCard. */
-export function ConnectCard(props: { card: PaymentCard; onConnected(card: PaymentCard): void; onBack(): void }) {
+/**
+ * "Anslut kort till e-kort", as the bank's steps go: the cards to connect (the one chosen
+ * first, the others to tick), the terms to read, "Jag har läst och godkänner villkoren",
+ * "Fortsätt"; each chosen card is connected, and the answer names them all.
+ */
+export function ConnectCard(props: { cards: PaymentCard[]; preselected: string; onConnected(cards: PaymentCard[]): void; onBack(): void }) {
   const { api, t, report } = useApp();
   const [terms, setTerms] = useState<Terms | null>(null);
+  const [chosen, setChosen] = useState<ReadonlySet<string>>(() => new Set([props.preselected]));
+  const [choiceError, setChoiceError] = useState<string | null>(null);
   const [accepted, setAccepted] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -29,28 +35,47 @@ export function ConnectCard(props: { card: PaymentCard; onConnected(card: Paymen
   async function submit(event: FormEvent) {
     event.preventDefault();
     if (!terms || busy) return;
-    if (!accepted) {
-      setAcceptError(t('terms.mustAccept'));
-      return;
-    }
-    setAcceptError(null);
+    const cards = props.cards.filter((c) => chosen.has(c.id));
+    setChoiceError(cards.length === 0 ? t('terms.chooseOne') : null);
+    setAcceptError(accepted ? null : t('terms.mustAccept'));
+    if (cards.length === 0 || !accepted) return;
     setError(null);
     setBusy(true);
+    const connected: PaymentCard[] = [];
     try {
-      props.onConnected(await api.connectCard({ cardId: props.card.id, termsVersion: terms.version }));
+      for (const card of cards) connected.push(await api.connectCard({ cardId: card.id, termsVersion: terms.version }));
+      props.onConnected(connected);
     } catch (e) {
       setBusy(false);
-      setError(report(e));
+      // The cards connected before the failure stay connected: say which, with the error.
+      setError([report(e), connected.length ? t('terms.partlyConnected', { cards: connected.map(cardLabel).join(', ') }) : null].filter(Boolean).join(' '));
     }
   }
+
+  const toggle = (id: string, on: boolean) =>
+    setChosen((set) => {
+      const next = new Set(set);
+      if (on) next.add(id);
+      else next.delete(id);
+      return next;
+    });
 
   return (
     <div className="screen connect-card">
       <ScreenHeading>{t('terms.heading')}</ScreenHeading>
-      <p>{t('terms.intro', { card: cardLabel(props.card) })}</p>
-      {!terms && !error && <StatusMessage>{t('terms.loading')}</StatusMessage>}
-      {terms && (
-        <form onSubmit={(e) => void submit(e)} noValidate className="form">
+      <p>{t('terms.introCards')}</p>
+      <form onSubmit={(e) => void submit(e)} noValidate className="form">
+        <fieldset aria-describedby={choiceError ? 'choose-error' : undefined}>
+          <legend>{t('terms.chooseCards')}</legend>
+          {props.cards.map((card) => (
+            <label key={card.id} className="checkbox">
+              <input type="checkbox" checked={chosen.has(card.id)} onChange={(e) => toggle(card.id, e.target.checked)} disabled={busy} />
+              {cardLabel(card)}
+            </label>
+          ))}
+          <ErrorMessage id="choose-error">{choiceError}</ErrorMessage>
+        </fieldset>
+        {terms ? (
           <section className="terms" tabIndex={0} aria-labelledby="terms-title">
             <h2 id="terms-title">{terms.title}</h2>
             <p className="hint">{t('terms.version', { version: terms.version })}</p>
@@ -58,29 +83,28 @@ export function ConnectCard(props: { card: PaymentCard; onConnected(card: Paymen
               <p key={i}>{para}</p>
             ))}
           </section>
-          <label className="checkbox">
-            <input
-              type="checkbox"
-              checked={accepted}
-              onChange={(e) => setAccepted(e.target.checked)}
-              aria-invalid={acceptError ? true : undefined}
-              aria-describedby={acceptError ? 'accept-error' : undefined}
-              disabled={busy}
-            />
-            {t('terms.accept')}
-          </label>
-          <ErrorMessage id="accept-error">{acceptError}</ErrorMessage>
-          <BackActions onBack={props.onBack} busy={busy}>
-            <button type="submit" className="primary" disabled={busy} aria-busy={busy}>
-              {t('terms.connect')}
-            </button>
-          </BackActions>
-        </form>
-      )}
+        ) : (
+          !error && <StatusMessage>{t('terms.loading')}</StatusMessage>
+        )}
+        <label className="checkbox">
+          <input
+            type="checkbox"
+            checked={accepted}
+            onChange={(e) => setAccepted(e.target.checked)}
+            aria-invalid={acceptError ? true : undefined}
+            aria-describedby={acceptError ? 'accept-error' : undefined}
+            disabled={busy || !terms}
+          />
+          {t('terms.accept')}
+        </label>
+        <ErrorMessage id="accept-error">{acceptError}</ErrorMessage>
+        <BackActions onBack={props.onBack} busy={busy}>
+          <button type="submit" className="primary" disabled={busy || !terms} aria-busy={busy}>
+            {t('terms.continue')}
+          </button>
+        </BackActions>
+      </form>
       <ErrorMessage>{error}</ErrorMessage>
-      {error && !terms && (
-        <BackActions onBack={props.onBack} />
-      )}
     </div>
   );
 }

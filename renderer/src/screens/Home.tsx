@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
-import type { Enummer, PaymentCard, SessionInfo } from '../../../src/client/api.ts';
+import type { Enummer, PaymentCard, SessionInfo, Terms } from '../../../src/client/api.ts';
 import { ErrorMessage } from '../components/Messages.tsx';
 import { ScreenHeading } from '../components/ScreenHeading.tsx';
 import { useApp } from '../context.ts';
@@ -8,8 +8,9 @@ import { CreateEnummer } from './CreateEnummer.tsx';
 import { Disputes, Notifications } from './Disputes.tsx';
 import { EnummerList } from './EnummerList.tsx';
 import { cardLabel, PaymentCards } from './PaymentCards.tsx';
+import { TermsChange, TermsChangeNotice } from './TermsChange.tsx';
 
-type View = { kind: 'overview' } | { kind: 'connect'; card: PaymentCard } | { kind: 'create' } | { kind: 'disputes' } | { kind: 'notifications' };
+type View = { kind: 'overview' } | { kind: 'connect'; card: PaymentCard } | { kind: 'create' } | { kind: 'disputes' } | { kind: 'notifications' } | { kind: 'terms-change' };
 
 /**
  * Logged in: payment cards and e-nummer, with "Skapa e-nummer" and "Anslut kort till e-kort"
@@ -21,15 +22,17 @@ export function Home(props: { session: SessionInfo; onReauth(): void }) {
   const [view, setView] = useState<View>({ kind: 'overview' });
   const [cards, setCards] = useState<PaymentCard[] | null>(null);
   const [enummers, setEnummers] = useState<Enummer[] | null>(null);
+  const [terms, setTerms] = useState<Terms | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
 
   const refresh = useCallback(async () => {
     setError(null);
     try {
-      const [c, e] = await Promise.all([api.paymentCards(), api.enummers()]);
+      const [c, e, x] = await Promise.all([api.paymentCards(), api.enummers(), api.terms()]);
       setCards(c);
       setEnummers(e);
+      setTerms(x);
     } catch (err) {
       setError(report(err));
     }
@@ -54,15 +57,30 @@ export function Home(props: { session: SessionInfo; onReauth(): void }) {
     }
   }
 
+  const upcoming = terms?.upcoming ?? null;
   if (view.kind === 'connect') {
     return (
       <ConnectCard
-        card={view.card}
+        cards={(cards ?? []).filter((c) => c.id === view.card.id || (!c.connected && c.state === 'active'))}
+        preselected={view.card.id}
         onBack={() => setView({ kind: 'overview' })}
-        onConnected={(card) => {
-          replaceCard(card);
-          setNotice(t('terms.connected', { card: cardLabel(card) }));
+        onConnected={(connected) => {
+          for (const card of connected) replaceCard(card);
+          setNotice(t(connected.length === 1 ? 'terms.connected' : 'terms.connectedMany', { card: connected.map(cardLabel).join(', ') }));
           setView({ kind: 'overview' });
+        }}
+      />
+    );
+  }
+  if (view.kind === 'terms-change' && upcoming) {
+    return (
+      <TermsChange
+        upcoming={upcoming}
+        onBack={() => setView({ kind: 'overview' })}
+        onDone={(message) => {
+          setNotice(message);
+          setView({ kind: 'overview' });
+          void refresh();
         }}
       />
     );
@@ -104,6 +122,7 @@ export function Home(props: { session: SessionInfo; onReauth(): void }) {
           {t('home.notifications')}
         </button>
       </div>
+      {upcoming && (cards ?? []).some((c) => c.connected && c.termsVersion !== upcoming.version) && <TermsChangeNotice upcoming={upcoming} onRead={() => setView({ kind: 'terms-change' })} />}
       {cards && !canCreate && (
         <p id="no-connected" className="hint">
           {t('cards.noConnected')}

@@ -2,7 +2,7 @@ import { useState } from 'react';
 import type { PaymentCard } from '../../../src/client/api.ts';
 import { ConfirmDialog } from '../components/Dialog.tsx';
 import { useApp } from '../context.ts';
-import { formatKronor, maskedLast4 } from '../lib/format.ts';
+import { formatKronor, lastValidDay, maskedLast4 } from '../lib/format.ts';
 
 
 /** Card terms §8: the bank's Spärrservice, around the clock, by telephone. */
@@ -13,7 +13,7 @@ export function cardLabel(card: PaymentCard): string {
 
 /** The customer's payment cards: state, connected or not; connect (terms) and block. */
 export function PaymentCards(props: { cards: PaymentCard[] | null; onConnect(card: PaymentCard): void; onBlock(card: PaymentCard): Promise<void> }) {
-  const { t } = useApp();
+  const { t, language } = useApp();
   const [toBlock, setToBlock] = useState<PaymentCard | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -44,13 +44,21 @@ export function PaymentCards(props: { cards: PaymentCard[] | null; onConnect(car
                   <dt>{t('cards.state')}</dt>
                   <dd>
                     <span className={`badge ${card.state}`}>{card.state === 'active' ? t('cards.active') : t('cards.blocked')}</span>
+                    {card.expired ? `, ${t('cards.expired')}` : ''}
                     {', '}
                     {card.connected ? t('cards.connected') : t('cards.notConnected')}
                   </dd>
                 </div>
+                {card.expiresAt && (
+                  <div>
+                    <dt>{t('cards.validity')}</dt>
+                    <dd>{t('list.validThrough', { date: lastValidDay(card.expiresAt, language) })}</dd>
+                  </div>
+                )}
               </dl>
+              {card.replaces && <p className="hint">{t('cards.replaces', { last4: maskedLast4(card.replaces.last4) })}</p>}
               <p className="hint">{t('cards.limits', { perPurchase: formatKronor(card.limitPerPurchase), perMonth: formatKronor(card.limitPerMonth) })}</p>
-              {card.state === 'active' && (
+              {card.state === 'active' && !card.expired && (
                 <div className="actions">
                   {!card.connected && (
                     <button type="button" className="primary" onClick={() => props.onConnect(card)} disabled={busy}>

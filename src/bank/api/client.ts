@@ -149,6 +149,12 @@ export class BankClient {
   connectCard(cardId: string, termsVersion: string, o?: CallOptions): Promise<S.PaymentCard> {
     return this.call('POST', `/v1/cards/${seg(cardId)}/connect`, S.PaymentCard, { auth: 'session', body: { termsVersion, accepted: true } }, o);
   }
+  async acceptTerms(version: string, o?: CallOptions): Promise<void> {
+    await this.call('POST', '/v1/terms/accept', null, { auth: 'session', body: { version } }, o);
+  }
+  endAgreement(o?: CallOptions): Promise<S.AgreementEnded> {
+    return this.call('POST', '/v1/agreement/end', S.AgreementEnded, { auth: 'session', body: { confirm: true } }, o);
+  }
   blockCard(cardId: string, o?: CallOptions): Promise<S.PaymentCard> {
     return this.call('POST', `/v1/cards/${seg(cardId)}/block`, S.PaymentCard, { auth: 'session' }, o);
   }

@@ -132,14 +132,35 @@ export const PaymentCard = z.object({
   termsAcceptedAt: iso.nullable(),
   limitPerPurchase: z.number().int(),
   limitPerMonth: z.number().int(),
+  /** The end of the month printed on the card (exclusive, Stockholm time); null when not recorded. */
+  expiresAt: iso.nullable().optional(),
+  /** Past its printed month: no purchase goes through and no e-nummer can be made for it. */
+  expired: z.boolean().optional(),
+  /** The card this one replaces (card terms §12); that card is blocked when this one is first used. */
+  replaces: z.object({ id, last4: z.string() }).nullable().optional(),
 });
-export const Terms = z.object({ version: z.string(), title: z.string(), text: z.string() });
+export const Terms = z.object({
+  version: z.string(),
+  title: z.string(),
+  text: z.string(),
+  /** When this version took effect; null for the first. */
+  effectiveFrom: iso.nullable().optional(),
+  /**
+   * A change announced and not yet in effect (card terms §21: two months ahead): read it, accept
+   * it now, or end e-kort before it takes effect; a holder who does neither is bound by it then.
+   */
+  upcoming: z.object({ version: z.string(), title: z.string(), text: z.string(), announcedAt: iso, effectiveFrom: iso }).nullable().optional(),
+});
+export const AcceptTermsRequest = z.strictObject({ version: safeText(z.string().min(1).max(40)) });
+/** What ending e-kort did: the cards disconnected and the e-nummer closed. */
+export const AgreementEnded = z.object({ cards: z.number().int(), enummers: z.number().int() });
+export const EndAgreementRequest = z.strictObject({ confirm: z.literal(true) });
 export const ConnectCardRequest = z.strictObject({ termsVersion: safeText(z.string().min(1).max(40)), accepted: z.literal(true) });
 
 // --- e-nummer ----------------------------------------------------------------------------
 
 export const EnummerState = z.enum(['open', 'paused', 'closed']);
-export const CloseReason = z.enum(['expired', 'closed_by_holder', 'card_blocked', 'used']);
+export const CloseReason = z.enum(['expired', 'closed_by_holder', 'card_blocked', 'used', 'agreement_ended']);
 export const CreateEnummerRequest = z
   .strictObject({
     cardId: id,
@@ -193,6 +214,8 @@ export const DeclineCode = z.enum([
   'CVC_LOCKED',
   /** A purchase in a currency the service has no reference rate for. */
   'CURRENCY_NOT_SUPPORTED',
+  /** The card the e-nummer draws on is past the month printed on it (card terms §12). */
+  'CARD_EXPIRED',
 ]);
 export const Transaction = z.object({
   id,
@@ -292,7 +315,7 @@ export const Dispute = z.object({
   cardId: id.optional(),
 });
 const Texts = z.object({ sv: z.string(), en: z.string() });
-export const NotificationKind = z.enum(['currency_conversion', 'card_blocked', 'terms_change', 'dispute', 'refund']);
+export const NotificationKind = z.enum(['currency_conversion', 'card_blocked', 'card_replaced', 'terms_change', 'dispute', 'refund']);
 export const Notification = z.object({
   id,
   kind: NotificationKind,
@@ -349,6 +372,8 @@ export type SessionInfo = z.infer<typeof SessionInfo>;
 export type LoginMethod = z.infer<typeof LoginMethod>;
 export type PaymentCard = z.infer<typeof PaymentCard>;
 export type Terms = z.infer<typeof Terms>;
+export type AcceptTermsRequest = z.infer<typeof AcceptTermsRequest>;
+export type AgreementEnded = z.infer<typeof AgreementEnded>;
 export type CreateEnummerRequest = z.input<typeof CreateEnummerRequest>;
 export type Enummer = z.infer<typeof Enummer>;
 export type EnummerSecret = z.infer<typeof EnummerSecret>;

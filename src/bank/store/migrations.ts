@@ -334,7 +334,7 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE TABLE messages (
         id TEXT PRIMARY KEY,
         customer_id TEXT NOT NULL REFERENCES customers(id),
-        kind TEXT NOT NULL CHECK (kind IN ('card_blocked', 'terms_change', 'dispute', 'refund')),
+        kind TEXT NOT NULL CHECK (kind IN ('card_blocked', 'card_replaced', 'terms_change', 'dispute', 'refund')),
         ref_id TEXT,
         title_sv TEXT NOT NULL,
         title_en TEXT NOT NULL,
@@ -342,6 +342,32 @@ export const MIGRATIONS: readonly Migration[] = [
         text_en TEXT NOT NULL,
         created_at BIGINT NOT NULL)`,
       `CREATE INDEX messages_customer ON messages(customer_id, created_at)`,
+    ],
+  },
+  {
+    version: 8,
+    name: 'a change of the e-kort terms is announced two months before it takes effect (card terms §21)',
+    statements: [
+      // Versions after the built-in one (terms.ts). Each takes effect at effective_at, at the
+      // earliest two months after announced_at; a card connected under an older version goes
+      // on under the new one from that moment (silence is acceptance).
+      `CREATE TABLE terms_versions (
+        version TEXT PRIMARY KEY,
+        title TEXT NOT NULL,
+        text TEXT NOT NULL,
+        announced_at BIGINT NOT NULL,
+        effective_at BIGINT NOT NULL)`,
+      `CREATE INDEX terms_versions_effective ON terms_versions(effective_at)`,
+    ],
+  },
+  {
+    version: 9,
+    name: "a payment card's validity, and a replacement card that takes over its e-nummer (card terms §12)",
+    statements: [
+      // The end of the month printed on the card, Stockholm time (exclusive); NULL: not recorded.
+      `ALTER TABLE payment_cards ADD COLUMN expires_at BIGINT`,
+      // The card this one replaces (exchange or replacement card): blocked at this one's first use.
+      `ALTER TABLE payment_cards ADD COLUMN replaces TEXT`,
     ],
   },
 ];

@@ -118,7 +118,7 @@ describe('service routes', () => {
     expect(health.statusCode).toBe(200);
     expect(health.json()).toMatchObject({ status: 'ok', serviceId: 'ekort-reference', time: new Date(clock.t).toISOString() });
     const terms = await call({ method: 'GET', url: '/v1/terms' });
-    expect(terms.json()).toEqual(TERMS);
+    expect(terms.json()).toEqual({ ...TERMS, effectiveFrom: null, upcoming: null });
     const missing = await call({ method: 'GET', url: '/v1/nothing-here' });
     for (const res of [health, terms, missing]) {
       expect(res.headers['cache-control']).toBe('no-store');

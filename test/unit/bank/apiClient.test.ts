@@ -108,6 +108,10 @@ describe('BankClient against the service', () => {
     // Single purchase: closed by its first approved purchase.
     expect((await client.enummer(id)).state).toBe('closed');
     expect((await refusal(client.closeEnummer(id))).code).toBe('STATE_CONFLICT');
+    // §21: no change is announced, so there is nothing to accept; ending e-kort disconnects the card.
+    expect((await refusal(client.acceptTerms('2099-01'))).code).toBe('TERMS_OUTDATED');
+    expect(await client.endAgreement()).toEqual({ cards: 1, enummers: 0 });
+    expect(await client.cards()).toEqual([expect.objectContaining({ id: cardId, connected: false })]);
     expect((await client.blockCard(cardId)).state).toBe('blocked');
 
     await client.logout();
@@ -141,7 +145,7 @@ describe('startServer', () => {
     const held = new Promise<void>((resolve) => (release = resolve));
     let entered!: () => void;
     const inHandler = new Promise<void>((resolve) => (entered = resolve));
-    const terms = service.terms();
+    const terms = await service.terms();
     service.terms = () => {
       entered();
       return held.then(() => terms) as never;

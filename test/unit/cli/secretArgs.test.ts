@@ -60,7 +60,7 @@ describe('authorize takes the card number and CVC from standard input or the env
     service = await EkortService.open(path.join(dir, 'bank.db'), { sweepIntervalMs: 0 });
     const { id } = await createCustomer(service.ctx, '199001012385', 'Anna Andersson');
     const cardId = (await addPaymentCard(service.ctx, id)).id;
-    await connectCard(service.ctx, id, cardId, service.terms().version);
+    await connectCard(service.ctx, id, cardId, (await service.terms()).version);
     secret = (await service.createEnummer({ customerId: id, method: 'dosa', authenticatedAt: Date.now() }, { cardId, merchant: 'Shop', recurring: true, months: 3 })).secret;
     process.env.EKORT_NETWORK_KEY = await createNetworkKey(service.ctx, 'test');
     server = await startServer(service, { port: 0, log: () => undefined });

@@ -18,6 +18,7 @@ import { DosaLogin } from '../../../renderer/src/screens/DosaLogin.tsx';
 import { EngineerPanel } from '../../../renderer/src/screens/EngineerPanel.tsx';
 import { EnummerList } from '../../../renderer/src/screens/EnummerList.tsx';
 import { PaymentCards } from '../../../renderer/src/screens/PaymentCards.tsx';
+import { ConnectCard } from '../../../renderer/src/screens/ConnectCard.tsx';
 import { StartScreen } from '../../../renderer/src/screens/StartScreen.tsx';
 
 /** Visible text, roughly: tags become spaces and all whitespace (NBSP too) one space. */
@@ -126,6 +127,34 @@ describe('the app, rendered on the server', () => {
     expect(page).toContain('Spärra kort');
     // Card terms §8: Spärrservice around the clock, with the number to call.
     expect(page).toContain('dygnet runt hos Spärrservice: 00-000 00 00');
+  });
+
+  it('a card shows the last day of its printed month, the card it replaces, and when it has expired (card terms §12)', () => {
+    const base = { product: 'Bankkort Visa', state: 'active' as const, connected: true, termsVersion: '2026-11', termsAcceptedAt: null, limitPerPurchase: 100, limitPerMonth: 200 };
+    const cards = [
+      { ...base, id: 'card-new-0001', last4: '2222', expiresAt: '2030-11-30T23:00:00.000Z', expired: false, replaces: { id: 'card-old-0001', last4: '1111' } },
+      { ...base, id: 'card-old-0002', last4: '3333', expiresAt: '2026-10-31T23:00:00.000Z', expired: true, replaces: null },
+    ];
+    const page = text(inContext(createElement(PaymentCards, { cards, onConnect: noop, onBlock: async () => undefined })));
+    expect(page).toContain('Gäller t.o.m. 30 november 2030');
+    expect(page).toContain('Ersätter kortet •••• 1111. Det gamla kortet spärras när du använder det här första gången.');
+    expect(page).toMatch(/Aktivt ?, utgånget ?, Anslutet till e-kort/);
+    expect(page).toContain('Gäller t.o.m. 31 oktober 2026');
+    // An expired card offers no actions but the Spärrservice number.
+    expect(page.match(/Spärra kort(?!et)/g)).toHaveLength(1);
+  });
+
+  it('connecting cards: each card that can be connected is offered, the chosen one ticked, then "Fortsätt"', () => {
+    const base = { product: 'Bankkort Visa', state: 'active' as const, connected: false, termsVersion: null, termsAcceptedAt: null, limitPerPurchase: 100, limitPerMonth: 200 };
+    const cards = [
+      { ...base, id: 'card-aaaa-0001', last4: '1111' },
+      { ...base, id: 'card-bbbb-0002', last4: '2222' },
+    ];
+    const html = inContext(createElement(ConnectCard, { cards, preselected: 'card-bbbb-0002', onConnected: noop, onBack: noop }));
+    expect(text(html)).toContain('Välj de kort du vill ansluta och läs villkoren för e-kort.');
+    expect(text(html)).toContain('Kort att ansluta till e-kort');
+    expect(html.match(/type="checkbox"/g)).toHaveLength(3); // two cards and "Jag har läst och godkänner villkoren"
+    expect(html.match(/type="checkbox" checked=""/g)).toHaveLength(1);
   });
 
   it('the reveal view shows the number in groups of four, expiry and CVC with copy buttons', () => {

@@ -5,7 +5,29 @@ import { fail, type FakeKit } from './kit.ts';
 export function ekortMethods(kit: FakeKit) {
   const { s, options, nextId, requireSession, respond } = kit;
   return {
-    terms: () => respond('terms', undefined, () => ({ version: '2026-01', title: 'Villkor för e-kort', text: 'Du betalar på internet med e-nummer som bara gäller hos en handlare.\n\nBanken ansvarar för…' })),
+    terms: () =>
+      respond('terms', undefined, () => ({
+        version: '2026-01',
+        title: 'Villkor för e-kort',
+        text: 'Du betalar på internet med e-nummer som bara gäller hos en handlare.\n\nBanken ansvarar för…',
+        effectiveFrom: null,
+        upcoming: options.upcomingTerms ?? null,
+      })),
+    acceptTerms: (input) =>
+      respond('acceptTerms', input, () => {
+        requireSession();
+        if (options.upcomingTerms?.version !== input.version) throw fail('TERMS_OUTDATED', 'No such change is announced.');
+        s.cards = s.cards.map((c) => (c.connected ? { ...c, termsVersion: input.version, termsAcceptedAt: new Date().toISOString() } : c));
+      }),
+    endAgreement: () =>
+      respond('endAgreement', undefined, () => {
+        requireSession();
+        const cards = s.cards.filter((c) => c.connected).length;
+        const enummers = s.enummers.filter((e) => e.state !== 'closed').length;
+        s.cards = s.cards.map((c) => ({ ...c, connected: false, termsVersion: null, termsAcceptedAt: null }));
+        s.enummers = s.enummers.map((e) => (e.state === 'closed' ? e : { ...e, state: 'closed', closeReason: 'agreement_ended', closedAt: new Date().toISOString() }));
+        return { cards, enummers };
+      }),
     paymentCards: () =>
       respond('paymentCards', undefined, () => {
         requireSession();

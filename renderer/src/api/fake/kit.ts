@@ -10,6 +10,7 @@ import type {
   EnummerSecret,
   FileCredential,
   Notification,
+  Terms,
   PaymentCard,
   PlatformNote,
   ReaderInfo,
@@ -41,6 +42,8 @@ export interface FakeOptions {
   files?: FileCredential[];
   /** Transactions to start with (e.g. a foreign-currency purchase). */
   transactions?: Transaction[];
+  /** A change of the terms announced and not yet in effect (card terms §21). */
+  upcomingTerms?: NonNullable<Terms['upcoming']>;
 }
 
 export const FAKE_PIN = '123456';
