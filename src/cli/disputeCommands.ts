@@ -22,7 +22,7 @@ const REASONS: Record<Dispute['liability']['reason'], string> = {
 
 const stateText = (d: Dispute): string => (d.state === 'resolved' ? `resolved (${d.resolution})` : d.state.replace(/_/g, ' '));
 
-function describe(io: CliIo, d: Dispute): void {
+export function printDispute(io: CliIo, d: Dispute): void {
   io.out(`${d.kind === 'goods' ? 'Referral' : 'Dispute'} ${d.id}: ${d.kind} — ${formatKronor(d.amount)} at ${d.merchant}; ${stateText(d)}.`);
   if (d.kind === 'goods') {
     io.out('  A problem with goods or a service is taken up with the merchant first (card terms §11.2); the bank is not obliged to act,');
@@ -30,7 +30,9 @@ function describe(io: CliIo, d: Dispute): void {
     return;
   }
   io.out(`  You risk ${REASONS[d.liability.reason]}: ${formatKronor(d.liability.maxSelfRiskOre)}.`);
-  if (d.liability.grossNegligenceMaxOre !== undefined) {
+  if (d.liability.grossNegligenceMaxOre !== undefined && d.liability.grossNegligenceMaxOre <= d.liability.maxSelfRiskOre) {
+    io.out('  That is the whole amount, no more than the 400 kr self-risk: it is the most you risk, grossly negligent or not (§10.2, §10.3).');
+  } else if (d.liability.grossNegligenceMaxOre !== undefined) {
     io.out(`  Only if the purchase could be made through gross negligence more: at most ${formatKronor(d.liability.grossNegligenceMaxOre)} (§10.3).`);
   }
 }
@@ -48,7 +50,7 @@ export async function transactionDispute({ values, positionals }: Input<'transac
   });
   if (values.json) printJson(io, blocked ? { ...dispute, blockedCard: blocked } : dispute);
   else {
-    describe(io, dispute);
+    printDispute(io, dispute);
     if (blocked) io.out(`  The card •••• ${blocked.last4} is blocked now; its e-nummer are closed.`);
     else if (dispute.offerCardBlock) io.out(`  Not yours? Block the card: ekort payment-card block ${dispute.cardId} (or dispute with --block-card).`);
   }

@@ -316,6 +316,7 @@ export const en: Record<MessageKey, string> = {
   'dispute.resolution.rejected': 'The claim was rejected',
   'dispute.risk': 'What you risk',
   'dispute.liability.self_risk': 'Under the card terms you pay at most {amount} self-risk (§10.2; the self-risk is at most SEK 400). More only if you were grossly negligent (§10.3: currently at most {gross}).',
+  'dispute.liability.self_risk_whole': 'The purchase is {amount}, no more than the SEK 400 self-risk (§10.2): under the card terms you pay at most the whole amount, {amount}, even if you were grossly negligent (§10.3).',
   'dispute.liability.self_risk_noGross': 'Under the card terms you pay at most {amount} self-risk (§10.2; the self-risk is at most SEK 400). More only if you were grossly negligent (§10.3).',
   'dispute.liability.afterBlockNote': 'You pay nothing for a purchase made after you blocked the card (§10.5).',
   'dispute.liability.after_card_block': 'The purchase was made after the card was blocked. You pay nothing (card terms §10.5).',

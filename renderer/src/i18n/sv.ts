@@ -317,6 +317,7 @@ export const sv = {
   'dispute.resolution.rejected': 'Reklamationen avslogs',
   'dispute.risk': 'Vad du riskerar',
   'dispute.liability.self_risk': 'Enligt kortvillkoren står du för högst {amount} i självrisk (punkt 10.2; självrisken är högst 400 kr). Mer än så bara om du har varit grovt oaktsam (punkt 10.3: för närvarande högst {gross}).',
+  'dispute.liability.self_risk_whole': 'Köpet är på {amount}, inte mer än självrisken på 400 kr (punkt 10.2): enligt kortvillkoren står du för högst hela beloppet, {amount}, även om du har varit grovt oaktsam (punkt 10.3).',
   'dispute.liability.self_risk_noGross': 'Enligt kortvillkoren står du för högst {amount} i självrisk (punkt 10.2; självrisken är högst 400 kr). Mer än så bara om du har varit grovt oaktsam (punkt 10.3).',
   'dispute.liability.afterBlockNote': 'Du står inte för något köp som görs efter att du har spärrat kortet (punkt 10.5).',
   'dispute.liability.after_card_block': 'Köpet gjordes efter att kortet spärrades. Du står inte för något belopp (kortvillkor punkt 10.5).',

@@ -14,6 +14,8 @@ export function liabilityText(d: Dispute, t: Translate): string {
   const l = d.liability;
   switch (l.reason) {
     case 'self_risk':
+      // A purchase of 400 kr or less: the whole amount is all the holder can risk, negligent or not.
+      if (l.grossNegligenceMaxOre !== undefined && l.grossNegligenceMaxOre <= l.maxSelfRiskOre) return t('dispute.liability.self_risk_whole', { amount: formatKronor(l.maxSelfRiskOre) });
       return l.grossNegligenceMaxOre === undefined
         ? t('dispute.liability.self_risk_noGross', { amount: formatKronor(l.maxSelfRiskOre) })
         : t('dispute.liability.self_risk', { amount: formatKronor(l.maxSelfRiskOre), gross: formatKronor(l.grossNegligenceMaxOre) });

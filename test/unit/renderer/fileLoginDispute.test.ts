@@ -208,6 +208,13 @@ describe('disputes (reklamation)', () => {
       'Köpet står kvar. Vänd dig till Webbhandeln AB först; banken kan i vissa fall hjälpa till (kortvillkor punkt 11.2).',
     );
     expect(liabilityText(dispute(), en)).toContain('at most SEK 400');
+    // Under 400 kr the whole purchase is all there is to risk, grossly negligent or not: no "more than that".
+    const small = dispute({ amount: 250_00, liability: { maxSelfRiskOre: 250_00, reason: 'self_risk', section: '10.2', grossNegligenceMaxOre: 250_00 } });
+    expect(liabilityText(small, sv).replace(/\u00a0/g, ' ')).toBe(
+      'Köpet är på 250,00 kr, inte mer än självrisken på 400 kr (punkt 10.2): enligt kortvillkoren står du för högst hela beloppet, 250,00 kr, även om du har varit grovt oaktsam (punkt 10.3).',
+    );
+    expect(liabilityText(small, sv)).not.toContain('Mer än så');
+    expect(liabilityText(dispute({ amount: 400_00, liability: { maxSelfRiskOre: 400_00, reason: 'self_risk', section: '10.2', grossNegligenceMaxOre: 400_00 } }), sv)).toContain('högst hela beloppet');
   });
 
   it('the fake agent records a claim with the liability and the card block offered; a declined purchase is refused', async () => {
