@@ -40,11 +40,19 @@
  * States: received → under_investigation → resolved (refunded | rejected), moved by the bank
  * (`ekort bank dispute-resolve`); refund/reject may also come straight from received.
  * Refunds are recorded as the claim's outcome; no ledger entry or spend correction is made.
+ *
+ * Along the way, for an unauthorised claim not yet resolved, the bank may ask for a police
+ * report (§10.4: "På begäran av banken ska polisanmälan bifogas"; the holder gives the report
+ * number) and extend its investigation when it suspects the purchase was authorised (§10.7;
+ * the bank then tells Finansinspektionen). After a refund the bank may find the purchase was
+ * not unauthorised after all: the holder must repay (§10.8), and the bank debits the account.
+ * Each of these is a message to the holder too.
  */
 import type { Dispute, DisputeKind, LiabilityReason } from './api/schemas.ts';
-import { iso } from './calendar.ts';
+import { iso, isoOrNull } from './calendar.ts';
 import { type BankContext, newId } from './context.ts';
 import { bankError } from './errors.ts';
+import { sendMessage } from './notifications.ts';
 import { isUniqueViolation } from './store/sql.ts';
 
 /** §10.2: "ska kontohavaren stå för högst 400 kr". */
@@ -149,10 +157,16 @@ interface DisputeRow {
   merchant: string;
   amount: number;
   card_state: 'active' | 'blocked' | null;
+  police_report_requested_at: number | null;
+  police_report_ref: string | null;
+  police_report_at: number | null;
+  extended_at: number | null;
+  repayment_at: number | null;
 }
 
 const SELECT_DISPUTE = `SELECT d.id, d.transaction_id, d.card_id, d.kind, d.state, d.resolution, d.description, d.max_self_risk, d.liability_reason,
-  d.created_at, d.updated_at, t.merchant, t.amount, c.state AS card_state
+  d.created_at, d.updated_at, t.merchant, t.amount, c.state AS card_state,
+  d.police_report_requested_at, d.police_report_ref, d.police_report_at, d.extended_at, d.repayment_at
   FROM disputes d JOIN transactions t ON t.id = d.transaction_id LEFT JOIN payment_cards c ON c.id = d.card_id`;
 
 function view(r: DisputeRow): Dispute {
@@ -177,6 +191,10 @@ function view(r: DisputeRow): Dispute {
       ...(reason === 'self_risk' ? { grossNegligenceMaxOre: Math.min(GROSS_NEGLIGENCE_MAX_ORE, amount) } : {}),
     },
     ...(offer ? { offerCardBlock: true, cardId: r.card_id! } : {}),
+    policeReport:
+      r.police_report_requested_at === null ? null : { requestedAt: iso(Number(r.police_report_requested_at)), reference: r.police_report_ref, submittedAt: isoOrNull(r.police_report_at) },
+    extendedAt: isoOrNull(r.extended_at),
+    repaymentRequiredAt: isoOrNull(r.repayment_at),
   };
 }
 
@@ -251,24 +269,84 @@ export function getDispute(ctx: BankContext, customerId: string, id: string): Pr
   return ownDispute(ctx, customerId, id);
 }
 
-export type DisputeAction = 'investigate' | 'refund' | 'reject';
-export const DISPUTE_ACTIONS: readonly DisputeAction[] = ['investigate', 'refund', 'reject'];
+export type DisputeAction = 'investigate' | 'refund' | 'reject' | 'police-report' | 'extend' | 'reclaim';
+export const DISPUTE_ACTIONS: readonly DisputeAction[] = ['investigate', 'refund', 'reject', 'police-report', 'extend', 'reclaim'];
 
-/** The bank moves a claim: received → under_investigation → resolved (refunded | rejected). */
+const OPEN_CLAIM = "state IN ('received', 'under_investigation')";
+
+/** Each action: the one update it makes (guarded by the claim's state) and what the holder is told. */
+const ACTIONS: Record<DisputeAction, { sql: string; doing: string; message?: (merchant: string, amount: string) => { title: { sv: string; en: string }; text: { sv: string; en: string } } }> = {
+  investigate: { sql: "UPDATE disputes SET state = 'under_investigation', updated_at = ? WHERE id = ? AND state = 'received'", doing: 'put under investigation' },
+  refund: { sql: `UPDATE disputes SET state = 'resolved', resolution = 'refunded', updated_at = ? WHERE id = ? AND ${OPEN_CLAIM}`, doing: 'refunded' },
+  reject: { sql: `UPDATE disputes SET state = 'resolved', resolution = 'rejected', updated_at = ? WHERE id = ? AND ${OPEN_CLAIM}`, doing: 'rejected' },
+  'police-report': {
+    sql: `UPDATE disputes SET police_report_requested_at = ?, updated_at = ? WHERE id = ? AND kind = 'unauthorised' AND ${OPEN_CLAIM} AND police_report_requested_at IS NULL`,
+    doing: 'asked for a police report',
+    message: (merchant, amount) => ({
+      title: { sv: `Banken behöver en polisanmälan för din reklamation (${merchant}, ${amount})`, en: `The bank needs a police report for your claim (${merchant}, ${amount})` },
+      text: {
+        sv: 'Gör en polisanmälan om det obehöriga köpet och lämna polisens diarienummer i e-kort under Reklamationer (kortvillkor punkt 10.4). Banken utreder vidare när anmälan har kommit in.',
+        en: "File a police report about the unauthorised purchase and give the police's report number in e-kort under Claims (card terms §10.4). The bank goes on with its investigation once it has it.",
+      },
+    }),
+  },
+  extend: {
+    sql: `UPDATE disputes SET extended_at = ?, state = 'under_investigation', updated_at = ? WHERE id = ? AND kind = 'unauthorised' AND ${OPEN_CLAIM} AND extended_at IS NULL`,
+    doing: 'extended',
+    message: (merchant, amount) => ({
+      title: { sv: `Utredningen av din reklamation förlängs (${merchant}, ${amount})`, en: `The investigation of your claim is extended (${merchant}, ${amount})` },
+      text: {
+        sv: 'Banken har anledning att misstänka att köpet var godkänt och förlänger därför utredningen, enligt kortvillkoren punkt 10.7. Banken har underrättat Finansinspektionen. Du får besked när utredningen är klar.',
+        en: 'The bank has reason to suspect that the purchase was authorised and therefore extends its investigation, under card terms §10.7. The bank has told Finansinspektionen. You will hear when the investigation is done.',
+      },
+    }),
+  },
+  reclaim: {
+    sql: "UPDATE disputes SET repayment_at = ?, updated_at = ? WHERE id = ? AND state = 'resolved' AND resolution = 'refunded' AND repayment_at IS NULL",
+    doing: 'reclaimed',
+    message: (merchant, amount) => ({
+      title: { sv: `Du behöver betala tillbaka ${amount} (${merchant})`, en: `You need to repay ${amount} (${merchant})` },
+      text: {
+        sv: `Banken betalade tillbaka ${amount} för köpet hos ${merchant}, men har därefter fastställt att köpet inte var obehörigt. Enligt kortvillkoren punkt 10.8 är du återbetalningsskyldig, och banken debiterar ditt konto med beloppet.`,
+        en: `The bank refunded ${amount} for the purchase at ${merchant}, but has since found that the purchase was not unauthorised. Under card terms §10.8 you must repay it, and the bank debits your account with the amount.`,
+      },
+    }),
+  },
+};
+
+const kronor = (ore: number): string => `${new Intl.NumberFormat('sv-SE', { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(ore / 100)} kr`;
+
+/** The bank moves a claim (see the module comment); the holder is told where the terms say so. */
 export async function advanceDispute(ctx: BankContext, id: string, action: DisputeAction): Promise<Dispute> {
   const now = ctx.config.now();
-  const changed =
-    action === 'investigate'
-      ? await ctx.db.run("UPDATE disputes SET state = 'under_investigation', updated_at = ? WHERE id = ? AND state = 'received'", [now, id])
-      : await ctx.db.run("UPDATE disputes SET state = 'resolved', resolution = ?, updated_at = ? WHERE id = ? AND state IN ('received', 'under_investigation')", [
-          action === 'refund' ? 'refunded' : 'rejected',
-          now,
-          id,
-        ]);
-  const dispute = await ownDispute(ctx, null, id);
-  if (changed === 0) {
-    const why = dispute.state === 'referred_to_merchant' ? 'it is a referral to the merchant, not a claim' : `it is ${dispute.state.replace(/_/g, ' ')}${dispute.resolution ? ` (${dispute.resolution})` : ''}`;
-    throw bankError('STATE_CONFLICT', `Dispute ${id} cannot be ${action === 'investigate' ? 'put under investigation' : action === 'refund' ? 'refunded' : 'rejected'}: ${why}.`, { state: dispute.state });
-  }
+  const step = ACTIONS[action];
+  const dispute = await ctx.db.transaction(async (tx) => {
+    // Every placeholder but the last (the id) is the time of the change.
+    const changed = await tx.run(step.sql, [...Array<number>(step.sql.split('?').length - 2).fill(now), id]);
+    const [row] = await tx.query<DisputeRow & { customer_id: string }>(`${SELECT_DISPUTE.replace('SELECT d.id,', 'SELECT d.customer_id, d.id,')} WHERE d.id = ?`, [id]);
+    if (!row) throw bankError('NOT_FOUND', `There is no dispute ${id}.`);
+    const current = view(row);
+    if (changed === 0) {
+      const why =
+        current.state === 'referred_to_merchant'
+          ? 'it is a referral to the merchant, not a claim'
+          : `it is ${current.kind} and ${current.state.replace(/_/g, ' ')}${current.resolution ? ` (${current.resolution})` : ''}${current.policeReport && action === 'police-report' ? ', with a police report asked for already' : ''}${current.extendedAt && action === 'extend' ? ', extended already' : ''}${current.repaymentRequiredAt && action === 'reclaim' ? ', reclaimed already' : ''}`;
+      throw bankError('STATE_CONFLICT', `Dispute ${id} cannot be ${step.doing}: ${why}.`, { state: current.state });
+    }
+    if (step.message) await sendMessage(tx, { customerId: row.customer_id, kind: 'dispute', refId: id, ...step.message(current.merchant, kronor(current.amount)) }, now);
+    return current;
+  });
+  return dispute;
+}
+
+/** The holder gives the police's report number the bank asked for (§10.4). */
+export async function submitPoliceReport(ctx: BankContext, customerId: string, id: string, reference: string): Promise<Dispute> {
+  const now = ctx.config.now();
+  const changed = await ctx.db.run(
+    `UPDATE disputes SET police_report_ref = ?, police_report_at = ?, updated_at = ? WHERE id = ? AND customer_id = ? AND police_report_requested_at IS NOT NULL AND ${OPEN_CLAIM}`,
+    [reference.trim(), now, now, id, customerId],
+  );
+  const dispute = await ownDispute(ctx, customerId, id);
+  if (changed === 0) throw bankError('STATE_CONFLICT', dispute.policeReport ? 'The claim is resolved; the bank needs no police report now.' : 'The bank has not asked for a police report for this claim.', { state: dispute.state });
   return dispute;
 }

@@ -6,7 +6,7 @@
 import type { AppIdentification, AppIdentificationDecision, AppLoginQr, AppLoginStarted, AppLoginStatus, AuthorizationRequest, AuthorizationResult, CardChallenge, CreatedEnummer, Dispute, DosaChallenge, Enummer, EnummerAction, EnummerSecret, Notification, PaymentCard, PhoneCall, Session, SessionInfo, SignedIdentificationRequest, Terms, Transaction, TransactionPage } from './api/schemas.ts';
 import { authorize } from './authorize.ts';
 import type { Rates } from './currency.ts';
-import { advanceDispute, type DisputeAction, type DisputeInput, disputeTransaction, getDispute, listDisputes } from './disputes.ts';
+import { advanceDispute, type DisputeAction, type DisputeInput, disputeTransaction, getDispute, listDisputes, submitPoliceReport } from './disputes.ts';
 import { listNotifications } from './notifications.ts';
 import { appLoginCancel, appLoginCollect, appLoginQr, appLoginStart } from './approval/appLogin.ts';
 import { type Approval, BuiltinApprovalProvider, type OrderLookup, type SeenCode } from './approval/builtin.ts';
@@ -224,6 +224,10 @@ export class EkortService {
     return getDispute(this.ctx, s.customerId, id);
   }
   /** The bank's side: investigate, refund or reject a claim. */
+  /** The holder gives the police's report number the bank asked for (§10.4). */
+  submitPoliceReport(s: ActiveSession, id: string, reference: string): Promise<Dispute> {
+    return submitPoliceReport(this.ctx, s.customerId, id, reference);
+  }
   advanceDispute(id: string, action: DisputeAction): Promise<Dispute> {
     return advanceDispute(this.ctx, id, action);
   }

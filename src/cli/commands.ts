@@ -305,10 +305,10 @@ export const COMMANDS = {
     load: handler(bank, 'bankSmsOutbox'),
   }),
   'bank dispute-resolve': bankCommand({
-    synopsis: '[--db ...] ID investigate|refund|reject [--json]',
-    summary: "move a holder's dispute: under investigation, then resolved (refunded or rejected)",
+    synopsis: '[--db ...] ID investigate|refund|reject|police-report|extend|reclaim [--json]',
+    summary: "move a holder's dispute: under investigation, then resolved (refunded or rejected); ask for a police report (§10.4), extend the investigation (§10.7), reclaim a refund (§10.8)",
     options: { json: flag },
-    args: [2, 2, 'give the dispute ID and investigate, refund or reject'],
+    args: [2, 2, 'give the dispute ID and the action'],
     load: handler(dispute, 'bankDisputeResolve'),
   }),
   serve: command({
@@ -422,6 +422,13 @@ export const COMMANDS = {
     load: handler(dispute, 'transactionDispute'),
   }),
   disputes: command({ synopsis: '[--json]', summary: 'your disputes and their state', options: { ...session, json: flag }, load: handler(dispute, 'disputesCommand') }),
+  'dispute police-report': command({
+    synopsis: 'ID --reference NUMBER [--json]',
+    summary: "give the police's report number the bank asked for with a dispute (card terms §10.4)",
+    options: { ...session, reference: text, json: flag },
+    args: [1, 1, 'give the dispute ID (ekort disputes shows them)'],
+    load: handler(dispute, 'disputePoliceReport'),
+  }),
   notifications: command({
     synopsis: '[--json] [--english]',
     summary: 'messages from the bank (currency conversion costs)',

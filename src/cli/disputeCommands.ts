@@ -20,7 +20,16 @@ const REASONS: Record<Dispute['liability']['reason'], string> = {
   goods_merchant_first: 'the purchase stands: take it up with the merchant first (§11.2)',
 };
 
-const stateText = (d: Dispute): string => (d.state === 'resolved' ? `resolved (${d.resolution})` : d.state.replace(/_/g, ' '));
+/** The state, with what the bank asked or decided along the way (§10.4, §10.7, §10.8). */
+function stateText(d: Dispute): string {
+  const base = d.state === 'resolved' ? `resolved (${d.resolution})` : d.state.replace(/_/g, ' ');
+  const notes = [
+    d.policeReport ? (d.policeReport.reference ? `police report ${d.policeReport.reference}` : 'police report asked for') : null,
+    d.extendedAt ? 'extended' : null,
+    d.repaymentRequiredAt ? 'to be repaid' : null,
+  ].filter(Boolean);
+  return notes.length ? `${base}; ${notes.join(', ')}` : base;
+}
 
 export function printDispute(io: CliIo, d: Dispute): void {
   io.out(`${d.kind === 'goods' ? 'Referral' : 'Dispute'} ${d.id}: ${d.kind} — ${formatKronor(d.amount)} at ${d.merchant}; ${stateText(d)}.`);
@@ -71,6 +80,16 @@ export async function disputesCommand({ values }: Input<'disputes'>, io: CliIo):
   return 0;
 }
 
+/** `ekort dispute police-report ID --reference NUMBER [--json]`: the police's report number the bank asked for (§10.4). */
+export async function disputePoliceReport({ values, positionals }: Input<'dispute police-report'>, io: CliIo): Promise<number> {
+  if (!values.reference) throw new UsageError("--reference is required: the police's report number");
+  const reference = values.reference;
+  const d = await withHolder(values, ({ client }) => client.submitPoliceReport(positionals[0]!, reference));
+  if (values.json) printJson(io, d);
+  else io.out(`Police report ${reference} given for dispute ${d.id} (${formatKronor(d.amount)} at ${d.merchant}); the bank goes on with its investigation.`);
+  return 0;
+}
+
 /** `ekort notifications [--json]` */
 export async function notificationsCommand({ values }: Input<'notifications'>, io: CliIo): Promise<number> {
   const list: Notification[] = await withHolder(values, ({ client }) => client.notifications());
@@ -83,7 +102,7 @@ export async function notificationsCommand({ values }: Input<'notifications'>, i
 /** `ekort bank dispute-resolve [--db ...] ID investigate|refund|reject [--json]`: the bank moves a claim. */
 export async function bankDisputeResolve({ values, positionals }: Input<'bank dispute-resolve'>, io: CliIo): Promise<number> {
   const [id, action] = positionals as [string, string];
-  if (!(DISPUTE_ACTIONS as readonly string[]).includes(action)) throw new UsageError(`the action is investigate, refund or reject, not "${action}"`);
+  if (!(DISPUTE_ACTIONS as readonly string[]).includes(action)) throw new UsageError(`the action is one of ${DISPUTE_ACTIONS.join(', ')}, not "${action}"`);
   const service = await EkortService.open(values.db ?? defaultDatabasePath(), { sweepIntervalMs: 0 });
   let dispute: Dispute;
   try {

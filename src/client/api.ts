@@ -241,6 +241,8 @@ export interface EkortApiMethods {
   /** A claim (reklamation, card terms §10–11) on one of the holder's transactions; the answer says what the holder risks, and offers blocking the card (offerCardBlock, cardId) for an unauthorised purchase. */
   disputeTransaction: { input: { transactionId: string; kind: DisputeKind; description?: string }; output: Dispute };
   disputes: { input: void; output: Dispute[] };
+  /** The police's report number the bank asked for with a claim (card terms §10.4). */
+  submitPoliceReport: { input: { id: string; reference: string }; output: Dispute };
   /** Messages to the holder, newest first (the §17 currency conversion notice). */
   notifications: { input: void; output: Notification[] };
 
@@ -306,6 +308,7 @@ export const API_METHODS = [
   'transactions',
   'disputeTransaction',
   'disputes',
+  'submitPoliceReport',
   'notifications',
   'oathCodes',
   'oathCode',

@@ -70,6 +70,7 @@ export const API_INPUT_SCHEMAS = {
   transactions: z.union([z.undefined(), z.null(), z.strictObject({ enummerId: S.Id.optional() })]).transform((v) => v ?? {}),
   disputeTransaction: S.DisputeRequest.extend({ transactionId: S.Id }),
   disputes: none,
+  submitPoliceReport: S.PoliceReportRequest.extend({ id: S.Id }),
   notifications: none,
   oathCodes: z.strictObject({ reader: readerName }),
   oathCode: z.strictObject({ reader: readerName, id: z.string().min(1).max(64).refine((v) => firstControlCharacter(v) === undefined, 'control characters') }),

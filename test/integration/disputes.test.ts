@@ -154,4 +154,53 @@ describe.each(stores)('disputes on $name', (store) => {
     expect(list.map((d) => d.id)).toEqual([b.id, a.id]);
     expect(list[1]!.updatedAt).toBe(new Date(now).toISOString());
   });
+
+  describe('the bank asks for a police report (§10.4), extends the investigation (§10.7), reclaims a refund (§10.8)', () => {
+    it('a police report: asked once, the holder gives the number, both told and shown', async () => {
+      const { transactionId } = await purchase(500_00, { sca: true });
+      const d = await service.disputeTransaction(anna, transactionId, { kind: 'unauthorised' });
+      expect(d).toMatchObject({ policeReport: null, extendedAt: null, repaymentRequiredAt: null });
+      await expect(service.submitPoliceReport(anna, d.id, '5000-K123456-26')).rejects.toMatchObject({ code: 'STATE_CONFLICT' });
+      now += 1000;
+      const asked = await other.advanceDispute(d.id, 'police-report');
+      expect(asked.policeReport).toEqual({ requestedAt: new Date(now).toISOString(), reference: null, submittedAt: null });
+      await expect(service.advanceDispute(d.id, 'police-report')).rejects.toMatchObject({ code: 'STATE_CONFLICT' });
+      const [message] = await service.notifications(anna);
+      expect(message).toMatchObject({ kind: 'dispute', refId: d.id, title: { sv: 'Banken behöver en polisanmälan för din reklamation (Webbutiken AB, 500,00 kr)' } });
+      expect(message!.text.sv).toContain('lämna polisens diarienummer i e-kort under Reklamationer (kortvillkor punkt 10.4)');
+      await expect(service.submitPoliceReport(sven, d.id, '5000-K123456-26')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      now += 1000;
+      const given = await service.submitPoliceReport(anna, d.id, ' 5000-K123456-26 ');
+      expect(given.policeReport).toEqual({ requestedAt: asked.policeReport!.requestedAt, reference: '5000-K123456-26', submittedAt: new Date(now).toISOString() });
+      expect((await other.dispute(anna, d.id)).policeReport?.reference).toBe('5000-K123456-26');
+    });
+
+    it('extended: under investigation, Finansinspektionen told, the holder told; only for an open unauthorised claim', async () => {
+      const { transactionId } = await purchase(500_00, { sca: true });
+      const d = await service.disputeTransaction(anna, transactionId, { kind: 'unauthorised' });
+      const extended = await service.advanceDispute(d.id, 'extend');
+      expect(extended).toMatchObject({ state: 'under_investigation', extendedAt: new Date(now).toISOString() });
+      expect((await service.notifications(anna))[0]!.text.sv).toContain('Banken har underrättat Finansinspektionen.');
+      await expect(service.advanceDispute(d.id, 'extend')).rejects.toMatchObject({ code: 'STATE_CONFLICT' });
+      const wrong = await service.disputeTransaction(anna, (await purchase(100_00, { sca: true })).transactionId, { kind: 'incorrect' });
+      await expect(service.advanceDispute(wrong.id, 'extend')).rejects.toMatchObject({ code: 'STATE_CONFLICT' });
+      await expect(service.advanceDispute(wrong.id, 'police-report')).rejects.toMatchObject({ code: 'STATE_CONFLICT' });
+      await service.advanceDispute(d.id, 'reject');
+      await expect(service.advanceDispute(d.id, 'police-report')).rejects.toMatchObject({ code: 'STATE_CONFLICT' });
+    });
+
+    it('a refund found wrong afterwards: the holder repays, told so; only after a refund, once', async () => {
+      const { transactionId } = await purchase(500_00, { sca: true });
+      const d = await service.disputeTransaction(anna, transactionId, { kind: 'unauthorised' });
+      await expect(service.advanceDispute(d.id, 'reclaim')).rejects.toMatchObject({ code: 'STATE_CONFLICT' });
+      await service.advanceDispute(d.id, 'refund');
+      now += 1000;
+      const reclaimed = await other.advanceDispute(d.id, 'reclaim');
+      expect(reclaimed).toMatchObject({ state: 'resolved', resolution: 'refunded', repaymentRequiredAt: new Date(now).toISOString() });
+      await expect(service.advanceDispute(d.id, 'reclaim')).rejects.toMatchObject({ code: 'STATE_CONFLICT' });
+      const [message] = await service.notifications(anna);
+      expect(message!.title.sv).toBe('Du behöver betala tillbaka 500,00 kr (Webbutiken AB)');
+      expect(message!.text.sv).toContain('Enligt kortvillkoren punkt 10.8 är du återbetalningsskyldig');
+    });
+  });
 });

@@ -87,12 +87,24 @@ describe('disputes and foreign currency from the terminal', { timeout: 90_000 },
     expect((await holder(['transaction', 'dispute', transactionId, '--kind', 'theft'])).code).toBe(2);
     expect((await holder(['transaction', 'dispute', transactionId, '--kind', 'goods', '--block-card'])).code).toBe(2);
 
+    // §10.4: the bank asks for a police report; the holder gives its number.
+    expect((await holder(['dispute', 'police-report', d.id, '--reference', '5000-K1-26'])).code).toBe(1);
+    expect((await ekort(['bank', 'dispute-resolve', '--db', db, d.id, 'police-report'])).code).toBe(0);
+    const reported = await holder(['dispute', 'police-report', d.id, '--reference', '5000-K123456-26']);
+    expect(reported.code, reported.stderr).toBe(0);
+    expect(reported.stdout).toContain('Police report 5000-K123456-26 given for dispute');
+    expect((await holder(['disputes'])).stdout).toContain('received; police report 5000-K123456-26');
+
     const resolved = await ekort(['bank', 'dispute-resolve', '--db', db, d.id, 'refund']);
     expect(resolved.code, resolved.stderr).toBe(0);
     expect(resolved.stdout).toContain('resolved (refunded)');
     const disputes = await holder(['disputes']);
     expect(disputes.stdout).toMatch(new RegExp(`${d.id}\\s+unauthorised\\s+Boutique Paris\\s+142,75\u00a0kr\\s+resolved \\(refunded\\)`));
     expect((await ekort(['bank', 'dispute-resolve', '--db', db, d.id, 'reject'])).code).toBe(1);
+    // §10.8: the refund was wrong after all; the holder repays.
+    const reclaimed = await ekort(['bank', 'dispute-resolve', '--db', db, d.id, 'reclaim']);
+    expect(reclaimed.code, reclaimed.stderr).toBe(0);
+    expect(reclaimed.stdout).toContain('resolved (refunded); police report 5000-K123456-26, to be repaid');
   });
 
   it('the bank announces new terms (§21); the holder reads them, accepts them now, and then ends e-kort', async () => {

@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import type { DemoInfo, SessionInfo } from '../../../src/client/api.ts';
 import { BackActions } from '../components/BackActions.tsx';
+import { SubmitButton } from '../components/SubmitButton.tsx';
 import { ConfirmDialog } from '../components/Dialog.tsx';
 import { HolderSection } from '../components/HolderSection.tsx';
 import { DemoInfoBox } from '../components/DemoInfoBox.tsx';
@@ -117,9 +118,7 @@ export function CardLogin(props: { demo: DemoInfo | null; onLoggedIn(session: Se
           <ErrorMessage>{login.error}</ErrorMessage>
           {busy && <StatusMessage>{pinPad ? t('card.pinPad') : t('card.loggingIn')}</StatusMessage>}
           <BackActions onBack={props.onBack} busy={busy}>
-            <button type="submit" className="primary" disabled={busy} aria-busy={busy}>
-              {t('card.login')}
-            </button>
+            <SubmitButton busy={busy}>{t('card.login')}</SubmitButton>
           </BackActions>
         </form>
       )}

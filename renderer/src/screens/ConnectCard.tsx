@@ -1,6 +1,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import type { PaymentCard, Terms } from '../../../src/client/api.ts';
 import { BackActions } from '../components/BackActions.tsx';
+import { SubmitButton } from '../components/SubmitButton.tsx';
 import { ErrorMessage, StatusMessage } from '../components/Messages.tsx';
 import { ScreenHeading } from '../components/ScreenHeading.tsx';
 import { useApp } from '../context.ts';
@@ -99,9 +100,7 @@ export function ConnectCard(props: { cards: PaymentCard[]; preselected: string; 
         </label>
         <ErrorMessage id="accept-error">{acceptError}</ErrorMessage>
         <BackActions onBack={props.onBack} busy={busy}>
-          <button type="submit" className="primary" disabled={busy || !terms} aria-busy={busy}>
-            {t('terms.continue')}
-          </button>
+          <SubmitButton busy={busy} disabled={busy || !terms}>{t('terms.continue')}</SubmitButton>
         </BackActions>
       </form>
       <ErrorMessage>{error}</ErrorMessage>

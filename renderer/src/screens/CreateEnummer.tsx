@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import type { CreateEnummerRequest, Enummer, EnummerSecret, PaymentCard } from '../../../src/client/api.ts';
 import { BackActions } from '../components/BackActions.tsx';
+import { SubmitButton } from '../components/SubmitButton.tsx';
 import { Field } from '../components/Field.tsx';
 import { ErrorMessage, StatusMessage } from '../components/Messages.tsx';
 import { ScreenHeading } from '../components/ScreenHeading.tsx';
@@ -173,9 +174,7 @@ export function CreateEnummer(props: { cards: PaymentCard[]; onCreated(enummer: 
         <ErrorMessage>{error}</ErrorMessage>
         {busy && <StatusMessage>{t('create.creating')}</StatusMessage>}
         <BackActions onBack={props.onBack} busy={busy}>
-          <button type="submit" className="primary" disabled={busy} aria-busy={busy}>
-            {t('create.submit')}
-          </button>
+          <SubmitButton busy={busy}>{t('create.submit')}</SubmitButton>
         </BackActions>
       </form>
     </div>

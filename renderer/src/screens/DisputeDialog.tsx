@@ -2,6 +2,7 @@ import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { Dispute, DisputeKind, PaymentCard, Transaction } from '../../../src/client/api.ts';
 import { Modal } from '../components/Modal.tsx';
 import { ErrorMessage, StatusMessage } from '../components/Messages.tsx';
+import { SubmitButton } from '../components/SubmitButton.tsx';
 import { useApp } from '../context.ts';
 import type { Translate } from '../i18n/index.ts';
 import { formatDateTime, formatKronor } from '../lib/format.ts';
@@ -163,9 +164,7 @@ export function DisputeDialog(props: { transaction: Transaction; onClose(): void
             <button type="button" onClick={props.onClose} disabled={busy}>
               {t('common.cancel')}
             </button>
-            <button type="submit" className="primary" disabled={busy} aria-busy={busy}>
-              {t('dispute.submit')}
-            </button>
+            <SubmitButton busy={busy}>{t('dispute.submit')}</SubmitButton>
           </div>
         </form>
       </Modal>

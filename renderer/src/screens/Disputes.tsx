@@ -1,6 +1,8 @@
-import { Fragment, type ReactNode, useEffect, useState } from 'react';
+import { type FormEvent, Fragment, type ReactNode, useEffect, useState } from 'react';
 import type { Dispute, Notification } from '../../../src/client/api.ts';
 import { BackActions } from '../components/BackActions.tsx';
+import { SubmitButton } from '../components/SubmitButton.tsx';
+import { Field } from '../components/Field.tsx';
 import { ErrorMessage } from '../components/Messages.tsx';
 import { ScreenHeading } from '../components/ScreenHeading.tsx';
 import { useApp } from '../context.ts';
@@ -56,42 +58,88 @@ function FetchedListScreen<T extends { id: string }>(props: {
 
 /** "Reklamationer": the holder's claims, their state and what the terms say the holder risks. */
 export function Disputes(props: { onBack(): void; initial?: Dispute[] }) {
-  const { api, t } = useApp();
+  const { api } = useApp();
   return (
-    <FetchedListScreen
-      name="disputes"
-      load={() => api.disputes()}
-      {...(props.initial ? { initial: props.initial } : {})}
-      onBack={props.onBack}
-      renderItem={(d) => (
-        <li className={`item dispute state-${d.state}`} aria-labelledby={`dsp-${d.id}`}>
-          <h2 id={`dsp-${d.id}`}>{t('disputes.item', { merchant: d.merchant, amount: formatKronor(d.amount) })}</h2>
-          <dl className="facts">
-            <div>
-              <dt>{t('disputes.kind')}</dt>
-              <dd>{t(`dispute.kind.${d.kind}`)}</dd>
-            </div>
-            <div>
-              <dt>{t('disputes.state')}</dt>
-              <dd>
-                <span className={`badge ${d.state}`}>{disputeStateText(d, t)}</span>
-              </dd>
-            </div>
-            <div>
-              <dt>{t('disputes.created')}</dt>
-              <dd>{formatDateTime(d.createdAt)}</dd>
-            </div>
-            {d.description && (
-              <div>
-                <dt>{t('disputes.description')}</dt>
-                <dd>{d.description}</dd>
-              </div>
-            )}
-          </dl>
-          <p>{liabilityText(d, t)}</p>
-        </li>
+    <FetchedListScreen name="disputes" load={() => api.disputes()} {...(props.initial ? { initial: props.initial } : {})} onBack={props.onBack} renderItem={(d) => <DisputeItem dispute={d} />} />
+  );
+}
+
+/**
+ * One claim: its facts, what the bank asked or decided along the way (a police report,
+ * §10.4, with the field for its number; an extended investigation, §10.7; a repayment, §10.8)
+ * and what the holder risks.
+ */
+function DisputeItem(props: { dispute: Dispute }) {
+  const { api, t, report } = useApp();
+  const [d, setD] = useState(props.dispute);
+  const [reference, setReference] = useState('');
+  const [fieldError, setFieldError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const asked = d.policeReport && !d.policeReport.reference && d.state !== 'resolved';
+
+  async function sendReport(event: FormEvent) {
+    event.preventDefault();
+    if (busy) return;
+    const typed = reference.trim();
+    if (!/^[0-9A-Za-z][0-9A-Za-z ./-]{2,39}$/.test(typed)) {
+      setFieldError(t('disputes.policeReportInvalid'));
+      return;
+    }
+    setBusy(true);
+    setFieldError(null);
+    try {
+      setD(await api.submitPoliceReport({ id: d.id, reference: typed }));
+    } catch (e) {
+      setFieldError(report(e));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <li className={`item dispute state-${d.state}`} aria-labelledby={`dsp-${d.id}`}>
+      <h2 id={`dsp-${d.id}`}>{t('disputes.item', { merchant: d.merchant, amount: formatKronor(d.amount) })}</h2>
+      <dl className="facts">
+        <div>
+          <dt>{t('disputes.kind')}</dt>
+          <dd>{t(`dispute.kind.${d.kind}`)}</dd>
+        </div>
+        <div>
+          <dt>{t('disputes.state')}</dt>
+          <dd>
+            <span className={`badge ${d.state}`}>{disputeStateText(d, t)}</span>
+          </dd>
+        </div>
+        <div>
+          <dt>{t('disputes.created')}</dt>
+          <dd>{formatDateTime(d.createdAt)}</dd>
+        </div>
+        {d.description && (
+          <div>
+            <dt>{t('disputes.description')}</dt>
+            <dd>{d.description}</dd>
+          </div>
+        )}
+        {d.policeReport?.reference && (
+          <div>
+            <dt>{t('disputes.policeReport')}</dt>
+            <dd>{d.policeReport.reference}</dd>
+          </div>
+        )}
+      </dl>
+      <p>{liabilityText(d, t)}</p>
+      {d.extendedAt && <p className="message warning">{t('disputes.extended', { date: formatDate(d.extendedAt) })}</p>}
+      {d.repaymentRequiredAt && <p className="message warning">{t('disputes.repayment', { amount: formatKronor(d.amount) })}</p>}
+      {asked && (
+        <form onSubmit={(e) => void sendReport(e)} noValidate className="form">
+          <p className="message warning">{t('disputes.policeReportAsked')}</p>
+          <Field id={`police-${d.id}`} label={t('disputes.policeReportNumber')} hint={t('disputes.policeReportHint')} maxLength={40} value={reference} onValue={setReference} error={fieldError} disabled={busy} />
+          <div className="actions">
+            <SubmitButton busy={busy}>{t('disputes.policeReportSend')}</SubmitButton>
+          </div>
+        </form>
       )}
-    />
+    </li>
   );
 }
 

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { DemoInfo, DosaChallenge, SessionInfo } from '../../../src/client/api.ts';
 import { BackActions } from '../components/BackActions.tsx';
+import { SubmitButton } from '../components/SubmitButton.tsx';
 import { DemoInfoBox } from '../components/DemoInfoBox.tsx';
 import { Field, SecretField } from '../components/Field.tsx';
 import { ErrorMessage, StatusMessage } from '../components/Messages.tsx';
@@ -161,9 +162,7 @@ export function DosaLogin(props: { demo: DemoInfo | null; onLoggedIn(session: Se
           <form onSubmit={finish} noValidate className="form">
             <SecretField login={login} id="svarskod" label={t('dosa.svarskod')} hint={t('dosa.svarskodHint')} inputMode="numeric" maxLength={9} clean={(v) => v.replace(/[^\d ]/g, '').slice(0, 9)} disabled={working} className="code-input" />
             <div className="actions">
-              <button type="submit" className="primary" disabled={working} aria-busy={busy}>
-                {t('dosa.login')}
-              </button>
+              <SubmitButton busy={busy} disabled={working}>{t('dosa.login')}</SubmitButton>
             </div>
           </form>
 

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import type { FileCredential, SessionInfo } from '../../../src/client/api.ts';
 import { BackActions } from '../components/BackActions.tsx';
+import { SubmitButton } from '../components/SubmitButton.tsx';
 import { Field, SecretField } from '../components/Field.tsx';
 import { HolderSection } from '../components/HolderSection.tsx';
 import { ErrorMessage, StatusMessage } from '../components/Messages.tsx';
@@ -195,9 +196,7 @@ export function FileLogin(props: { onLoggedIn(session: SessionInfo): void; onBac
         <form onSubmit={submit} noValidate className="form">
           <SecretField login={login} id="file-password" label={t('file.password')} hint={t('file.passwordHint')} type="password" disabled={busy} />
           <div className="actions">
-            <button type="submit" className="primary" disabled={busy} aria-busy={busy}>
-              {t('file.login')}
-            </button>
+            <SubmitButton busy={busy}>{t('file.login')}</SubmitButton>
           </div>
           <StatusMessage>{busy ? t('file.loggingIn') : null}</StatusMessage>
         </form>

@@ -230,6 +230,9 @@ export class BankClient {
   dispute(id: string, o?: CallOptions): Promise<S.Dispute> {
     return this.call('GET', `/v1/disputes/${seg(id)}`, S.Dispute, { auth: 'session' }, o);
   }
+  submitPoliceReport(id: string, reference: string, o?: CallOptions): Promise<S.Dispute> {
+    return this.call('POST', `/v1/disputes/${seg(id)}/police-report`, S.Dispute, { auth: 'session', body: { reference } }, o);
+  }
   notifications(o?: CallOptions): Promise<S.Notification[]> {
     return this.call('GET', '/v1/notifications', S.Notification.array(), { auth: 'session' }, o);
   }

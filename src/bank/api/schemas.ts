@@ -313,6 +313,16 @@ export const Dispute = z.object({
   /** Unauthorised claims on a card not yet blocked: offer blocking it (cardId) in the same flow. */
   offerCardBlock: z.boolean().optional(),
   cardId: id.optional(),
+  /** §10.4: the bank asked for a police report; the holder's report number once given. */
+  policeReport: z.object({ requestedAt: iso, reference: z.string().nullable(), submittedAt: iso.nullable() }).nullable().optional(),
+  /** §10.7: the bank extended its investigation (it suspects the purchase was authorised). */
+  extendedAt: iso.nullable().optional(),
+  /** §10.8: refunded, then found not unauthorised: the holder repays the amount (the bank debits the account). */
+  repaymentRequiredAt: iso.nullable().optional(),
+});
+export const PoliceReportRequest = z.strictObject({
+  /** The police's report number (diarienummer), e.g. "5000-K123456-26". */
+  reference: safeText(z.string().trim().min(3).max(40).regex(/^[0-9A-Za-z][0-9A-Za-z ./-]*$/, 'the report number as the police gave it')),
 });
 const Texts = z.object({ sv: z.string(), en: z.string() });
 export const NotificationKind = z.enum(['currency_conversion', 'card_blocked', 'card_replaced', 'terms_change', 'dispute', 'refund']);

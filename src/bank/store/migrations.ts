@@ -370,6 +370,17 @@ export const MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE payment_cards ADD COLUMN replaces TEXT`,
     ],
   },
+  {
+    version: 10,
+    name: 'a claim: the police report the bank may ask for (§10.4), an extended investigation (§10.7), the repayment duty (§10.8)',
+    statements: [
+      `ALTER TABLE disputes ADD COLUMN police_report_requested_at BIGINT`,
+      `ALTER TABLE disputes ADD COLUMN police_report_ref TEXT`,
+      `ALTER TABLE disputes ADD COLUMN police_report_at BIGINT`,
+      `ALTER TABLE disputes ADD COLUMN extended_at BIGINT`,
+      `ALTER TABLE disputes ADD COLUMN repayment_at BIGINT`,
+    ],
+  },
 ];
 
 /** Brings the schema to the newest version; returns the versions it applied. */

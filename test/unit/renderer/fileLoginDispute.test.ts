@@ -241,6 +241,17 @@ describe('disputes (reklamation)', () => {
     expect(list).toContain('Avgjord: Beloppet betalas tillbaka');
     expect(list).toContain('högst 400,00 kr i självrisk');
     expect(text(inContext(createElement(Disputes, { onBack: noop, initial: [] })))).toContain('Du har inga reklamationer.');
+    // What the bank asked or decided along the way (§10.4, §10.7, §10.8).
+    const asked = text(inContext(createElement(Disputes, { onBack: noop, initial: [dispute({ policeReport: { requestedAt: '2026-11-23T10:00:00Z', reference: null, submittedAt: null }, extendedAt: '2026-11-24T10:00:00Z' })] })));
+    expect(asked).toContain('Banken behöver en polisanmälan om köpet (kortvillkor punkt 10.4).');
+    expect(asked).toContain('Polisens diarienummer');
+    expect(asked).toContain('Skicka diarienumret');
+    expect(asked).toContain('Banken förlängde utredningen den 2026-11-24');
+    const given = text(inContext(createElement(Disputes, { onBack: noop, initial: [dispute({ policeReport: { requestedAt: '2026-11-23T10:00:00Z', reference: '5000-K123456-26', submittedAt: '2026-11-23T12:00:00Z' } })] })));
+    expect(given).toContain('Polisanmälan 5000-K123456-26');
+    expect(given).not.toContain('Skicka diarienumret');
+    const repay = text(inContext(createElement(Disputes, { onBack: noop, initial: [dispute({ state: 'resolved', resolution: 'refunded', repaymentRequiredAt: '2026-12-01T10:00:00Z' })] })));
+    expect(repay.replace(/\u00a0/g, ' ')).toContain('du ska betala tillbaka 500,00 kr som du fick tillbaka');
 
     const notice: Notification = {
       id: 'ntf-00000001',

@@ -46,6 +46,16 @@ export function purchaseMethods(kit: FakeKit) {
         s.disputes = [dispute, ...s.disputes];
         return dispute;
       }),
+    submitPoliceReport: (input) =>
+      respond('submitPoliceReport', input, () => {
+        requireSession();
+        const d = s.disputes.find((x) => x.id === input.id);
+        if (!d) throw fail('NOT_FOUND', 'No such dispute.');
+        if (!d.policeReport || d.state === 'resolved') throw fail('STATE_CONFLICT', 'No police report is asked for.');
+        const next = { ...d, policeReport: { ...d.policeReport, reference: input.reference, submittedAt: new Date().toISOString() } };
+        s.disputes = s.disputes.map((x) => (x.id === d.id ? next : x));
+        return next;
+      }),
     disputes: () =>
       respond('disputes', undefined, () => {
         requireSession();
