@@ -15,6 +15,14 @@
  *   the currency;
  * - `rates`: currency code → a positive decimal number with at most 8 decimals (no exponent
  *   notation); only currencies of CURRENCY_EXPONENTS; SEK itself is not listed.
+ * - `ecb`: optional, the European Central Bank's euro reference rates of the same day as SEK
+ *   per unit (cross rates), in the same form. EU regulation 2019/518 has the §17 message give
+ *   the total conversion charge as a markup over these: with them, the message states the
+ *   markup over the ECB rate (rate × 1.0165 against the ECB rate), not just the 1.65 %.
+ *
+ * Banking days: rates are set on banking days (Monday to Friday but Swedish bank holidays); a
+ * file older than the last banking day before today is stale (`staleOn`), which `ekort serve`
+ * and the health answer warn about.
  *
  * Arithmetic is exact (BigInt on scaled integers), rounding HALF UP to whole öre, twice:
  *   converted = round(amountMinor / 10^exponent × rate)            (SEK at the reference rate)
@@ -86,22 +94,23 @@ const rateNumber = z
   .max(1_000_000, 'a rate is at most 1 000 000 SEK per unit')
   .refine((n) => rateText(n) !== undefined, `a rate has at most ${RATE_DECIMALS} decimals`);
 
+const currencyRates = z.record(z.string(), rateNumber).superRefine((rates, ctx) => {
+  for (const code of Object.keys(rates)) {
+    if (code === 'SEK') ctx.addIssue({ code: 'custom', message: 'SEK is the base: do not list it', path: [code] });
+    else if (currencyExponent(code) === undefined) {
+      ctx.addIssue({ code: 'custom', message: `${code} is not a supported currency (${Object.keys(CURRENCY_EXPONENTS).join(', ')})`, path: [code] });
+    }
+  }
+});
+
 export const RatesFile = z.strictObject({
   date: z
     .string()
     .regex(/^\d{4}-\d{2}-\d{2}$/, 'YYYY-MM-DD')
     .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), 'a real date'),
   base: z.literal('SEK').optional(),
-  rates: z
-    .record(z.string(), rateNumber)
-    .superRefine((rates, ctx) => {
-      for (const code of Object.keys(rates)) {
-        if (code === 'SEK') ctx.addIssue({ code: 'custom', message: 'SEK is the base: do not list it', path: [code] });
-        else if (currencyExponent(code) === undefined) {
-          ctx.addIssue({ code: 'custom', message: `${code} is not a supported currency (${Object.keys(CURRENCY_EXPONENTS).join(', ')})`, path: [code] });
-        }
-      }
-    }),
+  rates: currencyRates,
+  ecb: currencyRates.optional(),
 });
 export type RatesFile = z.infer<typeof RatesFile>;
 
@@ -124,17 +133,23 @@ export class Rates {
   readonly date: string;
   private readonly scaled: Map<string, bigint>;
   private readonly texts: Map<string, string>;
+  private readonly ecbTexts: Map<string, string>;
 
   private constructor(file: RatesFile) {
     this.date = file.date;
     this.scaled = new Map();
     this.texts = new Map();
+    this.ecbTexts = new Map(Object.entries(file.ecb ?? {}).map(([code, n]) => [code, rateText(n)!]));
     for (const [code, n] of Object.entries(file.rates)) {
       const text = rateText(n)!;
-      const [whole, frac = ''] = text.split('.');
-      this.scaled.set(code, BigInt(whole!) * RATE_SCALE + BigInt(frac.padEnd(RATE_DECIMALS, '0')));
+      this.scaled.set(code, scaledRate(text));
       this.texts.set(code, text);
     }
+  }
+
+  /** True when these rates are older than the last banking day before `now`'s Stockholm date. */
+  staleOn(now: number): boolean {
+    return this.date < lastBankingDayBefore(stockholmDate(now));
   }
 
   /** From the parsed JSON of a rates file; RATES_INVALID with the first problems otherwise. */
@@ -178,7 +193,79 @@ export class Rates {
     const exponent = currencyExponent(currency);
     const scaled = this.scaled.get(currency);
     if (exponent === undefined || scaled === undefined) return undefined;
-    return conversion(amountMinor, currency, exponent, scaled, this.texts.get(currency)!, this.date);
+    const ecb = this.ecbTexts.get(currency);
+    return { ...conversion(amountMinor, currency, exponent, scaled, this.texts.get(currency)!, this.date), ...(ecb ? { ecbRate: ecb, markupOverEcb: markupOver(scaled, scaledRate(ecb)) } : {}) };
+  }
+}
+
+const scaledRate = (text: string): bigint => {
+  const [whole, frac = ''] = text.split('.');
+  return BigInt(whole!) * RATE_SCALE + BigInt(frac.padEnd(RATE_DECIMALS, '0'));
+};
+
+/** (rate × (1 + markup) / ecb − 1) in percent, two decimals, half up (negative when below the ECB rate). */
+export function markupOver(rate: bigint, ecb: bigint): string {
+  // In hundredths of a percent: rate × 1.0165 / ecb × 10 000 − 10 000.
+  const hundredths = divHalfUp(rate * BigInt(10_000 + MARKUP_BASIS_POINTS), ecb) - 10_000n;
+  const sign = hundredths < 0n ? '-' : '';
+  const abs = hundredths < 0n ? -hundredths : hundredths;
+  return `${sign}${abs / 100n}.${String(abs % 100n).padStart(2, '0')}`;
+}
+
+const dateFormat = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Stockholm', year: 'numeric', month: '2-digit', day: '2-digit' });
+const stockholmDate = (ms: number): string => dateFormat.format(new Date(ms));
+
+/** Easter Sunday (the anonymous Gregorian algorithm), as a UTC date. */
+function easter(year: number): number {
+  const a = year % 19;
+  const b = Math.floor(year / 100);
+  const c = year % 100;
+  const d = Math.floor(b / 4);
+  const e = b % 4;
+  const f = Math.floor((b + 8) / 25);
+  const g = Math.floor((b - f + 1) / 3);
+  const h = (19 * a + b - d - g + 15) % 30;
+  const i = Math.floor(c / 4);
+  const k = c % 4;
+  const l = (32 + 2 * e + 2 * i - h - k) % 7;
+  const m = Math.floor((a + 11 * h + 22 * l) / 451);
+  const month = Math.floor((h + l - 7 * m + 114) / 31);
+  const day = ((h + l - 7 * m + 114) % 31) + 1;
+  return Date.UTC(year, month - 1, day);
+}
+
+const DAY = 86_400_000;
+const ymd = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+
+/** Swedish bank holidays of `year` (weekdays the banks are closed), as YYYY-MM-DD. */
+export function swedishBankHolidays(year: number): Set<string> {
+  const e = easter(year);
+  // Midsommarafton: the Friday between 19 and 25 June.
+  const june19 = Date.UTC(year, 5, 19);
+  const midsummerEve = june19 + ((5 - new Date(june19).getUTCDay() + 7) % 7) * DAY;
+  return new Set([
+    `${year}-01-01`,
+    `${year}-01-06`,
+    ymd(e - 2 * DAY), // långfredagen
+    ymd(e + DAY), // annandag påsk
+    `${year}-05-01`,
+    ymd(e + 39 * DAY), // Kristi himmelsfärds dag
+    `${year}-06-06`,
+    ymd(midsummerEve),
+    `${year}-12-24`,
+    `${year}-12-25`,
+    `${year}-12-26`,
+    `${year}-12-31`,
+  ]);
+}
+
+/** The last banking day before `date` (YYYY-MM-DD): not a Saturday, Sunday or bank holiday. */
+export function lastBankingDayBefore(date: string): string {
+  let t = Date.parse(`${date}T00:00:00Z`) - DAY;
+  for (;;) {
+    const day = new Date(t).getUTCDay();
+    if (day !== 0 && day !== 6 && !swedishBankHolidays(new Date(t).getUTCFullYear()).has(ymd(t))) return ymd(t);
+    t -= DAY;
   }
 }
 
@@ -195,6 +282,10 @@ export interface Conversion {
   fee: number;
   /** converted + fee, öre: what is booked and what the limits are checked with. */
   amount: number;
+  /** The ECB's reference rate of the day (decimal text), when the rates file has it. */
+  ecbRate?: string;
+  /** The total charge as a markup over the ECB rate, percent with two decimals ("2.10"). */
+  markupOverEcb?: string;
 }
 
 /** n / d rounded half up (n, d ≥ 0). */

@@ -14,10 +14,9 @@
  * - Also for a purchase that is declined after conversion: §17 "Om du har initierat en
  *   transaktion som av olika skäl inte fullföljs ... kan banken ändå komma att skicka ut den
  *   elektroniska notifieringen".
- * - The reference is the rate the service was given (its rates file). In production the
- *   comparison is with the ECB's euro reference rates; the rates file stands in for them.
- * - §17 lets the holder choose whether to get these messages (opt in/out); that preference is
- *   not modelled yet: every holder gets them in `GET /v1/notifications`.
+ * - The markup is stated over the ECB's euro reference rate when the rates file carries it
+ *   (as the regulation asks); otherwise over the bank's own reference rate (the 1.65 %).
+ * - §17 lets the holder turn these messages off (`POST /v1/preferences`); they are on by default.
  */
 import type { Notification } from './api/schemas.ts';
 import { iso, stockholmMonth } from './calendar.ts';
@@ -32,10 +31,12 @@ export async function recordConversionNotice(
 ): Promise<boolean> {
   const { conversion, customerId, transactionId, now } = input;
   if (!isEeaCurrency(conversion.currency) || conversion.currency === 'SEK') return false;
+  const [customer] = await tx.query<{ currency_notices: number }>('SELECT currency_notices FROM customers WHERE id = ?', [customerId]);
+  if (!customer || Number(customer.currency_notices) === 0) return false;
   const changed = await tx.run(
-    `INSERT INTO notifications (id, customer_id, kind, currency, month, transaction_id, rate, rate_date, markup_percent, created_at)
-     VALUES (?, ?, 'currency_conversion', ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (customer_id, kind, currency, month) DO NOTHING`,
-    [newId(), customerId, conversion.currency, stockholmMonth(now), transactionId, conversion.rate, conversion.rateDate, MARKUP_PERCENT, now],
+    `INSERT INTO notifications (id, customer_id, kind, currency, month, transaction_id, rate, rate_date, markup_percent, ecb_rate, created_at)
+     VALUES (?, ?, 'currency_conversion', ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (customer_id, kind, currency, month) DO NOTHING`,
+    [newId(), customerId, conversion.currency, stockholmMonth(now), transactionId, conversion.rate, conversion.rateDate, conversion.markupOverEcb ?? MARKUP_PERCENT, conversion.ecbRate ?? null, now],
   );
   return changed === 1;
 }
@@ -48,10 +49,13 @@ interface NotificationRow {
   rate: string;
   rate_date: string;
   markup_percent: string;
+  ecb_rate: string | null;
   created_at: number;
 }
 
 const sv = (percent: string): string => percent.replace('.', ',');
+const ONCE_SV = 'Vi skickar detta meddelande en gång per valuta och månad (kortvillkor punkt 17); du kan stänga av det under Meddelanden.';
+const ONCE_EN = 'We send this message once per currency and month (card terms §17); you can turn it off under Messages.';
 
 function view(r: NotificationRow): Notification {
   const rate = r.rate.replace('.', ',');
@@ -66,16 +70,29 @@ function view(r: NotificationRow): Notification {
     markupPercent: r.markup_percent,
     rate: Number(r.rate),
     rateDate: r.rate_date,
-    text: {
-      sv:
-        `Du har handlat med ditt kort i ${r.currency}. Valutaväxlingspåslaget är ${sv(r.markup_percent)} % över referensväxelkursen ` +
-        `(${rate} kr per ${r.currency} den ${r.rate_date}). ` +
-        `Vi skickar detta meddelande en gång per valuta och månad (kortvillkor punkt 17).`,
-      en:
-        `You paid with your card in ${r.currency}. The currency conversion markup is ${r.markup_percent} % over the reference exchange rate ` +
-        `(SEK ${r.rate} per ${r.currency} on ${r.rate_date}). ` +
-        `We send this message once per currency and month (card terms §17).`,
-    },
+    ...(r.ecb_rate === null ? {} : { ecbRate: Number(r.ecb_rate) }),
+    text:
+      r.ecb_rate === null
+        ? {
+            sv:
+              `Du har handlat med ditt kort i ${r.currency}. Valutaväxlingspåslaget är ${sv(r.markup_percent)} % över referensväxelkursen ` +
+              `(${rate} kr per ${r.currency} den ${r.rate_date}). ` +
+              `${ONCE_SV}`,
+            en:
+              `You paid with your card in ${r.currency}. The currency conversion markup is ${r.markup_percent} % over the reference exchange rate ` +
+              `(SEK ${r.rate} per ${r.currency} on ${r.rate_date}). ` +
+              `${ONCE_EN}`,
+          }
+        : {
+            sv:
+              `Du har handlat med ditt kort i ${r.currency}. Den totala valutaväxlingsavgiften är ${sv(r.markup_percent)} % över Europeiska centralbankens referensväxelkurs ` +
+              `(${sv(r.ecb_rate)} kr per ${r.currency} den ${r.rate_date}); bankens växelkurs var ${rate} kr plus påslaget ${sv(MARKUP_PERCENT)} %. ` +
+              `${ONCE_SV}`,
+            en:
+              `You paid with your card in ${r.currency}. The total currency conversion charge is ${r.markup_percent} % over the European Central Bank's reference rate ` +
+              `(SEK ${r.ecb_rate} per ${r.currency} on ${r.rate_date}); the bank's rate was SEK ${r.rate} plus the ${MARKUP_PERCENT} % markup. ` +
+              `${ONCE_EN}`,
+          },
     createdAt: iso(Number(r.created_at)),
   };
 }
@@ -123,7 +140,7 @@ const LIST_LIMIT = 500;
 /** The holder's notifications, newest first: the bank's messages and the currency notices. */
 export async function listNotifications(ctx: BankContext, customerId: string): Promise<Notification[]> {
   const notices = await ctx.db.query<NotificationRow>(
-    `SELECT id, currency, month, transaction_id, rate, rate_date, markup_percent, created_at FROM notifications
+    `SELECT id, currency, month, transaction_id, rate, rate_date, markup_percent, ecb_rate, created_at FROM notifications
      WHERE customer_id = ? ORDER BY created_at DESC, id LIMIT ?`,
     [customerId, LIST_LIMIT],
   );
@@ -144,4 +161,15 @@ export async function listNotifications(ctx: BankContext, customerId: string): P
     })),
   ];
   return all.sort((a, b) => (a.createdAt === b.createdAt ? a.id.localeCompare(b.id) : b.createdAt.localeCompare(a.createdAt))).slice(0, LIST_LIMIT);
+}
+
+/** The holder's choice of messages (§17: the currency conversion message may be turned off). */
+export async function preferences(ctx: BankContext, customerId: string): Promise<{ currencyNotices: boolean }> {
+  const [row] = await ctx.db.query<{ currency_notices: number }>('SELECT currency_notices FROM customers WHERE id = ?', [customerId]);
+  return { currencyNotices: row ? Number(row.currency_notices) === 1 : true };
+}
+
+export async function setPreferences(ctx: BankContext, customerId: string, change: { currencyNotices: boolean }): Promise<{ currencyNotices: boolean }> {
+  await ctx.db.run('UPDATE customers SET currency_notices = ? WHERE id = ?', [change.currencyNotices ? 1 : 0, customerId]);
+  return preferences(ctx, customerId);
 }

@@ -3,11 +3,11 @@
  * `ekort bank` commands call. It holds no state of its own beyond the database handle, so
  * any number of instances can serve one PostgreSQL database.
  */
-import type { AppIdentification, AppIdentificationDecision, AppLoginQr, AppLoginStarted, AppLoginStatus, AuthorizationRequest, AuthorizationResult, CardChallenge, CreatedEnummer, Dispute, DosaChallenge, Enummer, EnummerAction, EnummerSecret, Notification, PaymentCard, PhoneCall, Session, SessionInfo, SignedIdentificationRequest, Terms, Transaction, TransactionPage } from './api/schemas.ts';
+import type { AppIdentification, AppIdentificationDecision, AppLoginQr, AppLoginStarted, AppLoginStatus, AuthorizationRequest, AuthorizationResult, CardChallenge, CreatedEnummer, Dispute, DosaChallenge, Enummer, EnummerAction, EnummerSecret, Notification, PaymentCard, PhoneCall, Preferences, Session, SessionInfo, SignedIdentificationRequest, Terms, Transaction, TransactionPage } from './api/schemas.ts';
 import { authorize } from './authorize.ts';
 import type { Rates } from './currency.ts';
 import { advanceDispute, type DisputeAction, type DisputeInput, disputeTransaction, getDispute, listDisputes, submitPoliceReport } from './disputes.ts';
-import { listNotifications } from './notifications.ts';
+import { listNotifications, preferences, setPreferences } from './notifications.ts';
 import { appLoginCancel, appLoginCollect, appLoginQr, appLoginStart } from './approval/appLogin.ts';
 import { type Approval, BuiltinApprovalProvider, type OrderLookup, type SeenCode } from './approval/builtin.ts';
 import { enrolApp, type EnrolledApp, type EnrolRequest } from './approval/enrolment.ts';
@@ -233,6 +233,12 @@ export class EkortService {
   }
   notifications(s: ActiveSession): Promise<Notification[]> {
     return listNotifications(this.ctx, s.customerId);
+  }
+  preferences(s: ActiveSession): Promise<Preferences> {
+    return preferences(this.ctx, s.customerId);
+  }
+  setPreferences(s: ActiveSession, change: Preferences): Promise<Preferences> {
+    return setPreferences(this.ctx, s.customerId, change);
   }
 
   expireDue(): Promise<number> {

@@ -422,6 +422,12 @@ export const COMMANDS = {
     load: handler(dispute, 'transactionDispute'),
   }),
   disputes: command({ synopsis: '[--json]', summary: 'your disputes and their state', options: { ...session, json: flag }, load: handler(dispute, 'disputesCommand') }),
+  preferences: command({
+    synopsis: '[--currency-notices on|off] [--json]',
+    summary: 'the message about the currency conversion charge of a purchase in an EEA currency (card terms §17): on or off',
+    options: { ...session, 'currency-notices': text, json: flag },
+    load: handler(dispute, 'preferencesCommand'),
+  }),
   'dispute police-report': command({
     synopsis: 'ID --reference NUMBER [--json]',
     summary: "give the police's report number the bank asked for with a dispute (card terms §10.4)",

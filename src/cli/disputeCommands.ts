@@ -90,6 +90,16 @@ export async function disputePoliceReport({ values, positionals }: Input<'disput
   return 0;
 }
 
+/** `ekort preferences [--currency-notices on|off] [--json]`: the §17 currency conversion message on or off. */
+export async function preferencesCommand({ values }: Input<'preferences'>, io: CliIo): Promise<number> {
+  const wanted = values['currency-notices'];
+  if (wanted !== undefined && wanted !== 'on' && wanted !== 'off') throw new UsageError('--currency-notices is on or off');
+  const prefs = await withHolder(values, ({ client }) => (wanted === undefined ? client.preferences() : client.setPreferences({ currencyNotices: wanted === 'on' })));
+  if (values.json) printJson(io, prefs);
+  else io.out(`The message about the currency conversion charge (card terms §17) is ${prefs.currencyNotices ? 'on' : 'off'}.`);
+  return 0;
+}
+
 /** `ekort notifications [--json]` */
 export async function notificationsCommand({ values }: Input<'notifications'>, io: CliIo): Promise<number> {
   const list: Notification[] = await withHolder(values, ({ client }) => client.notifications());

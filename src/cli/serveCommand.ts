@@ -51,6 +51,7 @@ export async function serveCommand({ values }: Input<'serve'>, io: CliIo): Promi
     throw error;
   }
   if (rates) io.err(`ekort serve: reference rates of ${rates.date} for ${rates.currencies().join(', ')} (markup 1.65 %).`);
+  if (rates?.staleOn(Date.now())) io.err(`ekort serve: warning: the rates of ${rates.date} are older than the last banking day; purchases are converted with them until new rates are given (GET /v1/health says so too).`);
   else io.err('ekort serve: no --rates given: purchases in other currencies than SEK are declined (CURRENCY_NOT_SUPPORTED).');
   if (!trust) io.err('ekort serve: no --ca given: card login (BankID på kort) is refused; dosa login works.');
   const stopReload = values.ca === undefined ? () => undefined : await reloadTrustOnChange(values.ca, service, (line) => io.err(line));

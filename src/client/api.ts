@@ -22,13 +22,14 @@ import type {
   EnummerSecret,
   Notification,
   PaymentCard,
+  Preferences,
   SessionInfo,
   Terms,
   Transaction,
 } from '../bank/api/schemas.ts';
 
 export type { AuthorizationRequest, AuthorizationResult, CreatedEnummer, CreateEnummerRequest, DosaChallenge, Enummer, EnummerAction, EnummerSecret, PaymentCard, SessionInfo, Terms, Transaction };
-export type { AgreementEnded, Dispute, DisputeKind, Notification };
+export type { AgreementEnded, Dispute, DisputeKind, Notification, Preferences };
 
 export type Language = 'sv' | 'en';
 
@@ -245,6 +246,9 @@ export interface EkortApiMethods {
   submitPoliceReport: { input: { id: string; reference: string }; output: Dispute };
   /** Messages to the holder, newest first (the §17 currency conversion notice). */
   notifications: { input: void; output: Notification[] };
+  /** The holder's choice of messages: the §17 currency conversion message on or off. */
+  preferences: { input: void; output: Preferences };
+  setPreferences: { input: Preferences; output: Preferences };
 
   // The authenticator: OATH codes from a YubiKey in a reader
   oathCodes: { input: { reader: string }; output: OathAccount[] };
@@ -310,6 +314,8 @@ export const API_METHODS = [
   'disputes',
   'submitPoliceReport',
   'notifications',
+  'preferences',
+  'setPreferences',
   'oathCodes',
   'oathCode',
   'apduTrace',

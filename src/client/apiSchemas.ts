@@ -72,6 +72,8 @@ export const API_INPUT_SCHEMAS = {
   disputes: none,
   submitPoliceReport: S.PoliceReportRequest.extend({ id: S.Id }),
   notifications: none,
+  preferences: none,
+  setPreferences: S.PreferencesRequest,
   oathCodes: z.strictObject({ reader: readerName }),
   oathCode: z.strictObject({ reader: readerName, id: z.string().min(1).max(64).refine((v) => firstControlCharacter(v) === undefined, 'control characters') }),
   apduTrace: none,

@@ -2,7 +2,7 @@
 import type { AgentSession } from './agentSession.ts';
 import type { AgentHandlerTable } from './agent.ts';
 
-type EkortCalls = 'terms' | 'paymentCards' | 'connectCard' | 'blockCard' | 'acceptTerms' | 'endAgreement' | 'enummers' | 'createEnummer' | 'revealEnummer' | 'changeEnummer' | 'transactions' | 'disputeTransaction' | 'disputes' | 'submitPoliceReport' | 'notifications';
+type EkortCalls = 'terms' | 'paymentCards' | 'connectCard' | 'blockCard' | 'acceptTerms' | 'endAgreement' | 'enummers' | 'createEnummer' | 'revealEnummer' | 'changeEnummer' | 'transactions' | 'disputeTransaction' | 'disputes' | 'submitPoliceReport' | 'notifications' | 'preferences' | 'setPreferences';
 
 export function ekortHandlers(session: AgentSession): Pick<AgentHandlerTable, EkortCalls> {
   return {
@@ -22,6 +22,8 @@ export function ekortHandlers(session: AgentSession): Pick<AgentHandlerTable, Ek
     },
     disputeTransaction: ({ transactionId, kind, description }) => session.holder((c) => c.disputeTransaction(transactionId, description === undefined ? { kind } : { kind, description })),
     disputes: () => session.holder((c) => c.disputes()),
+    preferences: () => session.holder((c) => c.preferences()),
+    setPreferences: (change) => session.holder((c) => c.setPreferences(change)),
     submitPoliceReport: ({ id, reference }) => session.holder((c) => c.submitPoliceReport(id, reference)),
     notifications: () => session.holder((c) => c.notifications()),
   };

@@ -10,7 +10,7 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { Rates } from '../../src/bank/currency.ts';
 import { EkortService } from '../../src/bank/service.ts';
 import type { ActiveSession } from '../../src/bank/sessions.ts';
-import { openBankPair } from '../support/bankPair.ts';
+import { type BankPair, openBankPair } from '../support/bankPair.ts';
 import { requirePostgres, storeTargets } from '../support/postgres.ts';
 
 const START = Date.UTC(2026, 10, 22, 10, 0, 0);
@@ -25,6 +25,7 @@ await requirePostgres();
 describe.each(stores)('foreign currency on $name', (store) => {
   let service: EkortService;
   let plain: EkortService;
+  let bank: BankPair;
   let now = START;
   let anna: ActiveSession;
   let cardId: string;
@@ -32,7 +33,7 @@ describe.each(stores)('foreign currency on $name', (store) => {
 
   beforeEach(async () => {
     now = START;
-    const bank = await openBankPair(store, { now: () => now, sweepIntervalMs: 0, rates: RATES }, { otherOptions: { now: () => now, sweepIntervalMs: 0 }, limits: { limitPerPurchase: 1_000_00, limitPerMonth: 2_000_00 } });
+    bank = await openBankPair(store, { now: () => now, sweepIntervalMs: 0, rates: RATES }, { otherOptions: { now: () => now, sweepIntervalMs: 0 }, limits: { limitPerPurchase: 1_000_00, limitPerMonth: 2_000_00 } });
     ({ service, other: plain, anna, cardId } = bank);
     secret = (await service.createEnummer(anna, { cardId, merchant: 'Boutique Paris', recurring: true, months: 12 })).secret;
     return bank.close;
@@ -104,5 +105,28 @@ describe.each(stores)('foreign currency on $name', (store) => {
     expect(await buy(500_00, 'EUR')).toMatchObject({ approved: false, declineCode: 'LIMIT_EXCEEDED' });
     list = await service.notifications(anna);
     expect(list.map((n) => `${n.month} ${n.currency}`)).toEqual(['2026-12 EUR', '2026-11 DKK', '2026-11 EUR']);
+  });
+
+  it('the holder may turn the message off (§17), and on again', async () => {
+    expect(await plain.preferences(anna)).toEqual({ currencyNotices: true });
+    expect(await plain.setPreferences(anna, { currencyNotices: false })).toEqual({ currencyNotices: false });
+    expect(await buy(10_00, 'EUR')).toMatchObject({ approved: true });
+    expect(await service.notifications(anna)).toEqual([]);
+    await service.setPreferences(anna, { currencyNotices: true });
+    await buy(10_00, 'EUR');
+    expect((await service.notifications(anna)).map((n) => n.currency)).toEqual(['EUR']);
+  });
+
+  it('states the markup over the ECB reference rate when the rates file has it (EU regulation 2019/518)', async () => {
+    const withEcb = await EkortService.open(bank.target, { now: () => now, sweepIntervalMs: 0, rates: Rates.from({ date: '2026-11-20', rates: { EUR: 11.2345 }, ecb: { EUR: 11.2 } }) });
+    try {
+      expect(await buy(12_50, 'EUR', withEcb)).toMatchObject({ approved: true });
+    } finally {
+      await withEcb.close();
+    }
+    const [notice] = await service.notifications(anna);
+    // 11,2345 × 1,0165 / 11,2 = 1,01963…: 1,96 % over the ECB rate.
+    expect(notice).toMatchObject({ currency: 'EUR', markupPercent: '1.96', ecbRate: 11.2, rate: 11.2345 });
+    expect(notice!.text.sv).toContain('Den totala valutaväxlingsavgiften är 1,96 % över Europeiska centralbankens referensväxelkurs (11,2 kr per EUR den 2026-11-20); bankens växelkurs var 11,2345 kr plus påslaget 1,65 %.');
   });
 });

@@ -75,6 +75,11 @@ describe('disputes and foreign currency from the terminal', { timeout: 90_000 },
     const printed = (await holder(['notifications'])).stdout;
     expect(printed).toContain('Växlingsavgift för köp i EUR\n  Du har handlat med ditt kort i EUR.');
     expect(printed).toContain('Valutaväxlingspåslaget är 1,65 %');
+    // §17: the holder may turn the message off, and on again.
+    expect((await holder(['preferences', '--currency-notices', 'off'])).stdout).toContain('(card terms §17) is off.');
+    expect(JSON.parse((await holder(['preferences', '--json'])).stdout)).toEqual({ currencyNotices: false });
+    expect((await holder(['preferences', '--currency-notices', 'maybe'])).code).toBe(2);
+    expect((await holder(['preferences', '--currency-notices', 'on'])).stdout).toContain('is on.');
 
     const dispute = await holder(['transaction', 'dispute', transactionId, '--kind', 'unauthorised', '--description', 'Inte jag', '--block-card', '--json']);
     expect(dispute.code, dispute.stderr).toBe(0);

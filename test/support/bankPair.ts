@@ -13,6 +13,8 @@ export interface BankPair {
   service: EkortService;
   /** A second instance on the same database. */
   other: EkortService;
+  /** The database both use (a --db target), for a third instance. */
+  target: string;
   anna: ActiveSession;
   annaId: string;
   /** Anna's card, connected under the current terms. */
@@ -34,6 +36,7 @@ export async function openBankPair(
   return {
     service,
     other,
+    target: target.target,
     anna: { customerId: id, method: 'card', authenticatedAt: service.ctx.config.now() },
     annaId: id,
     cardId,

@@ -347,6 +347,8 @@ export const en: Record<MessageKey, string> = {
   'notifications.heading': 'Messages',
   'notifications.loading': 'Fetching your messages…',
   'notifications.none': 'You have no messages.',
+  'notifications.currencyChoice': 'Tell me the currency conversion charge of purchases in EEA currencies',
+  'notifications.currencyChoiceHint': 'One message per currency and month, with the markup over the European Central Bank reference rate (card terms §17).',
 
   'decline.UNKNOWN_NUMBER': 'unknown card number',
   'decline.EXPIRED': 'the e-nummer has expired',

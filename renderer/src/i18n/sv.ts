@@ -348,6 +348,8 @@ export const sv = {
   'notifications.heading': 'Meddelanden',
   'notifications.loading': 'Hämtar dina meddelanden…',
   'notifications.none': 'Du har inga meddelanden.',
+  'notifications.currencyChoice': 'Meddela mig om valutaväxlingsavgiften vid köp i EES-valutor',
+  'notifications.currencyChoiceHint': 'Ett meddelande per valuta och månad med påslaget över Europeiska centralbankens referensväxelkurs (kortvillkor punkt 17).',
 
   'decline.UNKNOWN_NUMBER': 'okänt kortnummer',
   'decline.EXPIRED': 'e-numret har gått ut',

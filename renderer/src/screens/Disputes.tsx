@@ -19,6 +19,8 @@ function FetchedListScreen<T extends { id: string }>(props: {
   initial?: T[];
   onBack(): void;
   renderItem(item: T): ReactNode;
+  /** Shown under the heading, before the list. */
+  top?: ReactNode;
 }) {
   const { report, t } = useApp();
   const [fetched, setFetched] = useState<T[] | null>(null);
@@ -39,6 +41,7 @@ function FetchedListScreen<T extends { id: string }>(props: {
   return (
     <div className={`screen ${props.name}`}>
       <ScreenHeading>{heading}</ScreenHeading>
+      {props.top}
       <ErrorMessage>{error}</ErrorMessage>
       {items === null ? (
         error ? null : <p role="status">{t(`${props.name}.loading`)}</p>
@@ -143,6 +146,47 @@ function DisputeItem(props: { dispute: Dispute }) {
   );
 }
 
+/** Card terms §17: the holder may turn the currency conversion message off (and on again). */
+function CurrencyNoticeChoice() {
+  const { api, t, report } = useApp();
+  const [on, setOn] = useState<boolean | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    let live = true;
+    api.preferences().then(
+      (p) => live && setOn(p.currencyNotices),
+      () => undefined,
+    );
+    return () => {
+      live = false;
+    };
+  }, [api]);
+  async function change(next: boolean) {
+    setBusy(true);
+    setError(null);
+    try {
+      setOn((await api.setPreferences({ currencyNotices: next })).currencyNotices);
+    } catch (e) {
+      setError(report(e));
+    } finally {
+      setBusy(false);
+    }
+  }
+  return (
+    <div className="field">
+      <label className="checkbox">
+        <input type="checkbox" checked={on ?? true} onChange={(e) => void change(e.target.checked)} disabled={busy || on === null} aria-describedby="currency-notices-hint" />
+        {t('notifications.currencyChoice')}
+      </label>
+      <span className="hint" id="currency-notices-hint">
+        {t('notifications.currencyChoiceHint')}
+      </span>
+      <ErrorMessage>{error}</ErrorMessage>
+    </div>
+  );
+}
+
 /** "Meddelanden": the bank's messages to the holder (a blocked card, a change of terms, a claim) and the currency conversion notices of card terms §17. */
 export function Notifications(props: { onBack(): void; initial?: Notification[] }) {
   const { api, language } = useApp();
@@ -152,6 +196,7 @@ export function Notifications(props: { onBack(): void; initial?: Notification[] 
       load={() => api.notifications()}
       {...(props.initial ? { initial: props.initial } : {})}
       onBack={props.onBack}
+      top={<CurrencyNoticeChoice />}
       renderItem={(n) => (
         <li className="item notification" aria-labelledby={`ntf-${n.id}`}>
           <h2 id={`ntf-${n.id}`}>{language === 'en' ? n.title.en : n.title.sv}</h2>

@@ -233,6 +233,12 @@ export class BankClient {
   submitPoliceReport(id: string, reference: string, o?: CallOptions): Promise<S.Dispute> {
     return this.call('POST', `/v1/disputes/${seg(id)}/police-report`, S.Dispute, { auth: 'session', body: { reference } }, o);
   }
+  preferences(o?: CallOptions): Promise<S.Preferences> {
+    return this.call('GET', '/v1/preferences', S.Preferences, { auth: 'session' }, o);
+  }
+  setPreferences(change: S.Preferences, o?: CallOptions): Promise<S.Preferences> {
+    return this.call('POST', '/v1/preferences', S.Preferences, { auth: 'session', body: change }, o);
+  }
   notifications(o?: CallOptions): Promise<S.Notification[]> {
     return this.call('GET', '/v1/notifications', S.Notification.array(), { auth: 'session' }, o);
   }

@@ -97,7 +97,9 @@ export const ROUTES: readonly RouteDef[] = [
     response: S.Health,
     handler: async ({ service }) => {
       await service.db.query('SELECT 1 AS one');
-      return { status: 'ok' as const, serviceId: service.ctx.config.serviceId, time: new Date(service.ctx.config.now()).toISOString() };
+      const now = service.ctx.config.now();
+      const rates = service.rates ? { rates: { date: service.rates.date, stale: service.rates.staleOn(now) } } : {};
+      return { status: 'ok' as const, serviceId: service.ctx.config.serviceId, time: new Date(now).toISOString(), ...rates };
     },
   }),
   route({
@@ -221,6 +223,29 @@ export const ROUTES: readonly RouteDef[] = [
     status: 200,
     response: S.AgreementEnded,
     handler: ({ service, session }) => service.endAgreement(session),
+  }),
+  route({
+    method: 'GET',
+    path: '/v1/preferences',
+    operationId: 'preferences',
+    summary: "The holder's choice of messages: the currency conversion message of card terms §17 (on unless turned off).",
+    tag: 'cards',
+    auth: 'session',
+    status: 200,
+    response: S.Preferences,
+    handler: ({ service, session }) => service.preferences(session),
+  }),
+  route({
+    method: 'POST',
+    path: '/v1/preferences',
+    operationId: 'setPreferences',
+    summary: 'Turn the currency conversion message (§17) on or off.',
+    tag: 'cards',
+    auth: 'session',
+    body: S.PreferencesRequest,
+    status: 200,
+    response: S.Preferences,
+    handler: ({ service, session, body }) => service.setPreferences(session, body),
   }),
   route({
     method: 'GET',

@@ -342,7 +342,12 @@ export const Notification = z.object({
   markupPercent: z.string().optional(),
   rate: z.number().optional(),
   rateDate: z.string().optional(),
+  /** currency_conversion: the ECB reference rate the markup is measured against, when the bank had it. */
+  ecbRate: z.number().optional(),
 });
+export const Preferences = z.object({ currencyNotices: z.boolean() });
+export const PreferencesRequest = z.strictObject({ currencyNotices: z.boolean() });
+export type Preferences = z.infer<typeof Preferences>;
 
 export type DisputeKind = z.infer<typeof DisputeKind>;
 export type DisputeState = z.infer<typeof DisputeState>;
@@ -354,7 +359,13 @@ export type Notification = z.infer<typeof Notification>;
 // --- Service -----------------------------------------------------------------------------
 
 export const IdParams = z.strictObject({ id });
-export const Health = z.object({ status: z.literal('ok'), serviceId: z.string(), time: iso });
+export const Health = z.object({
+  status: z.literal('ok'),
+  serviceId: z.string(),
+  time: iso,
+  /** The reference rates in use: their day, and whether they are older than the last banking day. */
+  rates: z.object({ date: z.string(), stale: z.boolean() }).optional(),
+});
 export const EnummerListQuery = z.strictObject({ state: EnummerState.optional() });
 
 /** The most transactions one page holds, and how many when ?limit is not given. */

@@ -381,6 +381,15 @@ export const MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE disputes ADD COLUMN repayment_at BIGINT`,
     ],
   },
+  {
+    version: 11,
+    name: 'the currency conversion message (§17): the holder may turn it off; the markup over the ECB rate',
+    statements: [
+      `ALTER TABLE customers ADD COLUMN currency_notices INTEGER NOT NULL DEFAULT 1`,
+      // The ECB's reference rate the markup_percent was measured against; NULL: against the bank's own reference rate.
+      `ALTER TABLE notifications ADD COLUMN ecb_rate TEXT`,
+    ],
+  },
 ];
 
 /** Brings the schema to the newest version; returns the versions it applied. */

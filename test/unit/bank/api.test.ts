@@ -14,6 +14,7 @@ import { REVEAL_FRESH_MS } from '../../../src/bank/context.ts';
 import { addPaymentCard, createCustomer, createNetworkKey, enrolDosa } from '../../../src/bank/customers.ts';
 import { EkortService } from '../../../src/bank/service.ts';
 import { TERMS } from '../../../src/bank/terms.ts';
+import { Rates } from '../../../src/bank/currency.ts';
 import { InProcessTransport } from '../../../src/pcsc/inProcessTransport.ts';
 import { PivSession } from '../../../src/piv/pivSession.ts';
 import { pivSigner } from '../../../src/piv/pivSigner.ts';
@@ -113,10 +114,25 @@ async function connectedCardAndEnummer(token: string): Promise<{ enummerId: stri
 }
 
 describe('service routes', () => {
+  it('health names the rates in use and whether they are older than the last banking day', async () => {
+    clock.t = Date.UTC(2026, 10, 24, 9, 0); // Tuesday 24 November 2026
+    const rated = await EkortService.open(path.join(dir, 'rated.db'), { now: () => clock.t, sweepIntervalMs: 0, rates: Rates.from({ date: '2026-11-20', rates: { EUR: 11.2345 } }) });
+    const rateApp = buildServer(rated, { log: () => undefined });
+    try {
+      expect((await rateApp.inject({ method: 'GET', url: '/v1/health' })).json()).toMatchObject({ rates: { date: '2026-11-20', stale: true } });
+      clock.t = Date.UTC(2026, 10, 23, 9, 0); // the Monday after: Friday's rates are the newest
+      expect((await rateApp.inject({ method: 'GET', url: '/v1/health' })).json()).toMatchObject({ rates: { date: '2026-11-20', stale: false } });
+    } finally {
+      await rateApp.close();
+      await rated.close();
+    }
+  });
+
   it('answers health and terms, with no-store and the security headers on every answer', async () => {
     const health = await call({ method: 'GET', url: '/v1/health' });
     expect(health.statusCode).toBe(200);
     expect(health.json()).toMatchObject({ status: 'ok', serviceId: 'ekort-reference', time: new Date(clock.t).toISOString() });
+    expect(health.json()).not.toHaveProperty('rates');
     const terms = await call({ method: 'GET', url: '/v1/terms' });
     expect(terms.json()).toEqual({ ...TERMS, effectiveFrom: null, upcoming: null });
     const missing = await call({ method: 'GET', url: '/v1/nothing-here' });

@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { divHalfUp, EEA_CURRENCIES, formatMinorUnits, MARKUP_BASIS_POINTS, parseMinorUnits, Rates } from '../../../src/bank/currency.ts';
+import { divHalfUp, EEA_CURRENCIES, formatMinorUnits, lastBankingDayBefore, MARKUP_BASIS_POINTS, markupOver, parseMinorUnits, Rates, swedishBankHolidays } from '../../../src/bank/currency.ts';
 import { claimDeadline, GROSS_NEGLIGENCE_MAX_ORE, liabilityFor, SELF_RISK_ORE } from '../../../src/bank/disputes.ts';
 
 const rates = (r: Record<string, number>) => Rates.from({ date: '2026-11-20', base: 'SEK', rates: r });
@@ -158,5 +158,31 @@ describe('what the holder risks', () => {
   it('incorrect: nothing (§11.1); goods: the purchase stands, the merchant first (§11.2)', () => {
     expect(liabilityFor({ ...base, kind: 'incorrect' })).toEqual({ maxSelfRiskOre: 0, reason: 'incorrect_execution', section: '§11.1' });
     expect(liabilityFor({ ...base, kind: 'goods' })).toEqual({ maxSelfRiskOre: 1_000_00, reason: 'goods_merchant_first', section: '§11.2' });
+  });
+});
+
+describe('the ECB markup and stale rates (§17, EU regulation 2019/518)', () => {
+  it('states the total charge over the ECB rate: rate × 1.0165 / ECB − 1, two decimals, half up', () => {
+    const withEcb = Rates.from({ date: '2026-11-20', rates: { EUR: 11.2345, DKK: 1.5 }, ecb: { EUR: 11.2, DKK: 1.5 } });
+    expect(withEcb.convert(1250, 'EUR')).toMatchObject({ amount: 14_275, ecbRate: '11.2', markupOverEcb: '1.96' });
+    expect(withEcb.convert(1000, 'DKK')).toMatchObject({ markupOverEcb: '1.65' });
+    expect(rates({ EUR: 11.2345 }).convert(1250, 'EUR')).not.toHaveProperty('ecbRate');
+    // A bank rate below the ECB's: the charge may be less than the markup, or negative.
+    expect(markupOver(98_000_000n, 100_000_000n)).toBe('-0.38');
+    expect(() => Rates.from({ date: '2026-11-20', rates: { EUR: 11 }, ecb: { XYZ: 1 } })).toThrow(/XYZ is not a supported currency/);
+  });
+
+  it('knows the Swedish bank holidays and the last banking day', () => {
+    expect([...swedishBankHolidays(2027)].sort()).toEqual(['2027-01-01', '2027-01-06', '2027-03-26', '2027-03-29', '2027-05-01', '2027-05-06', '2027-06-06', '2027-06-25', '2027-12-24', '2027-12-25', '2027-12-26', '2027-12-31']);
+    expect(lastBankingDayBefore('2026-11-23')).toBe('2026-11-20'); // Monday → Friday
+    expect(lastBankingDayBefore('2026-12-28')).toBe('2026-12-23'); // after jul
+    expect(lastBankingDayBefore('2027-03-30')).toBe('2027-03-25'); // after påsk
+    expect(lastBankingDayBefore('2027-01-07')).toBe('2027-01-05'); // after trettondedag jul
+  });
+
+  it('rates older than the last banking day before today are stale (Stockholm time)', () => {
+    const friday = Rates.from({ date: '2026-11-20', rates: { EUR: 11 } });
+    expect(friday.staleOn(Date.UTC(2026, 10, 23, 22, 59))).toBe(false); // Monday 23:59 in Stockholm
+    expect(friday.staleOn(Date.UTC(2026, 10, 23, 23, 0))).toBe(true); // Tuesday 00:00 in Stockholm
   });
 });

@@ -102,6 +102,7 @@ export interface FakeState {
   fileFailures: Map<string, number>;
   disputes: Dispute[];
   notifications: Notification[];
+  currencyNotices: boolean;
   /** Mobilt BankID: the open order, its polls, and a forced phase. */
   appOrder: { orderRef: string; polls: number; final?: AppLoginStatus } | null;
   appForced: AppLoginPhase | null;
@@ -156,6 +157,7 @@ export function createFakeKit(options: FakeOptions): FakeKit {
     fileFailures: new Map(),
     disputes: [],
     notifications: [],
+    currencyNotices: true,
     appOrder: null,
     appForced: null,
   };

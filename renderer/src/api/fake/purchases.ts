@@ -46,6 +46,17 @@ export function purchaseMethods(kit: FakeKit) {
         s.disputes = [dispute, ...s.disputes];
         return dispute;
       }),
+    preferences: () =>
+      respond('preferences', undefined, () => {
+        requireSession();
+        return { currencyNotices: s.currencyNotices };
+      }),
+    setPreferences: (input) =>
+      respond('setPreferences', input, () => {
+        requireSession();
+        s.currencyNotices = input.currencyNotices;
+        return { currencyNotices: s.currencyNotices };
+      }),
     submitPoliceReport: (input) =>
       respond('submitPoliceReport', input, () => {
         requireSession();
