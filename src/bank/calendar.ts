@@ -59,3 +59,78 @@ export function startOfStockholmDay(day: string): number | null {
   }
   return null;
 }
+
+const dateFormat = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Stockholm', year: 'numeric', month: '2-digit', day: '2-digit' });
+/** The Stockholm date of an instant, YYYY-MM-DD. */
+export const stockholmDate = (ms: number): string => dateFormat.format(new Date(ms));
+
+/** Easter Sunday (the anonymous Gregorian algorithm), as a UTC date. */
+function easter(year: number): number {
+  const a = year % 19;
+  const b = Math.floor(year / 100);
+  const c = year % 100;
+  const d = Math.floor(b / 4);
+  const e = b % 4;
+  const f = Math.floor((b + 8) / 25);
+  const g = Math.floor((b - f + 1) / 3);
+  const h = (19 * a + b - d - g + 15) % 30;
+  const i = Math.floor(c / 4);
+  const k = c % 4;
+  const l = (32 + 2 * e + 2 * i - h - k) % 7;
+  const m = Math.floor((a + 11 * h + 22 * l) / 451);
+  const month = Math.floor((h + l - 7 * m + 114) / 31);
+  const day = ((h + l - 7 * m + 114) % 31) + 1;
+  return Date.UTC(year, month - 1, day);
+}
+
+const DAY = 86_400_000;
+const ymd = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+
+/** Swedish bank holidays of `year` (weekdays the banks are closed), as YYYY-MM-DD. */
+export function swedishBankHolidays(year: number): Set<string> {
+  const e = easter(year);
+  // Midsommarafton: the Friday between 19 and 25 June.
+  const june19 = Date.UTC(year, 5, 19);
+  const midsummerEve = june19 + ((5 - new Date(june19).getUTCDay() + 7) % 7) * DAY;
+  return new Set([
+    `${year}-01-01`,
+    `${year}-01-06`,
+    ymd(e - 2 * DAY), // långfredagen
+    ymd(e + DAY), // annandag påsk
+    `${year}-05-01`,
+    ymd(e + 39 * DAY), // Kristi himmelsfärds dag
+    `${year}-06-06`,
+    ymd(midsummerEve),
+    `${year}-12-24`,
+    `${year}-12-25`,
+    `${year}-12-26`,
+    `${year}-12-31`,
+  ]);
+}
+
+/** A banking day: not a Saturday, Sunday or Swedish bank holiday. */
+export function isBankingDay(date: string): boolean {
+  const t = Date.parse(`${date}T00:00:00Z`);
+  const day = new Date(t).getUTCDay();
+  return day !== 0 && day !== 6 && !swedishBankHolidays(new Date(t).getUTCFullYear()).has(date);
+}
+
+/** `n` banking days after `date` (YYYY-MM-DD): "within ten banking days" (card terms §20). */
+export function addBankingDays(date: string, n: number): string {
+  let t = Date.parse(`${date}T00:00:00Z`);
+  for (let left = n; left > 0; ) {
+    t += DAY;
+    if (isBankingDay(ymd(t))) left--;
+  }
+  return ymd(t);
+}
+
+/** The last banking day before `date` (YYYY-MM-DD): not a Saturday, Sunday or bank holiday. */
+export function lastBankingDayBefore(date: string): string {
+  let t = Date.parse(`${date}T00:00:00Z`) - DAY;
+  for (;;) {
+    const day = new Date(t).getUTCDay();
+    if (day !== 0 && day !== 6 && !swedishBankHolidays(new Date(t).getUTCFullYear()).has(ymd(t))) return ymd(t);
+    t -= DAY;
+  }
+}

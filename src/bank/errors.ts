@@ -29,6 +29,9 @@ export const BANK_ERROR_STATUS = {
   CARD_NOT_CONNECTED: 409,
   CARD_BLOCKED: 409,
   CARD_EXPIRED: 409,
+  REFUND_TOO_LATE: 409,
+  REFUND_NOT_DUE: 409,
+  ALREADY_REQUESTED: 409,
   STATE_CONFLICT: 409,
   /** The e-nummer's validity has ended (checked at every use, before the sweep erases it). */
   ENUMMER_EXPIRED: 409,

@@ -24,3 +24,4 @@ export { EkortService } from './service.ts';
 export { defaultDatabasePath, isPostgresUrl } from './store/openDatabase.ts';
 export { acceptUpcomingTerms, announceTerms, endAgreement, TERMS, TERMS_NOTICE_MONTHS, termsAt } from './terms.ts';
 export { endOfStockholmMonth, startOfStockholmDay, stockholmMonth, stockholmTime } from './calendar.ts';
+export type { RefundRequest } from './api/schemas.ts';

@@ -3,11 +3,12 @@
  * `ekort bank` commands call. It holds no state of its own beyond the database handle, so
  * any number of instances can serve one PostgreSQL database.
  */
-import type { AppIdentification, AppIdentificationDecision, AppLoginQr, AppLoginStarted, AppLoginStatus, AuthorizationRequest, AuthorizationResult, CardChallenge, CreatedEnummer, Dispute, DosaChallenge, Enummer, EnummerAction, EnummerSecret, Notification, PaymentCard, PhoneCall, Preferences, Session, SessionInfo, SignedIdentificationRequest, Terms, Transaction, TransactionPage } from './api/schemas.ts';
+import type { AppIdentification, AppIdentificationDecision, AppLoginQr, AppLoginStarted, AppLoginStatus, AuthorizationRequest, AuthorizationResult, CardChallenge, CreatedEnummer, Dispute, DosaChallenge, Enummer, EnummerAction, EnummerSecret, Notification, PaymentCard, PhoneCall, Preferences, RefundRequest, Session, SessionInfo, SignedIdentificationRequest, Terms, Transaction, TransactionPage } from './api/schemas.ts';
 import { authorize } from './authorize.ts';
 import type { Rates } from './currency.ts';
 import { advanceDispute, type DisputeAction, type DisputeInput, disputeTransaction, getDispute, listDisputes, submitPoliceReport } from './disputes.ts';
 import { listNotifications, preferences, setPreferences } from './notifications.ts';
+import { answerRefund, listRefunds, requestRefund } from './refunds.ts';
 import { appLoginCancel, appLoginCollect, appLoginQr, appLoginStart } from './approval/appLogin.ts';
 import { type Approval, BuiltinApprovalProvider, type OrderLookup, type SeenCode } from './approval/builtin.ts';
 import { enrolApp, type EnrolledApp, type EnrolRequest } from './approval/enrolment.ts';
@@ -216,6 +217,17 @@ export class EkortService {
   // Disputes (reklamation) and the holder's notifications
   disputeTransaction(s: ActiveSession, transactionId: string, input: DisputeInput): Promise<Dispute> {
     return disputeTransaction(this.ctx, s.customerId, transactionId, input);
+  }
+  /** Card terms §20: a refund of an approved purchase whose exact amount was not given. */
+  requestRefund(s: ActiveSession, transactionId: string, input: { expectedAmount: number; reason?: string | undefined }): Promise<RefundRequest> {
+    return requestRefund(this.ctx, s.customerId, transactionId, input);
+  }
+  refunds(s: ActiveSession): Promise<RefundRequest[]> {
+    return listRefunds(this.ctx, s.customerId);
+  }
+  /** The bank answers a refund request (within ten banking days). */
+  answerRefund(id: string, answer: { refund: true } | { refund: false; reason: string }): Promise<RefundRequest> {
+    return answerRefund(this.ctx, id, answer);
   }
   disputes(s: ActiveSession): Promise<Dispute[]> {
     return listDisputes(this.ctx, s.customerId);

@@ -30,7 +30,8 @@ export function redactDbTarget(target: string): string {
 const shellWord = (word: string): string => (/^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`);
 
 /** Runs `fn` on a service over `--db` (no expiry sweeper), closed afterwards. */
-async function withService<T>(db: string | undefined, fn: (service: EkortService) => Promise<T>): Promise<T> {
+/** Opens the service on `--db` for one bank command, and closes it after. */
+export async function withService<T>(db: string | undefined, fn: (service: EkortService) => Promise<T>): Promise<T> {
   const service = await EkortService.open(dbTarget(db), { sweepIntervalMs: 0 });
   try {
     return await fn(service);

@@ -34,6 +34,7 @@ const bank = () => import('./bankCommands.ts');
 const loginModule = () => import('./loginCommands.ts');
 const paymentCard = () => import('./paymentCardCommands.ts');
 const termsModule = () => import('./termsCommands.ts');
+const refund = () => import('./refundCommands.ts');
 const enummer = () => import('./enummerCommands.ts');
 const dispute = () => import('./disputeCommands.ts');
 const app = () => import('./appCommands.ts');
@@ -311,6 +312,13 @@ export const COMMANDS = {
     args: [2, 2, 'give the dispute ID and the action'],
     load: handler(dispute, 'bankDisputeResolve'),
   }),
+  'bank refund-answer': bankCommand({
+    synopsis: '[--db ...] ID refund|refuse [--reason TEXT] [--json]',
+    summary: "answer a holder's refund request (card terms §20: within ten banking days): the whole amount back, or refused with reasons",
+    options: { reason: text, json: flag },
+    args: [2, 2, 'give the refund request ID and refund or refuse'],
+    load: handler(refund, 'bankRefundAnswer'),
+  }),
   serve: command({
     synopsis: '[--port N] [--host H] [--db FILE|postgres://...] [--ca DIR] [--service-id ID]\n[--tls-cert FILE --tls-key FILE] [--login-rate-limit N] [--rates FILE]',
     summary:
@@ -428,6 +436,14 @@ export const COMMANDS = {
     options: { ...session, 'currency-notices': text, json: flag },
     load: handler(dispute, 'preferencesCommand'),
   }),
+  'transaction refund': command({
+    synopsis: 'ID --expected AMOUNT [--reason TEXT] [--json]',
+    summary: "ask for a refund of a purchase whose exact amount was not given and is more than you could expect (card terms §20; within eight weeks); AMOUNT in the purchase's currency",
+    options: { ...session, expected: text, reason: text, json: flag },
+    args: [1, 1, 'give one transaction ID (ekort transactions shows them)'],
+    load: handler(refund, 'transactionRefund'),
+  }),
+  refunds: command({ synopsis: '[--json]', summary: 'your refund requests and the bank\'s answers', options: { ...session, json: flag }, load: handler(refund, 'refundsCommand') }),
   'dispute police-report': command({
     synopsis: 'ID --reference NUMBER [--json]',
     summary: "give the police's report number the bank asked for with a dispute (card terms §10.4)",

@@ -4,9 +4,10 @@
  * after the card terms §10-11, and the holder's messages (the currency conversion notice, §17).
  */
 import type { Dispute, DisputeKind, Notification } from '../bank/api/schemas.ts';
-import { defaultDatabasePath, DISPUTE_ACTIONS, type DisputeAction, EkortService, formatKronor } from '../bank/index.ts';
+import { DISPUTE_ACTIONS, type DisputeAction, formatKronor } from '../bank/index.ts';
 import { UsageError, printJson, type CliIo } from './cliContext.ts';
 import type { Input } from './commands.ts';
+import { withService } from './bankCommands.ts';
 import { withHolder } from './holderClient.ts';
 import { printTable, stockholmTime } from './textTable.ts';
 
@@ -113,13 +114,7 @@ export async function notificationsCommand({ values }: Input<'notifications'>, i
 export async function bankDisputeResolve({ values, positionals }: Input<'bank dispute-resolve'>, io: CliIo): Promise<number> {
   const [id, action] = positionals as [string, string];
   if (!(DISPUTE_ACTIONS as readonly string[]).includes(action)) throw new UsageError(`the action is one of ${DISPUTE_ACTIONS.join(', ')}, not "${action}"`);
-  const service = await EkortService.open(values.db ?? defaultDatabasePath(), { sweepIntervalMs: 0 });
-  let dispute: Dispute;
-  try {
-    dispute = await service.advanceDispute(id, action as DisputeAction);
-  } finally {
-    await service.close();
-  }
+  const dispute = await withService(values.db, (service) => service.advanceDispute(id, action as DisputeAction));
   if (values.json) printJson(io, dispute);
   else io.out(`Dispute ${dispute.id} (${dispute.kind}, ${formatKronor(dispute.amount)} at ${dispute.merchant}) is ${stateText(dispute)} now.`);
   return 0;

@@ -23,13 +23,14 @@ import type {
   Notification,
   PaymentCard,
   Preferences,
+  RefundRequest,
   SessionInfo,
   Terms,
   Transaction,
 } from '../bank/api/schemas.ts';
 
 export type { AuthorizationRequest, AuthorizationResult, CreatedEnummer, CreateEnummerRequest, DosaChallenge, Enummer, EnummerAction, EnummerSecret, PaymentCard, SessionInfo, Terms, Transaction };
-export type { AgreementEnded, Dispute, DisputeKind, Notification, Preferences };
+export type { AgreementEnded, Dispute, DisputeKind, Notification, Preferences, RefundRequest };
 
 export type Language = 'sv' | 'en';
 
@@ -242,6 +243,9 @@ export interface EkortApiMethods {
   /** A claim (reklamation, card terms §10–11) on one of the holder's transactions; the answer says what the holder risks, and offers blocking the card (offerCardBlock, cardId) for an unauthorised purchase. */
   disputeTransaction: { input: { transactionId: string; kind: DisputeKind; description?: string }; output: Dispute };
   disputes: { input: void; output: Dispute[] };
+  /** Card terms §20: a refund of a purchase whose exact amount was not given; expectedAmount in the purchase's currency (minor units). */
+  requestRefund: { input: { transactionId: string; expectedAmount: number; reason?: string }; output: RefundRequest };
+  refunds: { input: void; output: RefundRequest[] };
   /** The police's report number the bank asked for with a claim (card terms §10.4). */
   submitPoliceReport: { input: { id: string; reference: string }; output: Dispute };
   /** Messages to the holder, newest first (the §17 currency conversion notice). */
@@ -312,6 +316,8 @@ export const API_METHODS = [
   'transactions',
   'disputeTransaction',
   'disputes',
+  'requestRefund',
+  'refunds',
   'submitPoliceReport',
   'notifications',
   'preferences',

@@ -70,6 +70,8 @@ export const API_INPUT_SCHEMAS = {
   transactions: z.union([z.undefined(), z.null(), z.strictObject({ enummerId: S.Id.optional() })]).transform((v) => v ?? {}),
   disputeTransaction: S.DisputeRequest.extend({ transactionId: S.Id }),
   disputes: none,
+  requestRefund: S.RefundRequestBody.omit({ exactAmountNotGiven: true }).extend({ transactionId: S.Id }),
+  refunds: none,
   submitPoliceReport: S.PoliceReportRequest.extend({ id: S.Id }),
   notifications: none,
   preferences: none,

@@ -2,7 +2,7 @@
 import type { AgentSession } from './agentSession.ts';
 import type { AgentHandlerTable } from './agent.ts';
 
-type EkortCalls = 'terms' | 'paymentCards' | 'connectCard' | 'blockCard' | 'acceptTerms' | 'endAgreement' | 'enummers' | 'createEnummer' | 'revealEnummer' | 'changeEnummer' | 'transactions' | 'disputeTransaction' | 'disputes' | 'submitPoliceReport' | 'notifications' | 'preferences' | 'setPreferences';
+type EkortCalls = 'terms' | 'paymentCards' | 'connectCard' | 'blockCard' | 'acceptTerms' | 'endAgreement' | 'enummers' | 'createEnummer' | 'revealEnummer' | 'changeEnummer' | 'transactions' | 'disputeTransaction' | 'disputes' | 'requestRefund' | 'refunds' | 'submitPoliceReport' | 'notifications' | 'preferences' | 'setPreferences';
 
 export function ekortHandlers(session: AgentSession): Pick<AgentHandlerTable, EkortCalls> {
   return {
@@ -24,6 +24,8 @@ export function ekortHandlers(session: AgentSession): Pick<AgentHandlerTable, Ek
     disputes: () => session.holder((c) => c.disputes()),
     preferences: () => session.holder((c) => c.preferences()),
     setPreferences: (change) => session.holder((c) => c.setPreferences(change)),
+    requestRefund: ({ transactionId, expectedAmount, reason }) => session.holder((c) => c.requestRefund(transactionId, reason === undefined ? { expectedAmount } : { expectedAmount, reason })),
+    refunds: () => session.holder((c) => c.refunds()),
     submitPoliceReport: ({ id, reference }) => session.holder((c) => c.submitPoliceReport(id, reference)),
     notifications: () => session.holder((c) => c.notifications()),
   };

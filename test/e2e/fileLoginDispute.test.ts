@@ -223,6 +223,27 @@ describe.skipIf(!available)('BankID på fil and a dispute end to end (Chromium, 
     expect((await app.agent.paymentCards()).find((c) => cardLabel.endsWith(c.last4))?.state).toBe('blocked');
   });
 
+  it('asks for a refund of the purchase (card terms §20): the rule, the confirmation, the day the bank answers by', async () => {
+    const item = page.getByRole('region', { name: 'Dina e-nummer' }).getByRole('listitem', { name: `${MERCHANT} •••• ${secret.pan.slice(-4)}` });
+    const tx = item.getByRole('region', { name: `Transaktioner för ${MERCHANT}` });
+    if ((await tx.count()) === 0) await button('Transaktioner', item).click();
+    await tx.getByRole('button', { name: `Begär återbetalning av köpet hos ${MERCHANT}` }).click();
+    const dialog = page.getByRole('dialog', { name: `Begär återbetalning: ${MERCHANT}` });
+    await visible(dialog);
+    await dialog.getByLabel('Belopp du rimligen kunde vänta dig (SEK)').fill('300');
+    await button('Skicka begäran', dialog).click();
+    await visible(dialog.getByRole('alert').filter({ hasText: 'Återbetalning gäller bara köp där det exakta beloppet inte angavs' }));
+    await dialog.getByRole('checkbox', { name: 'Det exakta beloppet angavs inte när jag godkände köpet' }).check();
+    await expect.poll(() => dialog.getByRole('alert').count(), { timeout: T }).toBe(0);
+    await shot('refund-form');
+    await button('Skicka begäran', dialog).click();
+    await visible(dialog.getByRole('status').filter({ hasText: 'Din begäran är mottagen. Banken svarar senast' }));
+    const [request] = await app.agent.refunds();
+    expect(request).toMatchObject({ merchant: MERCHANT, amount: 500_00, expectedAmount: 300_00, state: 'received' });
+    await button('Stäng', dialog).click();
+    await expect.poll(() => dialog.count(), { timeout: T }).toBe(0);
+  });
+
   it('"Reklamationer" lists the claim; "Meddelanden" opens', async () => {
     await button('Reklamationer').click();
     await visible(heading('Reklamationer'));

@@ -92,6 +92,19 @@ describe('disputes and foreign currency from the terminal', { timeout: 90_000 },
     expect((await holder(['transaction', 'dispute', transactionId, '--kind', 'theft'])).code).toBe(2);
     expect((await holder(['transaction', 'dispute', transactionId, '--kind', 'goods', '--block-card'])).code).toBe(2);
 
+    // §20: a refund; a difference within the EUR amount is the exchange rate's, so none.
+    const rateOnly = await holder(['transaction', 'refund', transactionId, '--expected', '12,50', '--json']);
+    expect(rateOnly.code).toBe(1);
+    expect(JSON.parse(rateOnly.stdout)).toMatchObject({ error: { code: 'REFUND_NOT_DUE' } });
+    const asked = await holder(['transaction', 'refund', transactionId, '--expected', '10,00', '--reason', 'Dyrare än väntat', '--json']);
+    expect(asked.code, asked.stderr).toBe(0);
+    const refundId = (JSON.parse(asked.stdout) as { id: string; expectedAmount: number }).id;
+    expect((await holder(['refunds'])).stdout).toMatch(new RegExp(`${refundId}\\s+Boutique Paris\\s+142,75\u00a0kr\\s+10,00\u00a0EUR\\s+received`));
+    expect((await ekort(['bank', 'refund-answer', '--db', db, refundId, 'refuse'])).code).toBe(2);
+    const refused = await ekort(['bank', 'refund-answer', '--db', db, refundId, 'refuse', '--reason', 'Beloppet var angivet.']);
+    expect(refused.code, refused.stderr).toBe(0);
+    expect(refused.stdout).toContain("The bank's reasons: Beloppet var angivet.");
+
     // §10.4: the bank asks for a police report; the holder gives its number.
     expect((await holder(['dispute', 'police-report', d.id, '--reference', '5000-K1-26'])).code).toBe(1);
     expect((await ekort(['bank', 'dispute-resolve', '--db', db, d.id, 'police-report'])).code).toBe(0);

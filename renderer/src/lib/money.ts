@@ -37,3 +37,11 @@ export function foreignParts(tx: { originalAmount?: number | undefined; currency
     currency: tx.currency,
   };
 }
+
+/** What a person typed as an amount in `currency` ("12,50", "1 500"), in its minor units; null when it is not one. */
+export function parseMinorUnits(text: string, currency: string): number | null {
+  const exponent = EXPONENTS[currency] ?? 2;
+  const m = /^(\d{1,12})(?:[.,](\d+))?$/.exec(text.trim().replace(/[ \u00a0\u202f]/g, '').replace(/(kr|[A-Z]{3})$/i, ''));
+  if (!m || (m[2] ?? '').length > exponent) return null;
+  return Number(`${m[1]}${(m[2] ?? '').padEnd(exponent, '0')}`);
+}

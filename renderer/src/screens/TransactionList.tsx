@@ -5,6 +5,7 @@ import { declineText, type Translate } from '../i18n/index.ts';
 import { formatDateTime, formatKronor } from '../lib/format.ts';
 import { foreignParts } from '../lib/money.ts';
 import { DisputeDialog } from './DisputeDialog.tsx';
+import { RefundDialog } from './RefundDialog.tsx';
 
 /** "12,50 EUR · kurs 11,2345 · avgift 2,32 kr" for a purchase in another currency; '' for SEK. */
 export function foreignText(tx: Transaction, t: Translate): string {
@@ -15,11 +16,12 @@ export function foreignText(tx: Transaction, t: Translate): string {
 /**
  * An e-nummer's transactions: time, merchant, the SEK amount (and for another currency the
  * original amount, the rate and the fee), approved or declined with the reason; "Reklamera"
- * on approved ones opens the dispute dialog.
+ * on approved ones opens the dispute dialog, "Begär återbetalning" the refund request (§20).
  */
 export function TransactionList(props: { merchant: string; transactions: Transaction[] | null; onCardBlocked?(card: PaymentCard): void }) {
   const { t } = useApp();
   const [disputing, setDisputing] = useState<Transaction | null>(null);
+  const [refunding, setRefunding] = useState<Transaction | null>(null);
   const [disputed, setDisputed] = useState<ReadonlySet<string>>(new Set());
   const { merchant, transactions } = props;
   return (
@@ -58,6 +60,9 @@ export function TransactionList(props: { merchant: string; transactions: Transac
                     {' '}
                     <button type="button" className="link tx-dispute" onClick={() => setDisputing(x)} aria-label={t('tx.disputeLabel', { merchant: x.merchant, amount: formatKronor(x.amount) })}>
                       {t('tx.dispute')}
+                    </button>{' '}
+                    <button type="button" className="link tx-refund" onClick={() => setRefunding(x)} aria-label={t('tx.refundLabel', { merchant: x.merchant, amount: formatKronor(x.amount) })}>
+                      {t('tx.refund')}
                     </button>
                   </>
                 )}
@@ -66,6 +71,7 @@ export function TransactionList(props: { merchant: string; transactions: Transac
           })}
         </ul>
       )}
+      {refunding && <RefundDialog transaction={refunding} onClose={() => setRefunding(null)} />}
       {disputing && (
         <DisputeDialog
           transaction={disputing}

@@ -224,6 +224,12 @@ export class BankClient {
   disputeTransaction(transactionId: string, request: S.DisputeRequest, o?: CallOptions): Promise<S.Dispute> {
     return this.call('POST', `/v1/transactions/${seg(transactionId)}/dispute`, S.Dispute, { auth: 'session', body: request }, o);
   }
+  requestRefund(transactionId: string, request: { expectedAmount: number; reason?: string }, o?: CallOptions): Promise<S.RefundRequest> {
+    return this.call('POST', `/v1/transactions/${seg(transactionId)}/refund`, S.RefundRequest, { auth: 'session', body: { ...request, exactAmountNotGiven: true } }, o);
+  }
+  refunds(o?: CallOptions): Promise<S.RefundRequest[]> {
+    return this.call('GET', '/v1/refunds', S.RefundRequest.array(), { auth: 'session' }, o);
+  }
   disputes(o?: CallOptions): Promise<S.Dispute[]> {
     return this.call('GET', '/v1/disputes', S.Dispute.array(), { auth: 'session' }, o);
   }

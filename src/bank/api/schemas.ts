@@ -320,6 +320,34 @@ export const Dispute = z.object({
   /** §10.8: refunded, then found not unauthorised: the holder repays the amount (the bank debits the account). */
   repaymentRequiredAt: iso.nullable().optional(),
 });
+/** Card terms §20: a refund of an approved purchase whose exact amount was not given when it was approved. */
+export const RefundRequestBody = z.strictObject({
+  /** What the holder could reasonably have expected to pay, in the purchase's own currency (minor units). */
+  expectedAmount: z.number().int().min(0).max(1_000_000_000_00),
+  /** The holder confirms the exact amount was not given when the purchase was approved (§20 a). */
+  exactAmountNotGiven: z.literal(true),
+  reason: safeText(z.string().trim().max(1000), { multiline: true }).optional(),
+});
+export const RefundRequest = z.object({
+  id,
+  transactionId: id,
+  merchant: z.string(),
+  /** The purchase as booked (SEK öre), and in its own currency when it was another. */
+  amount: z.number().int(),
+  originalAmount: z.number().int().optional(),
+  currency: z.string().optional(),
+  expectedAmount: z.number().int(),
+  reason: z.string().nullable(),
+  state: z.enum(['received', 'refunded', 'refused']),
+  /** The bank answers within ten banking days (§20): by the end of this day, Stockholm time. */
+  answerBy: iso,
+  /** Why the bank refused, with where to take the matter further. */
+  answerReason: z.string().nullable(),
+  createdAt: iso,
+  answeredAt: iso.nullable(),
+});
+export type RefundRequest = z.infer<typeof RefundRequest>;
+export type RefundRequestBody = z.infer<typeof RefundRequestBody>;
 export const PoliceReportRequest = z.strictObject({
   /** The police's report number (diarienummer), e.g. "5000-K123456-26". */
   reference: safeText(z.string().trim().min(3).max(40).regex(/^[0-9A-Za-z][0-9A-Za-z ./-]*$/, 'the report number as the police gave it')),

@@ -390,6 +390,24 @@ export const MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE notifications ADD COLUMN ecb_rate TEXT`,
     ],
   },
+  {
+    version: 12,
+    name: 'refund requests for a purchase whose exact amount was not given (card terms §20)',
+    statements: [
+      `CREATE TABLE refund_requests (
+        id TEXT PRIMARY KEY,
+        customer_id TEXT NOT NULL REFERENCES customers(id),
+        transaction_id TEXT NOT NULL UNIQUE REFERENCES transactions(id),
+        expected_amount BIGINT NOT NULL,
+        reason TEXT,
+        state TEXT NOT NULL CHECK (state IN ('received', 'refunded', 'refused')),
+        answer_by BIGINT NOT NULL,
+        answer_reason TEXT,
+        created_at BIGINT NOT NULL,
+        answered_at BIGINT)`,
+      `CREATE INDEX refund_requests_customer ON refund_requests(customer_id, created_at)`,
+    ],
+  },
 ];
 
 /** Brings the schema to the newest version; returns the versions it applied. */

@@ -7,7 +7,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { divHalfUp, EEA_CURRENCIES, formatMinorUnits, lastBankingDayBefore, MARKUP_BASIS_POINTS, markupOver, parseMinorUnits, Rates, swedishBankHolidays } from '../../../src/bank/currency.ts';
+import { addBankingDays, lastBankingDayBefore, swedishBankHolidays } from '../../../src/bank/calendar.ts';
+import { divHalfUp, EEA_CURRENCIES, formatMinorUnits, MARKUP_BASIS_POINTS, markupOver, parseMinorUnits, Rates } from '../../../src/bank/currency.ts';
 import { claimDeadline, GROSS_NEGLIGENCE_MAX_ORE, liabilityFor, SELF_RISK_ORE } from '../../../src/bank/disputes.ts';
 
 const rates = (r: Record<string, number>) => Rates.from({ date: '2026-11-20', base: 'SEK', rates: r });
@@ -178,6 +179,9 @@ describe('the ECB markup and stale rates (§17, EU regulation 2019/518)', () => 
     expect(lastBankingDayBefore('2026-12-28')).toBe('2026-12-23'); // after jul
     expect(lastBankingDayBefore('2027-03-30')).toBe('2027-03-25'); // after påsk
     expect(lastBankingDayBefore('2027-01-07')).toBe('2027-01-05'); // after trettondedag jul
+    // §20: "inom tio bankdagar": from Friday 18 December 2026 over jul and nyår.
+    expect(addBankingDays('2026-12-18', 10)).toBe('2027-01-08');
+    expect(addBankingDays('2026-11-23', 10)).toBe('2026-12-07');
   });
 
   it('rates older than the last banking day before today are stale (Stockholm time)', () => {

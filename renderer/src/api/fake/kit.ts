@@ -10,6 +10,7 @@ import type {
   EnummerSecret,
   FileCredential,
   Notification,
+  RefundRequest,
   Terms,
   PaymentCard,
   PlatformNote,
@@ -103,6 +104,7 @@ export interface FakeState {
   disputes: Dispute[];
   notifications: Notification[];
   currencyNotices: boolean;
+  refunds: RefundRequest[];
   /** Mobilt BankID: the open order, its polls, and a forced phase. */
   appOrder: { orderRef: string; polls: number; final?: AppLoginStatus } | null;
   appForced: AppLoginPhase | null;
@@ -158,6 +160,7 @@ export function createFakeKit(options: FakeOptions): FakeKit {
     disputes: [],
     notifications: [],
     currencyNotices: true,
+    refunds: [],
     appOrder: null,
     appForced: null,
   };

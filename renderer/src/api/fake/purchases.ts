@@ -1,5 +1,5 @@
 /** The fake purchases: transactions, disputes, the bank's messages and the card network's authorizations. */
-import type { EkortApi, Dispute, Transaction } from '../../../../src/client/api.ts';
+import type { EkortApi, Dispute, RefundRequest, Transaction } from '../../../../src/client/api.ts';
 import { fail, FAKE_EEA, FAKE_RATES, type FakeKit } from './kit.ts';
 
 export function purchaseMethods(kit: FakeKit) {
@@ -45,6 +45,36 @@ export function purchaseMethods(kit: FakeKit) {
         };
         s.disputes = [dispute, ...s.disputes];
         return dispute;
+      }),
+    requestRefund: (input) =>
+      respond('requestRefund', input, () => {
+        requireSession();
+        const tx = s.transactions.find((x) => x.id === input.transactionId);
+        if (!tx) throw fail('NOT_FOUND', 'There is no such transaction among yours.');
+        if (tx.decision !== 'approved') throw fail('TRANSACTION_DECLINED', 'Nothing to refund.');
+        if ((tx.originalAmount ?? tx.amount) <= input.expectedAmount) throw fail('REFUND_NOT_DUE', 'Not above what you expected.');
+        if (s.refunds.some((r) => r.transactionId === tx.id)) throw fail('ALREADY_REQUESTED', 'Asked for already.');
+        const now = new Date().toISOString();
+        const request: RefundRequest = {
+          id: nextId('rfd'),
+          transactionId: tx.id,
+          merchant: tx.merchant,
+          amount: tx.amount,
+          expectedAmount: input.expectedAmount,
+          reason: input.reason ?? null,
+          state: 'received',
+          answerBy: new Date(Date.now() + 14 * 86_400_000).toISOString(),
+          answerReason: null,
+          createdAt: now,
+          answeredAt: null,
+        };
+        s.refunds = [request, ...s.refunds];
+        return request;
+      }),
+    refunds: () =>
+      respond('refunds', undefined, () => {
+        requireSession();
+        return s.refunds.map((r) => ({ ...r }));
       }),
     preferences: () =>
       respond('preferences', undefined, () => {
