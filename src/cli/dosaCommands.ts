@@ -3,7 +3,7 @@ import { type DosaLoginKind, formatKontrollnummer, parseKontrollnummer } from '.
 import { createDosa, saveDosa, VirtualDosa } from '../virtual/index.ts';
 import { UsageError, printJson, type CliIo } from './cliContext.ts';
 import type { Input } from './commands.ts';
-import { argvSecretWarning, readSecret } from './secretInput.ts';
+import { argvSecretWarning, readSecret, refuseEasyCode } from './secretInput.ts';
 
 /** Opens the dosa file and unlocks it with the PIN from the terminal, --pin-stdin or --pin. */
 export async function openWithPin(file: string, values: { pin?: string | undefined; 'pin-stdin'?: boolean | undefined }): Promise<VirtualDosa> {
@@ -25,6 +25,7 @@ export async function dosaCreate({ values }: Input<'dosa create'>, io: CliIo): P
   if (values.pin !== undefined) io.err(argvSecretWarning('dosa create', '--pin', '--pin-stdin'));
   const pin = values['pin-stdin'] ? await readSecret('Dosa PIN', { fromStdin: true }) : values.pin;
   if (pin !== undefined && !/^\d{4}$/.test(pin)) throw new UsageError('the PIN must be 4 digits');
+  if (pin !== undefined) refuseEasyCode('dosa PIN', pin);
   if (existsSync(values.out) && !values.force) throw new UsageError(`${values.out} exists; pass --force to overwrite it`);
   const dosa = createDosa({
     ...(pin === undefined ? {} : { pin }),

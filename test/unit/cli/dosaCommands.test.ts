@@ -43,8 +43,13 @@ describe('ekort dosa create', () => {
     const again = await run(['dosa', 'create', '--out', file]);
     expect(again.code).toBe(2);
     expect(again.err[0]).toContain('pass --force');
-    expect((await run(['dosa', 'create', '--out', file, '--force', '--pin', '4321'])).code).toBe(0);
-    expect((await loadDosa(file)).pin).toBe('4321');
+    expect((await run(['dosa', 'create', '--out', file, '--force', '--pin', '4719'])).code).toBe(0);
+    expect((await loadDosa(file)).pin).toBe('4719');
+    // Card terms §7b: a PIN easy to guess is refused, saying why.
+    const easy = await run(['dosa', 'create', '--out', file, '--force', '--pin', '4321']);
+    expect(easy.code).toBe(2);
+    expect(easy.err.join('\n')).toContain('the dosa PIN is too easy to guess');
+    expect((await run(['dosa', 'create', '--out', file, '--force', '--pin', '7777'])).code).toBe(2);
   });
 
   it('takes --suite, --serial and --login; usage errors exit 2, a bad suite exits 1 with its code', async () => {

@@ -25,14 +25,14 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('dosa create and virtual-card create take their PINs from standard input', { timeout: 60_000 }, () => {
   it('dosa create --pin-stdin: the dosa opens with that PIN only; --pin warns', async () => {
     const file = path.join(dir, 'dosa.json');
-    const created = await ekort(['dosa', 'create', '--out', file, '--pin-stdin', '--json'], '4321\n');
+    const created = await ekort(['dosa', 'create', '--out', file, '--pin-stdin', '--json'], '4719\n');
     expect(created.code, created.stderr).toBe(0);
     expect(created.stderr).toBe('');
-    expect((await ekort(['dosa', 'code', file, '--pin-stdin'], '4321\n')).code).toBe(0);
+    expect((await ekort(['dosa', 'code', file, '--pin-stdin'], '4719\n')).code).toBe(0);
     expect((await ekort(['dosa', 'code', file, '--pin-stdin'], '1234\n')).code).toBe(1);
     expect((await ekort(['dosa', 'create', '--out', path.join(dir, 'bad.json'), '--pin-stdin'], '12\n')).code).toBe(2);
 
-    const warned = await runMain(['dosa', 'create', '--out', path.join(dir, 'argv.json'), '--pin', '1111']);
+    const warned = await runMain(['dosa', 'create', '--out', path.join(dir, 'argv.json'), '--pin', '5802']);
     expect(warned.code).toBe(0);
     expect(warned.err).toEqual([expect.stringMatching(/warning: --pin shows in the process list.*--pin-stdin/)]);
   });
