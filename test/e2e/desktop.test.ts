@@ -169,11 +169,13 @@ describe.skipIf(!available)('desktop app end to end (Chromium, bridge, agent, pc
     expect(await pin.getAttribute('aria-invalid')).toBe('true');
     expect((await pin.getAttribute('aria-describedby'))?.split(' ')).toEqual(['pin-hint', 'pin-tries', 'pin-error']);
     expect(await page.locator('#pin-error').textContent()).toBe('Fel PIN-kod. Du har 2 försök kvar.');
+    await expect.poll(() => page.evaluate(() => document.activeElement?.id), { timeout: T }).toBe('pin');
     await shot('card-wrong-pin');
 
     await pin.fill('123456');
     await button('Logga in').click();
     await visible(heading('Välkommen, Anna Andersson'));
+    await expect.poll(() => page.title(), { timeout: T }).toBe('Välkommen, Anna Andersson – e-kort');
     await shot('home-after-card-login');
     await logout();
   });
@@ -194,7 +196,23 @@ describe.skipIf(!available)('desktop app end to end (Chromium, bridge, agent, pc
     await visible(page.getByRole('group', { name: `Kontrollnummer ${kontrollnummer.split('').join(' ')}` }));
     await shot('dosa-kontrollnummer');
 
-    await page.getByLabel('Svarskod', { exact: true }).fill(dosa.respond(kontrollnummer));
+    // A wrong svarskod spends that kontrollnummer: a new one is shown at once, read out with the
+    // field's error, and the focus is back in the field (WCAG 3.3.3, 2.4.3).
+    const right = dosa.respond(kontrollnummer);
+    const svarskod = page.getByLabel('Svarskod', { exact: true });
+    await svarskod.fill(right === '12345678' ? '87654321' : '12345678');
+    await button('Logga in').click();
+    await visible(page.locator('#svarskod-error').filter({ hasText: 'Ett nytt kontrollnummer visas:' }));
+    const fresh = (await shown.getAttribute('data-value'))!;
+    expect(fresh).not.toBe(kontrollnummer);
+    expect(await page.locator('#svarskod-error').textContent()).toContain(`${fresh.split('').join(' ')}. Slå in det i dosan`);
+    await expect.poll(() => page.evaluate(() => document.activeElement?.id), { timeout: T }).toBe('svarskod');
+    await shot('dosa-wrong-svarskod');
+
+    // The bank waits a second after a wrong code (src/bank/login.ts); a person keying the new
+    // kontrollnummer into the dosa takes longer than that.
+    await page.waitForTimeout(1_100);
+    await svarskod.fill(dosa.respond(fresh));
     await button('Logga in').click();
     await visible(heading('Välkommen, Anna Andersson'));
   });

@@ -100,6 +100,7 @@ describe.skipIf(!available)('BankID på fil and a dispute end to end (Chromium, 
     expect(await password.inputValue()).toBe('');
     expect(await password.getAttribute('aria-invalid')).toBe('true');
     expect(await page.locator('#file-password-error').textContent()).toBe('Fel lösenord, 4 försök kvar.');
+    await expect.poll(() => page.evaluate(() => document.activeElement?.id), { timeout: T }).toBe('file-password');
     await shot('file-wrong-password');
   });
 

@@ -104,6 +104,7 @@ export const en: Record<MessageKey, string> = {
   'dosa.kontrollnummer': 'Challenge (kontrollnummer)',
   'dosa.kontrollnummerSpoken': 'Challenge {digits}',
   'dosa.expiresAt': 'The challenge is valid until {time}.',
+  'dosa.newKontrollnummerShown': 'A new kontrollnummer is shown: {digits}. Key it into the dosa and enter the new svarskod.',
   'dosa.svarskod': 'Response code (svarskod)',
   'dosa.svarskodHint': '8 digits',
   'dosa.svarskodInvalid': 'The response code is 8 digits.',

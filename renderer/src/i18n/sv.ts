@@ -105,6 +105,7 @@ export const sv = {
   'dosa.kontrollnummer': 'Kontrollnummer',
   'dosa.kontrollnummerSpoken': 'Kontrollnummer {digits}',
   'dosa.expiresAt': 'Kontrollnumret gäller till {time}.',
+  'dosa.newKontrollnummerShown': 'Ett nytt kontrollnummer visas: {digits}. Slå in det i dosan och skriv den nya svarskoden.',
   'dosa.svarskod': 'Svarskod',
   'dosa.svarskodHint': '8 siffror',
   'dosa.svarskodInvalid': 'Svarskoden ska vara 8 siffror.',

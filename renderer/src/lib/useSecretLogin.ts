@@ -1,4 +1,4 @@
-import { useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { SessionInfo } from '../../../src/client/api.ts';
 
 export interface SecretStep {
@@ -22,6 +22,12 @@ export function useSecretLogin(onLoggedIn: (session: SessionInfo) => void) {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const inputRef = useRef<HTMLInputElement>(null);
+  // Focus goes back to the field after the render that enables it again: a disabled input
+  // takes no focus, and the keystrokes would go nowhere (WCAG 2.4.3).
+  const [refocus, setRefocus] = useState(0);
+  useEffect(() => {
+    if (refocus > 0) inputRef.current?.focus();
+  }, [refocus]);
 
   async function send(step: SecretStep): Promise<void> {
     if (busy) return;
@@ -41,7 +47,7 @@ export function useSecretLogin(onLoggedIn: (session: SessionInfo) => void) {
     } catch (e) {
       setBusy(false);
       await step.failed(e);
-      inputRef.current?.focus();
+      setRefocus((n) => n + 1);
     }
   }
 

@@ -30,9 +30,12 @@ export function DosaLogin(props: { demo: DemoInfo | null; onLoggedIn(session: Se
 
   const token = tokens.find((tk) => tk.id === chosenToken) ?? tokens[0] ?? null;
 
+  // A kontrollnummer the user asked for takes the focus; the one shown after a wrong svarskod
+  // does not: the focus stays in the field, whose error reads the new digits out.
+  const [focusChallenge, setFocusChallenge] = useState(0);
   useEffect(() => {
-    if (challenge) challengeRef.current?.focus();
-  }, [challenge]);
+    if (focusChallenge > 0) challengeRef.current?.focus();
+  }, [focusChallenge]);
 
   async function getChallenge(event?: FormEvent) {
     event?.preventDefault();
@@ -47,6 +50,7 @@ export function DosaLogin(props: { demo: DemoInfo | null; onLoggedIn(session: Se
     try {
       setSvarskod('');
       setChallenge(await api.startDosaLogin({ serial: s }));
+      setFocusChallenge((n) => n + 1);
       setChallengeSerial(s);
     } catch (e) {
       setChallenge(null);
@@ -69,7 +73,19 @@ export function DosaLogin(props: { demo: DemoInfo | null; onLoggedIn(session: Se
     void login.send({
       check: (code) => (normalizeSvarskod(code) ? null : t('dosa.svarskodInvalid')),
       call: (code) => api.finishDosaLogin({ challengeId: challenge.challengeId, svarskod: normalizeSvarskod(code) ?? '' }),
-      failed: (e) => (asFailure(e).code === 'DOSA_CODE_WRONG' ? login.setFieldError(report(e)) : failed(e)),
+      failed: async (e) => {
+        if (asFailure(e).code !== 'DOSA_CODE_WRONG' || !challengeSerial) return failed(e);
+        login.setFieldError(report(e));
+        // That kontrollnummer is spent: a new one at once, so the next answer can succeed (WCAG 3.3.3).
+        try {
+          const next = await api.startDosaLogin({ serial: challengeSerial });
+          setChallenge(next);
+          login.setFieldError(`${report(e)} ${t('dosa.newKontrollnummerShown', { digits: spokenDigits(next.kontrollnummer) })}`);
+        } catch (again) {
+          setChallenge(null);
+          setError(report(again));
+        }
+      },
     });
   }
 
@@ -91,6 +107,7 @@ export function DosaLogin(props: { demo: DemoInfo | null; onLoggedIn(session: Se
       const next = await api.startDosaLogin({ serial: s });
       setChallenge(next);
       setChallengeSerial(s);
+      setFocusChallenge((n) => n + 1);
       return next;
     };
     try {
