@@ -160,6 +160,8 @@ describe.skipIf(!available)('desktop app end to end (Chromium, bridge, agent, pc
     await shot('card-holder');
 
     const pin = page.getByLabel('PIN-kod', { exact: true });
+    // The live region for "Loggar in…" is in the page before its text comes (4.1.3).
+    expect(await page.locator('form.form [role="status"]').count()).toBe(1);
     await pin.fill('654321');
     await button('Logga in').click();
     await visible(page.getByText('Försök kvar: 2', { exact: true }));

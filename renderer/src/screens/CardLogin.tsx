@@ -76,7 +76,7 @@ export function CardLogin(props: { demo: DemoInfo | null; onLoggedIn(session: Se
         </div>
       )}
 
-      {reader && !holder && !holderError && !blocked && <StatusMessage>{t('card.readingCard')}</StatusMessage>}
+      <StatusMessage>{reader && !holder && !holderError && !blocked ? t('card.readingCard') : null}</StatusMessage>
       <ErrorMessage>{holderError}</ErrorMessage>
 
       {reader && holder && (
@@ -116,7 +116,7 @@ export function CardLogin(props: { demo: DemoInfo | null; onLoggedIn(session: Se
             {triesLeft !== null ? t('card.triesLeft', { n: triesLeft }) : ''}
           </p>
           <ErrorMessage>{login.error}</ErrorMessage>
-          {busy && <StatusMessage>{pinPad ? t('card.pinPad') : t('card.loggingIn')}</StatusMessage>}
+          <StatusMessage>{busy ? (pinPad ? t('card.pinPad') : t('card.loggingIn')) : null}</StatusMessage>
           <BackActions onBack={props.onBack} busy={busy}>
             <SubmitButton busy={busy}>{t('card.login')}</SubmitButton>
           </BackActions>

@@ -172,7 +172,7 @@ export function CreateEnummer(props: { cards: PaymentCard[]; onCreated(enummer: 
           <input id="create-nickname" type="text" autoComplete="off" maxLength={60} value={nickname} onChange={(e) => setNickname(e.target.value)} disabled={busy} />
         </div>
         <ErrorMessage>{error}</ErrorMessage>
-        {busy && <StatusMessage>{t('create.creating')}</StatusMessage>}
+        <StatusMessage>{busy ? t('create.creating') : null}</StatusMessage>
         <BackActions onBack={props.onBack} busy={busy}>
           <SubmitButton busy={busy}>{t('create.submit')}</SubmitButton>
         </BackActions>

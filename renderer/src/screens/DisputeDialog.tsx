@@ -206,7 +206,7 @@ export function DisputeDialog(props: { transaction: Transaction; onClose(): void
           </div>
         </section>
       )}
-      {blocked && <StatusMessage>{t('dispute.blocked', { card: cardLabel(blocked) })}</StatusMessage>}
+      <StatusMessage>{blocked ? t('dispute.blocked', { card: cardLabel(blocked) }) : null}</StatusMessage>
       <ErrorMessage>{error}</ErrorMessage>
       <div className="actions">
         <button type="button" ref={closeRef} onClick={props.onClose} disabled={busy}>
