@@ -272,6 +272,15 @@ describe.skipIf(!available)('desktop app end to end (Chromium, bridge, agent, pc
     await visible(recurringItem.getByText('Flergångsköp, 12 mån', { exact: true }));
     await visible(recurringItem.getByText('Öppet', { exact: true }));
     await shot('enummer-list');
+
+    // Pausa and Återuppta replace each other: the focus moves to the one that appears (2.4.3).
+    const focused = () => page.evaluate(() => document.activeElement?.textContent?.trim() ?? '');
+    await button('Pausa', recurringItem).click();
+    await visible(recurringItem.getByText('Pausat', { exact: true }));
+    await expect.poll(focused, { timeout: T }).toBe('Återuppta');
+    await page.keyboard.press('Enter');
+    await visible(recurringItem.getByText('Öppet', { exact: true }));
+    await expect.poll(focused, { timeout: T }).toBe('Pausa');
   });
 
   it('authorizes a purchase at the right and at the wrong merchant and shows both in the transactions', async () => {

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { Enummer, EnummerAction, EnummerSecret, PaymentCard, Transaction } from '../../../src/client/api.ts';
 import { ConfirmDialog } from '../components/Dialog.tsx';
 import { ErrorMessage } from '../components/Messages.tsx';
@@ -56,6 +56,18 @@ function EnummerItem({ enummer: e, onChanged, onReauth, onCardBlocked }: { enumm
   const [transactions, setTransactions] = useState<Transaction[] | null>(null);
   const [showTx, setShowTx] = useState(false);
   const titleId = `enr-${e.id}`;
+  // Where the focus goes once an action is done and the buttons are enabled again (WCAG 2.4.3):
+  // to the button that replaced the one used (Pausa ↔ Återuppta, Dölj → Visa), or to the
+  // e-nummer's heading when it is closed and its buttons are gone.
+  const [focusNext, setFocusNext] = useState<'toggle' | 'show' | 'title' | null>(null);
+  const toggleRef = useRef<HTMLButtonElement>(null);
+  const showRef = useRef<HTMLButtonElement>(null);
+  const titleRef = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    if (busy || focusNext === null) return;
+    ({ toggle: toggleRef, show: showRef, title: titleRef })[focusNext].current?.focus();
+    setFocusNext(null);
+  }, [busy, focusNext, e.state, secret]);
 
   async function change(action: EnummerAction) {
     setConfirmClose(false);
@@ -65,6 +77,7 @@ function EnummerItem({ enummer: e, onChanged, onReauth, onCardBlocked }: { enumm
       const next = await api.changeEnummer({ id: e.id, action });
       if (next.state === 'closed') setSecret(null);
       onChanged(next);
+      setFocusNext(next.state === 'closed' ? 'title' : action === 'pause' || action === 'resume' ? 'toggle' : null);
     } catch (err) {
       setError(report(err));
     } finally {
@@ -104,7 +117,7 @@ function EnummerItem({ enummer: e, onChanged, onReauth, onCardBlocked }: { enumm
   const left = e.state !== 'closed' ? daysLeftText(e.validUntil, t) : '';
   return (
     <li className={`item enummer state-${e.state}`} aria-labelledby={titleId}>
-      <h3 id={titleId}>
+      <h3 id={titleId} ref={titleRef} tabIndex={-1}>
         {e.merchant || e.lockedTo?.descriptor || t('list.firstMerchant')}
         {e.nickname ? ` – ${e.nickname}` : ''} <span className="last4">{maskedLast4(e.last4)}</span>
       </h3>
@@ -162,17 +175,17 @@ function EnummerItem({ enummer: e, onChanged, onReauth, onCardBlocked }: { enumm
       )}
       <div className="actions">
         {e.state !== 'closed' && !secret && (
-          <button type="button" onClick={() => void reveal()} disabled={busy}>
+          <button type="button" ref={showRef} onClick={() => void reveal()} disabled={busy}>
             {t('list.show')}
           </button>
         )}
         {e.state === 'open' && (
-          <button type="button" onClick={() => void change('pause')} disabled={busy}>
+          <button type="button" ref={toggleRef} onClick={() => void change('pause')} disabled={busy}>
             {t('list.pause')}
           </button>
         )}
         {e.state === 'paused' && (
-          <button type="button" onClick={() => void change('resume')} disabled={busy}>
+          <button type="button" ref={toggleRef} onClick={() => void change('resume')} disabled={busy}>
             {t('list.resume')}
           </button>
         )}
@@ -194,7 +207,16 @@ function EnummerItem({ enummer: e, onChanged, onReauth, onCardBlocked }: { enumm
           </button>
         </div>
       )}
-      {secret && <SecretView secret={secret} merchant={e.merchant} onHide={() => setSecret(null)} />}
+      {secret && (
+        <SecretView
+          secret={secret}
+          merchant={e.merchant}
+          onHide={() => {
+            setSecret(null);
+            setFocusNext('show');
+          }}
+        />
+      )}
       {showTx && <TransactionList merchant={e.merchant} transactions={transactions} {...(onCardBlocked ? { onCardBlocked } : {})} />}
       {confirmClose && (
         <ConfirmDialog
