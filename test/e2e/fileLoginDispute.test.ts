@@ -282,4 +282,24 @@ describe.skipIf(!available)('BankID på fil and a dispute end to end (Chromium, 
     await expect.poll(() => notice.count(), { timeout: T }).toBe(0);
     expect((await app.agent.paymentCards()).filter((c) => c.connected).every((c) => c.termsVersion === '2099-01')).toBe(true);
   });
+
+  it('the card details warn 20 s before they hide and can be kept a minute more (2.2.1; a fake clock)', async () => {
+    await page.clock.install();
+    await button('Skapa e-nummer').click();
+    await visible(heading('Skapa e-nummer'));
+    await page.getByLabel('Försäljningsställe', { exact: true }).fill('Bokhandeln');
+    await button('Skapa e-nummer').click();
+    const region = page.getByRole('region', { name: 'Kortuppgifter för Bokhandeln' });
+    await visible(region);
+    const warning = region.getByRole('status').filter({ hasText: 'Uppgifterna döljs om mindre än 20 sekunder' });
+    expect(await warning.count()).toBe(0);
+    await page.clock.fastForward(41_000);
+    await visible(warning);
+    await button('Visa en minut till', region).click();
+    await page.clock.fastForward(41_000);
+    await visible(region.getByTestId('secret-pan'));
+    await page.clock.fastForward(20_000);
+    await visible(page.getByText('Uppgifterna är dolda. Välj Visa i listan för att se dem igen.', { exact: true }));
+    expect(await region.count()).toBe(0);
+  });
 });

@@ -5,11 +5,14 @@ import { copyAndClearLater } from '../lib/clipboard.ts';
 import { formatCardNumber } from '../lib/format.ts';
 
 export const SECRET_VISIBLE_MS = 60_000;
+/** The warning before the details hide, with a way to keep them a minute more (WCAG 2.2.1: 20 s). */
+export const SECRET_WARN_SECONDS = 20;
 
 /**
  * The reveal view: full e-nummer, expiry and CVC with copy buttons. Calls onHide after a
  * minute and on "Dölj uppgifterna", so the owner drops the secret from its state; the owner
- * keeps the secret in its own state, so it also goes when the owner unmounts.
+ * keeps the secret in its own state, so it also goes when the owner unmounts. Twenty seconds
+ * before the minute ends it says so (a live region) and offers "Visa en minut till".
  */
 export function SecretView({ secret, merchant, onHide }: { secret: EnummerSecret; merchant: string; onHide(): void }) {
   const { t } = useApp();
@@ -21,10 +24,11 @@ export function SecretView({ secret, merchant, onHide }: { secret: EnummerSecret
     onHideRef.current = onHide;
   });
 
+  const started = useRef(Date.now());
   useEffect(() => {
-    const started = Date.now();
+    started.current = Date.now();
     const tick = setInterval(() => {
-      const left = Math.max(0, Math.ceil((SECRET_VISIBLE_MS - (Date.now() - started)) / 1000));
+      const left = Math.max(0, Math.ceil((SECRET_VISIBLE_MS - (Date.now() - started.current)) / 1000));
       setSecondsLeft(left);
       if (left === 0) onHideRef.current();
     }, 1000);
@@ -81,6 +85,20 @@ export function SecretView({ secret, merchant, onHide }: { secret: EnummerSecret
       <p role="status" className="message status">
         {copyStatus}
       </p>
+      <p role="status" className="message warning">
+        {secondsLeft <= SECRET_WARN_SECONDS ? t('secret.hidingSoon', { seconds: SECRET_WARN_SECONDS }) : null}
+      </p>
+      {secondsLeft <= SECRET_WARN_SECONDS && (
+        <button
+          type="button"
+          onClick={() => {
+            started.current = Date.now();
+            setSecondsLeft(Math.round(SECRET_VISIBLE_MS / 1000));
+          }}
+        >
+          {t('secret.keep')}
+        </button>
+      )}
       <button type="button" onClick={() => onHideRef.current()}>
         {t('secret.hide')}
       </button>

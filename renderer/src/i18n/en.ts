@@ -236,6 +236,8 @@ export const en: Record<MessageKey, string> = {
   'secret.copied': 'Copied. The clipboard is cleared after 30 seconds.',
   'secret.copyFailed': 'Could not copy. Select and copy it yourself.',
   'secret.hidesIn': 'The details are hidden in {seconds} seconds.',
+  'secret.hidingSoon': 'The details hide in less than {seconds} seconds. Choose Show for another minute if you need them longer.',
+  'secret.keep': 'Show for another minute',
   'secret.hide': 'Hide the details',
   'secret.hidden': 'The details are hidden. Choose Show in the list to see them again.',
 

@@ -237,6 +237,8 @@ export const sv = {
   'secret.copied': 'Kopierat. Urklippet töms efter 30 sekunder.',
   'secret.copyFailed': 'Det gick inte att kopiera. Markera och kopiera själv.',
   'secret.hidesIn': 'Uppgifterna döljs om {seconds} sekunder.',
+  'secret.hidingSoon': 'Uppgifterna döljs om mindre än {seconds} sekunder. Välj Visa en minut till om du behöver dem längre.',
+  'secret.keep': 'Visa en minut till',
   'secret.hide': 'Dölj uppgifterna',
   'secret.hidden': 'Uppgifterna är dolda. Välj Visa i listan för att se dem igen.',
 
