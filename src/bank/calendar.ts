@@ -8,21 +8,13 @@ export function stockholmMonth(ms: number): string {
   return `${parts.find((p) => p.type === 'year')!.value}-${parts.find((p) => p.type === 'month')!.value}`;
 }
 
-const HOUR = 3_600_000;
-
 /**
  * The first instant of the Stockholm month after the one `ms` falls in: the exclusive end of
- * that month, Swedish time. Midnight on the 1st is 23:00 or 22:00 UTC the day before (CET or
- * CEST; the clocks never change on the 1st).
+ * that month, Swedish time (midnight on the 1st, 23:00 or 22:00 UTC the day before).
  */
 export function endOfStockholmMonth(ms: number): number {
-  const [year, month] = stockholmMonth(ms).split('-').map(Number) as [number, number];
-  const midnightUtc = Date.UTC(year, month, 1); // month is 1-based, so this is the 1st of the next month
-  for (const offset of [HOUR, 2 * HOUR]) {
-    const candidate = midnightUtc - offset;
-    if (stockholmMonth(candidate) !== stockholmMonth(ms) && stockholmMonth(candidate - 1) === stockholmMonth(ms)) return candidate;
-  }
-  throw new Error(`no Stockholm month end after ${new Date(ms).toISOString()}`);
+  const { y, m } = stockholmParts(ms);
+  return stockholmMidnight(y, m + 1, 1);
 }
 
 /** `ms` plus `months` calendar months (UTC), the day clamped to the target month's last day. */
@@ -39,25 +31,69 @@ export const iso = (ms: number): string => new Date(ms).toISOString();
 export const isoOrNull = (ms: number | null | undefined): string | null => (ms === null || ms === undefined ? null : iso(Number(ms)));
 
 const minuteFormat = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Stockholm', year: 'numeric', month: 'long', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+const dayWordsFormat = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Stockholm', year: 'numeric', month: 'long', day: 'numeric' });
 
 /** "22 november 2026 kl. 11:00": a moment as a Swedish letter gives it, Stockholm time. */
 export function stockholmTime(ms: number): string {
   return minuteFormat.format(new Date(ms));
 }
 
-const dayFormat = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Stockholm', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', hourCycle: 'h23' });
+/** "1 februari 2027": the Stockholm day of a moment, in words. */
+export function stockholmDayInWords(ms: number): string {
+  return dayWordsFormat.format(new Date(ms));
+}
+
+const partsFormat = new Intl.DateTimeFormat('en-CA', {
+  timeZone: 'Europe/Stockholm',
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+  hourCycle: 'h23',
+});
+
+/** The Stockholm wall clock of an instant. */
+export function stockholmParts(ms: number): { y: number; m: number; d: number; h: number; mi: number; s: number } {
+  const p = Object.fromEntries(partsFormat.formatToParts(new Date(ms)).map((x) => [x.type, x.value]));
+  return { y: Number(p.year), m: Number(p.month), d: Number(p.day), h: Number(p.hour), mi: Number(p.minute), s: Number(p.second) };
+}
+
+/** Stockholm's offset from UTC at `ms`, in ms (3 600 000 in winter, 7 200 000 in summer). */
+function stockholmOffset(ms: number): number {
+  const whole = ms - (((ms % 1000) + 1000) % 1000);
+  const p = stockholmParts(whole);
+  return Date.UTC(p.y, p.m - 1, p.d, p.h, p.mi, p.s) - whole;
+}
+
+/**
+ * The instant Stockholm's calendar day y-m-d begins (midnight is never in a DST gap there). The
+ * day may run over the month (d + 1 of the last day is the 1st of the next), as Date.UTC allows.
+ */
+export function stockholmMidnight(y: number, m: number, d: number): number {
+  const local = Date.UTC(y, m - 1, d);
+  const guess = local - stockholmOffset(local);
+  return local - stockholmOffset(guess);
+}
+
+const dayParts = (day: string): [number, number, number] | null => {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
+  if (!m || new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))).toISOString().slice(0, 10) !== day) return null;
+  return [Number(m[1]), Number(m[2]), Number(m[3])];
+};
 
 /** Midnight at the start of `day` (YYYY-MM-DD) in Stockholm, or null for no such day. */
 export function startOfStockholmDay(day: string): number | null {
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
-  if (!m) return null;
-  const utcMidnight = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
-  if (new Date(utcMidnight).toISOString().slice(0, 10) !== day) return null;
-  for (const offset of [HOUR, 2 * HOUR]) {
-    const candidate = utcMidnight - offset;
-    if (dayFormat.format(new Date(candidate)) === `${day}, 00`) return candidate;
-  }
-  return null;
+  const p = dayParts(day);
+  return p ? stockholmMidnight(...p) : null;
+}
+
+/** The first instant after the Stockholm day `day` (YYYY-MM-DD): its exclusive end. */
+export function endOfStockholmDay(day: string): number {
+  const p = dayParts(day);
+  if (!p) throw new RangeError(`not a day: ${day}`);
+  return stockholmMidnight(p[0], p[1], p[2] + 1);
 }
 
 const dateFormat = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Stockholm', year: 'numeric', month: '2-digit', day: '2-digit' });

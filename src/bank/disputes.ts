@@ -49,9 +49,10 @@
  * Each of these is a message to the holder too.
  */
 import type { Dispute, DisputeKind, LiabilityReason } from './api/schemas.ts';
-import { iso, isoOrNull } from './calendar.ts';
+import { iso, isoOrNull, stockholmMidnight, stockholmParts } from './calendar.ts';
 import { type BankContext, newId } from './context.ts';
 import { bankError } from './errors.ts';
+import { formatKronor } from './money.ts';
 import { sendMessage } from './notifications.ts';
 import { isUniqueViolation } from './store/sql.ts';
 
@@ -63,36 +64,6 @@ export const GROSS_NEGLIGENCE_MAX_ORE = 12_000_00;
 export const CLAIM_WINDOW_MONTHS = 13;
 
 // --- The claim window, in Stockholm's calendar --------------------------------------------
-
-const partsFormat = new Intl.DateTimeFormat('en-CA', {
-  timeZone: 'Europe/Stockholm',
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-  hour: '2-digit',
-  minute: '2-digit',
-  second: '2-digit',
-  hourCycle: 'h23',
-});
-
-function stockholmParts(ms: number): { y: number; m: number; d: number; h: number; mi: number; s: number } {
-  const p = Object.fromEntries(partsFormat.formatToParts(new Date(ms)).map((x) => [x.type, x.value]));
-  return { y: Number(p.year), m: Number(p.month), d: Number(p.day), h: Number(p.hour), mi: Number(p.minute), s: Number(p.second) };
-}
-
-/** Stockholm's offset from UTC at `ms`, in ms (3 600 000 in winter, 7 200 000 in summer). */
-function stockholmOffset(ms: number): number {
-  const whole = ms - (((ms % 1000) + 1000) % 1000);
-  const p = stockholmParts(whole);
-  return Date.UTC(p.y, p.m - 1, p.d, p.h, p.mi, p.s) - whole;
-}
-
-/** The instant Stockholm's calendar day y-m-d begins (midnight is never in a DST gap there). */
-function stockholmMidnight(y: number, m: number, d: number): number {
-  const local = Date.UTC(y, m - 1, d);
-  const guess = local - stockholmOffset(local);
-  return local - stockholmOffset(guess);
-}
 
 /** The first instant a claim on a purchase booked at `bookedAt` is too late (see the module comment). */
 export function claimDeadline(bookedAt: number): number {
@@ -275,12 +246,17 @@ export const DISPUTE_ACTIONS: readonly DisputeAction[] = ['investigate', 'refund
 const OPEN_CLAIM = "state IN ('received', 'under_investigation')";
 
 /** Each action: the one update it makes (guarded by the claim's state) and what the holder is told. */
-const ACTIONS: Record<DisputeAction, { sql: string; doing: string; message?: (merchant: string, amount: string) => { title: { sv: string; en: string }; text: { sv: string; en: string } } }> = {
-  investigate: { sql: "UPDATE disputes SET state = 'under_investigation', updated_at = ? WHERE id = ? AND state = 'received'", doing: 'put under investigation' },
-  refund: { sql: `UPDATE disputes SET state = 'resolved', resolution = 'refunded', updated_at = ? WHERE id = ? AND ${OPEN_CLAIM}`, doing: 'refunded' },
-  reject: { sql: `UPDATE disputes SET state = 'resolved', resolution = 'rejected', updated_at = ? WHERE id = ? AND ${OPEN_CLAIM}`, doing: 'rejected' },
+/**
+ * Each action: what it sets, the time column it stamps (with updated_at), the state it needs,
+ * and what the holder is told.
+ */
+const ACTIONS: Record<DisputeAction, { set?: string; stamp?: 'police_report_requested_at' | 'extended_at' | 'repayment_at'; where: string; doing: string; message?: (merchant: string, amount: string) => { title: { sv: string; en: string }; text: { sv: string; en: string } } }> = {
+  investigate: { set: "state = 'under_investigation'", where: "state = 'received'", doing: 'put under investigation' },
+  refund: { set: "state = 'resolved', resolution = 'refunded'", where: OPEN_CLAIM, doing: 'refunded' },
+  reject: { set: "state = 'resolved', resolution = 'rejected'", where: OPEN_CLAIM, doing: 'rejected' },
   'police-report': {
-    sql: `UPDATE disputes SET police_report_requested_at = ?, updated_at = ? WHERE id = ? AND kind = 'unauthorised' AND ${OPEN_CLAIM} AND police_report_requested_at IS NULL`,
+    stamp: 'police_report_requested_at',
+    where: `kind = 'unauthorised' AND ${OPEN_CLAIM}`,
     doing: 'asked for a police report',
     message: (merchant, amount) => ({
       title: { sv: `Banken behöver en polisanmälan för din reklamation (${merchant}, ${amount})`, en: `The bank needs a police report for your claim (${merchant}, ${amount})` },
@@ -291,7 +267,9 @@ const ACTIONS: Record<DisputeAction, { sql: string; doing: string; message?: (me
     }),
   },
   extend: {
-    sql: `UPDATE disputes SET extended_at = ?, state = 'under_investigation', updated_at = ? WHERE id = ? AND kind = 'unauthorised' AND ${OPEN_CLAIM} AND extended_at IS NULL`,
+    set: "state = 'under_investigation'",
+    stamp: 'extended_at',
+    where: `kind = 'unauthorised' AND ${OPEN_CLAIM}`,
     doing: 'extended',
     message: (merchant, amount) => ({
       title: { sv: `Utredningen av din reklamation förlängs (${merchant}, ${amount})`, en: `The investigation of your claim is extended (${merchant}, ${amount})` },
@@ -302,7 +280,8 @@ const ACTIONS: Record<DisputeAction, { sql: string; doing: string; message?: (me
     }),
   },
   reclaim: {
-    sql: "UPDATE disputes SET repayment_at = ?, updated_at = ? WHERE id = ? AND state = 'resolved' AND resolution = 'refunded' AND repayment_at IS NULL",
+    stamp: 'repayment_at',
+    where: "state = 'resolved' AND resolution = 'refunded'",
     doing: 'reclaimed',
     message: (merchant, amount) => ({
       title: { sv: `Du behöver betala tillbaka ${amount} (${merchant})`, en: `You need to repay ${amount} (${merchant})` },
@@ -314,15 +293,15 @@ const ACTIONS: Record<DisputeAction, { sql: string; doing: string; message?: (me
   },
 };
 
-const kronor = (ore: number): string => `${new Intl.NumberFormat('sv-SE', { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(ore / 100)} kr`;
-
 /** The bank moves a claim (see the module comment); the holder is told where the terms say so. */
 export async function advanceDispute(ctx: BankContext, id: string, action: DisputeAction): Promise<Dispute> {
   const now = ctx.config.now();
   const step = ACTIONS[action];
   const dispute = await ctx.db.transaction(async (tx) => {
-    // Every placeholder but the last (the id) is the time of the change.
-    const changed = await tx.run(step.sql, [...Array<number>(step.sql.split('?').length - 2).fill(now), id]);
+    const set = [step.set, step.stamp && `${step.stamp} = ?`, 'updated_at = ?'].filter(Boolean).join(', ');
+    // A stamp is set once: asking again is a conflict, not a new time.
+    const where = step.stamp ? `${step.where} AND ${step.stamp} IS NULL` : step.where;
+    const changed = await tx.run(`UPDATE disputes SET ${set} WHERE id = ? AND ${where}`, step.stamp ? [now, now, id] : [now, id]);
     const [row] = await tx.query<DisputeRow & { customer_id: string }>(`${SELECT_DISPUTE.replace('SELECT d.id,', 'SELECT d.customer_id, d.id,')} WHERE d.id = ?`, [id]);
     if (!row) throw bankError('NOT_FOUND', `There is no dispute ${id}.`);
     const current = view(row);
@@ -333,7 +312,7 @@ export async function advanceDispute(ctx: BankContext, id: string, action: Dispu
           : `it is ${current.kind} and ${current.state.replace(/_/g, ' ')}${current.resolution ? ` (${current.resolution})` : ''}${current.policeReport && action === 'police-report' ? ', with a police report asked for already' : ''}${current.extendedAt && action === 'extend' ? ', extended already' : ''}${current.repaymentRequiredAt && action === 'reclaim' ? ', reclaimed already' : ''}`;
       throw bankError('STATE_CONFLICT', `Dispute ${id} cannot be ${step.doing}: ${why}.`, { state: current.state });
     }
-    if (step.message) await sendMessage(tx, { customerId: row.customer_id, kind: 'dispute', refId: id, ...step.message(current.merchant, kronor(current.amount)) }, now);
+    if (step.message) await sendMessage(tx, { customerId: row.customer_id, kind: 'dispute', refId: id, ...step.message(current.merchant, formatKronor(current.amount)) }, now);
     return current;
   });
   return dispute;

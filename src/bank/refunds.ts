@@ -17,9 +17,10 @@
  * - One request per purchase (ALREADY_REQUESTED).
  */
 import type { RefundRequest } from './api/schemas.ts';
-import { addBankingDays, iso, isoOrNull, startOfStockholmDay, stockholmDate } from './calendar.ts';
+import { addBankingDays, endOfStockholmDay, iso, isoOrNull, stockholmDate, stockholmMidnight, stockholmParts } from './calendar.ts';
 import { type BankContext, newId } from './context.ts';
 import { bankError } from './errors.ts';
+import { formatKronor } from './money.ts';
 import { sendMessage } from './notifications.ts';
 import { isUniqueViolation } from './store/sql.ts';
 
@@ -29,11 +30,6 @@ export const REFUND_WINDOW_DAYS = 56;
 export const REFUND_ANSWER_BANKING_DAYS = 10;
 /** Where a refused holder can go on (named in the bank's answer). */
 export const FURTHER = 'Allmänna reklamationsnämnden (ARN), www.arn.se, eller Konsumenternas Bank- och finansbyrå';
-
-const DAY = 86_400_000;
-const nextDay = (date: string): string => new Date(Date.parse(`${date}T00:00:00Z`) + DAY).toISOString().slice(0, 10);
-/** The first moment after the Stockholm day `date` (its exclusive end). */
-const endOfDay = (date: string): number => startOfStockholmDay(nextDay(date))!;
 
 interface RefundRow {
   id: string;
@@ -71,8 +67,6 @@ function view(r: RefundRow): RefundRequest {
   };
 }
 
-const kronor = (ore: number): string => `${new Intl.NumberFormat('sv-SE', { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(ore / 100)} kr`;
-
 /** The holder asks for a refund of an approved purchase (§20). */
 export async function requestRefund(ctx: BankContext, customerId: string, transactionId: string, input: { expectedAmount: number; reason?: string | undefined }): Promise<RefundRequest> {
   const now = ctx.config.now();
@@ -82,8 +76,10 @@ export async function requestRefund(ctx: BankContext, customerId: string, transa
   );
   if (!t) throw bankError('NOT_FOUND', 'There is no such transaction among yours.');
   if (t.decision !== 'approved') throw bankError('TRANSACTION_DECLINED', 'The purchase was declined and never charged: there is nothing to refund.');
-  const lastDay = new Date(Date.parse(`${stockholmDate(Number(t.created_at))}T00:00:00Z`) + REFUND_WINDOW_DAYS * DAY).toISOString().slice(0, 10);
-  if (now >= endOfDay(lastDay)) throw bankError('REFUND_TOO_LATE', `A refund is asked for within eight weeks of the debit (card terms §20); the last day for this one was ${lastDay}.`, { lastDay });
+  const booked = stockholmParts(Number(t.created_at));
+  const tooLateAt = stockholmMidnight(booked.y, booked.m, booked.d + REFUND_WINDOW_DAYS + 1);
+  const lastDay = stockholmDate(tooLateAt - 1);
+  if (now >= tooLateAt) throw bankError('REFUND_TOO_LATE', `A refund is asked for within eight weeks of the debit (card terms §20); the last day for this one was ${lastDay}.`, { lastDay });
   const foreign = t.currency !== null;
   const charged = foreign ? Number(t.original_amount) : Number(t.amount);
   if (charged <= input.expectedAmount) {
@@ -96,7 +92,7 @@ export async function requestRefund(ctx: BankContext, customerId: string, transa
     );
   }
   const id = newId();
-  const answerBy = endOfDay(addBankingDays(stockholmDate(now), REFUND_ANSWER_BANKING_DAYS));
+  const answerBy = endOfStockholmDay(addBankingDays(stockholmDate(now), REFUND_ANSWER_BANKING_DAYS));
   try {
     await ctx.db.run(
       'INSERT INTO refund_requests (id, customer_id, transaction_id, expected_amount, reason, state, answer_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
@@ -137,7 +133,7 @@ export async function answerRefund(ctx: BankContext, id: string, answer: { refun
     const [row] = await tx.query<RefundRow & { customer_id: string }>(`${SELECT_REFUND.replace('SELECT r.id,', 'SELECT r.customer_id, r.id,')} WHERE r.id = ?`, [id]);
     if (!row) throw bankError('NOT_FOUND', `There is no refund request ${id}.`);
     if (changed === 0) throw bankError('STATE_CONFLICT', `Refund request ${id} is answered already (${row.state}).`, { state: row.state });
-    const amount = kronor(Number(row.amount));
+    const amount = formatKronor(Number(row.amount));
     await sendMessage(
       tx,
       {

@@ -7,7 +7,7 @@
  * card terms); later ones are in the store (terms_versions).
  */
 import type { Terms } from './api/schemas.ts';
-import { addMonths, iso, stockholmTime } from './calendar.ts';
+import { addMonths, iso, stockholmDayInWords } from './calendar.ts';
 import type { BankContext } from './context.ts';
 import { bankError } from './errors.ts';
 import { sendMessage } from './notifications.ts';
@@ -46,9 +46,6 @@ export async function termsAt(ctx: BankContext, now: number = ctx.config.now()):
   };
 }
 
-/** The Swedish date a change takes effect, as the messages give it. */
-const effectiveDay = (ms: number): string => stockholmTime(ms).replace(/ kl\. .*$/, '');
-
 /**
  * The bank announces new terms: refused unless they take effect at least two months from now,
  * and while another change is still pending. Every holder with a connected card is told.
@@ -68,7 +65,7 @@ export async function announceTerms(ctx: BankContext, input: { version: string; 
     if (known.some((k) => Number(k.effective_at) > now)) throw bankError('STATE_CONFLICT', 'A change of the terms is already announced and not yet in effect.');
     await tx.run('INSERT INTO terms_versions (version, title, text, announced_at, effective_at) VALUES (?, ?, ?, ?, ?)', [version, input.title.trim(), input.text.trim(), now, input.effectiveAt]);
     const holders = await tx.query<{ customer_id: string }>('SELECT DISTINCT customer_id FROM payment_cards WHERE terms_version IS NOT NULL ORDER BY customer_id');
-    const day = effectiveDay(input.effectiveAt);
+    const day = stockholmDayInWords(input.effectiveAt);
     for (const h of holders) {
       await sendMessage(
         tx,

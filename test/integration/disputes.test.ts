@@ -166,7 +166,7 @@ describe.each(stores)('disputes on $name', (store) => {
       expect(asked.policeReport).toEqual({ requestedAt: new Date(now).toISOString(), reference: null, submittedAt: null });
       await expect(service.advanceDispute(d.id, 'police-report')).rejects.toMatchObject({ code: 'STATE_CONFLICT' });
       const [message] = await service.notifications(anna);
-      expect(message).toMatchObject({ kind: 'dispute', refId: d.id, title: { sv: 'Banken behöver en polisanmälan för din reklamation (Webbutiken AB, 500,00 kr)' } });
+      expect(message).toMatchObject({ kind: 'dispute', refId: d.id, title: { sv: 'Banken behöver en polisanmälan för din reklamation (Webbutiken AB, 500,00\u00a0kr)' } });
       expect(message!.text.sv).toContain('lämna polisens diarienummer i e-kort under Reklamationer (kortvillkor punkt 10.4)');
       await expect(service.submitPoliceReport(sven, d.id, '5000-K123456-26')).rejects.toMatchObject({ code: 'NOT_FOUND' });
       now += 1000;
@@ -199,7 +199,7 @@ describe.each(stores)('disputes on $name', (store) => {
       expect(reclaimed).toMatchObject({ state: 'resolved', resolution: 'refunded', repaymentRequiredAt: new Date(now).toISOString() });
       await expect(service.advanceDispute(d.id, 'reclaim')).rejects.toMatchObject({ code: 'STATE_CONFLICT' });
       const [message] = await service.notifications(anna);
-      expect(message!.title.sv).toBe('Du behöver betala tillbaka 500,00 kr (Webbutiken AB)');
+      expect(message!.title.sv).toBe('Du behöver betala tillbaka 500,00\u00a0kr (Webbutiken AB)');
       expect(message!.text.sv).toContain('Enligt kortvillkoren punkt 10.8 är du återbetalningsskyldig');
     });
   });

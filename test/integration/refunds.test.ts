@@ -77,8 +77,8 @@ describe.each(storeTargets(tmp, 'refunds'))('refunds (§20) on $name', (store) =
     await expect(service.answerRefund(b.id, { refund: false, reason: ' ' })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
     expect(await service.answerRefund(b.id, { refund: false, reason: 'Beloppet motsvarar bokningen du godkände.' })).toMatchObject({ state: 'refused', answerReason: 'Beloppet motsvarar bokningen du godkände.' });
     const [refused, refunded] = await service.notifications(anna);
-    expect(refunded).toMatchObject({ kind: 'refund', refId: a.id, title: { sv: 'Du får tillbaka 500,00 kr (Hotellet)' } });
-    expect(refused).toMatchObject({ kind: 'refund', refId: b.id, title: { sv: 'Banken avslår din begäran om återbetalning (Hotellet, 400,00 kr)' } });
+    expect(refunded).toMatchObject({ kind: 'refund', refId: a.id, title: { sv: 'Du får tillbaka 500,00\u00a0kr (Hotellet)' } });
+    expect(refused).toMatchObject({ kind: 'refund', refId: b.id, title: { sv: 'Banken avslår din begäran om återbetalning (Hotellet, 400,00\u00a0kr)' } });
     expect(refused!.text.sv).toBe('Skäl: Beloppet motsvarar bokningen du godkände. Om du inte är nöjd kan du gå vidare med ärendet till Allmänna reklamationsnämnden (ARN), www.arn.se, eller Konsumenternas Bank- och finansbyrå (kortvillkor punkt 20).');
   });
 });
