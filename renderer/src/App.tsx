@@ -217,16 +217,19 @@ export function App(props: { api?: EkortApi }) {
   async function logout() {
     try {
       await api.logout();
-    } catch {
-      // The session is gone either way.
+      endSession('logged-out');
+    } catch (e: unknown) {
+      // Logged out here either way; the service's session may still be open: say so.
+      endSession('logged-out');
+      setNotice({ text: t('session.logoutIncomplete', { reason: errorText(e, t) }) });
     }
-    endSession('logged-out');
   }
 
   function toggleLanguage() {
     const next: Language = language === 'sv' ? 'en' : 'sv';
+    const tNext = translator(next);
     setLanguage(next);
-    api.updateSettings({ language: next }).then(setSettings, (e: unknown) => setNotice({ text: errorText(e, translator(next)) }));
+    api.updateSettings({ language: next }).then(setSettings, (e: unknown) => setNotice({ text: tNext('settings.notSaved', { reason: errorText(e, tNext) }) }));
   }
 
   function setEngineerMode(on: boolean) {

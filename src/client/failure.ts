@@ -67,6 +67,7 @@ export function toApiFailure(error: unknown): ApiFailure {
   const retryAfter = int(source.retryAfter ?? source.retryAfterSeconds);
   if (retryAfter !== undefined) failure.retryAfter = retryAfter;
   if (typeof source.reason === 'string' && /^[a-z_]{1,32}$/.test(source.reason)) failure.reason = source.reason;
+  if (typeof source.folder === 'string' && source.folder.length > 0) failure.folder = source.folder.slice(0, 1000);
   const issues = issuesOf(source.issues);
   if (issues) failure.issues = issues;
   return failure;

@@ -14,3 +14,4 @@ export {
   writePrivateJson,
 } from './privateFiles.ts';
 export { type JsonReadFailure, readJsonFile } from './jsonFile.ts';
+export { asStorageError, StorageError, type StorageErrorCode, storageCodeOf } from './storageError.ts';

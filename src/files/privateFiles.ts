@@ -7,8 +7,9 @@
  *
  * Writing is atomic: a fresh temp file in the same directory ('wx', so never someone else's),
  * its mode set, written, fsynced, renamed over the target, the directory fsynced so the rename
- * survives a power cut. On failure the temp file is removed and the error (errno intact) passed
- * on: each caller wraps it in its own typed error.
+ * survives a power cut. On failure the temp file is removed and the old file stays as it was; a
+ * full or read-only disk is raised as StorageError (STORAGE_FULL / STORAGE_READ_ONLY, with the
+ * folder; storageError.ts), any other error passed on with its errno for the caller to type.
  *
  * Directories that already exist are left as they are: `--db /tmp/x.db` must not chmod /tmp.
  * An existing file that group or others can read is tightened to 0600 with one warning line
@@ -18,6 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, constants, fchmodSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { chmod, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { asStorageError } from './storageError.ts';
 
 export const PRIVATE_FILE_MODE = 0o600;
 export const PRIVATE_DIR_MODE = 0o700;
@@ -48,8 +50,12 @@ const existsSync = (p: string): boolean => {
 /** Makes `dir` and its missing parents, each created one 0700; existing ones are not changed. */
 export async function ensurePrivateDir(dir: string): Promise<void> {
   const created = missingDirs(dir, existsSync);
-  await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
-  for (const d of created) await chmod(d, PRIVATE_DIR_MODE);
+  try {
+    await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+    for (const d of created) await chmod(d, PRIVATE_DIR_MODE);
+  } catch (e) {
+    throw asStorageError(e) ?? e;
+  }
 }
 
 /** ensurePrivateDir, for the synchronous openers (the SQLite store). */
@@ -83,8 +89,8 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, m
       await dirHandle.close();
     }
   } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
+    await rm(tmp, { force: true }).catch(() => undefined);
+    throw asStorageError(e, dir) ?? e;
   }
 }
 

@@ -27,11 +27,12 @@ const ERROR_RESPONSES: Record<string, string> = {
   '415': 'The request body is not application/json (UNSUPPORTED_MEDIA_TYPE).',
   '429': 'Too many requests from this address (RATE_LIMITED), or a dosa code tried too soon after a wrong one (TRY_LATER); see Retry-After and retryAfter.',
   '500': 'An unexpected error (INTERNAL); no detail is given.',
-  '503': 'The database is not reachable (STORE_UNAVAILABLE, STORE_BUSY).',
+  '503': 'The database is not reachable (STORE_UNAVAILABLE, STORE_BUSY) or its disk is read-only (STORAGE_READ_ONLY); nothing was saved.',
+  '507': "The service's disk is full (STORAGE_FULL); nothing was saved.",
 };
 
 function errorCodesFor(def: RouteDef): string[] {
-  const codes = ['500', '503'];
+  const codes = ['500', '503', '507'];
   if (def.body || def.query || def.params) codes.push('400');
   if (def.body) codes.push('413', '415');
   if (def.auth !== 'none') codes.push('401');

@@ -11,6 +11,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import { z } from 'zod';
 import { escapeControlCharacters } from '../../text/index.ts';
 import { EkortError } from '../../errors.ts';
+import { StorageError } from '../../files/index.ts';
 import { isNetworkKey } from '../customers.ts';
 import { BANK_ERROR_STATUS, BankError, bankError } from '../errors.ts';
 import type { EkortService } from '../service.ts';
@@ -117,6 +118,13 @@ export function toApiError(error: unknown): { status: number; body: ApiError; un
     if (typeof details.triesLeft === 'number') body.triesLeft = details.triesLeft;
     if (typeof details.retryAfterSeconds === 'number') body.retryAfter = details.retryAfterSeconds;
     return { status: error.status, body, unexpected: error.status >= 500 && !(error.code in BANK_ERROR_STATUS) };
+  }
+  if (error instanceof StorageError) {
+    // The service's own folder stays on the service: a remote client has no use for it (the app
+    // names its own data folder for the embedded service, src/client/agent.ts).
+    const full = error.code === 'STORAGE_FULL';
+    const message = full ? "The service's disk is full: nothing was saved. Try again later." : "The service's storage cannot be written to: nothing was saved. Try again later.";
+    return { status: full ? 507 : 503, body: { code: error.code, message }, unexpected: true };
   }
   if (error instanceof StoreError) {
     if (error.code === 'STORE_UNAVAILABLE' || error.code === 'STORE_BUSY') {

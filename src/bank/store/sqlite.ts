@@ -12,7 +12,7 @@
  */
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { ensurePrivateDirSync, preparePrivateFileSync, tightenPrivateFileSync, type Warn } from '../../files/index.ts';
+import { asStorageError, ensurePrivateDirSync, preparePrivateFileSync, tightenPrivateFileSync, type Warn } from '../../files/index.ts';
 import { type Row, type SqlDatabase, type SqlExecutor, type SqlValue, StoreError } from './sql.ts';
 
 export interface SqliteOptions {
@@ -43,7 +43,10 @@ const MAX_GROUP = 64;
 
 const bind = (params: readonly SqlValue[]): unknown[] => params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
 
-function mapError(e: unknown): unknown {
+/** A full or read-only disk becomes StorageError with the database's folder (`folder`). */
+function mapError(e: unknown, folder: string): unknown {
+  const storage = asStorageError(e, folder);
+  if (storage) return storage;
   const code = (e as { code?: unknown }).code;
   if (code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
     return new StoreError('UNIQUE_VIOLATION', (e as Error).message, { cause: e });
@@ -64,9 +67,12 @@ export class SqliteDatabase implements SqlDatabase {
   /** The group of transactions not yet started, which new ones join. */
   private waiting: GroupMember[] | undefined;
   private readonly direct: SqlExecutor;
+  /** The database's folder, named in STORAGE_FULL / STORAGE_READ_ONLY. */
+  private readonly folder: string;
 
   constructor(file: string, options: SqliteOptions = {}) {
     const onDisk = file !== ':memory:' && file !== '';
+    this.folder = onDisk ? path.dirname(path.resolve(file)) : '(memory)';
     try {
       if (onDisk) {
         ensurePrivateDirSync(path.dirname(path.resolve(file)));
@@ -101,7 +107,7 @@ export class SqliteDatabase implements SqlDatabase {
     try {
       return this.statement(sql).all(...bind(params));
     } catch (e) {
-      throw mapError(e);
+      throw mapError(e, this.folder);
     }
   }
 
@@ -109,7 +115,7 @@ export class SqliteDatabase implements SqlDatabase {
     try {
       return this.statement(sql).run(...bind(params)).changes;
     } catch (e) {
-      throw mapError(e);
+      throw mapError(e, this.folder);
     }
   }
 
