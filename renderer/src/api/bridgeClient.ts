@@ -43,11 +43,50 @@ export function takeToken(search: string): { token: string | null; rest: string 
   return { token, rest: rest ? `?${rest}` : '' };
 }
 
+/** Where the page keeps the bridge token across reloads (sessionStorage: this origin, this tab). */
+export const TOKEN_STORAGE_KEY = 'ekort.bridgeToken';
+
+export interface TokenStorage {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+}
+
+/**
+ * The bridge token for this page: the one in the address on first load (then kept in the
+ * tab's sessionStorage, and the address rewritten without it), else the one kept there by an
+ * earlier load of this tab. sessionStorage, not a cookie: it is scoped to this exact origin
+ * (port included; cookies are shared by every port of 127.0.0.1), never sent with requests
+ * by the browser, and gone when the tab closes. Storage that fails (disabled) keeps the old
+ * behaviour: the token lives as long as the page.
+ */
+export function resolveToken(search: string, storage: TokenStorage | undefined): { token: string | null; rest: string | null } {
+  const { token, rest } = takeToken(search);
+  if (token !== null) {
+    try {
+      storage?.setItem(TOKEN_STORAGE_KEY, token);
+    } catch {
+      // No storage: a reload will need the printed address again.
+    }
+    return { token, rest };
+  }
+  let kept: string | null = null;
+  try {
+    kept = storage?.getItem(TOKEN_STORAGE_KEY) ?? null;
+  } catch {
+    kept = null;
+  }
+  return { token: kept, rest: null };
+}
+
+/** What every call answers when the page has no token (opened without the printed address). */
+export const NO_TOKEN: ApiFailure = Object.freeze({ code: 'BRIDGE_TOKEN_INVALID', message: 'This page has no bridge token. Open the URL the app printed.' });
+
 export function createBridgeApi(token: string, env: BridgeEnv): EkortApi {
   const timeoutMs = env.timeoutMs ?? CALL_TIMEOUT_MS;
   const timeoutSignal = env.timeoutSignal ?? ((ms: number) => AbortSignal.timeout(ms));
 
   async function call(method: string, input: unknown): Promise<unknown> {
+    if (token === '') throw { ...NO_TOKEN };
     let response: Awaited<ReturnType<BridgeEnv['fetch']>>;
     try {
       response = await env.fetch('/api/call/' + method, {
@@ -85,7 +124,7 @@ export function createBridgeApi(token: string, env: BridgeEnv): EkortApi {
   let source: EventSourceLike | null = null;
 
   function openEvents(): void {
-    if (source) return;
+    if (source || token === '') return;
     source = new env.EventSource('/api/events?token=' + encodeURIComponent(token));
     source.onmessage = (message) => {
       let event: AgentEvent;

@@ -1,21 +1,29 @@
 /**
  * The EkortApi the app uses: Electron's preload object (window.ekort) when it is there,
- * otherwise the browser bridge client with the token from the address (taken once and
- * removed from the address bar).
+ * otherwise the browser bridge client with the token from the address (taken once, removed
+ * from the address bar and kept in this tab's sessionStorage so a reload keeps working).
  */
 import type { EkortApi } from '../../../src/client/api.ts';
-import { createBridgeApi, takeToken, type BridgeEnv } from './bridgeClient.ts';
+import { createBridgeApi, resolveToken, type BridgeEnv, type TokenStorage } from './bridgeClient.ts';
 
 let bridgeToken: string | null = null;
 let tokenTaken = false;
 let api: EkortApi | null = null;
 
+function sessionStore(): TokenStorage | undefined {
+  try {
+    return window.sessionStorage;
+  } catch {
+    return undefined;
+  }
+}
+
 function readTokenOnce(): string {
   if (!tokenTaken) {
     tokenTaken = true;
-    const { token, rest } = takeToken(window.location.search);
+    const { token, rest } = resolveToken(window.location.search, sessionStore());
     bridgeToken = token;
-    if (token !== null) {
+    if (rest !== null) {
       window.history.replaceState(window.history.state, '', window.location.pathname + rest + window.location.hash);
     }
   }
