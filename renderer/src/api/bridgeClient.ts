@@ -69,7 +69,7 @@ export function resolveToken(search: string, storage: TokenStorage | undefined):
     }
     return { token, rest };
   }
-  let kept: string | null = null;
+  let kept: string | null;
   try {
     kept = storage?.getItem(TOKEN_STORAGE_KEY) ?? null;
   } catch {
