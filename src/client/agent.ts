@@ -11,7 +11,8 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { ensurePrivateDir } from '../files/index.ts';
+import { EkortError } from '../errors.ts';
+import { ensurePrivateDir, StorageError } from '../files/index.ts';
 import type { VirtualHidToken } from '../virtual/index.ts';
 import type { AgentEvent, ApiInput, ApiMethod, ApiOutput, PlatformNote } from './api.ts';
 import { platformNotes } from './platform.ts';
@@ -154,7 +155,14 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     ...demo.handlers,
   };
 
-  const table = markingActivity(handlers, holder);
+    // The embedded service's full or read-only disk is this app's data folder: say so.
+  const dataFolder = path.resolve(options.dataDir);
+  const embeddedStorageError = (error: unknown): unknown => {
+    if (error instanceof StorageError || !(error instanceof EkortError) || settingsStore.get().service.mode !== 'embedded') return error;
+    if (error.code !== 'STORAGE_FULL' && error.code !== 'STORAGE_READ_ONLY') return error;
+    return new StorageError(error.code, dataFolder, { cause: error });
+  };
+  const table = markingActivity(handlers, holder, embeddedStorageError);
 
   readers.start();
   tokens.start();
@@ -181,14 +189,21 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   });
 }
 
-/** The table with every handler marking activity (for the idle timeout) before it runs. */
-function markingActivity(handlers: AgentHandlerTable, holder: AgentSession): AgentHandlerTable {
+/**
+ * The table with every handler marking activity (for the idle timeout) before it runs, and its
+ * failures passed through `mapError`.
+ */
+function markingActivity(handlers: AgentHandlerTable, holder: AgentSession, mapError: (error: unknown) => unknown): AgentHandlerTable {
   const table = {} as Record<ApiMethod, (input: unknown) => Promise<unknown>>;
   for (const name of Object.keys(handlers) as ApiMethod[]) {
     const handler = handlers[name] as (input: unknown) => Promise<unknown>;
     table[name] = async (input: unknown) => {
       holder.activity();
-      return handler(input);
+      try {
+        return await handler(input);
+      } catch (error) {
+        throw mapError(error);
+      }
     };
   }
   return table as AgentHandlerTable;

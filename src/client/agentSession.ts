@@ -12,6 +12,9 @@ import { AgentError } from './failure.ts';
 
 const SESSION_GONE = new Set(['SESSION_EXPIRED', 'UNAUTHENTICATED']);
 
+/** The service no longer knows the session (it ended there already). */
+export const isSessionGone = (error: unknown): boolean => error instanceof EkortError && SESSION_GONE.has(error.code);
+
 export class AgentSession {
   private loggedIn = false;
   private idleTimer: NodeJS.Timeout | undefined;
@@ -55,7 +58,7 @@ export class AgentSession {
     try {
       return await fn(this.bank());
     } catch (error) {
-      if (this.loggedIn && error instanceof EkortError && SESSION_GONE.has(error.code)) this.end('expired');
+      if (this.loggedIn && isSessionGone(error)) this.end('expired');
       throw error;
     }
   }

@@ -2,7 +2,7 @@
  * The agent's logins: BankID på kort and på fil, the dosa (typed svarskod or a HID token's
  * answer), Mobilt BankID, the session and logout. A new login ends the session before it.
  */
-import type { AgentSession } from './agentSession.ts';
+import { type AgentSession, isSessionGone } from './agentSession.ts';
 import type { AgentHandlerTable } from './agent.ts';
 import type { AppLogins } from './appLogin.ts';
 import { type CardContext, loginWithCard } from './cards.ts';
@@ -77,9 +77,12 @@ export function loginHandlers(ctx: LoginContext): Pick<AgentHandlerTable, LoginC
     if (!holder.active) return;
     try {
       await service.bank.logout();
-    } catch {
-      // The session ends here either way.
+    } catch (error) {
+      // A session the service already ended is logged out; any other failure leaves it open
+      // there (until its idle timeout), and the caller is told so, truthfully.
+      if (!isSessionGone(error)) throw error;
     } finally {
+      // Here it ends either way.
       holder.end('logged-out');
     }
   },

@@ -507,7 +507,6 @@ export const en: Record<MessageKey, string> = {
   'error.STORAGE_FULL_NOFOLDER': "The e-kort service's disk is full: nothing was saved. Try again later.",
   'error.STORAGE_READ_ONLY': 'The folder {folder} cannot be written to (the disk is read-only or permission is missing). Make the folder writable and try again.',
   'error.STORAGE_READ_ONLY_NOFOLDER': 'The e-kort service cannot save anything right now (its storage is read-only). Try again later.',
-  'error.BRIDGE_TOKEN_INVALID': 'The page has lost contact with the app. Open the address the app printed again.',
   'session.logoutIncomplete': 'You are logged out in the app, but the e-kort service could not end the session: {reason} The session ends by itself after 15 minutes without use.',
   'settings.notSaved': 'The choice applies now but was not saved: {reason}',
   'error.STORE_UNAVAILABLE': 'The e-kort service is not available right now. Try again later.',

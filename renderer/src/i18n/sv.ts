@@ -508,7 +508,6 @@ export const sv = {
   'error.STORAGE_FULL_NOFOLDER': 'E-kortstjänstens disk är full: inget sparades. Försök igen senare.',
   'error.STORAGE_READ_ONLY': 'Det går inte att skriva i mappen {folder} (disken är skrivskyddad eller behörighet saknas). Gör mappen skrivbar och försök igen.',
   'error.STORAGE_READ_ONLY_NOFOLDER': 'E-kortstjänsten kan inte spara något just nu (lagringen är skrivskyddad). Försök igen senare.',
-  'error.BRIDGE_TOKEN_INVALID': 'Sidan har tappat kontakten med appen. Öppna adressen som appen skrev ut igen.',
   'session.logoutIncomplete': 'Du är utloggad i appen, men e-kortstjänsten kunde inte avsluta sessionen: {reason} Sessionen upphör av sig själv efter 15 minuter utan användning.',
   'settings.notSaved': 'Valet gäller nu men sparades inte: {reason}',
   'error.STORE_UNAVAILABLE': 'E-kortstjänsten är inte tillgänglig just nu. Försök igen senare.',

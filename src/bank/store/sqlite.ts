@@ -10,9 +10,10 @@
  * -shm the database file's mode; any of the three found readable by others is tightened with
  * a warning, before the open and again after it.
  */
+import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { asStorageError, ensurePrivateDirSync, preparePrivateFileSync, tightenPrivateFileSync, type Warn } from '../../files/index.ts';
+import { asStorageError, ensurePrivateDirSync, type StorageError, preparePrivateFileSync, tightenPrivateFileSync, type Warn } from '../../files/index.ts';
 import { type Row, type SqlDatabase, type SqlExecutor, type SqlValue, StoreError } from './sql.ts';
 
 export interface SqliteOptions {
@@ -57,6 +58,21 @@ function mapError(e: unknown, folder: string): unknown {
   return e;
 }
 
+/**
+ * A full or read-only disk behind a failed open. SQLite says only SQLITE_CANTOPEN when the folder
+ * cannot be written (the -wal and -shm files of WAL mode): the folder is asked then.
+ */
+function openStorageError(e: unknown, folder: string): StorageError | undefined {
+  const storage = asStorageError(e, folder);
+  if (storage || (e as { code?: unknown }).code !== 'SQLITE_CANTOPEN') return storage;
+  try {
+    accessSync(folder, constants.W_OK);
+    return undefined;
+  } catch (access) {
+    return asStorageError(access, folder);
+  }
+}
+
 export class SqliteDatabase implements SqlDatabase {
   readonly dialect = 'sqlite';
   private readonly db: Database.Database;
@@ -85,7 +101,7 @@ export class SqliteDatabase implements SqlDatabase {
       this.db.pragma('foreign_keys = ON');
       if (onDisk) for (const side of SIDE_FILES) tightenPrivateFileSync(`${file}${side}`, options.warn);
     } catch (e) {
-      throw new StoreError('STORE_UNAVAILABLE', `Cannot open the database ${file}: ${(e as Error).message}`, { cause: e });
+      throw openStorageError(e, this.folder) ?? new StoreError('STORE_UNAVAILABLE', `Cannot open the database ${file}: ${(e as Error).message}`, { cause: e });
     }
     this.direct = {
       query: async <T>(sql: string, params: readonly SqlValue[] = []) => this.all(sql, params) as T[],

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AgentEvent } from '../../../src/client/api.ts';
-import { CALL_TIMEOUT_MS, createBridgeApi, takeToken, type BridgeEnv, type EventSourceLike } from '../../../renderer/src/api/bridgeClient.ts';
+import { CALL_TIMEOUT_MS, createBridgeApi, resolveToken, takeToken, TOKEN_STORAGE_KEY, type BridgeEnv, type EventSourceLike, type TokenStorage } from '../../../renderer/src/api/bridgeClient.ts';
 import { METHODS } from '../../../renderer/src/api/methods.ts';
 
 type Answer = { status: number; body: unknown } | Error;
@@ -166,6 +166,55 @@ describe('the token in the address', () => {
   });
 });
 
+class MemoryStorage implements TokenStorage {
+  readonly items = new Map<string, string>();
+  getItem(key: string) {
+    return this.items.get(key) ?? null;
+  }
+  setItem(key: string, value: string) {
+    this.items.set(key, value);
+  }
+}
+
+describe('the token across a reload', () => {
+  it("is kept in the tab's storage on first load and found there after a reload, with the address left alone", () => {
+    const storage = new MemoryStorage();
+    expect(resolveToken('?token=abc&x=1', storage)).toEqual({ token: 'abc', rest: '?x=1' });
+    expect(storage.items.get(TOKEN_STORAGE_KEY)).toBe('abc');
+    expect(resolveToken('?x=1', storage)).toEqual({ token: 'abc', rest: null });
+  });
+
+  it('a new token in the address replaces the kept one', () => {
+    const storage = new MemoryStorage();
+    resolveToken('?token=old', storage);
+    expect(resolveToken('?token=new', storage).token).toBe('new');
+    expect(resolveToken('', storage).token).toBe('new');
+  });
+
+  it('storage that throws (disabled) or is missing: the address token still works, a reload has none', () => {
+    const broken: TokenStorage = {
+      getItem: () => {
+        throw new Error('SecurityError');
+      },
+      setItem: () => {
+        throw new Error('QuotaExceededError');
+      },
+    };
+    expect(resolveToken('?token=abc', broken)).toEqual({ token: 'abc', rest: '' });
+    expect(resolveToken('', broken)).toEqual({ token: null, rest: null });
+    expect(resolveToken('', undefined)).toEqual({ token: null, rest: null });
+  });
+
+  it('without a token every call is BRIDGE_TOKEN_INVALID, nothing is sent and no event stream opened', async () => {
+    const { requests, env: e } = env({ status: 200, body: { ok: true, result: [] } });
+    const api = createBridgeApi('', e);
+    await expect(api.readers()).rejects.toMatchObject({ code: 'BRIDGE_TOKEN_INVALID' });
+    api.subscribe(() => undefined);
+    expect(requests).toEqual([]);
+    expect(FakeEventSource.instances).toEqual([]);
+  });
+});
+
 describe('getApi', () => {
   afterEach(() => {
     vi.unstubAllGlobals();
@@ -190,6 +239,7 @@ describe('getApi', () => {
         return { ok: true, status: 200, json: async () => ({ ok: true, result: null }) };
       },
       EventSource: FakeEventSource,
+      sessionStorage: new MemoryStorage(),
     });
     const { getApi } = await import('../../../renderer/src/api/getApi.ts');
     const api = getApi();
@@ -200,5 +250,26 @@ describe('getApi', () => {
     expect(calls[0]).toEqual({ url: '/api/call/session', headers: { 'Content-Type': 'application/json', 'X-Ekort-Token': 's3cret' } });
     api.subscribe(() => undefined);
     expect(FakeEventSource.instances.at(-1)!.url).toBe('/api/events?token=s3cret');
+  });
+
+  it('after a reload (the address without the token) uses the token this tab kept', async () => {
+    const sessionStorage = new MemoryStorage();
+    sessionStorage.setItem(TOKEN_STORAGE_KEY, 'kept');
+    const replaceState = vi.fn();
+    const calls: Array<Record<string, string>> = [];
+    vi.stubGlobal('window', {
+      location: { search: '', pathname: '/index.html', hash: '' },
+      history: { state: null, replaceState },
+      fetch: async (_url: string, init: { headers: Record<string, string> }) => {
+        calls.push(init.headers);
+        return { ok: true, status: 200, json: async () => ({ ok: true, result: null }) };
+      },
+      EventSource: FakeEventSource,
+      sessionStorage,
+    });
+    const { getApi } = await import('../../../renderer/src/api/getApi.ts');
+    await getApi().session();
+    expect(calls[0]!['X-Ekort-Token']).toBe('kept');
+    expect(replaceState).not.toHaveBeenCalled();
   });
 });
