@@ -110,7 +110,16 @@ describe.skipIf(!available)('desktop app end to end (Chromium, bridge, agent, pc
     await tabTo('Säkerhetsdosa');
     await page.keyboard.press('Enter');
     await visible(heading('Logga in med säkerhetsdosa'));
+    await shot('dosa-login-no-dosa');
     await button('Tillbaka').click();
+    await visible(heading('Logga in på e-kort'));
+
+    // The English screen (its lang attribute, its texts) is checked as the Swedish one is.
+    await button('English').click();
+    await visible(headingOf(page, 'Log in to e-kort'));
+    expect(await page.getAttribute('html', 'lang')).toBe('en');
+    await shot('start-english');
+    await button('Svenska').click();
     await visible(heading('Logga in på e-kort'));
   });
 

@@ -258,6 +258,7 @@ describe.skipIf(!available)('BankID på fil and a dispute end to end (Chromium, 
     await button('Meddelanden').click();
     await visible(heading('Meddelanden'));
     await visible(page.getByText('Du har inga meddelanden.', { exact: true }));
+    await shot('messages');
     await button('Tillbaka').click();
     await visible(heading('Välkommen, Anna Andersson'));
   });

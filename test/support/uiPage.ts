@@ -1,13 +1,16 @@
 /**
  * One Chromium page on the Swedish UI for an end-to-end test file: its screenshots under
  * test-results/e2e/ (numbered in order, this file's old ones removed first), a screenshot and
- * the screen's text when a test fails, and the bounds every wait uses.
+ * the screen's text when a test fails, and the bounds every wait uses. Every screen and dialog
+ * that is shot is also checked with axe-core against WCAG 2.2 A and AA (a11yCheck.ts): a
+ * violation fails the test that reached it.
  */
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { launchChromium } from './chromium.ts';
 import { ROOT } from './desktopApp.ts';
+import { assertAccessible } from './a11yCheck.ts';
 
 /** The bound of every wait for the UI. */
 export const UI_TIMEOUT = 15_000;
@@ -36,6 +39,7 @@ export async function openUiPage(shotPrefix: string, viewport = { width: 1100, h
   const shot = async (name: string, target: Page = page): Promise<void> => {
     shots += 1;
     await target.screenshot({ path: path.join(SHOTS_DIR, `${shotPrefix}${String(shots).padStart(2, '0')}-${name}.png`), fullPage: true, timeout: UI_TIMEOUT });
+    if (!name.startsWith('FAILED-')) await assertAccessible(target, name);
   };
   return {
     browser,
