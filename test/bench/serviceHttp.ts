@@ -162,14 +162,19 @@ export function selfTimes(profile: CpuProfile): Array<{ name: string; ms: number
   return [...totals.entries()].map(([name, us]) => ({ name, ms: us / 1000, share: us / all })).sort((a, b) => b.ms - a.ms);
 }
 
+/** Node names each thread's profile CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile; thread 0 is the main one. */
 function printProfile(pid: number | undefined): void {
-  const file = readdirSync(PROFILE_DIR).find((f) => f.endsWith('.cpuprofile') && pid !== undefined && f.includes(`.${pid}.`));
-  if (!file) {
-    process.stderr.write(`bench: service-http: no CPU profile of pid ${pid} in ${PROFILE_DIR}\n`);
+  const mine = readdirSync(PROFILE_DIR).filter((f) => pid !== undefined && f.endsWith('.cpuprofile') && f.includes(`.${pid}.`));
+  const main = mine.find((f) => f.includes(`.${pid}.0.`));
+  if (!main) {
+    process.stderr.write(`bench: service-http: no CPU profile of the service (pid ${pid}) in ${PROFILE_DIR}\n`);
     return;
   }
-  const full = path.join(PROFILE_DIR, file);
+  const full = path.join(PROFILE_DIR, main);
   process.stderr.write(`bench: service-http: CPU profile of the service under the SQLite load: ${full}\n`);
+  // The others are helper threads (tsx's module loader when the service runs from the sources).
+  for (const other of mine.filter((f) => f !== main)) process.stderr.write(`bench: service-http: and of one of its other threads: ${path.join(PROFILE_DIR, other)}\n`);
+  process.stderr.write('bench: service-http: its top self time (native calls count in the JavaScript function that made them):\n');
   const top = selfTimes(JSON.parse(readFileSync(full, 'utf8')) as CpuProfile).slice(0, 10);
   for (const f of top) process.stderr.write(`  ${f.ms.toFixed(0).padStart(7)} ms ${(f.share * 100).toFixed(1).padStart(5)} %  ${f.name.replace(`file://${process.cwd()}/`, '')}\n`);
 }
