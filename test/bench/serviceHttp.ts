@@ -53,6 +53,16 @@ function missing(what: string): void {
   process.stderr.write(`${text}; skipping that part\n`);
 }
 
+/** `promise`, or an error after `ms`: no stage of the suite waits without a limit. */
+async function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`bench: service-http: ${what} took over ${ms} ms`)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Runs a tool to its end within `timeoutMs` (then SIGKILL); its stdout, or an error with both outputs. */
 function run(file: string, args: string[], timeoutMs: number, env?: NodeJS.ProcessEnv): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -183,13 +193,15 @@ function printProfile(pid: number | undefined): void {
 
 /** Seeds `db`, serves it, warms up and measures with wrk; records the figures; returns authorizations/s. */
 async function benchStore(store: 'sqlite' | 'postgres', db: string, wrkBin: string, tmp: string): Promise<number> {
-  const data = await seedLoad(db, { cards: 1, enummer: 1 });
+  const data = await within(60_000, `seeding ${store}`, seedLoad(db, { cards: 1, enummer: 1 }));
   const e = data.enummer[0]!;
   const script = path.join(tmp, `authorize-${store}.lua`);
   writeFileSync(script, wrkScript({ pan: e.pan, expiry: e.expiry, cvc: e.cvc, merchant: e.merchant, amount: 100, currency: 'SEK' }, data.networkKey));
 
   const profiled = store === 'sqlite';
   if (profiled) mkdirSync(PROFILE_DIR, { recursive: true });
+  // bin/ekort.js says whether it runs the bundle in out/cli or the sources through tsx.
+  process.env.EKORT_DEBUG_START = '1';
   const server = await startServe(['--port', '0', '--db', db], { nodeFlags: profiled ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR] : [], timeoutMs: 30_000 });
   let result: WrkResult;
   try {
@@ -202,11 +214,12 @@ async function benchStore(store: 'sqlite' | 'postgres', db: string, wrkBin: stri
     if (code !== 0) process.stderr.write(`bench: service-http: ekort serve (${store}) exited ${code}; stderr: ${server.stderr()}\n`);
   }
   if (profiled) printProfile(server.child.pid);
+  const from = /ekort: running (the bundle|the sources)/.exec(server.stderr())?.[1] === 'the bundle' ? 'bundle' : 'sources';
 
-  const answers = await decisions(db);
+  const answers = await within(60_000, `counting ${store}'s answers`, decisions(db));
   const name = `service_http.authorize.${store}`;
   const sockets = result.socketErrors.connect + result.socketErrors.read + result.socketErrors.write + result.socketErrors.timeout;
-  const run = { connections: CONNECTIONS, threads: THREADS, seconds: round(result.seconds, 2), requests: result.requests, ...(profiled ? { cpu_profiled: true } : {}) };
+  const run = { connections: CONNECTIONS, threads: THREADS, seconds: round(result.seconds, 2), requests: result.requests, runs_from: from, ...(profiled ? { cpu_profiled: true } : {}) };
   report({ name: `${name}.per_second`, value: round(result.perSecond, 0), unit: 'requests/s', target_min: 10_000, ...run });
   report({ name: `${name}.p50`, value: round(result.p50, 2), unit: 'ms' });
   report({ name: `${name}.p90`, value: round(result.p90, 2), unit: 'ms' });
@@ -236,7 +249,7 @@ function pgEnv(schema: string): NodeJS.ProcessEnv {
 
 /** pgbench -i, then its TPC-B-like run with the service's clients and seconds, in a scratch schema. */
 async function benchPgbench(bin: string): Promise<number> {
-  const scratch = await freshSchema('pgbench');
+  const scratch = await within(30_000, 'creating the pgbench schema', freshSchema('pgbench'));
   try {
     const schema = new URL(scratch.url).searchParams.get('options')!.replace('-c search_path=', '');
     const env = pgEnv(schema);
@@ -251,7 +264,7 @@ async function benchPgbench(bin: string): Promise<number> {
     report({ name: 'pgbench.tpcb_like.tps', value: round(Number(tps[1]), 0), unit: 'transactions/s', clients: CONNECTIONS, threads: THREADS, seconds: SECONDS, scale, transactions: processed, failed, latency_average_ms: latency });
     return Number(tps[1]);
   } finally {
-    await scratch.drop();
+    await within(60_000, 'dropping the pgbench schema', scratch.drop());
   }
 }
 
@@ -263,18 +276,18 @@ export async function benchServiceHttp(): Promise<void> {
   try {
     if (wrkBin) await benchStore('sqlite', path.join(tmp, 'bench.db'), wrkBin, tmp);
 
-    const problem = await postgresProblem();
+    const problem = await within(30_000, 'reaching PostgreSQL', postgresProblem());
     if (problem !== undefined) {
       missing(`no PostgreSQL figures: ${problem}`);
       return;
     }
     let service: number | undefined;
     if (wrkBin) {
-      const schema = await freshSchema('bench_http');
+      const schema = await within(30_000, 'creating the service schema', freshSchema('bench_http'));
       try {
         service = await benchStore('postgres', schema.url, wrkBin, tmp);
       } finally {
-        await schema.drop();
+        await within(60_000, 'dropping the service schema', schema.drop());
       }
     }
     if (!pgbenchBin) {
