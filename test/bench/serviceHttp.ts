@@ -220,10 +220,12 @@ async function benchStore(store: 'sqlite' | 'postgres', db: string, wrkBin: stri
   const name = `service_http.authorize.${store}`;
   const sockets = result.socketErrors.connect + result.socketErrors.read + result.socketErrors.write + result.socketErrors.timeout;
   const run = { connections: CONNECTIONS, threads: THREADS, seconds: round(result.seconds, 2), requests: result.requests, runs_from: from, ...(profiled ? { cpu_profiled: true } : {}) };
-  report({ name: `${name}.per_second`, value: round(result.perSecond, 0), unit: 'requests/s', target_min: 10_000, ...run });
+  // Issue 20's absolute targets are SQLite's; PostgreSQL's is its ratio to pgbench (below).
+  const sqlite = store === 'sqlite';
+  report({ name: `${name}.per_second`, value: round(result.perSecond, 0), unit: 'requests/s', ...(sqlite ? { target_min: 10_000 } : {}), ...run });
   report({ name: `${name}.p50`, value: round(result.p50, 2), unit: 'ms' });
   report({ name: `${name}.p90`, value: round(result.p90, 2), unit: 'ms' });
-  report({ name: `${name}.p99`, value: round(result.p99, 2), unit: 'ms', target_max: 5 });
+  report({ name: `${name}.p99`, value: round(result.p99, 2), unit: 'ms', ...(sqlite ? { target_max: 5 } : {}) });
   report({ name: `${name}.non_2xx`, value: result.non2xx, unit: 'responses' });
   report({ name: `${name}.socket_errors`, value: sockets, unit: 'errors', ...result.socketErrors });
   // Warm-up included: the service's own count of approved and declined answers.
