@@ -17,6 +17,7 @@ const suites: Record<string, () => Promise<void>> = {
   'login-cms': async () => (await import('./loginCms.ts')).benchLoginCms(),
   'token-otp': async () => (await import('./tokenOtp.ts')).benchTokenOtp(),
   'bank-service': async () => (await import('./bankService.ts')).benchBankService(),
+  'service-http': async () => (await import('./serviceHttp.ts')).benchServiceHttp(),
   'desktop-ui': async () => (await import('./desktopUi.ts')).benchDesktopUi(),
   'cli-start': async () => (await import('./cliStart.ts')).benchCliStart(),
   'fresh-install': async () => (await import('./freshInstall.ts')).benchFreshInstall(),
