@@ -38,3 +38,11 @@ process.exitCode = await main(process.argv.slice(2), io);
 // Long-running commands have closed their handles by now; nothing should keep the process.
 process.removeAllListeners('SIGINT');
 process.removeAllListeners('SIGTERM');
+// Except a native call nobody can cancel: pcsclite's SCardTransmit to a card that stopped
+// answering runs on in libuv's thread pool after the command gave up on it, and process.exit()
+// would join that thread and hang with it. The command has answered (its error said so): end
+// the process without waiting for the card.
+setTimeout(() => {
+  process.stderr.write('ekort: a PC/SC call to the card is still pending; ending without waiting for it\n');
+  process.kill(process.pid, 'SIGKILL');
+}, 2000).unref();

@@ -207,11 +207,6 @@ export function App(props: { api?: EkortApi }) {
     setScreen('home');
   }, []);
 
-  const abortLogin = useCallback((message: string) => {
-    setNotice({ text: message });
-    setScreen('start');
-  }, []);
-
   const back = useCallback(() => setScreen('start'), []);
 
   async function logout() {
@@ -246,7 +241,7 @@ export function App(props: { api?: EkortApi }) {
 
   let content;
   if (screen === 'home' && session) content = <Home session={session} onReauth={() => void logout()} />;
-  else if (screen === 'card') content = <CardLogin demo={demo} onLoggedIn={loggedIn} onAbort={abortLogin} onBack={back} />;
+  else if (screen === 'card') content = <CardLogin demo={demo} onLoggedIn={loggedIn} onBack={back} />;
   else if (screen === 'dosa') content = <DosaLogin demo={demo} onLoggedIn={loggedIn} onBack={back} />;
   else if (screen === 'app') content = <AppLogin onLoggedIn={loggedIn} onBack={back} />;
   else if (screen === 'file') content = <FileLogin onLoggedIn={loggedIn} onBack={back} />;

@@ -48,6 +48,8 @@ export interface AgentOptions {
   hid?: TokensOptions['hid'];
   tokenPollMs?: number;
   readerRetryMs?: number;
+  /** How long one exchange with a card may take (default 10 s, DEFAULT_TRANSMIT_TIMEOUT_MS); tests shorten it. */
+  cardTimeoutMs?: number;
   /** The token exchange's bound, touch included; default 30 s. */
   tokenTimeoutMs?: number;
   /** The BankID folders searched for BankID på fil; default `$EKORT_BANKID_DIR` or `~/.bankid`. */
@@ -88,7 +90,10 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   const trace = new ApduLog((line) => {
     if (settingsStore.get().engineerMode) emit({ type: 'apdu', line });
   });
-  const readers = new Readers((list) => emit({ type: 'readers', readers: list }), options.readerRetryMs === undefined ? {} : { retryMs: options.readerRetryMs });
+  const readers = new Readers((list) => emit({ type: 'readers', readers: list }), {
+    ...(options.readerRetryMs === undefined ? {} : { retryMs: options.readerRetryMs }),
+    ...(options.cardTimeoutMs === undefined ? {} : { cardTimeoutMs: options.cardTimeoutMs }),
+  });
   const tokens = new Tokens((list) => emit({ type: 'tokens', tokens: list }), {
     ...(options.hid === undefined ? {} : { hid: options.hid }),
     ...(options.tokenPollMs === undefined ? {} : { pollMs: options.tokenPollMs }),

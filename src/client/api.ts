@@ -163,6 +163,8 @@ export interface ApiFailure {
   retryAfter?: number;
   /** CODE_TOO_EASY: why the chosen code is easy to guess (sequence, repeated, pattern, birth_date, personnummer, card_number, phone_number). */
   reason?: string;
+  /** CARD_REMOVED, TRANSMIT_TIMEOUT, ...: a PIN was on its way to the card and its answer was lost, so one try may be spent. */
+  pinMayBeSpent?: boolean;
   /** STORAGE_FULL, STORAGE_READ_ONLY: the folder that could not be written (the app's data folder). */
   folder?: string;
   issues?: Array<{ path: string; message: string }>;

@@ -76,6 +76,15 @@ export async function readCardHolder(ctx: CardContext, reader: string): Promise<
   }
 }
 
+/** What `promise` fails with, if it fails within `ms`; undefined otherwise. */
+function failureWithin(promise: Promise<unknown>, ms: number): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  return Promise.race([promise.then(() => undefined, (e: unknown) => e), late]).finally(() => clearTimeout(timer));
+}
+
 /**
  * BankID på kort: the bank's challenge, signed on the card after one VERIFY (the PIN given,
  * or typed on the reader's PIN pad when none is given), then the bank's card login. The card
@@ -110,9 +119,13 @@ export async function loginWithCard(ctx: CardContext, bank: BankClient, input: {
     return await Promise.race([attempt, watch.gone]);
   } catch (error) {
     aborted = true;
-    if (error instanceof AgentError && error.code === 'CARD_REMOVED') throw error;
+    // Whether the PIN was on its way when the card went: the login's own failure says (it comes
+    // a moment after the monitor's when the card was pulled).
+    const own = await failureWithin(attempt, 2000);
+    const pinMayBeSpent = [error, own].some((e) => e instanceof PcscError && e.secretMayBeSpent === true);
+    if (error instanceof AgentError && error.code === 'CARD_REMOVED') throw cardRemoved(reader, pinMayBeSpent);
     // A transport failure: if the card left (the monitor may say so a moment later), say that.
-    if (hadCard && isCardGone(error) && (await ctx.readers.waitGone(reader, 1500))) throw cardRemoved(reader);
+    if (hadCard && isCardGone(error) && (await ctx.readers.waitGone(reader, 1500))) throw cardRemoved(reader, pinMayBeSpent);
     throw error;
   } finally {
     watch.dispose();

@@ -16,11 +16,14 @@ export const INTERNAL_FAILURE: ApiFailure = Object.freeze({
 export class AgentError extends EkortError {
   readonly retriesLeft?: number;
   readonly triesLeft?: number;
+  /** A PIN was on its way to the card when it went or stopped answering: a try may be spent. */
+  readonly pinMayBeSpent?: boolean;
 
-  constructor(code: string, message: string, details: { retriesLeft?: number; triesLeft?: number; cause?: unknown } = {}) {
+  constructor(code: string, message: string, details: { retriesLeft?: number; triesLeft?: number; pinMayBeSpent?: boolean; cause?: unknown } = {}) {
     super(code, message, details.cause === undefined ? undefined : { cause: details.cause });
     if (details.retriesLeft !== undefined) this.retriesLeft = details.retriesLeft;
     if (details.triesLeft !== undefined) this.triesLeft = details.triesLeft;
+    if (details.pinMayBeSpent) this.pinMayBeSpent = true;
   }
 }
 
@@ -67,6 +70,7 @@ export function toApiFailure(error: unknown): ApiFailure {
   const retryAfter = int(source.retryAfter ?? source.retryAfterSeconds);
   if (retryAfter !== undefined) failure.retryAfter = retryAfter;
   if (typeof source.reason === 'string' && /^[a-z_]{1,32}$/.test(source.reason)) failure.reason = source.reason;
+  if (source.pinMayBeSpent === true || source.secretMayBeSpent === true) failure.pinMayBeSpent = true;
   if (typeof source.folder === 'string' && source.folder.length > 0) failure.folder = source.folder.slice(0, 1000);
   const issues = issuesOf(source.issues);
   if (issues) failure.issues = issues;

@@ -27,9 +27,9 @@ export class Readers {
 
   constructor(
     private readonly onChange: (readers: ReaderInfo[]) => void,
-    options: { retryMs?: number; monitor?: ReaderMonitor } = {},
+    options: { retryMs?: number; monitor?: ReaderMonitor; cardTimeoutMs?: number } = {},
   ) {
-    this.monitor = options.monitor ?? new ReaderMonitor({ retryMs: options.retryMs ?? 1000 });
+    this.monitor = options.monitor ?? new ReaderMonitor({ retryMs: options.retryMs ?? 1000, ...(options.cardTimeoutMs === undefined ? {} : { connect: { transmitTimeoutMs: options.cardTimeoutMs } }) });
     this.monitor.on('event', () => this.schedule());
     this.inApp.on('event', () => this.schedule());
   }
@@ -149,8 +149,10 @@ export class Readers {
   }
 }
 
-export const cardRemoved = (reader: string): AgentError =>
-  new AgentError('CARD_REMOVED', `The card was taken out of "${reader}" during the operation. Insert it again and start over.`);
+export const cardRemoved = (reader: string, pinMayBeSpent = false): AgentError =>
+  pinMayBeSpent
+    ? new AgentError('CARD_REMOVED', `The card was taken out of "${reader}" while it was checking the PIN: one try may have been spent. Insert it again: the tries left are read from the card.`, { pinMayBeSpent })
+    : new AgentError('CARD_REMOVED', `The card was taken out of "${reader}" during the operation. Insert it again and start over.`);
 
 /** Transport failures that mean the card (or its reader, or pcscd) went away mid-operation. */
 export function isCardGone(error: unknown): boolean {

@@ -19,16 +19,58 @@ export type PcscErrorCode =
   | 'UNSUPPORTED_FEATURE'
   | 'PCSC_ERROR';
 
+export interface PcscErrorDetails {
+  pcscCode?: number;
+  reader?: string;
+  cause?: unknown;
+  commandSent?: boolean;
+  secretMayBeSpent?: boolean;
+}
+
 export class PcscError extends EkortError {
   declare readonly code: PcscErrorCode;
   /** The PC/SC return code (SCARD_E_* / SCARD_W_*), when the error came from PC/SC. */
   readonly pcscCode?: number;
   readonly reader?: string;
+  /**
+   * The command had gone to the card when this happened and its answer was lost: the card may
+   * have acted on it (a VERIFY may have spent a try). False when nothing was sent.
+   */
+  readonly commandSent?: boolean;
+  /** The lost command carried a PIN or PUK (set by the PIV layer): one try may be spent. */
+  readonly secretMayBeSpent?: boolean;
 
-  constructor(code: PcscErrorCode, message: string, details: { pcscCode?: number; reader?: string; cause?: unknown } = {}) {
+  constructor(code: PcscErrorCode, message: string, details: PcscErrorDetails = {}) {
     super(code, message, { cause: details.cause });
     if (details.pcscCode !== undefined) this.pcscCode = details.pcscCode;
     if (details.reader !== undefined) this.reader = details.reader;
+    if (details.commandSent) this.commandSent = true;
+    if (details.secretMayBeSpent) this.secretMayBeSpent = true;
+  }
+
+  private copy(extra: Pick<PcscErrorDetails, 'commandSent' | 'secretMayBeSpent'>): PcscError {
+    const details: PcscErrorDetails = { cause: this, ...extra };
+    if (this.pcscCode !== undefined) details.pcscCode = this.pcscCode;
+    if (this.reader !== undefined) details.reader = this.reader;
+    return new PcscError(this.code, this.message, details);
+  }
+
+  /** The same failure for a later call that was not sent (the connection is dead by then). */
+  notSent(): PcscError {
+    return this.copy({});
+  }
+
+  /** This failure, marked as one that struck after the command had gone to the card. */
+  afterSending(): PcscError {
+    return this.commandSent ? this : this.copy({ commandSent: true });
+  }
+
+  /**
+   * For a lost command that carried a PIN or PUK: the same failure, saying a try may be spent.
+   * A failure before sending stays as it is: no try was spent.
+   */
+  withSecretInFlight(): PcscError {
+    return this.commandSent ? this.copy({ commandSent: true, secretMayBeSpent: true }) : this;
   }
 }
 
@@ -41,6 +83,7 @@ export const SCARD = {
   E_SHARING_VIOLATION: 0x8010000b,
   E_NO_SMARTCARD: 0x8010000c,
   E_PROTO_MISMATCH: 0x8010000f,
+  E_NOT_TRANSACTED: 0x80100016,
   F_COMM_ERROR: 0x80100013,
   E_READER_UNAVAILABLE: 0x80100017,
   E_NO_SERVICE: 0x8010001d,

@@ -2,7 +2,7 @@ export type { CardTransport, SoftwareCard, Transmit } from './cardTransport.ts';
 export { CardQueue, QueuedTransport, WrappingTransport } from './cardQueue.ts';
 export { PcscError, fromPcscError, type PcscErrorCode } from './errors.ts';
 export { ReaderMonitor, type ReaderEvent, type ReaderState, type ReaderMonitorOptions } from './readerMonitor.ts';
-export { PcscliteTransport, type ConnectOptions, type ShareMode } from './pcscliteTransport.ts';
+export { DEFAULT_TRANSMIT_TIMEOUT_MS, PcscliteTransport, type ConnectOptions, type ShareMode } from './pcscliteTransport.ts';
 export { InProcessTransport } from './inProcessTransport.ts';
 export { InProcessReader } from './inProcessReader.ts';
 export { ReplayTransport } from './replayTransport.ts';

@@ -1,5 +1,5 @@
 import { CardQueue, QueuedTransport } from './cardQueue.ts';
-import { PcscError, fromPcscError } from './errors.ts';
+import { PcscError, SCARD, fromPcscError, pcscCodeOf } from './errors.ts';
 import { MAX_RESPONSE_LENGTH, type PcscliteReader } from './pcscliteBinding.ts';
 
 export type ShareMode = 'shared' | 'exclusive';
@@ -7,11 +7,29 @@ export type ShareMode = 'shared' | 'exclusive';
 export interface ConnectOptions {
   /** Shared by default: other middleware (OpenSC, a browser) may use the card too. */
   share?: ShareMode;
-  /** How long one APDU may take before the connection is given up. Default 30 s. */
+  /** How long one APDU may take before the connection is given up. Default 10 s (DEFAULT_TRANSMIT_TIMEOUT_MS). */
   transmitTimeoutMs?: number;
   /** How long connecting may take. Default 10 s. */
   connectTimeoutMs?: number;
 }
+
+/**
+ * How long a card may take to answer one command. Signing with RSA-2048 takes about a second on
+ * a real card; well inside the UI's 30 s call timeout, so a card that stops answering is named
+ * as such instead of the program being blamed.
+ */
+export const DEFAULT_TRANSMIT_TIMEOUT_MS = 10_000;
+
+/** How long closing a connection waits for pcscd to confirm the disconnect. */
+const RELEASE_WAIT_MS = 1000;
+
+/**
+ * The line to the card lost mid-exchange: no status word came back, or the reader driver failed
+ * the exchange (SCARD_E_NOT_TRANSACTED, as vpcd does when its card's connection closes and CCID
+ * readers do when a card slips out). For the holder that is a card taken out.
+ */
+const lineLost = (reader: string): PcscError =>
+  new PcscError('CARD_REMOVED', `The card in "${reader}" stopped answering in the middle of an exchange: it was taken out or lost contact. Insert it again and start over.`, { reader });
 
 /** Runs a pcsclite call with a deadline; a late answer after the deadline is ignored. */
 function withDeadline<T>(ms: number, onTimeout: () => PcscError, start: (done: (err: unknown, value?: T) => void) => void): Promise<T> {
@@ -95,34 +113,42 @@ export class PcscCardConnection {
   }
 
   async exchange(apdu: Uint8Array): Promise<Uint8Array> {
-    if (this.dead) throw this.dead;
+    if (this.dead) throw this.dead.notSent();
     const r = this.reader;
+    let response: Buffer;
     try {
-      const response = await withDeadline<Buffer>(
+      response = await withDeadline<Buffer>(
         this.options.transmitTimeoutMs,
-        () => new PcscError('TRANSMIT_TIMEOUT', `The card in "${r.name}" did not answer within ${this.options.transmitTimeoutMs} ms. Take it out and insert it again.`, { reader: r.name }),
+        () => new PcscError('TRANSMIT_TIMEOUT', `The card in "${r.name}" did not answer within ${this.options.transmitTimeoutMs / 1000} s. Take it out and insert it again.`, { reader: r.name }),
         (done) => r.transmit(Buffer.from(apdu.buffer, apdu.byteOffset, apdu.byteLength), MAX_RESPONSE_LENGTH, this.protocol, this.tracked(done)),
       );
-      return new Uint8Array(response.buffer, response.byteOffset, response.byteLength);
     } catch (error) {
-      const typed = fromPcscError(error, r.name);
+      const typed = (pcscCodeOf(error) === SCARD.E_NOT_TRANSACTED ? lineLost(r.name) : fromPcscError(error, r.name)).afterSending();
       // After these the handle is useless; later calls fail at once with the same reason.
       if (['CARD_REMOVED', 'READER_GONE', 'PCSC_UNAVAILABLE', 'TRANSMIT_TIMEOUT', 'CARD_RESET'].includes(typed.code)) {
         this.invalidate(typed);
       }
       throw typed;
     }
+    if (response.byteLength < 2) {
+      // No status word: the line to the card closed mid-exchange (vpcd answers so when its card
+      // goes; a reader whose card slips out may too). That is a removed card, not a bad answer.
+      const removed = lineLost(r.name).afterSending();
+      this.invalidate(removed);
+      throw removed;
+    }
+    return new Uint8Array(response.buffer, response.byteOffset, response.byteLength);
   }
 
   /** SCardControl, for reader features such as PIN pads (PC/SC part 10). */
   async control(controlCode: number, data: Uint8Array, maxResponse = 512): Promise<Uint8Array> {
-    if (this.dead) throw this.dead;
+    if (this.dead) throw this.dead.notSent();
     const r = this.reader;
     const response = await withDeadline<Buffer>(
       // A PIN pad waits for the holder's typing: give it a generous deadline.
       Math.max(this.options.transmitTimeoutMs, 120_000),
       () => new PcscError('TRANSMIT_TIMEOUT', `The reader "${r.name}" did not answer a control request in time.`, { reader: r.name }),
-      (done) => r.control(Buffer.from(data), controlCode, maxResponse, this.tracked((err: unknown, out?: Buffer) => done(err && fromPcscError(err, r.name), out))),
+      (done) => r.control(Buffer.from(data), controlCode, maxResponse, this.tracked((err: unknown, out?: Buffer) => done(err && fromPcscError(err, r.name).afterSending(), out))),
     );
     return new Uint8Array(response);
   }
@@ -161,7 +187,13 @@ export class PcscCardConnection {
     this.onClosed(this);
     return new Promise((resolve) => {
       // Leave the card powered: other middleware may be using it, and a reset would log it out.
-      this.reader.disconnect(this.reader.SCARD_LEAVE_CARD, () => resolve());
+      // SCardDisconnect waits behind a transmit still pending on a card that stopped answering:
+      // that wait is not the caller's (the handle is dead to us already).
+      const bound = setTimeout(resolve, RELEASE_WAIT_MS);
+      this.reader.disconnect(this.reader.SCARD_LEAVE_CARD, () => {
+        clearTimeout(bound);
+        resolve();
+      });
     });
   }
 }

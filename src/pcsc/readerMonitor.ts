@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import { identifyCard, type CardIdentity } from '../iso7816/index.ts';
 import { PcscError, fromPcscError } from './errors.ts';
 import { loadPcsclite, type PcscliteContext, type PcscliteFactory, type PcscliteReader } from './pcscliteBinding.ts';
-import { PcscCardConnection, type ConnectOptions, type PcscliteTransport } from './pcscliteTransport.ts';
+import { DEFAULT_TRANSMIT_TIMEOUT_MS, PcscCardConnection, type ConnectOptions, type PcscliteTransport } from './pcscliteTransport.ts';
 
 export interface ReaderState {
   name: string;
@@ -163,7 +163,7 @@ export class ReaderMonitor extends EventEmitter<{ event: [ReaderEvent] }> {
       const opts = this.options.connect ?? {};
       const merged = {
         share: options.share ?? opts.share ?? 'shared',
-        transmitTimeoutMs: options.transmitTimeoutMs ?? opts.transmitTimeoutMs ?? 30_000,
+        transmitTimeoutMs: options.transmitTimeoutMs ?? opts.transmitTimeoutMs ?? DEFAULT_TRANSMIT_TIMEOUT_MS,
         connectTimeoutMs: options.connectTimeoutMs ?? opts.connectTimeoutMs ?? 10_000,
       } as const;
       const created = new PcscCardConnection(tracked.reader, tracked.state.atr, merged, (c) => {

@@ -9,8 +9,8 @@
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import { EkortError } from '../errors.ts';
-import { CardStatusError, checkResponse, type CommandApdu, decodeTlv, encodeTag, EXTENDED_MAX_LE, findTag, fromHex, parseAtr, requireTag, tlv, TlvError, transceiveOk, type TransceiveOptions } from '../iso7816/index.ts';
-import type { CardTransport, Transmit } from '../pcsc/index.ts';
+import { CardStatusError, checkResponse, type CommandApdu, type ResponseApdu, decodeTlv, encodeTag, EXTENDED_MAX_LE, findTag, fromHex, parseAtr, requireTag, tlv, TlvError, transceiveOk, type TransceiveOptions } from '../iso7816/index.ts';
+import { type CardTransport, PcscError, type Transmit } from '../pcsc/index.ts';
 import { isDigestInfo, pkcs1v15Block } from '../pki/index.ts';
 import type { PinPad } from './pinPad.ts';
 
@@ -298,7 +298,12 @@ export class PivSession {
     if (!this.pinPad) throw new PivError('PIN_PAD_ABSENT', 'This reader has no PIN pad: enter the PIN on the computer instead.');
     const verify: CommandApdu = { cla: 0x00, ins: INS_VERIFY, p1: 0x00, p2: PIV_PIN_REFERENCE };
     // Not inside transport.transaction(): control() queues on the same card queue and would wait for it.
-    const response = await this.pinPad.verifyPin(verify);
+    let response: ResponseApdu;
+    try {
+      response = await this.pinPad.verifyPin(verify);
+    } catch (error) {
+      throw error instanceof PcscError ? error.withSecretInFlight() : error;
+    }
     try {
       checkResponse(response, verify);
     } catch (error) {
@@ -374,6 +379,8 @@ export class PivSession {
     try {
       await this.run((tx) => transceiveOk(wipingAfterSend(tx), command, this.options()));
     } catch (error) {
+      // The card went (or stopped answering) with the secret on its way: a try may be spent.
+      if (error instanceof PcscError) throw error.withSecretInFlight();
       throw retype(error);
     } finally {
       data.fill(0);

@@ -342,19 +342,31 @@ describe.skipIf(!available)('desktop app end to end (Chromium, bridge, agent, pc
     await logout();
   });
 
-  it('says so and returns to the start when the card is pulled out mid-login', async () => {
+  it('the card pulled out at the PIN step: the screen stays with what was typed, says what is missing, and goes on when the card is back', async () => {
     await button('BankID på kort').click();
     await visible(heading('Logga in med BankID på kort'));
-    await visible(page.getByLabel('PIN-kod', { exact: true }));
+    const pin = page.getByLabel('PIN-kod', { exact: true });
+    await visible(pin);
     await shot('card-pin-step');
+    await pin.fill('1234');
     await button('Ta ut virtuellt kort', engineersView()).click();
-    await visible(page.getByRole('status').filter({ hasText: 'Kortet togs ut under inloggningen. Sätt i kortet och börja om.' }));
-    await visible(heading('Logga in på e-kort'));
+    await visible(page.getByRole('status').filter({ hasText: 'Kortet är inte i läsaren. Sätt i det igen så fortsätter inloggningen.' }));
+    await visible(heading('Logga in med BankID på kort'));
+    expect(await pin.inputValue()).toBe('1234');
     await shot('card-pulled-out');
+    // "Logga in" while the card is away says what is missing; nothing is sent.
+    await button('Logga in').click();
+    await visible(page.getByRole('alert').filter({ hasText: 'Kortet är inte i läsaren.' }));
     expect(await app.agent.session()).toBeNull();
-    // Back in, the card logs in again (no PIN try was spent).
+
+    // Back in: read again within 5 s (no PIN try was spent), the typed digits still there.
     await button('Sätt i virtuellt kort', engineersView()).click();
-    await button('BankID på kort').click();
-    await visible(page.getByText('Försök kvar: 3', { exact: true }));
+    await visible(page.getByText('Försök kvar: 3', { exact: true }), 5000);
+    await expect.poll(() => page.getByRole('status').filter({ hasText: 'Kortet är inte i läsaren.' }).count(), { timeout: 5000 }).toBe(0);
+    expect(await pin.inputValue()).toBe('1234');
+    await pin.fill('123456');
+    await button('Logga in').click();
+    await visible(heading('Välkommen, Anna Andersson'));
+    await logout();
   });
 });

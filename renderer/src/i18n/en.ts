@@ -91,8 +91,9 @@ export const en: Record<MessageKey, string> = {
   'card.lastTryConfirm': 'Try anyway',
   'card.blockedTitle': 'The PIN is blocked',
   'card.blockedText': 'The PIN is blocked after too many wrong tries. Unblock the card with the PUK from the letter that came with the card, or contact the issuer of your e-legitimation.',
-  'card.removed': 'The card was removed during login. Insert the card and start again.',
-  'card.readerGone': 'The card reader was disconnected during login. Connect it and start again.',
+  'card.removedWait': 'The card is not in the reader. Insert it again and the login goes on.',
+  'card.readerGoneWait': 'The card reader is not connected. Connect it again and the login goes on.',
+  'card.pinMayBeSpent': 'The card stopped answering while it was checking the PIN, so one try may have been spent. Insert the card again: the tries left are read from the card.',
 
   'dosa.heading': 'Log in with a security token',
   'dosa.serial': 'Token serial number',

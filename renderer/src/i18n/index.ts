@@ -93,6 +93,7 @@ export function errorText(error: unknown, t: Translate): string {
   if (f.code === 'TRY_LATER') {
     return typeof f.retryAfter === 'number' ? t('error.TRY_LATER', { n: f.retryAfter }) : t('error.TRY_LATER_NOCOUNT');
   }
+  if (f.pinMayBeSpent === true) return t('card.pinMayBeSpent');
   if (f.code === 'STORAGE_FULL' || f.code === 'STORAGE_READ_ONLY') {
     return typeof f.folder === 'string' ? t(`error.${f.code}`, { folder: f.folder }) : t(`error.${f.code}_NOFOLDER`);
   }

@@ -92,8 +92,9 @@ export const sv = {
   'card.lastTryConfirm': 'Försök ändå',
   'card.blockedTitle': 'PIN-koden är spärrad',
   'card.blockedText': 'PIN-koden är spärrad efter för många felaktiga försök. Lås upp kortet med PUK-koden från brevet du fick med kortet, eller kontakta utfärdaren av din e-legitimation.',
-  'card.removed': 'Kortet togs ut under inloggningen. Sätt i kortet och börja om.',
-  'card.readerGone': 'Kortläsaren kopplades från under inloggningen. Anslut den och börja om.',
+  'card.removedWait': 'Kortet är inte i läsaren. Sätt i det igen så fortsätter inloggningen.',
+  'card.readerGoneWait': 'Kortläsaren är inte ansluten. Anslut den igen så fortsätter inloggningen.',
+  'card.pinMayBeSpent': 'Kortet slutade svara medan PIN-koden kontrollerades, så ett försök kan ha förbrukats. Sätt i kortet igen: antalet försök som är kvar läses från kortet.',
 
   'dosa.heading': 'Logga in med säkerhetsdosa',
   'dosa.serial': 'Dosans serienummer',

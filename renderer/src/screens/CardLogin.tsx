@@ -15,25 +15,30 @@ import { useSecretLogin } from '../lib/useSecretLogin.ts';
 import { ReaderList } from './ReaderList.tsx';
 import { useCardInReader } from './useCardInReader.ts';
 
+/** A login failure that means the card (or reader, or pcscd) went away or stopped answering. */
+const CARD_AWAY = new Set(['CARD_REMOVED', 'NO_CARD', 'READER_GONE', 'PCSC_UNAVAILABLE', 'TRANSMIT_TIMEOUT', 'CARD_UNRESPONSIVE', 'CARD_RESET']);
+
 /** A card PIN: 6 to 8 digits (the PIV application's PIN rule). */
 const PIN_INPUT = { inputMode: 'numeric', pattern: '[0-9]{6,8}', minLength: 6, maxLength: 8 } as const;
 
 /**
  * Log in with BankID på kort: readers listed live, "Sätt i kortet" until a card is in, the
  * holder's name, the PIN (or the reader's PIN pad) with tries left, a confirmation before the
- * last try, the PUK route when blocked. The card pulled out mid-login returns to the start.
+ * last try, the PUK route when blocked. The card pulled out, the reader unplugged or pcscd
+ * restarted keeps the screen and what was typed: it says what is missing, and the login goes
+ * on once the card is back (its tries read again).
  */
-export function CardLogin(props: { demo: DemoInfo | null; onLoggedIn(session: SessionInfo): void; onAbort(message: string): void; onBack(): void }) {
+export function CardLogin(props: { demo: DemoInfo | null; onLoggedIn(session: SessionInfo): void; onBack(): void }) {
   const { api, t, report } = useApp();
   const login = useSecretLogin(props.onLoggedIn);
   const { busy } = login;
   const [confirmLast, setConfirmLast] = useState(false);
-  const { onAbort } = props;
-  const { shown, withCard, reader, setChosen, holder, holderError, triesLeft, setTriesLeft, blocked, setBlocked, noPcsc } = useCardInReader(onAbort);
+  const { shown, withCard, reader, setChosen, holder, holderError, triesLeft, setTriesLeft, blocked, setBlocked, noPcsc, lost, reread } = useCardInReader();
   const pinPad = !!(holder?.pinPad || reader?.pinPad);
 
   function submit(event?: FormEvent, confirmed = false) {
     event?.preventDefault();
+    if (lost) return login.setError(lost);
     if (!reader || !holder || blocked) return;
     void login.send({
       check: (pin) => (pinPad || isValidPin(pin) ? null : t('card.pinInvalid')),
@@ -44,8 +49,11 @@ export function CardLogin(props: { demo: DemoInfo | null; onLoggedIn(session: Se
       call: (pin) => api.loginWithCard(pinPad ? { reader: reader.name } : { reader: reader.name, pin }),
       failed: (e) => {
         const f = asFailure(e);
-        if (f.code === 'CARD_REMOVED' || f.code === 'NO_CARD') return onAbort(t('card.removed'));
-        if (f.code === 'READER_GONE') return onAbort(t('card.readerGone'));
+        if (CARD_AWAY.has(f.code)) {
+          // The card went (or stopped answering) mid-login: stay, say so, read it again when back.
+          login.setError(report(e));
+          return reread();
+        }
         if (f.code === 'PIN_BLOCKED') {
           setBlocked(true);
           setTriesLeft(0);
@@ -76,7 +84,7 @@ export function CardLogin(props: { demo: DemoInfo | null; onLoggedIn(session: Se
         </div>
       )}
 
-      <StatusMessage>{reader && !holder && !holderError && !blocked ? t('card.readingCard') : null}</StatusMessage>
+      <StatusMessage>{reader && !holder && !holderError && !blocked ? t('card.readingCard') : lost}</StatusMessage>
       <ErrorMessage>{holderError}</ErrorMessage>
 
       {reader && holder && (
@@ -92,7 +100,7 @@ export function CardLogin(props: { demo: DemoInfo | null; onLoggedIn(session: Se
         </section>
       )}
 
-      {reader && holder && !blocked && (
+      {holder && !blocked && (reader || lost) && (
         <form onSubmit={submit} noValidate className="form">
           {pinPad ? (
             <div className="pin-pad">

@@ -3,12 +3,19 @@ import type { CardHolder, PlatformNote, ReaderInfo } from '../../../src/client/a
 import { useApp } from '../context.ts';
 import { asFailure } from '../i18n/index.ts';
 
+/** Failures of reading the card that mean it (or its reader, or pcscd) went for now. */
+const GONE = new Set(['CARD_REMOVED', 'NO_CARD', 'READER_GONE', 'PCSC_UNAVAILABLE', 'TRANSMIT_TIMEOUT', 'CARD_UNRESPONSIVE', 'CARD_RESET', 'PCSC_ERROR']);
+/** How often the card is read again while it is away (the login resumes within this of its return). */
+const REREAD_MS = 1000;
+
 /**
  * The card the login uses: the readers to show, the one chosen (the chosen reader with a
  * card, or the first), its holder read from the card with the PIN's tries left and whether it
- * is blocked. The card pulled out (or the reader unplugged) once read calls `onAbort`.
+ * is blocked. The card pulled out, the reader unplugged or pcscd restarted does not end the
+ * login: `lost` says what is missing, and once the card is back it is read again (its tries
+ * left too, which a lost answer to VERIFY may have changed) and the login goes on.
  */
-export function useCardInReader(onAbort: (message: string) => void) {
+export function useCardInReader() {
   const { api, t, readers, report } = useApp();
   const [chosen, setChosen] = useState<string | null>(null);
   const [holder, setHolder] = useState<CardHolder | null>(null);
@@ -19,10 +26,19 @@ export function useCardInReader(onAbort: (message: string) => void) {
   const usedReader = useRef<string | null>(null);
   const [stuckReader, setStuckReader] = useState<string | null>(null);
   const [noPcsc, setNoPcsc] = useState<PlatformNote['code'] | null>(null);
+  /** What is missing while the card is away (null while it is there). */
+  const [lost, setLostState] = useState<string | null>(null);
+  const lostRef = useRef<string | null>(null);
+  const setLost = (message: string | null) => {
+    lostRef.current = message;
+    setLostState(message);
+  };
+  /** Bumped to read the card again (after a failure that may have changed it). */
+  const [readCount, setReadCount] = useState(0);
   // The latest callbacks, so the effects below run only when readers or the card change.
-  const latest = useRef({ onAbort, report, t });
+  const latest = useRef({ report, t });
   useEffect(() => {
-    latest.current = { onAbort, report, t };
+    latest.current = { report, t };
   });
 
   // The app's own reader holds only the demo's virtual card: listed while it does.
@@ -45,21 +61,24 @@ export function useCardInReader(onAbort: (message: string) => void) {
     };
   }, [api]);
 
-  // The card pulled out (or the reader unplugged) mid-login: say so and return to the start.
+  // The card pulled out, the reader unplugged or pcscd gone: say what is missing and wait.
   useEffect(() => {
     const used = usedReader.current;
     if (!used) return;
     const now = readers.find((r) => r.name === used);
-    const { onAbort: abort, t: tr } = latest.current;
-    if (!now) abort(tr('card.readerGone'));
-    else if (now.state === 'empty') abort(tr('card.removed'));
+    const { t: tr } = latest.current;
+    if (!now) setLost(tr('card.readerGoneWait'));
+    else if (now.state === 'unavailable') setLost(tr('error.PCSC_UNAVAILABLE'));
+    else if (now.state === 'empty') setLost(tr('card.removedWait'));
+    // Back in the same reader (pcscd restarted, or the card returned unseen): read it again.
+    else if (now.state === 'card' && lostRef.current) setReadCount((n) => n + 1);
   }, [readers]);
 
-  // Read the holder from the card in the chosen reader.
+  // Read the holder from the card in the chosen reader; while it is away, again every second.
   useEffect(() => {
     if (!readerName) return;
     let live = true;
-    setHolder(null);
+    let retry: ReturnType<typeof setTimeout> | undefined;
     setHolderError(null);
     api.cardHolder({ reader: readerName }).then(
       (h) => {
@@ -69,23 +88,32 @@ export function useCardInReader(onAbort: (message: string) => void) {
         setHolder(h);
         setTriesLeft(h.pinTriesLeft);
         setBlocked(h.pinBlocked);
+        setLost(null);
       },
       (e: unknown) => {
         if (!live) return;
         const f = asFailure(e);
-        if (f.code === 'CARD_REMOVED' && usedReader.current) return latest.current.onAbort(latest.current.t('card.removed'));
         if (f.code === 'PIN_BLOCKED') {
           setBlocked(true);
           return;
         }
+        if (GONE.has(f.code) && usedReader.current) {
+          setLost(latest.current.report(e));
+          retry = setTimeout(() => setReadCount((n) => n + 1), REREAD_MS);
+          return;
+        }
+        setHolder(null);
         setHolderError(latest.current.report(e));
       },
     );
     return () => {
       live = false;
+      if (retry) clearTimeout(retry);
     };
-  }, [api, readerName]);
+  }, [api, readerName, readCount]);
 
+  /** Reads the card again: after a failure that may have changed it (a lost answer to VERIFY). */
+  const reread = () => setReadCount((n) => n + 1);
 
-  return { shown, withCard, reader, setChosen, holder, holderError, triesLeft, setTriesLeft, blocked, setBlocked, noPcsc };
+  return { shown, withCard, reader, setChosen, holder, holderError, triesLeft, setTriesLeft, blocked, setBlocked, noPcsc, lost, reread };
 }

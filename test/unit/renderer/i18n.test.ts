@@ -17,6 +17,15 @@ describe('message catalogues', () => {
     }
   });
 
+  it('a card lost with the PIN on its way says a try may be spent; the disk faults name the folder', () => {
+    const t = translator('sv');
+    expect(errorText({ code: 'CARD_REMOVED', message: 'x', pinMayBeSpent: true }, t)).toBe(sv['card.pinMayBeSpent']);
+    expect(errorText({ code: 'TRANSMIT_TIMEOUT', message: 'x', pinMayBeSpent: true }, t)).toContain('ett försök kan ha förbrukats');
+    expect(errorText({ code: 'CARD_REMOVED', message: 'x' }, t)).toBe(sv['error.CARD_REMOVED']);
+    expect(errorText({ code: 'STORAGE_FULL', message: 'x', folder: '/home/anna/.config/ekort' }, t)).toBe('Disken är full: inget kunde sparas i /home/anna/.config/ekort. Frigör utrymme och försök igen.');
+    expect(errorText({ code: 'STORAGE_READ_ONLY', message: 'x' }, t)).toBe(sv['error.STORAGE_READ_ONLY_NOFOLDER']);
+  });
+
   it('toggle names the other language', () => {
     expect(translator('sv')('header.languageToggle')).toBe('English');
     expect(translator('en')('header.languageToggle')).toBe('Svenska');

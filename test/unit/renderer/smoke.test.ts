@@ -68,14 +68,14 @@ describe('the app, rendered on the server', () => {
 
   it('card login says "Sätt i kortet" while the reader is empty and lists readers', () => {
     const readers: ReaderInfo[] = [{ name: FAKE_READER, state: 'empty', pinPad: false, virtual: true, source: 'pcsc' }];
-    const page = text(inContext(createElement(CardLogin, { demo: null, onLoggedIn: noop, onAbort: noop, onBack: noop }), { readers }));
+    const page = text(inContext(createElement(CardLogin, { demo: null, onLoggedIn: noop, onBack: noop }), { readers }));
     expect(page).toContain('Logga in med BankID på kort');
     expect(page).toContain('Sätt i kortet');
     expect(page).toMatch(new RegExp(`${FAKE_READER}\\s*\\(virtuell läsare\\)\\s*: inget kort`));
   });
 
   it('card login without readers says so', () => {
-    const page = text(inContext(createElement(CardLogin, { demo: null, onLoggedIn: noop, onAbort: noop, onBack: noop })));
+    const page = text(inContext(createElement(CardLogin, { demo: null, onLoggedIn: noop, onBack: noop })));
     expect(page).toContain('Ingen kortläsare hittades');
   });
 
