@@ -93,6 +93,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { DemoInfo, EkortApi, Language, ReaderInfo, SessionInfo, Settings, TokenInfo } from '../../src/client/api.ts';
 import { getApi } from './api/getApi.ts';
+import { ConfirmDialog } from './components/Dialog.tsx';
 import { AppContext, type AppContextValue } from './context.ts';
 import { endsSession, errorText, translator, type MessageKey } from './i18n/index.ts';
 import { AppLogin } from './screens/AppLogin.tsx';
@@ -118,6 +119,8 @@ export function App(props: { api?: EkortApi }) {
   const [tokenTouch, setTokenTouch] = useState(false);
   const [demo, setDemo] = useState<DemoInfo | null>(null);
   const [notice, setNotice] = useState<Notice | null>(null);
+  /** Seconds until the idle logout when the agent warned of it (2.2.1), else null. */
+  const [idleWarning, setIdleWarning] = useState<number | null>(null);
   /** Bumped when a session ends: remounts what might hold typed secrets. */
   const [epoch, setEpoch] = useState(0);
 
@@ -135,6 +138,7 @@ export function App(props: { api?: EkortApi }) {
     setTokenTouch(false);
     setEpoch((n) => n + 1);
     setNotice({ key: reason === 'expired' ? 'session.expired' : 'session.loggedOut' });
+    setIdleWarning(null);
   }, []);
 
   const report = useCallback(
@@ -167,6 +171,9 @@ export function App(props: { api?: EkortApi }) {
           break;
         case 'session-ended':
           if (sessionRef.current) endSession(event.reason);
+          break;
+        case 'session-expiring':
+          setIdleWarning(sessionRef.current ? event.secondsLeft : null);
           break;
         default:
           break;
@@ -297,6 +304,24 @@ export function App(props: { api?: EkortApi }) {
           {content}
         </main>
         {engineerMode && <EngineerPanel key={epoch} />}
+        {session && idleWarning !== null && (
+          <ConfirmDialog
+            title={t('session.expiringTitle')}
+            cancelLabel={t('session.stayLoggedIn')}
+            confirmLabel={t('header.logout')}
+            onCancel={() => {
+              // Any call keeps the session; the agent then withdraws its warning.
+              setIdleWarning(null);
+              api.session().catch(() => undefined);
+            }}
+            onConfirm={() => {
+              setIdleWarning(null);
+              void logout();
+            }}
+          >
+            <p>{t('session.expiringText', { n: idleWarning })}</p>
+          </ConfirmDialog>
+        )}
       </div>
     </AppContext.Provider>
   );

@@ -15,9 +15,14 @@ const SESSION_GONE = new Set(['SESSION_EXPIRED', 'UNAUTHENTICATED']);
 /** The service no longer knows the session (it ended there already). */
 export const isSessionGone = (error: unknown): boolean => error instanceof EkortError && SESSION_GONE.has(error.code);
 
+/** How long before the idle end the holder is warned (at most half the idle time). */
+export const IDLE_WARNING_MS = 60_000;
+
 export class AgentSession {
   private loggedIn = false;
   private idleTimer: NodeJS.Timeout | undefined;
+  private warnTimer: NodeJS.Timeout | undefined;
+  private warned = false;
 
   constructor(
     private readonly bank: () => BankClient,
@@ -29,17 +34,33 @@ export class AgentSession {
     return this.loggedIn;
   }
 
-  private armIdle(): void {
+  private clearTimers(): void {
     if (this.idleTimer) clearTimeout(this.idleTimer);
+    if (this.warnTimer) clearTimeout(this.warnTimer);
     this.idleTimer = undefined;
+    this.warnTimer = undefined;
+  }
+
+  private armIdle(): void {
+    this.clearTimers();
+    if (this.warned) {
+      this.warned = false;
+      if (this.loggedIn) this.emit({ type: 'session-expiring', secondsLeft: null });
+    }
     if (!this.loggedIn) return;
+    const lead = Math.min(IDLE_WARNING_MS, Math.floor(this.idleMs / 2));
+    this.warnTimer = setTimeout(() => {
+      this.warned = true;
+      this.emit({ type: 'session-expiring', secondsLeft: Math.round(lead / 1000) });
+    }, this.idleMs - lead);
+    this.warnTimer.unref();
     this.idleTimer = setTimeout(() => this.end('expired'), this.idleMs);
     this.idleTimer.unref();
   }
 
   end(reason: 'expired' | 'logged-out'): void {
-    if (this.idleTimer) clearTimeout(this.idleTimer);
-    this.idleTimer = undefined;
+    this.clearTimers();
+    this.warned = false;
     const was = this.loggedIn;
     this.loggedIn = false;
     this.bank().token = undefined;
@@ -75,7 +96,6 @@ export class AgentSession {
   }
 
   close(): void {
-    if (this.idleTimer) clearTimeout(this.idleTimer);
-    this.idleTimer = undefined;
+    this.clearTimers();
   }
 }

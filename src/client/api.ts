@@ -122,6 +122,11 @@ export type AgentEvent =
   | { type: 'token-touch'; waiting: boolean }
   /** The login session ended: idle 15 minutes, logged out, or the card left mid-login. */
   | { type: 'session-ended'; reason: 'expired' | 'logged-out' }
+  /**
+   * The session ends for want of use in `secondsLeft` (WCAG 2.2.1: warned before the end, one
+   * action keeps it: any call); null when a call has kept it after a warning.
+   */
+  | { type: 'session-expiring'; secondsLeft: number | null }
   /** Engineers' view: one APDU trace line, PINs masked. */
   | { type: 'apdu'; line: string }
   /** Engineers' view: ekort's PIN-pad reader asks for a PIN (typed with pinPadEntry), or stopped asking (null). */

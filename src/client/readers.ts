@@ -55,7 +55,9 @@ export class Readers {
       return [inApp, ...this.lastSeen.map((name): ReaderInfo => ({ name, state: 'unavailable', pinPad: this.pinPads.get(name) ?? false, virtual: isVpcdReader(name), source: 'pcsc' }))];
     }
     const states = this.monitor.readers();
-    this.lastSeen = states.map((s) => s.name);
+    // Kept through an empty picture: pcscd removes its readers as it stops, before it is seen
+    // gone, and they must then show as unavailable, not unplugged.
+    if (states.length > 0) this.lastSeen = states.map((s) => s.name);
     return [inApp, ...states.map((s) => this.info(s, 'pcsc'))];
   }
 

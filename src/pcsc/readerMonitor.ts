@@ -5,6 +5,7 @@
  * plus pcscd's own start-up.
  */
 import { EventEmitter } from 'node:events';
+import net from 'node:net';
 import { identifyCard, type CardIdentity } from '../iso7816/index.ts';
 import { PcscError, fromPcscError } from './errors.ts';
 import { loadPcsclite, type PcscliteContext, type PcscliteFactory, type PcscliteReader } from './pcscliteBinding.ts';
@@ -29,6 +30,10 @@ export type ReaderEvent =
   | { type: 'card-inserted'; reader: string; atr: Uint8Array; identity?: CardIdentity }
   | { type: 'card-mute'; reader: string }
   | { type: 'card-removed'; reader: string };
+
+/** pcsc-lite's client socket (PCSCLITE_CSOCK_NAME overrides it, as in libpcsclite). */
+const PCSCD_SOCKET = '/run/pcscd/pcscd.comm';
+const PROBE_TIMEOUT_MS = 1000;
 
 export interface ReaderMonitorOptions {
   /** How often to try pcscd again while it is not running. Default 500 ms. */
@@ -288,6 +293,28 @@ export class ReaderMonitor extends EventEmitter<{ event: [ReaderEvent] }> {
     if (tracked.state.present) this.emitEvent({ type: 'card-removed', reader: name });
     this.emitEvent({ type: 'reader-removed', reader: name });
     closeReader(tracked.reader, this.lastConnection.get(tracked.reader));
+    // Only with the real binding: a test's factory has no pcscd behind it.
+    if (this.tracked.size === 0 && this.context && reason.code === 'READER_GONE' && !this.options.factory) this.probeService(this.context);
+  }
+
+  /**
+   * Every reader went at once: pcscd removes its readers as it stops, and pcsclite does not
+   * always report the stop itself. Ask pcscd's socket: refused or gone is pcscd down (said as
+   * such, whichever came first), answered is readers unplugged.
+   */
+  private probeService(context: PcscliteContext): void {
+    const socketPath = process.env.PCSCLITE_CSOCK_NAME ?? PCSCD_SOCKET;
+    const probe = net.connect({ path: socketPath });
+    probe.setTimeout(PROBE_TIMEOUT_MS);
+    const done = (up: boolean): void => {
+      probe.destroy();
+      if (!up && this.context === context && this.tracked.size === 0) {
+        this.down(new PcscError('PCSC_UNAVAILABLE', 'The smart-card service (pcscd) is not running. Start it (sudo systemctl start pcscd) and try again.'));
+      }
+    };
+    probe.once('connect', () => done(true));
+    probe.once('timeout', () => done(true));
+    probe.once('error', (error: NodeJS.ErrnoException) => done(!['ECONNREFUSED', 'ENOENT'].includes(error.code ?? '')));
   }
 
   private down(error: PcscError): void {

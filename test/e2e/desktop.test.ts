@@ -13,7 +13,7 @@ import { VirtualDosa } from '../../src/virtual/dosa.ts';
 import { requireChromium } from '../support/chromium.ts';
 import { buttonOf, headingOf, openUiPage, type UiPage, UI_TIMEOUT, visible } from '../support/uiPage.ts';
 import { type DesktopApp, startDesktopApp } from '../support/desktopApp.ts';
-import { requireSystem, vpcdReaders } from '../support/pcscd.ts';
+import { requireSystem, startPcscd, stopPcscd, vpcdReaders } from '../support/pcscd.ts';
 
 const hasChromium = requireChromium();
 const available = hasChromium && (await requireSystem('pcscd'));
@@ -369,4 +369,34 @@ describe.skipIf(!available)('desktop app end to end (Chromium, bridge, agent, pc
     await visible(heading('Välkommen, Anna Andersson'));
     await logout();
   });
+
+  it('pcscd stopped at the PIN step: the screen stays and says the service is missing; started again, the login goes on with what was typed', async () => {
+    // The demo card into pcscd's first vpcd reader (the app's own reader does not need pcscd).
+    await app.agent.removeVirtualCard();
+    await app.agent.insertVirtualCard({ reader: vpcdReaders[0] });
+    await button('BankID på kort').click();
+    await visible(heading('Logga in med BankID på kort'));
+    const pin = page.getByLabel('PIN-kod', { exact: true });
+    await visible(pin);
+    await visible(page.getByText('Försök kvar: 3', { exact: true }));
+    await pin.fill('123');
+    await stopPcscd();
+    try {
+      await visible(page.getByRole('status').filter({ hasText: 'Kortläsartjänsten (PC/SC) är inte igång.' }));
+      await visible(heading('Logga in med BankID på kort'));
+      expect(await pin.inputValue()).toBe('123');
+      await shot('card-pcscd-stopped');
+    } finally {
+      await startPcscd();
+    }
+    // pcscd back, then vpcd's card: the holder read anew and the message gone by itself.
+    const missing = page.getByRole('status').filter({ hasText: /Kortläsartjänsten|Kortet är inte i läsaren/ });
+    await expect.poll(() => missing.count(), { timeout: 20_000 }).toBe(0);
+    await visible(page.getByText('Försök kvar: 3', { exact: true }));
+    expect(await pin.inputValue()).toBe('123');
+    await pin.fill('123456');
+    await button('Logga in').click();
+    await visible(heading('Välkommen, Anna Andersson'));
+    await logout();
+  }, 60_000);
 });
