@@ -182,6 +182,8 @@ export interface AppLoginStart {
   autoStartToken: string;
   /** The QR code's content now (it changes every second: ask appLoginStatus). */
   qr: string;
+  /** When the order ends unscanned (ISO 8601; three minutes after the start). */
+  expiresAt: string;
 }
 
 /** waiting for the app, the user is signing, cancelled, timed out, failed, done. */

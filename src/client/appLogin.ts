@@ -46,7 +46,7 @@ export class AppLogins {
     this.prune();
     const started = await bank.appLoginStart();
     this.orders.set(started.orderRef, { qr: started.qr, forgetAt: this.now() + APP_ORDER_MEMORY_MS });
-    return { orderRef: started.orderRef, autoStartToken: started.autoStartToken, qr: started.qr };
+    return { orderRef: started.orderRef, autoStartToken: started.autoStartToken, qr: started.qr, expiresAt: started.expiresAt };
   }
 
   /** One poll: the order's state (collect) and, while it is open, the QR code now. */

@@ -122,4 +122,23 @@ describe.skipIf(!available)('Mobilt BankID end to end (Chromium, bridge, agent, 
     await button('Tillbaka').click({ timeout: T });
     await visible(heading('Logga in på e-kort'));
   }, 30_000);
+
+  it("the order's three minutes: the time left in words; run out unscanned, a new QR code in place, said aloud (2.2.1)", async () => {
+    await button('Mobilt BankID').click({ timeout: T });
+    await visible(heading('Logga in med Mobilt BankID'));
+    await visible(qrImage());
+    await visible(page.getByText('Inloggningen gäller i 3 minuter till.', { exact: true }));
+    const link = page.getByRole('link', { name: 'Öppna på den här enheten', exact: true });
+    const before = (await link.getAttribute('href'))!;
+    // The service's clock runs the order out (as three minutes would).
+    await bank.ctx.db.run("UPDATE app_orders SET expires_at = ? WHERE state = 'pending'", [Date.now() - 1]);
+    await visible(status('Tiden för inloggningen tog slut. En ny QR-kod visas.'));
+    await expect.poll(() => link.getAttribute('href'), { timeout: T }).not.toBe(before);
+    await visible(qrImage());
+    await visible(status('Starta BankID-appen.'));
+    await visible(page.getByText('Inloggningen gäller i 3 minuter till.', { exact: true }));
+    await shot('renewed');
+    await button('Tillbaka').click({ timeout: T });
+    await visible(heading('Logga in på e-kort'));
+  }, 30_000);
 });

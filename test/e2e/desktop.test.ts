@@ -399,4 +399,43 @@ describe.skipIf(!available)('desktop app end to end (Chromium, bridge, agent, pc
     await visible(heading('Välkommen, Anna Andersson'));
     await logout();
   }, 60_000);
+
+  it("the kontrollnummer's two minutes: the time left in words, a warning at 30 s, and a new one in place when they end (2.2.1; a fake clock)", async () => {
+    const dosa = await VirtualDosa.open(path.join(app.dataDir, 'demo', 'dosa.json'));
+    await dosa.unlock('1234');
+    // A page of its own: the fake clock stays with this context.
+    const context = await browser.newContext({ locale: 'sv-SE', viewport: { width: 1100, height: 900 } });
+    try {
+      const timed = await context.newPage();
+      await timed.clock.install();
+      await timed.goto(app.bridge.url, { timeout: T });
+      await button('Säkerhetsdosa', timed).click();
+      await timed.getByLabel('Dosans serienummer', { exact: true }).fill(dosa.serial);
+      await button('Hämta kontrollnummer', timed).click();
+      const shown = timed.getByTestId('kontrollnummer');
+      await visible(shown);
+      const first = (await shown.getAttribute('data-value'))!;
+      await visible(timed.getByText('Kontrollnumret gäller i 2 minuter till.', { exact: true }));
+
+      await timed.clock.fastForward(65_000);
+      await visible(timed.getByText('Kontrollnumret gäller i 1 minut till.', { exact: true }));
+      await timed.clock.fastForward(30_000);
+      await visible(timed.getByRole('status').filter({ hasText: 'Kontrollnumret gäller i mindre än 30 sekunder till. Sedan visas ett nytt.' }));
+      await ui.shot('dosa-kontrollnummer-30s', timed);
+
+      await timed.getByLabel('Svarskod', { exact: true }).fill('1234');
+      await timed.clock.fastForward(30_000);
+      await expect.poll(() => shown.getAttribute('data-value'), { timeout: T }).not.toBe(first);
+      const renewed = (await shown.getAttribute('data-value'))!;
+      await visible(timed.getByRole('status').filter({ hasText: `Kontrollnumret slutade gälla. Ett nytt kontrollnummer visas: ${renewed.split('').join(' ')}.` }));
+      // The digits typed for the old one are gone; the new one is answerable.
+      expect(await timed.getByLabel('Svarskod', { exact: true }).inputValue()).toBe('');
+      await visible(timed.getByText('Kontrollnumret gäller i 2 minuter till.', { exact: true }));
+      await timed.getByLabel('Svarskod', { exact: true }).fill(dosa.respond(renewed));
+      await button('Logga in', timed).click();
+      await visible(heading('Välkommen, Anna Andersson', timed));
+    } finally {
+      await context.close();
+    }
+  });
 });

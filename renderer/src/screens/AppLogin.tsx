@@ -2,9 +2,11 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import type { AppLoginPhase, AppLoginStart, SessionInfo } from '../../../src/client/api.ts';
 import { ErrorMessage, StatusMessage } from '../components/Messages.tsx';
 import { ScreenHeading } from '../components/ScreenHeading.tsx';
+import { TimeLeft } from '../components/TimeLeft.tsx';
 import { useApp } from '../context.ts';
 import type { MessageKey } from '../i18n/index.ts';
 import { QrSvg } from '../lib/qr/QrSvg.tsx';
+import { useTimeLeft } from '../lib/useTimeLeft.ts';
 
 /** The link looks like the primary button (styles.css has no link-button class). */
 const LINK_BUTTON = {
@@ -20,6 +22,9 @@ const LINK_BUTTON = {
 } as const;
 const QR_BOX = { display: 'flex', flexDirection: 'column', alignItems: 'flex-start', gap: '0.5rem', margin: '1rem 0' } as const;
 const QR_SIDE = 240;
+
+/** How long a BankID order waits to be scanned (the service's order lifetime). */
+const ORDER_SECONDS = 180;
 
 /** How often the status and the QR code are asked for (the QR code changes every second). */
 export const APP_POLL_MS = 1000;
@@ -67,6 +72,8 @@ export function AppLogin(props: { onLoggedIn(session: SessionInfo): void; onBack
   const [error, setError] = useState<string | null>(null);
   const [attempt, setAttempt] = useState(0);
   const openRef = useRef<string | null>(null);
+  /** The phase before the current one: a timeout straight from 'waiting' was never scanned. */
+  const lastPhase = useRef<AppLoginPhase | null>(null);
   const { onLoggedIn } = props;
   const pollMs = props.pollMs ?? APP_POLL_MS;
 
@@ -147,6 +154,19 @@ export function AppLogin(props: { onLoggedIn(session: SessionInfo): void; onBack
     }
   }, [api, report]);
 
+  // The order's three minutes are the security itself: the time left in words while the QR
+  // code waits to be scanned, and when it ran out unscanned a new order in place, said aloud.
+  const [renewed, setRenewed] = useState<string | null>(null);
+  const waiting = phase === 'waiting';
+  const secondsLeft = useTimeLeft(order ? order.expiresAt : null, ORDER_SECONDS, () => undefined);
+  useEffect(() => {
+    if (phase === 'timeout' && lastPhase.current === 'waiting') {
+      setRenewed(t('mobile.expiredNewShown'));
+      setAttempt((n) => n + 1);
+    }
+    if (phase !== null) lastPhase.current = phase;
+  }, [phase, t]);
+
   const isOpen = phase !== null && OPEN.has(phase);
   const statusLine = phase === null ? (error ? '' : t('mobile.starting')) : t(appStatusKey(phase, hint));
 
@@ -159,6 +179,8 @@ export function AppLogin(props: { onLoggedIn(session: SessionInfo): void; onBack
         {isOpen && <p className="hint">{t('mobile.qrRefresh')}</p>}
       </div>
       <StatusMessage className="app-status">{statusLine}</StatusMessage>
+      <TimeLeft seconds={waiting ? secondsLeft : null} what={t('mobile.qrWhat')} almostOut={t('mobile.almostOut')} />
+      <StatusMessage>{renewed}</StatusMessage>
       <ErrorMessage>{error}</ErrorMessage>
       <div className="actions">
         {isOpen && order && (

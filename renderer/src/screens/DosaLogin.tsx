@@ -8,8 +8,13 @@ import { ErrorMessage, StatusMessage } from '../components/Messages.tsx';
 import { ScreenHeading } from '../components/ScreenHeading.tsx';
 import { useApp } from '../context.ts';
 import { asFailure } from '../i18n/index.ts';
-import { formatDateTime, kontrollnummerGroups, normalizeSerial, normalizeSvarskod, spokenDigits } from '../lib/format.ts';
+import { kontrollnummerGroups, normalizeSerial, normalizeSvarskod, spokenDigits } from '../lib/format.ts';
 import { useSecretLogin } from '../lib/useSecretLogin.ts';
+import { useTimeLeft } from '../lib/useTimeLeft.ts';
+import { TimeLeft } from '../components/TimeLeft.tsx';
+
+/** How long a kontrollnummer is valid (the service's DOSA challenge lifetime). */
+const KONTROLLNUMMER_SECONDS = 120;
 
 /**
  * Log in with a säkerhetsdosa: serial → kontrollnummer (two groups of four, large) → svarskod.
@@ -30,6 +35,24 @@ export function DosaLogin(props: { demo: DemoInfo | null; onLoggedIn(session: Se
 
   const token = tokens.find((tk) => tk.id === chosenToken) ?? tokens[0] ?? null;
 
+  // The kontrollnummer's two minutes are the security itself: the time left in words, and at
+  // its end a new one in place (the typed svarskod, for the old one, is cleared), said aloud.
+  const [renewed, setRenewed] = useState<string | null>(null);
+  const secondsLeft = useTimeLeft(challenge?.expiresAt ?? null, KONTROLLNUMMER_SECONDS, () => {
+    if (!challengeSerial || login.busy) return;
+    setSvarskod('');
+    api.startDosaLogin({ serial: challengeSerial }).then(
+      (next) => {
+        setChallenge(next);
+        setRenewed(t('dosa.expiredNewShown', { digits: spokenDigits(next.kontrollnummer) }));
+      },
+      (e: unknown) => {
+        setChallenge(null);
+        setError(report(e));
+      },
+    );
+  });
+
   // A kontrollnummer the user asked for takes the focus; the one shown after a wrong svarskod
   // does not: the focus stays in the field, whose error reads the new digits out.
   const [focusChallenge, setFocusChallenge] = useState(0);
@@ -49,6 +72,7 @@ export function DosaLogin(props: { demo: DemoInfo | null; onLoggedIn(session: Se
     setBusy(true);
     try {
       setSvarskod('');
+      setRenewed(null);
       setChallenge(await api.startDosaLogin({ serial: s }));
       setFocusChallenge((n) => n + 1);
       setChallengeSerial(s);
@@ -174,7 +198,8 @@ export function DosaLogin(props: { demo: DemoInfo | null; onLoggedIn(session: Se
           >
             <span aria-hidden="true">{groups[0]}</span> <span aria-hidden="true">{groups[1]}</span>
           </div>
-          <p className="hint">{t('dosa.expiresAt', { time: formatDateTime(challenge.expiresAt) })}</p>
+          <TimeLeft seconds={secondsLeft} what={t('dosa.kontrollnummerWhat')} almostOut={t('dosa.almostOut')} />
+          <StatusMessage>{renewed}</StatusMessage>
 
           <form onSubmit={finish} noValidate className="form">
             <SecretField login={login} id="svarskod" label={t('dosa.svarskod')} hint={t('dosa.svarskodHint')} inputMode="numeric" maxLength={9} clean={(v) => v.replace(/[^\d ]/g, '').slice(0, 9)} disabled={working} className="code-input" />

@@ -141,7 +141,7 @@ export function loginMethods(kit: FakeKit) {
         const orderRef = `6f9a1c2e-0b1d-4c5e-9f00-${String(++s.counter).padStart(12, '0')}`;
         s.appOrder = { orderRef, polls: 0 };
         s.appForced = null;
-        return { orderRef, autoStartToken: `a7c3e1f0-2b4d-4e6f-8a9b-${String(s.counter).padStart(12, '0')}`, qr: fakeQr(orderRef, 0) };
+        return { orderRef, autoStartToken: `a7c3e1f0-2b4d-4e6f-8a9b-${String(s.counter).padStart(12, '0')}`, qr: fakeQr(orderRef, 0), expiresAt: new Date(Date.now() + 3 * 60_000).toISOString() };
       }),
     appLoginStatus: (input) =>
       respond('appLoginStatus', input, (): AppLoginStatus => {
