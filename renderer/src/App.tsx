@@ -172,6 +172,10 @@ export function App(props: { api?: EkortApi }) {
         case 'session-ended':
           if (sessionRef.current) endSession(event.reason);
           break;
+        case 'settings':
+          setSettings(event.settings);
+          setLanguage(event.settings.language === 'en' ? 'en' : 'sv');
+          break;
         case 'session-expiring':
           setIdleWarning(sessionRef.current ? event.secondsLeft : null);
           break;
@@ -290,14 +294,12 @@ export function App(props: { api?: EkortApi }) {
             </button>
           </div>
         </header>
-        <div role="status" className="notice" hidden={!noticeText}>
+        <div role="status" className="notice">
+          {noticeText && <span>{noticeText}</span>}
           {noticeText && (
-            <>
-              <span>{noticeText}</span>
-              <button type="button" className="link" onClick={() => setNotice(null)}>
-                {t('common.dismiss')}
-              </button>
-            </>
+            <button type="button" className="link" onClick={() => setNotice(null)}>
+              {t('common.dismiss')}
+            </button>
           )}
         </div>
         <main id="main" tabIndex={-1}>

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { EkortError } from '../errors.ts';
 import { ensurePrivateDir, StorageError } from '../files/index.ts';
 import type { VirtualHidToken } from '../virtual/index.ts';
-import type { AgentEvent, ApiInput, ApiMethod, ApiOutput, PlatformNote } from './api.ts';
+import type { AgentEvent, ApiInput, ApiMethod, ApiOutput, PlatformNote, Settings } from './api.ts';
 import { platformNotes } from './platform.ts';
 import { ApduLog } from './apduLog.ts';
 import { AppLogins } from './appLogin.ts';
@@ -121,6 +121,21 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     vpcd: { ...(options.vpcdHost === undefined ? {} : { host: options.vpcdHost }), ...(options.vpcdPort === undefined ? {} : { port: options.vpcdPort }) },
   });
 
+  /** Another service in the settings: the session there ends, and the app connects anew. */
+  const serviceFollows = async (before: Settings, after: Settings): Promise<void> => {
+    if (JSON.stringify(before.service) === JSON.stringify(after.service)) return;
+    holder.end('logged-out');
+    await connect();
+  };
+  // Another window on this data folder changed the settings: this one follows.
+  let shown = settingsStore.get();
+  settingsStore.watch((settings) => {
+    const before = shown;
+    shown = settings;
+    emit({ type: 'settings', settings });
+    void serviceFollows(before, settings).catch((error: unknown) => log(`settings: cannot connect to the service now: ${(error as Error).message}`));
+  });
+
   const handlers: AgentHandlerTable = {
     async settings() {
       return settingsStore.get();
@@ -128,10 +143,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     async updateSettings(patch) {
       const before = settingsStore.get();
       const after = await settingsStore.update(patch);
-      if (JSON.stringify(before.service) !== JSON.stringify(after.service)) {
-        holder.end('logged-out');
-        await connect();
-      }
+      await serviceFollows(before, after);
       return after;
     },
     async platform() {
@@ -183,6 +195,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       if (closed) return;
       closed = true;
       holder.close();
+      settingsStore.unwatch();
       dosa.clear();
       appLogins.clear();
       listeners.clear();

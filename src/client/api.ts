@@ -127,6 +127,8 @@ export type AgentEvent =
    * action keeps it: any call); null when a call has kept it after a warning.
    */
   | { type: 'session-expiring'; secondsLeft: number | null }
+  /** The settings changed in another app window on the same data folder. */
+  | { type: 'settings'; settings: Settings }
   /** Engineers' view: one APDU trace line, PINs masked. */
   | { type: 'apdu'; line: string }
   /** Engineers' view: ekort's PIN-pad reader asks for a PIN (typed with pinPadEntry), or stopped asking (null). */

@@ -15,3 +15,4 @@ export {
 } from './privateFiles.ts';
 export { type JsonReadFailure, readJsonFile } from './jsonFile.ts';
 export { asStorageError, StorageError, type StorageErrorCode, storageCodeOf } from './storageError.ts';
+export { withFileLock } from './fileLock.ts';

@@ -114,6 +114,8 @@ describe.skipIf(!available)('Mobilt BankID end to end (Chromium, bridge, agent, 
     await visible(status('Åtgärden avbruten. Försök igen.'));
     expect(await qrImage().count()).toBe(0);
     await visible(button('Försök igen'));
+    // "Avbryt" is gone: the focus is on what replaced it, not lost to the page (2.4.3).
+    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent), { timeout: T }).toBe('Försök igen');
     await shot('cancelled');
     // The order is over at the service: the app cannot approve it any more.
     await expect(lookUp(bank, { kind: 'autostart', value: decodeURIComponent(token) })).rejects.toMatchObject({ code: 'ORDER_CANCELLED' });

@@ -81,6 +81,8 @@ describe.skipIf(!hasChromium)('a machine without PC/SC: the demo logs in through
     await visible(headingOf(page, 'Logga in på e-kort'));
     await buttonOf(page, 'Prova med virtuellt kort').click();
     await visible(page.getByRole('region', { name: 'Demokunden' }), 60_000);
+    // The button was busy while the demo started: the focus goes to what appeared (2.4.3).
+    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent), { timeout: 5000 }).toBe('Demokunden');
     await ui.shot('demo-started');
 
     await buttonOf(page, 'BankID på kort').click();

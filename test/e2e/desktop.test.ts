@@ -255,6 +255,9 @@ describe.skipIf(!available)('desktop app end to end (Chromium, bridge, agent, pc
     await page.getByRole('radio', { name: 'Engångsköp' }).check();
     await shot('create-single');
     await button('Skapa e-nummer').click();
+    // The result's heading says it, and has the focus (read first; 2.4.3, 4.1.3).
+    await visible(heading('E-numret för Webbhandeln AB är skapat'));
+    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent), { timeout: T }).toBe('E-numret för Webbhandeln AB är skapat');
     single = await readSecret('Webbhandeln AB');
     expect(single.pan).toMatch(/^\d{4} \d{4} \d{4} \d{4}$/);
     expect(single.expiry).toMatch(/^\d{2}\/\d{2}$/);
@@ -284,12 +287,16 @@ describe.skipIf(!available)('desktop app end to end (Chromium, bridge, agent, pc
 
     // Pausa and Återuppta replace each other: the focus moves to the one that appears (2.4.3).
     const focused = () => page.evaluate(() => document.activeElement?.textContent?.trim() ?? '');
+    // And each is said in the e-nummer's own live region (4.1.3).
+    const said = (text: string) => recurringItem.getByRole('status').filter({ hasText: text });
     await button('Pausa', recurringItem).click();
     await visible(recurringItem.getByText('Pausat', { exact: true }));
     await expect.poll(focused, { timeout: T }).toBe('Återuppta');
+    expect(await said('E-numret för Streamingtjänsten AB är pausat.').count()).toBe(1);
     await page.keyboard.press('Enter');
     await visible(recurringItem.getByText('Öppet', { exact: true }));
     await expect.poll(focused, { timeout: T }).toBe('Pausa');
+    expect(await said('E-numret för Streamingtjänsten AB är öppet igen.').count()).toBe(1);
   });
 
   it('authorizes a purchase at the right and at the wrong merchant and shows both in the transactions', async () => {
@@ -300,6 +307,7 @@ describe.skipIf(!available)('desktop app end to end (Chromium, bridge, agent, pc
     await shot('simulated-purchases');
 
     await button('Uppdatera').click();
+    await visible(page.getByRole('status').filter({ hasText: /^Uppdaterat: \d+ kort och 2 e-nummer\.$/ }));
     const item = page.getByRole('region', { name: 'Dina e-nummer' }).getByRole('listitem', { name: `Webbhandeln AB •••• ${single.pan.slice(-4)}` });
     // The single purchase is made: the e-nummer closes.
     await visible(item.getByText('Stängt (engångsköpet är gjort)', { exact: true }));

@@ -302,5 +302,7 @@ describe.skipIf(!available)('BankID på fil and a dispute end to end (Chromium, 
     await page.clock.fastForward(20_000);
     await visible(page.getByText('Uppgifterna är dolda. Välj Visa i listan för att se dem igen.', { exact: true }));
     expect(await region.count()).toBe(0);
+    // The focus was in the details ("Visa en minut till"): it goes to the note that replaced them.
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Uppgifterna är dolda. Välj Visa i listan för att se dem igen.');
   });
 });

@@ -168,6 +168,25 @@ export function AppLogin(props: { onLoggedIn(session: SessionInfo): void; onBack
   }, [phase, t]);
 
   const isOpen = phase !== null && OPEN.has(phase);
+
+  // "Avbryt" and the link vanish when the order ends (cancelled, timed out, failed): the focus
+  // goes to "Försök igen", which replaced them, when it was on them or lost (2.4.3).
+  const retryRef = useRef<HTMLButtonElement>(null);
+  const actionsRef = useRef<HTMLDivElement>(null);
+  const focusWasInActions = useRef(false);
+  useEffect(() => {
+    const note = () => {
+      const active = document.activeElement;
+      focusWasInActions.current = !!active && !!actionsRef.current?.contains(active);
+    };
+    document.addEventListener('focusin', note);
+    return () => document.removeEventListener('focusin', note);
+  }, []);
+  useEffect(() => {
+    if (isOpen || phase === null || phase === 'done') return;
+    const active = document.activeElement;
+    if (focusWasInActions.current && (!active || active === document.body)) retryRef.current?.focus();
+  }, [isOpen, phase]);
   const statusLine = phase === null ? (error ? '' : t('mobile.starting')) : t(appStatusKey(phase, hint));
 
   return (
@@ -182,7 +201,7 @@ export function AppLogin(props: { onLoggedIn(session: SessionInfo): void; onBack
       <TimeLeft seconds={waiting ? secondsLeft : null} what={t('mobile.qrWhat')} almostOut={t('mobile.almostOut')} />
       <StatusMessage>{renewed}</StatusMessage>
       <ErrorMessage>{error}</ErrorMessage>
-      <div className="actions">
+      <div className="actions" ref={actionsRef}>
         {isOpen && order && (
           <a className="button primary" style={LINK_BUTTON} href={autoStartHref(order.autoStartToken)}>
             {t('mobile.openOnThisDevice')}
@@ -194,7 +213,7 @@ export function AppLogin(props: { onLoggedIn(session: SessionInfo): void; onBack
           </button>
         )}
         {!isOpen && (phase !== null || error) && phase !== 'done' && (
-          <button type="button" onClick={() => setAttempt((n) => n + 1)}>
+          <button type="button" ref={retryRef} onClick={() => setAttempt((n) => n + 1)}>
             {t('mobile.retry')}
           </button>
         )}

@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { CreateEnummerRequest, Enummer, EnummerSecret, PaymentCard } from '../../../src/client/api.ts';
 import { BackActions } from '../components/BackActions.tsx';
 import { SubmitButton } from '../components/SubmitButton.tsx';
@@ -74,7 +74,22 @@ export function CreateEnummer(props: { cards: PaymentCard[]; onCreated(enummer: 
     }
   }
 
+  // When the details hide (by themselves or by "Dölj") with the focus in them, it goes to the
+  // note that replaces them, not to the page's start.
+  const secretBox = useRef<HTMLDivElement>(null);
+  const hiddenNote = useRef<HTMLParagraphElement>(null);
+  const [focusNote, setFocusNote] = useState(false);
+  useEffect(() => {
+    if (focusNote && !secret) hiddenNote.current?.focus();
+  }, [focusNote, secret]);
+  function hideSecret() {
+    const active = document.activeElement;
+    setFocusNote(!!active && (active === document.body || !!secretBox.current?.contains(active)));
+    setSecret(null);
+  }
+
   function another() {
+    setFocusNote(false);
     setCreated(null);
     setSecret(null);
     setMerchant('');
@@ -93,14 +108,19 @@ export function CreateEnummer(props: { cards: PaymentCard[]; onCreated(enummer: 
   }
 
   if (created) {
+    // The heading (focused as the result appears) says it is created: read first, not a live
+    // region added with the content, which screen readers often skip (4.1.3, 2.4.3).
     return (
-      <div className="screen create created">
-        <ScreenHeading>{t('create.heading')}</ScreenHeading>
-        <StatusMessage>{t('create.done', { merchant: created.merchant })}</StatusMessage>
+      <div key="created" className="screen create created">
+        <ScreenHeading>{t('create.doneHeading', { merchant: created.merchant })}</ScreenHeading>
         {secret ? (
-          <SecretView secret={secret} merchant={created.merchant} onHide={() => setSecret(null)} />
+          <div ref={secretBox}>
+            <SecretView secret={secret} merchant={created.merchant} onHide={hideSecret} />
+          </div>
         ) : (
-          <p>{t('secret.hidden')}</p>
+          <p ref={hiddenNote} tabIndex={-1}>
+            {t('secret.hidden')}
+          </p>
         )}
         <BackActions onBack={props.onBack}>
           <button type="button" onClick={another}>

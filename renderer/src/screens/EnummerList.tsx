@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import type { Enummer, EnummerAction, EnummerSecret, PaymentCard, Transaction } from '../../../src/client/api.ts';
 import { ConfirmDialog } from '../components/Dialog.tsx';
-import { ErrorMessage } from '../components/Messages.tsx';
+import { ErrorMessage, StatusMessage } from '../components/Messages.tsx';
 import { SecretView } from '../components/SecretView.tsx';
 import { useApp } from '../context.ts';
 import { asFailure, type Translate } from '../i18n/index.ts';
@@ -69,14 +69,19 @@ function EnummerItem({ enummer: e, onChanged, onReauth, onCardBlocked }: { enumm
     setFocusNext(null);
   }, [busy, focusNext, e.state, secret]);
 
+  /** What the last action did, said politely (its region stays mounted; 4.1.3). */
+  const [said, setSaid] = useState<string | null>(null);
+
   async function change(action: EnummerAction) {
     setConfirmClose(false);
+    setSaid(null);
     setBusy(true);
     setError(null);
     try {
       const next = await api.changeEnummer({ id: e.id, action });
       if (next.state === 'closed') setSecret(null);
       onChanged(next);
+      setSaid(t(`list.done.${next.state}`, { merchant: e.merchant }));
       setFocusNext(next.state === 'closed' ? 'title' : action === 'pause' || action === 'resume' ? 'toggle' : null);
     } catch (err) {
       setError(report(err));
@@ -89,8 +94,10 @@ function EnummerItem({ enummer: e, onChanged, onReauth, onCardBlocked }: { enumm
     setBusy(true);
     setError(null);
     setReauth(false);
+    setSaid(null);
     try {
       setSecret(await api.revealEnummer({ id: e.id }));
+      setSaid(t('list.done.shown', { merchant: e.merchant }));
     } catch (err) {
       if (asFailure(err).code === 'REAUTH_REQUIRED') setReauth(true);
       else setError(report(err));
@@ -214,9 +221,11 @@ function EnummerItem({ enummer: e, onChanged, onReauth, onCardBlocked }: { enumm
           onHide={() => {
             setSecret(null);
             setFocusNext('show');
+            setSaid(t('list.done.hidden', { merchant: e.merchant }));
           }}
         />
       )}
+      <StatusMessage className="sr-only">{said}</StatusMessage>
       {showTx && <TransactionList merchant={e.merchant} transactions={transactions} {...(onCardBlocked ? { onCardBlocked } : {})} />}
       {confirmClose && (
         <ConfirmDialog

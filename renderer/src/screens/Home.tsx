@@ -33,8 +33,10 @@ export function Home(props: { session: SessionInfo; onReauth(): void }) {
       setCards(c);
       setEnummers(e);
       setTerms(x);
+      return { cards: c.length, enummers: e.length };
     } catch (err) {
       setError(report(err));
+      return null;
     }
   }, [api, report]);
 
@@ -112,7 +114,13 @@ export function Home(props: { session: SessionInfo; onReauth(): void }) {
         <button type="button" className="primary" onClick={() => setView({ kind: 'create' })} disabled={cards === null || !canCreate} aria-describedby={cards && !canCreate ? 'no-connected' : undefined}>
           {t('home.create')}
         </button>
-        <button type="button" onClick={() => void refresh()}>
+        <button
+          type="button"
+          onClick={() => {
+            setNotice(null);
+            void refresh().then((counts) => counts && setNotice(t('home.refreshed', counts)));
+          }}
+        >
           {t('home.refresh')}
         </button>
         <button type="button" onClick={() => setView({ kind: 'disputes' })}>

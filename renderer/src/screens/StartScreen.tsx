@@ -14,12 +14,15 @@ export function StartScreen(props: { demo: DemoInfo | null; onDemo(demo: DemoInf
   const { api, t, report } = useApp();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  /** The demo was started here (not already running when the screen came): its box takes the focus. */
+  const [started, setStarted] = useState(false);
 
   async function startDemo() {
     setBusy(true);
     setError(null);
     try {
       props.onDemo(await api.startDemo());
+      setStarted(true);
     } catch (e) {
       setError(report(e));
     } finally {
@@ -61,7 +64,7 @@ export function StartScreen(props: { demo: DemoInfo | null; onDemo(demo: DemoInf
           <li>{t('start.safetyLost')}</li>
         </ul>
       </section>
-      {props.demo && <DemoInfoBox demo={props.demo} />}
+      {props.demo && <DemoInfoBox demo={props.demo} focus={started} />}
     </div>
   );
 }
