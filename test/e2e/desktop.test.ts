@@ -245,6 +245,16 @@ describe.skipIf(!available)('desktop app end to end (Chromium, bridge, agent, pc
     const item = cards.getByRole('listitem', { name: cardLabel });
     await visible(item.getByText('Anslutet till e-kort', { exact: false }));
     expect(await item.getByRole('button', { name: 'Anslut kort till e-kort' }).count()).toBe(0);
+
+    // A reload of the page keeps working: the bridge's token is kept in this tab, the session
+    // is the agent's, and the calls after it are answered (no "no token" or misleading errors).
+    await page.reload({ timeout: T });
+    expect(page.url()).not.toContain('token=');
+    await visible(heading('Välkommen, Anna Andersson'));
+    await visible(cards.getByRole('listitem', { name: cardLabel }).getByText('Anslutet till e-kort', { exact: false }));
+    await button('Uppdatera').click();
+    await visible(page.getByRole('status').filter({ hasText: /^Uppdaterat: \d+ kort och \d+ e-nummer\.$/ }));
+    expect(await page.getByRole('alert').count()).toBe(0);
   });
 
   it('creates a single-purchase and a recurring (12 months) e-nummer and lists them', async () => {

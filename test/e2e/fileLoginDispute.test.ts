@@ -188,16 +188,26 @@ describe.skipIf(!available)('BankID på fil and a dispute end to end (Chromium, 
     await button('Transaktioner', item).click();
     const tx = item.getByRole('region', { name: `Transaktioner för ${MERCHANT}` });
     await visible(tx.getByText('Godkänd', { exact: true }));
-    await tx.getByRole('button', { name: `Reklamera köpet hos ${MERCHANT}` }).click();
+    // By keyboard, with the focus checked at each step (2.1.1, 2.4.3).
+    const focusedIn = (scope: Locator) => scope.evaluate((el) => el.contains(document.activeElement));
+    await tx.getByRole('button', { name: `Reklamera köpet hos ${MERCHANT}` }).focus();
+    await page.keyboard.press('Enter');
 
     const dialog = page.getByRole('dialog', { name: `Reklamera köp hos ${MERCHANT}` });
     await visible(dialog);
-    await dialog.getByRole('radio', { name: 'Obehörigt köp – inte gjort av mig' }).check();
-    await dialog.getByLabel('Beskrivning (valfritt)').fill('Jag har aldrig handlat här.');
+    expect(await focusedIn(dialog)).toBe(true);
+    await dialog.getByRole('radio', { name: 'Obehörigt köp – inte gjort av mig' }).focus();
+    await page.keyboard.press('Space');
+    expect(await dialog.getByRole('radio', { name: 'Obehörigt köp – inte gjort av mig' }).isChecked()).toBe(true);
+    await dialog.getByLabel('Beskrivning (valfritt)').focus();
+    await page.keyboard.type('Jag har aldrig handlat här.');
     await shot('dispute-form');
-    await button('Skicka reklamation', dialog).click();
+    await button('Skicka reklamation', dialog).focus();
+    await page.keyboard.press('Enter');
 
     await visible(dialog.getByText('Reklamationen är mottagen.', { exact: true }));
+    // The form gave way to the answer: the focus stays in the dialog, not lost to the page.
+    await expect.poll(() => focusedIn(dialog), { timeout: T }).toBe(true);
     expect(plain(await dialog.getByTestId('dispute-state').textContent())).toBe('Status: Mottagen');
     const liability = plain(await dialog.getByTestId('dispute-liability').textContent());
     expect(liability).toContain('högst 400,00 kr i självrisk');
