@@ -5,6 +5,7 @@
  * than waiting for ever.
  */
 import { open, readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
 import { EkortError } from '../errors.ts';
 import { asStorageError } from './storageError.ts';
 
@@ -27,12 +28,16 @@ export async function withFileLock<T>(lockFile: string, fn: () => Promise<T>, ti
       const handle = await open(lockFile, 'wx', 0o600);
       try {
         await handle.writeFile(String(process.pid));
-      } finally {
+      } catch (e) {
+        // A full disk takes the empty file but not the pid: leave no lock behind.
         await handle.close();
+        await rm(lockFile, { force: true });
+        throw e;
       }
+      await handle.close();
       break;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw asStorageError(e) ?? e;
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw asStorageError(e, path.dirname(lockFile)) ?? e;
       const owner = Number.parseInt(await readFile(lockFile, 'utf8').catch(() => ''), 10);
       // An empty file is a lock being written this instant: wait for it like a held one.
       if (Number.isInteger(owner) && owner > 0 && !alive(owner)) {

@@ -119,8 +119,10 @@ describe.skipIf(!available)('Mobilt BankID end to end (Chromium, bridge, agent, 
     await shot('cancelled');
     // The order is over at the service: the app cannot approve it any more.
     await expect(lookUp(bank, { kind: 'autostart', value: decodeURIComponent(token) })).rejects.toMatchObject({ code: 'ORDER_CANCELLED' });
-    await button('Försök igen').click({ timeout: T });
+    await page.keyboard.press('Enter'); // "Försök igen", which has the focus
     await visible(status('Starta BankID-appen.'));
+    // The new order's "Avbryt" replaced "Försök igen": the focus is there.
+    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent), { timeout: T }).toBe('Avbryt');
     await button('Tillbaka').click({ timeout: T });
     await visible(heading('Logga in på e-kort'));
   }, 30_000);

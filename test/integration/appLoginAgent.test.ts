@@ -47,7 +47,8 @@ afterAll(async () => {
 describe('Mobilt BankID through the agent (embedded service)', () => {
   it('waiting → signing → done while the agent polls; the agent keeps the session', async () => {
     const order = await agent.startAppLogin();
-    expect(order).toEqual({ orderRef: expect.any(String), autoStartToken: expect.any(String), qr: expect.stringMatching(/^bankid\.[0-9a-f-]+\.0\.[0-9a-f]{64}$/) });
+    expect(order).toEqual({ orderRef: expect.any(String), autoStartToken: expect.any(String), qr: expect.stringMatching(/^bankid\.[0-9a-f-]+\.0\.[0-9a-f]{64}$/), expiresAt: expect.any(String) });
+    expect(Date.parse(order.expiresAt) - Date.now()).toBeGreaterThan(170_000);
     expect(await agent.session()).toBeNull();
 
     const waiting = await agent.appLoginStatus({ orderRef: order.orderRef });

@@ -169,9 +169,11 @@ export function AppLogin(props: { onLoggedIn(session: SessionInfo): void; onBack
 
   const isOpen = phase !== null && OPEN.has(phase);
 
-  // "Avbryt" and the link vanish when the order ends (cancelled, timed out, failed): the focus
-  // goes to "Försök igen", which replaced them, when it was on them or lost (2.4.3).
+  // "Avbryt" and the link vanish when the order ends (cancelled, timed out, failed), and "Försök
+  // igen" when a new order starts (by it, or in place of one run out): the focus, when it was on
+  // them and is lost, goes to what replaced them (2.4.3).
   const retryRef = useRef<HTMLButtonElement>(null);
+  const cancelRef = useRef<HTMLButtonElement>(null);
   const actionsRef = useRef<HTMLDivElement>(null);
   const focusWasInActions = useRef(false);
   useEffect(() => {
@@ -183,9 +185,9 @@ export function AppLogin(props: { onLoggedIn(session: SessionInfo): void; onBack
     return () => document.removeEventListener('focusin', note);
   }, []);
   useEffect(() => {
-    if (isOpen || phase === null || phase === 'done') return;
+    if (phase === null || phase === 'done') return;
     const active = document.activeElement;
-    if (focusWasInActions.current && (!active || active === document.body)) retryRef.current?.focus();
+    if (focusWasInActions.current && (!active || active === document.body)) (isOpen ? cancelRef : retryRef).current?.focus();
   }, [isOpen, phase]);
   const statusLine = phase === null ? (error ? '' : t('mobile.starting')) : t(appStatusKey(phase, hint));
 
@@ -208,7 +210,7 @@ export function AppLogin(props: { onLoggedIn(session: SessionInfo): void; onBack
           </a>
         )}
         {isOpen && (
-          <button type="button" onClick={() => void cancel()}>
+          <button type="button" ref={cancelRef} onClick={() => void cancel()}>
             {t('mobile.cancel')}
           </button>
         )}
