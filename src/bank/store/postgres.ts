@@ -67,7 +67,15 @@ function executor(client: pg.Pool | pg.PoolClient): SqlExecutor {
   };
 }
 
+/**
+ * Connections per service instance: enough for the card network's concurrent requests (the
+ * service-http bench sends 16 at once) without waiting for a free one. Each instance opens up
+ * to this many, so instances × maxConnections must stay below the server's max_connections.
+ */
+export const DEFAULT_MAX_CONNECTIONS = 20;
+
 export interface PostgresOptions {
+  /** The pool's size; DEFAULT_MAX_CONNECTIONS when not given (`ekort serve --pg-pool N`). */
   maxConnections?: number;
   connectTimeoutMs?: number;
   statementTimeoutMs?: number;
@@ -81,7 +89,7 @@ export class PostgresDatabase implements SqlDatabase {
   constructor(url: string, options: PostgresOptions = {}) {
     this.pool = new pg.Pool({
       connectionString: url,
-      max: options.maxConnections ?? 10,
+      max: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
       connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
       statement_timeout: options.statementTimeoutMs ?? 10_000,
       idle_in_transaction_session_timeout: 30_000,
