@@ -29,7 +29,7 @@ import { type BankContext, newId } from './context.ts';
 import { type Conversion, type Rates } from './currency.ts';
 import { recordConversionNotice } from './notifications.ts';
 import { merchantMatch } from './merchantName.ts';
-import type { SqlExecutor } from './store/sql.ts';
+import type { SqlDatabase, SqlExecutor, SqlValue } from './store/sql.ts';
 import { isUniqueViolation, named } from './store/sql.ts';
 
 /** An e-nummer with its card, both locked, and what each has spent this month (see LOCK_AND_READ). */
@@ -83,16 +83,18 @@ const LOCK_AND_READ = named(
    WHERE e.pan = ? FOR UPDATE OF c, e`,
 );
 
-const ADD_SPEND = named(
-  'authorize_add_spend',
-  'INSERT INTO monthly_spend (owner_id, month, amount) VALUES (?, ?, ?) ON CONFLICT (owner_id, month) DO UPDATE SET amount = monthly_spend.amount + excluded.amount RETURNING amount',
-);
+/** A purchase's row in the holder's history: decide's answer, or an approval before limitsHold. */
+const RECORD_TEXT = `INSERT INTO transactions (id, request_id, enummer_id, customer_id, last4, merchant, amount, decision, decline_code, created_at,
+  card_id, sca, original_amount, currency, rate, rate_date, fee) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+const RECORD = named('authorize_record', RECORD_TEXT);
 
-const RECORD = named(
-  'authorize_record',
-  `INSERT INTO transactions (id, request_id, enummer_id, customer_id, last4, merchant, amount, decision, decline_code, created_at,
-     card_id, sca, original_amount, currency, rate, rate_date, fee) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-);
+/** The month's spend of the card (and of the e-nummer, when it has a monthly limit) grown by a purchase: the new totals. */
+const addSpendText = (owners: number): string =>
+  `INSERT INTO monthly_spend (owner_id, month, amount) VALUES ${Array.from({ length: owners }, () => '(?, ?, ?)').join(', ')}
+   ON CONFLICT (owner_id, month) DO UPDATE SET amount = monthly_spend.amount + excluded.amount RETURNING owner_id, amount`;
+const ADD_SPEND = [named('authorize_add_spend_1', addSpendText(1)), named('authorize_add_spend_2', addSpendText(2))] as const;
+/** PostgreSQL: both in one statement (one round trip); SQLite has no INSERT in WITH. */
+const RECORD_AND_ADD_SPEND = [1, 2].map((owners) => named(`authorize_record_add_spend_${owners}`, `WITH recorded AS (${RECORD_TEXT}) ${addSpendText(owners)}`));
 
 /**
  * The merchant check (seed 000): once an e-nummer belongs to a merchant id, that id only (by
@@ -125,24 +127,28 @@ function decide(req: AuthorizationRequest, e: Candidate, now: number): DeclineCo
 }
 
 /**
- * Adds an approved purchase to the month's spend of the card (and of the e-nummer, for a
- * monthly limit) and checks the totals the database returns against the limits: the spend
- * read with the locks may be older than the last purchase (LOCK_AND_READ). Over a limit, the
- * spend is taken back (the rows are locked through the card) and the purchase is declined, as
- * decide would have with the current spend.
+ * Records an approved purchase and adds it to the month's spend of the card (and of the
+ * e-nummer, for a monthly limit), then checks the totals the database returns against the
+ * limits: the spend read with the locks may be older than the last purchase (LOCK_AND_READ).
+ * Over a limit, the spend is taken back (its rows are locked through the card) and the
+ * purchase recorded declined LIMIT_EXCEEDED, as decide would have with the current spend.
  */
-async function limitsHold(tx: SqlExecutor, e: Candidate, month: string, amount: number): Promise<boolean> {
+async function recordApproval(tx: SqlExecutor, dialect: SqlDatabase['dialect'], e: Candidate, record: SqlValue[], month: string, amount: number): Promise<boolean> {
   const owners = e.limit_period === 'month' ? [e.card_id, e.id] : [e.card_id];
-  const totals: number[] = [];
-  for (const owner of owners) {
-    const [row] = await tx.query<{ amount: number }>(ADD_SPEND, [owner, month, amount]);
-    totals.push(Number(row!.amount));
+  const spend = owners.flatMap((owner) => [owner, month, amount]);
+  type Total = { owner_id: string; amount: number };
+  let totals: Total[];
+  if (dialect === 'postgres') {
+    totals = await tx.query<Total>(RECORD_AND_ADD_SPEND[owners.length - 1]!, [...record, ...spend]);
+  } else {
+    await tx.run(RECORD, record);
+    totals = await tx.query<Total>(ADD_SPEND[owners.length - 1]!, spend);
   }
-  const within = totals[0]! <= Number(e.limit_per_month) && (totals.length === 1 || e.limit_amount === null || totals[1]! <= Number(e.limit_amount));
-  if (!within) {
-    await tx.run(`UPDATE monthly_spend SET amount = amount - ? WHERE month = ? AND owner_id IN (${owners.map(() => '?').join(', ')})`, [amount, month, ...owners]);
-  }
-  return within;
+  const total = (owner: string) => Number(totals.find((t) => t.owner_id === owner)!.amount);
+  if (total(e.card_id) <= Number(e.limit_per_month) && (owners.length === 1 || e.limit_amount === null || total(e.id) <= Number(e.limit_amount))) return true;
+  await tx.run(`UPDATE monthly_spend SET amount = amount - ? WHERE month = ? AND owner_id IN (${owners.map(() => '?').join(', ')})`, [amount, month, ...owners]);
+  await tx.run("UPDATE transactions SET decision = 'declined', decline_code = 'LIMIT_EXCEEDED' WHERE id = ?", [record[0]!]);
+  return false;
 }
 
 /** One more wrong CVC or expiry date on `e` (its row is locked): the fifth within the window locks it. */
@@ -187,28 +193,33 @@ export async function authorize(ctx: BankContext, req: AuthorizationRequest, opt
   const sek: AuthorizationRequest = { ...req, amount: sekAmount };
   try {
     return await ctx.db.transaction(async (tx) => {
-      const record = async (declineCode: DeclineCode | null, e?: Candidate): Promise<AuthorizationResult> => {
-        await tx.run(RECORD, [
-          transactionId,
-          req.requestId ?? null,
-          e?.id ?? null,
-          e?.customer_id ?? null,
-          last4(req.pan),
-          req.merchant.trim().slice(0, 100),
-          sekAmount,
-          declineCode ? 'declined' : 'approved',
-          declineCode,
-          now,
-          e?.card_id ?? null,
-          req.sca === undefined ? null : req.sca ? 1 : 0,
-          foreign ? req.amount : null,
-          foreign ? currency : null,
-          conversion?.rate ?? null,
-          conversion?.rateDate ?? null,
-          conversion?.fee ?? null,
-        ]);
+      const row = (declineCode: DeclineCode | null, e?: Candidate): SqlValue[] => [
+        transactionId,
+        req.requestId ?? null,
+        e?.id ?? null,
+        e?.customer_id ?? null,
+        last4(req.pan),
+        req.merchant.trim().slice(0, 100),
+        sekAmount,
+        declineCode ? 'declined' : 'approved',
+        declineCode,
+        now,
+        e?.card_id ?? null,
+        req.sca === undefined ? null : req.sca ? 1 : 0,
+        foreign ? req.amount : null,
+        foreign ? currency : null,
+        conversion?.rate ?? null,
+        conversion?.rateDate ?? null,
+        conversion?.fee ?? null,
+      ];
+      /** The answer, once its transaction row is written. */
+      const answer = async (declineCode: DeclineCode | null, e?: Candidate): Promise<AuthorizationResult> => {
         if (conversion && e?.customer_id) await recordConversionNotice(tx, { customerId: e.customer_id, conversion, transactionId, now });
         return { approved: declineCode === null, declineCode, transactionId };
+      };
+      const record = async (declineCode: DeclineCode, e?: Candidate): Promise<AuthorizationResult> => {
+        await tx.run(RECORD, row(declineCode, e));
+        return answer(declineCode, e);
       };
 
       const [e] = await tx.query<Candidate>(LOCK_AND_READ, [month, month, req.pan]);
@@ -217,24 +228,24 @@ export async function authorize(ctx: BankContext, req: AuthorizationRequest, opt
         const issued = await tx.query('SELECT 1 AS one FROM issued_numbers WHERE pan = ?', [req.pan]);
         return record(issued.length ? 'EXPIRED' : 'UNKNOWN_NUMBER');
       }
-      let declineCode = conversion === null ? (decide(sek, e, now) ?? 'CURRENCY_NOT_SUPPORTED') : decide(sek, e, now);
-      if (declineCode === null && !(await limitsHold(tx, e, month, sekAmount))) declineCode = 'LIMIT_EXCEEDED';
-      if (declineCode === null) {
-        if (e.kind === 'single') {
-          await tx.run("UPDATE enummers SET state = 'closed', close_reason = 'used', closed_at = ? WHERE id = ? AND state = 'open'", [now, e.id]);
-        }
-        if (e.merchant_id === null && req.merchantId !== undefined && merchantMatch(e.merchant, req.merchant) === 'unclear') {
-          await tx.run('UPDATE enummers SET merchant_id = ?, merchant_seen = ? WHERE id = ? AND merchant_id IS NULL', [req.merchantId, req.merchant.trim().slice(0, 100), e.id]);
-        }
-        // §12: the card this one replaces is blocked at once when this one is first used.
-        if (e.replaces !== null) {
-          await tx.run("UPDATE payment_cards SET state = 'blocked', blocked_at = ? WHERE id = ? AND state <> 'blocked'", [now, e.replaces]);
-          await tx.run("UPDATE enummers SET state = 'closed', close_reason = 'card_blocked', closed_at = ? WHERE card_id = ? AND state <> 'closed'", [now, e.replaces]);
-        }
-      } else if (WRONG_CARD_DATA.includes(declineCode)) {
-        await countWrongCardData(tx, e, now);
+      const declineCode = conversion === null ? (decide(sek, e, now) ?? 'CURRENCY_NOT_SUPPORTED') : decide(sek, e, now);
+      if (declineCode !== null) {
+        if (WRONG_CARD_DATA.includes(declineCode)) await countWrongCardData(tx, e, now);
+        return record(declineCode, e);
       }
-      return record(declineCode, e);
+      if (!(await recordApproval(tx, ctx.db.dialect, e, row(null, e), month, sekAmount))) return answer('LIMIT_EXCEEDED', e);
+      if (e.kind === 'single') {
+        await tx.run("UPDATE enummers SET state = 'closed', close_reason = 'used', closed_at = ? WHERE id = ? AND state = 'open'", [now, e.id]);
+      }
+      if (e.merchant_id === null && req.merchantId !== undefined && merchantMatch(e.merchant, req.merchant) === 'unclear') {
+        await tx.run('UPDATE enummers SET merchant_id = ?, merchant_seen = ? WHERE id = ? AND merchant_id IS NULL', [req.merchantId, req.merchant.trim().slice(0, 100), e.id]);
+      }
+      // §12: the card this one replaces is blocked at once when this one is first used.
+      if (e.replaces !== null) {
+        await tx.run("UPDATE payment_cards SET state = 'blocked', blocked_at = ? WHERE id = ? AND state <> 'blocked'", [now, e.replaces]);
+        await tx.run("UPDATE enummers SET state = 'closed', close_reason = 'card_blocked', closed_at = ? WHERE card_id = ? AND state <> 'closed'", [now, e.replaces]);
+      }
+      return answer(null, e);
     });
   } catch (err) {
     // The same requestId raced in from two places: the first one's answer stands.
