@@ -17,7 +17,8 @@
  * until the holder unlocks it (enummer.ts). The attempts are the declined transactions
  * themselves, counted under the e-nummer's row lock, so the count holds across instances.
  *
- * Locks are taken card first, then e-nummer (as blockCard does), so concurrent
+ * Locks are taken card first, then e-nummer (as blockCard does), in the one statement that
+ * finds the e-nummer by its number and reads both rows with the month's spend, so concurrent
  * authorizations and blocks on PostgreSQL serialise per card without deadlocks.
  */
 import { timingSafeEqual } from 'node:crypto';
@@ -28,14 +29,14 @@ import { type BankContext, newId } from './context.ts';
 import { type Conversion, type Rates } from './currency.ts';
 import { recordConversionNotice } from './notifications.ts';
 import { merchantMatch } from './merchantName.ts';
-import type { SqlExecutor } from './store/sql.ts';
-import { isUniqueViolation } from './store/sql.ts';
+import type { SqlDatabase, SqlExecutor, SqlValue } from './store/sql.ts';
+import { isUniqueViolation, named } from './store/sql.ts';
 
+/** An e-nummer with its card, both locked, and what each has spent this month (see LOCK_AND_READ). */
 interface Candidate {
   id: string;
-  card_id: string | null;
+  card_id: string;
   customer_id: string | null;
-  pan: string | null;
   cvc: string | null;
   merchant: string;
   merchant_id: string | null;
@@ -48,6 +49,13 @@ interface Candidate {
   state: 'open' | 'paused' | 'closed';
   locked_at: number | null;
   cvc_counted_from: number | null;
+  card_state: 'active' | 'blocked';
+  limit_per_purchase: number;
+  limit_per_month: number;
+  expires_at: number | null;
+  replaces: string | null;
+  card_spent: number | null;
+  enummer_spent: number | null;
 }
 
 /** Wrong CVCs or expiry dates an e-nummer takes within CVC_WINDOW_MS; the last one locks it. */
@@ -55,20 +63,38 @@ export const CVC_MAX_WRONG = 5;
 export const CVC_WINDOW_MS = 24 * 60 * 60_000;
 const WRONG_CARD_DATA: readonly DeclineCode[] = ['CVC_MISMATCH', 'EXPIRY_MISMATCH'];
 
-interface CardState {
-  state: 'active' | 'blocked';
-  limit_per_purchase: number;
-  limit_per_month: number;
-  expires_at: number | null;
-  replaces: string | null;
-}
-
 const sameText = (a: string, b: string): boolean => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 
-async function spentThisMonth(tx: SqlExecutor, ownerId: string, month: string): Promise<number> {
-  const [row] = await tx.query<{ amount: number }>('SELECT amount FROM monthly_spend WHERE owner_id = ? AND month = ?', [ownerId, month]);
-  return row ? Number(row.amount) : 0;
-}
+/**
+ * The e-nummer by its number and its card, locked card first (the order of OF, as blockCard
+ * locks), and both owners' spend this month: one statement. Only locked rows are sure to be
+ * current on PostgreSQL at READ COMMITTED: a statement that waited for a lock keeps its older
+ * snapshot for the spend, which can only have grown since (nothing lowers monthly_spend), so
+ * the approval checks the totals addSpend returns (limitsHold) before it stands.
+ */
+const LOCK_AND_READ = named(
+  'authorize_lock_and_read',
+  `SELECT e.id, e.card_id, e.customer_id, e.cvc, e.merchant, e.merchant_id, e.kind, e.exp_month, e.exp_year, e.valid_until,
+     e.limit_amount, e.limit_period, e.state, e.locked_at, e.cvc_counted_from,
+     c.state AS card_state, c.limit_per_purchase, c.limit_per_month, c.expires_at, c.replaces,
+     (SELECT s.amount FROM monthly_spend s WHERE s.owner_id = c.id AND s.month = ?) AS card_spent,
+     (SELECT s.amount FROM monthly_spend s WHERE s.owner_id = e.id AND s.month = ?) AS enummer_spent
+   FROM payment_cards c JOIN enummers e ON e.card_id = c.id
+   WHERE e.pan = ? FOR UPDATE OF c, e`,
+);
+
+/** A purchase's row in the holder's history: decide's answer, or an approval before limitsHold. */
+const RECORD_TEXT = `INSERT INTO transactions (id, request_id, enummer_id, customer_id, last4, merchant, amount, decision, decline_code, created_at,
+  card_id, sca, original_amount, currency, rate, rate_date, fee) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+const RECORD = named('authorize_record', RECORD_TEXT);
+
+/** The month's spend of the card (and of the e-nummer, when it has a monthly limit) grown by a purchase: the new totals. */
+const addSpendText = (owners: number): string =>
+  `INSERT INTO monthly_spend (owner_id, month, amount) VALUES ${Array.from({ length: owners }, () => '(?, ?, ?)').join(', ')}
+   ON CONFLICT (owner_id, month) DO UPDATE SET amount = monthly_spend.amount + excluded.amount RETURNING owner_id, amount`;
+const ADD_SPEND = [named('authorize_add_spend_1', addSpendText(1)), named('authorize_add_spend_2', addSpendText(2))] as const;
+/** PostgreSQL: both in one statement (one round trip); SQLite has no INSERT in WITH. */
+const RECORD_AND_ADD_SPEND = [1, 2].map((owners) => named(`authorize_record_add_spend_${owners}`, `WITH recorded AS (${RECORD_TEXT}) ${addSpendText(owners)}`));
 
 /**
  * The merchant check (seed 000): once an e-nummer belongs to a merchant id, that id only (by
@@ -81,9 +107,9 @@ function merchantAllowed(e: Candidate, req: AuthorizationRequest): boolean {
   return match === 'same' || (match === 'unclear' && req.merchantId !== undefined);
 }
 
-function decide(req: AuthorizationRequest, e: Candidate, card: CardState, now: number, spent: { card: number; enummer: number }): DeclineCode | null {
-  if (card.state === 'blocked') return 'CARD_BLOCKED';
-  if (card.expires_at !== null && Number(card.expires_at) <= now) return 'CARD_EXPIRED';
+function decide(req: AuthorizationRequest, e: Candidate, now: number): DeclineCode | null {
+  if (e.card_state === 'blocked') return 'CARD_BLOCKED';
+  if (e.expires_at !== null && Number(e.expires_at) <= now) return 'CARD_EXPIRED';
   if (e.state === 'closed') return 'CLOSED';
   if (Number(e.valid_until) <= now) return 'EXPIRED';
   if (e.locked_at !== null) return 'CVC_LOCKED';
@@ -93,11 +119,36 @@ function decide(req: AuthorizationRequest, e: Candidate, card: CardState, now: n
   if (e.cvc === null || !sameText(req.cvc, e.cvc)) return 'CVC_MISMATCH';
   if (!merchantAllowed(e, req)) return 'MERCHANT_MISMATCH';
   if (e.limit_amount !== null) {
-    const used = e.limit_period === 'month' ? spent.enummer : 0;
+    const used = e.limit_period === 'month' ? Number(e.enummer_spent ?? 0) : 0;
     if (used + req.amount > Number(e.limit_amount)) return 'LIMIT_EXCEEDED';
   }
-  if (req.amount > Number(card.limit_per_purchase) || spent.card + req.amount > Number(card.limit_per_month)) return 'LIMIT_EXCEEDED';
+  if (req.amount > Number(e.limit_per_purchase) || Number(e.card_spent ?? 0) + req.amount > Number(e.limit_per_month)) return 'LIMIT_EXCEEDED';
   return null;
+}
+
+/**
+ * Records an approved purchase and adds it to the month's spend of the card (and of the
+ * e-nummer, for a monthly limit), then checks the totals the database returns against the
+ * limits: the spend read with the locks may be older than the last purchase (LOCK_AND_READ).
+ * Over a limit, the spend is taken back (its rows are locked through the card) and the
+ * purchase recorded declined LIMIT_EXCEEDED, as decide would have with the current spend.
+ */
+async function recordApproval(tx: SqlExecutor, dialect: SqlDatabase['dialect'], e: Candidate, record: SqlValue[], month: string, amount: number): Promise<boolean> {
+  const owners = e.limit_period === 'month' ? [e.card_id, e.id] : [e.card_id];
+  const spend = owners.flatMap((owner) => [owner, month, amount]);
+  type Total = { owner_id: string; amount: number };
+  let totals: Total[];
+  if (dialect === 'postgres') {
+    totals = await tx.query<Total>(RECORD_AND_ADD_SPEND[owners.length - 1]!, [...record, ...spend]);
+  } else {
+    await tx.run(RECORD, record);
+    totals = await tx.query<Total>(ADD_SPEND[owners.length - 1]!, spend);
+  }
+  const total = (owner: string) => Number(totals.find((t) => t.owner_id === owner)!.amount);
+  if (total(e.card_id) <= Number(e.limit_per_month) && (owners.length === 1 || e.limit_amount === null || total(e.id) <= Number(e.limit_amount))) return true;
+  await tx.run(`UPDATE monthly_spend SET amount = amount - ? WHERE month = ? AND owner_id IN (${owners.map(() => '?').join(', ')})`, [amount, month, ...owners]);
+  await tx.run("UPDATE transactions SET decision = 'declined', decline_code = 'LIMIT_EXCEEDED' WHERE id = ?", [record[0]!]);
+  return false;
 }
 
 /** One more wrong CVC or expiry date on `e` (its row is locked): the fifth within the window locks it. */
@@ -111,13 +162,6 @@ async function countWrongCardData(tx: SqlExecutor, e: Candidate, now: number): P
   if (Number(row?.n ?? 0) + 1 >= CVC_MAX_WRONG) {
     await tx.run("UPDATE enummers SET locked_at = ?, lock_reason = 'wrong_cvc' WHERE id = ? AND locked_at IS NULL", [now, e.id]);
   }
-}
-
-async function addSpend(tx: SqlExecutor, ownerId: string, month: string, amount: number): Promise<void> {
-  await tx.run(
-    'INSERT INTO monthly_spend (owner_id, month, amount) VALUES (?, ?, ?) ON CONFLICT (owner_id, month) DO UPDATE SET amount = monthly_spend.amount + excluded.amount',
-    [ownerId, month, amount],
-  );
 }
 
 async function earlierAnswer(ctx: BankContext, requestId: string): Promise<AuthorizationResult | undefined> {
@@ -149,65 +193,59 @@ export async function authorize(ctx: BankContext, req: AuthorizationRequest, opt
   const sek: AuthorizationRequest = { ...req, amount: sekAmount };
   try {
     return await ctx.db.transaction(async (tx) => {
-      const record = async (declineCode: DeclineCode | null, e?: Candidate): Promise<AuthorizationResult> => {
-        await tx.run(
-          `INSERT INTO transactions (id, request_id, enummer_id, customer_id, last4, merchant, amount, decision, decline_code, created_at,
-             card_id, sca, original_amount, currency, rate, rate_date, fee) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-          [
-            transactionId,
-            req.requestId ?? null,
-            e?.id ?? null,
-            e?.customer_id ?? null,
-            last4(req.pan),
-            req.merchant.trim().slice(0, 100),
-            sekAmount,
-            declineCode ? 'declined' : 'approved',
-            declineCode,
-            now,
-            e?.card_id ?? null,
-            req.sca === undefined ? null : req.sca ? 1 : 0,
-            foreign ? req.amount : null,
-            foreign ? currency : null,
-            conversion?.rate ?? null,
-            conversion?.rateDate ?? null,
-            conversion?.fee ?? null,
-          ],
-        );
+      const row = (declineCode: DeclineCode | null, e?: Candidate): SqlValue[] => [
+        transactionId,
+        req.requestId ?? null,
+        e?.id ?? null,
+        e?.customer_id ?? null,
+        last4(req.pan),
+        req.merchant.trim().slice(0, 100),
+        sekAmount,
+        declineCode ? 'declined' : 'approved',
+        declineCode,
+        now,
+        e?.card_id ?? null,
+        req.sca === undefined ? null : req.sca ? 1 : 0,
+        foreign ? req.amount : null,
+        foreign ? currency : null,
+        conversion?.rate ?? null,
+        conversion?.rateDate ?? null,
+        conversion?.fee ?? null,
+      ];
+      /** The answer, once its transaction row is written. */
+      const answer = async (declineCode: DeclineCode | null, e?: Candidate): Promise<AuthorizationResult> => {
         if (conversion && e?.customer_id) await recordConversionNotice(tx, { customerId: e.customer_id, conversion, transactionId, now });
         return { approved: declineCode === null, declineCode, transactionId };
       };
+      const record = async (declineCode: DeclineCode, e?: Candidate): Promise<AuthorizationResult> => {
+        await tx.run(RECORD, row(declineCode, e));
+        return answer(declineCode, e);
+      };
 
-      const [found] = await tx.query<{ id: string; card_id: string | null }>('SELECT id, card_id FROM enummers WHERE pan = ?', [req.pan]);
-      if (!found || found.card_id === null) {
+      const [e] = await tx.query<Candidate>(LOCK_AND_READ, [month, month, req.pan]);
+      if (!e) {
+        // No such number, or one whose link to the card was erased at expiry.
         const issued = await tx.query('SELECT 1 AS one FROM issued_numbers WHERE pan = ?', [req.pan]);
         return record(issued.length ? 'EXPIRED' : 'UNKNOWN_NUMBER');
       }
-      const [card] = await tx.query<CardState>('SELECT state, limit_per_purchase, limit_per_month, expires_at, replaces FROM payment_cards WHERE id = ? FOR UPDATE', [found.card_id]);
-      const [e] = await tx.query<Candidate>('SELECT * FROM enummers WHERE id = ? FOR UPDATE', [found.id]);
-      if (!card || !e || e.card_id !== found.card_id) return record('EXPIRED', e);
-      const spent = {
-        card: await spentThisMonth(tx, found.card_id, month),
-        enummer: e.limit_period === 'month' ? await spentThisMonth(tx, e.id, month) : 0,
-      };
-      const declineCode = conversion === null ? (decide(sek, e, card, now, spent) ?? 'CURRENCY_NOT_SUPPORTED') : decide(sek, e, card, now, spent);
-      if (declineCode === null) {
-        if (e.kind === 'single') {
-          await tx.run("UPDATE enummers SET state = 'closed', close_reason = 'used', closed_at = ? WHERE id = ? AND state = 'open'", [now, e.id]);
-        }
-        if (e.merchant_id === null && req.merchantId !== undefined && merchantMatch(e.merchant, req.merchant) === 'unclear') {
-          await tx.run('UPDATE enummers SET merchant_id = ?, merchant_seen = ? WHERE id = ? AND merchant_id IS NULL', [req.merchantId, req.merchant.trim().slice(0, 100), e.id]);
-        }
-        await addSpend(tx, found.card_id, month, sekAmount);
-        if (e.limit_period === 'month') await addSpend(tx, e.id, month, sekAmount);
-        // §12: the card this one replaces is blocked at once when this one is first used.
-        if (card.replaces !== null) {
-          await tx.run("UPDATE payment_cards SET state = 'blocked', blocked_at = ? WHERE id = ? AND state <> 'blocked'", [now, card.replaces]);
-          await tx.run("UPDATE enummers SET state = 'closed', close_reason = 'card_blocked', closed_at = ? WHERE card_id = ? AND state <> 'closed'", [now, card.replaces]);
-        }
-      } else if (WRONG_CARD_DATA.includes(declineCode)) {
-        await countWrongCardData(tx, e, now);
+      const declineCode = conversion === null ? (decide(sek, e, now) ?? 'CURRENCY_NOT_SUPPORTED') : decide(sek, e, now);
+      if (declineCode !== null) {
+        if (WRONG_CARD_DATA.includes(declineCode)) await countWrongCardData(tx, e, now);
+        return record(declineCode, e);
       }
-      return record(declineCode, e);
+      if (!(await recordApproval(tx, ctx.db.dialect, e, row(null, e), month, sekAmount))) return answer('LIMIT_EXCEEDED', e);
+      if (e.kind === 'single') {
+        await tx.run("UPDATE enummers SET state = 'closed', close_reason = 'used', closed_at = ? WHERE id = ? AND state = 'open'", [now, e.id]);
+      }
+      if (e.merchant_id === null && req.merchantId !== undefined && merchantMatch(e.merchant, req.merchant) === 'unclear') {
+        await tx.run('UPDATE enummers SET merchant_id = ?, merchant_seen = ? WHERE id = ? AND merchant_id IS NULL', [req.merchantId, req.merchant.trim().slice(0, 100), e.id]);
+      }
+      // §12: the card this one replaces is blocked at once when this one is first used.
+      if (e.replaces !== null) {
+        await tx.run("UPDATE payment_cards SET state = 'blocked', blocked_at = ? WHERE id = ? AND state <> 'blocked'", [now, e.replaces]);
+        await tx.run("UPDATE enummers SET state = 'closed', close_reason = 'card_blocked', closed_at = ? WHERE card_id = ? AND state <> 'closed'", [now, e.replaces]);
+      }
+      return answer(null, e);
     });
   } catch (err) {
     // The same requestId raced in from two places: the first one's answer stands.

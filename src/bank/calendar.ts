@@ -2,10 +2,19 @@
 
 const monthFormat = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Stockholm', year: 'numeric', month: '2-digit' });
 
+/** The last month asked for and the instants it spans, [from, to): every authorization asks for the current one. */
+let lastMonth = { from: 0, to: 0, month: '' };
+
 /** 'YYYY-MM' of `ms` in Stockholm: the period of the per-month limits. */
 export function stockholmMonth(ms: number): string {
+  if (ms >= lastMonth.from && ms < lastMonth.to) return lastMonth.month;
   const parts = monthFormat.formatToParts(new Date(ms));
-  return `${parts.find((p) => p.type === 'year')!.value}-${parts.find((p) => p.type === 'month')!.value}`;
+  const year = parts.find((p) => p.type === 'year')!.value;
+  const mm = parts.find((p) => p.type === 'month')!.value;
+  const month = `${year}-${mm}`;
+  // The month's bounds are Stockholm midnights (never in a DST gap), so the cache is exact.
+  if (Number.isFinite(ms)) lastMonth = { from: stockholmMidnight(Number(year), Number(mm), 1), to: stockholmMidnight(Number(year), Number(mm) + 1, 1), month };
+  return month;
 }
 
 /**

@@ -199,7 +199,24 @@ export async function createNetworkKey(ctx: BankContext, name: string): Promise<
   return key;
 }
 
+/**
+ * How long a network key found in the database is taken without asking again: every
+ * authorization carries one, and keys are never removed by the service (a row deleted by hand
+ * stops working within this time). A key not found is asked for every time.
+ */
+export const NETWORK_KEY_CACHE_MS = 5_000;
+const NETWORK_KEY_CACHE_SIZE = 64;
+/** Per database: when each key was last found there (performance.now(), not the bank's clock, which tests move). */
+const foundKeys = new WeakMap<object, Map<string, number>>();
+
 export async function isNetworkKey(ctx: BankContext, key: string | undefined): Promise<boolean> {
   if (!key || key.length > 200) return false;
-  return (await ctx.db.query('SELECT 1 AS one FROM network_keys WHERE key_hash = ?', [sha256Hex(key)])).length === 1;
+  let found = foundKeys.get(ctx.db);
+  const seen = found?.get(key);
+  if (seen !== undefined && performance.now() - seen < NETWORK_KEY_CACHE_MS) return true;
+  if ((await ctx.db.query('SELECT 1 AS one FROM network_keys WHERE key_hash = ?', [sha256Hex(key)])).length !== 1) return false;
+  if (!found) foundKeys.set(ctx.db, (found = new Map()));
+  if (found.size >= NETWORK_KEY_CACHE_SIZE) found.clear();
+  found.set(key, performance.now());
+  return true;
 }

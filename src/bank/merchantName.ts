@@ -22,6 +22,10 @@ const PLACES = new Set([
 /** A web address's top-level domains that networks leave in descriptors. */
 const DOMAIN = /\.(?:se|com|nu|net|org|eu|io|dk|no|fi|de|co\.uk|shop|store)(?:\/\S*)?$/u;
 
+/** merchantKey's answers by name: every authorization asks it for its e-nummer's stored merchant and the descriptor. */
+const keys = new Map<string, string>();
+const KEY_CACHE_SIZE = 4096;
+
 /**
  * The name reduced to what identifies the merchant: lower case; an order reference after "*"
  * or "#" dropped; "https://", "www." and the domain ending dropped; legal forms and places at
@@ -29,6 +33,17 @@ const DOMAIN = /\.(?:se|com|nu|net|org|eu|io|dk|no|fi|de|co\.uk|shop|store)(?:\/
  * keeps the whole name (a merchant called "AB" is still "ab").
  */
 export function merchantKey(name: string): string {
+  let key = keys.get(name);
+  if (key === undefined) {
+    key = computeKey(name);
+    // Bounded: the network's descriptors are many, the stored merchants an authorization meets few.
+    if (keys.size >= KEY_CACHE_SIZE) keys.clear();
+    keys.set(name, key);
+  }
+  return key;
+}
+
+function computeKey(name: string): string {
   const lower = name.normalize('NFC').toLocaleLowerCase('sv-SE').trim();
   const withoutOrder = lower.replace(/\s*[*#].*$/u, '');
   const withoutWeb = withoutOrder.replace(/^https?:\/\//u, '').replace(/^www\./u, '').replace(DOMAIN, '');

@@ -43,6 +43,8 @@ export interface EkortServiceOptions {
   approval?: ApprovalProvider | ((ctx: BankContext) => ApprovalProvider);
   /** Reference rates for purchases in other currencies (`ekort serve --rates FILE`); without them only SEK is taken. */
   rates?: Rates;
+  /** PostgreSQL only: the connections this instance may hold (`ekort serve --pg-pool N`); default DEFAULT_MAX_CONNECTIONS. */
+  maxConnections?: number;
 }
 
 const trustStore = (trust: TrustConfig | TrustStore): TrustStore => (trust instanceof TrustStore ? trust : TrustStore.from(trust));
@@ -81,7 +83,7 @@ export class EkortService {
 
   /** Opens (and migrates) `--db FILE|postgres://...` and makes a service on it. */
   static async open(target: string, options: EkortServiceOptions = {}): Promise<EkortService> {
-    return new EkortService(await openDatabase(target), options);
+    return new EkortService(await openDatabase(target, options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }), options);
   }
 
   get db(): SqlDatabase {

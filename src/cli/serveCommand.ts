@@ -22,11 +22,18 @@ function perMinute(text: string | undefined): ServerOptions['loginRateLimit'] {
   return Number(text) === 0 ? false : { max: Number(text), timeWindowMs: 60_000 };
 }
 
-/** `ekort serve [--port N] [--host H] [--db FILE|postgres://...] [--ca DIR] [--service-id ID] [--tls-cert F --tls-key F] [--login-rate-limit N] [--rates FILE]` */
+function poolSize(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^[0-9]{1,4}$/.test(text) || Number(text) < 1 || Number(text) > 1000) throw new UsageError(`--pg-pool must be 1 to 1000 connections, not "${text}"`);
+  return Number(text);
+}
+
+/** `ekort serve [--port N] [--host H] [--db FILE|postgres://...] [--pg-pool N] [--ca DIR] [--service-id ID] [--tls-cert F --tls-key F] [--login-rate-limit N] [--rates FILE]` */
 export async function serveCommand({ values }: Input<'serve'>, io: CliIo): Promise<number> {
   if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) throw new UsageError('give both --tls-cert FILE and --tls-key FILE, or neither');
   const listenPort = port(values.port, values['tls-cert'] !== undefined);
   const loginRateLimit = perMinute(values['login-rate-limit']);
+  const maxConnections = poolSize(values['pg-pool']);
   const tls = values['tls-cert'] && values['tls-key'] ? { cert: await readFile(values['tls-cert']), key: await readFile(values['tls-key']) } : undefined;
   const trust = values.ca === undefined ? undefined : await loadTestPkiTrust(values.ca);
   // Reference rates for purchases in other currencies (src/bank/currency.ts); read once, never fetched.
@@ -36,6 +43,7 @@ export async function serveCommand({ values }: Input<'serve'>, io: CliIo): Promi
     ...(values['service-id'] === undefined ? {} : { serviceId: values['service-id'] }),
     ...(trust ? { trust } : {}),
     ...(rates ? { rates } : {}),
+    ...(maxConnections === undefined ? {} : { maxConnections }),
   });
   let server: Awaited<ReturnType<typeof startServer>>;
   try {

@@ -264,6 +264,24 @@ describe.each(stores)('the e-kort service on $name', (store) => {
     expect((await service.transactions(anna)).length).toBe(30);
   });
 
+  it('keeps the per-month limits under concurrent authorizations on two instances', async () => {
+    const race = (secret: { pan: string; expiry: string; cvc: string }, merchant: string, n: number) =>
+      Promise.all(Array.from({ length: n }, (_, i) => (i % 2 ? other : service).authorize({ ...secret, merchant, amount: 300_00 })));
+    const declinedForLimit = (answers: Array<{ approved: boolean; declineCode: string | null }>) => answers.filter((a) => !a.approved).every((a) => a.declineCode === 'LIMIT_EXCEEDED');
+    // The e-nummer's 1 000 kr a month: 3 purchases of 300 kr.
+    const capped = (await service.createEnummer(anna, { cardId, merchant: 'Capped', recurring: true, months: 2, limit: { amount: 1_000_00, period: 'month' } })).secret;
+    const first = await race(capped, 'Capped', 12);
+    expect(first.filter((a) => a.approved)).toHaveLength(3);
+    expect(declinedForLimit(first)).toBe(true);
+    // The card's 8 000 kr a month, 900 kr of it spent: 23 more.
+    const open = (await service.createEnummer(anna, { cardId, merchant: 'Rush', recurring: true, months: 2 })).secret;
+    const second = await race(open, 'Rush', 40);
+    expect(second.filter((a) => a.approved)).toHaveLength(23);
+    expect(declinedForLimit(second)).toBe(true);
+    const spend = await service.db.query<{ amount: number }>('SELECT amount FROM monthly_spend ORDER BY amount');
+    expect(spend.map((r) => Number(r.amount))).toEqual([900_00, 7_800_00]);
+  });
+
   it('ends a session after 15 minutes without use and asks for a fresh login to reveal', async () => {
     const challenge = await service.dosaChallenge(dosa.serial);
     const session = await service.dosaLogin(challenge.challengeId, svarskod({ key: Buffer.from(dosa.secret, 'base64'), kontrollnummer: challenge.kontrollnummer }));

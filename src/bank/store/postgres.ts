@@ -5,7 +5,7 @@
  * should prevent) is retried a few times rather than surfaced.
  */
 import pg from 'pg';
-import { type Row, type SqlDatabase, type SqlExecutor, type SqlValue, StoreError } from './sql.ts';
+import { type Row, type Sql, type SqlDatabase, type SqlExecutor, type SqlValue, StoreError } from './sql.ts';
 
 const INT8_OID = 20;
 /** Amounts in öre and epoch milliseconds stay far below 2^53. */
@@ -41,18 +41,25 @@ function mapError(e: unknown): unknown {
   return e;
 }
 
+/** pg's query config of `sql`: a named one is parsed once per connection, then only bound. */
+function config(sql: Sql, params: readonly SqlValue[]): pg.QueryConfig {
+  return typeof sql === 'string'
+    ? { text: toPg(sql), values: params as unknown[], types }
+    : { name: sql.name, text: toPg(sql.text), values: params as unknown[], types };
+}
+
 function executor(client: pg.Pool | pg.PoolClient): SqlExecutor {
   return {
-    async query<T>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
+    async query<T>(sql: Sql, params: readonly SqlValue[] = []): Promise<T[]> {
       try {
-        return (await client.query({ text: toPg(sql), values: params as unknown[], types })).rows as T[];
+        return (await client.query(config(sql, params))).rows as T[];
       } catch (e) {
         throw mapError(e);
       }
     },
-    async run(sql: string, params: readonly SqlValue[] = []): Promise<number> {
+    async run(sql: Sql, params: readonly SqlValue[] = []): Promise<number> {
       try {
-        return (await client.query({ text: toPg(sql), values: params as unknown[], types })).rowCount ?? 0;
+        return (await client.query(config(sql, params))).rowCount ?? 0;
       } catch (e) {
         throw mapError(e);
       }
@@ -60,7 +67,15 @@ function executor(client: pg.Pool | pg.PoolClient): SqlExecutor {
   };
 }
 
+/**
+ * Connections per service instance: enough for the card network's concurrent requests (the
+ * service-http bench sends 16 at once) without waiting for a free one. Each instance opens up
+ * to this many, so instances × maxConnections must stay below the server's max_connections.
+ */
+export const DEFAULT_MAX_CONNECTIONS = 20;
+
 export interface PostgresOptions {
+  /** The pool's size; DEFAULT_MAX_CONNECTIONS when not given (`ekort serve --pg-pool N`). */
   maxConnections?: number;
   connectTimeoutMs?: number;
   statementTimeoutMs?: number;
@@ -74,7 +89,7 @@ export class PostgresDatabase implements SqlDatabase {
   constructor(url: string, options: PostgresOptions = {}) {
     this.pool = new pg.Pool({
       connectionString: url,
-      max: options.maxConnections ?? 10,
+      max: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
       connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
       statement_timeout: options.statementTimeoutMs ?? 10_000,
       idle_in_transaction_session_timeout: 30_000,
@@ -84,11 +99,11 @@ export class PostgresDatabase implements SqlDatabase {
     this.direct = executor(this.pool);
   }
 
-  query<T = Row>(sql: string, params?: readonly SqlValue[]): Promise<T[]> {
+  query<T = Row>(sql: Sql, params?: readonly SqlValue[]): Promise<T[]> {
     return this.direct.query<T>(sql, params);
   }
 
-  run(sql: string, params?: readonly SqlValue[]): Promise<number> {
+  run(sql: Sql, params?: readonly SqlValue[]): Promise<number> {
     return this.direct.run(sql, params);
   }
 

@@ -14,7 +14,7 @@ import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { asStorageError, ensurePrivateDirSync, type StorageError, preparePrivateFileSync, tightenPrivateFileSync, type Warn } from '../../files/index.ts';
-import { type Row, type SqlDatabase, type SqlExecutor, type SqlValue, StoreError } from './sql.ts';
+import { type Row, type Sql, type SqlDatabase, type SqlExecutor, type SqlValue, sqlText, StoreError } from './sql.ts';
 
 export interface SqliteOptions {
   /**
@@ -104,17 +104,17 @@ export class SqliteDatabase implements SqlDatabase {
       throw openStorageError(e, this.folder) ?? new StoreError('STORE_UNAVAILABLE', `Cannot open the database ${file}: ${(e as Error).message}`, { cause: e });
     }
     this.direct = {
-      query: async <T>(sql: string, params: readonly SqlValue[] = []) => this.all(sql, params) as T[],
-      run: async (sql: string, params: readonly SqlValue[] = []) => this.change(sql, params),
+      query: async <T>(sql: Sql, params: readonly SqlValue[] = []) => this.all(sqlText(sql), params) as T[],
+      run: async (sql: Sql, params: readonly SqlValue[] = []) => this.change(sqlText(sql), params),
     };
   }
 
+  /** The prepared statement of `sql` as given, so the text is looked at only the first time. */
   private statement(sql: string): Statement {
-    const text = sql.replace(/\s+FOR UPDATE\s*$/i, '');
-    let s = this.statements.get(text);
+    let s = this.statements.get(sql);
     if (!s) {
-      s = this.db.prepare(text) as Statement;
-      this.statements.set(text, s);
+      s = this.db.prepare(sql.replace(/\s+FOR UPDATE(\s+OF\s+\w+(\s*,\s*\w+)*)?\s*$/i, '')) as Statement;
+      this.statements.set(sql, s);
     }
     return s;
   }
@@ -143,13 +143,14 @@ export class SqliteDatabase implements SqlDatabase {
     return run;
   }
 
-  query<T = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
-    if (!READ_ONLY.test(sql)) return this.transaction((tx) => tx.query<T>(sql, params));
-    if (this.pending === 0) return this.direct.query<T>(sql, params);
-    return this.exclusive(() => this.all(sql, params) as T[]);
+  query<T = Row>(sql: Sql, params: readonly SqlValue[] = []): Promise<T[]> {
+    const text = sqlText(sql);
+    if (!READ_ONLY.test(text)) return this.transaction((tx) => tx.query<T>(text, params));
+    if (this.pending === 0) return this.direct.query<T>(text, params);
+    return this.exclusive(() => this.all(text, params) as T[]);
   }
 
-  run(sql: string, params: readonly SqlValue[] = []): Promise<number> {
+  run(sql: Sql, params: readonly SqlValue[] = []): Promise<number> {
     return this.transaction((tx) => tx.run(sql, params));
   }
 
