@@ -20,7 +20,7 @@ export { codeTableLetter, issueCodeTable } from './phone/codeTable.ts';
 export { PASSWORD, PHONE_NUMBER, USER_CODE, changePassword, createIvrKey, issueOneTimePassword, oneTimePasswordLetter, setPhoneCredentials } from './phone/credentials.ts';
 export { OutboxSmsGateway, readOutbox } from './phone/sms.ts';
 export { BANK_BLOCK_REASONS, type BankBlockReason, bankBlockCard, isBankBlockReason } from './cardBlocking.ts';
-export { EkortService } from './service.ts';
+export { EkortService, SERVICE_BUSY_WAIT_MS } from './service.ts';
 export { defaultDatabasePath, isPostgresUrl } from './store/openDatabase.ts';
 export { acceptUpcomingTerms, announceTerms, endAgreement, TERMS, TERMS_NOTICE_MONTHS, termsAt } from './terms.ts';
 export { endOfStockholmMonth, startOfStockholmDay, stockholmMonth, stockholmTime } from './calendar.ts';

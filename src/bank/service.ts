@@ -45,7 +45,16 @@ export interface EkortServiceOptions {
   rates?: Rates;
   /** PostgreSQL only: the connections this instance may hold (`ekort serve --pg-pool N`); default DEFAULT_MAX_CONNECTIONS. */
   maxConnections?: number;
+  /**
+   * SQLite only: how long a statement waits for the write lock another process holds before it
+   * fails STORE_BUSY (answered 503 with Retry-After). Default 5 s, for the command line; the
+   * HTTP service uses SERVICE_BUSY_WAIT_MS, so no request stalls on another process.
+   */
+  busyTimeoutMs?: number;
 }
+
+/** The HTTP service's bound on waiting for SQLite's write lock held by another process (issue 20). */
+export const SERVICE_BUSY_WAIT_MS = 100;
 
 const trustStore = (trust: TrustConfig | TrustStore): TrustStore => (trust instanceof TrustStore ? trust : TrustStore.from(trust));
 
@@ -83,7 +92,13 @@ export class EkortService {
 
   /** Opens (and migrates) `--db FILE|postgres://...` and makes a service on it. */
   static async open(target: string, options: EkortServiceOptions = {}): Promise<EkortService> {
-    return new EkortService(await openDatabase(target, options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }), options);
+    return new EkortService(
+      await openDatabase(target, {
+        ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }),
+        ...(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs }),
+      }),
+      options,
+    );
   }
 
   get db(): SqlDatabase {

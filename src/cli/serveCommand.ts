@@ -4,7 +4,7 @@
  * stops accepting, finishes the requests in flight, closes the database and exits 0.
  */
 import { readFile } from 'node:fs/promises';
-import { defaultDatabasePath, EkortService, Rates, type ServerOptions, startServer } from '../bank/index.ts';
+import { defaultDatabasePath, EkortService, Rates, SERVICE_BUSY_WAIT_MS, type ServerOptions, startServer } from '../bank/index.ts';
 import { UsageError, type CliIo } from './cliContext.ts';
 import type { Input } from './commands.ts';
 import { loadTestPkiTrust } from '../pki/index.ts';
@@ -44,6 +44,7 @@ export async function serveCommand({ values }: Input<'serve'>, io: CliIo): Promi
     ...(trust ? { trust } : {}),
     ...(rates ? { rates } : {}),
     ...(maxConnections === undefined ? {} : { maxConnections }),
+    busyTimeoutMs: SERVICE_BUSY_WAIT_MS,
   });
   let server: Awaited<ReturnType<typeof startServer>>;
   try {

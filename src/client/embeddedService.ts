@@ -8,7 +8,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { EkortService, Rates, type StartedServer, startServer, type TrustConfig } from '../bank/index.ts';
+import { EkortService, Rates, SERVICE_BUSY_WAIT_MS, type StartedServer, startServer, type TrustConfig } from '../bank/index.ts';
 import { loadTestPkiTrust } from '../pki/index.ts';
 
 export const demoDir = (dataDir: string): string => path.join(dataDir, 'demo');
@@ -45,7 +45,7 @@ export class EmbeddedService {
   static async start(dataDir: string, options: { log?: (line: string) => void } = {}): Promise<EmbeddedService> {
     const ratesFile = path.join(dataDir, 'rates.json');
     const rates = existsSync(ratesFile) ? await Rates.load(ratesFile) : undefined;
-    const service = await EkortService.open(path.join(dataDir, 'ekort.db'), { ...(rates ? { rates } : {}) });
+    const service = await EkortService.open(path.join(dataDir, 'ekort.db'), { ...(rates ? { rates } : {}), busyTimeoutMs: SERVICE_BUSY_WAIT_MS });
     try {
       const server = await startServer(service, { host: '127.0.0.1', port: 0, loginRateLimit: false, ...(options.log ? { log: options.log } : {}) });
       const embedded = new EmbeddedService(service, server);

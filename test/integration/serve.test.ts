@@ -8,6 +8,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { request } from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ekort } from '../support/ekortCli.ts';
 import { type ServeProcess, startServe } from '../support/ekortServe.ts';
@@ -30,6 +31,32 @@ const serve = async (args: string[]): Promise<ServeProcess> => {
 };
 
 describe('ekort serve', () => {
+  it("another process holding SQLite's write lock: a write answers 503 STORE_BUSY with Retry-After at once, not after a 5 s stall; released, it works", async () => {
+    const db = path.join(dir, 'busy.db');
+    const served = await serve(['--port', '0', '--db', db]);
+    const other = new Database(db, { timeout: 0 });
+    try {
+      other.exec('BEGIN IMMEDIATE');
+      const t0 = Date.now();
+      const busy = await fetch(`${served.url}/v1/login/app`, { method: 'POST', signal: AbortSignal.timeout(10_000) });
+      const took = Date.now() - t0;
+      expect(busy.status).toBe(503);
+      expect(busy.headers.get('retry-after')).toBe('1');
+      expect(await busy.json()).toMatchObject({ code: 'STORE_BUSY', retryAfter: 1 });
+      // The bound is 100 ms of waiting for the lock; well under a second with the request itself.
+      expect(took).toBeLessThan(1000);
+      // Reading is not blocked by another process's write lock (WAL).
+      expect((await fetch(`${served.url}/v1/health`, { signal: AbortSignal.timeout(5_000) })).status).toBe(200);
+      other.exec('COMMIT');
+      const after = await fetch(`${served.url}/v1/login/app`, { method: 'POST', signal: AbortSignal.timeout(5_000) });
+      expect(after.status).toBe(200);
+      expect(served.stderr()).not.toContain('STORE_BUSY 503');
+    } finally {
+      if (other.inTransaction) other.exec('ROLLBACK');
+      other.close();
+    }
+  });
+
   it('prints one line, answers /v1/health, and exits 0 on SIGTERM after closing the database', async () => {
     const db = path.join(dir, 'data', 'bank.db');
     const served = await serve(['--port', '0', '--db', db]);

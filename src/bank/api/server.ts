@@ -127,7 +127,11 @@ export function toApiError(error: unknown): { status: number; body: ApiError; un
     return { status: full ? 507 : 503, body: { code: error.code, message }, unexpected: true };
   }
   if (error instanceof StoreError) {
-    if (error.code === 'STORE_UNAVAILABLE' || error.code === 'STORE_BUSY') {
+    if (error.code === 'STORE_BUSY') {
+      // Another process holds the database's write lock: answered at once, retried in a second.
+      return { status: 503, body: { code: error.code, message: 'The database is busy with another process. Retry in a second.', retryAfter: 1 }, unexpected: false };
+    }
+    if (error.code === 'STORE_UNAVAILABLE') {
       return { status: 503, body: { code: error.code, message: 'The database is not reachable at the moment. Retry in a moment.' }, unexpected: true };
     }
     return { status: 500, body: INTERNAL, unexpected: true };
@@ -262,10 +266,7 @@ export function buildServer(service: EkortService, options: ServerOptions = {}):
       const frame = e?.stack?.split('\n').find((l) => l.trim().startsWith('at '))?.trim() ?? '';
       log(`ekort service: ${body.code} ${status} on ${where}: ${e?.name ?? 'Error'}${e instanceof EkortError ? ` ${e.code}` : ''}: ${String(e?.message).slice(0, 300)} ${frame}`);
     }
-    if (status === 429 && error instanceof BankError) {
-      const retryAfter = (error as unknown as { retryAfterSeconds?: number }).retryAfterSeconds;
-      if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
-    }
+    if ((status === 429 || status === 503) && typeof body.retryAfter === 'number') reply.header('retry-after', String(body.retryAfter));
     return reply.code(status).type('application/json; charset=utf-8').send(body);
   });
 
