@@ -81,7 +81,10 @@ async function benchCardReady(page: Page, app: Awaited<ReturnType<typeof startDe
   const samples: number[] = [];
   for (let i = 0; i < CARD_RUNS + 1; i++) {
     await agent.removeVirtualCard();
-    // The start screen (after a login screen with the card, the UI returns there by itself).
+    // Back to the start screen: the card login stays on its screen when the card leaves (it
+    // waits for the card to come back), so each run starts from "BankID på kort" afresh.
+    const back = page.getByRole('button', { name: 'Tillbaka', exact: true });
+    if (await back.isVisible()) await back.click({ timeout: T });
     const start = page.getByRole('button', { name: 'BankID på kort', exact: true });
     await start.waitFor({ state: 'visible', timeout: T });
     await start.click({ timeout: T });
