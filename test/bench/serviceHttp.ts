@@ -15,10 +15,11 @@
  * nothing for that part.
  */
 import { execFile } from 'node:child_process';
-import { accessSync, constants, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { EkortService } from '../../src/bank/service.ts';
+import { findExecutable } from '../support/pcscd.ts';
 import { seedLoad } from '../support/bankLoad.ts';
 import { startServe } from '../support/ekortServe.ts';
 import { freshSchema, postgresBaseUrl, postgresProblem } from '../support/postgres.ts';
@@ -30,21 +31,6 @@ const SECONDS = 10;
 const WARMUP_SECONDS = 2;
 const ON_CI = process.env.CI === 'true';
 const PROFILE_DIR = path.resolve('bench-results', 'profiles');
-
-/** The path of `name` on PATH, or undefined. */
-function onPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (!dir) continue;
-    const file = path.join(dir, name);
-    try {
-      accessSync(file, constants.X_OK);
-      return file;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
 
 /** CI: an error. Elsewhere: a line on stderr, and the caller records nothing for that part. */
 function missing(what: string): void {
@@ -271,8 +257,8 @@ async function benchPgbench(bin: string): Promise<number> {
 }
 
 export async function benchServiceHttp(): Promise<void> {
-  const wrkBin = onPath('wrk');
-  const pgbenchBin = onPath('pgbench');
+  const wrkBin = findExecutable('wrk');
+  const pgbenchBin = findExecutable('pgbench');
   if (!wrkBin) missing('wrk is not installed (Debian: apt-get install wrk): no service figures');
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'ekort-bench-http-'));
   try {

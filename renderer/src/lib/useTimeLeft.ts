@@ -11,7 +11,7 @@ const SKEW_TOLERANCE_MS = 10_000;
  * with the service's, else `nominalSeconds` from now (a skewed clock must neither end it at once,
  * which would ask for a new one every second, nor never).
  */
-export function useTimeLeft(expiresAt: string | null, nominalSeconds: number, onExpired: () => void): number | null {
+export function useTimeLeft(expiresAt: string | null, nominalSeconds: number, onExpired?: () => void): number | null {
   const [seconds, setSeconds] = useState<number | null>(null);
   const expired = useRef(onExpired);
   useEffect(() => {
@@ -32,7 +32,7 @@ export function useTimeLeft(expiresAt: string | null, nominalSeconds: number, on
       setSeconds(s);
       if (s === 0 && !fired) {
         fired = true;
-        expired.current();
+        expired.current?.();
       }
     };
     tick();

@@ -158,7 +158,8 @@ export function AppLogin(props: { onLoggedIn(session: SessionInfo): void; onBack
   // code waits to be scanned, and when it ran out unscanned a new order in place, said aloud.
   const [renewed, setRenewed] = useState<string | null>(null);
   const waiting = phase === 'waiting';
-  const secondsLeft = useTimeLeft(order ? order.expiresAt : null, ORDER_SECONDS, () => undefined);
+  // The service ends the order itself (phase 'timeout', below): nothing to do at zero here.
+  const secondsLeft = useTimeLeft(order ? order.expiresAt : null, ORDER_SECONDS);
   useEffect(() => {
     if (phase === 'timeout' && lastPhase.current === 'waiting') {
       setRenewed(t('mobile.expiredNewShown'));

@@ -13,10 +13,7 @@ import { asFailure } from '../i18n/index.ts';
 import { isValidPin } from '../lib/format.ts';
 import { useSecretLogin } from '../lib/useSecretLogin.ts';
 import { ReaderList } from './ReaderList.tsx';
-import { useCardInReader } from './useCardInReader.ts';
-
-/** A login failure that means the card (or reader, or pcscd) went away or stopped answering. */
-const CARD_AWAY = new Set(['CARD_REMOVED', 'NO_CARD', 'READER_GONE', 'PCSC_UNAVAILABLE', 'TRANSMIT_TIMEOUT', 'CARD_UNRESPONSIVE', 'CARD_RESET']);
+import { CARD_AWAY, useCardInReader } from './useCardInReader.ts';
 
 /** A card PIN: 6 to 8 digits (the PIV application's PIN rule). */
 const PIN_INPUT = { inputMode: 'numeric', pattern: '[0-9]{6,8}', minLength: 6, maxLength: 8 } as const;

@@ -3,8 +3,8 @@ import type { CardHolder, PlatformNote, ReaderInfo } from '../../../src/client/a
 import { useApp } from '../context.ts';
 import { asFailure } from '../i18n/index.ts';
 
-/** Failures of reading the card that mean it (or its reader, or pcscd) went for now. */
-const GONE = new Set(['CARD_REMOVED', 'NO_CARD', 'READER_GONE', 'PCSC_UNAVAILABLE', 'TRANSMIT_TIMEOUT', 'CARD_UNRESPONSIVE', 'CARD_RESET', 'PCSC_ERROR']);
+/** Failures that mean the card (or its reader, or pcscd) went away or stopped answering, for now. */
+export const CARD_AWAY: ReadonlySet<string> = new Set(['CARD_REMOVED', 'NO_CARD', 'READER_GONE', 'PCSC_UNAVAILABLE', 'TRANSMIT_TIMEOUT', 'CARD_UNRESPONSIVE', 'CARD_RESET', 'PCSC_ERROR']);
 /** How often the card is read again while it is away (the login resumes within this of its return). */
 const REREAD_MS = 1000;
 
@@ -97,7 +97,7 @@ export function useCardInReader() {
           setBlocked(true);
           return;
         }
-        if (GONE.has(f.code) && usedReader.current) {
+        if (CARD_AWAY.has(f.code) && usedReader.current) {
           setLost(latest.current.report(e));
           retry = setTimeout(() => setReadCount((n) => n + 1), REREAD_MS);
           return;
