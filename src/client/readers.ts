@@ -17,11 +17,17 @@ export const IN_APP_READER = 'e-kort Virtual Reader';
 /** vsmartcard's vpcd readers and ekort's own driver's are virtual too, though they come through pcscd. */
 const isVpcdReader = (name: string): boolean => /^Virtual PCD \d\d \d\d$/.test(name) || ekortReaderSlot(name) !== undefined;
 
+/** Readers listed this long before pcscd was seen gone count as its own (see list()). */
+const RECENT_MS = 5000;
+
 export class Readers {
   readonly monitor: ReaderMonitor;
   readonly inApp = new InProcessReader(IN_APP_READER);
   private readonly pinPads = new Map<string, boolean>();
-  private lastSeen: string[] = [];
+  /** When each pcscd reader was last listed (ms). */
+  private readonly seenAt = new Map<string, number>();
+  /** Since when pcscd has been seen down (ms), while it is. */
+  private downSince: number | undefined;
   private scheduled = false;
   private closed = false;
 
@@ -51,13 +57,17 @@ export class Readers {
 
   list(): ReaderInfo[] {
     const inApp = this.info(this.inApp.state(), 'in-app');
+    const now = Date.now();
     if (!this.monitor.available) {
-      return [inApp, ...this.lastSeen.map((name): ReaderInfo => ({ name, state: 'unavailable', pinPad: this.pinPads.get(name) ?? false, virtual: isVpcdReader(name), source: 'pcsc' }))];
+      // pcscd removes its readers one by one as it stops, before it is seen gone: the readers
+      // listed shortly before show as unavailable, not unplugged, whatever the order was.
+      this.downSince ??= now;
+      const recent = [...this.seenAt].filter(([, at]) => at >= (this.downSince ?? now) - RECENT_MS).map(([name]) => name);
+      return [inApp, ...recent.map((name): ReaderInfo => ({ name, state: 'unavailable', pinPad: this.pinPads.get(name) ?? false, virtual: isVpcdReader(name), source: 'pcsc' }))];
     }
+    this.downSince = undefined;
     const states = this.monitor.readers();
-    // Kept through an empty picture: pcscd removes its readers as it stops, before it is seen
-    // gone, and they must then show as unavailable, not unplugged.
-    if (states.length > 0) this.lastSeen = states.map((s) => s.name);
+    for (const s of states) this.seenAt.set(s.name, now);
     return [inApp, ...states.map((s) => this.info(s, 'pcsc'))];
   }
 

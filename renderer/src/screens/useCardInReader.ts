@@ -67,7 +67,8 @@ export function useCardInReader() {
     if (!used) return;
     const now = readers.find((r) => r.name === used);
     const { t: tr } = latest.current;
-    if (!now) setLost(tr('card.readerGoneWait'));
+    // Gone from a list of unavailable readers: pcscd stopped, not the reader unplugged.
+    if (!now) setLost(tr(readers.some((r) => r.state === 'unavailable') ? 'error.PCSC_UNAVAILABLE' : 'card.readerGoneWait'));
     else if (now.state === 'unavailable') setLost(tr('error.PCSC_UNAVAILABLE'));
     else if (now.state === 'empty') setLost(tr('card.removedWait'));
     // Back in the same reader (pcscd restarted, or the card returned unseen): read it again.
