@@ -25,7 +25,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { AuthorizationRequest, AuthorizationResult, DeclineCode } from './api/schemas.ts';
 import { stockholmMonth } from './calendar.ts';
 import { last4, parseExpiry } from './cardNumbers.ts';
-import { type BankContext, newId } from './context.ts';
+import { type BankContext, newTimeOrderedId } from './context.ts';
 import { type Conversion, type Rates } from './currency.ts';
 import { recordConversionNotice } from './notifications.ts';
 import { merchantMatch } from './merchantName.ts';
@@ -184,7 +184,7 @@ export async function authorize(ctx: BankContext, req: AuthorizationRequest, opt
   }
   const now = ctx.config.now();
   const month = stockholmMonth(now);
-  const transactionId = newId();
+  const transactionId = newTimeOrderedId(now);
   const currency = req.currency ?? 'SEK';
   const foreign = currency !== 'SEK';
   // undefined: SEK; null: a currency without a reference rate.

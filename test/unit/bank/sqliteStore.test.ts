@@ -1,11 +1,16 @@
-/** The SQLite store's own mechanics: group commit with a savepoint per member, and one connection per file. */
-import { mkdtempSync, rmSync } from 'node:fs';
+/**
+ * The SQLite store's own mechanics: group commit with a savepoint per member, answers only
+ * after the WAL's fsync, and one connection per file.
+ */
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../../src/bank/store/openDatabase.ts';
 import type { SqlDatabase } from '../../../src/bank/store/sql.ts';
 import { SqliteDatabase } from '../../../src/bank/store/sqlite.ts';
+import type { Fsync } from '../../../src/bank/store/walSync.ts';
+import Database from 'better-sqlite3';
 
 let dir: string;
 let db: SqliteDatabase;
@@ -63,6 +68,109 @@ describe('SQLite group commit', () => {
     await db.transaction(async () => undefined);
     expect(order).toEqual(['a', 'b']);
     expect(await db.query('SELECT v FROM t')).toEqual([{ v: 2 }]);
+  });
+});
+
+/** An fsync the test finishes by hand: each call waits in `calls` until `finish` is called; after `release`, none waits. */
+function heldFsync(): { fsync: Fsync; calls: Array<{ fd: number; finish: (error?: NodeJS.ErrnoException) => void }>; release: () => void } {
+  const calls: Array<{ fd: number; finish: (error?: NodeJS.ErrnoException) => void }> = [];
+  let released = false;
+  return {
+    calls,
+    fsync: (fd, done) => (released ? done(null) : calls.push({ fd, finish: (error) => done(error ?? null) })),
+    release: () => {
+      released = true;
+      for (const call of calls) call.finish();
+    },
+  };
+}
+
+const settledYet = async (p: Promise<unknown>): Promise<boolean> => {
+  let settled = false;
+  void p.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  await new Promise((r) => setTimeout(r, 20));
+  return settled;
+};
+
+async function until(what: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !what(); i++) await new Promise((r) => setTimeout(r, 5));
+  expect(what()).toBe(true);
+}
+
+describe('SQLite durability', () => {
+  it('answers a commit only once the WAL is fsynced, and runs the next group during that fsync', async () => {
+    const held = heldFsync();
+    const file = path.join(dir, 'held.db');
+    const store = new SqliteDatabase(file, { fsync: held.fsync });
+    try {
+      const created = store.exec('CREATE TABLE t (k TEXT PRIMARY KEY)');
+      await until(() => held.calls.length === 1);
+      held.calls[0]!.finish();
+      await created;
+      const a = store.run('INSERT INTO t (k) VALUES (?)', ['a']);
+      await until(() => held.calls.length === 2);
+      // The fsync is of the WAL, and starts after COMMIT: another connection sees the row.
+      expect(statSync(`${file}-wal`).ino).toBe((await import('node:fs')).fstatSync(held.calls[1]!.fd).ino);
+      const peer = new Database(file, { readonly: true });
+      expect(peer.prepare('SELECT k FROM t').all()).toEqual([{ k: 'a' }]);
+      peer.close();
+      expect(await settledYet(a)).toBe(false);
+
+      // The connection is free: the next group commits, and waits for an fsync of its own,
+      // which starts only when the first one has ended.
+      let bRan = false;
+      const b = store.transaction(async (tx) => {
+        await tx.run('INSERT INTO t (k) VALUES (?)', ['b']);
+        bRan = true;
+      });
+      await until(() => bRan);
+      // A read sees b committed, so it is not answered before b is on disk either.
+      const read = store.query<{ k: string }>('SELECT k FROM t ORDER BY k');
+      expect(await settledYet(b)).toBe(false);
+      expect(await settledYet(read)).toBe(false);
+      expect(held.calls).toHaveLength(2);
+
+      held.calls[1]!.finish();
+      await a;
+      await until(() => held.calls.length === 3);
+      expect(await settledYet(b)).toBe(false);
+      held.calls[2]!.finish();
+      await b;
+      expect(await read).toEqual([{ k: 'a' }, { k: 'b' }]);
+    } finally {
+      held.release();
+      await store.close();
+    }
+  });
+
+  it('fails a commit whose fsync failed, and every later one: the disk may have dropped what it could not write', async () => {
+    const held = heldFsync();
+    const store = new SqliteDatabase(path.join(dir, 'eio.db'), { fsync: held.fsync });
+    try {
+      const created = store.exec('CREATE TABLE t (k TEXT PRIMARY KEY)');
+      await until(() => held.calls.length === 1);
+      held.calls[0]!.finish(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' }));
+      await expect(created).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+      await expect(store.run('CREATE TABLE u (k TEXT)')).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+      expect(held.calls).toHaveLength(1);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("answers at COMMIT with durability 'normal', and never fsyncs", async () => {
+    const held = heldFsync();
+    const store = new SqliteDatabase(path.join(dir, 'normal.db'), { fsync: held.fsync, durability: 'normal' });
+    try {
+      await store.exec('CREATE TABLE t (k TEXT PRIMARY KEY)');
+      await store.run('INSERT INTO t (k) VALUES (?)', ['a']);
+      expect(held.calls).toEqual([]);
+    } finally {
+      await store.close();
+    }
   });
 });
 
