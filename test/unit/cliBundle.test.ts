@@ -1,7 +1,7 @@
 /**
- * bin/ekort.js runs the bundle tools/bundle-cli.mjs makes while it is as new as every source it
- * was made from, and the TypeScript sources otherwise (or when asked): a copy of the checkout
- * in a temporary folder is bundled, then one source is touched.
+ * bin/ekort.js and bin/web.js run the bundles tools/bundle-cli.mjs makes while each is as new as
+ * every source it was made from, and the TypeScript sources otherwise (or when asked): a copy of
+ * the checkout in a temporary folder is bundled, then one source is touched.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync, symlinkSync, utimesSync } from 'node:fs';
@@ -18,7 +18,19 @@ function run(env: Record<string, string> = {}) {
   return { code: result.status, started: result.stderr.split('\n')[0], usage: result.stdout.split('\n')[0] };
 }
 
-describe('bin/ekort.js: the bundle or the sources', () => {
+/** bin/web.js with a --port it refuses: it loads the bridge's code, then stops before starting anything. */
+function runWeb(env: Record<string, string> = {}) {
+  const result = spawnSync(process.execPath, [path.join(copy, 'bin/web.js'), '--port', 'none'], { env: { ...process.env, EKORT_DEBUG_START: '1', ...env }, encoding: 'utf8', timeout: 30_000 });
+  const [started, refusal] = result.stderr.split('\n');
+  return { code: result.status, started, refusal };
+}
+
+const touch = (file: string): void => {
+  const later = new Date(Date.now() + 60_000);
+  utimesSync(path.join(copy, file), later, later);
+};
+
+describe('bin/ekort.js and bin/web.js: the bundle or the sources', () => {
   beforeAll(() => {
     for (const part of ['package.json', 'bin', 'tools', 'src']) cpSync(path.join(root, part), path.join(copy, part), { recursive: true });
     symlinkSync(path.join(root, 'node_modules'), path.join(copy, 'node_modules'));
@@ -35,9 +47,22 @@ describe('bin/ekort.js: the bundle or the sources', () => {
     expect(run({ EKORT_FROM_SOURCE: '1' })).toMatchObject({ code: 0, started: 'ekort: running the sources through tsx' });
   });
 
-  it('runs the sources once one of them is newer than the bundle', () => {
-    const later = new Date(Date.now() + 60_000);
-    utimesSync(path.join(copy, 'src/cli/readersCommand.ts'), later, later);
+  it('the bridge runs its own bundle while it is fresh', () => {
+    expect(runWeb()).toEqual({ code: 2, started: 'web: running the bundle in out/web', refusal: 'web: --port must be 0 to 65535' });
+  });
+
+  it('the bridge runs its sources when asked to', () => {
+    expect(runWeb({ EKORT_FROM_SOURCE: '1' })).toEqual({ code: 2, started: 'web: running the sources through tsx', refusal: 'web: --port must be 0 to 65535' });
+  });
+
+  it('runs the sources once one of them is newer than the bundle; a program whose sources did not change keeps its bundle', () => {
+    touch('src/cli/readersCommand.ts'); // the command's, not the bridge's
     expect(run()).toMatchObject({ code: 0, started: 'ekort: running the sources through tsx' });
+    expect(runWeb()).toMatchObject({ code: 2, started: 'web: running the bundle in out/web' });
+  });
+
+  it('the bridge runs its sources once one of them is newer than its bundle', () => {
+    touch('src/client/bridge/server.ts');
+    expect(runWeb()).toEqual({ code: 2, started: 'web: running the sources through tsx', refusal: 'web: --port must be 0 to 65535' });
   });
 });
