@@ -8,13 +8,18 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 
+/** Installed as a package (inside a node_modules folder): nobody edits these sources. */
+const installed = root.split(path.sep).includes('node_modules');
+
 /**
  * Whether out/`dir` holds a bundle no source of which has changed since: one stat per source
- * file its inputs.json names (a missing bundle, or a source gone, is not fresh).
+ * file its inputs.json names (a missing bundle, or a source gone, is not fresh). An installed
+ * package's bundle is taken as it is, without the stats.
  */
 export function bundleIsFresh(dir) {
   try {
     const { builtAt, inputs } = JSON.parse(readFileSync(path.join(root, 'out', dir, 'inputs.json'), 'utf8'));
+    if (installed) return true;
     // Plain paths, not URLs: this runs before every start, for some 170 files.
     return inputs.every((file) => statSync(path.join(root, file)).mtimeMs <= builtAt);
   } catch {

@@ -66,3 +66,29 @@ describe('bin/ekort.js and bin/web.js: the bundle or the sources', () => {
     expect(runWeb()).toEqual({ code: 2, started: 'web: running the sources through tsx', refusal: 'web: --port must be 0 to 65535' });
   });
 });
+
+describe('bin/built.js in an installed package (inside node_modules)', () => {
+  const base = mkdtempSync(path.join(os.tmpdir(), 'ekort-cli-installed-'));
+  const pkg = path.join(base, 'node_modules', 'ekort-desktop');
+  const start = (env: Record<string, string> = {}) =>
+    spawnSync(process.execPath, [path.join(pkg, 'bin/ekort.js'), '--help'], { env: { ...process.env, EKORT_DEBUG_START: '1', ...env }, encoding: 'utf8', timeout: 30_000 }).stderr.split('\n')[0];
+
+  beforeAll(() => {
+    for (const part of ['package.json', 'bin', 'tools', 'src']) cpSync(path.join(root, part), path.join(pkg, part), { recursive: true });
+    symlinkSync(path.join(root, 'node_modules'), path.join(pkg, 'node_modules'));
+  }, 60_000);
+
+  afterAll(() => rmSync(base, { recursive: true, force: true }));
+
+  it('runs the sources while there is no bundle (esbuild was missing at install)', () => {
+    expect(start()).toBe('ekort: running the sources through tsx');
+  });
+
+  it('runs its bundle without comparing it with the sources, which nobody edits there', () => {
+    execFileSync(process.execPath, [path.join(pkg, 'tools/bundle-cli.mjs')], { stdio: 'pipe' });
+    const later = new Date(Date.now() + 60_000);
+    utimesSync(path.join(pkg, 'src/cli/main.ts'), later, later);
+    expect(start()).toBe('ekort: running the bundle in out/cli');
+    expect(start({ EKORT_FROM_SOURCE: '1' })).toBe('ekort: running the sources through tsx');
+  }, 60_000);
+});
