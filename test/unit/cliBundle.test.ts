@@ -4,7 +4,7 @@
  * the checkout in a temporary folder is bundled, then one source is touched.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, symlinkSync, utimesSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +30,25 @@ const touch = (file: string): void => {
   utimesSync(path.join(copy, file), later, later);
 };
 
+/**
+ * The packages whose code a bundle file loads before it runs: its own and that of every chunk
+ * it imports statically (esbuild marks each bundled file with a `// path` comment).
+ */
+function packagesLoadedBy(dir: string, file: string): Set<string> {
+  const seen = new Set<string>();
+  const packages = new Set<string>();
+  const queue = [file];
+  while (queue.length > 0) {
+    const next = queue.pop()!;
+    if (seen.has(next)) continue;
+    seen.add(next);
+    const text = readFileSync(path.join(dir, next), 'utf8');
+    for (const m of text.matchAll(/^import [^;]*?from "\.\/([^"]+)"/gms)) queue.push(m[1]!);
+    for (const m of text.matchAll(/^\/\/ .*node_modules\/((?:@[^/]+\/)?[^/]+)\//gm)) packages.add(m[1]!);
+  }
+  return packages;
+}
+
 describe('bin/ekort.js and bin/web.js: the bundle or the sources', () => {
   beforeAll(() => {
     for (const part of ['package.json', 'bin', 'tools', 'src']) cpSync(path.join(root, part), path.join(copy, part), { recursive: true });
@@ -41,6 +60,15 @@ describe('bin/ekort.js and bin/web.js: the bundle or the sources', () => {
 
   it('runs the bundle while it is fresh', () => {
     expect(run()).toEqual({ code: 0, started: 'ekort: running the bundle in out/cli', usage: 'ekort: smart cards, security tokens and the e-kort service, from the terminal' });
+  });
+
+  it('ekort serve starts without pkijs and pg: they come with a card login, --ca or a postgres:// database', () => {
+    const dir = path.join(copy, 'out/cli');
+    const serve = readdirSync(dir).find((f) => f.startsWith('serveCommand-'))!;
+    const loaded = packagesLoadedBy(dir, serve);
+    expect(loaded).toContain('fastify'); // the walk finds the service's packages
+    expect(loaded).not.toContain('pkijs');
+    expect(loaded).not.toContain('pg');
   });
 
   it('runs the sources when asked to', () => {
