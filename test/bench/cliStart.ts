@@ -1,7 +1,8 @@
 /**
  * How fast the `ekort` command starts, beside its peers in the same run: `ekort --help` and
  * `ekort readers` (the bundle in out/cli, as `npm install` leaves it) against `ykman --version`,
- * `opensc-tool -l` and a bare `node -e 0`; wall time (median of 7) and peak memory, by GNU time.
+ * `opensc-tool -l` and a bare `node -e 0`; wall time (median of 7, the commands taking turns) and
+ * peak memory, by GNU time.
  * And the two servers: `ekort serve` on a new SQLite file and the browser bridge (bin/web.js) on
  * a new data folder, from spawn to their first successful HTTP answer (GET /v1/health, GET /),
  * with the peak memory the process reached by then (VmHWM); median of 7 after one run that is
@@ -21,16 +22,11 @@ const WEB = fileURLToPath(new URL('../../bin/web.js', import.meta.url));
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const RUNS = 7;
 
-function measure(argv: string[]): { seconds: number; megabytes: number } | undefined {
-  const runs: Array<{ seconds: number; kb: number }> = [];
-  for (let i = 0; i < RUNS; i++) {
-    const r = spawnSync('/usr/bin/time', ['-f', '%e %M', ...argv], { encoding: 'utf8', timeout: 30_000 });
-    const last = r.stderr.trim().split('\n').at(-1) ?? '';
-    const m = /^(\d+(?:\.\d+)?) (\d+)$/.exec(last);
-    if (r.status !== 0 || !m) return undefined;
-    runs.push({ seconds: Number(m[1]), kb: Number(m[2]) });
-  }
-  return { seconds: median(runs.map((x) => x.seconds)), megabytes: Math.max(...runs.map((x) => x.kb)) / 1024 };
+/** One run of `argv` under GNU time: wall seconds and peak kilobytes, or undefined when it fails (a peer not installed). */
+function timeOnce(argv: string[]): { seconds: number; kb: number } | undefined {
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', ...argv], { encoding: 'utf8', timeout: 30_000 });
+  const m = /^(\d+(?:\.\d+)?) (\d+)$/.exec(r.stderr.trim().split('\n').at(-1) ?? '');
+  return r.status === 0 && m ? { seconds: Number(m[1]), kb: Number(m[2]) } : undefined;
 }
 
 function freePort(): Promise<number> {
@@ -100,11 +96,25 @@ export async function benchCliStart(): Promise<void> {
     ['ykman.version', ['ykman', '--version'], { peer: 'ykman' }],
     ['opensc_tool.list', ['opensc-tool', '-l'], { peer: 'opensc-tool' }],
   ];
-  for (const [name, argv, { target, peer }] of cases) {
-    const m = measure(argv);
-    if (!m) continue; // a peer that is not installed
-    report({ name: `cli_start.${name}.seconds`, value: round(m.seconds, 2), unit: 's', ...(target ? { target_max: 0.15 } : {}), ...(peer ? { peer } : {}) });
-    report({ name: `cli_start.${name}.peak_mb`, value: round(m.megabytes, 1), unit: 'MB', ...(target ? { target_max: 60 } : {}), ...(peer ? { peer } : {}) });
+  // Round by round, every command once a round, so that the machine's other load (it is
+  // shared) falls on all of them alike, `node -e 0` included.
+  const runs = new Map<string, Array<{ seconds: number; kb: number }>>(cases.map(([name]) => [name, []]));
+  for (let i = 0; i < RUNS; i++) {
+    for (const [name, argv] of cases) {
+      const done = runs.get(name);
+      if (!done || done.length < i) continue; // failed before: a peer that is not installed
+      const run = timeOnce(argv);
+      if (run) done.push(run);
+      else runs.delete(name);
+    }
+  }
+  for (const [name, , { target, peer }] of cases) {
+    const done = runs.get(name);
+    if (!done || done.length === 0) continue;
+    const seconds = median(done.map((x) => x.seconds));
+    const megabytes = Math.max(...done.map((x) => x.kb)) / 1024;
+    report({ name: `cli_start.${name}.seconds`, value: round(seconds, 2), unit: 's', ...(target ? { target_max: 0.15 } : {}), ...(peer ? { peer } : {}) });
+    report({ name: `cli_start.${name}.peak_mb`, value: round(megabytes, 1), unit: 'MB', ...(target ? { target_max: 60 } : {}), ...(peer ? { peer } : {}) });
   }
   const servers: Array<[string, (dir: string, port: number) => string[], string]> = [
     ['ekort.serve', (dir, port) => [EKORT, 'serve', '--db', path.join(dir, 'ekort.sqlite'), '--port', String(port)], '/v1/health'],
