@@ -96,12 +96,14 @@ describe('bin/ekort.js and bin/web.js: the bundle or the sources', () => {
 });
 
 describe('bin/built.js in an installed package (inside node_modules)', () => {
-  const base = mkdtempSync(path.join(os.tmpdir(), 'ekort-cli-installed-'));
-  const pkg = path.join(base, 'node_modules', 'ekort-desktop');
+  let base = '';
+  let pkg = '';
   const start = (env: Record<string, string> = {}) =>
     spawnSync(process.execPath, [path.join(pkg, 'bin/ekort.js'), '--help'], { env: { ...process.env, EKORT_DEBUG_START: '1', ...env }, encoding: 'utf8', timeout: 30_000 }).stderr.split('\n')[0];
 
   beforeAll(() => {
+    base = mkdtempSync(path.join(os.tmpdir(), 'ekort-cli-installed-'));
+    pkg = path.join(base, 'node_modules', 'ekort-desktop');
     for (const part of ['package.json', 'bin', 'tools', 'src']) cpSync(path.join(root, part), path.join(pkg, part), { recursive: true });
     symlinkSync(path.join(root, 'node_modules'), path.join(pkg, 'node_modules'));
   }, 60_000);
