@@ -1,30 +1,8 @@
 #!/usr/bin/env node
-// The `ekort` command. Runs the bundle in out/cli (tools/bundle-cli.mjs, made by `npm install`)
-// while it is as new as the sources it was made from; otherwise the TypeScript sources through
-// tsx, so a checkout being edited always runs what is there.
-import { readFileSync, statSync } from 'node:fs';
+// The `ekort` command: its bundle in out/cli while fresh, else the sources (bin/built.js).
+import { loadProgram } from './built.js';
 
-const root = new URL('..', import.meta.url);
-
-function bundleIsFresh() {
-  try {
-    const { builtAt, inputs } = JSON.parse(readFileSync(new URL('out/cli/inputs.json', root), 'utf8'));
-    return inputs.every((file) => statSync(new URL(file, root)).mtimeMs <= builtAt);
-  } catch {
-    return false; // no bundle, or a source gone: the sources decide
-  }
-}
-
-let main;
-const fromBundle = process.env.EKORT_FROM_SOURCE !== '1' && bundleIsFresh();
-if (process.env.EKORT_DEBUG_START === '1') process.stderr.write(`ekort: running ${fromBundle ? 'the bundle in out/cli' : 'the sources through tsx'}\n`);
-if (fromBundle) {
-  ({ main } = await import('../out/cli/main.js'));
-} else {
-  const { register } = await import('tsx/esm/api');
-  register();
-  ({ main } = await import('../src/cli/main.ts'));
-}
+const { main } = await loadProgram({ name: 'ekort', dir: 'cli', bundle: 'main.js', source: 'src/cli/main.ts' });
 const interrupted = new Promise((resolve) => {
   process.once('SIGINT', resolve);
   process.once('SIGTERM', resolve);

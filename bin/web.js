@@ -1,13 +1,10 @@
 #!/usr/bin/env node
 // `npm run web`: the e-kort app in a normal browser, through the loopback bridge (see
 // src/client/bridge/webMain.ts). Prints the URL to open; Ctrl-C or SIGTERM stops it.
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { register } from 'tsx/esm/api';
+// Its bundle in out/web while fresh, else the sources (bin/built.js).
+import { loadProgram, root } from './built.js';
 
-register();
-const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
-const { webMain } = await import('../src/client/bridge/webMain.ts');
+const { webMain } = await loadProgram({ name: 'web', dir: 'web', bundle: 'web.js', source: 'src/client/bridge/webMain.ts' });
 try {
   process.exitCode = await webMain(process.argv.slice(2), root);
 } catch (error) {

@@ -13,7 +13,7 @@
  * TOTP step), so it holds across service instances.
  */
 import { randomBytes } from 'node:crypto';
-import { LoginSignatureError, type Organisation, verifyLoginSignatureSync } from '../pki/index.ts';
+import type { Organisation } from '../pki/index.ts';
 import { codesEqual, HID_HMAC_SUITE, hidSvarskod, newKontrollnummer, type OtpAlgorithm, parseOcraSuite, svarskod, verifyHotp, verifyTotp } from '../token/index.ts';
 import type { CardChallenge, DosaChallenge, LoginMethod, Session } from './api/schemas.ts';
 import { iso } from './calendar.ts';
@@ -59,6 +59,8 @@ export async function cardLogin(ctx: BankContext, challengeId: string, cms: Uint
   const trust = ctx.config.trust;
   if (!trust) throw bankError('FORBIDDEN', 'This service has no trust anchors for BankID på kort; log in with a säkerhetsdosa.');
   const { value } = await consumeChallenge(ctx, challengeId, 'card');
+  // The verifier (pkijs) comes with the first card login, not with the service (service.ts).
+  const { LoginSignatureError, verifyLoginSignatureSync } = await import('../pki/index.ts');
   let personnummer: string | undefined;
   let organisation: Organisation | undefined;
   try {

@@ -15,7 +15,7 @@ import { enrolApp, type EnrolledApp, type EnrolRequest } from './approval/enrolm
 import { approvalError } from './approval/errors.ts';
 import type { ApprovalProvider } from './approval/provider.ts';
 import { DEFAULT_ISSUER_PREFIX } from './cardNumbers.ts';
-import { TrustStore } from '../pki/index.ts';
+import type { TrustStore } from '../pki/index.ts';
 import type { BankConfig, BankContext, TrustConfig } from './context.ts';
 import { blockCard, connectCard, listPaymentCards } from './customers.ts';
 import { changeEnummer, createEnummer, type CreateEnummerInput, expireDue, getEnummer, listEnummers, listTransactionPage, listTransactions, revealEnummer, type TransactionPageRequest } from './enummer.ts';
@@ -56,7 +56,15 @@ export interface EkortServiceOptions {
 /** The HTTP service's bound on waiting for SQLite's write lock held by another process (issue 20). */
 export const SERVICE_BUSY_WAIT_MS = 100;
 
-const trustStore = (trust: TrustConfig | TrustStore): TrustStore => (trust instanceof TrustStore ? trust : TrustStore.from(trust));
+/**
+ * `trust` as a TrustStore. The PKI code (pkijs, some 0.9 MB bundled) is loaded here and for a
+ * card login, not with the service: one without card login (`ekort serve` without --ca, the
+ * app's embedded service before the demo) starts without it.
+ */
+async function trustStore(trust: TrustConfig | TrustStore): Promise<TrustStore> {
+  const { TrustStore } = await import('../pki/index.ts');
+  return trust instanceof TrustStore ? trust : TrustStore.from(trust);
+}
 
 export class EkortService {
   readonly ctx: BankContext;
@@ -70,12 +78,13 @@ export class EkortService {
   /** The reference rates authorizations in other currencies are converted with. */
   rates: Rates | undefined;
 
-  constructor(db: SqlDatabase, options: EkortServiceOptions = {}) {
+  /** On an open, migrated database; open() makes one from `--db` and reads its trust. */
+  constructor(db: SqlDatabase, options: Omit<EkortServiceOptions, 'trust'> & { trust?: TrustStore } = {}) {
     const config: BankConfig = {
       serviceId: options.serviceId ?? 'ekort-reference',
       issuerPrefix: options.issuerPrefix ?? DEFAULT_ISSUER_PREFIX,
       now: options.now ?? Date.now,
-      ...(options.trust ? { trust: trustStore(options.trust) } : {}),
+      ...(options.trust ? { trust: options.trust } : {}),
     };
     this.ctx = { db, config };
     this.rates = options.rates;
@@ -92,12 +101,15 @@ export class EkortService {
 
   /** Opens (and migrates) `--db FILE|postgres://...` and makes a service on it. */
   static async open(target: string, options: EkortServiceOptions = {}): Promise<EkortService> {
+    // Read before the database is opened: trust that cannot be read leaves nothing open.
+    const { trust: given, ...rest } = options;
+    const trust = given === undefined ? undefined : await trustStore(given);
     return new EkortService(
       await openDatabase(target, {
         ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }),
         ...(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs }),
       }),
-      options,
+      { ...rest, ...(trust ? { trust } : {}) },
     );
   }
 
@@ -276,11 +288,11 @@ export class EkortService {
 
   /**
    * Replaces the trust for card login (new CRLs, a new issuing CA) without a restart; logins
-   * verified from now on use it. Throws, keeping the old trust, when `trust` cannot be read.
+   * verified from now on use it. Rejects, keeping the old trust, when `trust` cannot be read.
    */
-  setTrust(trust: TrustConfig | TrustStore | undefined): void {
+  async setTrust(trust: TrustConfig | TrustStore | undefined): Promise<void> {
     if (trust === undefined) delete this.ctx.config.trust;
-    else this.ctx.config.trust = trustStore(trust);
+    else this.ctx.config.trust = await trustStore(trust);
   }
 
   async close(): Promise<void> {

@@ -8,13 +8,18 @@ const TABLE = new Map<string, CommandSpec>(Object.entries(COMMANDS) as Array<[st
 /** The first words of two-word commands ("card" of "card info"). */
 const NOUNS = new Set([...TABLE.keys()].filter((n) => n.includes(' ')).map((n) => n.split(' ')[0]!));
 
-export const USAGE = `ekort: smart cards, security tokens and the e-kort service, from the terminal
+let usage: string | undefined;
+/** `ekort --help`: made when asked for, not at every start (it lays out every command). */
+export function fullUsage(): string {
+  usage ??= `ekort: smart cards, security tokens and the e-kort service, from the terminal
 
 Usage: ekort <command> [options]
 
 ${usageOf([...TABLE], true)}
 
 Exit codes: 0 ok, 1 the operation failed (message on stderr, code in --json output), 2 usage error.`;
+  return usage;
+}
 
 /** The usage of the commands `prefix` names ("pki" or "pki issue"). */
 export function usageFor(prefix: string): string | undefined {
@@ -58,7 +63,7 @@ function unknownCommand(argv: string[], name: string): string {
   const near = closest(name, TABLE.keys());
   const hint = near ? `; did you mean "${near}"?` : '';
   if (noun) return `ekort: "${name}" is not a command${hint}\n\n${noun}`;
-  return `ekort: unknown command "${name}"${hint}\n\n${USAGE}`;
+  return `ekort: unknown command "${name}"${hint}\n\n${fullUsage()}`;
 }
 
 export async function main(argv: string[], rawIo: CliIo): Promise<number> {
@@ -67,12 +72,12 @@ export async function main(argv: string[], rawIo: CliIo): Promise<number> {
   const name = twoWords ? `${argv[0]} ${argv[1]}` : argv[0];
   const rest = argv.slice(twoWords ? 2 : 1);
   if (name === undefined || name === 'help' || HELP.has(name)) {
-    io.out(USAGE);
+    io.out(fullUsage());
     return name === undefined ? 2 : 0;
   }
   const spec = TABLE.get(name);
   if (rest.some((a) => HELP.has(a)) && (spec || NOUNS.has(name))) {
-    io.out(`Usage:\n${usageFor(name) ?? USAGE}`);
+    io.out(`Usage:\n${usageFor(name) ?? fullUsage()}`);
     return 0;
   }
   if (!spec) {

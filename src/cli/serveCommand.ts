@@ -7,8 +7,6 @@ import { readFile } from 'node:fs/promises';
 import { defaultDatabasePath, EkortService, Rates, SERVICE_BUSY_WAIT_MS, type ServerOptions, startServer } from '../bank/index.ts';
 import { UsageError, type CliIo } from './cliContext.ts';
 import type { Input } from './commands.ts';
-import { loadTestPkiTrust } from '../pki/index.ts';
-import { reloadTrustOnChange } from './serveTrust.ts';
 
 function port(text: string | undefined, tls: boolean): number {
   if (text === undefined) return tls ? 8443 : 8080;
@@ -35,7 +33,8 @@ export async function serveCommand({ values }: Input<'serve'>, io: CliIo): Promi
   const loginRateLimit = perMinute(values['login-rate-limit']);
   const maxConnections = poolSize(values['pg-pool']);
   const tls = values['tls-cert'] && values['tls-key'] ? { cert: await readFile(values['tls-cert']), key: await readFile(values['tls-key']) } : undefined;
-  const trust = values.ca === undefined ? undefined : await loadTestPkiTrust(values.ca);
+  // The PKI code only with --ca: without it the service starts without pkijs (service.ts).
+  const trust = values.ca === undefined ? undefined : await (await import('../pki/index.ts')).loadTestPkiTrust(values.ca);
   // Reference rates for purchases in other currencies (src/bank/currency.ts); read once, never fetched.
   const rates = values.rates === undefined ? undefined : await Rates.load(values.rates);
 
@@ -63,7 +62,7 @@ export async function serveCommand({ values }: Input<'serve'>, io: CliIo): Promi
   if (rates?.staleOn(Date.now())) io.err(`ekort serve: warning: the rates of ${rates.date} are older than the last banking day; purchases are converted with them until new rates are given (GET /v1/health says so too).`);
   else io.err('ekort serve: no --rates given: purchases in other currencies than SEK are declined (CURRENCY_NOT_SUPPORTED).');
   if (!trust) io.err('ekort serve: no --ca given: card login (BankID på kort) is refused; dosa login works.');
-  const stopReload = values.ca === undefined ? () => undefined : await reloadTrustOnChange(values.ca, service, (line) => io.err(line));
+  const stopReload = values.ca === undefined ? () => undefined : await (await import('./serveTrust.ts')).reloadTrustOnChange(values.ca, service, (line) => io.err(line));
   io.out(`ekort serve: listening on ${server.url}`);
 
   await io.interrupted;

@@ -33,7 +33,7 @@ export async function reloadTrustOnChange(dir: string, service: EkortService, lo
       if (now === seen) return;
       seen = now;
       try {
-        service.setTrust(await loadTestPkiTrust(dir));
+        await service.setTrust(await loadTestPkiTrust(dir));
         log(`ekort serve: card-login trust read again from ${dir}`);
       } catch (error) {
         log(`ekort serve: ${dir} changed but cannot be used (${(error as Error).message}); the previous trust stays`);

@@ -34,7 +34,7 @@ export class EmbeddedService {
   /** Loads the demo PKI's trust (made by the demo after the service started); false when there is none. */
   async loadDemoTrust(dataDir: string): Promise<boolean> {
     const trust = await demoTrust(dataDir);
-    if (trust) this.service.setTrust(trust);
+    if (trust) await this.service.setTrust(trust);
     return trust !== undefined;
   }
 

@@ -69,6 +69,8 @@ export class ReaderMonitor extends EventEmitter<{ event: [ReaderEvent] }> {
   private lastError: PcscError | undefined;
   private readonly retryMs: number;
   private lastChange = 0;
+  /** The pending settled() calls' checks. */
+  private readonly settleChecks = new Set<() => void>();
 
   constructor(private readonly options: ReaderMonitorOptions = {}) {
     super();
@@ -99,13 +101,31 @@ export class ReaderMonitor extends EventEmitter<{ event: [ReaderEvent] }> {
    */
   async settled(timeoutMs = 3000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const quiet = Date.now() - this.lastChange >= SETTLE_MS;
-      const allSeen = [...this.tracked.values()].every((t) => t.seen);
-      if (this.up === false || (this.up === true && allSeen && (this.tracked.size > 0 || quiet))) return;
-      if (Date.now() >= deadline) return;
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    // Checked again on every change the monitor sees (not on a polling period, which a
+    // one-shot command such as `ekort readers` would wait out), and by the clock only for the
+    // quiet wait with no reader and for the deadline.
+    await new Promise<void>((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const check = (): void => {
+        clearTimeout(timer);
+        const now = Date.now();
+        const allSeen = [...this.tracked.values()].every((t) => t.seen);
+        const quietAt = this.lastChange + SETTLE_MS;
+        if (this.up === false || (this.up === true && allSeen && (this.tracked.size > 0 || now >= quietAt)) || now >= deadline) {
+          this.settleChecks.delete(check);
+          resolve();
+          return;
+        }
+        timer = setTimeout(check, Math.max(1, (this.up === true && allSeen ? Math.min(quietAt, deadline) : deadline) - now));
+      };
+      this.settleChecks.add(check);
+      check();
+    });
+  }
+
+  /** Something settled() looks at changed. */
+  private changed(): void {
+    for (const check of [...this.settleChecks]) check();
   }
 
   readers(): ReaderState[] {
@@ -231,6 +251,7 @@ export class ReaderMonitor extends EventEmitter<{ event: [ReaderEvent] }> {
       this.lastError = undefined;
       this.emitEvent({ type: 'pcsc-up' });
     }
+    this.changed();
   }
 
   private onReader(context: PcscliteContext, reader: PcscliteReader): void {
@@ -244,8 +265,11 @@ export class ReaderMonitor extends EventEmitter<{ event: [ReaderEvent] }> {
     this.tracked.set(reader.name, tracked);
     this.lastChange = Date.now();
     this.emitEvent({ type: 'reader-added', reader: reader.name });
+    this.changed();
     reader.on('status', (status: { state: number; atr?: Buffer }) => {
-      if (this.tracked.get(reader.name) === tracked) this.onStatus(tracked, status);
+      if (this.tracked.get(reader.name) !== tracked) return;
+      this.onStatus(tracked, status);
+      this.changed();
     });
     reader.on('end', () => {
       if (this.tracked.get(reader.name) === tracked) this.removeReader(tracked, new PcscError('READER_GONE', `The card reader "${reader.name}" was unplugged. Plug it in again.`, { reader: reader.name }));
@@ -295,6 +319,7 @@ export class ReaderMonitor extends EventEmitter<{ event: [ReaderEvent] }> {
     closeReader(tracked.reader, this.lastConnection.get(tracked.reader));
     // Only with the real binding: a test's factory has no pcscd behind it.
     if (this.tracked.size === 0 && this.context && reason.code === 'READER_GONE' && !this.options.factory) this.probeService(this.context);
+    this.changed();
   }
 
   /**
@@ -327,6 +352,7 @@ export class ReaderMonitor extends EventEmitter<{ event: [ReaderEvent] }> {
       this.emitEvent({ type: 'pcsc-down', error: reason });
     }
     if (this.started && !this.retryTimer) this.retryTimer = setTimeout(() => this.open(), this.retryMs);
+    this.changed();
   }
 
   private dropContext(): void {

@@ -1,10 +1,10 @@
 /**
- * bin/ekort.js runs the bundle tools/bundle-cli.mjs makes while it is as new as every source it
- * was made from, and the TypeScript sources otherwise (or when asked): a copy of the checkout
- * in a temporary folder is bundled, then one source is touched.
+ * bin/ekort.js and bin/web.js run the bundles tools/bundle-cli.mjs makes while each is as new as
+ * every source it was made from, and the TypeScript sources otherwise (or when asked): a copy of
+ * the checkout in a temporary folder is bundled, then one source is touched.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, symlinkSync, utimesSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +18,38 @@ function run(env: Record<string, string> = {}) {
   return { code: result.status, started: result.stderr.split('\n')[0], usage: result.stdout.split('\n')[0] };
 }
 
-describe('bin/ekort.js: the bundle or the sources', () => {
+/** bin/web.js with a --port it refuses: it loads the bridge's code, then stops before starting anything. */
+function runWeb(env: Record<string, string> = {}) {
+  const result = spawnSync(process.execPath, [path.join(copy, 'bin/web.js'), '--port', 'none'], { env: { ...process.env, EKORT_DEBUG_START: '1', ...env }, encoding: 'utf8', timeout: 30_000 });
+  const [started, refusal] = result.stderr.split('\n');
+  return { code: result.status, started, refusal };
+}
+
+const touch = (file: string): void => {
+  const later = new Date(Date.now() + 60_000);
+  utimesSync(path.join(copy, file), later, later);
+};
+
+/**
+ * The packages whose code a bundle file loads before it runs: its own and that of every chunk
+ * it imports statically (esbuild marks each bundled file with a `// path` comment).
+ */
+function packagesLoadedBy(dir: string, file: string): Set<string> {
+  const seen = new Set<string>();
+  const packages = new Set<string>();
+  const queue = [file];
+  while (queue.length > 0) {
+    const next = queue.pop()!;
+    if (seen.has(next)) continue;
+    seen.add(next);
+    const text = readFileSync(path.join(dir, next), 'utf8');
+    for (const m of text.matchAll(/^import [^;]*?from "\.\/([^"]+)"/gms)) queue.push(m[1]!);
+    for (const m of text.matchAll(/^\/\/ .*node_modules\/((?:@[^/]+\/)?[^/]+)\//gm)) packages.add(m[1]!);
+  }
+  return packages;
+}
+
+describe('bin/ekort.js and bin/web.js: the bundle or the sources', () => {
   beforeAll(() => {
     for (const part of ['package.json', 'bin', 'tools', 'src']) cpSync(path.join(root, part), path.join(copy, part), { recursive: true });
     symlinkSync(path.join(root, 'node_modules'), path.join(copy, 'node_modules'));
@@ -31,13 +62,63 @@ describe('bin/ekort.js: the bundle or the sources', () => {
     expect(run()).toEqual({ code: 0, started: 'ekort: running the bundle in out/cli', usage: 'ekort: smart cards, security tokens and the e-kort service, from the terminal' });
   });
 
+  it('ekort serve starts without pkijs and pg: they come with a card login, --ca or a postgres:// database', () => {
+    const dir = path.join(copy, 'out/cli');
+    const serve = readdirSync(dir).find((f) => f.startsWith('serveCommand-'))!;
+    const loaded = packagesLoadedBy(dir, serve);
+    expect(loaded).toContain('fastify'); // the walk finds the service's packages
+    expect(loaded).not.toContain('pkijs');
+    expect(loaded).not.toContain('pg');
+  });
+
   it('runs the sources when asked to', () => {
     expect(run({ EKORT_FROM_SOURCE: '1' })).toMatchObject({ code: 0, started: 'ekort: running the sources through tsx' });
   });
 
-  it('runs the sources once one of them is newer than the bundle', () => {
-    const later = new Date(Date.now() + 60_000);
-    utimesSync(path.join(copy, 'src/cli/readersCommand.ts'), later, later);
-    expect(run()).toMatchObject({ code: 0, started: 'ekort: running the sources through tsx' });
+  it('the bridge runs its own bundle while it is fresh', () => {
+    expect(runWeb()).toEqual({ code: 2, started: 'web: running the bundle in out/web', refusal: 'web: --port must be 0 to 65535' });
   });
+
+  it('the bridge runs its sources when asked to', () => {
+    expect(runWeb({ EKORT_FROM_SOURCE: '1' })).toEqual({ code: 2, started: 'web: running the sources through tsx', refusal: 'web: --port must be 0 to 65535' });
+  });
+
+  it('runs the sources once one of them is newer than the bundle; a program whose sources did not change keeps its bundle', () => {
+    touch('src/cli/readersCommand.ts'); // the command's, not the bridge's
+    expect(run()).toMatchObject({ code: 0, started: 'ekort: running the sources through tsx' });
+    expect(runWeb()).toMatchObject({ code: 2, started: 'web: running the bundle in out/web' });
+  });
+
+  it('the bridge runs its sources once one of them is newer than its bundle', () => {
+    touch('src/client/bridge/server.ts');
+    expect(runWeb()).toEqual({ code: 2, started: 'web: running the sources through tsx', refusal: 'web: --port must be 0 to 65535' });
+  });
+});
+
+describe('bin/built.js in an installed package (inside node_modules)', () => {
+  let base = '';
+  let pkg = '';
+  const start = (env: Record<string, string> = {}) =>
+    spawnSync(process.execPath, [path.join(pkg, 'bin/ekort.js'), '--help'], { env: { ...process.env, EKORT_DEBUG_START: '1', ...env }, encoding: 'utf8', timeout: 30_000 }).stderr.split('\n')[0];
+
+  beforeAll(() => {
+    base = mkdtempSync(path.join(os.tmpdir(), 'ekort-cli-installed-'));
+    pkg = path.join(base, 'node_modules', 'ekort-desktop');
+    for (const part of ['package.json', 'bin', 'tools', 'src']) cpSync(path.join(root, part), path.join(pkg, part), { recursive: true });
+    symlinkSync(path.join(root, 'node_modules'), path.join(pkg, 'node_modules'));
+  }, 60_000);
+
+  afterAll(() => rmSync(base, { recursive: true, force: true }));
+
+  it('runs the sources while there is no bundle (esbuild was missing at install)', () => {
+    expect(start()).toBe('ekort: running the sources through tsx');
+  });
+
+  it('runs its bundle without comparing it with the sources, which nobody edits there', () => {
+    execFileSync(process.execPath, [path.join(pkg, 'tools/bundle-cli.mjs')], { stdio: 'pipe' });
+    const later = new Date(Date.now() + 60_000);
+    utimesSync(path.join(pkg, 'src/cli/main.ts'), later, later);
+    expect(start()).toBe('ekort: running the bundle in out/cli');
+    expect(start({ EKORT_FROM_SOURCE: '1' })).toBe('ekort: running the sources through tsx');
+  }, 60_000);
 });

@@ -2,7 +2,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { migrate } from './migrations.ts';
-import { PostgresDatabase, type PostgresOptions } from './postgres.ts';
+import type { PostgresOptions } from './postgres.ts';
 import type { SqlDatabase } from './sql.ts';
 import { openSharedSqlite, type SqliteOptions } from './sqlite.ts';
 
@@ -20,7 +20,8 @@ export const isPostgresUrl = (target: string): boolean => /^postgres(ql)?:\/\//i
 
 export async function openDatabase(target: string, options: SqliteOptions & PostgresOptions = {}): Promise<SqlDatabase> {
   let db: SqlDatabase;
-  if (isPostgresUrl(target)) db = new PostgresDatabase(target, options);
+  // pg only when asked for: loading it costs a SQLite service (and the app) some 40 ms at start.
+  if (isPostgresUrl(target)) db = new (await import('./postgres.ts')).PostgresDatabase(target, options);
   else db = openSharedSqlite(target, options); // which makes the directory 0700 and the file 0600
   try {
     await migrate(db);

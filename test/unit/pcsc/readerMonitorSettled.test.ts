@@ -48,6 +48,35 @@ describe('ReaderMonitor.settled', () => {
     await monitor.close();
   });
 
+  it('resolves on the last report itself, with no timer in between (no polling period to wait out)', async () => {
+    const context = new EventEmitter() as unknown as PcscliteContext & EventEmitter;
+    Object.assign(context, { close: () => undefined });
+    const monitor = new ReaderMonitor({ factory: () => context }).start();
+    const readers = [fakeReader('A 00 00'), fakeReader('B 00 00')];
+    for (const r of readers) context.emit('reader', r);
+    let settled = false;
+    void monitor.settled().then(() => (settled = true));
+    readers[0]!.emit('status', { state: 0x10 });
+    await Promise.resolve();
+    expect(settled).toBe(false); // B has not reported
+    readers[1]!.emit('status', { state: 0x20, atr: Buffer.from([0x3b, 0x00]) });
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(settled).toBe(true);
+    await monitor.close();
+  });
+
+  it('resolves when pcscd is found down, at once', async () => {
+    const monitor = new ReaderMonitor({ factory: () => { throw new Error('no pcscd'); } }).start();
+    let settled = false;
+    void monitor.settled().then(() => (settled = true));
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(settled).toBe(true);
+    expect(monitor.unavailableReason?.code).toBe('PCSC_UNAVAILABLE');
+    await monitor.close();
+  });
+
   it('with no reader listed, waits the quiet time before saying there is none', async () => {
     const context = new EventEmitter() as unknown as PcscliteContext & EventEmitter;
     Object.assign(context, { close: () => undefined });
