@@ -20,6 +20,13 @@
  * Locks are taken card first, then e-nummer (as blockCard does), in the one statement that
  * finds the e-nummer by its number and reads both rows with the month's spend, so concurrent
  * authorizations and blocks on PostgreSQL serialise per card without deadlocks.
+ *
+ * On PostgreSQL most approvals take two round trips and hold those locks for one statement
+ * (issue 20): a first look without locks (FIRST_LOOK, which also finds an earlier answer to the
+ * requestId), decide() on it, then one autocommit statement that writes the approval only if
+ * the card and e-nummer rows are still the versions decided on and the card's monthly total
+ * still allows it (APPROVE_IF_UNCHANGED). Anything else (a decline, a lost race, a rarer
+ * approval) is decided again under the locks, as on SQLite; the rules live in decide() alone.
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { AuthorizationRequest, AuthorizationResult, DeclineCode } from './api/schemas.ts';
@@ -30,7 +37,7 @@ import { type Conversion, type Rates } from './currency.ts';
 import { recordConversionNotice } from './notifications.ts';
 import { merchantMatch } from './merchantName.ts';
 import type { SqlDatabase, SqlExecutor, SqlValue } from './store/sql.ts';
-import { isUniqueViolation, named } from './store/sql.ts';
+import { isLostRace, isUniqueViolation, named } from './store/sql.ts';
 
 /** An e-nummer with its card, both locked, and what each has spent this month (see LOCK_AND_READ). */
 interface Candidate {
@@ -65,6 +72,12 @@ const WRONG_CARD_DATA: readonly DeclineCode[] = ['CVC_MISMATCH', 'EXPIRY_MISMATC
 
 const sameText = (a: string, b: string): boolean => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 
+/** What decide() reads of an e-nummer, its card and both owners' spend this month (two month parameters). */
+const CANDIDATE_COLUMNS = `e.id, e.card_id, e.customer_id, e.cvc, e.merchant, e.merchant_id, e.kind, e.exp_month, e.exp_year, e.valid_until,
+     e.limit_amount, e.limit_period, e.state, e.locked_at, e.cvc_counted_from,
+     c.state AS card_state, c.limit_per_purchase, c.limit_per_month, c.expires_at, c.replaces,
+     (SELECT s.amount FROM monthly_spend s WHERE s.owner_id = c.id AND s.month = ?) AS card_spent,
+     (SELECT s.amount FROM monthly_spend s WHERE s.owner_id = e.id AND s.month = ?) AS enummer_spent`;
 /**
  * The e-nummer by its number and its card, locked card first (the order of OF, as blockCard
  * locks), and both owners' spend this month: one statement. Only locked rows are sure to be
@@ -74,11 +87,7 @@ const sameText = (a: string, b: string): boolean => a.length === b.length && tim
  */
 const LOCK_AND_READ = named(
   'authorize_lock_and_read',
-  `SELECT e.id, e.card_id, e.customer_id, e.cvc, e.merchant, e.merchant_id, e.kind, e.exp_month, e.exp_year, e.valid_until,
-     e.limit_amount, e.limit_period, e.state, e.locked_at, e.cvc_counted_from,
-     c.state AS card_state, c.limit_per_purchase, c.limit_per_month, c.expires_at, c.replaces,
-     (SELECT s.amount FROM monthly_spend s WHERE s.owner_id = c.id AND s.month = ?) AS card_spent,
-     (SELECT s.amount FROM monthly_spend s WHERE s.owner_id = e.id AND s.month = ?) AS enummer_spent
+  `SELECT ${CANDIDATE_COLUMNS}
    FROM payment_cards c JOIN enummers e ON e.card_id = c.id
    WHERE e.pan = ? FOR UPDATE OF c, e`,
 );
@@ -95,6 +104,66 @@ const addSpendText = (owners: number): string =>
 const ADD_SPEND = [named('authorize_add_spend_1', addSpendText(1)), named('authorize_add_spend_2', addSpendText(2))] as const;
 /** PostgreSQL: both in one statement (one round trip); SQLite has no INSERT in WITH. */
 const RECORD_AND_ADD_SPEND = [1, 2].map((owners) => named(`authorize_record_add_spend_${owners}`, `WITH recorded AS (${RECORD_TEXT}) ${addSpendText(owners)}`));
+
+/**
+ * PostgreSQL's first look, without locks: the e-nummer and its card as LOCK_AND_READ reads
+ * them, each row's version (xmin, new with every UPDATE of the row), and the earlier answer to
+ * the request's requestId, in one round trip. A row (of nulls when neither is found) always.
+ */
+interface FirstLook extends Partial<Candidate> {
+  card_version: string | null;
+  enummer_version: string | null;
+  earlier_id: string | null;
+  earlier_decision: string | null;
+  earlier_decline_code: DeclineCode | null;
+}
+const FIRST_LOOK = named(
+  'authorize_first_look',
+  `SELECT ${CANDIDATE_COLUMNS}, c.xmin::text AS card_version, e.xmin::text AS enummer_version,
+     t.id AS earlier_id, t.decision AS earlier_decision, t.decline_code AS earlier_decline_code
+   FROM (SELECT 1) AS one
+   LEFT JOIN (payment_cards c JOIN enummers e ON e.card_id = c.id AND e.pan = ?) ON true
+   LEFT JOIN transactions t ON t.request_id = ?`,
+);
+
+/**
+ * PostgreSQL: an approval decided on the first look, as one autocommit statement (one round
+ * trip, the locks held only for it): it locks the card and the e-nummer as LOCK_AND_READ does,
+ * and writes only if neither row changed since the look (same xmin, rechecked on the newest
+ * row version after waiting for a lock) and the card's spend, grown by the purchase, stays
+ * within its monthly limit (checked on the current total, under its row lock). Then the
+ * purchase is recorded approved, and a single-purchase e-nummer closed; otherwise nothing is
+ * written, no row comes back, and authorize decides again under LOCK_AND_READ.
+ */
+const approveIfUnchangedText = (single: boolean): string => `WITH locked AS (
+    SELECT c.id FROM payment_cards c JOIN enummers e ON e.card_id = c.id
+    WHERE e.id = ? AND c.xmin = ?::xid AND e.xmin = ?::xid FOR UPDATE OF c, e),
+  spent AS (
+    INSERT INTO monthly_spend (owner_id, month, amount) SELECT locked.id, ?, ? FROM locked
+    ON CONFLICT (owner_id, month) DO UPDATE SET amount = monthly_spend.amount + excluded.amount
+    WHERE monthly_spend.amount + excluded.amount <= ? RETURNING owner_id)${
+      single
+        ? `,
+  closed AS (
+    UPDATE enummers SET state = 'closed', close_reason = 'used', closed_at = ? FROM spent
+    WHERE enummers.id = ? AND enummers.state = 'open' RETURNING enummers.id)`
+        : ''
+    }
+  INSERT INTO transactions (id, request_id, enummer_id, customer_id, last4, merchant, amount, decision, decline_code, created_at,
+    card_id, sca, original_amount, currency, rate, rate_date, fee)
+  SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM spent${single ? ', closed' : ''} RETURNING id`;
+const APPROVE_IF_UNCHANGED = {
+  recurring: named('authorize_approve_if_unchanged', approveIfUnchangedText(false)),
+  single: named('authorize_approve_single_if_unchanged', approveIfUnchangedText(true)),
+};
+
+/**
+ * Whether an approval needs only what APPROVE_IF_UNCHANGED writes; the rarer ones (an
+ * e-nummer's own monthly limit, a merchant id to bind, a replaced card to block, a currency
+ * notice) go through the locking path.
+ */
+const approvesInOneStatement = (e: Candidate, req: AuthorizationRequest, notice: boolean): boolean =>
+  !notice && e.limit_period !== 'month' && e.replaces === null && !(e.merchant_id === null && req.merchantId !== undefined && merchantMatch(e.merchant, req.merchant) === 'unclear');
 
 /**
  * The merchant check (seed 000): once an e-nummer belongs to a merchant id, that id only (by
@@ -178,12 +247,17 @@ export interface AuthorizeOptions {
 }
 
 export async function authorize(ctx: BankContext, req: AuthorizationRequest, options: AuthorizeOptions = {}): Promise<AuthorizationResult> {
-  if (req.requestId !== undefined) {
+  const now = ctx.config.now();
+  const month = stockholmMonth(now);
+  const postgres = ctx.db.dialect === 'postgres';
+  let look: FirstLook | undefined;
+  if (postgres) {
+    [look] = await ctx.db.query<FirstLook>(FIRST_LOOK, [month, month, req.pan, req.requestId ?? null]);
+    if (look?.earlier_id) return { approved: look.earlier_decision === 'approved', declineCode: look.earlier_decline_code ?? null, transactionId: look.earlier_id };
+  } else if (req.requestId !== undefined) {
     const earlier = await earlierAnswer(ctx, req.requestId);
     if (earlier) return earlier;
   }
-  const now = ctx.config.now();
-  const month = stockholmMonth(now);
   const transactionId = newTimeOrderedId(now);
   const currency = req.currency ?? 'SEK';
   const foreign = currency !== 'SEK';
@@ -191,27 +265,45 @@ export async function authorize(ctx: BankContext, req: AuthorizationRequest, opt
   const conversion: Conversion | null | undefined = foreign ? (options.rates?.convert(req.amount, currency) ?? null) : undefined;
   const sekAmount = conversion === undefined ? req.amount : conversion === null ? 0 : conversion.amount;
   const sek: AuthorizationRequest = { ...req, amount: sekAmount };
+  const decision = (e: Candidate): DeclineCode | null => (conversion === null ? (decide(sek, e, now) ?? 'CURRENCY_NOT_SUPPORTED') : decide(sek, e, now));
+  const row = (declineCode: DeclineCode | null, e?: Candidate): SqlValue[] => [
+    transactionId,
+    req.requestId ?? null,
+    e?.id ?? null,
+    e?.customer_id ?? null,
+    last4(req.pan),
+    req.merchant.trim().slice(0, 100),
+    sekAmount,
+    declineCode ? 'declined' : 'approved',
+    declineCode,
+    now,
+    e?.card_id ?? null,
+    req.sca === undefined ? null : req.sca ? 1 : 0,
+    foreign ? req.amount : null,
+    foreign ? currency : null,
+    conversion?.rate ?? null,
+    conversion?.rateDate ?? null,
+    conversion?.fee ?? null,
+  ];
   try {
+    // PostgreSQL: an approval on the first look is written in one statement if nothing it was
+    // decided on has changed; a decline, or an approval that lost a race, is decided again below.
+    if (look && typeof look.id === 'string' && look.card_version !== null && look.enummer_version !== null) {
+      const e = look as Candidate & FirstLook;
+      if (decision(e) === null && approvesInOneStatement(e, req, Boolean(conversion && e.customer_id))) {
+        const single = e.kind === 'single';
+        const guard = [e.id, e.card_version, e.enummer_version, month, sekAmount, Number(e.limit_per_month)];
+        const close = single ? [now, e.id] : [];
+        const written = await ctx.db.query(APPROVE_IF_UNCHANGED[e.kind], [...guard, ...close, ...row(null, e)]).catch((error: unknown) => {
+          // A deadlock or serialization failure (the lock order should rule both out) wrote
+          // nothing: decided again under the locks, whose transaction the store retries.
+          if (isLostRace(error)) return [];
+          throw error;
+        });
+        if (written.length === 1) return { approved: true, declineCode: null, transactionId };
+      }
+    }
     return await ctx.db.transaction(async (tx) => {
-      const row = (declineCode: DeclineCode | null, e?: Candidate): SqlValue[] => [
-        transactionId,
-        req.requestId ?? null,
-        e?.id ?? null,
-        e?.customer_id ?? null,
-        last4(req.pan),
-        req.merchant.trim().slice(0, 100),
-        sekAmount,
-        declineCode ? 'declined' : 'approved',
-        declineCode,
-        now,
-        e?.card_id ?? null,
-        req.sca === undefined ? null : req.sca ? 1 : 0,
-        foreign ? req.amount : null,
-        foreign ? currency : null,
-        conversion?.rate ?? null,
-        conversion?.rateDate ?? null,
-        conversion?.fee ?? null,
-      ];
       /** The answer, once its transaction row is written. */
       const answer = async (declineCode: DeclineCode | null, e?: Candidate): Promise<AuthorizationResult> => {
         if (conversion && e?.customer_id) await recordConversionNotice(tx, { customerId: e.customer_id, conversion, transactionId, now });
@@ -228,7 +320,7 @@ export async function authorize(ctx: BankContext, req: AuthorizationRequest, opt
         const issued = await tx.query('SELECT 1 AS one FROM issued_numbers WHERE pan = ?', [req.pan]);
         return record(issued.length ? 'EXPIRED' : 'UNKNOWN_NUMBER');
       }
-      const declineCode = conversion === null ? (decide(sek, e, now) ?? 'CURRENCY_NOT_SUPPORTED') : decide(sek, e, now);
+      const declineCode = decision(e);
       if (declineCode !== null) {
         if (WRONG_CARD_DATA.includes(declineCode)) await countWrongCardData(tx, e, now);
         return record(declineCode, e);

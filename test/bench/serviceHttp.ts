@@ -3,9 +3,12 @@
  * (16 keep-alive connections, 2 threads, 10 s) repeating one SEK authorization on one recurring
  * e-nummer, on SQLite and on PostgreSQL; then pgbench's TPC-B-like run with the same clients
  * and seconds on the same PostgreSQL, so the service's authorizations/s can be read as a share
- * of what the database itself does. One after the other, never at once.
+ * of what the database itself does. On PostgreSQL also two `ekort serve` instances on one
+ * database, the same 16 connections split over them (two wrk at once, 8 connections and one
+ * thread each): their sum against the one instance's figure. One after the other, never at once.
  * Targets (2 cores): 10 000 authorizations/s on SQLite and on PostgreSQL with p99 under 5 ms;
- * on PostgreSQL at least 0.75 of pgbench's transactions/s.
+ * on PostgreSQL at least 0.75 of pgbench's transactions/s, and two instances at least what one
+ * gives.
  *
  * The service under the SQLite load runs with --cpu-prof; the profile goes to
  * bench-results/profiles/ (git-ignored) and its path and top self-time functions to stderr.
@@ -21,7 +24,7 @@ import path from 'node:path';
 import { EkortService } from '../../src/bank/service.ts';
 import { findExecutable } from '../support/pcscd.ts';
 import { seedLoad } from '../support/bankLoad.ts';
-import { startServe } from '../support/ekortServe.ts';
+import { type ServeProcess, startServe } from '../support/ekortServe.ts';
 import { freshSchema, postgresBaseUrl, postgresProblem } from '../support/postgres.ts';
 import { report, round } from './figures.ts';
 
@@ -115,9 +118,34 @@ function wrkScript(body: unknown, networkKey: string): string {
   ].join('\n');
 }
 
-async function wrk(bin: string, url: string, script: string, seconds: number): Promise<WrkResult> {
-  const out = await run(bin, ['-t', String(THREADS), '-c', String(CONNECTIONS), '-d', `${seconds}s`, '--latency', '-s', script, url], (seconds + 30) * 1000);
-  return parseWrk(out);
+/** One wrk per URL, all at once, the connections and threads split evenly between them. */
+async function wrk(bin: string, urls: string[], script: string, seconds: number): Promise<WrkResult[]> {
+  const threads = String(THREADS / urls.length);
+  const connections = String(CONNECTIONS / urls.length);
+  const outs = await Promise.all(urls.map((url) => run(bin, ['-t', threads, '-c', connections, '-d', `${seconds}s`, '--latency', '-s', script, url], (seconds + 30) * 1000)));
+  return outs.map(parseWrk);
+}
+
+/** Several wrk runs as one: counts and rates summed, each latency percentile the worst of them. */
+export function combineWrk(results: WrkResult[]): WrkResult {
+  const sum = (f: (r: WrkResult) => number) => results.reduce((a, r) => a + f(r), 0);
+  const worst = (f: (r: WrkResult) => number) => Math.max(...results.map(f));
+  return {
+    requests: sum((r) => r.requests),
+    seconds: worst((r) => r.seconds),
+    perSecond: sum((r) => r.perSecond),
+    p50: worst((r) => r.p50),
+    p75: worst((r) => r.p75),
+    p90: worst((r) => r.p90),
+    p99: worst((r) => r.p99),
+    non2xx: sum((r) => r.non2xx),
+    socketErrors: {
+      connect: sum((r) => r.socketErrors.connect),
+      read: sum((r) => r.socketErrors.read),
+      write: sum((r) => r.socketErrors.write),
+      timeout: sum((r) => r.socketErrors.timeout),
+    },
+  };
 }
 
 /** The service's own count of its answers: wrk sees a 200 for a decline too. */
@@ -177,8 +205,11 @@ function printProfile(pid: number | undefined): void {
 
 // --- the runs --------------------------------------------------------------------------------
 
-/** Seeds `db`, serves it, warms up and measures with wrk; records the figures; returns authorizations/s. */
-async function benchStore(store: 'sqlite' | 'postgres', db: string, wrkBin: string, tmp: string): Promise<number> {
+/**
+ * Seeds `db`, serves it from `instances` processes, warms up and measures with wrk (split
+ * between them); records the figures; returns authorizations/s (the instances' sum).
+ */
+async function benchStore(store: 'sqlite' | 'postgres', db: string, wrkBin: string, tmp: string, instances: 1 | 2 = 1): Promise<number> {
   const data = await within(60_000, `seeding ${store}`, seedLoad(db, { cards: 1, enummer: 1 }));
   const e = data.enummer[0]!;
   const script = path.join(tmp, `authorize-${store}.lua`);
@@ -188,25 +219,38 @@ async function benchStore(store: 'sqlite' | 'postgres', db: string, wrkBin: stri
   if (profiled) mkdirSync(PROFILE_DIR, { recursive: true });
   // bin/ekort.js says whether it runs the bundle in out/cli or the sources through tsx.
   process.env.EKORT_DEBUG_START = '1';
-  const server = await startServe(['--port', '0', '--db', db], { nodeFlags: profiled ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR] : [], timeoutMs: 30_000 });
+  const servers: ServeProcess[] = [];
   let result: WrkResult;
   try {
-    const url = `${server.url}/v1/network/authorizations`;
-    await wrk(wrkBin, url, script, WARMUP_SECONDS); // connections, statement caches, JIT
-    result = await wrk(wrkBin, url, script, SECONDS);
+    for (let i = 0; i < instances; i++) {
+      servers.push(await startServe(['--port', '0', '--db', db], { nodeFlags: profiled ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR] : [], timeoutMs: 30_000 }));
+    }
+    const urls = servers.map((server) => `${server.url}/v1/network/authorizations`);
+    await wrk(wrkBin, urls, script, WARMUP_SECONDS); // connections, statement caches, JIT
+    result = combineWrk(await wrk(wrkBin, urls, script, SECONDS));
   } finally {
-    // The profile is written as the process exits: give it time before SIGKILL.
-    const code = await server.stop(30_000);
-    if (code !== 0) process.stderr.write(`bench: service-http: ekort serve (${store}) exited ${code}; stderr: ${server.stderr()}\n`);
+    for (const server of servers) {
+      // The profile is written as the process exits: give it time before SIGKILL.
+      const code = await server.stop(30_000);
+      if (code !== 0) process.stderr.write(`bench: service-http: ekort serve (${store}) exited ${code}; stderr: ${server.stderr()}\n`);
+    }
   }
-  if (profiled) printProfile(server.child.pid);
-  const from = /ekort: running (the bundle|the sources)/.exec(server.stderr())?.[1] === 'the bundle' ? 'bundle' : 'sources';
+  if (profiled) printProfile(servers[0]!.child.pid);
+  const from = servers.every((server) => /ekort: running (the bundle|the sources)/.exec(server.stderr())?.[1] === 'the bundle') ? 'bundle' : 'sources';
 
   const answers = await within(60_000, `counting ${store}'s answers`, decisions(db));
-  const name = `service_http.authorize.${store}`;
+  const name = `service_http.authorize.${store}${instances === 2 ? '.two_instances' : ''}`;
   const sockets = result.socketErrors.connect + result.socketErrors.read + result.socketErrors.write + result.socketErrors.timeout;
-  const run = { connections: CONNECTIONS, threads: THREADS, seconds: round(result.seconds, 2), requests: result.requests, runs_from: from, ...(profiled ? { cpu_profiled: true } : {}) };
-  // Issue 20's absolute targets are SQLite's; PostgreSQL's is its ratio to pgbench (below).
+  const run = {
+    connections: CONNECTIONS,
+    threads: THREADS,
+    seconds: round(result.seconds, 2),
+    requests: result.requests,
+    runs_from: from,
+    ...(instances === 2 ? { instances, wrk_runs: 'one per instance at once, half the connections and threads each; latencies are the slower run\'s' } : {}),
+    ...(profiled ? { cpu_profiled: true } : {}),
+  };
+  // Issue 20's absolute targets are SQLite's; PostgreSQL's are ratios (below).
   const sqlite = store === 'sqlite';
   report({ name: `${name}.per_second`, value: round(result.perSecond, 0), unit: 'requests/s', ...(sqlite ? { target_min: 10_000 } : {}), ...run });
   report({ name: `${name}.p50`, value: round(result.p50, 2), unit: 'ms' });
@@ -216,7 +260,7 @@ async function benchStore(store: 'sqlite' | 'postgres', db: string, wrkBin: stri
   report({ name: `${name}.socket_errors`, value: sockets, unit: 'errors', ...result.socketErrors });
   // Warm-up included: the service's own count of approved and declined answers.
   report({ name: `${name}.declined`, value: answers.declined, unit: 'answers', approved: answers.approved });
-  if (result.non2xx || sockets || answers.declined) process.stderr.write(`bench: service-http: ${store}: ${result.non2xx} non-2xx, ${sockets} socket errors, ${answers.declined} declined: requests/s counts them too\n`);
+  if (result.non2xx || sockets || answers.declined) process.stderr.write(`bench: service-http: ${name}: ${result.non2xx} non-2xx, ${sockets} socket errors, ${answers.declined} declined: requests/s counts them too\n`);
   return result.perSecond;
 }
 
@@ -271,12 +315,17 @@ export async function benchServiceHttp(): Promise<void> {
     }
     let service: number | undefined;
     if (wrkBin) {
-      const schema = await within(30_000, 'creating the service schema', freshSchema('bench_http'));
-      try {
-        service = await benchStore('postgres', schema.url, wrkBin, tmp);
-      } finally {
-        await within(60_000, 'dropping the service schema', schema.drop());
-      }
+      const onSchema = async (instances: 1 | 2): Promise<number> => {
+        const schema = await within(30_000, 'creating the service schema', freshSchema('bench_http'));
+        try {
+          return await benchStore('postgres', schema.url, wrkBin, tmp, instances);
+        } finally {
+          await within(60_000, 'dropping the service schema', schema.drop());
+        }
+      };
+      service = await onSchema(1);
+      const two = await onSchema(2);
+      report({ name: 'service_http.authorize.postgres.two_instances.ratio_to_one', value: round(two / service, 3), unit: 'ratio', target_min: 1 });
     }
     if (!pgbenchBin) {
       missing('pgbench is not installed (Debian: apt-get install postgresql-client): no pgbench figures');

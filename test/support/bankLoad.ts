@@ -10,8 +10,11 @@ export interface LoadData {
   enummer: Array<{ pan: string; expiry: string; cvc: string; merchant: string }>;
 }
 
-/** A customer with `cards` connected cards (limits out of the way) and `enummer` recurring e-nummer spread over them. */
-export async function seedLoad(db: string, counts: { cards: number; enummer: number }): Promise<LoadData> {
+/**
+ * A customer with `cards` connected cards (limits out of the way) and `enummer` e-nummer spread
+ * over them: recurring ones (24 months), or single-purchase ones with `single`.
+ */
+export async function seedLoad(db: string, counts: { cards: number; enummer: number; single?: boolean }): Promise<LoadData> {
   const service = await EkortService.open(db, { sweepIntervalMs: 0 });
   try {
     const { id } = await createCustomer(service.ctx, '199001012385', 'Bench Holder');
@@ -26,7 +29,8 @@ export async function seedLoad(db: string, counts: { cards: number; enummer: num
     const enummer: LoadData['enummer'] = [];
     for (let i = 0; i < counts.enummer; i++) {
       const merchant = `merchant-${i}`;
-      const { secret } = await service.createEnummer(active, { cardId: cardIds[i % counts.cards]!, merchant, recurring: true, months: 24 });
+      const cardId = cardIds[i % counts.cards]!;
+      const { secret } = await service.createEnummer(active, counts.single ? { cardId, merchant } : { cardId, merchant, recurring: true, months: 24 });
       enummer.push({ ...secret, merchant });
     }
     return { sessionToken: session.token, networkKey: await createNetworkKey(service.ctx, 'bench'), cardIds, enummer };

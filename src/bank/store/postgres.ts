@@ -5,7 +5,7 @@
  * should prevent) is retried a few times rather than surfaced.
  */
 import pg from 'pg';
-import { type Row, type Sql, type SqlDatabase, type SqlExecutor, type SqlValue, StoreError } from './sql.ts';
+import { type Row, type Sql, type SqlDatabase, type SqlExecutor, type SqlValue, isLostRace, StoreError } from './sql.ts';
 
 const INT8_OID = 20;
 /** Amounts in öre and epoch milliseconds stay far below 2^53. */
@@ -26,7 +26,6 @@ function toPg(sql: string): string {
   return text;
 }
 
-const RETRYABLE = new Set(['40001', '40P01']);
 const UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08003', '08006']);
 
 function mapError(e: unknown): unknown {
@@ -127,8 +126,7 @@ export class PostgresDatabase implements SqlDatabase {
         } catch {
           broken = true;
         }
-        const code = (e as { code?: unknown }).code ?? ((e as { cause?: { code?: unknown } }).cause?.code);
-        if (attempt < 4 && typeof code === 'string' && RETRYABLE.has(code)) continue;
+        if (attempt < 4 && isLostRace(e)) continue;
         throw mapError(e);
       } finally {
         client.release(broken);

@@ -57,3 +57,10 @@ export type StoreErrorCode = 'UNIQUE_VIOLATION' | 'STORE_UNAVAILABLE' | 'STORE_B
 export class StoreError extends CodedError<StoreErrorCode> {}
 
 export const isUniqueViolation = (e: unknown): boolean => e instanceof StoreError && e.code === 'UNIQUE_VIOLATION';
+
+/** PostgreSQL's serialization_failure and deadlock_detected: the work wrote nothing and can run again. */
+const LOST_RACE = new Set(['40001', '40P01']);
+export const isLostRace = (e: unknown): boolean => {
+  const code = (e as { code?: unknown })?.code ?? (e as { cause?: { code?: unknown } })?.cause?.code;
+  return typeof code === 'string' && LOST_RACE.has(code);
+};
