@@ -72,7 +72,9 @@ export async function readCardHolder(ctx: CardContext, reader: string): Promise<
       expiresInDays: daysLeft <= EXPIRY_WARNING_DAYS ? Math.max(0, daysLeft) : null,
     };
   } finally {
-    await card.close();
+    // The holder does not wait for pcscd to confirm the disconnect: the next connection to this
+    // reader waits for it instead (PcscCardConnection's `after`).
+    void card.close().catch(() => undefined);
   }
 }
 
