@@ -122,11 +122,17 @@ async function benchCardReady(
   for (let i = 0; i < CARD_RUNS + 1; i++) {
     await agent.removeVirtualCard();
     // Back to the start screen: the card login stays on its screen when the card leaves (it
-    // waits for the card to come back), so each run starts from "BankID på kort" afresh.
+    // waits for the card to come back), so each run starts from "BankID på kort" afresh. The
+    // login's "Tillbaka" is gone for a render as the card leaves (ekort's driver reports that at
+    // once): look again until the start screen is there.
     const back = page.getByRole('button', { name: 'Tillbaka', exact: true });
-    if (await back.isVisible()) await back.click({ timeout: T });
     const start = page.getByRole('button', { name: 'BankID på kort', exact: true });
-    await start.waitFor({ state: 'visible', timeout: T });
+    const deadline = Date.now() + T;
+    while (!(await start.isVisible())) {
+      if (Date.now() > deadline) throw new Error(`the start screen did not come back within ${T} ms`);
+      if (await back.isVisible()) await back.click({ timeout: T }).catch(() => undefined);
+      else await new Promise((r) => setTimeout(r, 20));
+    }
     await start.click({ timeout: T });
     await page.getByText('Sätt i kortet', { exact: true }).waitFor({ state: 'visible', timeout: T });
     await page.evaluate(() => {
