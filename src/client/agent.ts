@@ -18,7 +18,7 @@ import type { AgentEvent, ApiInput, ApiMethod, ApiOutput, PlatformNote, Settings
 import { platformNotes } from './platform.ts';
 import { ApduLog } from './apduLog.ts';
 import { AppLogins } from './appLogin.ts';
-import { readCardHolder } from './cards.ts';
+import { CardHolders } from './cards.ts';
 import { DosaLogins } from './dosaLogin.ts';
 import { FileLogins } from './fileLogin.ts';
 import { defaultBankIdDirs } from '../pki/index.ts';
@@ -110,6 +110,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   await connect();
   const holder = new AgentSession(() => service.bank, idleMs, emit);
   const cardCtx = { readers, trace };
+  const holders = new CardHolders(cardCtx);
   const demo = demoHandlers({
     dataDir: options.dataDir,
     readers,
@@ -153,7 +154,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       return readers.settledList();
     },
     async cardHolder({ reader }) {
-      return readCardHolder(cardCtx, reader);
+      return holders.read(reader);
     },
     async tokens() {
       return tokens.list();
@@ -195,6 +196,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       if (closed) return;
       closed = true;
       holder.close();
+      holders.close();
       settingsStore.unwatch();
       dosa.clear();
       appLogins.clear();

@@ -3,7 +3,7 @@
  * PIN pad, if it has one), read who holds it, sign a login challenge. The PIN is used for one
  * VERIFY right before the card signs and never kept, retried or logged (the trace masks it).
  */
-import { type CardTransport, PcscError } from '../pcsc/index.ts';
+import { type CardTransport, PcscError, type ReaderEvent } from '../pcsc/index.ts';
 import { PinPad, PivSession, pinGuardedSigner } from '../piv/index.ts';
 import { parseCertificate, signChallenge } from '../pki/index.ts';
 import type { BankClient } from '../bank/index.ts';
@@ -11,7 +11,7 @@ import type { Session } from '../bank/api/schemas.ts';
 import type { CardHolder } from './api.ts';
 import type { ApduLog } from './apduLog.ts';
 import { AgentError } from './failure.ts';
-import { cardRemoved, isCardGone, type Readers } from './readers.ts';
+import { cardRemoved, IN_APP_READER, isCardGone, type Readers } from './readers.ts';
 
 const DAY_MS = 86_400_000;
 /** expiresInDays is set from this many days before the end of validity. */
@@ -31,8 +31,8 @@ interface OpenCard {
   close(): Promise<void>;
 }
 
-async function openPiv(ctx: CardContext, reader: string): Promise<OpenCard> {
-  const raw = await ctx.readers.connect(reader);
+async function openPiv(ctx: CardContext, reader: string, connect: () => Promise<CardTransport> = () => ctx.readers.connect(reader)): Promise<OpenCard> {
+  const raw = await connect();
   try {
     let pad: PinPad | undefined;
     try {
@@ -51,9 +51,12 @@ async function openPiv(ctx: CardContext, reader: string): Promise<OpenCard> {
   }
 }
 
-/** The holder of the card in `reader`: from the 9A certificate, plus the PIN's state. */
-export async function readCardHolder(ctx: CardContext, reader: string): Promise<CardHolder> {
-  const card = await openPiv(ctx, reader);
+/**
+ * The holder of the card in `reader`: from the 9A certificate, plus the PIN's state. `connect`:
+ * the connection to use (ctx.readers.connect by default).
+ */
+export async function readCardHolder(ctx: CardContext, reader: string, connect?: () => Promise<CardTransport>): Promise<CardHolder> {
+  const card = await openPiv(ctx, reader, connect);
   try {
     const der = await card.session.readCertificate('9a');
     if (!der) throw new AgentError('NO_CERTIFICATE', 'The card has no login certificate (PIV slot 9A): it cannot be used to log in.');
@@ -72,7 +75,83 @@ export async function readCardHolder(ctx: CardContext, reader: string): Promise<
       expiresInDays: daysLeft <= EXPIRY_WARNING_DAYS ? Math.max(0, daysLeft) : null,
     };
   } finally {
-    await card.close();
+    // The holder does not wait for pcscd to confirm the disconnect: the next connection to this
+    // reader waits for it instead (PcscCardConnection's `after`).
+    void card.close().catch(() => undefined);
+  }
+}
+
+/**
+ * An early read serves a holder call that comes while it runs or within this long after it
+ * ended; a later call reads the card again (another program may have used it meanwhile, or
+ * it may have been pulled out and pcscd not yet have noticed).
+ */
+export const EARLY_HOLDER_FRESH_MS = 2000;
+
+interface EarlyRead {
+  holder: Promise<CardHolder>;
+  /** The reader's useCount() when it started: any other use of the card since makes it stale. */
+  uses: number;
+  endedAt?: number;
+}
+
+/**
+ * The card holders, read as soon as a card comes in. The card login asks for the holder right
+ * after the readers event that shows the card; reading the card from the moment the monitor sees
+ * it, instead of after that event has reached the window, been rendered and called back, takes
+ * that round trip off "card inserted → card ready". The early read runs before anything else
+ * talks to the card (Readers.readFirst). It serves one holder call, the first, when that comes
+ * while it runs or shortly after (EARLY_HOLDER_FRESH_MS) and the card was not used since (a
+ * login may have spent a PIN try); every other call reads the card, as it did before. It fails
+ * quietly: the call it serves then reads the card itself.
+ */
+export class CardHolders {
+  private readonly early = new Map<string, EarlyRead>();
+  private readonly unsubscribe: () => void;
+
+  constructor(private readonly ctx: CardContext) {
+    this.unsubscribe = ctx.readers.onEvent((event) => this.onEvent(event));
+  }
+
+  /** The holder of the card in `reader`: the early read's when it is still good, else read now. */
+  read(reader: string): Promise<CardHolder> {
+    const early = this.early.get(reader);
+    this.early.delete(reader);
+    const now = this.ctx.now?.() ?? Date.now();
+    if (early && early.uses === this.ctx.readers.useCount(reader) && (early.endedAt === undefined || now - early.endedAt <= EARLY_HOLDER_FRESH_MS)) {
+      return early.holder.catch(() => readCardHolder(this.ctx, reader));
+    }
+    return readCardHolder(this.ctx, reader);
+  }
+
+  close(): void {
+    this.unsubscribe();
+    this.early.clear();
+  }
+
+  private onEvent(event: ReaderEvent): void {
+    switch (event.type) {
+      case 'card-inserted': {
+        const { reader } = event;
+        const entry: EarlyRead = { holder: this.ctx.readers.readFirst(reader, (connect) => readCardHolder(this.ctx, reader, connect)), uses: this.ctx.readers.useCount(reader) };
+        this.early.set(reader, entry);
+        const ended = (): void => {
+          entry.endedAt = this.ctx.now?.() ?? Date.now();
+        };
+        entry.holder.then(ended, ended);
+        break;
+      }
+      case 'card-removed':
+      case 'card-mute':
+      case 'reader-removed':
+        this.early.delete(event.reader);
+        break;
+      case 'pcsc-down':
+        for (const reader of this.early.keys()) if (reader !== IN_APP_READER) this.early.delete(reader);
+        break;
+      default:
+        break;
+    }
   }
 }
 

@@ -20,6 +20,12 @@ const isVpcdReader = (name: string): boolean => /^Virtual PCD \d\d \d\d$/.test(n
 /** Readers listed this long before pcscd was seen gone count as its own (see list()). */
 const RECENT_MS = 5000;
 
+/**
+ * connect() waits at most this long for a first read (readFirst) still running on the reader;
+ * then it goes ahead, and the card's queue keeps the two from interleaving APDUs.
+ */
+export const FIRST_READ_WAIT_MS = 10_000;
+
 export class Readers {
   readonly monitor: ReaderMonitor;
   readonly inApp = new InProcessReader(IN_APP_READER);
@@ -30,19 +36,70 @@ export class Readers {
   private downSince: number | undefined;
   private scheduled = false;
   private closed = false;
+  /** Per reader, a first read still running (settles, never rejects); see readFirst(). */
+  private readonly firstReads = new Map<string, Promise<void>>();
+  /** Per reader, how many connections connect() has made: see useCount(). */
+  private readonly uses = new Map<string, number>();
+  private readonly cardListeners = new Set<(event: ReaderEvent) => void>();
 
   constructor(
     private readonly onChange: (readers: ReaderInfo[]) => void,
     options: { retryMs?: number; monitor?: ReaderMonitor; cardTimeoutMs?: number } = {},
   ) {
     this.monitor = options.monitor ?? new ReaderMonitor({ retryMs: options.retryMs ?? 1000, ...(options.cardTimeoutMs === undefined ? {} : { connect: { transmitTimeoutMs: options.cardTimeoutMs } }) });
-    this.monitor.on('event', () => this.schedule());
-    this.inApp.on('event', () => this.schedule());
+    const forward = (event: ReaderEvent): void => {
+      this.schedule();
+      for (const listener of [...this.cardListeners]) listener(event);
+    };
+    this.monitor.on('event', forward);
+    this.inApp.on('event', forward);
   }
 
-  /** A connection to the card in `reader`, in-app or through pcscd. */
-  connect(reader: string): Promise<CardTransport> {
+  /**
+   * A connection to the card in `reader`, in-app or through pcscd; after a first read of that
+   * card (readFirst) if one is running.
+   */
+  async connect(reader: string): Promise<CardTransport> {
+    const first = this.firstReads.get(reader);
+    if (first) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([first, new Promise<void>((resolve) => (timer = setTimeout(resolve, FIRST_READ_WAIT_MS)))]).finally(() => clearTimeout(timer));
+    }
+    this.uses.set(reader, this.useCount(reader) + 1);
+    return this.connectNow(reader);
+  }
+
+  private connectNow(reader: string): Promise<CardTransport> {
     return reader === IN_APP_READER ? this.inApp.connect() : this.monitor.connect(reader);
+  }
+
+  /**
+   * Runs `read` on the card in `reader` before anyone else: connect() calls for that reader wait
+   * until it has ended (bounded by FIRST_READ_WAIT_MS). `read` connects with the function it is
+   * given, which does not wait for itself and is not counted in useCount().
+   */
+  readFirst<T>(reader: string, read: (connect: () => Promise<CardTransport>) => Promise<T>): Promise<T> {
+    const run = read(() => this.connectNow(reader));
+    const ended = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.firstReads.set(reader, ended);
+    void ended.then(() => {
+      if (this.firstReads.get(reader) === ended) this.firstReads.delete(reader);
+    });
+    return run;
+  }
+
+  /** How many connections connect() has made to `reader`: a changed count means the card was used since. */
+  useCount(reader: string): number {
+    return this.uses.get(reader) ?? 0;
+  }
+
+  /** Every reader event, of the app's own reader and of pcscd's; returns the unsubscribe. */
+  onEvent(listener: (event: ReaderEvent) => void): () => void {
+    this.cardListeners.add(listener);
+    return () => this.cardListeners.delete(listener);
   }
 
   start(): void {

@@ -64,12 +64,21 @@ export class PcscCardConnection {
   private inFlight = 0;
   private idleWaiters: Array<() => void> = [];
   private opened: Promise<void> | undefined;
+  /** Settles once SCardDisconnect has come back for this handle (or RELEASE_WAIT_MS passed). */
+  private disconnected: Promise<void> | undefined;
 
+  /**
+   * `after`: the previous handle on this reader disconnecting. Closing a connection does not
+   * wait for pcscd's confirmation (the caller's answer need not), so the next handle waits for
+   * it instead: pcsclite keeps one handle per reader object, and a connect that overtook the
+   * disconnect in the thread pool would have its new handle closed under it.
+   */
   constructor(
     private readonly reader: PcscliteReader,
     readonly atr: Uint8Array,
     private readonly options: Required<Omit<ConnectOptions, 'share'>> & { share: ShareMode },
     private readonly onClosed: (connection: PcscCardConnection) => void,
+    private readonly after: Promise<void> = Promise.resolve(),
   ) {}
 
   get alive(): boolean {
@@ -96,6 +105,7 @@ export class PcscCardConnection {
   }
 
   private async connect(): Promise<void> {
+    await this.after;
     const r = this.reader;
     // A handle left over from a card that was pulled out would make pcsclite skip connecting.
     if (r.connected) (r as { connected: boolean }).connected = false;
@@ -177,7 +187,7 @@ export class PcscCardConnection {
     if (this.dead) return;
     this.dead = reason;
     this.onClosed(this);
-    this.reader.disconnect(this.reader.SCARD_LEAVE_CARD, () => undefined);
+    void this.disconnect();
   }
 
   release(): Promise<void> {
@@ -185,7 +195,16 @@ export class PcscCardConnection {
     if (this.refs > 0 || this.dead) return Promise.resolve();
     this.dead = new PcscError('TRANSPORT_CLOSED', `The connection to "${this.reader.name}" was closed.`, { reader: this.reader.name });
     this.onClosed(this);
-    return new Promise((resolve) => {
+    return this.disconnect();
+  }
+
+  /** Settles once this handle is disconnected (bounded); at once if it never was asked to. */
+  whenDisconnected(): Promise<void> {
+    return this.disconnected ?? Promise.resolve();
+  }
+
+  private disconnect(): Promise<void> {
+    this.disconnected ??= new Promise((resolve) => {
       // Leave the card powered: other middleware may be using it, and a reset would log it out.
       // SCardDisconnect waits behind a transmit still pending on a card that stopped answering:
       // that wait is not the caller's (the handle is dead to us already).
@@ -195,6 +214,7 @@ export class PcscCardConnection {
         resolve();
       });
     });
+    return this.disconnected;
   }
 }
 

@@ -191,9 +191,16 @@ export class ReaderMonitor extends EventEmitter<{ event: [ReaderEvent] }> {
         transmitTimeoutMs: options.transmitTimeoutMs ?? opts.transmitTimeoutMs ?? DEFAULT_TRANSMIT_TIMEOUT_MS,
         connectTimeoutMs: options.connectTimeoutMs ?? opts.connectTimeoutMs ?? 10_000,
       } as const;
-      const created = new PcscCardConnection(tracked.reader, tracked.state.atr, merged, (c) => {
-        if (this.connections.get(readerName) === c) this.connections.delete(readerName);
-      });
+      const previous = this.lastConnection.get(tracked.reader);
+      const created = new PcscCardConnection(
+        tracked.reader,
+        tracked.state.atr,
+        merged,
+        (c) => {
+          if (this.connections.get(readerName) === c) this.connections.delete(readerName);
+        },
+        previous?.whenDisconnected(),
+      );
       this.connections.set(readerName, created);
       this.lastConnection.set(tracked.reader, created);
       try {

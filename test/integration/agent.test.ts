@@ -92,6 +92,29 @@ describe.skipIf(!available)('desktop agent (pcscd + vpcd, embedded service)', ()
     expect(readers.find((r) => r.name === vpcdReaders[0])).toMatchObject({ state: 'card', cardKind: 'e-kort virtual PIV card' });
   });
 
+  it('reads the holder as the card comes in, unasked, and answers the first holder call with that read', async () => {
+    await agent.removeVirtualCard();
+    let since = events.length;
+    await waitForEvent((e) => e.type === 'readers' && e.readers.some((r) => r.name === vpcdReaders[0] && r.state === 'empty'), since);
+    const before = (await agent.apduTrace()).length;
+    since = events.length;
+    await agent.insertVirtualCard({ reader: vpcdReaders[0] });
+    await waitForEvent(readerWithCard(vpcdReaders[0]), since);
+    // Nobody asked: SELECT PIV, the 9A certificate and the PIN's state go to the card anyway.
+    const verifyStatus = (l: string) => /^=> 00 20 00 80$/.test(l);
+    await waitForEvent((e) => e.type === 'apdu' && verifyStatus(e.line), since);
+    const read = (await agent.apduTrace()).slice(before).filter((l) => l.startsWith('=>'));
+    expect(read[0]).toMatch(/^=> 00 a4 04 00/);
+    expect(read.some((l) => l.startsWith('=> 00 cb 3f ff'))).toBe(true);
+
+    const sent = (await agent.apduTrace()).length;
+    expect(await agent.cardHolder({ reader: vpcdReaders[0] })).toMatchObject({ name: 'Anna Andersson', pinTriesLeft: 3 });
+    expect((await agent.apduTrace()).slice(sent).filter((l) => l.startsWith('=>'))).toEqual([]);
+    // Any later call reads the card.
+    expect(await agent.cardHolder({ reader: vpcdReaders[0] })).toMatchObject({ name: 'Anna Andersson', pinTriesLeft: 3 });
+    expect((await agent.apduTrace()).slice(sent).filter((l) => l.startsWith('=> 00 a4 04 00'))).toHaveLength(1);
+  });
+
   it('reads the card holder from the certificate, with the PIN tries left', async () => {
     const holder = await agent.cardHolder({ reader: vpcdReaders[0] });
     expect(holder).toMatchObject({ reader: vpcdReaders[0], name: 'Anna Andersson', personnummer: '199001012385', pinTriesLeft: 3, pinBlocked: false, pinPad: false, expiresInDays: null });
