@@ -71,6 +71,13 @@ describe('bin/ekort.js and bin/web.js: the bundle or the sources', () => {
     expect(loaded).not.toContain('pg');
   });
 
+  it('the bridge starts without pkijs and asn1js: they come with a card, a BankID file, a new virtual card or the demo', () => {
+    const loaded = packagesLoadedBy(path.join(copy, 'out/web'), 'web.js');
+    expect(loaded).toContain('fastify'); // the walk finds the bridge's packages
+    expect(loaded).not.toContain('pkijs');
+    expect(loaded).not.toContain('asn1js');
+  });
+
   it("leaves out what the programs never run: fastify's JSON-schema compilers, inject() and logger, zod's other languages", () => {
     for (const dir of ['out/cli', 'out/web']) {
       const files = readdirSync(path.join(copy, dir)).filter((f) => f.endsWith('.js'));
