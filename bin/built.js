@@ -8,6 +8,30 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 
+/**
+ * A program whose reader goes away (`ekort readers | head -2`) ends as a C tool does there:
+ * killed by SIGPIPE, quietly (a shell says nothing; its status is 141 under pipefail), without
+ * waiting for its handles (a PC/SC call to a card among them). Node ignores SIGPIPE for its
+ * sockets' sake, so the signal never comes by itself: the write fails with EPIPE instead, which
+ * Node threw as an unhandled 'error' with a stack trace. Other errors of the streams stay fatal.
+ */
+export function endOnClosedOutput() {
+  const closed = (error) => {
+    if (error?.code !== 'EPIPE') throw error;
+    if (process.stdin.isTTY && process.stdin.isRaw) process.stdin.setRawMode(false);
+    if (process.platform !== 'win32' && process.listenerCount('SIGPIPE') === 0) {
+      // Node's own SIGPIPE handling back to the default (libuv resets it when the last listener
+      // goes), then the signal to ourselves: the process ends before kill() returns.
+      const none = () => undefined;
+      process.on('SIGPIPE', none).off('SIGPIPE', none);
+      process.kill(process.pid, 'SIGPIPE');
+    }
+    process.exit(128 + 13);
+  };
+  process.stdout.on('error', closed);
+  process.stderr.on('error', closed);
+}
+
 /** Installed as a package (inside a node_modules folder): nobody edits these sources. */
 const installed = root.split(path.sep).includes('node_modules');
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // The `ekort` command: its bundle in out/cli while fresh, else the sources (bin/built.js).
-import { loadProgram } from './built.js';
+import { endOnClosedOutput, loadProgram } from './built.js';
+
+endOnClosedOutput();
 
 const { main } = await loadProgram({ name: 'ekort', dir: 'cli', bundle: 'main.js', source: 'src/cli/main.ts' });
 const interrupted = new Promise((resolve) => {

@@ -2,7 +2,9 @@
 // `npm run web`: the e-kort app in a normal browser, through the loopback bridge (see
 // src/client/bridge/webMain.ts). Prints the URL to open; Ctrl-C or SIGTERM stops it.
 // Its bundle in out/web while fresh, else the sources (bin/built.js).
-import { loadProgram, root } from './built.js';
+import { endOnClosedOutput, loadProgram, root } from './built.js';
+
+endOnClosedOutput();
 
 const { webMain } = await loadProgram({ name: 'web', dir: 'web', bundle: 'web.js', source: 'src/client/bridge/webMain.ts' });
 try {

@@ -16,6 +16,32 @@ const PROGRAMS = [
   { dir: 'web', entry: 'web', source: 'src/client/bridge/webMain.ts' },
 ];
 
+/**
+ * Code the programs never run, left out of the bundles: V8 parsed it at every start all the
+ * same (some 1.1 MB of the 2.9 MB `ekort serve` loads). zod's translations of its messages into
+ * other languages (z.locales; English comes with its schemas and stays); what fastify loads
+ * only for route JSON schemas (its instances get zod-only compilers, src/fastifySchemas.ts),
+ * for inject() and for a logger (ours have logger: false). Should one be needed after all, its
+ * require() says so instead of running without it.
+ */
+const LEFT_OUT = [
+  { filter: /^\.\.\/locales\/index\.js$/, from: /node_modules\/zod\//, contents: 'export {};' },
+  ...['@fastify/ajv-compiler', '@fastify/fast-json-stringify-compiler', 'light-my-request', 'pino'].map((name) => ({
+    filter: new RegExp(`^${name.replace(/[/.]/g, '\\$&')}$`),
+    from: /node_modules\/fastify\//,
+    contents: `throw new Error(${JSON.stringify(`${name} is left out of this bundle (tools/bundle-cli.mjs LEFT_OUT)`)});`,
+  })),
+];
+const leaveOut = {
+  name: 'leave-out',
+  setup(build) {
+    for (const [i, { filter, from }] of LEFT_OUT.entries()) {
+      build.onResolve({ filter }, (args) => (from.test(args.importer) ? { path: String(i), namespace: 'left-out' } : undefined));
+    }
+    build.onLoad({ filter: /.*/, namespace: 'left-out' }, (args) => ({ contents: LEFT_OUT[Number(args.path)].contents, loader: 'js' }));
+  },
+};
+
 let esbuild;
 try {
   esbuild = await import('esbuild');
@@ -39,6 +65,7 @@ for (const { dir, entry, source } of PROGRAMS) {
     platform: 'node',
     target: 'node20',
     metafile: true,
+    plugins: [leaveOut],
     logLevel: 'warning',
     external: ['pcsclite', 'node-hid', 'sockopt', 'better-sqlite3', 'pg-native', 'electron'],
     // Bundled CommonJS packages call require(): give them one.

@@ -21,7 +21,6 @@ import { AppLogins } from './appLogin.ts';
 import { CardHolders } from './cards.ts';
 import { DosaLogins } from './dosaLogin.ts';
 import { FileLogins } from './fileLogin.ts';
-import { defaultBankIdDirs } from '../pki/index.ts';
 import { Readers } from './readers.ts';
 import { SettingsStore } from './settingsStore.ts';
 import { Tokens, type TokensOptions } from './tokens.ts';
@@ -98,7 +97,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     ...(options.hid === undefined ? {} : { hid: options.hid }),
     ...(options.tokenPollMs === undefined ? {} : { pollMs: options.tokenPollMs }),
   });
-  const files = new FileLogins(options.dataDir, () => options.bankIdDirs ?? defaultBankIdDirs());
+  const files = new FileLogins(options.dataDir, options.bankIdDirs);
   const dosa = new DosaLogins((waiting) => emit({ type: 'token-touch', waiting }));
   const appLogins = new AppLogins();
   const idleMs = options.idleTimeoutMs ?? SESSION_IDLE_MS;

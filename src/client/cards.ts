@@ -5,7 +5,6 @@
  */
 import { type CardTransport, PcscError, type ReaderEvent } from '../pcsc/index.ts';
 import { PinPad, PivSession, pinGuardedSigner } from '../piv/index.ts';
-import { parseCertificate, signChallenge } from '../pki/index.ts';
 import type { BankClient } from '../bank/index.ts';
 import type { Session } from '../bank/api/schemas.ts';
 import type { CardHolder } from './api.ts';
@@ -60,6 +59,8 @@ export async function readCardHolder(ctx: CardContext, reader: string, connect?:
   try {
     const der = await card.session.readCertificate('9a');
     if (!der) throw new AgentError('NO_CERTIFICATE', 'The card has no login certificate (PIV slot 9A): it cannot be used to log in.');
+    // The PKI code (pkijs) comes with the first card read, not with the agent.
+    const { parseCertificate } = await import('../pki/index.ts');
     const cert = parseCertificate(der);
     const pin = await card.session.pinStatus();
     const now = ctx.now?.() ?? Date.now();
@@ -183,6 +184,7 @@ export async function loginWithCard(ctx: CardContext, bank: BankClient, input: {
       const signer = await pinGuardedSigner(card.session, '9a', input.pin);
       const challenge = await bank.cardChallenge();
       if (aborted) throw cardRemoved(reader);
+      const { signChallenge } = await import('../pki/index.ts');
       const cms = await signChallenge(Buffer.from(challenge.challenge, 'base64'), signer);
       if (aborted || watch.isGone()) throw cardRemoved(reader);
       return await bank.cardLogin(challenge.challengeId, cms);

@@ -9,7 +9,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { EkortService, Rates, SERVICE_BUSY_WAIT_MS, type StartedServer, startServer, type TrustConfig } from '../bank/index.ts';
-import { loadTestPkiTrust } from '../pki/index.ts';
 
 export const demoDir = (dataDir: string): string => path.join(dataDir, 'demo');
 
@@ -17,6 +16,8 @@ export const demoDir = (dataDir: string): string => path.join(dataDir, 'demo');
 export async function demoTrust(dataDir: string): Promise<TrustConfig | undefined> {
   const dir = path.join(demoDir(dataDir), 'pki');
   if (!existsSync(path.join(dir, 'root.pem'))) return undefined;
+  // The PKI code (pkijs) only once the demo made a PKI: the app starts without it.
+  const { loadTestPkiTrust } = await import('../pki/index.ts');
   return loadTestPkiTrust(dir);
 }
 

@@ -8,7 +8,7 @@
 import path from 'node:path';
 import type { BankClient } from '../bank/index.ts';
 import type { Session } from '../bank/api/schemas.ts';
-import { type FileCredentialInfo, listFileCredentials, openFileSigner, PasswordAttempts, signChallenge } from '../pki/index.ts';
+import type { FileCredentialInfo, PasswordAttempts } from '../pki/index.ts';
 import type { FileCredential } from './api.ts';
 import { AgentError } from './failure.ts';
 
@@ -33,18 +33,26 @@ function toApi(info: FileCredentialInfo): FileCredential {
   };
 }
 
+/** The PKI code (pkijs) comes with the first listing or login, not with the agent. */
+const pki = () => import('../pki/index.ts');
+
 export class FileLogins {
-  readonly attempts: PasswordAttempts;
+  private counted: Promise<PasswordAttempts> | undefined;
   /** Files the user picked, in the order picked. */
   private readonly picked: string[] = [];
   /** id → path, from the last listing. */
   private readonly known = new Map<string, string>();
 
+  /** `bankIdDirs`: the folders searched; the user's BankID folders when not given. */
   constructor(
-    dataDir: string,
-    private readonly dirs: () => string[],
-  ) {
-    this.attempts = new PasswordAttempts(path.join(dataDir, ATTEMPTS_FILE));
+    private readonly dataDir: string,
+    private readonly bankIdDirs?: string[],
+  ) {}
+
+  /** The wrong passwords counted in the data folder. */
+  private attempts(): Promise<PasswordAttempts> {
+    this.counted ??= pki().then(({ PasswordAttempts }) => new PasswordAttempts(path.join(this.dataDir, ATTEMPTS_FILE)));
+    return this.counted;
   }
 
   async list(paths: string[] = []): Promise<FileCredential[]> {
@@ -53,7 +61,8 @@ export class FileLogins {
       if (!this.picked.includes(absolute)) this.picked.push(absolute);
     }
     this.picked.splice(0, Math.max(0, this.picked.length - MAX_PICKED));
-    const found = await listFileCredentials(this.dirs(), { files: this.picked, attempts: this.attempts });
+    const { defaultBankIdDirs, listFileCredentials } = await pki();
+    const found = await listFileCredentials(this.bankIdDirs ?? defaultBankIdDirs(), { files: this.picked, attempts: await this.attempts() });
     this.known.clear();
     for (const f of found) this.known.set(f.id, f.path);
     return found.map(toApi);
@@ -68,7 +77,8 @@ export class FileLogins {
       if (file === undefined) throw new AgentError('FILE_CREDENTIAL_UNKNOWN', 'This BankID på fil is no longer there. Choose the file again.');
     }
     if (file === undefined) throw new AgentError('INVALID_INPUT', 'Give the BankID på fil: its id or its path.');
-    const signer = await openFileSigner({ file, password: input.password, attempts: this.attempts });
+    const { openFileSigner, signChallenge } = await pki();
+    const signer = await openFileSigner({ file, password: input.password, attempts: await this.attempts() });
     const challenge = await bank.cardChallenge();
     const cms = await signChallenge(Buffer.from(challenge.challenge, 'base64'), signer);
     return bank.cardLogin(challenge.challengeId, cms);

@@ -14,7 +14,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { isEkortError } from '../errors.ts';
 import { ensurePrivateDir } from '../files/index.ts';
-import { initTestPki, issuerFor, loadTestPki, type TestPkiMaterial } from '../pki/index.ts';
+import type { TestPkiMaterial } from '../pki/index.ts';
 import { type CardImage, createCardImage, createDosa, type DosaFile, loadCardImage, loadDosa, saveCardImage, saveDosa, VirtualDosa } from '../virtual/index.ts';
 import { addPaymentCard, type BankContext, bankError, connectCard, createCustomer, createNetworkKey, drawPan, EkortService, enrolDosa, listPaymentCards, termsAt } from '../bank/index.ts';
 
@@ -65,7 +65,9 @@ async function seed(ctx: BankContext, db: string | undefined, outDir: string): P
   const cardFile = path.join(outDir, 'card.json');
   const dosaFile = path.join(outDir, 'dosa.json');
 
-  // The test PKI: reused when OUT/pki holds one.
+  // The test PKI: reused when OUT/pki holds one. The PKI code (pkijs) comes with the demo, not
+  // with the app that offers it.
+  const { initTestPki, issuerFor, loadTestPki } = await import('../pki/index.ts');
   let pkiStatus: 'created' | 'reused' = 'reused';
   let pki: TestPkiMaterial;
   if (existsSync(path.join(pkiDir, 'root.pem'))) pki = await loadTestPki(pkiDir);

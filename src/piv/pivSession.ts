@@ -11,7 +11,6 @@ import { gunzip } from 'node:zlib';
 import { EkortError } from '../errors.ts';
 import { CardStatusError, checkResponse, type CommandApdu, type ResponseApdu, decodeTlv, encodeTag, EXTENDED_MAX_LE, findTag, fromHex, parseAtr, requireTag, tlv, TlvError, transceiveOk, type TransceiveOptions } from '../iso7816/index.ts';
 import { type CardTransport, PcscError, type Transmit } from '../pcsc/index.ts';
-import { isDigestInfo, pkcs1v15Block } from '../pki/index.ts';
 import type { PinPad } from './pinPad.ts';
 
 export type PivSlot = '9a' | '9c' | '9d' | '9e';
@@ -333,6 +332,8 @@ export class PivSession {
     if (!alg) throw new PivError('INVALID_SIGN_INPUT', `Unknown algorithm "${String(algorithm)}": use rsa2048, p256 or p384`);
     let challenge: Uint8Array;
     if (alg.digestBytes === undefined) {
+      // The PKI module with the card's first signature, not with the session (the bridge starts without it).
+      const { isDigestInfo, pkcs1v15Block } = await import('../pki/index.ts');
       // A bare digest passed by mistake would be signed as garbage that no verifier accepts.
       if (!isDigestInfo(input)) {
         throw new PivError('INVALID_SIGN_INPUT', 'RSA signing takes a SHA-256/384/512 DigestInfo, not a bare digest: use digestInfo()');

@@ -2,11 +2,13 @@
  * The PIV card as pki's CardSigner: its certificate from the slot and "sign this SHA-256 digest"
  * with the slot's key. pki builds the CMS around it (signChallenge) and never sees the card.
  */
-import { CardSignerError, certificateKeyType, digestInfo, type CardSigner } from '../pki/index.ts';
+import type { CardSigner } from '../pki/index.ts';
 import type { PivSession, PivSigningSlot } from './pivSession.ts';
 
 /** A signer over a PIV slot. The PIN is the caller's to verify (right before signing, for 9C). */
 export async function pivSigner(session: PivSession, slot: PivSigningSlot): Promise<CardSigner> {
+  // The PKI code (pkijs) comes with the first signature, not with the PIV module.
+  const { CardSignerError, certificateKeyType, digestInfo } = await import('../pki/index.ts');
   const certificate = await session.readCertificate(slot);
   if (!certificate) throw new CardSignerError('NO_CERTIFICATE', `The card has no certificate in slot ${slot}: it cannot sign with it`);
   const keyType = certificateKeyType(certificate);
@@ -25,6 +27,7 @@ export async function pivSigner(session: PivSession, slot: PivSigningSlot): Prom
  */
 export async function pinGuardedSigner(session: PivSession, slot: PivSigningSlot, pin: string | undefined, onPinPad?: () => void): Promise<CardSigner> {
   const onCard = await pivSigner(session, slot);
+  const { CardSignerError } = await import('../pki/index.ts');
   let secret = pin;
   let used = false;
   return {

@@ -16,12 +16,11 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import { promisify } from 'node:util';
-import * as pkijs from 'pkijs';
 import { EkortError } from '../errors.ts';
 import { fromHex, toHex, VIRTUAL_PIV_ATR } from '../iso7816/index.ts';
 import { readJsonFile, writePrivateJson } from '../files/index.ts';
 import { isValidPersonnummer } from '../identity/index.ts';
-import { buildCertificate, cardSubjectName, DIGITAL_SIGNATURE, extension, keyUsage, OID, randomSerial, type CertificateSubject, type IssueCertificate } from '../pki/index.ts';
+import type { CertificateSubject, IssueCertificate } from '../pki/index.ts';
 
 export const CARD_IMAGE_VERSION = 1;
 
@@ -283,6 +282,8 @@ async function newKey(keyType: PivKeyType): Promise<KeyObject> {
 
 /** A self-signed certificate for a card key: digitalSignature, clientAuth, two years. */
 async function selfSigned(privateKey: KeyObject, keyType: PivKeyType, subject: CertificateSubject, now: Date): Promise<Uint8Array> {
+  // The PKI code (pkijs) comes with a new card, not with the module (the app starts without it).
+  const [pkijs, { buildCertificate, cardSubjectName, DIGITAL_SIGNATURE, extension, keyUsage, OID, randomSerial }] = await Promise.all([import('pkijs'), import('../pki/index.ts')]);
   const algorithm = keyType === 'rsa2048' ? { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } : { name: 'ECDSA', namedCurve: 'P-256' };
   const selfKey = await webcrypto.subtle.importKey('pkcs8', privateKey.export({ format: 'der', type: 'pkcs8' }), algorithm, false, ['sign']);
   const notAfter = new Date(now);

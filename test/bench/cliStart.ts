@@ -3,10 +3,11 @@
  * `ekort readers` (the bundle in out/cli, as `npm install` leaves it) against `ykman --version`,
  * `opensc-tool -l` and a bare `node -e 0`; wall time (median of 7, the commands taking turns) and
  * peak memory, by GNU time.
- * And the two servers: `ekort serve` on a new SQLite file and the browser bridge (bin/web.js) on
- * a new data folder, from spawn to their first successful HTTP answer (GET /v1/health, GET /),
- * with the peak memory the process reached by then (VmHWM); median of 7 after one run that is
- * not counted (it builds the renderer if it is stale).
+ * And the two servers, each on new data and restarted on the data an earlier run left (the
+ * common case): `ekort serve` on a SQLite file and the browser bridge (bin/web.js) on a data
+ * folder, from spawn to their first successful HTTP answer (GET /v1/health, GET /), with the
+ * peak memory the process reached by then (VmHWM) and the CPU it used, taking turns with a bare node:http server
+ * (the floor); median of 7 after one round that is not counted.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -50,39 +51,76 @@ function statusOf(port: number, urlPath: string): Promise<number> {
   });
 }
 
+/** A bare node HTTP server answering 200 to everything: the floor of a server's start here. */
+const BARE_HTTP = "require('node:http').createServer((q, s) => s.end('ok')).listen(Number(process.argv[1]), '127.0.0.1')";
+
+interface ServerCase {
+  name: string;
+  /** node's arguments for a server on `port` with its data in `dir`. */
+  args: (dir: string, port: number) => string[];
+  urlPath: string;
+  /** A new temporary folder each run, or one folder a first (uncounted) run made, as on a restart. */
+  data: 'new' | 'existing';
+  note: string;
+  target: boolean;
+}
+
 /**
- * Spawns `args(dir, port)` (node and a script) RUNS + 1 times, each in a new temporary folder;
- * from spawn to the first 200 at `urlPath`, and VmHWM then. The first run is not counted.
+ * From spawn of `args(dir, port)` to the first 200 at `urlPath`, and the VmHWM then; stopped
+ * with SIGTERM after.
  */
-async function measureHttpStart(args: (dir: string, port: number) => string[], urlPath: string): Promise<{ seconds: number; megabytes: number }> {
-  const runs: Array<{ seconds: number; kb: number }> = [];
-  for (let i = 0; i <= RUNS; i++) {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'ekort-bench-start-'));
-    const port = await freePort();
-    const started = performance.now();
-    const child = spawn(process.execPath, args(dir, port), { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    try {
-      let status = 0;
-      while (status === 0 && child.exitCode === null && performance.now() - started < 60_000) {
-        status = await statusOf(port, urlPath);
-        if (status === 0) await new Promise((r) => setTimeout(r, 2));
-      }
-      const seconds = (performance.now() - started) / 1000;
-      if (status !== 200) throw new Error(`${args(dir, port).join(' ')}: no 200 at ${urlPath} (${status}); stderr: ${stderr}`);
-      const kb = Number(/^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1]);
-      if (i > 0) runs.push({ seconds, kb });
-    } finally {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-      rmSync(dir, { recursive: true, force: true });
+async function httpStartOnce(c: ServerCase, dir: string): Promise<{ seconds: number; kb: number; cpuSeconds: number }> {
+  const port = await freePort();
+  const started = performance.now();
+  const child = spawn(process.execPath, c.args(dir, port), { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  try {
+    let status = 0;
+    while (status === 0 && child.exitCode === null && performance.now() - started < 60_000) {
+      status = await statusOf(port, c.urlPath);
+      if (status === 0) await new Promise((r) => setTimeout(r, 2));
     }
+    const seconds = (performance.now() - started) / 1000;
+    if (status !== 200) throw new Error(`${c.args(dir, port).join(' ')}: no 200 at ${c.urlPath} (${status}); stderr: ${stderr}`);
+    const kb = Number(/^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1]);
+    // utime + stime (fields 14 and 15 of /proc/PID/stat, in clock ticks of 10 ms): the CPU the
+    // start took, which the machine's other load stretches far less than the wall time.
+    const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return { seconds, kb, cpuSeconds: (Number(stat[11]) + Number(stat[12])) / 100 };
+  } finally {
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
   }
-  return { seconds: median(runs.map((x) => x.seconds)), megabytes: Math.max(...runs.map((x) => x.kb)) / 1024 };
+}
+
+/**
+ * Every server case RUNS times, round by round (the cases take turns, as the commands do), after
+ * one round that is not counted (it builds the renderer if it is stale, and makes the folders of
+ * the 'existing' cases).
+ */
+async function measureHttpStarts(cases: ServerCase[]): Promise<Map<string, Array<{ seconds: number; kb: number; cpuSeconds: number }>>> {
+  const kept = new Map(cases.filter((c) => c.data === 'existing').map((c) => [c.name, mkdtempSync(path.join(os.tmpdir(), 'ekort-bench-start-'))]));
+  const runs = new Map<string, Array<{ seconds: number; kb: number; cpuSeconds: number }>>(cases.map((c) => [c.name, []]));
+  try {
+    for (let i = 0; i <= RUNS; i++) {
+      for (const c of cases) {
+        const dir = kept.get(c.name) ?? mkdtempSync(path.join(os.tmpdir(), 'ekort-bench-start-'));
+        try {
+          const run = await httpStartOnce(c, dir);
+          if (i > 0) runs.get(c.name)!.push(run);
+        } finally {
+          if (!kept.has(c.name)) rmSync(dir, { recursive: true, force: true });
+        }
+      }
+    }
+  } finally {
+    for (const dir of kept.values()) rmSync(dir, { recursive: true, force: true });
+  }
+  return runs;
 }
 
 export async function benchCliStart(): Promise<void> {
@@ -116,14 +154,21 @@ export async function benchCliStart(): Promise<void> {
     report({ name: `cli_start.${name}.seconds`, value: round(seconds, 2), unit: 's', ...(target ? { target_max: 0.15 } : {}), ...(peer ? { peer } : {}) });
     report({ name: `cli_start.${name}.peak_mb`, value: round(megabytes, 1), unit: 'MB', ...(target ? { target_max: 60 } : {}), ...(peer ? { peer } : {}) });
   }
-  const servers: Array<[string, (dir: string, port: number) => string[], string]> = [
-    ['ekort.serve', (dir, port) => [EKORT, 'serve', '--db', path.join(dir, 'ekort.sqlite'), '--port', String(port)], '/v1/health'],
-    ['web_bridge', (dir, port) => [WEB, '--data-dir', dir, '--port', String(port)], '/'],
+  const serve = (dir: string, port: number) => [EKORT, 'serve', '--db', path.join(dir, 'ekort.sqlite'), '--port', String(port)];
+  const web = (dir: string, port: number) => [WEB, '--data-dir', dir, '--port', String(port)];
+  const servers: ServerCase[] = [
+    { name: 'node.http_server', args: (_dir, port) => ['-e', BARE_HTTP, String(port)], urlPath: '/', data: 'new', note: 'a bare node:http server, from spawn to its first 200: the floor', target: false },
+    { name: 'ekort.serve.new_db', args: serve, urlPath: '/v1/health', data: 'new', note: 'ekort serve on a new SQLite file (made and migrated), from spawn to the first 200 at /v1/health', target: true },
+    { name: 'ekort.serve.existing_db', args: serve, urlPath: '/v1/health', data: 'existing', note: 'ekort serve restarted on the SQLite file an earlier run made, from spawn to the first 200 at /v1/health', target: true },
+    { name: 'web_bridge.new_data_dir', args: web, urlPath: '/', data: 'new', note: 'the browser bridge on a new data folder, from spawn to the first 200 at /', target: true },
+    { name: 'web_bridge.existing_data_dir', args: web, urlPath: '/', data: 'existing', note: 'the browser bridge restarted on the data folder an earlier run made, from spawn to the first 200 at /', target: true },
   ];
-  for (const [name, args, urlPath] of servers) {
-    const m = await measureHttpStart(args, urlPath);
-    const note = `from spawn to the first 200 at ${urlPath}, on a new temporary folder; peak memory is VmHWM then`;
-    report({ name: `cli_start.${name}.seconds`, value: round(m.seconds, 2), unit: 's', target_max: 0.15, note });
-    report({ name: `cli_start.${name}.peak_mb`, value: round(m.megabytes, 1), unit: 'MB', target_max: 60 });
+  const measured = await measureHttpStarts(servers);
+  for (const c of servers) {
+    const done = measured.get(c.name)!;
+    const note = `${c.note}; peak memory is VmHWM then`;
+    report({ name: `cli_start.${c.name}.seconds`, value: round(median(done.map((x) => x.seconds)), 2), unit: 's', ...(c.target ? { target_max: 0.15 } : {}), note });
+    report({ name: `cli_start.${c.name}.cpu_seconds`, value: round(median(done.map((x) => x.cpuSeconds)), 2), unit: 's', note: 'user + system CPU of the process by its first 200' });
+    report({ name: `cli_start.${c.name}.peak_mb`, value: round(Math.max(...done.map((x) => x.kb)) / 1024, 1), unit: 'MB', ...(c.target ? { target_max: 60 } : {}) });
   }
 }

@@ -71,6 +71,24 @@ describe('bin/ekort.js and bin/web.js: the bundle or the sources', () => {
     expect(loaded).not.toContain('pg');
   });
 
+  it('the bridge starts without pkijs and asn1js: they come with a card, a BankID file, a new virtual card or the demo', () => {
+    const loaded = packagesLoadedBy(path.join(copy, 'out/web'), 'web.js');
+    expect(loaded).toContain('fastify'); // the walk finds the bridge's packages
+    expect(loaded).not.toContain('pkijs');
+    expect(loaded).not.toContain('asn1js');
+  });
+
+  it("leaves out what the programs never run: fastify's JSON-schema compilers, inject() and logger, zod's other languages", () => {
+    for (const dir of ['out/cli', 'out/web']) {
+      const files = readdirSync(path.join(copy, dir)).filter((f) => f.endsWith('.js'));
+      const sections = files.flatMap((f) => [...readFileSync(path.join(copy, dir, f), 'utf8').matchAll(/^\/\/ .*node_modules\/(.+)$/gm)].map((m) => m[1]!));
+      expect(sections).toContain('fastify/fastify.js'); // the sections are there to be looked at
+      const left = sections.filter((s) => /^(ajv|ajv-formats|@fastify\/ajv-compiler|@fastify\/fast-json-stringify-compiler|light-my-request|pino)\//.test(s) || s === 'fast-json-stringify/index.js');
+      expect(left, dir).toEqual([]);
+      expect(sections.filter((s) => s.startsWith('zod/v4/locales/')), dir).toEqual(['zod/v4/locales/en.js']);
+    }
+  });
+
   it('runs the sources when asked to', () => {
     expect(run({ EKORT_FROM_SOURCE: '1' })).toMatchObject({ code: 0, started: 'ekort: running the sources through tsx' });
   });

@@ -10,6 +10,7 @@ import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { escapeControlCharacters } from '../../text/index.ts';
+import { NO_SCHEMA_COMPILERS } from '../../fastifySchemas.ts';
 import { EkortError } from '../../errors.ts';
 import { StorageError } from '../../files/index.ts';
 import { isNetworkKey } from '../customers.ts';
@@ -218,6 +219,7 @@ export function buildServer(service: EkortService, options: ServerOptions = {}):
     // rather than with fastify's own non-ApiError 503.
     return503OnClosing: false,
     forceCloseConnections: 'idle',
+    schemaController: NO_SCHEMA_COMPILERS,
     ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key, maxHeaderSize: MAX_HEADER_SIZE } } : { http: { maxHeaderSize: MAX_HEADER_SIZE } }),
     // Errors found before routing (a URL that does not decode, a path parameter too long)
     // answer as every other error does.

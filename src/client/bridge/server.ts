@@ -25,6 +25,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { ApiFailure } from '../api.ts';
+import { NO_SCHEMA_COMPILERS } from '../../fastifySchemas.ts';
 import { isApiMethod } from '../apiSchemas.ts';
 import { type AgentHandlers, dispatch, unknownMethod } from '../dispatch.ts';
 import { type BridgeContext, bridgeContext } from './context.ts';
@@ -112,6 +113,7 @@ function bridgeApp(bridge: BridgeContext, port: () => number, log: ((line: strin
     // close() ends the event streams and drops every connection at once, idle or not.
     forceCloseConnections: true,
     return503OnClosing: false,
+    schemaController: NO_SCHEMA_COMPILERS,
     // A URL that does not decode is refused before routing, so the Host check comes first here.
     frameworkErrors: (error, request, reply) => answer(reply, hostOk(request.headers.host) ? error : forbiddenHost()),
   });
