@@ -1,16 +1,14 @@
 /**
- * Durability of SQLite's WAL without stalling the event loop. SQLite runs with
+ * Durability of SQLite's WAL without blocking the event loop. SQLite runs with
  * synchronous = NORMAL (a commit writes its WAL frames but does not fsync them) and the store
- * calls `sync()` after each COMMIT: an fsync of the -wal file on libuv's thread pool, and only
- * then are the committed transactions answered. Frames written before an fsync starts are on
- * disk when it returns, so the answer is as durable as with synchronous = FULL, while the main
- * thread goes on with the next group of transactions during the fsync.
+ * calls `sync()` after each COMMIT: an fsync of the -wal file on libuv's thread pool. The
+ * store answers the committed transactions, and lets the next group at the connection, only
+ * when it returns, so an answer is as durable as with synchronous = FULL; meanwhile the event
+ * loop reads and parses the requests that arrive, and they make the next group larger.
  *
- * Concurrent callers share fsyncs: while one runs, every caller after it waits for the one
- * next queued (which starts when the running one ends), so there is at most one running and
- * one waiting however many commits arrive. A failed fsync is final: the kernel may have
- * dropped the dirty pages it could not write, so a later fsync that succeeds proves nothing
- * (the PostgreSQL "fsyncgate" lesson). Every later sync fails with the same error.
+ * A failed fsync is final: the kernel may have dropped the dirty pages it could not write, so
+ * a later fsync that succeeds proves nothing (PostgreSQL's "fsyncgate"). Every later sync
+ * fails with the same error.
  */
 import { closeSync, fsync, fsyncSync, openSync } from 'node:fs';
 import path from 'node:path';
@@ -22,8 +20,6 @@ export type Fsync = (fd: number, done: (error: NodeJS.ErrnoException | null) => 
 
 export class WalSync {
   private fd: number | undefined;
-  private running: Promise<void> | undefined;
-  private queued: Promise<void> | undefined;
   private failure: Error | undefined;
 
   constructor(
@@ -33,28 +29,6 @@ export class WalSync {
 
   /** Resolves once everything written to the WAL before this call is on disk. */
   sync(): Promise<void> {
-    if (!this.running) return this.start();
-    this.queued ??= this.running.catch(() => undefined).then(() => {
-      this.queued = undefined;
-      return this.start();
-    });
-    return this.queued;
-  }
-
-  /** The sync that covers every commit so far, while one is pending; reads wait for it. */
-  pending(): Promise<void> | undefined {
-    return this.queued ?? this.running;
-  }
-
-  private start(): Promise<void> {
-    const run = this.fsyncWal().finally(() => {
-      if (this.running === run) this.running = undefined;
-    });
-    this.running = run;
-    return run;
-  }
-
-  private fsyncWal(): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     let fd: number;
     try {
