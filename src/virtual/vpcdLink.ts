@@ -7,9 +7,10 @@
  * big-endian length, then the payload. A 1-byte payload from vpcd is a control (power off,
  * power on, reset, send ATR); anything longer is a command APDU.
  *
- * Power on, power off and reset all call card.reset(): a real card loses its volatile state
- * (selected file, verified PIN) on every one of them, and pcscd powers a card up and down on
- * its own schedule, so a card that kept state across them would behave unlike a real one.
+ * Power on, power off and reset all call card.reset(), and so does every new link to the
+ * driver (the card put in again): a real card loses its volatile state (selected file,
+ * verified PIN) on every one of them, and pcscd powers a card up and down on its own schedule,
+ * so a card that kept state across them would behave unlike a real one.
  */
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
@@ -251,6 +252,10 @@ export class VpcdLink extends EventEmitter<{ state: [VpcdLinkState] }> {
     };
 
     socket.on('connect', () => {
+      // A new link is a card put in again: a real one lost its power, and with it a verified
+      // PIN, when it was out. pcscd powers it up only if one of its polls saw it gone, which a
+      // quick reconnect can slip between.
+      this.card.reset();
       if (this.path === undefined) socket.setNoDelay(true);
       this.armQuickAck(socket);
       this.delay = this.baseDelay;

@@ -164,9 +164,10 @@ describe('VpcdLink against a scripted vpcd', () => {
   it('resets the card on power off, power on and reset, and answers none of them', async () => {
     const card = new ScriptCard();
     const { peer } = await setup(card);
+    const atConnect = card.resets;
     peer.write('00 01 00 00 01 01 00 01 02 00 01 04');
     expect(await peer.frame()).toBe('3b 80 80 01 01');
-    expect(card.resets).toBe(3);
+    expect(card.resets - atConnect).toBe(3);
     await sleep(30);
     expect(peer.buffered).toBe(0);
   });
@@ -236,6 +237,18 @@ describe('VpcdLink against a scripted vpcd', () => {
     expect(await again.frame()).toBe(toHex(FILE_SYSTEM_CARD_ATR, ' '));
     expect(link.state).toBe('inserted');
     expect(states).toEqual(['connecting', 'inserted', 'connecting', 'inserted']);
+  });
+
+  it('resets the card on every new link, as a card put in again lost its power, whether or not vpcd powers it up', async () => {
+    const card = new ScriptCard();
+    const { vpcd, peer } = await setup(card, { reconnectDelayMs: 20, maxReconnectDelayMs: 80 });
+    expect(card.resets).toBe(1);
+    peer.socket.destroy();
+    const second = await vpcd.next();
+    // No control byte from vpcd on the new link: the reset is the link's own.
+    second.write('00 05 00 20 00 80 00');
+    expect(await second.frame()).toBe('90 00');
+    expect(card.resets).toBe(2);
   });
 
   it('reconnects by itself when vpcd drops the connection or goes away for a while', async () => {
