@@ -5,27 +5,14 @@
  * new handle closed under it), so the order is shown here with a binding whose disconnect
  * answers when the test says.
  */
-import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import type { PcscliteContext, PcscliteReader } from '../../../src/pcsc/pcscliteBinding.ts';
 import { ReaderMonitor } from '../../../src/pcsc/readerMonitor.ts';
+import { fakeContext, fakeReader } from '../../support/fakePcsclite.ts';
 
 function heldReader(name: string) {
   const calls: string[] = [];
   const disconnects: Array<() => void> = [];
-  const r = Object.assign(new EventEmitter(), {
-    name,
-    connected: false,
-    SCARD_SHARE_SHARED: 2,
-    SCARD_SHARE_EXCLUSIVE: 1,
-    SCARD_PROTOCOL_T0: 1,
-    SCARD_PROTOCOL_T1: 2,
-    SCARD_LEAVE_CARD: 0,
-    SCARD_STATE_PRESENT: 0x20,
-    SCARD_STATE_EMPTY: 0x10,
-    SCARD_STATE_MUTE: 0x200,
-    SCARD_STATE_EXCLUSIVE: 0x80,
-    SCARD_STATE_INUSE: 0x100,
+  const reader = fakeReader(name, {
     connect(_options: unknown, cb: (err: Error | undefined, protocol: number) => void) {
       calls.push('connect');
       setImmediate(() => cb(undefined, 2));
@@ -38,9 +25,8 @@ function heldReader(name: string) {
       calls.push('transmit');
       setImmediate(() => cb(undefined, Buffer.from([0x90, 0x00])));
     },
-    close: () => undefined,
   });
-  return { reader: r as unknown as PcscliteReader & EventEmitter, calls, disconnects };
+  return { reader, calls, disconnects };
 }
 
 const ticks = async (n: number): Promise<void> => {
@@ -49,7 +35,7 @@ const ticks = async (n: number): Promise<void> => {
 
 describe('ReaderMonitor: card handles of one reader', () => {
   it('connects a reader again only once the previous handle is disconnected (closing does not wait for it)', async () => {
-    const context = Object.assign(new EventEmitter(), { close: () => undefined }) as unknown as PcscliteContext & EventEmitter;
+    const context = fakeContext();
     const monitor = new ReaderMonitor({ factory: () => context }).start();
     const { reader, calls, disconnects } = heldReader('A 00 00');
     context.emit('reader', reader);
