@@ -36,6 +36,27 @@ const SIDE_FILES = ['-wal', '-shm'] as const;
 
 type Statement = Database.Statement<unknown[], Row>;
 
+interface Prepared {
+  stmt: Statement;
+  /** A statement that returns rows gives them as arrays (raw mode), made objects by this. */
+  toRow: ((values: unknown[]) => Row) | undefined;
+}
+
+/**
+ * Puts a reading statement in raw mode and returns what makes its value arrays into rows: a
+ * function with the columns as one object literal, made once per statement. better-sqlite3's
+ * own objects get their properties one by one, which took half of the hot authorization
+ * read's time (22 columns: 6.4 µs a row, 3.3 µs this way). The names are SQLite's own column
+ * names of our SQL, quoted by JSON.stringify; a "__proto__" column (which a literal would take
+ * as the prototype) keeps better-sqlite3's objects.
+ */
+function rowMaker(stmt: Statement): ((values: unknown[]) => Row) | undefined {
+  const names = stmt.columns().map((c) => c.name);
+  if (names.includes('__proto__')) return undefined;
+  stmt.raw(true);
+  return new Function('v', `return { ${names.map((n, i) => `${JSON.stringify(n)}: v[${i}]`).join(', ')} };`) as (values: unknown[]) => Row;
+}
+
 interface GroupMember {
   fn: (tx: SqlExecutor) => Promise<unknown>;
   resolve: (value: unknown) => void;
@@ -81,7 +102,7 @@ function openStorageError(e: unknown, folder: string): StorageError | undefined 
 export class SqliteDatabase implements SqlDatabase {
   readonly dialect = 'sqlite';
   private readonly db: Database.Database;
-  private readonly statements = new Map<string, Statement>();
+  private readonly statements = new Map<string, Prepared>();
   /** Work waiting for, or holding, the connection; 0 means a query may run at once. */
   private pending = 0;
   private tail: Promise<unknown> = Promise.resolve();
@@ -119,10 +140,11 @@ export class SqliteDatabase implements SqlDatabase {
   }
 
   /** The prepared statement of `sql` as given, so the text is looked at only the first time. */
-  private statement(sql: string): Statement {
+  private statement(sql: string): Prepared {
     let s = this.statements.get(sql);
     if (!s) {
-      s = this.db.prepare(sql.replace(/\s+FOR UPDATE(\s+OF\s+\w+(\s*,\s*\w+)*)?\s*$/i, '')) as Statement;
+      const stmt = this.db.prepare(sql.replace(/\s+FOR UPDATE(\s+OF\s+\w+(\s*,\s*\w+)*)?\s*$/i, '')) as Statement;
+      s = { stmt, toRow: stmt.reader ? rowMaker(stmt) : undefined };
       this.statements.set(sql, s);
     }
     return s;
@@ -130,7 +152,9 @@ export class SqliteDatabase implements SqlDatabase {
 
   private all(sql: string, params: readonly SqlValue[]): Row[] {
     try {
-      return this.statement(sql).all(...bind(params));
+      const { stmt, toRow } = this.statement(sql);
+      const rows = stmt.all(...bind(params)) as unknown[];
+      return toRow ? (rows as unknown[][]).map(toRow) : (rows as Row[]);
     } catch (e) {
       throw mapError(e, this.folder);
     }
@@ -138,7 +162,7 @@ export class SqliteDatabase implements SqlDatabase {
 
   private change(sql: string, params: readonly SqlValue[]): number {
     try {
-      return this.statement(sql).run(...bind(params)).changes;
+      return this.statement(sql).stmt.run(...bind(params)).changes;
     } catch (e) {
       throw mapError(e, this.folder);
     }

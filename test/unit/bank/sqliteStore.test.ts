@@ -100,6 +100,25 @@ async function until(what: () => boolean): Promise<void> {
   expect(what()).toBe(true);
 }
 
+describe('SQLite rows', () => {
+  it('gives each row as an object of its columns, whatever the names, as better-sqlite3 would', async () => {
+    await db.run('INSERT INTO t (k, v) VALUES (?, ?)', ['a', 1]);
+    const sql = `SELECT k, v, v + 1 AS "odd ""name"" \\ }", k AS "__proto__", v AS k FROM t`;
+    const rows = await db.query<Record<string, unknown>>(sql);
+    const plain = new Database(path.join(dir, 'g.db'), { readonly: true });
+    try {
+      expect(rows).toEqual(plain.prepare(sql).all());
+    } finally {
+      plain.close();
+    }
+    expect(rows).toEqual([{ k: 1, v: 1, 'odd "name" \\ }': 2 }]);
+    expect(Object.getPrototypeOf(rows[0])).toBe(Object.prototype);
+    // A statement that returns nothing is still only run; one that returns rows, read.
+    expect(await db.query('SELECT k FROM t WHERE k = ?', ['none'])).toEqual([]);
+    expect(await db.query<{ v: number }>('UPDATE t SET v = v + 1 RETURNING v')).toEqual([{ v: 2 }]);
+  });
+});
+
 describe('SQLite durability', () => {
   it('answers a commit only once the WAL is fsynced; the event loop goes on meanwhile, and the next group waits for it', async () => {
     const held = heldFsync();
