@@ -22,6 +22,12 @@
  *   and wait most of it (about 400 ms less the time from that poll to the insertion); a holder
  *   inserts at any point of it, so `vpcd_any_moment` also inserts after waits spread evenly over
  *   one cycle (0, 400/9, ... ms), as cards come in at moments unrelated to pcscd's polls.
+ *
+ *   Issue 20's target (300 ms) is held by the two figures a holder's insertion gives: a vpcd
+ *   card inserted at any moment, and a card in ekort's reader driver, which reports it at once
+ *   as a USB (CCID) reader's interrupt does. The insertion just after a poll has no target: no
+ *   client can be faster than pcscd's next poll of vpcd (its pcscd_detect alone is most of
+ *   400 ms); its `.app` part is the app's own, as in the other two.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -112,7 +118,7 @@ async function benchCardReady(
   reader: string,
   name: string,
   via: string,
-  options: { spreadOverPoll?: boolean } = {},
+  options: { spreadOverPoll?: boolean; target?: boolean } = {},
 ): Promise<void> {
   const { agent } = app;
   const holder = page.getByRole('region', { name: 'Kortet tillhör' }).getByText('Anna Andersson', { exact: false });
@@ -161,8 +167,8 @@ async function benchCardReady(
     }
   }
   reportMedian(name, samples, {
-    target_max: 300,
-    note: `insertVirtualCard (${via}) to the holder's name on the card-login screen: pcscd + reader monitor + event stream + cardHolder (PIV: SELECT, 9A certificate, PIN status) + render${options.spreadOverPoll ? `; inserted after waits spread over pcscd's ${PCSCD_POLL_MS} ms poll` : ''}`,
+    ...(options.target === false ? {} : { target_max: 300 }),
+    note: `insertVirtualCard (${via}) to the holder's name on the card-login screen: pcscd + reader monitor + event stream + cardHolder (PIV: SELECT, 9A certificate, PIN status) + render${options.spreadOverPoll ? `; inserted after waits spread over pcscd's ${PCSCD_POLL_MS} ms poll` : ''}${options.target === false ? `; inserted just after the poll that saw the last card leave, so bound below by pcscd's next poll of vpcd (no target: see vpcd_any_moment and ekort_reader)` : ''}`,
   });
   reportMedian(name.replace(/\.median$/, '.pcscd_detect.median'), detect, {
     note: `insertVirtualCard (${via}) to pcscd reporting the card to a PC/SC client of the bench's own: pcscd and the reader driver, not the app`,
@@ -193,7 +199,7 @@ export async function benchDesktopUi(): Promise<void> {
     await benchLoginScreen(page, app.bridge.url);
     const monitor = new ReaderMonitor().start();
     try {
-      await benchCardReady(page, app, monitor, vpcdReaders[0], 'desktop_ui.card_inserted_to_ready.median', 'vpcd link up');
+      await benchCardReady(page, app, monitor, vpcdReaders[0], 'desktop_ui.card_inserted_to_ready.median', 'vpcd link up', { target: false });
       await benchCardReady(page, app, monitor, vpcdReaders[0], 'desktop_ui.card_inserted_to_ready.vpcd_any_moment.median', 'vpcd link up', { spreadOverPoll: true });
       if (existsSync(EKORT_IFD_SOCKET)) await benchCardReady(page, app, monitor, ekortReaders[0], 'desktop_ui.card_inserted_to_ready.ekort_reader.median', "ekort's reader driver");
     } finally {
