@@ -6,8 +6,9 @@
  * of what the database itself does. On PostgreSQL also two `ekort serve` instances on one
  * database, the same 16 connections split over them (two wrk at once, 8 connections and one
  * thread each): their sum against the one instance's figure. One after the other, never at once.
- * Targets (2 cores): 10 000 authorizations/s on SQLite and on PostgreSQL with p99 under 5 ms;
- * on PostgreSQL at least 0.75 of pgbench's transactions/s, and two instances at least what one
+ * Targets (2 cores): 10 000 authorizations/s on SQLite with p99 under 5 ms (three rounds, each
+ * on a new database, reported as the round with the median rate, all three beside it); on
+ * PostgreSQL at least 0.75 of pgbench's transactions/s, and two instances at least what one
  * gives.
  *
  * A second SQLite run has the service under --cpu-prof (figures named .cpu_profiled, no
@@ -33,6 +34,8 @@ const CONNECTIONS = 16;
 const THREADS = 2;
 const SECONDS = 10;
 const WARMUP_SECONDS = 2;
+/** SQLite's absolute targets are held by the median of this many rounds. */
+const SQLITE_ROUNDS = 3;
 const ON_CI = process.env.CI === 'true';
 const PROFILE_DIR = path.resolve('bench-results', 'profiles');
 
@@ -206,11 +209,17 @@ function printProfile(pid: number | undefined): void {
 
 // --- the runs --------------------------------------------------------------------------------
 
+interface Round {
+  result: WrkResult;
+  answers: { approved: number; declined: number };
+  from: 'bundle' | 'sources';
+}
+
 /**
  * Seeds `db`, serves it from `instances` processes, warms up and measures with wrk (split
- * between them); records the figures; returns authorizations/s (the instances' sum).
+ * between them): one round.
  */
-async function benchStore(store: 'sqlite' | 'postgres', db: string, wrkBin: string, tmp: string, instances: 1 | 2 = 1, profiled = false): Promise<number> {
+async function measureRound(store: 'sqlite' | 'postgres', db: string, wrkBin: string, tmp: string, instances: 1 | 2, profiled: boolean): Promise<Round> {
   const data = await within(60_000, `seeding ${store}`, seedLoad(db, { cards: 1, enummer: 1 }));
   const e = data.enummer[0]!;
   const script = path.join(tmp, `authorize-${store}.lua`);
@@ -237,8 +246,28 @@ async function benchStore(store: 'sqlite' | 'postgres', db: string, wrkBin: stri
   }
   if (profiled) printProfile(servers[0]!.child.pid);
   const from = servers.every((server) => /ekort: running (the bundle|the sources)/.exec(server.stderr())?.[1] === 'the bundle') ? 'bundle' : 'sources';
+  // Warm-up included: the service's own count of approved and declined answers.
+  return { result, answers: await within(60_000, `counting ${store}'s answers`, decisions(db)), from };
+}
 
-  const answers = await within(60_000, `counting ${store}'s answers`, decisions(db));
+/**
+ * `rounds` rounds (each on a database of its own: `dbFor(round)`), reported as the round with
+ * the median rate, every round's rate and p99 beside it: on this shared machine one 10 s
+ * window can fall on another session's load. Returns that round's authorizations/s (the
+ * instances' sum).
+ */
+async function benchStore(
+  store: 'sqlite' | 'postgres',
+  dbFor: (round: number) => string,
+  wrkBin: string,
+  tmp: string,
+  options: { instances?: 1 | 2; profiled?: boolean; rounds?: number } = {},
+): Promise<number> {
+  const { instances = 1, profiled = false, rounds = 1 } = options;
+  const done: Round[] = [];
+  for (let round = 0; round < rounds; round++) done.push(await measureRound(store, dbFor(round), wrkBin, tmp, instances, profiled));
+  const { result, from } = [...done].sort((a, b) => a.result.perSecond - b.result.perSecond)[Math.floor(done.length / 2)]!;
+  const answers = { approved: done.reduce((n, r) => n + r.answers.approved, 0), declined: done.reduce((n, r) => n + r.answers.declined, 0) };
   const name = `service_http.authorize.${store}${instances === 2 ? '.two_instances' : ''}${profiled ? '.cpu_profiled' : ''}`;
   const sockets = result.socketErrors.connect + result.socketErrors.read + result.socketErrors.write + result.socketErrors.timeout;
   const run = {
@@ -247,6 +276,7 @@ async function benchStore(store: 'sqlite' | 'postgres', db: string, wrkBin: stri
     seconds: round(result.seconds, 2),
     requests: result.requests,
     runs_from: from,
+    ...(rounds > 1 ? { rounds: done.map((r) => ({ per_second: round(r.result.perSecond, 0), p99: round(r.result.p99, 2) })), reported: 'the round with the median rate' } : {}),
     ...(instances === 2 ? { instances, wrk_runs: 'one per instance at once, half the connections and threads each; latencies are the slower run\'s' } : {}),
     ...(profiled ? { cpu_profiled: true } : {}),
   };
@@ -258,9 +288,10 @@ async function benchStore(store: 'sqlite' | 'postgres', db: string, wrkBin: stri
   report({ name: `${name}.p99`, value: round(result.p99, 2), unit: 'ms', ...(sqlite ? { target_max: 5 } : {}) });
   report({ name: `${name}.non_2xx`, value: result.non2xx, unit: 'responses' });
   report({ name: `${name}.socket_errors`, value: sockets, unit: 'errors', ...result.socketErrors });
-  // Warm-up included: the service's own count of approved and declined answers.
+  // Every round's, warm-ups included: the service's own count of approved and declined answers.
   report({ name: `${name}.declined`, value: answers.declined, unit: 'answers', approved: answers.approved });
-  if (result.non2xx || sockets || answers.declined) process.stderr.write(`bench: service-http: ${name}: ${result.non2xx} non-2xx, ${sockets} socket errors, ${answers.declined} declined: requests/s counts them too\n`);
+  const non2xx = done.reduce((n, r) => n + r.result.non2xx, 0);
+  if (non2xx || sockets || answers.declined) process.stderr.write(`bench: service-http: ${name}: ${non2xx} non-2xx, ${sockets} socket errors, ${answers.declined} declined: requests/s counts them too\n`);
   return result.perSecond;
 }
 
@@ -307,9 +338,9 @@ export async function benchServiceHttp(): Promise<void> {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'ekort-bench-http-'));
   try {
     if (wrkBin) {
-      await benchStore('sqlite', path.join(tmp, 'bench.db'), wrkBin, tmp);
+      await benchStore('sqlite', (n) => path.join(tmp, `bench-${n + 1}.db`), wrkBin, tmp, { rounds: SQLITE_ROUNDS });
       // Again under --cpu-prof, for the profile: apart, since the profiler slows the service.
-      await benchStore('sqlite', path.join(tmp, 'profiled.db'), wrkBin, tmp, 1, true);
+      await benchStore('sqlite', () => path.join(tmp, 'profiled.db'), wrkBin, tmp, { profiled: true });
     }
 
     const problem = await within(30_000, 'reaching PostgreSQL', postgresProblem());
@@ -322,7 +353,7 @@ export async function benchServiceHttp(): Promise<void> {
       const onSchema = async (instances: 1 | 2): Promise<number> => {
         const schema = await within(30_000, 'creating the service schema', freshSchema('bench_http'));
         try {
-          return await benchStore('postgres', schema.url, wrkBin, tmp, instances);
+          return await benchStore('postgres', () => schema.url, wrkBin, tmp, { instances });
         } finally {
           await within(60_000, 'dropping the service schema', schema.drop());
         }
