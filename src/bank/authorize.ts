@@ -27,6 +27,8 @@
  * the card and e-nummer rows are still the versions decided on and the card's monthly total
  * still allows it (APPROVE_IF_UNCHANGED). Anything else (a decline, a lost race, a rarer
  * approval) is decided again under the locks, as on SQLite; the rules live in decide() alone.
+ * A look that ended in such an approval is kept for the e-nummer's next purchases (RecentLooks):
+ * they skip the first look and take one round trip, as the guard holds for a look of any age.
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { AuthorizationRequest, AuthorizationResult, DeclineCode } from './api/schemas.ts';
@@ -158,6 +160,37 @@ const APPROVE_IF_UNCHANGED = {
 };
 
 /**
+ * PostgreSQL: the first look of each e-nummer whose last purchase it approved, per database,
+ * for a while. The next purchase on it decides on this look and goes straight to
+ * APPROVE_IF_UNCHANGED, whose guard makes a look of any age safe: a card or e-nummer changed
+ * since (blocked, closed, a new limit) has a new xmin, and the month's total is checked on the
+ * current row. An approval leaves neither row changed (its locks are not new versions), so one
+ * look serves every instance's purchases on a recurring e-nummer. A guard that fails (or a
+ * decline) forgets the look and goes the usual way; an earlier requestId is found by the
+ * transactions' unique index then, as a race of two retries is. The time bounds how long a
+ * look, with the e-nummer's CVC in it, stays in memory; the size, the memory.
+ */
+const LOOK_KEPT_MS = 2000;
+const LOOKS_KEPT = 1024;
+const recentLooks = new WeakMap<object, Map<string, { look: FirstLook; at: number }>>();
+
+function keptLook(db: object, pan: string): FirstLook | undefined {
+  const kept = recentLooks.get(db)?.get(pan);
+  return kept && performance.now() - kept.at < LOOK_KEPT_MS ? kept.look : undefined;
+}
+
+function keepLook(db: object, pan: string, look: FirstLook | undefined): void {
+  let looks = recentLooks.get(db);
+  if (!look) {
+    looks?.delete(pan);
+    return;
+  }
+  if (!looks) recentLooks.set(db, (looks = new Map()));
+  if (looks.size >= LOOKS_KEPT && !looks.has(pan)) looks.clear();
+  looks.set(pan, { look, at: performance.now() });
+}
+
+/**
  * Whether an approval needs only what APPROVE_IF_UNCHANGED writes; the rarer ones (an
  * e-nummer's own monthly limit, a merchant id to bind, a replaced card to block, a currency
  * notice) go through the locking path.
@@ -252,8 +285,11 @@ export async function authorize(ctx: BankContext, req: AuthorizationRequest, opt
   const postgres = ctx.db.dialect === 'postgres';
   let look: FirstLook | undefined;
   if (postgres) {
-    [look] = await ctx.db.query<FirstLook>(FIRST_LOOK, [month, month, req.pan, req.requestId ?? null]);
-    if (look?.earlier_id) return { approved: look.earlier_decision === 'approved', declineCode: look.earlier_decline_code ?? null, transactionId: look.earlier_id };
+    look = keptLook(ctx.db, req.pan);
+    if (!look) {
+      [look] = await ctx.db.query<FirstLook>(FIRST_LOOK, [month, month, req.pan, req.requestId ?? null]);
+      if (look?.earlier_id) return { approved: look.earlier_decision === 'approved', declineCode: look.earlier_decline_code ?? null, transactionId: look.earlier_id };
+    }
   } else if (req.requestId !== undefined) {
     const earlier = await earlierAnswer(ctx, req.requestId);
     if (earlier) return earlier;
@@ -300,8 +336,12 @@ export async function authorize(ctx: BankContext, req: AuthorizationRequest, opt
           if (isLostRace(error)) return [];
           throw error;
         });
-        if (written.length === 1) return { approved: true, declineCode: null, transactionId };
+        if (written.length === 1) {
+          keepLook(ctx.db, req.pan, look);
+          return { approved: true, declineCode: null, transactionId };
+        }
       }
+      keepLook(ctx.db, req.pan, undefined);
     }
     return await ctx.db.transaction(async (tx) => {
       /** The answer, once its transaction row is written. */

@@ -256,6 +256,41 @@ describe.each(stores)('the e-kort service on $name', (store) => {
     expect(await service.transactions(anna)).toHaveLength(1);
   });
 
+  it("decides a recurring e-nummer's next purchase on its last look (PostgreSQL: one statement), and still sees what the other instance changed since", async () => {
+    const { secret, enummer } = await service.createEnummer(anna, { cardId, merchant: 'Gym', recurring: true, months: 6 });
+    const statements = () => {
+      let n = 0;
+      const db = service.db as { query: (...args: never[]) => unknown; run: (...args: never[]) => unknown; transaction: (...args: never[]) => unknown };
+      for (const m of ['query', 'run', 'transaction'] as const) {
+        const real = db[m].bind(db);
+        db[m] = (...args: never[]) => {
+          n++;
+          return real(...args);
+        };
+      }
+      return () => n;
+    };
+    expect((await purchase(secret, 'Gym', 100_00)).approved).toBe(true);
+    const count = statements();
+    expect((await purchase(secret, 'Gym', 100_00)).approved).toBe(true);
+    if (store.name === 'postgres') expect(count()).toBe(1);
+    // Paused, then resumed, on the other instance: a new version of the row each time.
+    await other.changeEnummer(anna, enummer.id, 'pause');
+    expect((await purchase(secret, 'Gym', 100_00)).declineCode).toBe('PAUSED');
+    await other.changeEnummer(anna, enummer.id, 'resume');
+    expect((await purchase(secret, 'Gym', 100_00)).approved).toBe(true);
+    // A retried request: its first answer, whether the look was kept or not.
+    const first = await purchase(secret, 'Gym', 100_00, { requestId: 'net-kept' });
+    expect(await purchase(secret, 'Gym', 100_00, { requestId: 'net-kept' })).toEqual(first);
+    // The month's total grown on the other instance past what the kept look read.
+    expect((await other.authorize({ ...secret, merchant: 'Gym', amount: 5_000_00 })).approved).toBe(true);
+    expect((await purchase(secret, 'Gym', 3_000_00)).declineCode).toBe('LIMIT_EXCEEDED');
+    // The card blocked on the other instance.
+    await blockCard(other.ctx, anna.customerId, cardId);
+    expect((await purchase(secret, 'Gym', 1)).declineCode).toBe('CARD_BLOCKED');
+    expect((await service.transactions(anna)).filter((t) => t.decision === 'approved')).toHaveLength(5);
+  });
+
   it('approves a single-purchase e-nummer at most once under concurrent authorizations on two instances', async () => {
     const { secret } = await service.createEnummer(anna, { cardId, merchant: 'Race' });
     const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 ? other : service).authorize({ ...secret, merchant: 'Race', amount: 1_00 })));
