@@ -26,6 +26,9 @@ const RECENT_MS = 5000;
  */
 export const FIRST_READ_WAIT_MS = 10_000;
 
+/** How long an announcement waits for the first status of readers pcscd has just added. */
+const FIRST_STATUS_WAIT_MS = 500;
+
 export class Readers {
   readonly monitor: ReaderMonitor;
   readonly inApp = new InProcessReader(IN_APP_READER);
@@ -212,8 +215,15 @@ export class Readers {
     if (this.scheduled || this.closed) return;
     this.scheduled = true;
     setImmediate(() => {
-      this.scheduled = false;
-      if (!this.closed) this.onChange(this.list());
+      // A reader pcscd has just added shows no card until its first status comes (a few ms
+      // later): announced now, a card pcscd never reported gone would look taken out.
+      const ready = this.monitor.firstStatusPending ? this.monitor.settled(FIRST_STATUS_WAIT_MS) : undefined;
+      const announce = (): void => {
+        this.scheduled = false;
+        if (!this.closed) this.onChange(this.list());
+      };
+      if (ready) void ready.then(announce, announce);
+      else announce();
     });
   }
 }

@@ -128,6 +128,11 @@ export class ReaderMonitor extends EventEmitter<{ event: [ReaderEvent] }> {
     for (const check of [...this.settleChecks]) check();
   }
 
+  /** True while pcscd is up and a reader it added has not reported its first card state yet. */
+  get firstStatusPending(): boolean {
+    return this.up === true && [...this.tracked.values()].some((t) => !t.seen);
+  }
+
   readers(): ReaderState[] {
     return [...this.tracked.values()].map((t) => ({ ...t.state }));
   }
