@@ -27,7 +27,7 @@
  * the card and e-nummer rows are still the versions decided on and the card's monthly total
  * still allows it (APPROVE_IF_UNCHANGED). Anything else (a decline, a lost race, a rarer
  * approval) is decided again under the locks, as on SQLite; the rules live in decide() alone.
- * A look that ended in such an approval is kept for the e-nummer's next purchases (RecentLooks):
+ * A look that ended in such an approval is kept for the e-nummer's next purchases (keepLook):
  * they skip the first look and take one round trip, as the guard holds for a look of any age.
  */
 import { timingSafeEqual } from 'node:crypto';
