@@ -4,7 +4,10 @@ import { endOnClosedOutput, loadProgram } from './built.js';
 
 endOnClosedOutput();
 
-const { main } = await loadProgram({ name: 'ekort', dir: 'cli', bundle: 'main.js', source: 'src/cli/main.ts' });
+// `ekort serve` from its own bundle, with V8's code cache (tools/bundle-cli.mjs); the other
+// commands from chunks that load only what the command needs.
+const program = process.argv[2] === 'serve' ? { dir: 'serve', bundle: 'ekort.cjs' } : { dir: 'cli', bundle: 'main.js' };
+const { main } = await loadProgram({ name: 'ekort', ...program, source: 'src/cli/main.ts' });
 const interrupted = new Promise((resolve) => {
   process.once('SIGINT', resolve);
   process.once('SIGTERM', resolve);

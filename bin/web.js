@@ -6,7 +6,7 @@ import { endOnClosedOutput, loadProgram, root } from './built.js';
 
 endOnClosedOutput();
 
-const { webMain } = await loadProgram({ name: 'web', dir: 'web', bundle: 'web.js', source: 'src/client/bridge/webMain.ts' });
+const { webMain } = await loadProgram({ name: 'web', dir: 'web', bundle: 'web.cjs', source: 'src/client/bridge/webMain.ts' });
 try {
   process.exitCode = await webMain(process.argv.slice(2), root);
 } catch (error) {

@@ -1,19 +1,49 @@
 #!/usr/bin/env node
 // Bundles the programs started from bin/ as plain JavaScript, so they start without compiling
-// TypeScript: the `ekort` command (src/cli/main.ts) into out/cli/, one chunk per command's
-// module graph, and the browser bridge of `npm run web` (src/client/bridge/webMain.ts) into
-// out/web/. bin/built.js runs a bundle while it is as new as its sources and falls back to the
-// sources through tsx when it is missing or older. Run by `npm install` (prepare) and
-// `npm run build:cli`. Native modules stay outside the bundles.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+// TypeScript: the `ekort` command (src/cli/main.ts) into out/cli/ekort.cjs and the browser
+// bridge of `npm run web` (src/client/bridge/webMain.ts) into out/web/web.cjs, then warms each
+// up once to leave V8's code cache beside it. bin/built.js runs a bundle while it is as new as
+// its sources and falls back to the sources through tsx when it is missing or older. Run by
+// `npm install` (prepare) and `npm run build:cli`. Native modules stay outside the bundles.
+//
+// One file a program, not ES module chunks: Node 20 takes a code cache only for a script
+// (vm.Script), and the cache saves more than the chunks did. Code a command never runs is still
+// never run (esbuild keeps dynamic imports lazy); it costs only its source's bytes.
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { codeCacheFile } from '../bin/built.js';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
-/** out/<dir>/<entry>.js and its chunks, from `source`. */
+/**
+ * The programs, each built into out/`dir` from `source`. `ekort`'s commands as ES module chunks,
+ * one a command, so a short command loads only its own code (main.js). `ekort serve` and the
+ * browser bridge as one CommonJS file with V8's code cache beside it (see bundleScript): the
+ * servers' code is loaded whole anyway, and the cache saves a third of their start. bin/ekort.js
+ * picks the one by the command; both hold the whole CLI, so either runs any command alike.
+ */
 const PROGRAMS = [
-  { dir: 'cli', entry: 'main', source: 'src/cli/main.ts' },
-  { dir: 'web', entry: 'web', source: 'src/client/bridge/webMain.ts' },
+  { dir: 'cli', format: 'esm', file: 'main.js', source: 'src/cli/main.ts' },
+  {
+    dir: 'serve',
+    format: 'cjs',
+    file: 'ekort.cjs',
+    source: 'src/cli/main.ts',
+    bin: 'bin/ekort.js',
+    warmUp: { args: (scratch) => ['serve', '--db', path.join(scratch, 'warm-up.sqlite'), '--port', '0'], path: '/v1/health' },
+  },
+  {
+    dir: 'web',
+    format: 'cjs',
+    file: 'web.cjs',
+    source: 'src/client/bridge/webMain.ts',
+    bin: 'bin/web.js',
+    warmUp: { args: (scratch) => ['--data-dir', scratch, '--port', '0', '--no-build'], path: '/' },
+  },
 ];
 
 /**
@@ -51,28 +81,116 @@ try {
   process.exit(0);
 }
 
-for (const { dir, entry, source } of PROGRAMS) {
+/** How each format is built: ES module chunks, or one CommonJS file that is the function bin/built.js calls with Node's module arguments. */
+const FORMATS = {
+  esm: (outdir, file, source) => ({
+    entryPoints: { [path.basename(file, '.js')]: source },
+    outdir,
+    splitting: true,
+    format: 'esm',
+    // Bundled CommonJS packages call require(): give them one.
+    banner: { js: "import { createRequire as __ekortCreateRequire } from 'node:module'; const require = __ekortCreateRequire(import.meta.url);" },
+  }),
+  cjs: (outdir, file, source) => ({
+    entryPoints: [source],
+    outfile: path.join(outdir, file),
+    format: 'cjs',
+    // Strict, as the ES modules it is made from. import.meta.url (createRequire of the native
+    // modules) becomes the bundle's own URL.
+    define: { 'import.meta.url': '__ekortImportMetaUrl' },
+    banner: { js: "(function (exports, require, module, __filename, __dirname) {\n'use strict';\nconst __ekortImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+    footer: { js: '})' },
+  }),
+};
+
+/** Builds the program into out/`dir` (emptied first) and returns its content hash. */
+async function bundle({ dir, format, file, source }) {
   const outdir = path.join(root, 'out', dir);
   rmSync(outdir, { recursive: true, force: true });
   mkdirSync(outdir, { recursive: true });
   const result = await esbuild.build({
     absWorkingDir: root,
-    entryPoints: { [entry]: source },
-    outdir,
+    ...FORMATS[format](outdir, file, source),
+    write: false,
     bundle: true,
-    splitting: true,
-    format: 'esm',
     platform: 'node',
     target: 'node20',
     metafile: true,
     plugins: [leaveOut],
     logLevel: 'warning',
     external: ['pcsclite', 'node-hid', 'sockopt', 'better-sqlite3', 'pg-native', 'electron'],
-    // Bundled CommonJS packages call require(): give them one.
-    banner: { js: "import { createRequire as __ekortCreateRequire } from 'node:module'; const require = __ekortCreateRequire(import.meta.url);" },
   });
+  const hash = createHash('sha256');
+  for (const output of result.outputFiles) {
+    // esbuild writes strings as ASCII but keeps some comments as they were: one character beyond
+    // Latin-1 there made V8 hold the whole file as two bytes a character (3 MB more memory).
+    const text = output.text.replace(/[\u0080-\u{10ffff}]/gu, (c) => `\\u{${c.codePointAt(0).toString(16)}}`);
+    writeFileSync(output.path, text);
+    hash.update(text);
+  }
   // What the bundle was made from: bin/built.js runs it only while none of these is newer.
   const inputs = Object.keys(result.metafile.inputs).filter((f) => f.startsWith('src/'));
-  writeFileSync(path.join(outdir, 'inputs.json'), `${JSON.stringify({ builtAt: Date.now(), inputs })}\n`);
-  process.stdout.write(`bundle-cli: out/${dir} from ${inputs.length} source files\n`);
+  const digest = hash.digest('hex');
+  writeFileSync(path.join(outdir, 'build.json'), `${JSON.stringify({ builtAt: Date.now(), hash: digest, inputs })}\n`);
+  process.stdout.write(`bundle-cli: out/${dir}/${file} from ${inputs.length} source files\n`);
+  return digest;
+}
+
+/**
+ * Starts the program from its new bundle the way its users do (bin/ with `warmUp.args`), asks it
+ * for `warmUp.path` once it says where it listens, and stops it with SIGTERM: bin/built.js writes
+ * V8's code cache as it exits (EKORT_WRITE_CODE_CACHE=1), the bytecode of all that ran. Resolves
+ * to what went wrong, or undefined.
+ */
+function warmUp({ bin, warmUp: spec }) {
+  const scratch = mkdtempSync(path.join(os.tmpdir(), 'ekort-warm-up-'));
+  const child = spawn(process.execPath, [path.join(root, bin), ...spec.args(scratch)], {
+    cwd: scratch,
+    env: { ...process.env, EKORT_WRITE_CODE_CACHE: '1', EKORT_FROM_SOURCE: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return new Promise((resolve) => {
+    let said = '';
+    let asked = false;
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      finish('it did not answer and stop within 30 s');
+    }, 30_000);
+    const finish = (problem) => {
+      clearTimeout(timer);
+      rmSync(scratch, { recursive: true, force: true });
+      resolve(problem);
+    };
+    const ask = (url) => {
+      asked = true;
+      http
+        .get(new URL(spec.path, url), (res) => {
+          res.resume();
+          res.on('end', () => child.kill('SIGTERM'));
+        })
+        .on('error', () => child.kill('SIGTERM'));
+    };
+    child.stdout.on('data', (chunk) => {
+      said += chunk;
+      const url = /http:\/\/127\.0\.0\.1:\d+/.exec(said);
+      if (url && !asked) ask(url[0]);
+    });
+    let errors = '';
+    child.stderr.on('data', (chunk) => (errors += chunk));
+    child.on('exit', (code, signal) => {
+      if (!asked) finish(`it ended (${signal ?? code}) before it listened: ${errors.trim().split('\n').at(-1) ?? ''}`);
+      else finish(code === 0 || signal === null ? undefined : `it ended by ${signal ?? code}`);
+    });
+  });
+}
+
+for (const program of PROGRAMS) {
+  const hash = await bundle(program);
+  if (!program.warmUp) continue;
+  const problem = await warmUp(program);
+  const made = existsSync(codeCacheFile(program.dir, program.file, hash));
+  if (problem || !made) {
+    // Only the start gets slower: V8 compiles what it would have found in the cache.
+    process.stderr.write(`bundle-cli: no code cache for out/${program.dir}: warming ${program.bin} up failed (${problem ?? 'no cache written'})\n`);
+  }
 }

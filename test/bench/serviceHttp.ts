@@ -226,7 +226,7 @@ async function measureRound(store: 'sqlite' | 'postgres', db: string, wrkBin: st
   writeFileSync(script, wrkScript({ pan: e.pan, expiry: e.expiry, cvc: e.cvc, merchant: e.merchant, amount: 100, currency: 'SEK' }, data.networkKey));
 
   if (profiled) mkdirSync(PROFILE_DIR, { recursive: true });
-  // bin/ekort.js says whether it runs the bundle in out/cli or the sources through tsx.
+  // bin/ekort.js says whether it runs the bundle in out/serve or the sources through tsx.
   process.env.EKORT_DEBUG_START = '1';
   const servers: ServeProcess[] = [];
   let result: WrkResult;

@@ -1,10 +1,12 @@
 /**
  * bin/ekort.js and bin/web.js run the bundles tools/bundle-cli.mjs makes while each is as new as
  * every source it was made from, and the TypeScript sources otherwise (or when asked): a copy of
- * the checkout in a temporary folder is bundled, then one source is touched.
+ * the checkout in a temporary folder is bundled, then one source is touched. The servers' bundles
+ * run with the V8 code cache their warm-up left, and without it when V8 refuses it.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +25,39 @@ function runWeb(env: Record<string, string> = {}) {
   const result = spawnSync(process.execPath, [path.join(copy, 'bin/web.js'), '--port', 'none'], { env: { ...process.env, EKORT_DEBUG_START: '1', ...env }, encoding: 'utf8', timeout: 30_000 });
   const [started, refusal] = result.stderr.split('\n');
   return { code: result.status, started, refusal };
+}
+
+/** `ekort serve` on a new database: how bin/ekort.js said it started, and the status of GET /v1/health. */
+async function serveOnce(): Promise<{ started: string; health: number }> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ekort-cli-serve-'));
+  const child: ChildProcess = spawn(process.execPath, [path.join(copy, 'bin/ekort.js'), 'serve', '--port', '0', '--db', path.join(dir, 'e.sqlite')], {
+    env: { ...process.env, EKORT_DEBUG_START: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  try {
+    let out = '';
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => (err += d));
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`ekort serve did not listen within 20 s: ${err}`)), 20_000);
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d;
+        const m = /http:\/\/127\.0\.0\.1:\d+/.exec(out);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[0]);
+        }
+      });
+      child.once('exit', (code) => reject(new Error(`ekort serve ended (${code}): ${err}`)));
+    });
+    const health = await new Promise<number>((resolve, reject) => {
+      http.get(`${url}/v1/health`, (res) => resolve(res.resume().statusCode ?? 0)).on('error', reject);
+    });
+    return { started: err.split('\n')[0]!, health };
+  } finally {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 const touch = (file: string): void => {
@@ -62,7 +97,28 @@ describe('bin/ekort.js and bin/web.js: the bundle or the sources', () => {
     expect(run()).toEqual({ code: 0, started: 'ekort: running the bundle in out/cli', usage: 'ekort: smart cards, security tokens and the e-kort service, from the terminal' });
   });
 
-  it('ekort serve starts without pkijs and pg: they come with a card login, --ca or a postgres:// database', () => {
+  it('ekort serve runs its own bundle with the code cache its warm-up left', async () => {
+    expect(readdirSync(path.join(copy, 'out/serve')).filter((f) => f.endsWith('.v8cache'))).toHaveLength(1);
+    expect(await serveOnce()).toEqual({ started: 'ekort: running the bundle in out/serve (code cache: used)', health: 200 });
+  }, 30_000);
+
+  it('a code cache V8 refuses (another Node, a damaged file) costs only time: the bundle compiles and serves', async () => {
+    const dir = path.join(copy, 'out/serve');
+    const cache = path.join(dir, readdirSync(dir).find((f) => f.endsWith('.v8cache'))!);
+    const good = readFileSync(cache);
+    try {
+      writeFileSync(cache, Buffer.alloc(good.length, 0x5a));
+      expect(await serveOnce()).toEqual({ started: 'ekort: running the bundle in out/serve (code cache: refused)', health: 200 });
+      rmSync(cache);
+      expect(await serveOnce()).toEqual({ started: 'ekort: running the bundle in out/serve (code cache: none)', health: 200 });
+    } finally {
+      writeFileSync(cache, good);
+    }
+  }, 60_000);
+
+  it("ekort serve's code starts without pkijs and pg: they come with a card login, --ca or a postgres:// database", () => {
+    // The commands' chunks show the module graph the serve bundle is made from: what no static
+    // import reaches, esbuild leaves uninitialised there too until its dynamic import runs.
     const dir = path.join(copy, 'out/cli');
     const serve = readdirSync(dir).find((f) => f.startsWith('serveCommand-'))!;
     const loaded = packagesLoadedBy(dir, serve);
@@ -71,16 +127,18 @@ describe('bin/ekort.js and bin/web.js: the bundle or the sources', () => {
     expect(loaded).not.toContain('pg');
   });
 
-  it('the bridge starts without pkijs and asn1js: they come with a card, a BankID file, a new virtual card or the demo', () => {
-    const loaded = packagesLoadedBy(path.join(copy, 'out/web'), 'web.js');
-    expect(loaded).toContain('fastify'); // the walk finds the bridge's packages
-    expect(loaded).not.toContain('pkijs');
-    expect(loaded).not.toContain('asn1js');
+  it('every bundle is ASCII, so V8 keeps its source one byte a character', () => {
+    for (const dir of ['out/cli', 'out/serve', 'out/web']) {
+      for (const f of readdirSync(path.join(copy, dir)).filter((name) => /\.c?js$/.test(name))) {
+        const bytes = readFileSync(path.join(copy, dir, f));
+        expect(bytes.findIndex((b) => b > 0x7f), `${dir}/${f}`).toBe(-1);
+      }
+    }
   });
 
   it("leaves out what the programs never run: fastify's JSON-schema compilers, inject() and logger, zod's other languages", () => {
-    for (const dir of ['out/cli', 'out/web']) {
-      const files = readdirSync(path.join(copy, dir)).filter((f) => f.endsWith('.js'));
+    for (const dir of ['out/cli', 'out/serve', 'out/web']) {
+      const files = readdirSync(path.join(copy, dir)).filter((f) => /\.c?js$/.test(f));
       const sections = files.flatMap((f) => [...readFileSync(path.join(copy, dir, f), 'utf8').matchAll(/^\/\/ .*node_modules\/(.+)$/gm)].map((m) => m[1]!));
       expect(sections).toContain('fastify/fastify.js'); // the sections are there to be looked at
       const left = sections.filter((s) => /^(ajv|ajv-formats|@fastify\/ajv-compiler|@fastify\/fast-json-stringify-compiler|light-my-request|pino)\//.test(s) || s === 'fast-json-stringify/index.js');
@@ -94,7 +152,7 @@ describe('bin/ekort.js and bin/web.js: the bundle or the sources', () => {
   });
 
   it('the bridge runs its own bundle while it is fresh', () => {
-    expect(runWeb()).toEqual({ code: 2, started: 'web: running the bundle in out/web', refusal: 'web: --port must be 0 to 65535' });
+    expect(runWeb()).toEqual({ code: 2, started: 'web: running the bundle in out/web (code cache: used)', refusal: 'web: --port must be 0 to 65535' });
   });
 
   it('the bridge runs its sources when asked to', () => {
@@ -104,7 +162,7 @@ describe('bin/ekort.js and bin/web.js: the bundle or the sources', () => {
   it('runs the sources once one of them is newer than the bundle; a program whose sources did not change keeps its bundle', () => {
     touch('src/cli/readersCommand.ts'); // the command's, not the bridge's
     expect(run()).toMatchObject({ code: 0, started: 'ekort: running the sources through tsx' });
-    expect(runWeb()).toMatchObject({ code: 2, started: 'web: running the bundle in out/web' });
+    expect(runWeb()).toMatchObject({ code: 2, started: 'web: running the bundle in out/web (code cache: used)' });
   });
 
   it('the bridge runs its sources once one of them is newer than its bundle', () => {
