@@ -77,7 +77,9 @@ export function codeCacheFile(dir, bundle, hash) {
  * every function the program ran while it was warmed up, so a start parses and compiles almost
  * nothing (a third of `ekort serve`'s start). A cache V8 refuses (another Node) or that is
  * missing costs only that saving. With EKORT_WRITE_CODE_CACHE=1 (the warm-up) the cache is
- * written as the process exits, holding whatever ran until then.
+ * written as the process exits, holding whatever ran until then. The bundle is ASCII
+ * (bundle-cli escapes the rest), so it is read as Latin-1: the same characters, without decoding
+ * UTF-8 (10 ms of 3 MB).
  */
 function runBundle(dir, bundle, hash) {
   const file = path.join(root, 'out', dir, bundle);
@@ -88,7 +90,7 @@ function runBundle(dir, bundle, hash) {
   } catch {
     cachedData = undefined;
   }
-  const script = new vm.Script(readFileSync(file, 'utf8'), { filename: file, cachedData, importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER });
+  const script = new vm.Script(readFileSync(file, 'latin1'), { filename: file, cachedData, importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER });
   const cache = cachedData === undefined ? 'none' : script.cachedDataRejected ? 'refused' : 'used';
   if (process.env.EKORT_WRITE_CODE_CACHE === '1') {
     process.once('exit', () => {
