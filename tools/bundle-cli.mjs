@@ -131,9 +131,11 @@ async function bundle({ dir, format, file, source }) {
   });
   const hash = createHash('sha256');
   for (const output of result.outputFiles) {
-    // esbuild writes strings as ASCII but keeps some comments as they were: one character beyond
-    // Latin-1 there made V8 hold the whole file as two bytes a character (3 MB more memory).
-    const text = output.text.replace(/[\u0080-\u{10ffff}]/gu, (c) => `\\u{${c.codePointAt(0).toString(16)}}`);
+    // esbuild writes strings as ASCII but keeps regular expressions and some comments as they
+    // were: one character beyond Latin-1 there made V8 hold the whole file as two bytes a
+    // character (3 MB more memory). \uXXXX, a UTF-16 unit each, means the same in all three,
+    // a regular expression with or without the u flag included.
+    const text = output.text.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
     writeFileSync(output.path, text);
     hash.update(text);
   }
