@@ -66,4 +66,10 @@ export default tseslint.config(
     },
   },
   ...boundaries,
+  {
+    // bin/ is CommonJS (bin/package.json): the programs' entries, kept off Node's ES module loader.
+    files: ['bin/**/*.js'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', __dirname: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
 );

@@ -2,13 +2,18 @@
 // by `npm install`) while it is as new as every source it was made from; otherwise its
 // TypeScript sources through tsx, so a checkout being edited always runs what is there.
 // EKORT_FROM_SOURCE=1 forces the sources; EKORT_DEBUG_START=1 says which one runs.
-import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import vm from 'node:vm';
+//
+// CommonJS, as all of bin/ (bin/package.json): an ES module entry costs Node its ES module
+// loader before the program runs (12-18 ms of a server's start); the ES chunks of the short
+// commands still load through import().
+'use strict';
+const { readFileSync, renameSync, statSync, writeFileSync } = require('node:fs');
+const { createRequire } = require('node:module');
+const path = require('node:path');
+const { pathToFileURL } = require('node:url');
+const vm = require('node:vm');
 
-export const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
+const root = path.join(__dirname, '..');
 
 /**
  * A program whose reader goes away (`ekort readers | head -2`) ends as a C tool does there:
@@ -17,7 +22,7 @@ export const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..'
  * sockets' sake, so the signal never comes by itself: the write fails with EPIPE instead, which
  * Node threw as an unhandled 'error' with a stack trace. Other errors of the streams stay fatal.
  */
-export function endOnClosedOutput() {
+function endOnClosedOutput() {
   const closed = (error) => {
     if (error?.code !== 'EPIPE') throw error;
     if (process.stdin.isTTY && process.stdin.isRaw) process.stdin.setRawMode(false);
@@ -51,7 +56,7 @@ function buildOf(dir) {
  * file its build.json names (a missing bundle, or a source gone, is not fresh). An installed
  * package's bundle is taken as it is, without the stats.
  */
-export function bundleIsFresh(dir) {
+function bundleIsFresh(dir) {
   const build = buildOf(dir);
   if (build === undefined) return false;
   if (installed) return true;
@@ -67,7 +72,7 @@ export function bundleIsFresh(dir) {
  * Where V8's code cache for a bundle lives: named by the bundle's content hash, as V8 itself
  * checks only the source's length (and its own version and flags) before taking a cache.
  */
-export function codeCacheFile(dir, bundle, hash) {
+function codeCacheFile(dir, bundle, hash) {
   return path.join(root, 'out', dir, `${bundle}.${hash.slice(0, 16)}.v8cache`);
 }
 
@@ -99,28 +104,30 @@ function runBundle(dir, bundle, hash) {
       renameSync(partial, cacheFile);
     });
   }
-  const module = { exports: {} };
-  script.runInThisContext().call(module.exports, module.exports, createRequire(file), module, file, path.dirname(file));
-  return { exports: module.exports, cache };
+  const program = { exports: {} };
+  script.runInThisContext().call(program.exports, program.exports, createRequire(file), program, file, path.dirname(file));
+  return { program: program.exports, cache };
 }
 
 /**
  * The module of program `name` ("ekort", "web"): out/`dir`/`bundle` when fresh (an ES module,
  * or a .cjs bundle run with its code cache), else `source` (relative to the checkout) through tsx.
  */
-export async function loadProgram({ name, dir, bundle, source }) {
+async function loadProgram({ name, dir, bundle, source }) {
   const debug = process.env.EKORT_DEBUG_START === '1';
   if (process.env.EKORT_FROM_SOURCE !== '1' && bundleIsFresh(dir)) {
     if (!bundle.endsWith('.cjs')) {
       if (debug) process.stderr.write(`${name}: running the bundle in out/${dir}\n`);
       return import(pathToFileURL(path.join(root, 'out', dir, bundle)).href);
     }
-    const { exports, cache } = runBundle(dir, bundle, buildOf(dir).hash);
+    const { program, cache } = runBundle(dir, bundle, buildOf(dir).hash);
     if (debug) process.stderr.write(`${name}: running the bundle in out/${dir} (code cache: ${cache})\n`);
-    return exports;
+    return program;
   }
   if (debug) process.stderr.write(`${name}: running the sources through tsx\n`);
   const { register } = await import('tsx/esm/api');
   register();
   return import(pathToFileURL(path.join(root, source)).href);
 }
+
+module.exports = { root, endOnClosedOutput, bundleIsFresh, codeCacheFile, loadProgram };

@@ -3,14 +3,12 @@
 // an optional dependency: where its download fails, or ELECTRON_SKIP_BINARY_DOWNLOAD=1 skipped
 // it, npm install goes on without it), says so in one line with the command that gets it, and
 // serves the same app through the loopback browser bridge (bin/web.js) instead.
-import { spawn, spawnSync } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+'use strict';
+const { spawn, spawnSync } = require('node:child_process');
+const { existsSync } = require('node:fs');
+const path = require('node:path');
 
-const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
-const require = createRequire(import.meta.url);
+const root = path.join(__dirname, '..');
 
 /** The binary's path, or why there is none: 'package' (npm left electron out) or 'binary' (not downloaded). */
 function electron() {
