@@ -151,9 +151,17 @@ async function bundle({ dir, format, file, source }) {
  * Starts the program from its new bundle the way its users do (bin/ with `warmUp.args`), asks it
  * for `warmUp.path` once it says where it listens, and stops it with SIGTERM: bin/built.js writes
  * V8's code cache as it exits (EKORT_WRITE_CODE_CACHE=1), the bytecode of all that ran. Resolves
- * to what went wrong, or undefined.
+ * to what went wrong, or undefined: a failed warm-up never fails the build (npm install).
  */
-function warmUp({ bin, warmUp: spec }) {
+async function warmUp(program) {
+  try {
+    return await warmUpOnce(program);
+  } catch (error) {
+    return error.message;
+  }
+}
+
+function warmUpOnce({ bin, warmUp: spec }) {
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'ekort-warm-up-'));
   const child = spawn(process.execPath, [path.join(root, bin), ...spec.args(scratch)], {
     cwd: scratch,
@@ -190,7 +198,7 @@ function warmUp({ bin, warmUp: spec }) {
     child.stderr.on('data', (chunk) => (errors += chunk));
     child.on('exit', (code, signal) => {
       if (!asked) finish(`it ended (${signal ?? code}) before it listened: ${errors.trim().split('\n').at(-1) ?? ''}`);
-      else finish(code === 0 || signal === null ? undefined : `it ended by ${signal ?? code}`);
+      else finish(code === 0 ? undefined : `it ended by ${signal ?? code}`);
     });
   });
 }

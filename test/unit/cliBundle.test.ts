@@ -116,6 +116,19 @@ describe('bin/ekort.js and bin/web.js: the bundle or the sources', () => {
     }
   }, 60_000);
 
+  it('a warm-up that cannot run (no temporary folder) leaves no cache and fails nothing: the bundles run without one', async () => {
+    const result = spawnSync(process.execPath, [path.join(copy, 'tools/bundle-cli.mjs')], { env: { ...process.env, TMPDIR: path.join(copy, 'no-such-folder') }, encoding: 'utf8', timeout: 60_000 });
+    try {
+      expect(result.status).toBe(0);
+      expect(result.stderr).toMatch(/^bundle-cli: no code cache for out\/serve: warming bin\/ekort\.js up failed \(ENOENT/m);
+      expect(result.stderr).toMatch(/^bundle-cli: no code cache for out\/web: warming bin\/web\.js up failed \(ENOENT/m);
+      expect(await serveOnce()).toEqual({ started: 'ekort: running the bundle in out/serve (code cache: none)', health: 200 });
+      expect(runWeb()).toEqual({ code: 2, started: 'web: running the bundle in out/web (code cache: none)', refusal: 'web: --port must be 0 to 65535' });
+    } finally {
+      execFileSync(process.execPath, [path.join(copy, 'tools/bundle-cli.mjs')], { stdio: 'pipe' });
+    }
+  }, 120_000);
+
   it("ekort serve's code starts without pkijs and pg: they come with a card login, --ca or a postgres:// database", () => {
     // The commands' chunks show the module graph the serve bundle is made from: what no static
     // import reaches, esbuild leaves uninitialised there too until its dynamic import runs.
