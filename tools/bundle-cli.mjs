@@ -1,14 +1,11 @@
 #!/usr/bin/env node
 // Bundles the programs started from bin/ as plain JavaScript, so they start without compiling
-// TypeScript: the `ekort` command (src/cli/main.ts) into out/cli/ekort.cjs and the browser
-// bridge of `npm run web` (src/client/bridge/webMain.ts) into out/web/web.cjs, then warms each
-// up once to leave V8's code cache beside it. bin/built.js runs a bundle while it is as new as
-// its sources and falls back to the sources through tsx when it is missing or older. Run by
-// `npm install` (prepare) and `npm run build:cli`. Native modules stay outside the bundles.
-//
-// One file a program, not ES module chunks: Node 20 takes a code cache only for a script
-// (vm.Script), and the cache saves more than the chunks did. Code a command never runs is still
-// never run (esbuild keeps dynamic imports lazy); it costs only its source's bytes.
+// TypeScript (see PROGRAMS): the `ekort` command (src/cli/main.ts) into out/cli/ as ES module
+// chunks, `ekort serve` into out/serve/ekort.cjs and the browser bridge of `npm run web`
+// (src/client/bridge/webMain.ts) into out/web/web.cjs, the last two warmed up once to leave V8's
+// code cache beside them. bin/built.js runs a bundle while it is as new as its sources and falls
+// back to the sources through tsx when it is missing or older. Run by `npm install` (prepare)
+// and `npm run build:cli`. Native modules stay outside the bundles.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,9 +19,11 @@ const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 /**
  * The programs, each built into out/`dir` from `source`. `ekort`'s commands as ES module chunks,
  * one a command, so a short command loads only its own code (main.js). `ekort serve` and the
- * browser bridge as one CommonJS file with V8's code cache beside it (see bundleScript): the
- * servers' code is loaded whole anyway, and the cache saves a third of their start. bin/ekort.js
- * picks the one by the command; both hold the whole CLI, so either runs any command alike.
+ * browser bridge as one CommonJS file with V8's code cache beside it (warmUp): Node 20 takes a
+ * code cache only for a script (vm.Script), not for ES modules, and it saves a third of a
+ * server's start. Code a server never runs is still never run there (esbuild keeps a dynamic
+ * import's module uninitialised until it runs): it costs only its bytes. bin/ekort.js picks the
+ * bundle by the command; both hold the whole CLI, so either runs any command alike.
  */
 const PROGRAMS = [
   { dir: 'cli', format: 'esm', file: 'main.js', source: 'src/cli/main.ts' },
