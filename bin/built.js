@@ -100,8 +100,13 @@ function runBundle(dir, bundle, hash) {
   if (process.env.EKORT_WRITE_CODE_CACHE === '1') {
     process.once('exit', () => {
       const partial = `${cacheFile}.${process.pid}`;
-      writeFileSync(partial, script.createCachedData());
-      renameSync(partial, cacheFile);
+      try {
+        writeFileSync(partial, script.createCachedData());
+        renameSync(partial, cacheFile);
+      } catch (error) {
+        // A folder the program may not write to: no cache, as if there had been no warm-up.
+        process.stderr.write(`code cache not written: ${error.message}\n`);
+      }
     });
   }
   const program = { exports: {} };
