@@ -42,29 +42,19 @@ function endOnClosedOutput() {
 /** Installed as a package (inside a node_modules folder): nobody edits these sources. */
 const installed = root.split(path.sep).includes('node_modules');
 
-/** out/`dir`/build.json, what tools/bundle-cli.mjs says of the bundle it made there; undefined without one. */
-function buildOf(dir) {
+/**
+ * What tools/bundle-cli.mjs says of the bundle in out/`dir` (build.json: when it was built, its
+ * hash, its sources) while no source of it has changed since: one stat per source file (a
+ * missing bundle, or a source gone, is not fresh). An installed package's bundle is taken as it
+ * is, without the stats. Undefined when there is no fresh bundle.
+ */
+function freshBuild(dir) {
   try {
-    return JSON.parse(readFileSync(path.join(root, 'out', dir, 'build.json'), 'utf8'));
+    const build = JSON.parse(readFileSync(path.join(root, 'out', dir, 'build.json'), 'utf8'));
+    // Plain paths, not URLs: this runs before every start, for some 170 files.
+    return installed || build.inputs.every((file) => statSync(path.join(root, file)).mtimeMs <= build.builtAt) ? build : undefined;
   } catch {
     return undefined;
-  }
-}
-
-/**
- * Whether out/`dir` holds a bundle no source of which has changed since: one stat per source
- * file its build.json names (a missing bundle, or a source gone, is not fresh). An installed
- * package's bundle is taken as it is, without the stats.
- */
-function bundleIsFresh(dir) {
-  const build = buildOf(dir);
-  if (build === undefined) return false;
-  if (installed) return true;
-  try {
-    // Plain paths, not URLs: this runs before every start, for some 170 files.
-    return build.inputs.every((file) => statSync(path.join(root, file)).mtimeMs <= build.builtAt);
-  } catch {
-    return false;
   }
 }
 
@@ -120,12 +110,13 @@ function runBundle(dir, bundle, hash) {
  */
 async function loadProgram({ name, dir, bundle, source }) {
   const debug = process.env.EKORT_DEBUG_START === '1';
-  if (process.env.EKORT_FROM_SOURCE !== '1' && bundleIsFresh(dir)) {
+  const build = process.env.EKORT_FROM_SOURCE === '1' ? undefined : freshBuild(dir);
+  if (build) {
     if (!bundle.endsWith('.cjs')) {
       if (debug) process.stderr.write(`${name}: running the bundle in out/${dir}\n`);
       return import(pathToFileURL(path.join(root, 'out', dir, bundle)).href);
     }
-    const { program, cache } = runBundle(dir, bundle, buildOf(dir).hash);
+    const { program, cache } = runBundle(dir, bundle, build.hash);
     if (debug) process.stderr.write(`${name}: running the bundle in out/${dir} (code cache: ${cache})\n`);
     return program;
   }
@@ -135,4 +126,4 @@ async function loadProgram({ name, dir, bundle, source }) {
   return import(pathToFileURL(path.join(root, source)).href);
 }
 
-module.exports = { root, endOnClosedOutput, bundleIsFresh, codeCacheFile, loadProgram };
+module.exports = { root, endOnClosedOutput, codeCacheFile, loadProgram };
