@@ -43,7 +43,7 @@ export interface EkortServiceOptions {
   approval?: ApprovalProvider | ((ctx: BankContext) => ApprovalProvider);
   /** Reference rates for purchases in other currencies (`ekort serve --rates FILE`); without them only SEK is taken. */
   rates?: Rates;
-  /** PostgreSQL only: the connections this instance may hold (`ekort serve --pg-pool N`); default DEFAULT_MAX_CONNECTIONS. */
+  /** PostgreSQL only: the connections this instance may hold (`ekort serve --pg-pool N`); default defaultPoolSize() (store/postgres.ts). */
   maxConnections?: number;
   /**
    * SQLite only: how long a statement waits for the write lock another process holds before it

@@ -322,7 +322,7 @@ export const COMMANDS = {
   serve: command({
     synopsis: '[--port N] [--host H] [--db FILE|postgres://...] [--pg-pool N] [--ca DIR] [--service-id ID]\n[--tls-cert FILE --tls-key FILE] [--login-rate-limit N] [--rates FILE]',
     summary:
-      "the e-kort service's HTTP API (JSON; OpenAPI at /v1/openapi.json) on 127.0.0.1:8080 (8443 with TLS) until Ctrl-C; --ca DIR: the test PKI whose cards may log in; login rate limit N a minute per address (default 30, 0: none); --rates FILE: reference rates {date, base?: \"SEK\", rates: {EUR: 11.2345, ...}} for purchases in other currencies (plus 1.65 %); --pg-pool N: PostgreSQL connections this instance may hold (default 20; keep instances × N below the server's max_connections); prints one line when ready",
+      "the e-kort service's HTTP API (JSON; OpenAPI at /v1/openapi.json) on 127.0.0.1:8080 (8443 with TLS) until Ctrl-C; --ca DIR: the test PKI whose cards may log in; login rate limit N a minute per address (default 30, 0: none); --rates FILE: reference rates {date, base?: \"SEK\", rates: {EUR: 11.2345, ...}} for purchases in other currencies (plus 1.65 %); --pg-pool N: PostgreSQL connections this instance may hold (default twice this machine's cores, 2 to 20: the database's useful concurrency when it runs here; elsewhere its 2 × cores, split over the instances; keep instances × N below the server's max_connections); prints one line when ready",
     options: { port: text, host: text, db: text, 'pg-pool': text, ca: text, 'service-id': text, 'tls-cert': text, 'tls-key': text, 'login-rate-limit': text, rates: text },
     load: handler(() => import('./serveCommand.ts'), 'serveCommand'),
   }),

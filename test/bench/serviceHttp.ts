@@ -26,6 +26,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import os from 'node:os';
 import path from 'node:path';
 import { EkortService } from '../../src/bank/service.ts';
+import { defaultPoolSize } from '../../src/bank/store/postgres.ts';
 import { findExecutable } from '../support/pcscd.ts';
 import { seedLoad } from '../support/bankLoad.ts';
 import { type ServeProcess, startServe } from '../support/ekortServe.ts';
@@ -272,6 +273,8 @@ function reportRounds(store: 'sqlite' | 'postgres', done: Round[], options: { in
     seconds: round(result.seconds, 2),
     requests: result.requests,
     runs_from: from,
+    // ekort serve's default pool (no --pg-pool given): the connections each instance may hold.
+    ...(store === 'postgres' ? { pg_pool_per_instance: defaultPoolSize() } : {}),
     ...(done.length > 1 ? { rounds: done.map((r) => ({ per_second: round(r.result.perSecond, 0), p99: round(r.result.p99, 2) })), reported: 'the round with the median rate' } : {}),
     ...(options.interleaved ? { interleaved: options.interleaved } : {}),
     ...(instances === 2 ? { instances, wrk_runs: 'one per instance at once, half the connections and threads each; latencies are the slower run\'s' } : {}),
