@@ -1,12 +1,14 @@
 /**
  * The PostgreSQL store's connection pool (issue 20): sized to the machine when not given
  * (twice its cores, 2 to 20), the given size otherwise, and never more backends than that
- * however many queries wait. Counted by the server itself (pg_backend_pid), on the real
+ * however many queries wait; a query that waits for a connection longer than the connect
+ * timeout gets STORE_UNAVAILABLE (503), not a hang. Counted by the server itself (pg_backend_pid), on the real
  * PostgreSQL: without it the file fails, naming what to run (never skips).
  */
 import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultPoolSize, PostgresDatabase } from '../../src/bank/store/postgres.ts';
+import { StoreError } from '../../src/bank/store/sql.ts';
 import { freshSchema, requirePostgres, type TestSchema } from '../support/postgres.ts';
 
 await requirePostgres();
@@ -44,6 +46,26 @@ describe('PostgreSQL connection pool', () => {
     const db = new PostgresDatabase(schema.url, { maxConnections: 3 });
     try {
       expect(await backendsFor(db, 12)).toBe(3);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('answers a query that finds every connection taken for longer than the timeout STORE_UNAVAILABLE, and serves it once one is free', async () => {
+    const db = new PostgresDatabase(schema.url, { maxConnections: 1, connectTimeoutMs: 200 });
+    try {
+      let holdingDone = false;
+      const holding = db.transaction((tx) => tx.query('SELECT pg_sleep(1)')).finally(() => (holdingDone = true));
+      const waited = await db.query('SELECT 1 AS one').then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(waited).toBeInstanceOf(StoreError);
+      expect((waited as StoreError).code).toBe('STORE_UNAVAILABLE');
+      // Answered by the timeout, not by the connection coming free.
+      expect(holdingDone).toBe(false);
+      await holding;
+      expect(await db.query<{ one: number }>('SELECT 1 AS one')).toEqual([{ one: 1 }]);
     } finally {
       await db.close();
     }
