@@ -13,8 +13,8 @@
  * PostgreSQL at least 0.75 of pgbench's transactions/s, and two instances at least what one
  * gives.
  *
- * A second SQLite run has the service under --cpu-prof (figures named .cpu_profiled, no
- * targets: the profiler slows it); the profile goes to bench-results/profiles/ (git-ignored)
+ * One more run on each store has the service under --cpu-prof (figures named .cpu_profiled,
+ * no targets: the profiler slows it); the profile goes to bench-results/profiles/ (git-ignored)
  * and its path and top self-time functions to stderr.
  *
  * wrk and pgbench are outside tools: with CI=true a missing one (or an unreachable
@@ -196,7 +196,7 @@ export function selfTimes(profile: CpuProfile): Array<{ name: string; ms: number
 }
 
 /** Node names each thread's profile CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile; thread 0 is the main one. */
-function printProfile(pid: number | undefined): void {
+function printProfile(pid: number | undefined, store: 'sqlite' | 'postgres'): void {
   const mine = readdirSync(PROFILE_DIR).filter((f) => pid !== undefined && f.endsWith('.cpuprofile') && f.includes(`.${pid}.`));
   const main = mine.find((f) => f.includes(`.${pid}.0.`));
   if (!main) {
@@ -204,7 +204,7 @@ function printProfile(pid: number | undefined): void {
     return;
   }
   const full = path.join(PROFILE_DIR, main);
-  process.stderr.write(`bench: service-http: CPU profile of the service under the SQLite load: ${full}\n`);
+  process.stderr.write(`bench: service-http: CPU profile of the service under the ${store === 'sqlite' ? 'SQLite' : 'PostgreSQL'} load: ${full}\n`);
   // The others are helper threads (tsx's module loader when the service runs from the sources).
   for (const other of mine.filter((f) => f !== main)) process.stderr.write(`bench: service-http: and of one of its other threads: ${path.join(PROFILE_DIR, other)}\n`);
   process.stderr.write('bench: service-http: its top self time (native calls count in the JavaScript function that made them):\n');
@@ -249,7 +249,7 @@ async function measureRound(store: 'sqlite' | 'postgres', db: string, wrkBin: st
       if (code !== 0) process.stderr.write(`bench: service-http: ekort serve (${store}) exited ${code}; stderr: ${server.stderr()}\n`);
     }
   }
-  if (profiled) printProfile(servers[0]!.child.pid);
+  if (profiled) printProfile(servers[0]!.child.pid, store);
   const from = servers.every((server) => /ekort: running (the bundle|the sources)/.exec(server.stderr())?.[1] === 'the bundle') ? 'bundle' : 'sources';
   // Warm-up included: the service's own count of approved and declined answers.
   return { result, answers: await within(60_000, `counting ${store}'s answers`, decisions(db)), from };
@@ -354,10 +354,10 @@ export async function benchServiceHttp(): Promise<void> {
     if (wrkBin) {
       // One and two instances take turns (1 2 2 1 1 2), each round on a schema of its own, so a
       // checkpoint or another session's load does not fall on one kind only.
-      const onSchema = async (instances: 1 | 2): Promise<Round> => {
+      const onSchema = async (instances: 1 | 2, profiled = false): Promise<Round> => {
         const schema = await within(30_000, 'creating the service schema', freshSchema('bench_http'));
         try {
-          return await measureRound('postgres', schema.url, wrkBin, tmp, instances, false);
+          return await measureRound('postgres', schema.url, wrkBin, tmp, instances, profiled);
         } finally {
           await within(60_000, 'dropping the service schema', schema.drop());
         }
@@ -379,6 +379,8 @@ export async function benchServiceHttp(): Promise<void> {
         pairs: pairs.map((r) => round(r, 3)),
         ratio_of_medians: round(two / service, 3),
       });
+      // One instance again under --cpu-prof, for where its time goes on PostgreSQL.
+      reportRounds('postgres', [await onSchema(1, true)], { profiled: true });
     }
     if (!pgbenchBin) {
       missing('pgbench is not installed (Debian: apt-get install postgresql-client): no pgbench figures');
