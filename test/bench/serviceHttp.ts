@@ -39,7 +39,7 @@ const SECONDS = 10;
 const WARMUP_SECONDS = 2;
 /** SQLite's absolute targets are held by the median of this many rounds. */
 const SQLITE_ROUNDS = 3;
-/** Rounds of one and of two PostgreSQL instances each, in turns; the ratio is of their medians. */
+/** Rounds of one and of two PostgreSQL instances each, in turns; the ratio is the median of the side-by-side pairs'. */
 const PG_ROUNDS = 3;
 const ON_CI = process.env.CI === 'true';
 const PROFILE_DIR = path.resolve('bench-results', 'profiles');

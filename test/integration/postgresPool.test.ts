@@ -1,9 +1,9 @@
 /**
  * The PostgreSQL store's connection pool (issue 20): sized to the machine when not given
  * (twice its cores, 2 to 20), the given size otherwise, and never more backends than that
- * however many queries wait; a query that waits for a connection longer than the connect
- * timeout gets STORE_UNAVAILABLE (503), not a hang. Counted by the server itself (pg_backend_pid), on the real
- * PostgreSQL: without it the file fails, naming what to run (never skips).
+ * however many queries wait (counted by the server itself, pg_backend_pid); a query that waits
+ * for a connection longer than the connect timeout gets STORE_UNAVAILABLE (503), not a hang.
+ * On the real PostgreSQL: without it the file fails, naming what to run (never skips).
  */
 import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,7 +30,8 @@ describe('PostgreSQL connection pool', () => {
 
   it('defaults to twice the cores, at least 2 and at most 20', () => {
     expect([1, 2, 3, 8, 10, 11, 64].map((cores) => defaultPoolSize(cores))).toEqual([2, 4, 6, 16, 20, 20, 20]);
-    expect(defaultPoolSize()).toBe(Math.min(20, Math.max(2, 2 * os.availableParallelism())));
+    // Without an argument: this machine's cores.
+    expect(defaultPoolSize()).toBe(defaultPoolSize(os.availableParallelism()));
   });
 
   it('opens at most the default size of connections when none is given', async () => {
