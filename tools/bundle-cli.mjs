@@ -55,13 +55,6 @@ const PROGRAMS = [
  */
 const LEFT_OUT = [
   { filter: /^\.\.\/locales\/index\.js$/, from: /node_modules\/zod\//, contents: 'export {};' },
-  // z.fromJSONSchema (JSON Schema to zod), which we never call: its module copied zod's whole
-  // namespace at load (1-1.5 ms of every server's start).
-  {
-    filter: /^\.\/from-json-schema\.js$/,
-    from: /node_modules\/zod\/v4\/classic\/external\.js$/,
-    contents: "export function fromJSONSchema() { throw new Error('z.fromJSONSchema is left out of this bundle (tools/bundle-cli.mjs LEFT_OUT)'); }",
-  },
   ...['@fastify/ajv-compiler', '@fastify/fast-json-stringify-compiler', 'light-my-request', 'pino'].map((name) => ({
     filter: new RegExp(`^${name.replace(/[/.]/g, '\\$&')}$`),
     from: /node_modules\/fastify\//,
