@@ -3,6 +3,7 @@
  * PIN pad, if it has one), read who holds it, sign a login challenge. The PIN is used for one
  * VERIFY right before the card signs and never kept, retried or logged (the trace masks it).
  */
+import { ResponseInterruptedError } from '../iso7816/index.ts';
 import { type CardTransport, PcscError, type ReaderEvent } from '../pcsc/index.ts';
 import { PinPad, PivSession, pinGuardedSigner } from '../piv/index.ts';
 import type { BankClient } from '../bank/index.ts';
@@ -52,9 +53,23 @@ async function openPiv(ctx: CardContext, reader: string, connect: () => Promise<
 
 /**
  * The holder of the card in `reader`: from the 9A certificate, plus the PIN's state. `connect`:
- * the connection to use (ctx.readers.connect by default).
+ * how to connect (ctx.readers.connect by default). It reads public data only, so a read whose
+ * answer another program's command cut off (RESPONSE_INTERRUPTED) is made again, once, on a new
+ * connection.
  */
 export async function readCardHolder(ctx: CardContext, reader: string, connect?: () => Promise<CardTransport>): Promise<CardHolder> {
+  try {
+    return await readHolderOnce(ctx, reader, connect);
+  } catch (error) {
+    if (!(error instanceof ResponseInterruptedError)) throw error;
+    // After a random 20-100 ms: two programs that read the card as it came in would otherwise
+    // read it again in step and cut each other off again (seen with two bridges on one pcscd).
+    await new Promise((resolve) => setTimeout(resolve, 20 + Math.random() * 80));
+    return readHolderOnce(ctx, reader, connect);
+  }
+}
+
+async function readHolderOnce(ctx: CardContext, reader: string, connect?: () => Promise<CardTransport>): Promise<CardHolder> {
   const card = await openPiv(ctx, reader, connect);
   try {
     const der = await card.session.readCertificate('9a');

@@ -12,6 +12,24 @@ export class ApduError extends EkortError {
   }
 }
 
+/**
+ * The card refused a GET RESPONSE in the middle of an answer (61xx, then an error such as 6985):
+ * it no longer holds the rest. In PC/SC's shared mode that is what another program's command
+ * between two of ours does (pcsclite's binding has no SCardBeginTransaction), so the answer's
+ * first part is dropped rather than passed on as if the original command had failed.
+ */
+export class ResponseInterruptedError extends EkortError {
+  readonly sw: number;
+
+  constructor(sw: number, receivedBytes: number) {
+    super(
+      'RESPONSE_INTERRUPTED',
+      `the card lost the rest of its answer after ${receivedBytes} bytes (SW ${hex16(sw)} to GET RESPONSE); another program may have used the card meanwhile: try again`,
+    );
+    this.sw = sw;
+  }
+}
+
 export interface CommandApdu {
   cla: number;
   ins: number;

@@ -6,6 +6,7 @@
  */
 import {
   ApduError,
+  ResponseInterruptedError,
   EXTENDED_MAX_DATA,
   SHORT_MAX_DATA,
   SHORT_MAX_LE,
@@ -113,6 +114,9 @@ async function collectRemaining(
       throw new ApduError(`response too long: the card still answers 61xx after ${MAX_GET_RESPONSE_ROUNDS} GET RESPONSE rounds`);
     }
     response = await send({ cla, ins, p1: 0, p2: 0, le: (response.sw & 0xff) || SHORT_MAX_LE });
+    // An error (64xx-6Fxx; not a warning, 62xx/63xx, nor a wrong Le, 6Cxx) means the rest is gone.
+    const sw1 = response.sw >> 8;
+    if (sw1 >= 0x64 && sw1 <= 0x6f && sw1 !== 0x6c) throw new ResponseInterruptedError(response.sw, total);
     keep(response);
   }
   return { data: parts.length === 1 ? first.data : concatBytes(...parts), sw: response.sw };

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EkortError } from '../../src/errors.ts';
-import { ApduError } from '../../src/iso7816/apdu.ts';
+import { ApduError, ResponseInterruptedError } from '../../src/iso7816/apdu.ts';
 import { fromHex } from '../../src/iso7816/hex.ts';
 import { CardStatusError, describeStatus } from '../../src/iso7816/statusWords.ts';
 import { TlvError } from '../../src/iso7816/tlv.ts';
@@ -169,7 +169,7 @@ describe('fuzz: a PIV session against a card answering anything', () => {
           await session.verifyPin('123456');
           await session.sign('9a', 'p256', new Uint8Array(32));
           await session.sign('9c', 'rsa2048', digestInfo('sha256', new Uint8Array(32)));
-        }, [allow(PivError, ...PIV_CODES), allow(CardStatusError, ...STATUS_CODES), allow(ApduError, 'APDU_MALFORMED'), allow(TlvError, 'TLV_MALFORMED')]),
+        }, [allow(PivError, ...PIV_CODES), allow(CardStatusError, ...STATUS_CODES), allow(ApduError, 'APDU_MALFORMED'), allow(ResponseInterruptedError, 'RESPONSE_INTERRUPTED'), allow(TlvError, 'TLV_MALFORMED')]),
       ),
       params({ cost: 2 }),
     );

@@ -615,6 +615,7 @@ export const en: Record<MessageKey, string> = {
   'error.PUK_INCORRECT': 'Wrong PUK.',
   'error.REVOCATION_UNKNOWN': 'Whether your e-legitimation is revoked cannot be checked. Try again later.',
   'error.SHARING_VIOLATION': 'The card is in use by another program. Close it and try again.',
+  'error.RESPONSE_INTERRUPTED': 'Another program used the card at the same time, so its answer was lost. Try again.',
   'error.SIGNING_TIME_OUT_OF_WINDOW': 'The signature was made too long ago or in the future. Check the computer’s clock and try again.',
   'error.STORE_BUSY': 'The e-kort service is busy. Try again in a moment.',
   'error.TOKEN_NOT_FOUND': 'The token was not found. Plug it in and try again.',

@@ -616,6 +616,7 @@ export const sv = {
   'error.PUK_INCORRECT': 'Fel PUK-kod.',
   'error.REVOCATION_UNKNOWN': 'Det går inte att kontrollera om din e-legitimation är spärrad. Försök igen senare.',
   'error.SHARING_VIOLATION': 'Kortet används av en annan app. Stäng den och försök igen.',
+  'error.RESPONSE_INTERRUPTED': 'En annan app använde kortet samtidigt, så svaret kom inte fram. Försök igen.',
   'error.SIGNING_TIME_OUT_OF_WINDOW': 'Underskriften gjordes för länge sedan eller i framtiden. Kontrollera datorns klocka och försök igen.',
   'error.STORE_BUSY': 'E-kortstjänsten är upptagen. Försök igen om en stund.',
   'error.TOKEN_NOT_FOUND': 'Dosan hittades inte. Anslut den och försök igen.',

@@ -6,8 +6,10 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApduLog } from '../../../src/client/apduLog.ts';
-import { CardHolders, EARLY_HOLDER_FRESH_MS } from '../../../src/client/cards.ts';
+import { CardHolders, EARLY_HOLDER_FRESH_MS, readCardHolder } from '../../../src/client/cards.ts';
 import { IN_APP_READER, Readers } from '../../../src/client/readers.ts';
+import { fromHex } from '../../../src/iso7816/index.ts';
+import type { CardTransport } from '../../../src/pcsc/index.ts';
 import { PivSession } from '../../../src/piv/index.ts';
 import { createCardImage } from '../../../src/virtual/cardImage.ts';
 import { VirtualPivCard } from '../../../src/virtual/pivCard.ts';
@@ -109,5 +111,65 @@ describe('CardHolders: the holder read as the card comes in', () => {
     await new Promise((r) => setImmediate(r));
     readers.inApp.remove();
     expect(await failureOf(holders.read(IN_APP_READER))).toMatchObject({ code: 'NO_CARD' });
+  });
+});
+
+/**
+ * Another program on the same card in PC/SC's shared mode: its command between two of ours (no
+ * SCardBeginTransaction in pcsclite's binding) makes the card drop the rest of a chained answer.
+ * Here that program sends SELECT PIV straight to the card right after each of the first
+ * `times` answers that end in 61xx.
+ */
+function interrupted(card: VirtualPivCard, inner: CardTransport, times: number): CardTransport {
+  let left = times;
+  const wrap = (transmit: (apdu: Uint8Array) => Promise<Uint8Array>) => async (apdu: Uint8Array) => {
+    const response = await transmit(apdu);
+    if (left > 0 && response.at(-2) === 0x61) {
+      left--;
+      await card.process(fromHex('00 a4 04 00 09 a0 00 00 03 08 00 00 10 00 00'));
+    }
+    return response;
+  };
+  return { atr: inner.atr, transmit: wrap((a) => inner.transmit(a)), transaction: (fn) => inner.transaction((t) => fn(wrap(t))), close: () => inner.close() };
+}
+
+describe('readCardHolder: an answer another program cut off', () => {
+  let readers: Readers | undefined;
+  afterEach(async () => {
+    await readers?.close();
+  });
+
+  function setUp() {
+    readers = new Readers(() => undefined);
+    const card = new VirtualPivCard(structuredClone(image));
+    readers.inApp.insert(card);
+    const trace = new ApduLog();
+    return { readers, card, trace };
+  }
+
+  it('reads the card once more, on a new connection, and gets the holder', async () => {
+    const { readers, card, trace } = setUp();
+    let connections = 0;
+    const holder = await readCardHolder({ readers, trace }, IN_APP_READER, async () => interrupted(card, await readers.connect(IN_APP_READER), connections++ === 0 ? 1 : 0));
+    expect(holder).toMatchObject({ name: 'Tolvan Tolvansson', pinTriesLeft: 3 });
+    const lines = trace.snapshot();
+    // The first read's GET RESPONSE found nothing left (6985), then the whole read again.
+    expect(lines.some((l, i) => l.startsWith('<= 69 85') && lines[i - 1]!.startsWith('=> 00 c0 00 00'))).toBe(true);
+    expect(commands(trace).filter((c) => c.startsWith(SELECT_PIV))).toHaveLength(2);
+    expect(connections).toBe(2);
+  });
+
+  it('says so (RESPONSE_INTERRUPTED) when the second read is cut off too, and tries no third time', async () => {
+    const { readers, card, trace } = setUp();
+    let connections = 0;
+    const failure = await failureOf(
+      readCardHolder({ readers, trace }, IN_APP_READER, async () => {
+        connections++;
+        return interrupted(card, await readers.connect(IN_APP_READER), 1);
+      }),
+    );
+    expect(failure).toMatchObject({ code: 'RESPONSE_INTERRUPTED' });
+    expect(failure.message).toMatch(/another program may have used the card/);
+    expect(connections).toBe(2);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ApduError } from '../../../src/iso7816/apdu.ts';
+import { ApduError, ResponseInterruptedError } from '../../../src/iso7816/apdu.ts';
 import {
   MAX_GET_RESPONSE_ROUNDS,
   getResponseCla,
@@ -100,6 +100,19 @@ describe('transceive: 61xx and GET RESPONSE', () => {
     const r = await transceive(card, { cla: 0, ins: 0xb0, p1: 0, p2: 0, le: 256 });
     expect(h(r.data)).toBe('aa');
     expect(r.sw).toBe(0x6282);
+    card.done();
+  });
+
+  it('a GET RESPONSE refused mid-answer (6985: another program took the card meanwhile) is RESPONSE_INTERRUPTED, not the command failing', async () => {
+    const card = scripted([
+      ['00 cb 3f ff 05 5c 03 5f c1 05 00', `${h(bytes(256))} 61 00`],
+      ['00 c0 00 00 00', '69 85'],
+    ]);
+    const command = { cla: 0, ins: 0xcb, p1: 0x3f, p2: 0xff, data: fromHex('5c 03 5f c1 05'), le: 256 };
+    const error = await transceive(card, command).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ResponseInterruptedError);
+    expect(error).toMatchObject({ code: 'RESPONSE_INTERRUPTED', sw: 0x6985 });
+    expect((error as Error).message).toContain('after 256 bytes (SW 6985 to GET RESPONSE)');
     card.done();
   });
 

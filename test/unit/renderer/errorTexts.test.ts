@@ -1,7 +1,7 @@
 /**
  * Every error code the service, the agent and the driver stack below it can raise has a text in
  * Swedish and English: its own, a decline reason, or its family's. The codes are read from the
- * sources (what `new …Error('CODE'`, `bankError('CODE'`, `refuse(…, 'CODE'`, `code: 'CODE'` and
+ * sources (what `new …Error('CODE'`, `super('CODE'`, `bankError('CODE'`, `refuse(…, 'CODE'`, `code: 'CODE'` and
  * the `…ErrorCode` unions name), so a new code without a text fails here.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -26,7 +26,7 @@ export function errorCodes(): Map<string, string> {
   const add = (code: string, file: string) => codes.has(code) || codes.set(code, path.relative(SRC, file));
   for (const file of sources(SRC)) {
     const text = readFileSync(file, 'utf8');
-    for (const m of text.matchAll(/(?:Error|bankError|refuse|fail|failure|coded)\(\s*(?:\d+,\s*)?'([A-Z][A-Z0-9_]{2,})'/g)) add(m[1]!, file);
+    for (const m of text.matchAll(/(?:Error|bankError|refuse|fail|failure|coded|super)\(\s*(?:\d+,\s*)?'([A-Z][A-Z0-9_]{2,})'/g)) add(m[1]!, file);
     for (const m of text.matchAll(/\bcode: '([A-Z][A-Z0-9_]{2,})'/g)) add(m[1]!, file);
     for (const m of text.matchAll(/type \w*(?:Error|Failure)Code\w* =([^;]*);/g)) for (const c of m[1]!.matchAll(/'([A-Z][A-Z0-9_]+)'/g)) add(c[1]!, file);
     for (const m of text.matchAll(/BANK_ERROR_STATUS = \{([^}]*)\}/g)) for (const c of m[1]!.matchAll(/^\s*([A-Z][A-Z0-9_]+):/gm)) add(c[1]!, file);
@@ -41,7 +41,7 @@ describe('error texts', () => {
 
   it('finds the codes the service and the agent raise', () => {
     // A sample from each layer, so a broken scan cannot pass by finding nothing.
-    for (const code of ['LOGIN_FAILED', 'ORDER_EXPIRED', 'CODES_LOCKED', 'PIN_BLOCKED', 'CARD_REMOVED', 'TOKEN_REMOVED', 'SESSION_EXPIRED', 'WRONG_LENGTH']) {
+    for (const code of ['LOGIN_FAILED', 'ORDER_EXPIRED', 'CODES_LOCKED', 'PIN_BLOCKED', 'CARD_REMOVED', 'TOKEN_REMOVED', 'SESSION_EXPIRED', 'WRONG_LENGTH', 'RESPONSE_INTERRUPTED', 'DER_MALFORMED']) {
       expect(codes.has(code), code).toBe(true);
     }
     expect(codes.size).toBeGreaterThan(200);
