@@ -5,7 +5,8 @@
 // (src/client/bridge/webMain.ts) into out/web/web.cjs, the last two warmed up once to leave V8's
 // code cache beside them. bin/built.js runs a bundle while it is as new as its sources and falls
 // back to the sources through tsx when it is missing or older. Run by `npm install` (prepare)
-// and `npm run build:cli`. Native modules stay outside the bundles.
+// and `npm run build:cli`. Native addons (*.node) stay outside the bundles, and so do the
+// packages the sources load only at run time, where a missing one is a typed error (external).
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
