@@ -4,7 +4,8 @@
  * pulled out mid-exchange, or swallows it, as a card that stops answering. Every failure is
  * typed (CARD_REMOVED, TRANSMIT_TIMEOUT; never APDU_MALFORMED or INTERNAL), nobody is logged
  * in, a PIN that was on its way is said to perhaps have spent a try, and the tries shown after
- * are the card's own.
+ * are the card's own. And another program's command between two of ours, which makes the card
+ * drop the rest of a chained answer: RESPONSE_INTERRUPTED, the holder read made again.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -122,6 +123,36 @@ describe.skipIf(!available)('a card that fails mid-login (pcscd + vpcd behind a 
     await expect(agent.loginWithCard({ reader: READER, pin: demo.cardPin })).resolves.toMatchObject({ customer: { name: 'Anna Andersson' } });
     await agent.logout();
   }, 60_000);
+
+  it("another program's command between two of ours (SELECT before a GET RESPONSE): the holder read is made again and answers", async () => {
+    await cardBack();
+    const since = events.length;
+    relay.failAt(1, 'interleave', (apdu) => apdu[1] === 0xc0);
+    await expect(agent.cardHolder({ reader: READER })).resolves.toMatchObject({ name: 'Anna Andersson', pinTriesLeft: 3 });
+    expect(relay.cut?.[1]).toBe(0xc0);
+    const lines = events.slice(since).flatMap((e) => (e.type === 'apdu' ? [e.line] : []));
+    // The card had nothing left for our GET RESPONSE (6985); the read began again with SELECT.
+    expect(lines.some((l, i) => l.startsWith('<= 69 85') && lines[i - 1]!.startsWith('=> 00 c0'))).toBe(true);
+    expect(lines.filter((l) => l.startsWith('=> 00 a4 04 00'))).toHaveLength(2);
+  }, 30_000);
+
+  it("another program's command inside the signature's answer: RESPONSE_INTERRUPTED, nobody logged in, no PIN try spent, and no second signature", async () => {
+    await cardBack();
+    const since = events.length;
+    let signing = false;
+    relay.failAt(1, 'interleave', (apdu) => {
+      if (apdu[1] === 0x87) signing = true;
+      return signing && apdu[1] === 0xc0;
+    });
+    const failure = await failureOf(agent.loginWithCard({ reader: READER, pin: demo.cardPin }));
+    expect(failure).toMatchObject({ code: 'RESPONSE_INTERRUPTED' });
+    expect(await agent.session()).toBeNull();
+    const sent = events.slice(since).flatMap((e) => (e.type === 'apdu' && e.line.startsWith('=>') ? [e.line] : []));
+    expect(sent.filter((l) => l.startsWith('=> 00 87'))).toHaveLength(1);
+    expect((await cardBack()).pinTriesLeft).toBe(3);
+    await expect(agent.loginWithCard({ reader: READER, pin: demo.cardPin })).resolves.toMatchObject({ customer: { name: 'Anna Andersson' } });
+    await agent.logout();
+  }, 30_000);
 
   it('the ekort command and a card that stops answering: TRANSMIT_TIMEOUT after its 10 s deadline, and the process ends', async () => {
     await cardBack();

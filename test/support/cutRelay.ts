@@ -5,6 +5,9 @@
  * the line stays open). The card connects to the relay's port; the relay connects on to vpcd.
  * Frames are vpcd's (2-byte big-endian length, payload); a payload longer than one byte from
  * vpcd is a command APDU, and they are counted from 1 from the moment cutAt() is called.
+ * A third way, 'interleave', fails nothing on the line: before the chosen command goes on, the
+ * relay sends the card a command of its own (SELECT PIV) and drops the card's answer to it, as
+ * another program's command between two of ours in PC/SC's shared mode would come to the card.
  */
 import net from 'node:net';
 
@@ -14,7 +17,7 @@ export interface CutRelay {
    * Fails the line when vpcd sends the `n`th command APDU from now (1 = the next one) that
    * `match` accepts (every one by default).
    */
-  failAt(n: number, how: 'cut' | 'hold', match?: (apdu: Buffer) => boolean): void;
+  failAt(n: number, how: 'cut' | 'hold' | 'interleave', match?: (apdu: Buffer) => boolean): void;
   /** The command that was cut or held, once it was. */
   readonly cut: Buffer | undefined;
   /** Ends a hold: the line is cut (the card "taken out"). */
@@ -36,9 +39,12 @@ function frames(onFrame: (frame: Buffer) => void): (chunk: Buffer) => void {
   };
 }
 
+/** SELECT PIV (AID A0 00 00 03 08), as another program on the card would send first. */
+const OTHER_PROGRAMS_SELECT = Buffer.from('00a4040009a00000030800001000' + '00', 'hex');
+
 export async function startCutRelay(vpcdPort: number, vpcdHost = '127.0.0.1'): Promise<CutRelay> {
   let remaining: number | undefined;
-  let mode: 'cut' | 'hold' = 'cut';
+  let mode: 'cut' | 'hold' | 'interleave' = 'cut';
   let holding = false;
   let matcher: (apdu: Buffer) => boolean = () => true;
   let cut: Buffer | undefined;
@@ -54,7 +60,22 @@ export async function startCutRelay(vpcdPort: number, vpcdHost = '127.0.0.1'): P
       card.destroy();
       vpcd.destroy();
     };
-    card.on('data', (chunk) => vpcd.write(chunk));
+    // The card's answers to drop (to the relay's own commands), and the command of ours to pass
+    // on once the card has answered its own.
+    let dropAnswers = 0;
+    let after: Buffer | undefined;
+    card.on(
+      'data',
+      frames((frame) => {
+        if (dropAnswers > 0) {
+          dropAnswers -= 1;
+          if (after) card.write(after);
+          after = undefined;
+          return;
+        }
+        vpcd.write(frame);
+      }),
+    );
     card.on('close', () => vpcd.destroy());
     vpcd.on('close', () => card.destroy());
     vpcd.on(
@@ -67,7 +88,14 @@ export async function startCutRelay(vpcdPort: number, vpcdHost = '127.0.0.1'): P
           if (remaining === 0) {
             remaining = undefined;
             cut = Buffer.from(payload);
-            if (mode === 'cut') cutLine();
+            if (mode === 'interleave') {
+              const own = Buffer.alloc(2 + OTHER_PROGRAMS_SELECT.length);
+              own.writeUInt16BE(OTHER_PROGRAMS_SELECT.length, 0);
+              OTHER_PROGRAMS_SELECT.copy(own, 2);
+              dropAnswers += 1;
+              after = Buffer.from(frame);
+              card.write(own);
+            } else if (mode === 'cut') cutLine();
             else holding = true;
             return;
           }
