@@ -18,7 +18,7 @@ export interface CutRelay {
    * `match` accepts (every one by default).
    */
   failAt(n: number, how: 'cut' | 'hold' | 'interleave', match?: (apdu: Buffer) => boolean): void;
-  /** The command that was cut or held, once it was. */
+  /** The command that was cut, held or interleaved with, once it was. */
   readonly cut: Buffer | undefined;
   /** Ends a hold: the line is cut (the card "taken out"). */
   release(): void;
@@ -39,8 +39,8 @@ function frames(onFrame: (frame: Buffer) => void): (chunk: Buffer) => void {
   };
 }
 
-/** SELECT PIV (AID A0 00 00 03 08), as another program on the card would send first. */
-const OTHER_PROGRAMS_SELECT = Buffer.from('00a4040009a00000030800001000' + '00', 'hex');
+/** SELECT PIV (AID A0 00 00 03 08 00 00 10 00), as another program on the card would send first, as a vpcd frame. */
+const OTHER_PROGRAMS_SELECT = Buffer.from('000f' + '00a4040009a0000003080000100000', 'hex');
 
 export async function startCutRelay(vpcdPort: number, vpcdHost = '127.0.0.1'): Promise<CutRelay> {
   let remaining: number | undefined;
@@ -89,12 +89,9 @@ export async function startCutRelay(vpcdPort: number, vpcdHost = '127.0.0.1'): P
             remaining = undefined;
             cut = Buffer.from(payload);
             if (mode === 'interleave') {
-              const own = Buffer.alloc(2 + OTHER_PROGRAMS_SELECT.length);
-              own.writeUInt16BE(OTHER_PROGRAMS_SELECT.length, 0);
-              OTHER_PROGRAMS_SELECT.copy(own, 2);
               dropAnswers += 1;
               after = Buffer.from(frame);
-              card.write(own);
+              card.write(OTHER_PROGRAMS_SELECT);
             } else if (mode === 'cut') cutLine();
             else holding = true;
             return;
