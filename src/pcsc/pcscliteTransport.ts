@@ -110,10 +110,24 @@ export class PcscCardConnection {
     // A handle left over from a card that was pulled out would make pcsclite skip connecting.
     if (r.connected) (r as { connected: boolean }).connected = false;
     const shareMode = this.options.share === 'exclusive' ? r.SCARD_SHARE_EXCLUSIVE : r.SCARD_SHARE_SHARED;
+    // pcscd answers SCardConnect at once, with a handle or an error (an exclusive holder, a
+    // mute card), except while another program holds a PC/SC transaction on the card: then it
+    // waits for SCardEndTransaction, however long that takes. So a connect past its deadline is
+    // a busy card, not a broken one. The call stays in the thread pool until pcscd answers:
+    // tracked, so that nothing closes the reader under it (close() would wait for it).
     this.protocol = await withDeadline<number>(
       this.options.connectTimeoutMs,
-      () => new PcscError('TRANSMIT_TIMEOUT', `Connecting to the card in "${r.name}" took longer than ${this.options.connectTimeoutMs} ms.`, { reader: r.name }),
-      (done) => r.connect({ share_mode: shareMode, protocol: r.SCARD_PROTOCOL_T0 | r.SCARD_PROTOCOL_T1 }, (err, protocol) => done(err && fromPcscError(err, r.name), protocol)),
+      () =>
+        new PcscError(
+          'CARD_BUSY',
+          `Another program has kept the card in "${r.name}" busy for over ${this.options.connectTimeoutMs / 1000} s (pcscd lets nobody else in while a program holds a transaction on it). Finish what it is doing or close it, then try again.`,
+          { reader: r.name },
+        ),
+      (done) =>
+        r.connect(
+          { share_mode: shareMode, protocol: r.SCARD_PROTOCOL_T0 | r.SCARD_PROTOCOL_T1 },
+          this.tracked((err: unknown, protocol?: number) => done(err && fromPcscError(err, r.name), protocol)),
+        ),
     );
   }
 
@@ -209,10 +223,13 @@ export class PcscCardConnection {
       // SCardDisconnect waits behind a transmit still pending on a card that stopped answering:
       // that wait is not the caller's (the handle is dead to us already).
       const bound = setTimeout(resolve, RELEASE_WAIT_MS);
-      this.reader.disconnect(this.reader.SCARD_LEAVE_CARD, () => {
-        clearTimeout(bound);
-        resolve();
-      });
+      this.reader.disconnect(
+        this.reader.SCARD_LEAVE_CARD,
+        this.tracked(() => {
+          clearTimeout(bound);
+          resolve();
+        }),
+      );
     });
     return this.disconnected;
   }

@@ -9,6 +9,7 @@ import { toHex } from '../../src/iso7816/hex.ts';
 import { ReaderMonitor, type ReaderEvent } from '../../src/pcsc/readerMonitor.ts';
 import { FileSystemCard, FILE_SYSTEM_CARD_ATR, DEFAULT_FILES, testPattern } from '../../src/virtual/fileSystemCard.ts';
 import { VpcdLink } from '../../src/virtual/vpcdLink.ts';
+import { holdTransaction } from '../support/holdTransaction.ts';
 import { startVicc } from '../support/vicc.ts';
 import { requireSystem, restartPcscd, startPcscd, stopPcscd, vpcdPorts, vpcdReaders } from '../support/pcscd.ts';
 
@@ -140,6 +141,48 @@ describe.skipIf(!available)('ReaderMonitor and PcscliteTransport on pcscd + vpcd
     const shared = await monitor.connect(READER);
     expect((await shared.transmit(Uint8Array.of(0, 0xa4, 0, 0x0c, 2, 0x3f, 0))).at(-2)).toBe(0x90);
     await shared.close();
+  });
+
+  it("waits while another program holds a PC/SC transaction, and goes on once it ends", async () => {
+    await insert();
+    const other = await holdTransaction(READER);
+    const started = performance.now();
+    const connecting = monitor.connect(READER);
+    await new Promise((r) => setTimeout(r, 400));
+    await other.release();
+    const transport = await connecting;
+    expect(performance.now() - started).toBeGreaterThanOrEqual(350);
+    expect((await transport.transmit(Uint8Array.of(0, 0xa4, 0, 0x0c, 2, 0x3f, 0))).at(-2)).toBe(0x90);
+    await transport.close();
+  });
+
+  it('gives CARD_BUSY when another program keeps its transaction past the deadline, without blocking the event loop', async () => {
+    await insert();
+    const busy = new ReaderMonitor({ connect: { connectTimeoutMs: 500 } }).start();
+    await busy.settled();
+    const other = await holdTransaction(READER);
+    // The longest the event loop went without running a timer, from here to the release.
+    let last = performance.now();
+    let longestGap = 0;
+    const ticker = setInterval(() => {
+      longestGap = Math.max(longestGap, performance.now() - last);
+      last = performance.now();
+    }, 10);
+    try {
+      const started = performance.now();
+      await expect(busy.connect(READER)).rejects.toMatchObject({ code: 'CARD_BUSY', message: expect.stringContaining('Another program') });
+      expect(performance.now() - started).toBeLessThan(3000);
+      // pcscd still holds our SCardConnect: closing must not wait for it on the event loop.
+      await busy.close();
+      await new Promise((r) => setTimeout(r, 1500));
+    } finally {
+      clearInterval(ticker);
+      await other.release();
+    }
+    expect(longestGap).toBeLessThan(400);
+    const transport = await monitor.connect(READER);
+    expect((await transport.transmit(Uint8Array.of(0, 0xa4, 0, 0x0c, 2, 0x3f, 0))).at(-2)).toBe(0x90);
+    await transport.close();
   });
 
   it('shares one handle and one queue between two transports on the same card', async () => {

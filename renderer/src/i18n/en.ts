@@ -614,6 +614,7 @@ export const en: Record<MessageKey, string> = {
   'error.PUK_FORMAT': 'The PUK is 8 digits.',
   'error.PUK_INCORRECT': 'Wrong PUK.',
   'error.REVOCATION_UNKNOWN': 'Whether your e-legitimation is revoked cannot be checked. Try again later.',
+  'error.CARD_BUSY': 'Another program is keeping the card busy. Finish what you are doing there, or close that program, then try again.',
   'error.SHARING_VIOLATION': 'The card is in use by another program. Close it and try again.',
   'error.RESPONSE_INTERRUPTED': 'Another program used the card at the same time, so its answer was lost. Try again.',
   'error.SIGNING_TIME_OUT_OF_WINDOW': 'The signature was made too long ago or in the future. Check the computer’s clock and try again.',

@@ -615,6 +615,7 @@ export const sv = {
   'error.PUK_FORMAT': 'PUK-koden ska vara 8 siffror.',
   'error.PUK_INCORRECT': 'Fel PUK-kod.',
   'error.REVOCATION_UNKNOWN': 'Det går inte att kontrollera om din e-legitimation är spärrad. Försök igen senare.',
+  'error.CARD_BUSY': 'Ett annat program håller kortet upptaget. Gör klart det du gör där eller stäng programmet, och försök sedan igen.',
   'error.SHARING_VIOLATION': 'Kortet används av en annan app. Stäng den och försök igen.',
   'error.RESPONSE_INTERRUPTED': 'En annan app använde kortet samtidigt, så svaret kom inte fram. Försök igen.',
   'error.SIGNING_TIME_OUT_OF_WINDOW': 'Underskriften gjordes för länge sedan eller i framtiden. Kontrollera datorns klocka och försök igen.',
