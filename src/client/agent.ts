@@ -47,7 +47,7 @@ export interface AgentOptions {
   hid?: TokensOptions['hid'];
   tokenPollMs?: number;
   readerRetryMs?: number;
-  /** How long one exchange with a card may take (default 10 s, DEFAULT_TRANSMIT_TIMEOUT_MS); tests shorten it. */
+  /** How long connecting to a card, and one exchange with it, may take (default 10 s each); tests shorten it. */
   cardTimeoutMs?: number;
   /** The token exchange's bound, touch included; default 30 s. */
   tokenTimeoutMs?: number;

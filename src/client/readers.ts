@@ -49,7 +49,7 @@ export class Readers {
     private readonly onChange: (readers: ReaderInfo[]) => void,
     options: { retryMs?: number; monitor?: ReaderMonitor; cardTimeoutMs?: number } = {},
   ) {
-    this.monitor = options.monitor ?? new ReaderMonitor({ retryMs: options.retryMs ?? 1000, ...(options.cardTimeoutMs === undefined ? {} : { connect: { transmitTimeoutMs: options.cardTimeoutMs } }) });
+    this.monitor = options.monitor ?? new ReaderMonitor({ retryMs: options.retryMs ?? 1000, ...(options.cardTimeoutMs === undefined ? {} : { connect: { transmitTimeoutMs: options.cardTimeoutMs, connectTimeoutMs: options.cardTimeoutMs } }) });
     const forward = (event: ReaderEvent): void => {
       this.schedule();
       for (const listener of [...this.cardListeners]) listener(event);

@@ -13,6 +13,7 @@ import { VirtualDosa } from '../../src/virtual/dosa.ts';
 import { requireChromium } from '../support/chromium.ts';
 import { buttonOf, headingOf, openUiPage, type UiPage, UI_TIMEOUT, visible } from '../support/uiPage.ts';
 import { type DesktopApp, startDesktopApp } from '../support/desktopApp.ts';
+import { holdTransaction } from '../support/holdTransaction.ts';
 import { requireSystem, startPcscd, stopPcscd, vpcdReaders } from '../support/pcscd.ts';
 
 const hasChromium = requireChromium();
@@ -73,7 +74,8 @@ describe.skipIf(!available)('desktop app end to end (Chromium, bridge, agent, pc
   let recurring: { pan: string; expiry: string; cvc: string };
 
   beforeAll(async () => {
-    app = await startDesktopApp({ prefix: 'ekort-e2e-' });
+    // A card may take 3 s to connect or answer (10 s by default): CARD_BUSY below waits that long.
+    app = await startDesktopApp({ prefix: 'ekort-e2e-', cardTimeoutMs: 3000 });
     ui = await openUiPage('');
     ({ browser, page } = ui);
   }, 180_000);
@@ -416,6 +418,31 @@ describe.skipIf(!available)('desktop app end to end (Chromium, bridge, agent, pc
     await button('Logga in').click();
     await visible(heading('Välkommen, Anna Andersson'));
     await logout();
+  }, 60_000);
+
+  it('another program keeping the card busy: the screen says so, and reads the card the moment it lets go', async () => {
+    // The demo card is in pcscd's first vpcd reader, where the test before put it (taking it out
+    // and in again here would leave pcscd reporting the old card for a poll, 400 ms, and the
+    // other program's transaction would be on that one).
+    await openStart();
+    const other = await holdTransaction(vpcdReaders[0]!);
+    try {
+      await button('BankID på kort').click();
+      await visible(heading('Logga in med BankID på kort'));
+      await visible(page.getByRole('alert').filter({ hasText: 'Ett annat program håller kortet upptaget.' }), 10_000);
+      await shot('card-busy');
+      // Still busy a read later: the message stays, no holder.
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(await page.getByRole('alert').filter({ hasText: 'Ett annat program håller kortet upptaget.' }).count()).toBe(1);
+      expect(await page.getByText('Försök kvar: 3', { exact: true }).count()).toBe(0);
+    } finally {
+      await other.release();
+    }
+    const released = performance.now();
+    await visible(page.getByText('Försök kvar: 3', { exact: true }), 5000);
+    expect(performance.now() - released).toBeLessThan(3000);
+    expect(await page.getByRole('alert').filter({ hasText: 'upptaget' }).count()).toBe(0);
+    await openStart();
   }, 60_000);
 
   it("the kontrollnummer's two minutes: the time left in words, a warning at 30 s, and a new one in place when they end (2.2.1; a fake clock)", async () => {

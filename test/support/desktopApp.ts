@@ -42,13 +42,13 @@ export function builtRenderer(log: (line: string) => void = () => undefined): st
   }
 }
 
-export async function startDesktopApp(options: { prefix?: string; log?: (line: string) => void; idleTimeoutMs?: number } = {}): Promise<DesktopApp> {
+export async function startDesktopApp(options: { prefix?: string; log?: (line: string) => void; idleTimeoutMs?: number; cardTimeoutMs?: number } = {}): Promise<DesktopApp> {
   const staticDir = builtRenderer(options.log);
   const dataDir = mkdtempSync(path.join(os.tmpdir(), options.prefix ?? 'ekort-e2e-'));
   const log = options.log ?? (() => undefined);
   let agent: Agent | undefined;
   try {
-    agent = await createAgent({ dataDir, vpcdPort: vpcdPorts[0], hid: false, log, ...(options.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: options.idleTimeoutMs }) });
+    agent = await createAgent({ dataDir, vpcdPort: vpcdPorts[0], hid: false, log, ...(options.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: options.idleTimeoutMs }), ...(options.cardTimeoutMs === undefined ? {} : { cardTimeoutMs: options.cardTimeoutMs }) });
     const events: AgentEvent[] = [];
     agent.subscribe((e) => events.push(e));
     const bridge = await startBridge(agent, { staticDir, log });

@@ -75,15 +75,20 @@ export function useCardInReader() {
     else if (now.state === 'card' && lostRef.current) setReadCount((n) => n + 1);
   }, [readers]);
 
-  // Read the holder from the card in the chosen reader; while it is away, again every second.
+  /** Another program keeps the card busy: its message stays up while the card is read again. */
+  const busy = useRef(false);
+
+  // Read the holder from the card in the chosen reader; while it is away or busy, again every second.
   useEffect(() => {
     if (!readerName) return;
     let live = true;
     let retry: ReturnType<typeof setTimeout> | undefined;
-    setHolderError(null);
+    if (!busy.current) setHolderError(null);
     api.cardHolder({ reader: readerName }).then(
       (h) => {
         if (!live) return;
+        busy.current = false;
+        setHolderError(null);
         usedReader.current = h.reader || readerName;
         setStuckReader(usedReader.current);
         setHolder(h);
@@ -94,6 +99,14 @@ export function useCardInReader() {
       (e: unknown) => {
         if (!live) return;
         const f = asFailure(e);
+        busy.current = f.code === 'CARD_BUSY';
+        if (busy.current) {
+          // The agent waited its card timeout already; the next read goes through the moment
+          // the other program lets go (pcscd holds our connect until then).
+          setHolderError(latest.current.report(e));
+          retry = setTimeout(() => setReadCount((n) => n + 1), REREAD_MS);
+          return;
+        }
         if (f.code === 'PIN_BLOCKED') {
           setBlocked(true);
           return;
