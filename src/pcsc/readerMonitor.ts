@@ -57,6 +57,24 @@ interface Tracked {
  */
 const SETTLE_MS = 150;
 
+/**
+ * pcsclite's context and reader objects, closed, kept from the garbage collector. Their
+ * destructors call SCardReleaseContext, synchronously, on the event loop, in the middle of a
+ * garbage collection; pcscd answers that only after the reader's current exchange, and when
+ * the card in that reader is one this process serves through vpcd (a virtual card, `ekort
+ * virtual-card insert`, the tests), that exchange waits for the very event loop that is
+ * waiting for pcscd: the process froze for good (seen in the suite, the stack in ~CardReader).
+ * Kept, they cost a little memory and one idle pcscd client each until the process ends or
+ * pcscd restarts; the newest RETIRED_MAX are kept, so a reader plugged in and out for days
+ * cannot use up pcscd's clients.
+ */
+const RETIRED_MAX = 256;
+const retired: object[] = [];
+function retire(binding: object): void {
+  retired.push(binding);
+  if (retired.length > RETIRED_MAX) retired.splice(0, retired.length - RETIRED_MAX);
+}
+
 export class ReaderMonitor extends EventEmitter<{ event: [ReaderEvent] }> {
   private context: PcscliteContext | undefined;
   private readonly tracked = new Map<string, Tracked>();
@@ -271,6 +289,7 @@ export class ReaderMonitor extends EventEmitter<{ event: [ReaderEvent] }> {
     reader.on('error', () => undefined);
     if (context !== this.context) {
       reader.close();
+      retire(reader);
       return;
     }
     const tracked: Tracked = { reader, state: { name: reader.name, present: false, mute: false, exclusive: false }, eventCount: -1, seen: false };
@@ -378,6 +397,7 @@ export class ReaderMonitor extends EventEmitter<{ event: [ReaderEvent] }> {
       } catch {
         // The binding's status thread may already have stopped on its own.
       }
+      retire(context);
     }
   }
 }
@@ -396,5 +416,6 @@ function closeReader(reader: PcscliteReader, connection?: PcscCardConnection): v
       // Already closed by the binding.
     }
   };
+  retire(reader);
   setImmediate(() => (connection ? connection.whenNativeIdle(close) : close()));
 }
