@@ -61,8 +61,8 @@ const SETTLE_MS = 150;
  * pcsclite's context and reader objects, closed, kept from the garbage collector. Their
  * destructors call SCardReleaseContext, synchronously, on the event loop, in the middle of a
  * garbage collection; pcscd answers that only after the reader's current exchange, and when
- * the card in that reader is one this process serves through vpcd (a virtual card, `ekort
- * virtual-card insert`, the tests), that exchange waits for the very event loop that is
+ * the card in that reader is one this process serves through vpcd (the agent's virtual card
+ * put in through pcscd, the tests), that exchange waits for the very event loop that is
  * waiting for pcscd: the process froze for good (seen in the suite, the stack in ~CardReader).
  * Kept, they cost a little memory and one idle pcscd client each until the process ends or
  * pcscd restarts; the newest RETIRED_MAX are kept, so a reader plugged in and out for days
