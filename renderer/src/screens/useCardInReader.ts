@@ -75,19 +75,19 @@ export function useCardInReader() {
     else if (now.state === 'card' && lostRef.current) setReadCount((n) => n + 1);
   }, [readers]);
 
-  /** Another program keeps the card busy: its message stays up while the card is read again. */
-  const busy = useRef(false);
+  /** The reader whose card another program keeps busy: its message stays up while that card is read again. */
+  const busyReader = useRef<string | null>(null);
 
   // Read the holder from the card in the chosen reader; while it is away or busy, again every second.
   useEffect(() => {
     if (!readerName) return;
     let live = true;
     let retry: ReturnType<typeof setTimeout> | undefined;
-    if (!busy.current) setHolderError(null);
+    if (busyReader.current !== readerName) setHolderError(null);
     api.cardHolder({ reader: readerName }).then(
       (h) => {
         if (!live) return;
-        busy.current = false;
+        busyReader.current = null;
         setHolderError(null);
         usedReader.current = h.reader || readerName;
         setStuckReader(usedReader.current);
@@ -99,8 +99,8 @@ export function useCardInReader() {
       (e: unknown) => {
         if (!live) return;
         const f = asFailure(e);
-        busy.current = f.code === 'CARD_BUSY';
-        if (busy.current) {
+        busyReader.current = f.code === 'CARD_BUSY' ? readerName : null;
+        if (busyReader.current) {
           // The agent waited its card timeout already; the next read goes through the moment
           // the other program lets go (pcscd holds our connect until then).
           setHolderError(latest.current.report(e));
