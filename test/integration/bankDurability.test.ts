@@ -24,7 +24,7 @@ interface Ack {
   amount: number;
 }
 
-async function burstAndKill(db: string): Promise<{ acks: Ack[]; failures: number }> {
+async function burstAndKill(db: string, answered: number): Promise<{ acks: Ack[]; failures: number }> {
   const data = await seedLoad(db, { cards: 4, enummer: 40 });
   const server = await startServe(['--port', '0', '--db', db, '--login-rate-limit', '0']);
   const acks: Ack[] = [];
@@ -54,9 +54,9 @@ async function burstAndKill(db: string): Promise<{ acks: Ack[]; failures: number
     }
   };
   const clients = Array.from({ length: 12 }, (_, n) => client(n));
-  // Kill while requests are in flight, once a good number has been answered.
+  // Kill while requests are in flight, once `answered` have been.
   const t0 = Date.now();
-  while (acks.length < 300 && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 5));
+  while (acks.length < answered && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 5));
   killed = true;
   await server.kill();
   await Promise.all(clients);
@@ -86,8 +86,10 @@ async function checkStored(db: string, acks: Ack[]): Promise<void> {
 describe('an acknowledged purchase survives SIGKILL of the service', () => {
   it('on SQLite (WAL, fsync per commit group)', async () => {
     const db = path.join(tmp, 'kill.db');
-    const { acks } = await burstAndKill(db);
-    expect(acks.length).toBeGreaterThanOrEqual(300);
+    // Some 300 group commits: the store's checkpoints run on their worker thread by then, the
+    // WAL has started again from its beginning several times, and one may be under way.
+    const { acks } = await burstAndKill(db, 3000);
+    expect(acks.length).toBeGreaterThanOrEqual(3000);
     expect(acks.every((a) => a.approved)).toBe(true);
     await checkStored(db, acks);
   }, 60_000);
@@ -95,7 +97,7 @@ describe('an acknowledged purchase survives SIGKILL of the service', () => {
   it('on PostgreSQL', async () => {
     const schema = await freshSchema('kill');
     try {
-      const { acks } = await burstAndKill(schema.url);
+      const { acks } = await burstAndKill(schema.url, 300);
       expect(acks.length).toBeGreaterThanOrEqual(300);
       await checkStored(schema.url, acks);
     } finally {

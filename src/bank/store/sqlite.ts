@@ -15,6 +15,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { asStorageError, ensurePrivateDirSync, type StorageError, preparePrivateFileSync, tightenPrivateFileSync, type Warn } from '../../files/index.ts';
 import { type Row, type Sql, type SqlDatabase, type SqlExecutor, type SqlValue, sqlText, StoreError } from './sql.ts';
+import { WalCheckpointer } from './walCheckpointer.ts';
 import { type Fsync, WalSync } from './walSync.ts';
 
 export interface SqliteOptions {
@@ -113,6 +114,8 @@ export class SqliteDatabase implements SqlDatabase {
   private readonly folder: string;
   /** Makes commits durable before they are answered; none for 'normal' and in memory. */
   private readonly wal: WalSync | undefined;
+  /** Takes SQLite's checkpoints off the event loop once the store is busy; none in memory. */
+  private readonly checkpointer: WalCheckpointer | undefined;
 
   constructor(file: string, options: SqliteOptions = {}) {
     const onDisk = file !== ':memory:' && file !== '';
@@ -130,6 +133,11 @@ export class SqliteDatabase implements SqlDatabase {
       this.db.pragma('foreign_keys = ON');
       if (onDisk) for (const side of SIDE_FILES) tightenPrivateFileSync(`${file}${side}`, options.warn);
       this.wal = onDisk && options.durability !== 'normal' ? new WalSync(`${path.resolve(file)}-wal`, options.fsync) : undefined;
+      this.checkpointer = onDisk
+        ? new WalCheckpointer(path.resolve(file), (on) => {
+            if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${on ? 1000 : 0}`);
+          }, options.warn)
+        : undefined;
     } catch (e) {
       throw openStorageError(e, this.folder) ?? new StoreError('STORE_UNAVAILABLE', `Cannot open the database ${file}: ${(e as Error).message}`, { cause: e });
     }
@@ -217,6 +225,10 @@ export class SqliteDatabase implements SqlDatabase {
    * less CPU per request at the same p99).
    */
   private async runGroup(group: GroupMember[]): Promise<void> {
+    // The checkpointer may ask to copy the WAL's last frames first (walCheckpointer.ts); the
+    // group stays open to newcomers meanwhile.
+    const paused = this.checkpointer?.pause();
+    if (paused) await paused;
     if (this.waiting === group) this.waiting = undefined;
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
     // One member needs no savepoint: its failure rolls back the whole transaction.
@@ -235,6 +247,7 @@ export class SqliteDatabase implements SqlDatabase {
         }
       }
       this.change('COMMIT', []);
+      this.checkpointer?.committed();
     } catch (error) {
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
       for (const member of group) member.reject(error);
@@ -263,6 +276,7 @@ export class SqliteDatabase implements SqlDatabase {
 
   async close(): Promise<void> {
     await this.tail;
+    await this.checkpointer?.close();
     this.wal?.close();
     if (this.db.open) this.db.close();
   }

@@ -1,0 +1,164 @@
+/**
+ * SQLite's checkpoints off the event loop. A checkpoint copies the WAL's pages into the
+ * database file and fsyncs both; SQLite runs one inside the COMMIT that takes the WAL past 1 000
+ * pages, which under load stalled the event loop 7-10 ms every tenth of a second or so, and with
+ * it every answer waiting (the SQLite p99). A busy store hands them to a worker thread with a
+ * connection of its own instead, which checkpoints PASSIVE: it never waits for the store's
+ * writes, nor holds them up, while it copies the bulk.
+ *
+ * The WAL starts again from its beginning only when a write transaction begins while every frame
+ * in it has been copied, and beside constant writes a checkpoint always leaves the newest few
+ * behind: the WAL grew by 40 MB a second under load. So once the bulk is copied the worker asks
+ * the store to hold its next group (pause): the store says so between two groups, the worker
+ * copies the few frames left (well under a millisecond, two fsyncs), and the held group, the
+ * requests that came meanwhile with it, begins on a WAL that starts again.
+ */
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import { type Warn, warnOnStderr } from '../../files/index.ts';
+
+/** Commits between the worker's checkpoints: about 1 000 WAL pages at full load, as SQLite's own. */
+export const COMMITS_PER_CHECKPOINT = 64;
+/** How long the worker lets a few commits wait for a checkpoint when no more come. */
+const IDLE_CHECKPOINT_MS = 1000;
+/** How long either side waits for the other in the handshake of a pause before going on without it. */
+const PAUSE_TIMEOUT_MS = 100;
+/** How long close() waits for a checkpoint under way before leaving the worker to its end. */
+const CLOSE_TIMEOUT_MS = 5000;
+
+/**
+ * The shared cells: commits so far; checkpoints asked for; the request to stop; and the pause:
+ * 0 none, 1 the worker asks for one, 2 the store holds its writes until the worker sets 0.
+ */
+const COMMITS = 0;
+const ASKED = 1;
+const STOP = 2;
+const PAUSE = 3;
+
+interface WorkerInput {
+  /** Where better-sqlite3 is, for the worker's require() (the bundles hold their own copy). */
+  sqlite: string;
+  file: string;
+  cells: Int32Array;
+  idleMs: number;
+  pauseTimeoutMs: number;
+}
+
+/**
+ * The worker's program, run from its source text (WORKER_SOURCE), so the bundles need no file
+ * beside them: it may use nothing but its arguments (the cells by number: COMMITS 0, ASKED 1,
+ * STOP 2, PAUSE 3).
+ */
+function checkpointLoop({ sqlite, file, cells, idleMs, pauseTimeoutMs }: WorkerInput, load: (id: string) => unknown): void {
+  const Database = load(sqlite) as new (file: string) => { pragma(sql: string): unknown; close(): void };
+  const db = new Database(file);
+  /** Frames in the WAL not yet in the database file, after one PASSIVE checkpoint. */
+  const checkpoint = (): number => {
+    const [result] = db.pragma('wal_checkpoint(PASSIVE)') as Array<{ log: number; checkpointed: number }>;
+    return result && result.log > 0 ? result.log - result.checkpointed : 0;
+  };
+  let asked = 0;
+  let seen = 0;
+  try {
+    while (Atomics.load(cells, 2) === 0) {
+      Atomics.wait(cells, 1, asked, idleMs);
+      asked = Atomics.load(cells, 1);
+      const commits = Atomics.load(cells, 0);
+      if (commits === seen || Atomics.load(cells, 2) !== 0) continue;
+      seen = commits;
+      // The bulk beside the writes; each round is shorter than the one before.
+      let left = checkpoint();
+      for (let round = 0; round < 3 && left > 64; round++) left = checkpoint();
+      // The rest with the writes held, even when nothing was left: a checkpoint (two fsyncs)
+      // outlasts a group commit, so the next group has always begun before it ends. A store that
+      // does not answer within the timeout writes nothing (no group under way): the request is
+      // taken back and the rest copied all the same.
+      Atomics.store(cells, 3, 1);
+      Atomics.wait(cells, 3, 1, pauseTimeoutMs);
+      const held = Atomics.compareExchange(cells, 3, 1, 0) === 2;
+      checkpoint();
+      if (held) {
+        Atomics.store(cells, 3, 0);
+        Atomics.notify(cells, 3);
+      }
+    }
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * tsx (the sources run without a fresh bundle) keeps function names by wrapping each named
+ * function in a call of its helper __name, which the worker would not have: one that does nothing.
+ */
+const WORKER_SOURCE = `const __name = (f) => f;\n(${checkpointLoop.toString()})(require('node:worker_threads').workerData, require);`;
+
+export class WalCheckpointer {
+  private readonly cells = new Int32Array(new SharedArrayBuffer(4 * Int32Array.BYTES_PER_ELEMENT));
+  private worker: Worker | undefined;
+  private exited: Promise<void> | undefined;
+
+  /**
+   * `automatic(false)` is called once the worker runs, for the store to turn SQLite's own
+   * checkpoints off, and `automatic(true)` should the worker fail, after a line to `warn`.
+   * Short-lived users of a database (an `ekort` command) never reach COMMITS_PER_CHECKPOINT
+   * and never start a thread.
+   */
+  constructor(
+    private readonly file: string,
+    private readonly automatic: (on: boolean) => void,
+    private readonly warn: Warn = warnOnStderr,
+  ) {}
+
+  /** Counts a commit; every COMMITS_PER_CHECKPOINT-th wakes the worker (started the first time). */
+  committed(): void {
+    const commits = Atomics.add(this.cells, COMMITS, 1) + 1;
+    if (commits % COMMITS_PER_CHECKPOINT !== 0) return;
+    if (!this.worker) this.start();
+    Atomics.add(this.cells, ASKED, 1);
+    Atomics.notify(this.cells, ASKED);
+  }
+
+  /**
+   * Called by the store between two groups, with no transaction open: when the worker asks for a
+   * pause, a promise that settles once it has copied the rest (or after PAUSE_TIMEOUT_MS); else
+   * undefined, and the group begins at once.
+   */
+  pause(): Promise<void> | undefined {
+    if (Atomics.compareExchange(this.cells, PAUSE, 1, 2) !== 1) return undefined;
+    Atomics.notify(this.cells, PAUSE);
+    const { async, value } = Atomics.waitAsync(this.cells, PAUSE, 2, PAUSE_TIMEOUT_MS);
+    if (!async) return undefined;
+    // The wait holds nothing of the event loop's, nor does the (unref'd) worker: a timer keeps
+    // the process alive until the wait ends.
+    const alive = setTimeout(() => undefined, PAUSE_TIMEOUT_MS);
+    return value.then(() => clearTimeout(alive));
+  }
+
+  private start(): void {
+    const sqlite = createRequire(import.meta.url).resolve('better-sqlite3');
+    const workerData: WorkerInput = { sqlite, file: this.file, cells: this.cells, idleMs: IDLE_CHECKPOINT_MS, pauseTimeoutMs: PAUSE_TIMEOUT_MS };
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData });
+    // A worker that fails (its connection could not open) would leave the WAL growing without
+    // checkpoints: SQLite's own come back on for the rest of the store's life.
+    worker.once('error', (error) => {
+      this.warn(`SQLite's checkpoints of ${this.file} run on the main thread again: their worker failed (${error.message})`);
+      this.automatic(true);
+    });
+    this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
+    worker.unref();
+    this.worker = worker;
+    this.automatic(false);
+  }
+
+  /** Stops the worker after the checkpoint under way, so the store's connection closes last. */
+  async close(): Promise<void> {
+    if (!this.worker) return;
+    Atomics.store(this.cells, STOP, 1);
+    Atomics.notify(this.cells, ASKED);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_TIMEOUT_MS)));
+    await Promise.race([this.exited, late]);
+    clearTimeout(timer);
+  }
+}
