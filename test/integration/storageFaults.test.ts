@@ -4,10 +4,11 @@
  * never INTERNAL; the file that was there stays whole, no temp file is left, and once the disk
  * has room (or is writable) again the same calls work.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteDatabase } from '../../src/bank/store/sqlite.ts';
+import { COMMITS_PER_CHECKPOINT } from '../../src/bank/store/walCheckpointer.ts';
 import { toApiError } from '../../src/bank/api/server.ts';
 import { type Agent, createAgent } from '../../src/client/agent.ts';
 import { StorageError, writePrivateJson } from '../../src/files/index.ts';
@@ -74,6 +75,38 @@ describe.skipIf(!available)('a full or read-only disk (tmpfs)', () => {
     } finally {
       disk.free();
       await db.close();
+    }
+  });
+
+  it("a busy store's checkpoints on their thread fail on the full disk and go on once it has room again", async () => {
+    const own = mountSmallDisk(4096);
+    const warnings: string[] = [];
+    const file = path.join(own.dir, 'busy.db');
+    const db = new SqliteDatabase(file, { warn: (line) => warnings.push(line) });
+    const autocheckpoint = async (): Promise<number> => (await db.query<{ wal_autocheckpoint: number }>('PRAGMA wal_autocheckpoint'))[0]!.wal_autocheckpoint;
+    const insert = (n: number): Promise<unknown> => Array.from({ length: n }).reduce<Promise<unknown>>((done) => done.then(() => db.run('INSERT INTO t (v) VALUES (randomblob(500))')), Promise.resolve());
+    try {
+      await db.run('CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB)');
+      await insert(COMMITS_PER_CHECKPOINT * 2);
+      expect(await autocheckpoint()).toBe(0);
+      // New pages in the WAL that the database file must grow to take, and no room for them.
+      await insert(COMMITS_PER_CHECKPOINT / 2);
+      const pages = statSync(file).size;
+      own.fill();
+      // The worker's next checkpoint, within its idle second, fails: the file stays as it was.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(statSync(file).size).toBe(pages);
+      own.free();
+      await insert(COMMITS_PER_CHECKPOINT * 2);
+      // Still the worker's: SQLite's own checkpoints stayed off, and nothing was said.
+      expect(await autocheckpoint()).toBe(0);
+      expect(warnings).toEqual([]);
+      expect(statSync(file).size).toBeGreaterThan(pages);
+      expect((await db.query<{ n: number }>('SELECT count(*) AS n FROM t'))[0]!.n).toBe(COMMITS_PER_CHECKPOINT * 4 + COMMITS_PER_CHECKPOINT / 2);
+    } finally {
+      own.free();
+      await db.close();
+      own.unmount();
     }
   });
 

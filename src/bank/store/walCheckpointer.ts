@@ -66,20 +66,28 @@ function checkpointLoop({ sqlite, file, cells, idleMs, pauseTimeoutMs }: WorkerI
       const commits = Atomics.load(cells, 0);
       if (commits === seen || Atomics.load(cells, 2) !== 0) continue;
       seen = commits;
-      // The bulk beside the writes; each round is shorter than the one before.
-      let left = checkpoint();
-      for (let round = 0; round < 3 && left > 64; round++) left = checkpoint();
-      // The rest with the writes held, even when nothing was left: a checkpoint (two fsyncs)
-      // outlasts a group commit, so the next group has always begun before it ends. A store that
-      // does not answer within the timeout writes nothing (no group under way): the request is
-      // taken back and the rest copied all the same.
-      Atomics.store(cells, 3, 1);
-      Atomics.wait(cells, 3, 1, pauseTimeoutMs);
-      const held = Atomics.compareExchange(cells, 3, 1, 0) === 2;
-      checkpoint();
-      if (held) {
-        Atomics.store(cells, 3, 0);
-        Atomics.notify(cells, 3);
+      let held = false;
+      try {
+        // The bulk beside the writes; each round is shorter than the one before.
+        let left = checkpoint();
+        for (let round = 0; round < 3 && left > 64; round++) left = checkpoint();
+        // The rest with the writes held, even when nothing was left: a checkpoint (two fsyncs)
+        // outlasts a group commit, so the next group has always begun before it ends. A store
+        // that does not answer within the timeout writes nothing (no group under way): the
+        // request is taken back and the rest copied all the same.
+        Atomics.store(cells, 3, 1);
+        Atomics.wait(cells, 3, 1, pauseTimeoutMs);
+        held = Atomics.compareExchange(cells, 3, 1, 0) === 2;
+        checkpoint();
+      } catch {
+        // A checkpoint that failed (a full disk) is tried again within idleMs, as SQLite tries
+        // its own again: the pages stay in the WAL meanwhile, and the store's writes report the disk.
+        seen = -1;
+      } finally {
+        if (held) {
+          Atomics.store(cells, 3, 0);
+          Atomics.notify(cells, 3);
+        }
       }
     }
   } finally {
