@@ -15,7 +15,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { asStorageError, ensurePrivateDirSync, type StorageError, preparePrivateFileSync, tightenPrivateFileSync, type Warn } from '../../files/index.ts';
 import { type Row, type Sql, type SqlDatabase, type SqlExecutor, type SqlValue, sqlText, StoreError } from './sql.ts';
-import { WalCheckpointer } from './walCheckpointer.ts';
+import { type CheckpointThreadOptions, WalCheckpointer } from './walCheckpointer.ts';
 import { type Fsync, WalSync } from './walSync.ts';
 
 export interface SqliteOptions {
@@ -31,6 +31,8 @@ export interface SqliteOptions {
   busyTimeoutMs?: number;
   /** Where the one line goes when a too-open database file is tightened; stderr by default. */
   warn?: Warn;
+  /** When a busy store's checkpoints move to a thread of their own, and back (walCheckpointer.ts). */
+  checkpointThread?: CheckpointThreadOptions;
 }
 
 const SIDE_FILES = ['-wal', '-shm'] as const;
@@ -136,7 +138,7 @@ export class SqliteDatabase implements SqlDatabase {
       this.checkpointer = onDisk
         ? new WalCheckpointer(path.resolve(file), (on) => {
             if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${on ? 1000 : 0}`);
-          }, options.warn)
+          }, options.warn, options.checkpointThread)
         : undefined;
     } catch (e) {
       throw openStorageError(e, this.folder) ?? new StoreError('STORE_UNAVAILABLE', `Cannot open the database ${file}: ${(e as Error).message}`, { cause: e });

@@ -12,6 +12,11 @@
  * the store to hold its next group (pause): the store says so between two groups, the worker
  * copies the few frames left (well under a millisecond, two fsyncs), and the held group, the
  * requests that came meanwhile with it, begins on a WAL that starts again.
+ *
+ * A thread is a whole Node environment, some 10 MB: it runs only while the store is busy
+ * (COMMITS_PER_CHECKPOINT commits within busyWithinMs), and ends when the store has been quiet
+ * for idleExitMs, SQLite's own checkpoints taking over again. An `ekort` command, or the app's
+ * store between a holder's few purchases a day, never starts one.
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
@@ -21,6 +26,13 @@ import { type Warn, warnOnStderr } from '../../files/index.ts';
 export const COMMITS_PER_CHECKPOINT = 64;
 /** How long the worker lets a few commits wait for a checkpoint when no more come. */
 const IDLE_CHECKPOINT_MS = 1000;
+
+export interface CheckpointThreadOptions {
+  /** A store is busy when it makes COMMITS_PER_CHECKPOINT commits within this; default 2 s. */
+  busyWithinMs?: number;
+  /** How long a quiet store keeps its thread; default 30 s. */
+  idleExitMs?: number;
+}
 /** How long either side waits for the other in the handshake of a pause before going on without it. */
 const PAUSE_TIMEOUT_MS = 100;
 /** How long close() waits for a checkpoint under way before leaving the worker to its end. */
@@ -41,6 +53,7 @@ interface WorkerInput {
   file: string;
   cells: Int32Array;
   idleMs: number;
+  idleExitMs: number;
   pauseTimeoutMs: number;
 }
 
@@ -49,7 +62,7 @@ interface WorkerInput {
  * beside them: it may use nothing but its arguments (the cells by number: COMMITS 0, ASKED 1,
  * STOP 2, PAUSE 3).
  */
-function checkpointLoop({ sqlite, file, cells, idleMs, pauseTimeoutMs }: WorkerInput, load: (id: string) => unknown): void {
+function checkpointLoop({ sqlite, file, cells, idleMs, idleExitMs, pauseTimeoutMs }: WorkerInput, load: (id: string) => unknown): void {
   const Database = load(sqlite) as new (file: string) => { pragma(sql: string): unknown; close(): void };
   const db = new Database(file);
   /** Frames in the WAL not yet in the database file, after one PASSIVE checkpoint. */
@@ -59,12 +72,18 @@ function checkpointLoop({ sqlite, file, cells, idleMs, pauseTimeoutMs }: WorkerI
   };
   let asked = 0;
   let seen = 0;
+  let quietSince = Date.now();
   try {
     while (Atomics.load(cells, 2) === 0) {
-      Atomics.wait(cells, 1, asked, idleMs);
+      Atomics.wait(cells, 1, asked, Math.min(idleMs, idleExitMs));
       asked = Atomics.load(cells, 1);
       const commits = Atomics.load(cells, 0);
-      if (commits === seen || Atomics.load(cells, 2) !== 0) continue;
+      if (Atomics.load(cells, 2) !== 0) break;
+      if (commits === seen) {
+        if (Date.now() - quietSince >= idleExitMs) break;
+        continue;
+      }
+      quietSince = Date.now();
       seen = commits;
       let held = false;
       try {
@@ -105,24 +124,39 @@ export class WalCheckpointer {
   private readonly cells = new Int32Array(new SharedArrayBuffer(4 * Int32Array.BYTES_PER_ELEMENT));
   private worker: Worker | undefined;
   private exited: Promise<void> | undefined;
+  /** When the last COMMITS_PER_CHECKPOINT commits began: at the open, then at each multiple. */
+  private batchStart = performance.now();
+  /** A worker failed (and said why): SQLite's own checkpoints for the rest of the store's life. */
+  private failed = false;
+  private readonly busyWithinMs: number;
+  private readonly idleExitMs: number;
 
   /**
-   * `automatic(false)` is called once the worker runs, for the store to turn SQLite's own
-   * checkpoints off, and `automatic(true)` should the worker fail, after a line to `warn`.
-   * Short-lived users of a database (an `ekort` command) never reach COMMITS_PER_CHECKPOINT
-   * and never start a thread.
+   * `automatic(false)` is called when a worker starts, for the store to turn SQLite's own
+   * checkpoints off, and `automatic(true)` when it ends (a quiet store, or a failure, said to
+   * `warn`).
    */
   constructor(
     private readonly file: string,
     private readonly automatic: (on: boolean) => void,
     private readonly warn: Warn = warnOnStderr,
-  ) {}
+    options: CheckpointThreadOptions = {},
+  ) {
+    this.busyWithinMs = options.busyWithinMs ?? 2000;
+    this.idleExitMs = options.idleExitMs ?? 30_000;
+  }
 
-  /** Counts a commit; every COMMITS_PER_CHECKPOINT-th wakes the worker (started the first time). */
+  /** Counts a commit; every COMMITS_PER_CHECKPOINT-th wakes the worker, or starts one on a busy store. */
   committed(): void {
     const commits = Atomics.add(this.cells, COMMITS, 1) + 1;
     if (commits % COMMITS_PER_CHECKPOINT !== 0) return;
-    if (!this.worker) this.start();
+    const now = performance.now();
+    const busy = now - this.batchStart <= this.busyWithinMs;
+    this.batchStart = now;
+    if (!this.worker) {
+      if (!busy || this.failed) return;
+      this.start();
+    }
     Atomics.add(this.cells, ASKED, 1);
     Atomics.notify(this.cells, ASKED);
   }
@@ -145,15 +179,24 @@ export class WalCheckpointer {
 
   private start(): void {
     const sqlite = createRequire(import.meta.url).resolve('better-sqlite3');
-    const workerData: WorkerInput = { sqlite, file: this.file, cells: this.cells, idleMs: IDLE_CHECKPOINT_MS, pauseTimeoutMs: PAUSE_TIMEOUT_MS };
+    const workerData: WorkerInput = { sqlite, file: this.file, cells: this.cells, idleMs: IDLE_CHECKPOINT_MS, idleExitMs: this.idleExitMs, pauseTimeoutMs: PAUSE_TIMEOUT_MS };
     const worker = new Worker(WORKER_SOURCE, { eval: true, workerData });
     // A worker that fails (its connection could not open) would leave the WAL growing without
-    // checkpoints: SQLite's own come back on for the rest of the store's life.
+    // checkpoints: SQLite's own come back on, for the rest of the store's life.
     worker.once('error', (error) => {
+      this.failed = true;
       this.warn(`SQLite's checkpoints of ${this.file} run on the main thread again: their worker failed (${error.message})`);
-      this.automatic(true);
     });
-    this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
+    this.exited = new Promise((resolve) =>
+      worker.once('exit', () => {
+        // Quiet (or failed): SQLite checkpoints again, until the store is busy once more.
+        if (this.worker === worker) {
+          this.worker = undefined;
+          if (Atomics.load(this.cells, STOP) === 0) this.automatic(true);
+        }
+        resolve();
+      }),
+    );
     worker.unref();
     this.worker = worker;
     this.automatic(false);
@@ -161,8 +204,8 @@ export class WalCheckpointer {
 
   /** Stops the worker after the checkpoint under way, so the store's connection closes last. */
   async close(): Promise<void> {
-    if (!this.worker) return;
     Atomics.store(this.cells, STOP, 1);
+    if (!this.worker) return;
     Atomics.notify(this.cells, ASKED);
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_TIMEOUT_MS)));

@@ -43,6 +43,9 @@ function restarts(): number {
   }
 }
 
+/** This process's threads: the checkpoints' worker is one. */
+const threads = (): number => readdirSync('/proc/self/task').length;
+
 const autocheckpoint = async (): Promise<number> => (await db.query<{ wal_autocheckpoint: number }>('PRAGMA wal_autocheckpoint'))[0]!.wal_autocheckpoint;
 
 /** `writers` clients each committing `each` transactions one after another, as the service's requests do. */
@@ -83,8 +86,35 @@ describe('SQLite checkpoints on a worker thread', () => {
     expect(statSync(file).size).toBeGreaterThan(before + 100 * PAGE);
   });
 
+  it('starts no thread for a store that commits at a trickle, however long it runs', async () => {
+    await db.close();
+    const before = threads();
+    db = new SqliteDatabase(file, { checkpointThread: { busyWithinMs: 50 } });
+    // 128 commits, none within 50 ms of the 64th before it.
+    for (let i = 0; i < COMMITS_PER_CHECKPOINT * 2; i++) {
+      await db.run('INSERT INTO t (id, k, v) VALUES (?, ?, x\'00\')', [i, `k${i}`]);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    expect(await autocheckpoint()).toBe(1000);
+    expect(threads()).toBe(before);
+  });
+
+  it('ends the thread of a store that went quiet, SQLite checkpointing again, and starts another when it is busy again', async () => {
+    await db.close();
+    const before = threads();
+    db = new SqliteDatabase(file, { checkpointThread: { idleExitMs: 300 } });
+    await write(1, COMMITS_PER_CHECKPOINT * 2);
+    expect(await autocheckpoint()).toBe(0);
+    expect(threads()).toBe(before + 1);
+    for (let waited = 0; threads() > before && waited < 5000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(threads()).toBe(before);
+    expect(await autocheckpoint()).toBe(1000);
+    await write(1, COMMITS_PER_CHECKPOINT * 2);
+    expect(await autocheckpoint()).toBe(0);
+    expect(threads()).toBe(before + 1);
+  });
+
   it('ends the worker thread before the store has closed, and the close removes the WAL as the last connection', async () => {
-    const threads = (): number => readdirSync('/proc/self/task').length;
     const before = threads();
     await write(4, COMMITS_PER_CHECKPOINT);
     expect(await autocheckpoint()).toBe(0);
