@@ -3,9 +3,11 @@
  * loop runs none, the WAL still starts again from its beginning under constant writes, and the
  * store's connection is the last to close. Real files, a real worker, real SQLite.
  */
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SqliteDatabase } from '../../../src/bank/store/sqlite.ts';
 import { COMMITS_PER_CHECKPOINT } from '../../../src/bank/store/walCheckpointer.ts';
@@ -112,6 +114,26 @@ describe('SQLite checkpoints on a worker thread', () => {
     await write(1, COMMITS_PER_CHECKPOINT * 2);
     expect(await autocheckpoint()).toBe(0);
     expect(threads()).toBe(before + 1);
+  });
+
+  it('starts its worker alike when the store runs from the TypeScript sources through tsx (a checkout without a fresh bundle)', () => {
+    // tsx rewrites named functions to call a helper of its own: the worker's source must run without it.
+    const script = path.join(dir, 'busy.mjs');
+    writeFileSync(
+      script,
+      `const { SqliteDatabase } = await import(${JSON.stringify(fileURLToPath(new URL('../../../src/bank/store/sqlite.ts', import.meta.url)))});
+const warnings = [];
+const db = new SqliteDatabase(${JSON.stringify(path.join(dir, 'tsx.db'))}, { warn: (line) => warnings.push(line) });
+await db.exec('CREATE TABLE t (v)');
+for (let i = 0; i < ${COMMITS_PER_CHECKPOINT * 2}; i++) await db.run('INSERT INTO t VALUES (?)', [i]);
+await new Promise((resolve) => setTimeout(resolve, 200));
+const [row] = await db.query('PRAGMA wal_autocheckpoint');
+await db.close();
+process.stdout.write(JSON.stringify({ autocheckpoint: row.wal_autocheckpoint, warnings }));
+`,
+    );
+    const out = execFileSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', timeout: 30_000 });
+    expect(JSON.parse(out)).toEqual({ autocheckpoint: 0, warnings: [] });
   });
 
   it('ends the worker thread before the store has closed, and the close removes the WAL as the last connection', async () => {
