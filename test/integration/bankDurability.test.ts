@@ -7,6 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EkortService } from '../../src/bank/service.ts';
 import { seedLoad } from '../support/bankLoad.ts';
@@ -92,6 +93,13 @@ describe('an acknowledged purchase survives SIGKILL of the service', () => {
     expect(acks.length).toBeGreaterThanOrEqual(3000);
     expect(acks.every((a) => a.approved)).toBe(true);
     await checkStored(db, acks);
+    // And the file itself is whole, whatever the checkpoint was doing when the process died.
+    const peer = new Database(db, { readonly: true });
+    try {
+      expect(peer.pragma('integrity_check')).toEqual([{ integrity_check: 'ok' }]);
+    } finally {
+      peer.close();
+    }
   }, 60_000);
 
   it('on PostgreSQL', async () => {
