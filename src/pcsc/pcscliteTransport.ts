@@ -143,7 +143,7 @@ export class PcscCardConnection {
     try {
       response = await withDeadline<Buffer>(
         this.options.transmitTimeoutMs,
-        () => new PcscError('TRANSMIT_TIMEOUT', `The card in "${r.name}" did not answer within ${this.options.transmitTimeoutMs / 1000} s. Take it out and insert it again.`, { reader: r.name }),
+        () => new PcscError('TRANSMIT_TIMEOUT', `The card in "${r.name}" did not answer within ${this.options.transmitTimeoutMs / 1000} s. Take it out and insert it again (if another program is using the card, close that program first).`, { reader: r.name }),
         (done) => r.transmit(Buffer.from(apdu.buffer, apdu.byteOffset, apdu.byteLength), MAX_RESPONSE_LENGTH, this.protocol, this.tracked(done)),
       );
     } catch (error) {

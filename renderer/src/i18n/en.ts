@@ -621,7 +621,7 @@ export const en: Record<MessageKey, string> = {
   'error.STORE_BUSY': 'The e-kort service is busy. Try again in a moment.',
   'error.TOKEN_NOT_FOUND': 'The token was not found. Plug it in and try again.',
   'error.TOKEN_REJECTED': 'The token refused the request. Check that it is set up for challenge-response.',
-  'error.TRANSMIT_TIMEOUT': 'The card does not answer. Remove it and insert it again.',
+  'error.TRANSMIT_TIMEOUT': 'The card does not answer. Remove it and insert it again. If another program is using the card, close that program first.',
   'error.TRANSPORT_CLOSED': 'The connection to the card was lost. Insert the card and start again.',
   'error.UNSUPPORTED_FEATURE': 'The reader does not support this.',
   'error.UNSUPPORTED_KEY': 'The key type of your e-legitimation is not supported for logging in.',

@@ -622,7 +622,7 @@ export const sv = {
   'error.STORE_BUSY': 'E-kortstjänsten är upptagen. Försök igen om en stund.',
   'error.TOKEN_NOT_FOUND': 'Dosan hittades inte. Anslut den och försök igen.',
   'error.TOKEN_REJECTED': 'Dosan avvisade frågan. Kontrollera att den är inställd för utmaning och svar.',
-  'error.TRANSMIT_TIMEOUT': 'Kortet svarar inte. Ta ut det och sätt i det igen.',
+  'error.TRANSMIT_TIMEOUT': 'Kortet svarar inte. Ta ut det och sätt i det igen. Om ett annat program använder kortet, stäng det programmet först.',
   'error.TRANSPORT_CLOSED': 'Förbindelsen med kortet bröts. Sätt i kortet och börja om.',
   'error.UNSUPPORTED_FEATURE': 'Läsaren stöder inte det här.',
   'error.UNSUPPORTED_KEY': 'Nyckeltypen i din e-legitimation stöds inte för inloggning.',
