@@ -8,7 +8,7 @@
  *
  * The WAL starts again from its beginning only when a write transaction begins while every frame
  * in it has been copied, and beside constant writes a checkpoint always leaves the newest few
- * behind: the WAL grew by 40 MB a second under load. So once the bulk is copied the worker asks
+ * behind: the WAL grew by 40-60 MB a second under load. So once the bulk is copied the worker asks
  * the store to hold its next group (pause): the store says so between two groups, the worker
  * copies the few frames left (well under a millisecond, two fsyncs), and the held group, the
  * requests that came meanwhile with it, begins on a WAL that starts again.
@@ -26,6 +26,10 @@ import { type Warn, warnOnStderr } from '../../files/index.ts';
 export const COMMITS_PER_CHECKPOINT = 64;
 /** How long the worker lets a few commits wait for a checkpoint when no more come. */
 const IDLE_CHECKPOINT_MS = 1000;
+/** How long either side waits for the other in the handshake of a pause before going on without it. */
+const PAUSE_TIMEOUT_MS = 100;
+/** How long close() waits for a checkpoint under way before leaving the worker to its end. */
+const CLOSE_TIMEOUT_MS = 5000;
 
 export interface CheckpointThreadOptions {
   /** A store is busy when it makes COMMITS_PER_CHECKPOINT commits within this; default 2 s. */
@@ -33,10 +37,6 @@ export interface CheckpointThreadOptions {
   /** How long a quiet store keeps its thread; default 30 s. */
   idleExitMs?: number;
 }
-/** How long either side waits for the other in the handshake of a pause before going on without it. */
-const PAUSE_TIMEOUT_MS = 100;
-/** How long close() waits for a checkpoint under way before leaving the worker to its end. */
-const CLOSE_TIMEOUT_MS = 5000;
 
 /**
  * The shared cells: commits so far; checkpoints asked for; the request to stop; and the pause:
