@@ -39,7 +39,8 @@ import { type Conversion, type Rates } from './currency.ts';
 import { recordConversionNotice } from './notifications.ts';
 import { merchantMatch } from './merchantName.ts';
 import type { SqlDatabase, SqlExecutor, SqlValue } from './store/sql.ts';
-import { isLostRace, isUniqueViolation, named } from './store/sql.ts';
+import { isUniqueViolation, named } from './store/sql.ts';
+import { approveOnFirstLook } from './approvalBatch.ts';
 
 /** An e-nummer with its card, both locked, and what each has spent this month (see LOCK_AND_READ). */
 interface Candidate {
@@ -95,8 +96,9 @@ const LOCK_AND_READ = named(
 );
 
 /** A purchase's row in the holder's history: decide's answer, or an approval before limitsHold. */
-const RECORD_TEXT = `INSERT INTO transactions (id, request_id, enummer_id, customer_id, last4, merchant, amount, decision, decline_code, created_at,
-  card_id, sca, original_amount, currency, rate, rate_date, fee) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+const RECORD_COLUMNS = ['id', 'request_id', 'enummer_id', 'customer_id', 'last4', 'merchant', 'amount', 'decision', 'decline_code', 'created_at',
+  'card_id', 'sca', 'original_amount', 'currency', 'rate', 'rate_date', 'fee'] as const;
+const RECORD_TEXT = `INSERT INTO transactions (${RECORD_COLUMNS.join(', ')}) VALUES (${RECORD_COLUMNS.map(() => '?').join(', ')})`;
 const RECORD = named('authorize_record', RECORD_TEXT);
 
 /** The month's spend of the card (and of the e-nummer, when it has a monthly limit) grown by a purchase: the new totals. */
@@ -127,37 +129,6 @@ const FIRST_LOOK = named(
    LEFT JOIN (payment_cards c JOIN enummers e ON e.card_id = c.id AND e.pan = ?) ON true
    LEFT JOIN transactions t ON t.request_id = ?`,
 );
-
-/**
- * PostgreSQL: an approval decided on the first look, as one autocommit statement (one round
- * trip, the locks held only for it): it locks the card and the e-nummer as LOCK_AND_READ does,
- * and writes only if neither row changed since the look (same xmin, rechecked on the newest
- * row version after waiting for a lock) and the card's spend, grown by the purchase, stays
- * within its monthly limit (checked on the current total, under its row lock). Then the
- * purchase is recorded approved, and a single-purchase e-nummer closed; otherwise nothing is
- * written, no row comes back, and authorize decides again under LOCK_AND_READ.
- */
-const approveIfUnchangedText = (single: boolean): string => `WITH locked AS (
-    SELECT c.id FROM payment_cards c JOIN enummers e ON e.card_id = c.id
-    WHERE e.id = ? AND c.xmin = ?::xid AND e.xmin = ?::xid FOR UPDATE OF c, e),
-  spent AS (
-    INSERT INTO monthly_spend (owner_id, month, amount) SELECT locked.id, ?, ? FROM locked
-    ON CONFLICT (owner_id, month) DO UPDATE SET amount = monthly_spend.amount + excluded.amount
-    WHERE monthly_spend.amount + excluded.amount <= ? RETURNING owner_id)${
-      single
-        ? `,
-  closed AS (
-    UPDATE enummers SET state = 'closed', close_reason = 'used', closed_at = ? FROM spent
-    WHERE enummers.id = ? AND enummers.state = 'open' RETURNING enummers.id)`
-        : ''
-    }
-  INSERT INTO transactions (id, request_id, enummer_id, customer_id, last4, merchant, amount, decision, decline_code, created_at,
-    card_id, sca, original_amount, currency, rate, rate_date, fee)
-  SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM spent${single ? ', closed' : ''} RETURNING id`;
-const APPROVE_IF_UNCHANGED = {
-  recurring: named('authorize_approve_if_unchanged', approveIfUnchangedText(false)),
-  single: named('authorize_approve_single_if_unchanged', approveIfUnchangedText(true)),
-};
 
 /**
  * PostgreSQL: the first look of each e-nummer whose last purchase it approved, per database,
@@ -327,16 +298,19 @@ export async function authorize(ctx: BankContext, req: AuthorizationRequest, opt
     if (look && typeof look.id === 'string' && look.card_version !== null && look.enummer_version !== null) {
       const e = look as Candidate & FirstLook;
       if (decision(e) === null && approvesInOneStatement(e, req, Boolean(conversion && e.customer_id))) {
-        const single = e.kind === 'single';
-        const guard = [e.id, e.card_version, e.enummer_version, month, sekAmount, Number(e.limit_per_month)];
-        const close = single ? [now, e.id] : [];
-        const written = await ctx.db.query(APPROVE_IF_UNCHANGED[e.kind], [...guard, ...close, ...row(null, e)]).catch((error: unknown) => {
-          // A deadlock or serialization failure (the lock order should rule both out) wrote
-          // nothing: decided again under the locks, whose transaction the store retries.
-          if (isLostRace(error)) return [];
-          throw error;
+        const values = row(null, e);
+        const written = await approveOnFirstLook(ctx.db, {
+          cardId: e.card_id,
+          enummerId: e.id,
+          cardVersion: e.card_version!,
+          enummerVersion: e.enummer_version!,
+          single: e.kind === 'single',
+          month,
+          amount: sekAmount,
+          limitPerMonth: Number(e.limit_per_month),
+          transaction: Object.fromEntries(RECORD_COLUMNS.map((column, i) => [column, values[i]!])),
         });
-        if (written.length === 1) {
+        if (written) {
           keepLook(ctx.db, req.pan, look);
           return { approved: true, declineCode: null, transactionId };
         }

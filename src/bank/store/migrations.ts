@@ -1,6 +1,7 @@
 /**
  * Versioned schema migrations, one list for both stores: the DDL uses only what SQLite and
- * PostgreSQL share (TEXT, INTEGER, BIGINT, partial indexes, ON CONFLICT). Applied in one
+ * PostgreSQL share (TEXT, INTEGER, BIGINT, partial indexes, ON CONFLICT), and a migration's
+ * `postgres` statements what only PostgreSQL has (a function for a hot path). Applied in one
  * transaction; on PostgreSQL an advisory lock keeps instances starting together from racing.
  * Never edit a released migration: add the next version.
  *
@@ -13,6 +14,8 @@ interface Migration {
   version: number;
   name: string;
   statements: string[];
+  /** Run on PostgreSQL only, after `statements`: what SQLite has no counterpart of (functions). */
+  postgres?: string[];
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -408,6 +411,93 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX refund_requests_customer ON refund_requests(customer_id, created_at)`,
     ],
   },
+  {
+    version: 13,
+    name: 'PostgreSQL: approvals decided on a first look written in batches, one statement and one commit for many (issue 20)',
+    statements: [],
+    postgres: [
+      // authorize.ts's approvals on a first look (approvalBatch.ts), many in one statement. An
+      // item is written only if its card and e-nummer are still the row versions it was decided
+      // on (their xmin; FOR UPDATE rechecks the newest version after a wait) and the card's
+      // month total, grown by it, stays within its monthly limit. The rows are locked in one
+      // statement, card then e-nummer in id order (as LOCK_AND_READ and blockCard lock: no
+      // deadlock), then each card's total is read under its lock and the items decided in their
+      // order: a second purchase on a single-purchase e-nummer is not written (the first closes
+      // it), nor one over what the purchases before it left. Then one write per table, so the
+      // statements' fixed costs (a CHECK constraint is parsed at each) come once a batch.
+      // Returns the ids of the transactions written (with the function's result, so none
+      // unless all are); an item not written is decided again by its caller, under the locks.
+      `CREATE FUNCTION authorize_approve_batch(p_items JSONB) RETURNS SETOF TEXT
+      LANGUAGE plpgsql AS $fn$
+      DECLARE
+        v_item RECORD;
+        v_current TEXT[];
+        v_card TEXT;
+        v_month TEXT;
+        v_total BIGINT;
+        v_cards TEXT[] := '{}';
+        v_months TEXT[] := '{}';
+        v_added BIGINT[] := '{}';
+        v_closed TEXT[] := '{}';
+        v_closed_at BIGINT[] := '{}';
+        v_written JSONB := '[]';
+        v_count INTEGER;
+      BEGIN
+        SELECT COALESCE(array_agg(locked.item), '{}') INTO v_current FROM (
+          SELECT i.enummer_id || ' ' || i.card_version || ' ' || i.enummer_version AS item
+          FROM payment_cards c JOIN enummers e ON e.card_id = c.id
+          JOIN (SELECT DISTINCT x.enummer_id, x.card_version, x.enummer_version
+                FROM jsonb_to_recordset(p_items) AS x(enummer_id TEXT, card_version TEXT, enummer_version TEXT)) i
+            ON e.id = i.enummer_id AND c.xmin = i.card_version::xid AND e.xmin = i.enummer_version::xid
+          ORDER BY c.id, e.id
+          FOR UPDATE OF c, e) locked;
+        FOR v_item IN
+          SELECT x.* FROM jsonb_to_recordset(p_items) AS x(n INTEGER, card_id TEXT, enummer_id TEXT, card_version TEXT, enummer_version TEXT,
+            month TEXT, amount BIGINT, limit_per_month BIGINT, single BOOLEAN, tx JSONB)
+          ORDER BY x.card_id, x.month, x.n
+        LOOP
+          CONTINUE WHEN (v_item.enummer_id || ' ' || v_item.card_version || ' ' || v_item.enummer_version) <> ALL (v_current);
+          CONTINUE WHEN v_item.single AND v_item.enummer_id = ANY (v_closed);
+          IF v_card IS DISTINCT FROM v_item.card_id OR v_month IS DISTINCT FROM v_item.month THEN
+            v_card := v_item.card_id;
+            v_month := v_item.month;
+            SELECT COALESCE(max(s.amount), 0) INTO v_total FROM monthly_spend s WHERE s.owner_id = v_card AND s.month = v_month;
+          END IF;
+          CONTINUE WHEN v_total + v_item.amount > v_item.limit_per_month;
+          v_total := v_total + v_item.amount;
+          IF v_cards[cardinality(v_cards)] IS DISTINCT FROM v_card OR v_months[cardinality(v_months)] IS DISTINCT FROM v_month THEN
+            v_cards := v_cards || v_card;
+            v_months := v_months || v_month;
+            v_added := v_added || 0::BIGINT;
+          END IF;
+          v_added[cardinality(v_added)] := v_added[cardinality(v_added)] + v_item.amount;
+          IF v_item.single THEN
+            v_closed := v_closed || v_item.enummer_id;
+            v_closed_at := v_closed_at || (v_item.tx->>'created_at')::BIGINT;
+          END IF;
+          v_written := v_written || jsonb_build_array(v_item.tx);
+          RETURN NEXT v_item.tx->>'id';
+        END LOOP;
+        IF cardinality(v_cards) = 0 THEN RETURN; END IF;
+        INSERT INTO monthly_spend AS s (owner_id, month, amount)
+          SELECT g.card, g.month, g.added FROM unnest(v_cards, v_months, v_added) AS g(card, month, added)
+          ON CONFLICT (owner_id, month) DO UPDATE SET amount = s.amount + excluded.amount;
+        IF cardinality(v_closed) > 0 THEN
+          UPDATE enummers SET state = 'closed', close_reason = 'used', closed_at = x.at
+            FROM unnest(v_closed, v_closed_at) AS x(id, at) WHERE enummers.id = x.id AND enummers.state = 'open';
+          GET DIAGNOSTICS v_count = ROW_COUNT;
+          -- Cannot happen: each was open in the version decided on, and that is still the current one.
+          IF v_count <> cardinality(v_closed) THEN RAISE EXCEPTION 'authorize_approve_batch: a single-purchase e-nummer was not open'; END IF;
+        END IF;
+        INSERT INTO transactions (id, request_id, enummer_id, customer_id, last4, merchant, amount, decision, decline_code, created_at,
+            card_id, sca, original_amount, currency, rate, rate_date, fee)
+          SELECT r.id, r.request_id, r.enummer_id, r.customer_id, r.last4, r.merchant, r.amount, r.decision, r.decline_code, r.created_at,
+            r.card_id, r.sca, r.original_amount, r.currency, r.rate, r.rate_date, r.fee
+          FROM jsonb_populate_recordset(NULL::transactions, v_written) AS r;
+      END
+      $fn$`,
+    ],
+  },
 ];
 
 /** Brings the schema to the newest version; returns the versions it applied. */
@@ -427,7 +517,7 @@ export async function migrate(db: SqlDatabase, migrations: readonly Migration[] 
       const applied: number[] = [];
       for (const m of migrations) {
         if (done.has(m.version)) continue;
-        for (const statement of m.statements) await tx.run(statement);
+        for (const statement of [...m.statements, ...(db.dialect === 'postgres' ? (m.postgres ?? []) : [])]) await tx.run(statement);
         await tx.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [m.version, m.name, Date.now()]);
         applied.push(m.version);
       }

@@ -1,0 +1,169 @@
+/**
+ * PostgreSQL's batched approvals (src/bank/approvalBatch.ts, migration 13's
+ * authorize_approve_batch) on a real database: what one batch may write, in what order, and a
+ * failed batch written again one approval at a time. authorize.ts's rules across instances
+ * (bankService.test.ts, serveTwoInstances.test.ts) run through the same batches.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { approveOnFirstLook, type FirstLookApproval } from '../../src/bank/approvalBatch.ts';
+import { addPaymentCard, connectCard, createCustomer } from '../../src/bank/customers.ts';
+import { EkortService } from '../../src/bank/service.ts';
+import { createSession } from '../../src/bank/sessions.ts';
+import { freshSchema, requirePostgres, type TestSchema } from '../support/postgres.ts';
+
+await requirePostgres();
+
+const MONTH = '2026-12';
+const NOW = Date.UTC(2026, 11, 4, 12, 0, 0);
+
+describe('approvals written in batches on PostgreSQL', () => {
+  let schema: TestSchema;
+  let service: EkortService;
+  let customerId: string;
+
+  beforeEach(async () => {
+    schema = await freshSchema('approval_batch');
+    service = await EkortService.open(schema.url, { sweepIntervalMs: 0 });
+    customerId = (await createCustomer(service.ctx, '199001012385', 'Anna Andersson')).id;
+  });
+  afterEach(async () => {
+    await service.close();
+    await schema.drop();
+  });
+
+  /** A connected card with these limits and one e-nummer on it. */
+  async function enummer(kind: 'single' | 'recurring', limitPerMonth = 1_000_000_00): Promise<{ cardId: string; enummerId: string }> {
+    const card = await addPaymentCard(service.ctx, customerId, { limitPerPurchase: limitPerMonth, limitPerMonth });
+    await connectCard(service.ctx, customerId, card.id, (await service.terms()).version);
+    const session = await service.session((await createSession(service.ctx, { id: customerId, name: 'Anna Andersson', personnummer: '199001012385' }, 'card')).token);
+    const { enummer: e } = await service.createEnummer(session, kind === 'single' ? { cardId: card.id, merchant: 'Shop' } : { cardId: card.id, merchant: 'Shop', recurring: true, months: 6 });
+    return { cardId: card.id, enummerId: e.id };
+  }
+
+  /** An approval of `amount` as authorize.ts makes it from a first look taken now. */
+  async function approval(target: { cardId: string; enummerId: string }, amount: number, options: { month?: string; requestId?: string } = {}): Promise<FirstLookApproval> {
+    const [row] = await service.ctx.db.query<{ card_version: string; enummer_version: string; kind: string; limit_per_month: number }>(
+      'SELECT c.xmin::text AS card_version, e.xmin::text AS enummer_version, e.kind, c.limit_per_month FROM enummers e JOIN payment_cards c ON c.id = e.card_id WHERE e.id = ?',
+      [target.enummerId],
+    );
+    const id = randomUUID();
+    return {
+      cardId: target.cardId,
+      enummerId: target.enummerId,
+      cardVersion: row!.card_version,
+      enummerVersion: row!.enummer_version,
+      single: row!.kind === 'single',
+      month: options.month ?? MONTH,
+      amount,
+      limitPerMonth: Number(row!.limit_per_month),
+      transaction: {
+        id,
+        request_id: options.requestId ?? null,
+        enummer_id: target.enummerId,
+        customer_id: customerId,
+        last4: '1234',
+        merchant: 'Shop',
+        amount,
+        decision: 'approved',
+        decline_code: null,
+        created_at: NOW,
+        card_id: target.cardId,
+        sca: null,
+        original_amount: null,
+        currency: null,
+        rate: null,
+        rate_date: null,
+        fee: null,
+      },
+    };
+  }
+
+  /** How many batch statements the service's database runs from now on. */
+  function countBatches(): () => number {
+    let n = 0;
+    const db = service.ctx.db as { query: (...args: unknown[]) => Promise<unknown[]> };
+    const real = db.query.bind(db);
+    db.query = (...args: unknown[]) => {
+      if ((args[0] as { name?: string }).name === 'authorize_approve_batch') n++;
+      return real(...args);
+    };
+    return () => n;
+  }
+
+  /** Sends `approvals` while another is being written, so they go as one batch after it. */
+  async function asOneBatch(approvals: FirstLookApproval[]): Promise<Array<PromiseSettledResult<boolean>>> {
+    const first = approveOnFirstLook(service.ctx.db, await approval(await enummer('recurring'), 1_00));
+    const rest = Promise.allSettled(approvals.map((a) => approveOnFirstLook(service.ctx.db, a)));
+    expect(await first).toBe(true);
+    return rest;
+  }
+
+  const spend = async (cardId: string) =>
+    (await service.ctx.db.query<{ month: string; amount: number }>('SELECT month, amount FROM monthly_spend WHERE owner_id = ? ORDER BY month', [cardId])).map((r) => [r.month, Number(r.amount)]);
+  const written = async (enummerId: string) => Number((await service.ctx.db.query<{ n: number }>('SELECT COUNT(*) AS n FROM transactions WHERE enummer_id = ?', [enummerId]))[0]!.n);
+
+  it('sends a lone approval at once, and the ones that come while it is written as one batch', async () => {
+    const target = await enummer('recurring');
+    const count = countBatches();
+    const approvals = await Promise.all(Array.from({ length: 20 }, () => approval(target, 10_00)));
+    const answers = await Promise.all(approvals.map((a) => approveOnFirstLook(service.ctx.db, a)));
+    expect(answers).toEqual(Array(20).fill(true));
+    expect(count()).toBe(2);
+    expect(await spend(target.cardId)).toEqual([[MONTH, 200_00]]);
+    expect(await written(target.enummerId)).toBe(20);
+  });
+
+  it("keeps the card's monthly limit across one batch, in the order the approvals came", async () => {
+    const target = await enummer('recurring', 1_000_00);
+    const answers = await asOneBatch(await Promise.all([100_00, 400_00, 400_00, 400_00, 100_00].map((amount) => approval(target, amount))));
+    expect(answers.map((a) => a.status === 'fulfilled' && a.value)).toEqual([true, true, true, false, true]);
+    expect(await spend(target.cardId)).toEqual([[MONTH, 1_000_00]]);
+    expect(await written(target.enummerId)).toBe(4);
+  });
+
+  it('writes one approval of a single-purchase e-nummer in a batch, and closes it with its time', async () => {
+    const target = await enummer('single');
+    const count = countBatches();
+    const answers = await asOneBatch(await Promise.all([5_00, 6_00, 7_00].map((amount) => approval(target, amount))));
+    expect(answers.map((a) => a.status === 'fulfilled' && a.value)).toEqual([true, false, false]);
+    // Decided in the batch, not by its failure and a retry one by one.
+    expect(count()).toBe(2);
+    const [row] = await service.ctx.db.query<Record<string, unknown>>('SELECT state, close_reason, closed_at FROM enummers WHERE id = ?', [target.enummerId]);
+    expect(row).toEqual({ state: 'closed', close_reason: 'used', closed_at: NOW });
+    expect(await spend(target.cardId)).toEqual([[MONTH, 5_00]]);
+    expect(await written(target.enummerId)).toBe(1);
+  });
+
+  it('writes nothing for an approval whose card changed since its look', async () => {
+    const target = await enummer('recurring');
+    const stale = await approval(target, 10_00);
+    await service.ctx.db.run('UPDATE payment_cards SET limit_per_purchase = limit_per_purchase WHERE id = ?', [target.cardId]);
+    const answers = await asOneBatch([stale, await approval(target, 20_00)]);
+    expect(answers.map((a) => a.status === 'fulfilled' && a.value)).toEqual([false, true]);
+    expect(await spend(target.cardId)).toEqual([[MONTH, 20_00]]);
+  });
+
+  it("adds to each month's spend on its own when a batch spans the turn of a month", async () => {
+    const target = await enummer('recurring');
+    const answers = await asOneBatch([await approval(target, 10_00, { month: '2026-11' }), await approval(target, 20_00), await approval(target, 30_00, { month: '2026-11' })]);
+    expect(answers.map((a) => a.status === 'fulfilled' && a.value)).toEqual([true, true, true]);
+    expect(await spend(target.cardId)).toEqual([['2026-11', 40_00], [MONTH, 20_00]]);
+  });
+
+  it('writes a batch that fails again one approval at a time: each caller gets its own answer or error', async () => {
+    const target = await enummer('recurring');
+    const count = countBatches();
+    const answers = await asOneBatch([await approval(target, 10_00, { requestId: 'net-1' }), await approval(target, 20_00, { requestId: 'net-1' }), await approval(target, 30_00)]);
+    // The two with one requestId: one written, the other refused by the unique index.
+    const sameRequest = answers.slice(0, 2);
+    expect(sameRequest.filter((a) => a.status === 'fulfilled' && a.value)).toHaveLength(1);
+    expect(sameRequest.find((a) => a.status === 'rejected')).toMatchObject({ reason: { code: 'UNIQUE_VIOLATION' } });
+    expect(answers[2]).toEqual({ status: 'fulfilled', value: true });
+    // The first, the failed batch, then each of its three alone.
+    expect(count()).toBe(5);
+    expect(await written(target.enummerId)).toBe(2);
+    const writtenAmount = sameRequest[0]!.status === 'fulfilled' ? 10_00 : 20_00;
+    expect(await spend(target.cardId)).toEqual([[MONTH, writtenAmount + 30_00]]);
+  });
+});
