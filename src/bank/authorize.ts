@@ -23,9 +23,10 @@
  *
  * On PostgreSQL most approvals take two round trips and hold those locks for one statement
  * (issue 20): a first look without locks (FIRST_LOOK, which also finds an earlier answer to the
- * requestId), decide() on it, then one autocommit statement that writes the approval only if
- * the card and e-nummer rows are still the versions decided on and the card's monthly total
- * still allows it (APPROVE_IF_UNCHANGED). Anything else (a decline, a lost race, a rarer
+ * requestId), decide() on it, then a write of the approval only if the card and e-nummer rows
+ * are still the versions decided on and the card's monthly total still allows it
+ * (approvalBatch.ts: the approvals that come while one is written go together in the next
+ * batch, one statement and one commit). Anything else (a decline, a lost race, a rarer
  * approval) is decided again under the locks, as on SQLite; the rules live in decide() alone.
  * A look that ended in such an approval is kept for the e-nummer's next purchases (keepLook):
  * they skip the first look and take one round trip, as the guard holds for a look of any age.
@@ -133,7 +134,7 @@ const FIRST_LOOK = named(
 /**
  * PostgreSQL: the first look of each e-nummer whose last purchase it approved, per database,
  * for a while. The next purchase on it decides on this look and goes straight to
- * APPROVE_IF_UNCHANGED, whose guard makes a look of any age safe: a card or e-nummer changed
+ * approveOnFirstLook, whose guard makes a look of any age safe: a card or e-nummer changed
  * since (blocked, closed, a new limit) has a new xmin, and the month's total is checked on the
  * current row. An approval leaves neither row changed (its locks are not new versions), so one
  * look serves every instance's purchases on a recurring e-nummer. A guard that fails (or a
@@ -162,7 +163,7 @@ function keepLook(db: object, pan: string, look: FirstLook | undefined): void {
 }
 
 /**
- * Whether an approval needs only what APPROVE_IF_UNCHANGED writes; the rarer ones (an
+ * Whether an approval needs only what approveOnFirstLook writes; the rarer ones (an
  * e-nummer's own monthly limit, a merchant id to bind, a replaced card to block, a currency
  * notice) go through the locking path.
  */
