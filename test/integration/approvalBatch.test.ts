@@ -142,6 +142,7 @@ describe('approvals written in batches on PostgreSQL', () => {
     const answers = await asOneBatch([stale, await approval(target, 20_00)]);
     expect(answers.map((a) => a.status === 'fulfilled' && a.value)).toEqual([false, true]);
     expect(await spend(target.cardId)).toEqual([[MONTH, 20_00]]);
+    expect(await written(target.enummerId)).toBe(1);
   });
 
   it("adds to each month's spend on its own when a batch spans the turn of a month", async () => {

@@ -418,15 +418,19 @@ export const MIGRATIONS: readonly Migration[] = [
     postgres: [
       // authorize.ts's approvals on a first look (approvalBatch.ts), many in one statement. An
       // item is written only if its card and e-nummer are still the row versions it was decided
-      // on (their xmin; FOR UPDATE rechecks the newest version after a wait) and the card's
-      // month total, grown by it, stays within its monthly limit. The rows are locked in one
-      // statement, card then e-nummer in id order (as LOCK_AND_READ and blockCard lock: no
-      // deadlock), then each card's total is read under its lock and the items decided in their
-      // order: a second purchase on a single-purchase e-nummer is not written (the first closes
-      // it), nor one over what the purchases before it left. Then one write per table, so the
-      // statements' fixed costs (a CHECK constraint is parsed at each) come once a batch.
-      // Returns the ids of the transactions written (with the function's result, so none
-      // unless all are); an item not written is decided again by its caller, under the locks.
+      // on (their xmin; the lock rechecks the newest version after a wait) and the card's month
+      // total, grown by it, stays within its monthly limit. The purchases' rows are inserted
+      // first, before any lock is taken, so that work overlaps another batch's on the same
+      // rows; the rows are then locked in one statement, card then e-nummer in id order (as
+      // LOCK_AND_READ and blockCard lock: no deadlock), FOR NO KEY UPDATE, which excludes every
+      // other writer of them but not the foreign-key checks of those inserts; each card's total
+      // is read under its lock and the items decided in their order: a second purchase on a
+      // single-purchase e-nummer is not written (the first closes it), nor one over what the
+      // purchases before it left, and the rows of those not written are deleted again. One
+      // write per table, so the statements' fixed costs (a CHECK constraint is parsed at each)
+      // come once a batch. Returns the ids of the transactions written (with the function's
+      // result, so none unless all are); an item not written is decided again by its caller,
+      // under the locks.
       `CREATE FUNCTION authorize_approve_batch(p_items JSONB) RETURNS SETOF TEXT
       LANGUAGE plpgsql AS $fn$
       DECLARE
@@ -440,9 +444,14 @@ export const MIGRATIONS: readonly Migration[] = [
         v_added BIGINT[] := '{}';
         v_closed TEXT[] := '{}';
         v_closed_at BIGINT[] := '{}';
-        v_written JSONB := '[]';
+        v_unwritten TEXT[] := '{}';
         v_count INTEGER;
       BEGIN
+        INSERT INTO transactions (id, request_id, enummer_id, customer_id, last4, merchant, amount, decision, decline_code, created_at,
+            card_id, sca, original_amount, currency, rate, rate_date, fee)
+          SELECT r.id, r.request_id, r.enummer_id, r.customer_id, r.last4, r.merchant, r.amount, r.decision, r.decline_code, r.created_at,
+            r.card_id, r.sca, r.original_amount, r.currency, r.rate, r.rate_date, r.fee
+          FROM jsonb_array_elements(p_items) AS i(item), jsonb_populate_record(NULL::transactions, i.item->'tx') AS r;
         SELECT COALESCE(array_agg(locked.item), '{}') INTO v_current FROM (
           SELECT i.enummer_id || ' ' || i.card_version || ' ' || i.enummer_version AS item
           FROM payment_cards c JOIN enummers e ON e.card_id = c.id
@@ -450,20 +459,26 @@ export const MIGRATIONS: readonly Migration[] = [
                 FROM jsonb_to_recordset(p_items) AS x(enummer_id TEXT, card_version TEXT, enummer_version TEXT)) i
             ON e.id = i.enummer_id AND c.xmin = i.card_version::xid AND e.xmin = i.enummer_version::xid
           ORDER BY c.id, e.id
-          FOR UPDATE OF c, e) locked;
+          FOR NO KEY UPDATE OF c, e) locked;
         FOR v_item IN
-          SELECT x.* FROM jsonb_to_recordset(p_items) AS x(n INTEGER, card_id TEXT, enummer_id TEXT, card_version TEXT, enummer_version TEXT,
-            month TEXT, amount BIGINT, limit_per_month BIGINT, single BOOLEAN, tx JSONB)
+          SELECT x.* FROM jsonb_to_recordset(p_items) AS x(n INTEGER, id TEXT, at BIGINT, card_id TEXT, enummer_id TEXT,
+            card_version TEXT, enummer_version TEXT, month TEXT, amount BIGINT, limit_per_month BIGINT, single BOOLEAN)
           ORDER BY x.card_id, x.month, x.n
         LOOP
-          CONTINUE WHEN (v_item.enummer_id || ' ' || v_item.card_version || ' ' || v_item.enummer_version) <> ALL (v_current);
-          CONTINUE WHEN v_item.single AND v_item.enummer_id = ANY (v_closed);
+          IF (v_item.enummer_id || ' ' || v_item.card_version || ' ' || v_item.enummer_version) <> ALL (v_current)
+              OR (v_item.single AND v_item.enummer_id = ANY (v_closed)) THEN
+            v_unwritten := v_unwritten || v_item.id;
+            CONTINUE;
+          END IF;
           IF v_card IS DISTINCT FROM v_item.card_id OR v_month IS DISTINCT FROM v_item.month THEN
             v_card := v_item.card_id;
             v_month := v_item.month;
             SELECT COALESCE(max(s.amount), 0) INTO v_total FROM monthly_spend s WHERE s.owner_id = v_card AND s.month = v_month;
           END IF;
-          CONTINUE WHEN v_total + v_item.amount > v_item.limit_per_month;
+          IF v_total + v_item.amount > v_item.limit_per_month THEN
+            v_unwritten := v_unwritten || v_item.id;
+            CONTINUE;
+          END IF;
           v_total := v_total + v_item.amount;
           IF v_cards[cardinality(v_cards)] IS DISTINCT FROM v_card OR v_months[cardinality(v_months)] IS DISTINCT FROM v_month THEN
             v_cards := v_cards || v_card;
@@ -473,15 +488,16 @@ export const MIGRATIONS: readonly Migration[] = [
           v_added[cardinality(v_added)] := v_added[cardinality(v_added)] + v_item.amount;
           IF v_item.single THEN
             v_closed := v_closed || v_item.enummer_id;
-            v_closed_at := v_closed_at || (v_item.tx->>'created_at')::BIGINT;
+            v_closed_at := v_closed_at || v_item.at;
           END IF;
-          v_written := v_written || jsonb_build_array(v_item.tx);
-          RETURN NEXT v_item.tx->>'id';
+          RETURN NEXT v_item.id;
         END LOOP;
-        IF cardinality(v_cards) = 0 THEN RETURN; END IF;
-        INSERT INTO monthly_spend AS s (owner_id, month, amount)
-          SELECT g.card, g.month, g.added FROM unnest(v_cards, v_months, v_added) AS g(card, month, added)
-          ON CONFLICT (owner_id, month) DO UPDATE SET amount = s.amount + excluded.amount;
+        IF cardinality(v_unwritten) > 0 THEN DELETE FROM transactions WHERE id = ANY (v_unwritten); END IF;
+        IF cardinality(v_cards) > 0 THEN
+          INSERT INTO monthly_spend AS s (owner_id, month, amount)
+            SELECT g.card, g.month, g.added FROM unnest(v_cards, v_months, v_added) AS g(card, month, added)
+            ON CONFLICT (owner_id, month) DO UPDATE SET amount = s.amount + excluded.amount;
+        END IF;
         IF cardinality(v_closed) > 0 THEN
           UPDATE enummers SET state = 'closed', close_reason = 'used', closed_at = x.at
             FROM unnest(v_closed, v_closed_at) AS x(id, at) WHERE enummers.id = x.id AND enummers.state = 'open';
@@ -489,11 +505,6 @@ export const MIGRATIONS: readonly Migration[] = [
           -- Cannot happen: each was open in the version decided on, and that is still the current one.
           IF v_count <> cardinality(v_closed) THEN RAISE EXCEPTION 'authorize_approve_batch: a single-purchase e-nummer was not open'; END IF;
         END IF;
-        INSERT INTO transactions (id, request_id, enummer_id, customer_id, last4, merchant, amount, decision, decline_code, created_at,
-            card_id, sca, original_amount, currency, rate, rate_date, fee)
-          SELECT r.id, r.request_id, r.enummer_id, r.customer_id, r.last4, r.merchant, r.amount, r.decision, r.decline_code, r.created_at,
-            r.card_id, r.sca, r.original_amount, r.currency, r.rate, r.rate_date, r.fee
-          FROM jsonb_populate_recordset(NULL::transactions, v_written) AS r;
       END
       $fn$`,
     ],
