@@ -9,10 +9,10 @@
  * A lone approval goes at once, as before. One batch at a time per database (IN_FLIGHT): a
  * second one only queued behind the first's row locks and split the waiting approvals in two,
  * measured 10-30 % fewer approvals a second with one instance and with two. At most MAX_BATCH
- * to a batch. A batch that fails as a whole (a requestId sent twice, a deadlock) is written
- * again one approval at a time, so each caller gets its own answer or error.
+ * to a batch. A batch refused for one purchase (its requestId already there) is written again
+ * one approval at a time, so each caller gets its own answer or error.
  */
-import { isLostRace, named, type SqlDatabase, type SqlValue } from './store/sql.ts';
+import { isLostRace, isUniqueViolation, named, type SqlDatabase, type SqlValue } from './store/sql.ts';
 
 export interface FirstLookApproval {
   cardId: string;
@@ -70,13 +70,14 @@ class ApprovalBatcher {
       const written = await this.run(batch);
       for (const w of batch) w.resolve(written.has(w.approval.transaction.id as string));
     } catch (error) {
-      if (batch.length === 1) {
-        // Wrote nothing: decided again under the locks, whose transaction the store retries.
-        if (isLostRace(error)) batch[0]!.resolve(false);
-        else batch[0]!.reject(error);
-        return;
-      }
-      await Promise.all(batch.map((w) => this.write([w])));
+      // Nothing of the batch was written. A deadlock or serialization failure: each is decided
+      // again under the locks, whose transaction the store retries. A purchase whose requestId
+      // is already there: each written again alone, so that only that one fails. Anything else
+      // (the database unreachable, the statement timed out) is every caller's error: written
+      // again one by one, each could wait as long again.
+      if (isLostRace(error)) for (const w of batch) w.resolve(false);
+      else if (isUniqueViolation(error) && batch.length > 1) await Promise.all(batch.map((w) => this.write([w])));
+      else for (const w of batch) w.reject(error);
     }
   }
 

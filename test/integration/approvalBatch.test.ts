@@ -152,6 +152,20 @@ describe('approvals written in batches on PostgreSQL', () => {
     expect(await spend(target.cardId)).toEqual([['2026-11', 40_00], [MONTH, 20_00]]);
   });
 
+  it("fails every caller of a batch the database cannot run, without writing them again one by one", async () => {
+    const target = await enummer('recurring');
+    const approvals = await Promise.all([10_00, 20_00, 30_00].map((amount) => approval(target, amount)));
+    const occupier = await approval(await enummer('recurring'), 1_00);
+    await service.ctx.db.run('ALTER FUNCTION authorize_approve_batch(jsonb) RENAME TO authorize_approve_batch_gone');
+    const count = countBatches();
+    // The first goes alone, the other three as one batch after it.
+    const answers = await Promise.allSettled([occupier, ...approvals].map((a) => approveOnFirstLook(service.ctx.db, a)));
+    expect(answers.map((a) => a.status)).toEqual(['rejected', 'rejected', 'rejected', 'rejected']);
+    expect(answers[3]).toMatchObject({ reason: { message: expect.stringMatching(/authorize_approve_batch/) } });
+    expect(count()).toBe(2);
+    expect(await written(target.enummerId)).toBe(0);
+  });
+
   it('writes a batch that fails again one approval at a time: each caller gets its own answer or error', async () => {
     const target = await enummer('recurring');
     const count = countBatches();
