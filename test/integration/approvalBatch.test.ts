@@ -4,13 +4,14 @@
  * failed batch written again one approval at a time. authorize.ts's rules across instances
  * (bankService.test.ts, serveTwoInstances.test.ts) run through the same batches.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { approveOnFirstLook, type FirstLookApproval } from '../../src/bank/approvalBatch.ts';
 import { addPaymentCard, connectCard, createCustomer } from '../../src/bank/customers.ts';
 import { EkortService } from '../../src/bank/service.ts';
 import { createSession } from '../../src/bank/sessions.ts';
-import { freshSchema, requirePostgres, type TestSchema } from '../support/postgres.ts';
+import { freshSchema, postgresBaseUrl, requirePostgres, type TestSchema } from '../support/postgres.ts';
 
 await requirePostgres();
 
@@ -150,6 +151,53 @@ describe('approvals written in batches on PostgreSQL', () => {
     const answers = await asOneBatch([await approval(target, 10_00, { month: '2026-11' }), await approval(target, 20_00), await approval(target, 30_00, { month: '2026-11' })]);
     expect(answers.map((a) => a.status === 'fulfilled' && a.value)).toEqual([true, true, true]);
     expect(await spend(target.cardId)).toEqual([['2026-11', 40_00], [MONTH, 20_00]]);
+  });
+
+  it('answers every purchase while its connections are cut, and keeps every approval it acknowledged', async () => {
+    // A service of its own, whose connections alone carry this name: only they are cut.
+    const name = `ekort-cut-${randomBytes(4).toString('hex')}`;
+    const url = new URL(schema.url);
+    url.searchParams.set('application_name', name);
+    const cut = await EkortService.open(url.toString(), { sweepIntervalMs: 0 });
+    const admin = new pg.Client({ connectionString: postgresBaseUrl() });
+    await admin.connect();
+    try {
+      const card = await addPaymentCard(service.ctx, customerId, { limitPerPurchase: 1_000_000_00, limitPerMonth: 1_000_000_000_00 });
+      await connectCard(service.ctx, customerId, card.id, (await service.terms()).version);
+      const session = await service.session((await createSession(service.ctx, { id: customerId, name: 'Anna Andersson', personnummer: '199001012385' }, 'card')).token);
+      const { secret } = await service.createEnummer(session, { cardId: card.id, merchant: 'Gym', recurring: true, months: 6 });
+      let cutting = true;
+      let cuts = 0;
+      const cutter = (async () => {
+        while (cutting) {
+          const { rowCount } = await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [name]);
+          cuts += rowCount ?? 0;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      })();
+      const answers: Array<PromiseSettledResult<{ approved: boolean; transactionId: string | null }>> = [];
+      for (let wave = 0; wave < 15; wave++) {
+        answers.push(...(await Promise.allSettled(Array.from({ length: 16 }, () => cut.authorize({ ...secret, merchant: 'Gym', amount: 1_00 })))));
+      }
+      cutting = false;
+      await cutter;
+      expect(cuts).toBeGreaterThan(0);
+      const acknowledged = answers.flatMap((a) => (a.status === 'fulfilled' && a.value.approved ? [a.value.transactionId!] : []));
+      const failed = answers.flatMap((a) => (a.status === 'rejected' ? [a.reason as { code?: string }] : []));
+      // Each purchase either answered or refused as the database being out of reach: none hangs, none declined.
+      expect(acknowledged.length + failed.length).toBe(answers.length);
+      expect(failed.every((e) => e.code === 'STORE_UNAVAILABLE')).toBe(true);
+      expect(acknowledged.length).toBeGreaterThan(0);
+      const stored = new Set((await service.ctx.db.query<{ id: string }>("SELECT id FROM transactions WHERE decision = 'approved'")).map((r) => r.id));
+      expect(acknowledged.filter((id) => !stored.has(id))).toEqual([]);
+      // The month's spend is the sum of what was written, acknowledged or not.
+      expect(await spend(card.id)).toEqual([[expect.any(String), stored.size * 1_00]]);
+      // Once the cutting stops, the service answers again.
+      expect((await cut.authorize({ ...secret, merchant: 'Gym', amount: 1_00 })).approved).toBe(true);
+    } finally {
+      await admin.end();
+      await cut.close();
+    }
   });
 
   it("fails every caller of a batch the database cannot run, without writing them again one by one", async () => {
