@@ -73,8 +73,8 @@ class ApprovalBatcher {
       // Nothing of the batch was written. A deadlock or serialization failure: each is decided
       // again under the locks, whose transaction the store retries. A purchase whose requestId
       // is already there: each written again alone, so that only that one fails. Anything else
-      // (the database unreachable, the statement timed out) is every caller's error: written
-      // again one by one, each could wait as long again.
+      // (the database unreachable, the statement timed out) is every caller's error, at once:
+      // written again one by one, each could wait as long again.
       if (isLostRace(error)) for (const w of batch) w.resolve(false);
       else if (isUniqueViolation(error) && batch.length > 1) await Promise.all(batch.map((w) => this.write([w])));
       else for (const w of batch) w.reject(error);

@@ -309,7 +309,7 @@ export async function authorize(ctx: BankContext, req: AuthorizationRequest, opt
           month,
           amount: sekAmount,
           limitPerMonth: Number(e.limit_per_month),
-          transaction: Object.fromEntries(RECORD_COLUMNS.map((column, i) => [column, values[i]!])),
+          transaction: Object.fromEntries(RECORD_COLUMNS.map((column, i) => [column, values[i] ?? null])),
         });
         if (written) {
           keepLook(ctx.db, req.pan, look);
