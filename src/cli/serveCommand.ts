@@ -3,7 +3,7 @@
  * one line goes to stdout, once it listens: `ekort serve: listening on URL`. On a stop it
  * stops accepting, finishes the requests in flight, closes the database and exits 0.
  */
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { defaultDatabasePath, EkortService, Rates, SERVICE_BUSY_WAIT_MS, type ServerOptions, startServer } from '../bank/index.ts';
 import { UsageError, type CliIo } from './cliContext.ts';
 import type { Input } from './commands.ts';
@@ -32,7 +32,7 @@ export async function serveCommand({ values }: Input<'serve'>, io: CliIo): Promi
   const listenPort = port(values.port, values['tls-cert'] !== undefined);
   const loginRateLimit = perMinute(values['login-rate-limit']);
   const maxConnections = poolSize(values['pg-pool']);
-  const tls = values['tls-cert'] && values['tls-key'] ? { cert: await readFile(values['tls-cert']), key: await readFile(values['tls-key']) } : undefined;
+  const tls = values['tls-cert'] && values['tls-key'] ? { cert: readFileSync(values['tls-cert']), key: readFileSync(values['tls-key']) } : undefined;
   // The PKI code only with --ca: without it the service starts without pkijs (service.ts).
   const trust = values.ca === undefined ? undefined : await (await import('../pki/index.ts')).loadTestPkiTrust(values.ca);
   // Reference rates for purchases in other currencies (src/bank/currency.ts); read once, never fetched.
