@@ -21,6 +21,19 @@ export function firstControlCharacter(text: string, options: { multiline?: boole
   return (options.multiline ? CONTROL_BUT_NEWLINE : CONTROL).exec(text)?.[0];
 }
 
+/**
+ * A UTF-16 surrogate without its pair: no character at all. JavaScript strings may hold one
+ * (JSON's "\ud800" parses to it), but UTF-8 cannot: PostgreSQL refuses it in JSON, and a
+ * driver writing text silently turns it into U+FFFD, so two request ids that differ only there
+ * would be stored as one.
+ */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** The first lone surrogate in `text` (see LONE_SURROGATE), or undefined. */
+export function firstLoneSurrogate(text: string): string | undefined {
+  return LONE_SURROGATE.exec(text)?.[0];
+}
+
 /** "\x1b", "\u202e": how a control character is written, visibly and unambiguously. */
 export function controlCharacterName(ch: string): string {
   const code = ch.codePointAt(0)!;

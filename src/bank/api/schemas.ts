@@ -4,7 +4,7 @@
  * (integers), times ISO 8601, card numbers digits only.
  */
 import { z } from 'zod';
-import { controlCharacterName, firstControlCharacter } from '../../text/index.ts';
+import { controlCharacterName, firstControlCharacter, firstLoneSurrogate } from '../../text/index.ts';
 
 const id = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'an id of 8 to 64 letters, digits, _ or -');
 const iso = z.string().describe('ISO 8601 time');
@@ -15,7 +15,8 @@ export const Id = id;
 /**
  * Free text from a user or the network: no control characters (C0 and NUL, DEL, C1, bidi
  * controls; see controlCharacters.ts), so nothing stored can drive a terminal or reorder a log
- * line. Single-line fields take no tab or newline either; `multiline` fields take \n only.
+ * line, and no lone UTF-16 surrogate, which is no character and cannot be stored as one.
+ * Single-line fields take no tab or newline either; `multiline` fields take \n only.
  */
 export function safeText(schema: z.ZodString, options: { multiline?: boolean } = {}): z.ZodString {
   return schema.superRefine((value, ctx) => {
@@ -25,6 +26,10 @@ export function safeText(schema: z.ZodString, options: { multiline?: boolean } =
         code: 'custom',
         message: `a control character (${controlCharacterName(ch)}) is not allowed${options.multiline ? ' (only line breaks are)' : ''}`,
       });
+    }
+    const surrogate = firstLoneSurrogate(value);
+    if (surrogate !== undefined) {
+      ctx.addIssue({ code: 'custom', message: `a lone UTF-16 surrogate (${controlCharacterName(surrogate)}) is not a character: send well-formed Unicode` });
     }
   });
 }

@@ -401,6 +401,10 @@ describe('hostile input', () => {
     const network = { pan: '4571000000000001', expiry: '12/30', cvc: '123', merchant: 'Evil\u001b]0;pwned\u0007', amount: 100, requestId: 'r\u0000' };
     const refused = apiError(await call({ method: 'POST', url: '/v1/network/authorizations', token: networkKey, body: network }), 400);
     expect(refused.issues!.map((i) => i.path).sort()).toEqual(['body.merchant', 'body.requestId']);
+    // A lone surrogate is no character: refused, in a request id too (stored, it would turn into U+FFFD).
+    const lone = apiError(await call({ method: 'POST', url: '/v1/network/authorizations', token: networkKey, body: { ...network, merchant: 'Shop\ud800', requestId: 'r\udc00x' } }), 400);
+    expect(lone.issues!.map((i) => i.path).sort()).toEqual(['body.merchant', 'body.requestId']);
+    expect(lone.issues![0]!.message).toMatch(/lone UTF-16 surrogate \(\\u(d800|dc00)\)/);
     // Text without controls (letters of any script, emoji) still goes through.
     const fine = await call({ method: 'POST', url: '/v1/enummer', token, body: { cardId, merchant: 'Åhléns – Café 北京 😀', nickname: 'Mat' } });
     expect(fine.statusCode, fine.body).toBe(201);
