@@ -9,10 +9,10 @@
  * A lone approval goes at once, as before. One batch at a time per database (IN_FLIGHT): a
  * second one only queued behind the first's row locks and split the waiting approvals in two,
  * measured 10-30 % fewer approvals a second with one instance and with two. At most MAX_BATCH
- * to a batch. A batch refused for one purchase (its requestId already there) is written again
- * one approval at a time, so each caller gets its own answer or error.
+ * to a batch. A batch refused for what one purchase holds (its requestId already there) is
+ * written again one approval at a time, so each caller gets its own answer or error.
  */
-import { isLostRace, isUniqueViolation, named, type SqlDatabase, type SqlValue } from './store/sql.ts';
+import { isLostRace, named, type SqlDatabase, type SqlValue, StoreError } from './store/sql.ts';
 
 export interface FirstLookApproval {
   cardId: string;
@@ -30,6 +30,10 @@ export interface FirstLookApproval {
   /** The transaction row, by column: its `id` is the approval's, its `created_at` closes a single-purchase e-nummer. */
   transaction: Record<string, SqlValue>;
 }
+
+/** The database unreachable, or PostgreSQL's query_canceled (statement_timeout, a cancel). */
+const isOutOfReach = (e: unknown): boolean =>
+  (e instanceof StoreError && e.code === 'STORE_UNAVAILABLE') || (e as { code?: unknown }).code === '57014';
 
 const APPROVE_BATCH = named('authorize_approve_batch', 'SELECT t AS id FROM authorize_approve_batch(?::jsonb) AS t');
 const MAX_BATCH = 64;
@@ -71,12 +75,13 @@ class ApprovalBatcher {
       for (const w of batch) w.resolve(written.has(w.approval.transaction.id as string));
     } catch (error) {
       // Nothing of the batch was written. A deadlock or serialization failure: each is decided
-      // again under the locks, whose transaction the store retries. A purchase whose requestId
-      // is already there: each written again alone, so that only that one fails. Anything else
-      // (the database unreachable, the statement timed out) is every caller's error, at once:
-      // written again one by one, each could wait as long again.
+      // again under the locks, whose transaction the store retries. The database out of reach
+      // or the statement past its time: every caller's error, at once (written again one by
+      // one, each could wait as long again). Anything else is what one purchase holds (its
+      // requestId already there, text the database refuses): each written again alone, so
+      // that only that one fails.
       if (isLostRace(error)) for (const w of batch) w.resolve(false);
-      else if (isUniqueViolation(error) && batch.length > 1) await Promise.all(batch.map((w) => this.write([w])));
+      else if (batch.length > 1 && !isOutOfReach(error)) await Promise.all(batch.map((w) => this.write([w])));
       else for (const w of batch) w.reject(error);
     }
   }

@@ -81,9 +81,9 @@ describe('approvals written in batches on PostgreSQL', () => {
   }
 
   /** How many batch statements the service's database runs from now on. */
-  function countBatches(): () => number {
+  function countBatches(of: EkortService = service): () => number {
     let n = 0;
-    const db = service.ctx.db as { query: (...args: unknown[]) => Promise<unknown[]> };
+    const db = of.ctx.db as { query: (...args: unknown[]) => Promise<unknown[]> };
     const real = db.query.bind(db);
     db.query = (...args: unknown[]) => {
       if ((args[0] as { name?: string }).name === 'authorize_approve_batch') n++;
@@ -200,18 +200,59 @@ describe('approvals written in batches on PostgreSQL', () => {
     }
   });
 
-  it("fails every caller of a batch the database cannot run, without writing them again one by one", async () => {
+  it('fails every caller of a batch whose connection is lost, without writing them again one by one', async () => {
+    const name = `ekort-lost-${randomBytes(4).toString('hex')}`;
+    const url = new URL(schema.url);
+    url.searchParams.set('application_name', name);
+    const lost = await EkortService.open(url.toString(), { sweepIntervalMs: 0 });
+    // One connection holds the card in a transaction; the other watches (outside a transaction,
+    // whose view of pg_stat_activity would stay as it first saw it) and cuts.
+    const holder = new pg.Client({ connectionString: schema.url });
+    const admin = new pg.Client({ connectionString: schema.url });
+    await holder.connect();
+    await admin.connect();
+    try {
+      const target = await enummer('recurring');
+      const approvals = await Promise.all([10_00, 20_00, 30_00, 40_00].map((amount) => approval(target, amount)));
+      await holder.query('BEGIN');
+      await holder.query('SELECT 1 FROM payment_cards WHERE id = $1 FOR UPDATE', [target.cardId]);
+      const cutWhenWaiting = async () => {
+        for (let i = 0; i < 500; i++) {
+          const { rowCount } = await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'", [name]);
+          if (rowCount) return;
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        throw new Error('no batch came to wait for the card');
+      };
+      const count = countBatches(lost);
+      // The first goes alone, the other three as one batch after it; each waits for the card, and its connection is cut.
+      const answers = Promise.allSettled(approvals.map((a) => approveOnFirstLook(lost.ctx.db, a)));
+      await cutWhenWaiting();
+      await cutWhenWaiting();
+      const settled = await answers;
+      expect(settled.map((a) => a.status === 'rejected' && (a.reason as { code?: string }).code)).toEqual(Array(4).fill('STORE_UNAVAILABLE'));
+      expect(count()).toBe(2);
+      await holder.query('ROLLBACK');
+      expect(await written(target.enummerId)).toBe(0);
+    } finally {
+      await holder.end();
+      await admin.end();
+      await lost.close();
+    }
+  });
+
+  it('fails only the purchase whose text the database refuses, and writes the rest of its batch', async () => {
     const target = await enummer('recurring');
-    const approvals = await Promise.all([10_00, 20_00, 30_00].map((amount) => approval(target, amount)));
-    const occupier = await approval(await enummer('recurring'), 1_00);
-    await service.ctx.db.run('ALTER FUNCTION authorize_approve_batch(jsonb) RENAME TO authorize_approve_batch_gone');
+    const bad = await approval(target, 20_00);
+    // A lone surrogate, which the API refuses (safeText) and PostgreSQL's JSON cannot hold.
+    bad.transaction.merchant = 'Shop\ud800';
     const count = countBatches();
-    // The first goes alone, the other three as one batch after it.
-    const answers = await Promise.allSettled([occupier, ...approvals].map((a) => approveOnFirstLook(service.ctx.db, a)));
-    expect(answers.map((a) => a.status)).toEqual(['rejected', 'rejected', 'rejected', 'rejected']);
-    expect(answers[3]).toMatchObject({ reason: { message: expect.stringMatching(/authorize_approve_batch/) } });
-    expect(count()).toBe(2);
-    expect(await written(target.enummerId)).toBe(0);
+    const answers = await asOneBatch([await approval(target, 10_00), bad, await approval(target, 30_00)]);
+    expect(answers.map((a) => a.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(answers.filter((a) => a.status === 'fulfilled').every((a) => a.value)).toBe(true);
+    // The first, the refused batch, then each of its three alone.
+    expect(count()).toBe(5);
+    expect(await spend(target.cardId)).toEqual([[MONTH, 40_00]]);
   });
 
   it('writes a batch that fails again one approval at a time: each caller gets its own answer or error', async () => {
