@@ -4,7 +4,8 @@
  * on one card they went one commit at a time, whatever the number of instances or connections
  * (issue 20: 3 300 a second on this machine). Here the approvals that come while a batch is
  * being written wait for it and go as the next batch: one statement, authorize_approve_batch
- * (migration 13), which writes each as the single statement did, and one commit for all.
+ * (migration 13), which writes each only if nothing it was decided on has changed (the same
+ * guards as one purchase had), and one commit for all.
  *
  * A lone approval goes at once, as before. One batch at a time per database (IN_FLIGHT): a
  * second one only queued behind the first's row locks and split the waiting approvals in two,
