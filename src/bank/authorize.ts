@@ -41,7 +41,7 @@ import { recordConversionNotice } from './notifications.ts';
 import { merchantMatch } from './merchantName.ts';
 import type { SqlDatabase, SqlExecutor, SqlValue } from './store/sql.ts';
 import { isUniqueViolation, named } from './store/sql.ts';
-import { approveOnFirstLook } from './approvalBatch.ts';
+import { approveOnFirstLook, type FirstLookApproval } from './approvalBatch.ts';
 
 /** An e-nummer with its card, both locked, and what each has spent this month (see LOCK_AND_READ). */
 interface Candidate {
@@ -301,15 +301,13 @@ export async function authorize(ctx: BankContext, req: AuthorizationRequest, opt
       if (decision(e) === null && approvesInOneStatement(e, req, Boolean(conversion && e.customer_id))) {
         const values = row(null, e);
         const written = await approveOnFirstLook(ctx.db, {
-          cardId: e.card_id,
-          enummerId: e.id,
+          // row() puts the transaction id, the e-nummer, its card, the SEK amount and now there.
+          transaction: Object.fromEntries(RECORD_COLUMNS.map((column, i) => [column, values[i] ?? null])) as FirstLookApproval['transaction'],
           cardVersion: e.card_version!,
           enummerVersion: e.enummer_version!,
           single: e.kind === 'single',
           month,
-          amount: sekAmount,
           limitPerMonth: Number(e.limit_per_month),
-          transaction: Object.fromEntries(RECORD_COLUMNS.map((column, i) => [column, values[i] ?? null])),
         });
         if (written) {
           keepLook(ctx.db, req.pan, look);

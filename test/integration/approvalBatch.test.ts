@@ -50,13 +50,10 @@ describe('approvals written in batches on PostgreSQL', () => {
     );
     const id = randomUUID();
     return {
-      cardId: target.cardId,
-      enummerId: target.enummerId,
       cardVersion: row!.card_version,
       enummerVersion: row!.enummer_version,
       single: row!.kind === 'single',
       month: options.month ?? MONTH,
-      amount,
       limitPerMonth: Number(row!.limit_per_month),
       transaction: {
         id,
