@@ -179,9 +179,9 @@ describe('bin/ekort.js and bin/web.js: the bundle or the sources', () => {
 
   it("leaves out what the programs never run: fastify's JSON-schema compilers, inject() and logger, zod's other languages", () => {
     for (const dir of ['out/cli', 'out/serve', 'out/web']) {
-      const files = readdirSync(path.join(copy, dir)).filter((f) => /\.c?js$/.test(f));
-      const sections = files.flatMap((f) => [...readFileSync(path.join(copy, dir, f), 'utf8').matchAll(/^\/\/ .*node_modules\/(.+)$/gm)].map((m) => m[1]!));
-      expect(sections).toContain('fastify/fastify.js'); // the sections are there to be looked at
+      const held = readFileSync(path.join(copy, dir, 'modules.txt'), 'utf8').trim().split('\n');
+      const sections = held.filter((f) => f.startsWith('node_modules/')).map((f) => f.slice('node_modules/'.length));
+      expect(sections).toContain('fastify/fastify.js'); // the list is there to be looked at
       const left = sections.filter((s) => /^(ajv|ajv-formats|@fastify\/ajv-compiler|@fastify\/fast-json-stringify-compiler|light-my-request|pino)\//.test(s) || s === 'fast-json-stringify/index.js');
       expect(left, dir).toEqual([]);
       expect(sections.filter((s) => s.startsWith('zod/v4/locales/')), dir).toEqual(['zod/v4/locales/en.js']);
