@@ -33,7 +33,7 @@
  * expect on a receipt.
  */
 import { readFile } from 'node:fs/promises';
-import { z } from 'zod';
+import * as z from '../zod.ts';
 import { EkortError } from '../errors.ts';
 import { lastBankingDayBefore, stockholmDate } from './calendar.ts';
 
@@ -91,27 +91,31 @@ export class RatesError extends EkortError {
 
 const rateNumber = z
   .number()
-  .positive('a rate is more than 0')
-  .max(1_000_000, 'a rate is at most 1 000 000 SEK per unit')
-  .refine((n) => rateText(n) !== undefined, `a rate has at most ${RATE_DECIMALS} decimals`);
+  .check(
+    z.positive('a rate is more than 0'),
+    z.maximum(1_000_000, 'a rate is at most 1 000 000 SEK per unit'),
+    z.refine((n) => rateText(n) !== undefined, `a rate has at most ${RATE_DECIMALS} decimals`),
+  );
 
-const currencyRates = z.record(z.string(), rateNumber).superRefine((rates, ctx) => {
+const currencyRates = z.record(z.string(), rateNumber).check(z.superRefine((rates, ctx) => {
   for (const code of Object.keys(rates)) {
     if (code === 'SEK') ctx.addIssue({ code: 'custom', message: 'SEK is the base: do not list it', path: [code] });
     else if (currencyExponent(code) === undefined) {
       ctx.addIssue({ code: 'custom', message: `${code} is not a supported currency (${Object.keys(CURRENCY_EXPONENTS).join(', ')})`, path: [code] });
     }
   }
-});
+}));
 
 export const RatesFile = z.strictObject({
   date: z
     .string()
-    .regex(/^\d{4}-\d{2}-\d{2}$/, 'YYYY-MM-DD')
-    .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), 'a real date'),
-  base: z.literal('SEK').optional(),
+    .check(
+      z.regex(/^\d{4}-\d{2}-\d{2}$/, 'YYYY-MM-DD'),
+      z.refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), 'a real date'),
+    ),
+  base: z.optional(z.literal('SEK')),
   rates: currencyRates,
-  ecb: currencyRates.optional(),
+  ecb: z.optional(currencyRates),
 });
 export type RatesFile = z.infer<typeof RatesFile>;
 

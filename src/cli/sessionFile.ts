@@ -7,13 +7,13 @@
 import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from '../zod.ts';
 import { EkortError } from '../errors.ts';
 import { ensurePrivateDir, readJsonFile, writePrivateJson } from '../files/index.ts';
 
 export const StoredSession = z.object({
-  server: z.string().min(1),
-  token: z.string().min(1),
+  server: z.string().check(z.minLength(1)),
+  token: z.string().check(z.minLength(1)),
   customer: z.object({ name: z.string(), personnummer: z.string() }),
   method: z.string(),
   authenticatedAt: z.string(),

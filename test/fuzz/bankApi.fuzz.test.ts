@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
+import * as z from '../../src/zod.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RouteDef, ROUTES } from '../../src/bank/api/routes.ts';
 import { ApiError } from '../../src/bank/api/schemas.ts';
@@ -66,8 +66,8 @@ async function login(): Promise<string> {
 }
 
 /** The field names of a zod object schema, to shape random bodies like real ones. */
-function keysOf(schema: z.ZodType | undefined): string[] {
-  return schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
+function keysOf(schema: z.ZodMiniType | undefined): string[] {
+  return schema instanceof z.ZodMiniObject ? Object.keys(schema.shape) : [];
 }
 
 /** Values real requests carry, so that random bodies get past the first checks now and then. */

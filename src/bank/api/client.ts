@@ -5,7 +5,7 @@
  * SERVICE_UNREACHABLE, SERVICE_TIMEOUT, SERVICE_BAD_RESPONSE. The desktop agent and the CLI
  * use it. A login keeps the session token for the calls after it; logout forgets it.
  */
-import type { z } from 'zod';
+import * as z from '../../zod.ts';
 import { EkortError } from '../../errors.ts';
 import * as S from './schemas.ts';
 
@@ -144,7 +144,7 @@ export class BankClient {
 
   // --- cards
   cards(o?: CallOptions): Promise<S.PaymentCard[]> {
-    return this.call('GET', '/v1/cards', S.PaymentCard.array(), { auth: 'session' }, o);
+    return this.call('GET', '/v1/cards', z.array(S.PaymentCard), { auth: 'session' }, o);
   }
   connectCard(cardId: string, termsVersion: string, o?: CallOptions): Promise<S.PaymentCard> {
     return this.call('POST', `/v1/cards/${seg(cardId)}/connect`, S.PaymentCard, { auth: 'session', body: { termsVersion, accepted: true } }, o);
@@ -162,7 +162,7 @@ export class BankClient {
   // --- e-nummer
   enummers(filter: { state?: S.Enummer['state'] } = {}, o?: CallOptions): Promise<S.Enummer[]> {
     const query = filter.state === undefined ? '' : `?state=${encodeURIComponent(filter.state)}`;
-    return this.call('GET', `/v1/enummer${query}`, S.Enummer.array(), { auth: 'session' }, o);
+    return this.call('GET', `/v1/enummer${query}`, z.array(S.Enummer), { auth: 'session' }, o);
   }
   createEnummer(request: S.CreateEnummerRequest, o?: CallOptions): Promise<S.CreatedEnummer> {
     return this.call('POST', '/v1/enummer', S.CreatedEnummer, { auth: 'session', body: request }, o);
@@ -228,10 +228,10 @@ export class BankClient {
     return this.call('POST', `/v1/transactions/${seg(transactionId)}/refund`, S.RefundRequest, { auth: 'session', body: { ...request, exactAmountNotGiven: true } }, o);
   }
   refunds(o?: CallOptions): Promise<S.RefundRequest[]> {
-    return this.call('GET', '/v1/refunds', S.RefundRequest.array(), { auth: 'session' }, o);
+    return this.call('GET', '/v1/refunds', z.array(S.RefundRequest), { auth: 'session' }, o);
   }
   disputes(o?: CallOptions): Promise<S.Dispute[]> {
-    return this.call('GET', '/v1/disputes', S.Dispute.array(), { auth: 'session' }, o);
+    return this.call('GET', '/v1/disputes', z.array(S.Dispute), { auth: 'session' }, o);
   }
   dispute(id: string, o?: CallOptions): Promise<S.Dispute> {
     return this.call('GET', `/v1/disputes/${seg(id)}`, S.Dispute, { auth: 'session' }, o);
@@ -246,7 +246,7 @@ export class BankClient {
     return this.call('POST', '/v1/preferences', S.Preferences, { auth: 'session', body: change }, o);
   }
   notifications(o?: CallOptions): Promise<S.Notification[]> {
-    return this.call('GET', '/v1/notifications', S.Notification.array(), { auth: 'session' }, o);
+    return this.call('GET', '/v1/notifications', z.array(S.Notification), { auth: 'session' }, o);
   }
 
   // --- telephone service (the bank's phone system, with the IVR key)
@@ -263,7 +263,7 @@ export class BankClient {
 
   // --- the app's identification requests from the telephone service (with the session)
   appIdentifications(o?: CallOptions): Promise<S.AppIdentification[]> {
-    return this.call('GET', '/v1/app/identifications', S.AppIdentification.array(), { auth: 'session' }, o);
+    return this.call('GET', '/v1/app/identifications', z.array(S.AppIdentification), { auth: 'session' }, o);
   }
   /** `signed`: the enrolled app's signature over the request (signIdentification). */
   approveAppIdentification(id: string, signed: S.SignedIdentificationRequest, o?: CallOptions): Promise<S.AppIdentificationDecision> {
@@ -283,13 +283,13 @@ export class BankClient {
     return session;
   }
 
-  private async call<T extends z.ZodType | null>(
+  private async call<T extends z.ZodMiniType | null>(
     method: Method,
     path: string,
     schema: T,
     request: { auth: 'none' | 'session' | 'network' | 'ivr'; body?: unknown },
     options: CallOptions = {},
-  ): Promise<T extends z.ZodType ? z.output<T> : unknown> {
+  ): Promise<T extends z.ZodMiniType ? z.output<T> : unknown> {
     const headers: Record<string, string> = { accept: 'application/json' };
     const credential = request.auth === 'session' ? this.token : request.auth === 'network' ? this.networkKey : request.auth === 'ivr' ? this.ivrKey : undefined;
     if (credential !== undefined) headers.authorization = `Bearer ${credential}`;

@@ -2,16 +2,16 @@
  * The OpenAPI 3.1 document of the API, generated from the route table and the same zod
  * schemas that validate requests (z.toJSONSchema, JSON Schema 2020-12 as OpenAPI 3.1 uses).
  */
-import { z } from 'zod';
+import * as z from '../../zod.ts';
 import type { RouteDef } from './routes.ts';
 import * as S from './schemas.ts';
 
 type Json = Record<string, unknown>;
 
 /** The name each schema of schemas.ts is exported under: components are named after them. */
-const NAMES = new Map<unknown, string>(Object.entries(S).filter(([, v]) => v instanceof z.ZodType).map(([k, v]) => [v, k]));
+const NAMES = new Map<unknown, string>(Object.entries(S).filter(([, v]) => v instanceof z.ZodMiniType).map(([k, v]) => [v, k]));
 
-function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Json {
+function jsonSchema(schema: z.ZodMiniType, io: 'input' | 'output'): Json {
   const out = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as Json;
   delete out.$schema;
   return out;
@@ -45,17 +45,17 @@ function errorCodesFor(def: RouteDef): string[] {
 
 export function openApiDocument(routes: readonly RouteDef[]): Json {
   const components: Record<string, Json> = {};
-  const ref = (schema: z.ZodType, io: 'input' | 'output'): Json => {
-    if (schema instanceof z.ZodArray) return { type: 'array', items: ref(schema.element as z.ZodType, io) };
+  const ref = (schema: z.ZodMiniType, io: 'input' | 'output'): Json => {
+    if (schema instanceof z.ZodMiniArray) return { type: 'array', items: ref(schema.def.element as z.ZodMiniType, io) };
     const name = NAMES.get(schema);
     if (!name) return jsonSchema(schema, io);
     components[name] ??= jsonSchema(schema, io);
     return { $ref: `#/components/schemas/${name}` };
   };
   const errorRef = ref(S.ApiError, 'output');
-  const parameters = (schema: z.ZodType | undefined, where: 'path' | 'query'): Json[] => {
-    if (!(schema instanceof z.ZodObject)) return [];
-    return Object.entries(schema.shape as Record<string, z.ZodType>).map(([name, field]) => ({
+  const parameters = (schema: z.ZodMiniType | undefined, where: 'path' | 'query'): Json[] => {
+    if (!(schema instanceof z.ZodMiniObject)) return [];
+    return Object.entries(schema.shape as Record<string, z.ZodMiniType>).map(([name, field]) => ({
       name,
       in: where,
       required: where === 'path' || !field.safeParse(undefined).success,

@@ -3,7 +3,7 @@
  * input and answer, and what it does. The server registers this table, the OpenAPI document
  * is generated from it, and the typed client follows it.
  */
-import type { z } from 'zod';
+import * as z from '../../zod.ts';
 import type { EkortService } from '../service.ts';
 import { BankError } from '../errors.ts';
 import type { ActiveSession } from '../sessions.ts';
@@ -41,22 +41,22 @@ export interface RouteDef {
   auth: RouteAuth;
   /** `login`: the login rate limit applies (per client address). */
   rateLimit?: 'login' | 'network';
-  body?: z.ZodType;
-  query?: z.ZodType;
-  params?: z.ZodType;
+  body?: z.ZodMiniType;
+  query?: z.ZodMiniType;
+  params?: z.ZodMiniType;
   status: 200 | 201 | 204;
   /** The answer's schema; none for 204. */
-  response?: z.ZodType;
+  response?: z.ZodMiniType;
   /** The answer holds secrets (a session token, a full card number). */
   secret?: boolean;
   handler(input: RouteInput): Promise<unknown> | unknown;
 }
 
-type Out<T> = T extends z.ZodType ? z.output<T> : undefined;
-type Answer<R> = R extends z.ZodType ? z.input<R> : void;
+type Out<T> = T extends z.ZodMiniType ? z.output<T> : undefined;
+type Answer<R> = R extends z.ZodMiniType ? z.input<R> : void;
 
 /** A typed entry: the handler sees parsed input and must answer what the response schema takes. */
-function route<B extends z.ZodType | undefined = undefined, Q extends z.ZodType | undefined = undefined, P extends z.ZodType | undefined = undefined, R extends z.ZodType | undefined = undefined>(
+function route<B extends z.ZodMiniType | undefined = undefined, Q extends z.ZodMiniType | undefined = undefined, P extends z.ZodMiniType | undefined = undefined, R extends z.ZodMiniType | undefined = undefined>(
   def: Omit<RouteDef, 'body' | 'query' | 'params' | 'response' | 'handler'> & {
     body?: B;
     query?: Q;
@@ -255,7 +255,7 @@ export const ROUTES: readonly RouteDef[] = [
     tag: 'cards',
     auth: 'session',
     status: 200,
-    response: S.PaymentCard.array(),
+    response: z.array(S.PaymentCard),
     handler: ({ service, session }) => service.paymentCards(session),
   }),
   route({
@@ -292,7 +292,7 @@ export const ROUTES: readonly RouteDef[] = [
     auth: 'session',
     query: S.EnummerListQuery,
     status: 200,
-    response: S.Enummer.array(),
+    response: z.array(S.Enummer),
     handler: ({ service, session, query }) => service.enummers(session, query.state === undefined ? {} : { state: query.state }),
   }),
   route({
@@ -418,7 +418,7 @@ function disputeRoutes(): RouteDef[] {
       tag: 'disputes',
       auth: 'session',
       status: 200,
-      response: S.RefundRequest.array(),
+      response: z.array(S.RefundRequest),
       handler: ({ service, session }) => service.refunds(session),
     }),
     route({
@@ -429,7 +429,7 @@ function disputeRoutes(): RouteDef[] {
       tag: 'disputes',
       auth: 'session',
       status: 200,
-      response: S.Dispute.array(),
+      response: z.array(S.Dispute),
       handler: ({ service, session }) => service.disputes(session),
     }),
     route({
@@ -465,7 +465,7 @@ function disputeRoutes(): RouteDef[] {
       tag: 'disputes',
       auth: 'session',
       status: 200,
-      response: S.Notification.array(),
+      response: z.array(S.Notification),
       handler: ({ service, session }) => service.notifications(session),
     }),
   ];
@@ -636,7 +636,7 @@ function phoneRoutes(): RouteDef[] {
       tag: 'app',
       auth: 'session',
       status: 200,
-      response: S.AppIdentification.array(),
+      response: z.array(S.AppIdentification),
       handler: ({ service, session }) => service.pendingAppIdentifications(session),
     }),
     route({

@@ -8,7 +8,7 @@ import { STATUS_CODES } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { z } from 'zod';
+import * as z from '../../zod.ts';
 import { escapeControlCharacters } from '../../text/index.ts';
 import { NO_SCHEMA_COMPILERS } from '../../fastifySchemas.ts';
 import { EkortError } from '../../errors.ts';
@@ -164,7 +164,7 @@ export function bearer(request: FastifyRequest): string | undefined {
 }
 
 /** zod issues of one part of the request as INVALID_INPUT with `issues`. */
-function parsePart<T extends z.ZodType>(schema: T, value: unknown, part: 'body' | 'query' | 'params'): z.output<T> {
+function parsePart<T extends z.ZodMiniType>(schema: T, value: unknown, part: 'body' | 'query' | 'params'): z.output<T> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issues = result.error.issues.map((i) => ({ path: [part, ...i.path.map(String)].join('.'), message: i.message }));

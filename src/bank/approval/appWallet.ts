@@ -12,7 +12,7 @@
  * PIN resets the count. The PIN and the private key are never written anywhere else.
  */
 import { createCipheriv, createDecipheriv, createPrivateKey, generateKeyPairSync, type KeyObject, randomBytes, scryptSync } from 'node:crypto';
-import { z } from 'zod';
+import * as z from '../../zod.ts';
 import { EkortError } from '../../errors.ts';
 import { readJsonFile, writePrivateJson } from '../../files/index.ts';
 import { type ApprovalStatement, type EnrolmentProof, type IdentificationStatement, signStatement } from './statement.ts';
@@ -30,17 +30,17 @@ const AppFile = z.object({
   publicKey: z.string(),
   privateKey: z.object({
     kdf: z.literal('scrypt'),
-    N: z.number().int(),
-    r: z.number().int(),
-    p: z.number().int(),
+    N: z.int(),
+    r: z.int(),
+    p: z.int(),
     salt: z.string(),
     cipher: z.literal('aes-256-gcm'),
     iv: z.string(),
     tag: z.string(),
     data: z.string(),
   }),
-  pinTriesLeft: z.number().int().min(0),
-  pinMaxTries: z.number().int().min(1),
+  pinTriesLeft: z.int().check(z.minimum(0)),
+  pinMaxTries: z.int().check(z.minimum(1)),
   locked: z.boolean(),
   createdAt: z.string(),
 });

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import * as z from '../../../src/zod.ts';
 import { ApiError, Dispute, Notification, Transaction } from '../../../src/bank/api/schemas.ts';
 import { buildServer } from '../../../src/bank/api/server.ts';
 import { Rates } from '../../../src/bank/currency.ts';
@@ -109,9 +110,9 @@ describe('foreign currency over the API', () => {
   it('the network sends EUR; the transaction shows both amounts and the fee; the holder gets one notice', async () => {
     const r = await purchase({ amount: 12_50, currency: 'EUR' });
     expect(r.approved).toBe(true);
-    const [t] = Transaction.array().parse((await call({ method: 'GET', url: '/v1/transactions', token })).json().items);
+    const [t] = z.array(Transaction).parse((await call({ method: 'GET', url: '/v1/transactions', token })).json().items);
     expect(t).toMatchObject({ amount: 142_75, originalAmount: 12_50, currency: 'EUR', rate: 11.2345, fee: 2_32 });
-    const notices = Notification.array().parse((await call({ method: 'GET', url: '/v1/notifications', token })).json());
+    const notices = z.array(Notification).parse((await call({ method: 'GET', url: '/v1/notifications', token })).json());
     expect(notices).toHaveLength(1);
     expect(notices[0]).toMatchObject({ currency: 'EUR', markupPercent: '1.65', transactionId: r.transactionId });
     const gbp = await purchase({ amount: 12_50, currency: 'GBP' });
