@@ -18,6 +18,14 @@ import { codeCacheFile } from '../bin/built.js';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 /**
+ * Packages a server loads only for a feature, required from node_modules at its first use
+ * instead of being carried in the bundle: pkijs and asn1js with a card login or the demo's PKI,
+ * pg with a postgres:// database. Their 0.7 MB of text would sit in every server's memory from
+ * its start (V8 keeps a script's source), run or not; at their first use Node compiles them,
+ * some 30 ms once.
+ */
+const AT_FIRST_USE = ['pkijs', 'asn1js', 'pg'];
+/**
  * The programs, each built into out/`dir` from `source`. `ekort`'s commands as ES module chunks,
  * one a command, so a short command loads only its own code (main.js). `ekort serve` and the
  * browser bridge as one CommonJS file with V8's code cache beside it (warmUp): Node 20 takes a
@@ -35,6 +43,7 @@ const PROGRAMS = [
     source: 'src/cli/main.ts',
     bin: 'bin/ekort.js',
     warmUp: { args: (scratch) => ['serve', '--db', path.join(scratch, 'warm-up.sqlite'), '--port', '0'], path: '/v1/health' },
+    fromNodeModules: AT_FIRST_USE,
   },
   {
     dir: 'web',
@@ -43,6 +52,7 @@ const PROGRAMS = [
     source: 'src/client/bridge/webMain.ts',
     bin: 'bin/web.js',
     warmUp: { args: (scratch) => ['--data-dir', scratch, '--port', '0', '--no-build'], path: '/' },
+    fromNodeModules: AT_FIRST_USE,
   },
 ];
 
@@ -122,7 +132,7 @@ const FORMATS = {
 };
 
 /** Builds the program into out/`dir` (emptied first) and returns its content hash. */
-async function bundle({ dir, format, file, source }) {
+async function bundle({ dir, format, file, source, fromNodeModules = [] }) {
   const outdir = path.join(root, 'out', dir);
   rmSync(outdir, { recursive: true, force: true });
   mkdirSync(outdir, { recursive: true });
@@ -141,7 +151,7 @@ async function bundle({ dir, format, file, source }) {
     minifySyntax: true,
     plugins: [leaveOut],
     logLevel: 'warning',
-    external: ['pcsclite', 'node-hid', 'sockopt', 'pg-native', 'electron', '*.node'],
+    external: ['pcsclite', 'node-hid', 'sockopt', 'pg-native', 'electron', '*.node', ...fromNodeModules],
   });
   const hash = createHash('sha256');
   for (const output of result.outputFiles) {
