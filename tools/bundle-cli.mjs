@@ -18,13 +18,18 @@ import { codeCacheFile } from '../bin/built.js';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 /**
- * Packages a server loads only for a feature, required from node_modules at its first use
- * instead of being carried in the bundle: pkijs and asn1js with a card login or the demo's PKI,
- * pg with a postgres:// database. Their 0.7 MB of text would sit in every server's memory from
- * its start (V8 keeps a script's source), run or not; at their first use Node compiles them,
- * some 30 ms once.
+ * Packages a server runs only for a feature, in bundles of their own beside its main one that
+ * it requires at their first use: pkijs and asn1js (together, so that pkijs and our code share
+ * one asn1js) with a card login or the demo's PKI, pg with a postgres:// database. In the main
+ * bundle their 0.7 MB of text sat in memory from every start (V8 keeps a script's source), run
+ * or not: 1 MB of a server's first answer. Required from node_modules instead, they cost a
+ * server with card login 1.8 MB and 25 ms more at its start (their unminified source, Node's
+ * module loader); from a side bundle, minified alike, what they cost in the main one.
  */
-const AT_FIRST_USE = ['pkijs', 'asn1js', 'pg'];
+const SIDE_BUNDLES = [
+  { file: 'pki.cjs', packages: ['pkijs', 'asn1js'] },
+  { file: 'pg.cjs', packages: ['pg'] },
+];
 /**
  * The programs, each built into out/`dir` from `source`. `ekort`'s commands as ES module chunks,
  * one a command, so a short command loads only its own code (main.js). `ekort serve` and the
@@ -43,7 +48,7 @@ const PROGRAMS = [
     source: 'src/cli/main.ts',
     bin: 'bin/ekort.js',
     warmUp: { args: (scratch) => ['serve', '--db', path.join(scratch, 'warm-up.sqlite'), '--port', '0'], path: '/v1/health' },
-    fromNodeModules: AT_FIRST_USE,
+    sideBundles: true,
   },
   {
     dir: 'web',
@@ -52,7 +57,7 @@ const PROGRAMS = [
     source: 'src/client/bridge/webMain.ts',
     bin: 'bin/web.js',
     warmUp: { args: (scratch) => ['--data-dir', scratch, '--port', '0', '--no-build'], path: '/' },
-    fromNodeModules: AT_FIRST_USE,
+    sideBundles: true,
   },
 ];
 
@@ -100,6 +105,25 @@ const leaveOut = {
   },
 };
 
+/**
+ * Our code's imports of a side bundle's packages, answered by that bundle (./FILE beside the
+ * main one, required at run time); the packages' imports of each other stay inside it.
+ */
+const toSideBundles = {
+  name: 'side-bundles',
+  setup(build) {
+    const names = SIDE_BUNDLES.flatMap(({ packages }) => packages);
+    build.onResolve({ filter: new RegExp(`^(${names.join('|')})$`) }, (args) =>
+      args.importer.includes('node_modules') ? undefined : { path: args.path, namespace: 'side-bundle' },
+    );
+    build.onLoad({ filter: /.*/, namespace: 'side-bundle' }, (args) => {
+      const { file } = SIDE_BUNDLES.find(({ packages }) => packages.includes(args.path));
+      return { contents: `module.exports = require(${JSON.stringify(`./${file}`)})[${JSON.stringify(args.path)}];`, loader: 'js' };
+    });
+    build.onResolve({ filter: /^\.\/[a-z]+\.cjs$/, namespace: 'side-bundle' }, (args) => ({ path: args.path, external: true }));
+  },
+};
+
 let esbuild;
 try {
   esbuild = await import('esbuild');
@@ -131,45 +155,74 @@ const FORMATS = {
   }),
 };
 
+/**
+ * esbuild writes strings as ASCII but keeps regular expressions and some comments as they were:
+ * one character beyond Latin-1 there made V8 hold the whole file as two bytes a character (3 MB
+ * more memory). \\uXXXX, a UTF-16 unit each, means the same in all three, a regular expression
+ * with or without the u flag included.
+ */
+const ascii = (text) => text.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
+/** What every bundle shares: for Node 20, without blanks, comments and redundant syntax. */
+const COMMON = {
+  absWorkingDir: root,
+  write: false,
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  metafile: true,
+  // The bundle's text stays in memory as long as the program runs (V8 compiles a function from
+  // it at its first call): minified, 1 MB less of `ekort serve`'s. Names stay, for stack traces.
+  minifyWhitespace: true,
+  minifySyntax: true,
+  logLevel: 'warning',
+};
+
+/** The files of a build's metafile, packages' as node_modules/…, each after `prefix`. */
+const heldFiles = (metafile, prefix = '') =>
+  Object.keys(metafile.inputs)
+    .filter((f) => !f.startsWith('left-out:') && !f.startsWith('side-bundle:') && !f.startsWith('<stdin>'))
+    .map((f) => `${prefix}${f.replace(/^.*?(?=node_modules\/)/, '')}`);
+
 /** Builds the program into out/`dir` (emptied first) and returns its content hash. */
-async function bundle({ dir, format, file, source, fromNodeModules = [] }) {
+async function bundle({ dir, format, file, source, sideBundles = false }) {
   const outdir = path.join(root, 'out', dir);
   rmSync(outdir, { recursive: true, force: true });
   mkdirSync(outdir, { recursive: true });
+  const external = ['pcsclite', 'node-hid', 'sockopt', 'pg-native', 'electron', '*.node'];
   const result = await esbuild.build({
-    absWorkingDir: root,
+    ...COMMON,
     ...FORMATS[format](outdir, file, source),
-    write: false,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    metafile: true,
-    // Without blanks, comments and redundant syntax: the bundle's text stays in memory as long as
-    // the program runs (V8 compiles a function from it at its first call), and this is 1 MB of
-    // `ekort serve`'s. Names stay as they are, for stack traces.
-    minifyWhitespace: true,
-    minifySyntax: true,
-    plugins: [leaveOut],
-    logLevel: 'warning',
-    external: ['pcsclite', 'node-hid', 'sockopt', 'pg-native', 'electron', '*.node', ...fromNodeModules],
+    plugins: sideBundles ? [leaveOut, toSideBundles] : [leaveOut],
+    external,
   });
   const hash = createHash('sha256');
   for (const output of result.outputFiles) {
-    // esbuild writes strings as ASCII but keeps regular expressions and some comments as they
-    // were: one character beyond Latin-1 there made V8 hold the whole file as two bytes a
-    // character (3 MB more memory). \uXXXX, a UTF-16 unit each, means the same in all three,
-    // a regular expression with or without the u flag included.
-    const text = output.text.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    const text = ascii(output.text);
     writeFileSync(output.path, text);
     hash.update(text);
+  }
+  const held = heldFiles(result.metafile);
+  for (const side of sideBundles ? SIDE_BUNDLES : []) {
+    const built = await esbuild.build({
+      ...COMMON,
+      // Names too: these are other projects' code, whose stack frames we read far less than our
+      // own, and their text is read and parsed at their first use (626 -> 420 KB, 11 -> 7 ms).
+      minifyIdentifiers: true,
+      stdin: { contents: `module.exports = { ${side.packages.map((p) => `${JSON.stringify(p)}: require(${JSON.stringify(p)})`).join(', ')} };`, resolveDir: root, loader: 'js' },
+      format: 'cjs',
+      outfile: path.join(outdir, side.file),
+      external,
+    });
+    writeFileSync(built.outputFiles[0].path, ascii(built.outputFiles[0].text));
+    held.push(...heldFiles(built.metafile, `${side.file} `));
   }
   // What the bundle was made from: bin/built.js runs it only while none of these is newer.
   const inputs = Object.keys(result.metafile.inputs).filter((f) => f.startsWith('src/'));
   const digest = hash.digest('hex');
   writeFileSync(path.join(outdir, 'build.json'), `${JSON.stringify({ builtAt: Date.now(), hash: digest, inputs })}\n`);
-  // Every file the bundle holds, packages' as node_modules/…: to see what a program carries,
-  // now that the bundle's text no longer names them.
-  const held = Object.keys(result.metafile.inputs).filter((f) => !f.startsWith('left-out:')).map((f) => f.replace(/^.*?(?=node_modules\/)/, ''));
+  // Every file the bundles hold, packages' as node_modules/…, a side bundle's after its name: to
+  // see what a program carries, now that the bundles' text no longer names them.
   writeFileSync(path.join(outdir, 'modules.txt'), `${held.join('\n')}\n`);
   process.stdout.write(`bundle-cli: out/${dir}/${file} from ${inputs.length} source files\n`);
   return digest;
