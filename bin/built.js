@@ -22,13 +22,17 @@ const root = path.join(__dirname, '..');
  * all do: they are the program's modules, which only get copied once more), and it optimizes
  * with TurboFan what the start calls a few hundred times (path handling over the bundle's
  * sources), paging in 3 MB of TurboFan's own code for functions that never run again. So the
- * first second runs without both, 6 MB less at a server's first answer; then V8's defaults come
+ * first second runs without both, 5 MB less at a server's first answer; then V8's defaults come
  * back, before any load. The flags are part of what V8 checks before it takes a code cache:
  * runBundle writes the cache under them too.
  */
 const START_FLAGS = '--no-opt --semi-space-growth-factor=1';
-v8.setFlagsFromString(START_FLAGS);
-setTimeout(() => v8.setFlagsFromString('--opt --semi-space-growth-factor=2'), 1000).unref();
+/** Whether the user gave node flags of their own about either: theirs are kept, before and after. */
+const userTuned = /--(no-)?(opt|turbofan|jitless|lite-mode)\b|semi-space/.test(`${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`);
+if (!userTuned) {
+  v8.setFlagsFromString(START_FLAGS);
+  setTimeout(() => v8.setFlagsFromString('--opt --semi-space-growth-factor=2'), 1000).unref();
+}
 
 /**
  * A program whose reader goes away (`ekort readers | head -2`) ends as a C tool does there:
@@ -110,7 +114,7 @@ function runBundle(dir, bundle, hash) {
     process.once('exit', () => {
       const partial = `${cacheFile}.${process.pid}`;
       try {
-        v8.setFlagsFromString(START_FLAGS);
+        if (!userTuned) v8.setFlagsFromString(START_FLAGS);
         writeFileSync(partial, script.createCachedData());
         renameSync(partial, cacheFile);
       } catch (error) {

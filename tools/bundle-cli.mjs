@@ -158,7 +158,7 @@ const FORMATS = {
 /**
  * esbuild writes strings as ASCII but keeps regular expressions and some comments as they were:
  * one character beyond Latin-1 there made V8 hold the whole file as two bytes a character (3 MB
- * more memory). \\uXXXX, a UTF-16 unit each, means the same in all three, a regular expression
+ * more memory). \uXXXX, a UTF-16 unit each, means the same in all three, a regular expression
  * with or without the u flag included.
  */
 const ascii = (text) => text.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);

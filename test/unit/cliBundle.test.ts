@@ -207,6 +207,39 @@ describe('bin/ekort.js and bin/web.js: the bundle or the sources', () => {
     }
   });
 
+  /**
+   * `ekort serve` started with `nodeArgs` and --trace-opt, asked `requests` times for
+   * /v1/health once its first second is over: whether V8 optimised anything with TurboFan.
+   */
+  async function optimisedAfterStart(nodeArgs: string[], requests: number): Promise<boolean> {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'ekort-cli-opt-'));
+    const child = spawn(process.execPath, [...nodeArgs, '--trace-opt', path.join(copy, 'bin/ekort.js'), 'serve', '--port', '0', '--db', path.join(dir, 'e.sqlite')], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    try {
+      let out = '';
+      child.stdout!.on('data', (d: Buffer) => (out += d));
+      const deadline = Date.now() + 20_000;
+      while (!/listening on (http:\/\/127\.0\.0\.1:\d+)/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)![1];
+      await new Promise((r) => setTimeout(r, 1200));
+      const agent = new http.Agent({ keepAlive: true });
+      for (let i = 0; i < requests; i++) {
+        await new Promise<void>((resolve, reject) => http.get(`${url}/v1/health`, { agent }, (res) => res.resume().on('end', resolve)).on('error', reject));
+      }
+      agent.destroy();
+      return /compiling method .* \(target TURBOFAN\)/.test(out);
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it("gives V8 its optimising compiler back after a program's first second, and keeps a user's --no-opt", async () => {
+    expect(await optimisedAfterStart([], 3000)).toBe(true);
+    expect(await optimisedAfterStart(['--no-opt'], 3000)).toBe(false);
+  }, 60_000);
+
   it('runs the sources when asked to', () => {
     expect(run({ EKORT_FROM_SOURCE: '1' })).toMatchObject({ code: 0, started: 'ekort: running the sources through tsx' });
   });
