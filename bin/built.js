@@ -108,8 +108,9 @@ function runBundle(dir, bundle, hash) {
   const cache = cachedData === undefined ? 'none' : script.cachedDataRejected ? 'refused' : 'used';
   // The cache's 1.4 MB, no longer needed, handed to a new object: freed at the next scavenge.
   // The Buffer itself survived one during the compile and would hold them until the first
-  // full collection, long after the start.
-  if (cachedData) structuredClone(cachedData.buffer, { transfer: [cachedData.buffer] });
+  // full collection, long after the start. Not a small file's Buffer: that is a slice of
+  // Node's shared pool, which other Buffers use.
+  if (cachedData && cachedData.byteLength === cachedData.buffer.byteLength) structuredClone(cachedData.buffer, { transfer: [cachedData.buffer] });
   if (process.env.EKORT_WRITE_CODE_CACHE === '1') {
     process.once('exit', () => {
       const partial = `${cacheFile}.${process.pid}`;
