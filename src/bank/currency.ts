@@ -97,14 +97,16 @@ const rateNumber = z
     z.refine((n) => rateText(n) !== undefined, `a rate has at most ${RATE_DECIMALS} decimals`),
   );
 
-const currencyRates = z.record(z.string(), rateNumber).check(z.superRefine((rates, ctx) => {
-  for (const code of Object.keys(rates)) {
-    if (code === 'SEK') ctx.addIssue({ code: 'custom', message: 'SEK is the base: do not list it', path: [code] });
-    else if (currencyExponent(code) === undefined) {
-      ctx.addIssue({ code: 'custom', message: `${code} is not a supported currency (${Object.keys(CURRENCY_EXPONENTS).join(', ')})`, path: [code] });
+const currencyRates = z.record(z.string(), rateNumber).check(
+  z.superRefine((rates, ctx) => {
+    for (const code of Object.keys(rates)) {
+      if (code === 'SEK') ctx.addIssue({ code: 'custom', message: 'SEK is the base: do not list it', path: [code] });
+      else if (currencyExponent(code) === undefined) {
+        ctx.addIssue({ code: 'custom', message: `${code} is not a supported currency (${Object.keys(CURRENCY_EXPONENTS).join(', ')})`, path: [code] });
+      }
     }
-  }
-}));
+  }),
+);
 
 export const RatesFile = z.strictObject({
   date: z
