@@ -9,6 +9,10 @@ describe('APDU trace', () => {
     ['CHANGE REFERENCE DATA', '00240080103132333435363738393031323334353637'],
     ['RESET RETRY COUNTER', '002c0080103132333435363738313233343536ffff'],
     ['VERIFY, proprietary class, chained', '9020008102313233'],
+    ["a YubiKey's SET MANAGEMENT KEY", '00ffffff1b039b18010203040506070801020304050607080102030405060708'],
+    ["a YubiKey's IMPORT ASYMMETRIC KEY", '00fe119a0606010203040506'],
+    ["YKOATH's PUT (an account's secret)", '00010000087107616c696365'],
+    ["YKOATH's SET CODE (the password's key)", '000300000a730921aabbccddeeff0011'],
   ])('masks the data of %s, length included', (_name, hex) => {
     const line = formatCommandForTrace(fromHex(hex));
     expect(line).toBe(`${hex.slice(0, 2)} ${hex.slice(2, 4)} ${hex.slice(4, 6)} ${hex.slice(6, 8)} <masked>`);
