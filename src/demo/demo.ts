@@ -156,7 +156,7 @@ async function demoCustomer(ctx: BankContext): Promise<{ customerId: string; cus
 function isDemoCard(image: CardImage, pki: TestPkiMaterial): boolean {
   if (image.holder.personnummer !== DEMO_CUSTOMER.personnummer) return false;
   const login = image.slots['9a'];
-  if (!login) return false;
+  if (!login?.certificate) return false;
   try {
     const cert = new X509Certificate(Buffer.from(login.certificate, 'base64'));
     return pki.intermediates.some((der) => {

@@ -21,6 +21,7 @@ import { fromHex, toHex, VIRTUAL_PIV_ATR } from '../iso7816/index.ts';
 import { readJsonFile, writePrivateJson } from '../files/index.ts';
 import { isValidPersonnummer } from '../identity/index.ts';
 import type { CertificateSubject, IssueCertificate } from '../pki/index.ts';
+import { MANAGEMENT_ALGORITHMS, type ManagementKey, type ManagementKeyAlgorithm } from './managementKey.ts';
 
 export const CARD_IMAGE_VERSION = 1;
 
@@ -33,8 +34,10 @@ export interface CardImageSlot {
   keyType: PivKeyType;
   /** PKCS#8 DER, base64. */
   privateKeyPkcs8: string;
-  /** X.509 DER, base64. */
-  certificate: string;
+  /** X.509 DER, base64; none for a key generated on the card until a certificate is written. */
+  certificate?: string;
+  /** The key was generated on the card (GENERATE ASYMMETRIC KEY PAIR), not imported. */
+  generated?: boolean;
   /** Store the certificate gzip-compressed on the card (CertInfo 01, SP 800-73-4 Part 1 Appendix A). */
   compressCertificate?: boolean;
 }
@@ -58,6 +61,10 @@ export interface CardImage {
     expires: string;
   };
   slots: Partial<Record<PivSlot, CardImageSlot>>;
+  /** The administration key (9B); the factory default when absent. */
+  managementKey?: ManagementKey;
+  /** Data objects written with PUT DATA (other than the slots' certificates): tag in hex, value base64. */
+  objects?: Record<string, string>;
 }
 
 export type CardImageErrorCode = 'CARD_IMAGE_INVALID' | 'CARD_IMAGE_NOT_FOUND' | 'CARD_IMAGE_UNREADABLE' | 'CARD_IMAGE_WRITE_FAILED';
@@ -134,8 +141,14 @@ class Checker {
   }
 }
 
-const IMAGE_FIELDS = ['version', 'holder', 'atr', 'pin', 'puk', 'pinTriesLeft', 'pukTriesLeft', 'pinMaxTries', 'pukMaxTries', 'chuid', 'slots'];
-const SLOT_FIELDS = ['keyType', 'privateKeyPkcs8', 'certificate', 'compressCertificate'];
+const IMAGE_FIELDS = ['version', 'holder', 'atr', 'pin', 'puk', 'pinTriesLeft', 'pukTriesLeft', 'pinMaxTries', 'pukMaxTries', 'chuid', 'slots', 'managementKey', 'objects'];
+const SLOT_FIELDS = ['keyType', 'privateKeyPkcs8', 'certificate', 'generated', 'compressCertificate'];
+/** A data object written with PUT DATA: a 5Fxxxx tag (SP 800-73-4 Part 1 Appendix A, YubiKey's 5FFFxx). */
+export const WRITABLE_OBJECT_TAG = /^5f[0-9a-f]{4}$/;
+/** The certificate objects of 9A, 9C and 9E (SP 800-73-4 Part 1 Appendix A). */
+const CERTIFICATE_OBJECT_TAGS = ['5fc105', '5fc10a', '5fc101'];
+/** The largest data object a YubiKey 5 holds (3 052 bytes), which this card keeps to as well. */
+export const MAX_OBJECT_BYTES = 3052;
 
 /** The key's type as the card image names it, or undefined for a key this card cannot hold. */
 export function pivKeyType(key: KeyObject): PivKeyType | undefined {
@@ -150,7 +163,6 @@ function checkSlot(c: Checker, value: unknown, field: string): CardImageSlot {
   const keyType = o.keyType;
   if (keyType !== 'rsa2048' && keyType !== 'p256') c.fail(`${field}.keyType`, 'must be "rsa2048" or "p256"');
   const pkcs8 = c.base64(o.privateKeyPkcs8, `${field}.privateKeyPkcs8`);
-  const der = c.base64(o.certificate, `${field}.certificate`);
   let key: KeyObject;
   try {
     key = createPrivateKey({ key: Buffer.from(pkcs8), format: 'der', type: 'pkcs8' });
@@ -158,14 +170,22 @@ function checkSlot(c: Checker, value: unknown, field: string): CardImageSlot {
     c.fail(`${field}.privateKeyPkcs8`, 'is not a PKCS#8 private key');
   }
   if (pivKeyType(key) !== keyType) c.fail(`${field}.privateKeyPkcs8`, `is not a ${keyType} key`);
-  let cert: X509Certificate;
-  try {
-    cert = new X509Certificate(der);
-  } catch {
-    c.fail(`${field}.certificate`, 'is not a DER X.509 certificate');
+  const slot: CardImageSlot = { keyType, privateKeyPkcs8: o.privateKeyPkcs8 as string };
+  if (o.certificate !== undefined) {
+    const der = c.base64(o.certificate, `${field}.certificate`);
+    let cert: X509Certificate;
+    try {
+      cert = new X509Certificate(der);
+    } catch {
+      c.fail(`${field}.certificate`, 'is not a DER X.509 certificate');
+    }
+    if (!cert.checkPrivateKey(key)) c.fail(`${field}.certificate`, "does not certify the slot's private key");
+    slot.certificate = o.certificate as string;
   }
-  if (!cert.checkPrivateKey(key)) c.fail(`${field}.certificate`, "does not certify the slot's private key");
-  const slot: CardImageSlot = { keyType, privateKeyPkcs8: o.privateKeyPkcs8 as string, certificate: o.certificate as string };
+  if (o.generated !== undefined) {
+    if (o.generated !== true) c.fail(`${field}.generated`, 'must be true when present');
+    slot.generated = true;
+  }
   if (o.compressCertificate !== undefined) {
     if (typeof o.compressCertificate !== 'boolean') c.fail(`${field}.compressCertificate`, 'must be true or false');
     slot.compressCertificate = o.compressCertificate;
@@ -209,7 +229,30 @@ export function validateCardImage(value: unknown, source = '(in memory)'): CardI
     if (s[id] !== undefined) slots[id] = checkSlot(c, s[id], `slots.${id}`);
   }
 
-  return { version: 1, holder, atr, pin, puk, pinTriesLeft, pukTriesLeft, pinMaxTries, pukMaxTries, chuid, slots };
+  const image: CardImage = { version: 1, holder, atr, pin, puk, pinTriesLeft, pukTriesLeft, pinMaxTries, pukMaxTries, chuid, slots };
+  if (o.managementKey !== undefined) {
+    const m = c.object(o.managementKey, 'managementKey', ['algorithm', 'key']);
+    const algorithm = m.algorithm as ManagementKeyAlgorithm;
+    if (typeof algorithm !== 'string' || !Object.hasOwn(MANAGEMENT_ALGORITHMS, algorithm)) {
+      c.fail('managementKey.algorithm', `must be one of ${Object.keys(MANAGEMENT_ALGORITHMS).join(', ')}`);
+    }
+    const bytes = MANAGEMENT_ALGORITHMS[algorithm].keyLength;
+    // Not quoted either: it is a secret.
+    const key = c.string(m.key, 'managementKey.key', new RegExp(`^[0-9a-fA-F]{${2 * bytes}}$`), `${bytes} bytes in hex`);
+    image.managementKey = { algorithm, key: key.toLowerCase() };
+  }
+  if (o.objects !== undefined) {
+    const objects = c.object(o.objects, 'objects', Object.keys(Object(o.objects)).filter((t) => WRITABLE_OBJECT_TAG.test(t)));
+    image.objects = {};
+    for (const [tag, value] of Object.entries(objects)) {
+      if (CERTIFICATE_OBJECT_TAGS.includes(tag)) c.fail(`objects.${tag}`, "is a slot's certificate, which the slot holds");
+      const text = c.string(value, `objects.${tag}`);
+      // Empty objects are deleted, not kept; base64 of at most MAX_OBJECT_BYTES.
+      if (c.base64(text, `objects.${tag}`).length > MAX_OBJECT_BYTES) c.fail(`objects.${tag}`, `must be at most ${MAX_OBJECT_BYTES} bytes`);
+      image.objects[tag] = text;
+    }
+  }
+  return image;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -5,9 +5,12 @@
  * file before the response leaves the card, so a card blocked by wrong PINs stays blocked.
  *
  * Commands (SP 800-73-4 Part 2 §3): SELECT, GET DATA, VERIFY, CHANGE REFERENCE DATA,
- * RESET RETRY COUNTER, GENERAL AUTHENTICATE (signing; RSA-2048 and ECC P-256), plus the
- * ISO/IEC 7816-4 transport: GET RESPONSE for answers longer than Ne (61xx), command chaining
- * (CLA 10) and extended length. The PIV application is the card's default application.
+ * RESET RETRY COUNTER, GENERAL AUTHENTICATE (signing, RSA-2048 and ECC P-256; the
+ * administration key 9B, managementKey.ts), GENERATE ASYMMETRIC KEY PAIR and PUT DATA (after
+ * 9B), plus the ISO/IEC 7816-4 transport: GET RESPONSE for answers longer than Ne (61xx),
+ * command chaining (CLA 10) and extended length. The PIV application is the card's default
+ * application. As a YubiKey's PIV (option `yubiKey`) it also answers Yubico's SET MANAGEMENT
+ * KEY, SET PIN RETRIES and RESET, as ykman uses them.
  *
  * Security status: 9A (PIV Authentication) signs once the PIN was verified in this session;
  * 9C (Digital Signature) is "PIN Always": each signature needs a VERIFY right before it;
@@ -18,26 +21,35 @@ import {
   createECDH,
   createPrivateKey,
   createPublicKey,
+  generateKeyPair,
   privateEncrypt,
   randomBytes,
   timingSafeEqual,
+  X509Certificate,
   type ECDH,
   type KeyObject,
 } from 'node:crypto';
-import { gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { bytesEqual, concatBytes, decodeTlv, fromHex, parseCommand, type ParsedCommand, tlv, type Tlv } from '../iso7816/index.ts';
 import type { SoftwareCard } from '../pcsc/index.ts';
 import { CardSideChannel, CLA_CHAINING, INS_GET_RESPONSE, swBytes as sw } from './cardSideChannel.ts';
 import {
+  DEFAULT_PIN,
+  DEFAULT_PUK,
+  DEFAULT_TRIES,
   isValidPin,
   isValidPuk,
   loadCardImage,
+  MAX_OBJECT_BYTES,
   saveCardImage,
   validateCardImage,
   type CardImage,
   type PivKeyType,
   type PivSlot,
+  WRITABLE_OBJECT_TAG,
 } from './cardImage.ts';
+import { authenticationTemplate, DEFAULT_MANAGEMENT_KEY, isDefaultManagementKey, ManagementKeyAuth, managementAlgorithmById, MANAGEMENT_ALGORITHMS, type ManagementKey } from './managementKey.ts';
 
 // ISO/IEC 7816-4 §5.6 status words.
 const SW_OK = 0x9000;
@@ -45,7 +57,9 @@ const SW_WRONG_LENGTH = 0x6700;
 const SW_MEMORY_FAILURE = 0x6581;
 const SW_SECURITY_STATUS = 0x6982;
 const SW_BLOCKED = 0x6983;
+const SW_CONDITIONS_NOT_SATISFIED = 0x6985;
 const SW_WRONG_DATA = 0x6a80;
+const SW_NOT_ENOUGH_MEMORY = 0x6a84;
 const SW_NOT_FOUND = 0x6a82;
 const SW_WRONG_P1P2 = 0x6a86;
 const SW_REFERENCE_NOT_FOUND = 0x6a88;
@@ -59,6 +73,12 @@ const INS_RESET_RETRY_COUNTER = 0x2c;
 const INS_GENERAL_AUTHENTICATE = 0x87;
 const INS_SELECT = 0xa4;
 const INS_GET_DATA = 0xcb;
+const INS_GENERATE_KEY_PAIR = 0x47;
+const INS_PUT_DATA = 0xdb;
+// Yubico's PIV extensions (yubikit's piv.py, Yubico's PIV guide).
+const INS_SET_MANAGEMENT_KEY = 0xff;
+const INS_SET_PIN_RETRIES = 0xfa;
+const INS_RESET = 0xfb;
 
 /** SP 800-73-4 Part 1 §2.2: NIST RID A0 00 00 03 08, PIX 00 00 10 00 01 00 (version 01 00). */
 export const PIV_AID: Uint8Array = fromHex('A0 00 00 03 08 00 00 10 00 01 00');
@@ -73,6 +93,7 @@ const ALG_FOR_KEY: Record<PivKeyType, number> = { rsa2048: PIV_ALG_RSA_2048, p25
 /** SP 800-73-4 Part 2 §3.2.1: key references of the PIV Card Application PIN and the PUK. */
 const REF_PIN = 0x80;
 const REF_PUK = 0x81;
+const REF_MANAGEMENT_KEY = 0x9b;
 /** SP 800-78-4 Table 6-1: key references of the slots this card holds. */
 const SLOT_BY_REFERENCE: ReadonlyMap<number, PivSlot> = new Map([
   [0x9a, '9a'],
@@ -88,6 +109,9 @@ export const PIV_TAG = {
   keyHistory: 0x5fc10c,
   certificate: { '9a': 0x5fc105, '9c': 0x5fc10a, '9e': 0x5fc101 } as Record<PivSlot, number>,
 } as const;
+const PIV_SLOTS_BY_CERT_TAG: ReadonlyMap<number, PivSlot> = new Map(
+  (Object.entries(PIV_TAG.certificate) as [PivSlot, number][]).map(([slot, tag]) => [tag, slot]),
+);
 
 /** PIN and PUK are sent padded to 8 bytes with FF (SP 800-73-4 Part 2 §2.4.3). */
 const REFERENCE_DATA_LENGTH = 8;
@@ -107,6 +131,8 @@ export interface VirtualPivCardOptions {
   path?: string;
   /** Where state changes go instead of `path` (a card inside a bigger image, as a virtual YubiKey's). */
   onSave?: (image: CardImage) => Promise<void>;
+  /** Answer Yubico's SET MANAGEMENT KEY, SET PIN RETRIES and RESET (a virtual YubiKey's PIV). */
+  yubiKey?: boolean;
 }
 
 interface SlotKey {
@@ -128,6 +154,7 @@ export class VirtualPivCard implements SoftwareCard {
   private readonly image: CardImage;
   private readonly path: string | undefined;
   private readonly onSave: ((image: CardImage) => Promise<void>) | undefined;
+  private readonly yubiKey: boolean;
   private readonly keys = new Map<PivSlot, SlotKey>();
   private readonly objects = new Map<number, Uint8Array>();
   private readonly apt: Uint8Array;
@@ -137,6 +164,7 @@ export class VirtualPivCard implements SoftwareCard {
   /** A VERIFY was the last command: what a "PIN Always" key (9C) needs. */
   private pinJustVerified = false;
   private readonly channel = new CardSideChannel();
+  private readonly admin = new ManagementKeyAuth(() => this.managementKey);
   private saving: Promise<void> = Promise.resolve();
 
   /** Throws CardImageError for an invalid image. */
@@ -144,23 +172,44 @@ export class VirtualPivCard implements SoftwareCard {
     this.image = validateCardImage(image);
     this.path = options.path;
     this.onSave = options.onSave;
+    this.yubiKey = options.yubiKey ?? false;
     this.atr = fromHex(this.image.atr);
-    for (const [slot, s] of Object.entries(this.image.slots) as [PivSlot, NonNullable<CardImage['slots'][PivSlot]>][]) {
-      const key = createPrivateKey({ key: Buffer.from(s.privateKeyPkcs8, 'base64'), format: 'der', type: 'pkcs8' });
-      const entry: SlotKey = { keyType: s.keyType, key };
-      if (s.keyType === 'p256') entry.d = BigInt(`0x${Buffer.from(key.export({ format: 'jwk' }).d!, 'base64url').toString('hex')}`);
-      this.keys.set(slot, entry);
-      let cert: Uint8Array = Buffer.from(s.certificate, 'base64');
-      if (s.compressCertificate) cert = gzipSync(cert);
-      // SP 800-73-4 Part 1 Appendix A, certificate containers: 70 cert, 71 CertInfo, FE LRC.
-      const certInfo = Uint8Array.of(s.compressCertificate ? 0x01 : 0x00);
-      this.objects.set(PIV_TAG.certificate[slot], tlv(0x53, tlv(0x70, cert), tlv(0x71, certInfo), tlv(0xfe, new Uint8Array(0))));
-    }
+    this.loadContents();
+    this.apt = this.applicationPropertyTemplate();
+  }
+
+  /** The slots' keys and the data objects, as the image holds them now. */
+  private loadContents(): void {
+    this.keys.clear();
+    this.objects.clear();
+    for (const slot of Object.keys(this.image.slots) as PivSlot[]) this.loadSlot(slot);
     this.objects.set(PIV_TAG.cardCapabilityContainer, this.cardCapabilityContainer());
     this.objects.set(PIV_TAG.chuid, this.chuid());
     this.objects.set(PIV_TAG.discovery, discoveryObject());
     this.objects.set(PIV_TAG.keyHistory, tlv(0x53, tlv(0xc1, Uint8Array.of(0)), tlv(0xc2, Uint8Array.of(0)), tlv(0xfe, new Uint8Array(0))));
-    this.apt = this.applicationPropertyTemplate();
+    // Written objects replace the card's own (a CHUID written by an issuer, say).
+    for (const [tag, value] of Object.entries(this.image.objects ?? {})) this.objects.set(parseInt(tag, 16), tlv(0x53, Buffer.from(value, 'base64')));
+  }
+
+  private loadSlot(slot: PivSlot): void {
+    const s = this.image.slots[slot];
+    this.keys.delete(slot);
+    this.objects.delete(PIV_TAG.certificate[slot]);
+    if (!s) return;
+    const key = createPrivateKey({ key: Buffer.from(s.privateKeyPkcs8, 'base64'), format: 'der', type: 'pkcs8' });
+    const entry: SlotKey = { keyType: s.keyType, key };
+    if (s.keyType === 'p256') entry.d = BigInt(`0x${Buffer.from(key.export({ format: 'jwk' }).d!, 'base64url').toString('hex')}`);
+    this.keys.set(slot, entry);
+    if (s.certificate === undefined) return;
+    let cert: Uint8Array = Buffer.from(s.certificate, 'base64');
+    if (s.compressCertificate) cert = gzipSync(cert);
+    // SP 800-73-4 Part 1 Appendix A, certificate containers: 70 cert, 71 CertInfo, FE LRC.
+    const certInfo = Uint8Array.of(s.compressCertificate ? 0x01 : 0x00);
+    this.objects.set(PIV_TAG.certificate[slot], tlv(0x53, tlv(0x70, cert), tlv(0x71, certInfo), tlv(0xfe, new Uint8Array(0))));
+  }
+
+  private get managementKey(): ManagementKey {
+    return this.image.managementKey ?? DEFAULT_MANAGEMENT_KEY;
   }
 
   /** Opens a card image file; state changes are written back to it. */
@@ -182,15 +231,32 @@ export class VirtualPivCard implements SoftwareCard {
     return { ...this.image };
   }
 
-  /** A slot's key type and public key, or undefined for an empty slot (YubiKey's GET METADATA). */
-  slotKey(slot: PivSlot): { keyType: PivKeyType; publicKey: KeyObject } | undefined {
+  /**
+   * A slot's key type, public key and whether the card generated it, or undefined for an empty
+   * slot (YubiKey's GET METADATA).
+   */
+  slotKey(slot: PivSlot): { keyType: PivKeyType; publicKey: KeyObject; generated: boolean } | undefined {
     const entry = this.keys.get(slot);
-    return entry && { keyType: entry.keyType, publicKey: createPublicKey(entry.key) };
+    return entry && { keyType: entry.keyType, publicKey: createPublicKey(entry.key), generated: this.image.slots[slot]?.generated === true };
+  }
+
+  /** What GET METADATA tells of the PIN, PUK and administration key: tries and factory defaults. */
+  get credentials(): { pinMaxTries: number; pukMaxTries: number; pinDefault: boolean; pukDefault: boolean; managementAlgorithm: number; managementDefault: boolean } {
+    const image = this.image;
+    return {
+      pinMaxTries: image.pinMaxTries,
+      pukMaxTries: image.pukMaxTries,
+      pinDefault: image.pin === DEFAULT_PIN,
+      pukDefault: image.puk === DEFAULT_PUK,
+      managementAlgorithm: MANAGEMENT_ALGORITHMS[this.managementKey.algorithm].id,
+      managementDefault: isDefaultManagementKey(this.managementKey),
+    };
   }
 
   reset(): void {
     this.verified = false;
     this.pinJustVerified = false;
+    this.admin.clear();
     this.channel.reset();
   }
 
@@ -203,21 +269,29 @@ export class VirtualPivCard implements SoftwareCard {
       return this.channel.fail(SW_WRONG_LENGTH);
     }
     // Anything but the signature itself (or fetching an answer) comes between VERIFY and a 9C key.
-    if (cmd.ins !== INS_GENERAL_AUTHENTICATE && cmd.ins !== INS_GET_RESPONSE) this.pinJustVerified = false;
+    if (cmd.ins !== INS_GENERAL_AUTHENTICATE && cmd.ins !== INS_GET_RESPONSE) {
+      this.pinJustVerified = false;
+      this.admin.interrupt();
+    }
     if ((cmd.cla & ~CLA_CHAINING) !== 0x00) return this.channel.fail(SW_CLA_UNSUPPORTED);
     if (cmd.ins === INS_GET_RESPONSE) return this.channel.getResponse(cmd);
     this.channel.dropPending();
-    // SP 800-73-4 Part 2 §3.2.4: only GENERAL AUTHENTICATE data may be longer than one short APDU.
-    const collected = this.channel.collect(cmd, cmd.ins === INS_GENERAL_AUTHENTICATE);
+    // SP 800-73-4 Part 2 §3.2.4 and §3.3.2: GENERAL AUTHENTICATE and PUT DATA may be chained.
+    const collected = this.channel.collect(cmd, cmd.ins === INS_GENERAL_AUTHENTICATE || cmd.ins === INS_PUT_DATA);
     if ('response' in collected) return collected.response;
 
     const reply = this.run(cmd, collected.data);
+    return reply instanceof Promise ? reply.then((r) => this.answer(cmd, r)) : this.answer(cmd, reply);
+  }
+
+  /** The reply cut at Ne; written to the image first when the card's state changed. */
+  private answer(cmd: ParsedCommand, reply: Reply): Uint8Array | Promise<Uint8Array> {
     const out = this.channel.deliver(reply.data ?? new Uint8Array(0), reply.sw, cmd);
     const file = this.path;
     const save = this.onSave ?? (file === undefined ? undefined : (image: CardImage) => saveCardImage(file, image));
     if (!reply.persist || save === undefined) return out;
     // Copy now: later commands may change the image before this write runs.
-    const snapshot = { ...this.image };
+    const snapshot = structuredClone(this.image);
     this.saving = this.saving.catch(() => undefined).then(() => save(snapshot));
     // 6581: the change could not be made durable (the card keeps it in memory regardless).
     return this.saving.then(
@@ -226,7 +300,7 @@ export class VirtualPivCard implements SoftwareCard {
     );
   }
 
-  private run(cmd: ParsedCommand, data: Uint8Array): Reply {
+  private run(cmd: ParsedCommand, data: Uint8Array): Reply | Promise<Reply> {
     switch (cmd.ins) {
       case INS_SELECT:
         return this.select(cmd, data);
@@ -240,14 +314,21 @@ export class VirtualPivCard implements SoftwareCard {
         return this.resetRetryCounter(cmd, data);
       case INS_GENERAL_AUTHENTICATE:
         return this.generalAuthenticate(cmd, data);
+      case INS_GENERATE_KEY_PAIR:
+        return this.generateKeyPair(cmd, data);
+      case INS_PUT_DATA:
+        return this.putData(cmd, data);
+      case INS_SET_MANAGEMENT_KEY:
+        return this.yubiKey ? this.setManagementKey(cmd, data) : { sw: SW_INS_UNSUPPORTED };
+      case INS_SET_PIN_RETRIES:
+        return this.yubiKey ? this.setPinRetries(cmd, data) : { sw: SW_INS_UNSUPPORTED };
+      case INS_RESET:
+        return this.yubiKey ? this.resetApplication(cmd, data) : { sw: SW_INS_UNSUPPORTED };
       default:
-        // Includes YubiKey's GET VERSION (FD) and GET SERIAL (F8): this is no YubiKey.
+        // Includes YubiKey's GET VERSION (FD) and GET SERIAL (F8), which virtualYubiKey.ts answers.
         return { sw: SW_INS_UNSUPPORTED };
     }
   }
-
-
-
 
   // --- SELECT (SP 800-73-4 Part 2 §3.1.1) -----------------------------------------------------
 
@@ -357,8 +438,8 @@ export class VirtualPivCard implements SoftwareCard {
     const left = isPin ? image.pinTriesLeft : image.pukTriesLeft;
     if (left === 0) return { sw: SW_BLOCKED };
     if (data.length !== 2 * REFERENCE_DATA_LENGTH) return { sw: SW_WRONG_DATA };
-    const next = unpad(data.subarray(REFERENCE_DATA_LENGTH));
-    if (next === undefined || !(isPin ? isValidPin(next) : isValidPuk(next))) return { sw: SW_WRONG_DATA };
+    // The old value is checked (and counted) before the new one's format, as a YubiKey does:
+    // ykman blocks the PUK for a reset with an empty new PIN.
     if (!matches(data.subarray(0, REFERENCE_DATA_LENGTH), isPin ? image.pin : image.puk)) {
       if (isPin) this.verified = false;
       const now = left - 1;
@@ -366,6 +447,8 @@ export class VirtualPivCard implements SoftwareCard {
       else image.pukTriesLeft = now;
       return { sw: now === 0 ? SW_BLOCKED : triesSw(now), persist: true };
     }
+    const next = unpad(data.subarray(REFERENCE_DATA_LENGTH));
+    if (next === undefined || !(isPin ? isValidPin(next) : isValidPuk(next))) return { sw: SW_WRONG_DATA };
     if (isPin) {
       image.pin = next;
       image.pinTriesLeft = image.pinMaxTries;
@@ -383,12 +466,12 @@ export class VirtualPivCard implements SoftwareCard {
     const image = this.image;
     if (image.pukTriesLeft === 0) return { sw: SW_BLOCKED };
     if (data.length !== 2 * REFERENCE_DATA_LENGTH) return { sw: SW_WRONG_DATA };
-    const next = unpad(data.subarray(REFERENCE_DATA_LENGTH));
-    if (next === undefined || !isValidPin(next)) return { sw: SW_WRONG_DATA };
     if (!matches(data.subarray(0, REFERENCE_DATA_LENGTH), image.puk)) {
       image.pukTriesLeft--;
       return { sw: image.pukTriesLeft === 0 ? SW_BLOCKED : triesSw(image.pukTriesLeft), persist: true };
     }
+    const next = unpad(data.subarray(REFERENCE_DATA_LENGTH));
+    if (next === undefined || !isValidPin(next)) return { sw: SW_WRONG_DATA };
     image.pin = next;
     image.pinTriesLeft = image.pinMaxTries;
     image.pukTriesLeft = image.pukMaxTries;
@@ -401,6 +484,8 @@ export class VirtualPivCard implements SoftwareCard {
   private generalAuthenticate(cmd: ParsedCommand, data: Uint8Array): Reply {
     const pinAlways = this.pinJustVerified;
     this.pinJustVerified = false;
+    if (cmd.p2 === REF_MANAGEMENT_KEY) return this.admin.authenticate(cmd.p1, data);
+    this.admin.interrupt();
     const slot = SLOT_BY_REFERENCE.get(cmd.p2);
     const entry = slot && this.keys.get(slot);
     if (!slot || !entry) return { sw: SW_WRONG_P1P2 };
@@ -437,26 +522,169 @@ export class VirtualPivCard implements SoftwareCard {
       return tlv(0x30, derInteger(r), derInteger(s));
     }
   }
+
+  // --- Administration (SP 800-73-4 Part 2 §3.3; Yubico's extensions) ---------------------------
+
+  /** GENERATE ASYMMETRIC KEY PAIR: a new key in the slot, its certificate gone; answers 7F49 { public key }. */
+  private async generateKeyPair(cmd: ParsedCommand, data: Uint8Array): Promise<Reply> {
+    if (cmd.p1 !== 0x00) return { sw: SW_WRONG_P1P2 };
+    const slot = SLOT_BY_REFERENCE.get(cmd.p2);
+    if (!slot) return { sw: SW_WRONG_P1P2 };
+    const keyType = generationRequest(data, slot);
+    if (!keyType) return { sw: SW_WRONG_DATA };
+    if (!this.admin.authenticated) return { sw: SW_SECURITY_STATUS };
+    const { privateKey } =
+      keyType === 'rsa2048'
+        ? await generateKeyPairAsync('rsa', { modulusLength: 2048, publicExponent: 0x10001 })
+        : await generateKeyPairAsync('ec', { namedCurve: 'prime256v1' });
+    this.image.slots = { ...this.image.slots, [slot]: { keyType, privateKeyPkcs8: privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64'), generated: true } };
+    this.loadSlot(slot);
+    return { data: tlv(0x7f49, publicKeyTlv(createPublicKey(privateKey))), sw: SW_OK, persist: true };
+  }
+
+  /**
+   * PUT DATA: 5C { tag } 53 { object }. A slot's certificate must certify the slot's key; other
+   * objects are 5Fxxxx tags of at most MAX_OBJECT_BYTES; an empty 53 deletes.
+   */
+  private putData(cmd: ParsedCommand, data: Uint8Array): Reply {
+    if (cmd.p1 !== 0x3f || cmd.p2 !== 0xff) return { sw: SW_WRONG_P1P2 };
+    let tag: number;
+    let object: Uint8Array;
+    try {
+      const [list, content, ...extra] = decodeTlv(data, { allowPadding: false, shallow: true });
+      if (!list || !content || extra.length > 0 || list.tag !== 0x5c || list.value.length !== 3 || content.tag !== 0x53) return { sw: SW_WRONG_DATA };
+      tag = list.value.reduce((t, b) => t * 256 + b, 0);
+      object = content.value;
+    } catch {
+      return { sw: SW_WRONG_DATA };
+    }
+    if (!this.admin.authenticated) return { sw: SW_SECURITY_STATUS };
+    const slot = PIV_SLOTS_BY_CERT_TAG.get(tag);
+    if (slot) return this.putCertificate(slot, object);
+    const tagHex = tag.toString(16).padStart(6, '0');
+    if (!WRITABLE_OBJECT_TAG.test(tagHex)) return { sw: SW_WRONG_DATA };
+    if (object.length > MAX_OBJECT_BYTES) return { sw: SW_NOT_ENOUGH_MEMORY };
+    const objects = { ...this.image.objects };
+    if (object.length === 0) delete objects[tagHex];
+    else objects[tagHex] = Buffer.from(object).toString('base64');
+    if (Object.keys(objects).length > 0) this.image.objects = objects;
+    else delete this.image.objects;
+    this.loadContents();
+    return { sw: SW_OK, persist: true };
+  }
+
+  private putCertificate(slot: PivSlot, object: Uint8Array): Reply {
+    const current = this.image.slots[slot];
+    if (!current) return { sw: SW_WRONG_DATA };
+    const next: NonNullable<CardImage['slots'][PivSlot]> = { keyType: current.keyType, privateKeyPkcs8: current.privateKeyPkcs8 };
+    if (current.generated) next.generated = true;
+    if (object.length > 0) {
+      let der: Uint8Array;
+      let compressed: boolean;
+      try {
+        // Shallow: 70 is a constructed tag by its number, but holds the certificate's DER as it is.
+        const fields = new Map(decodeTlv(object, { allowPadding: false, shallow: true }).map((t) => [t.tag, t.value]));
+        const info = fields.get(0x71);
+        compressed = info !== undefined && info.length === 1 && info[0] === 0x01;
+        der = compressed ? new Uint8Array(gunzipSync(fields.get(0x70) ?? new Uint8Array(0), { maxOutputLength: 64 * 1024 })) : (fields.get(0x70) ?? new Uint8Array(0));
+        if (!new X509Certificate(der).checkPrivateKey(this.keys.get(slot)!.key)) return { sw: SW_WRONG_DATA };
+      } catch {
+        return { sw: SW_WRONG_DATA };
+      }
+      next.certificate = Buffer.from(der).toString('base64');
+      if (compressed) next.compressCertificate = true;
+    }
+    this.image.slots = { ...this.image.slots, [slot]: next };
+    this.loadSlot(slot);
+    return { sw: SW_OK, persist: true };
+  }
+
+  /** Yubico's SET MANAGEMENT KEY: P2 FF (no touch); data algorithm, 9B, length, key. */
+  private setManagementKey(cmd: ParsedCommand, data: Uint8Array): Reply {
+    if (cmd.p1 !== 0xff || cmd.p2 !== 0xff) return { sw: SW_WRONG_P1P2 };
+    const algorithm = managementAlgorithmById(data[0] ?? -1);
+    const key = data.subarray(3);
+    if (!algorithm || data[1] !== REF_MANAGEMENT_KEY || data[2] !== key.length || key.length !== MANAGEMENT_ALGORITHMS[algorithm].keyLength) return { sw: SW_WRONG_DATA };
+    if (!this.admin.authenticated) return { sw: SW_SECURITY_STATUS };
+    this.image.managementKey = { algorithm, key: Buffer.from(key).toString('hex') };
+    return { sw: SW_OK, persist: true };
+  }
+
+  /** Yubico's SET PIN RETRIES: P1 the PIN's tries, P2 the PUK's; both back to their defaults. */
+  private setPinRetries(cmd: ParsedCommand, data: Uint8Array): Reply {
+    if (data.length > 0) return { sw: SW_WRONG_LENGTH };
+    // 63Cx counts to 15: no more tries than the status word can tell.
+    if (cmd.p1 < 1 || cmd.p1 > 15 || cmd.p2 < 1 || cmd.p2 > 15) return { sw: SW_WRONG_P1P2 };
+    if (!this.admin.authenticated || !this.verified) return { sw: SW_SECURITY_STATUS };
+    Object.assign(this.image, { pin: DEFAULT_PIN, puk: DEFAULT_PUK, pinMaxTries: cmd.p1, pinTriesLeft: cmd.p1, pukMaxTries: cmd.p2, pukTriesLeft: cmd.p2 });
+    this.verified = false;
+    return { sw: SW_OK, persist: true };
+  }
+
+  /** Yubico's RESET: once PIN and PUK are both blocked, the application as it left the factory. */
+  private resetApplication(cmd: ParsedCommand, data: Uint8Array): Reply {
+    if (cmd.p1 !== 0x00 || cmd.p2 !== 0x00) return { sw: SW_WRONG_P1P2 };
+    if (data.length > 0) return { sw: SW_WRONG_LENGTH };
+    if (this.image.pinTriesLeft > 0 || this.image.pukTriesLeft > 0) return { sw: SW_CONDITIONS_NOT_SATISFIED };
+    Object.assign(this.image, {
+      pin: DEFAULT_PIN,
+      puk: DEFAULT_PUK,
+      pinMaxTries: DEFAULT_TRIES,
+      pinTriesLeft: DEFAULT_TRIES,
+      pukMaxTries: DEFAULT_TRIES,
+      pukTriesLeft: DEFAULT_TRIES,
+      slots: {},
+    });
+    delete this.image.managementKey;
+    delete this.image.objects;
+    this.verified = false;
+    this.admin.clear();
+    this.loadContents();
+    return { sw: SW_OK, persist: true };
+  }
+}
+
+/** The public key as GENERATE ASYMMETRIC KEY PAIR answers it: RSA 81 modulus, 82 exponent; EC 86 point. */
+export function publicKeyTlv(key: KeyObject): Uint8Array {
+  const jwk = key.export({ format: 'jwk' });
+  if (jwk.kty === 'RSA') return concatBytes(tlv(0x81, Buffer.from(jwk.n!, 'base64url')), tlv(0x82, Buffer.from(jwk.e!, 'base64url')));
+  return tlv(0x86, Uint8Array.of(0x04, ...Buffer.from(jwk.x!, 'base64url'), ...Buffer.from(jwk.y!, 'base64url')));
+}
+
+const generateKeyPairAsync = promisify(generateKeyPair);
+
+/** PIN policy as Yubico numbers it: the one each slot has on this card (SP 800-73-4). */
+const SLOT_PIN_POLICY: Record<PivSlot, number> = { '9a': 0x02, '9c': 0x03, '9e': 0x01 };
+
+/** The key type for an algorithm identifier, and the control template's policies if this card keeps them. */
+function generationRequest(data: Uint8Array, slot: PivSlot): PivKeyType | undefined {
+  let children: Tlv[];
+  try {
+    // Shallow: AA and AB are constructed by their tag numbers, but hold one byte each.
+    const tlvs = decodeTlv(data, { allowPadding: false, shallow: true });
+    if (tlvs.length !== 1 || tlvs[0]!.tag !== 0xac) return undefined;
+    children = decodeTlv(tlvs[0]!.value, { allowPadding: false, shallow: true });
+  } catch {
+    return undefined;
+  }
+  let keyType: PivKeyType | undefined;
+  for (const child of children) {
+    const value = child.value.length === 1 ? child.value[0]! : -1;
+    if (child.tag === 0x80) keyType = value === PIV_ALG_RSA_2048 ? 'rsa2048' : value === PIV_ALG_ECC_P256 ? 'p256' : undefined;
+    // Yubico's PIN (AA) and touch (AB) policies: only the default or what this card does anyway.
+    else if (child.tag === 0xaa && (value === 0x00 || value === SLOT_PIN_POLICY[slot])) continue;
+    else if (child.tag === 0xab && (value === 0x00 || value === 0x01)) continue;
+    else return undefined;
+    if (!keyType) return undefined;
+  }
+  return keyType;
 }
 
 /** 7C { 82 00, 81 challenge } → the challenge; undefined for any other template. */
 function challengeInput(data: Uint8Array): Uint8Array | undefined {
-  let tlvs: Tlv[];
-  try {
-    tlvs = decodeTlv(data, { allowPadding: false });
-  } catch {
-    return undefined;
-  }
-  const [template] = tlvs;
-  if (tlvs.length !== 1 || template?.tag !== 0x7c || !template.children) return undefined;
-  let input: Uint8Array | undefined;
-  let response = false;
-  for (const child of template.children) {
-    if (child.tag === 0x82 && child.value.length === 0) response = true;
-    else if (child.tag === 0x81 && child.value.length > 0) input = child.value;
-    else return undefined;
-  }
-  return response ? input : undefined;
+  const fields = authenticationTemplate(data);
+  if (!fields || fields.witness || fields.response?.length !== 0 || !fields.challenge?.length) return undefined;
+  return fields.challenge;
 }
 
 /**

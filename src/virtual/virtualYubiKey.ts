@@ -7,14 +7,13 @@
  * The image file (JSON, private) holds the serial and firmware, the PIV card image and the OATH
  * state; every change is written back before the command is answered.
  */
-import { type KeyObject } from 'node:crypto';
 import { readJsonFile, writePrivateJson } from '../files/index.ts';
 import { bytesEqual, concatBytes, encodeCommand, encodeResponse, fromHex, parseCommand, tlv, type ParsedCommand } from '../iso7816/index.ts';
 import type { SoftwareCard } from '../pcsc/index.ts';
 import { CardImageError, createCardImage, type CardImage, type CreateCardImageOptions, type PivSlot, validateCardImage } from './cardImage.ts';
 import { swBytes } from './cardSideChannel.ts';
 import { newOathState, OATH_AID, OathApplet, type OathState } from './oathApplet.ts';
-import { PIV_AID, VirtualPivCard } from './pivCard.ts';
+import { PIV_AID, publicKeyTlv, VirtualPivCard } from './pivCard.ts';
 
 export const MANAGEMENT_AID = Uint8Array.of(0xa0, 0x00, 0x00, 0x05, 0x27, 0x47, 0x11, 0x17);
 
@@ -116,7 +115,7 @@ export class VirtualYubiKey implements SoftwareCard {
     private readonly options: VirtualYubiKeyOptions = {},
   ) {
     this.version = image.firmware.split('.').map(Number) as unknown as readonly [number, number, number];
-    this.piv = new VirtualPivCard(image.piv, { onSave: async (piv) => this.save({ piv }) });
+    this.piv = new VirtualPivCard(image.piv, { onSave: async (piv) => this.save({ piv }), yubiKey: true });
     this.oath = new OathApplet(image.oath, { version: this.version, ...(options.touch ? { touch: options.touch } : {}) });
   }
 
@@ -211,24 +210,25 @@ export class VirtualYubiKey implements SoftwareCard {
   }
 
   /**
-   * GET METADATA (YubiKey 5.3+): 01 algorithm, 02 PIN and touch policy, 03 origin, 04 public key,
-   * 05 default value, 06 tries (total, remaining). The PIN's default flag is not known here (only
-   * its check is), so it says "not default".
+   * GET METADATA (YubiKey 5.3+): 01 algorithm, 02 PIN and touch policy, 03 origin (01 generated,
+   * 02 imported), 04 public key, 05 default value, 06 tries (total, remaining).
    */
   private metadata(reference: number): Uint8Array | undefined {
     const tries = (total: number, left: number) => tlv(0x06, Uint8Array.of(total, left));
-    if (reference === 0x80) return concatBytes(tlv(0x01, Uint8Array.of(0xff)), tlv(0x05, Uint8Array.of(0)), tries(3, this.piv.pinTriesLeft));
-    if (reference === 0x81) return concatBytes(tlv(0x01, Uint8Array.of(0xff)), tlv(0x05, Uint8Array.of(0)), tries(3, this.piv.pukTriesLeft));
-    if (reference === 0x9b) return concatBytes(tlv(0x01, Uint8Array.of(0x03)), tlv(0x02, Uint8Array.of(0x00, 0x01)), tlv(0x05, Uint8Array.of(0)));
+    const flag = (on: boolean) => Uint8Array.of(on ? 1 : 0);
+    const c = this.piv.credentials;
+    if (reference === 0x80) return concatBytes(tlv(0x01, Uint8Array.of(0xff)), tlv(0x05, flag(c.pinDefault)), tries(c.pinMaxTries, this.piv.pinTriesLeft));
+    if (reference === 0x81) return concatBytes(tlv(0x01, Uint8Array.of(0xff)), tlv(0x05, flag(c.pukDefault)), tries(c.pukMaxTries, this.piv.pukTriesLeft));
+    if (reference === 0x9b) return concatBytes(tlv(0x01, Uint8Array.of(c.managementAlgorithm)), tlv(0x02, Uint8Array.of(0x00, 0x01)), tlv(0x05, flag(c.managementDefault)));
     const slot = ({ 0x9a: '9a', 0x9c: '9c', 0x9e: '9e' } as Record<number, PivSlot>)[reference];
     const key = slot && this.piv.slotKey(slot);
     if (!key) return undefined;
-    // PIN policy: 9A once, 9C always, 9E never (SP 800-73-4); touch never; imported.
+    // PIN policy: 9A once, 9C always, 9E never (SP 800-73-4); touch never.
     const pinPolicy = slot === '9c' ? 0x03 : slot === '9e' ? 0x01 : 0x02;
     return concatBytes(
       tlv(0x01, Uint8Array.of(key.keyType === 'p256' ? 0x11 : 0x07)),
       tlv(0x02, Uint8Array.of(pinPolicy, 0x01)),
-      tlv(0x03, Uint8Array.of(0x02)),
+      tlv(0x03, Uint8Array.of(key.generated ? 0x01 : 0x02)),
       tlv(0x04, publicKeyTlv(key.publicKey)),
     );
   }
@@ -244,9 +244,3 @@ export class VirtualYubiKey implements SoftwareCard {
   }
 }
 
-/** The public key as GENERATE ASYMMETRIC answers it: RSA 81 modulus, 82 exponent; EC 86 point. */
-function publicKeyTlv(key: KeyObject): Uint8Array {
-  const jwk = key.export({ format: 'jwk' });
-  if (jwk.kty === 'RSA') return concatBytes(tlv(0x81, Buffer.from(jwk.n!, 'base64url')), tlv(0x82, Buffer.from(jwk.e!, 'base64url')));
-  return tlv(0x86, Uint8Array.of(0x04, ...Buffer.from(jwk.x!, 'base64url'), ...Buffer.from(jwk.y!, 'base64url')));
-}

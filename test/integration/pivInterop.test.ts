@@ -70,7 +70,7 @@ describe.skipIf(!available).each([
     await saveCardImage(file, image);
     await writeFile(path.join(dir, 'data.bin'), 'e-kort login challenge');
     for (const slot of ['9a', '9c'] as const) {
-      const cert = new X509Certificate(Buffer.from(image.slots[slot]!.certificate, 'base64'));
+      const cert = new X509Certificate(Buffer.from(image.slots[slot]!.certificate!, 'base64'));
       await writeFile(path.join(dir, `${slot}.pub.pem`), cert.publicKey.export({ type: 'spki', format: 'pem' }));
     }
     await waitForCard(READER, { present: false });

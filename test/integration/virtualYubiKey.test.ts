@@ -1,10 +1,12 @@
 /**
  * The virtual YubiKey in ekort's reader, with Yubico's ykman (Debian's yubikey-manager) as the
- * peer: ykman info, piv info and oath accounts add/list/code accept it, and its codes, ours
- * (OathSession, `ekort oath`) and RFC 4226/6238's agree.
+ * peer: ykman info, piv info, piv keys/certificates/access/reset and oath accounts
+ * add/list/code accept it, and its codes, ours (OathSession, `ekort oath`) and RFC 4226/6238's
+ * agree.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createPublicKey, X509Certificate } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +14,7 @@ import { OathSession } from '../../src/oath/index.ts';
 import { ReaderMonitor } from '../../src/pcsc/readerMonitor.ts';
 import { totp } from '../../src/token/index.ts';
 import { ekortReaderSlot } from '../../src/virtual/ekortReaders.ts';
-import { createYubiKeyImage, saveYubiKeyImage, VirtualYubiKey } from '../../src/virtual/virtualYubiKey.ts';
+import { createYubiKeyImage, saveYubiKeyImage, VirtualYubiKey, type YubiKeyImage } from '../../src/virtual/virtualYubiKey.ts';
 import { VpcdLink } from '../../src/virtual/vpcdLink.ts';
 import { ekort } from '../support/ekortCli.ts';
 import { ekortReaders, findExecutable, requireSystem, startPcscd, waitForCard } from '../support/pcscd.ts';
@@ -22,6 +24,8 @@ const READER = ekortReaders[1];
 /** RFC 4226 / 6238's secret "12345678901234567890", in base32. */
 const RFC_SECRET_B32 = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ';
 const RFC_SECRET = new TextEncoder().encode('12345678901234567890');
+/** The 9B key every PIV application leaves the factory with. */
+const FACTORY_9B = '010203040506070801020304050607080102030405060708';
 
 function ykman(...args: string[]): Promise<string> {
   return new Promise((resolve, reject) =>
@@ -121,5 +125,39 @@ describe.skipIf(!available)('virtual YubiKey with ykman as the peer', () => {
     expect(await ykman('oath', 'accounts', 'list', '-p', 'hemligt')).toBe('RFC:alice\n');
     await ykman('oath', 'access', 'change', '-p', 'hemligt', '--clear');
     expect((await ekort(['oath', 'list', '--reader', READER])).stdout).toBe('RFC:alice\n');
+  });
+
+  it('ykman generates a key in 9A and a certificate for it with the factory 9B key; the card signed it with that key', async () => {
+    const pub = path.join(dir, '9a.pub.pem');
+    await ykman('piv', 'keys', 'generate', '-a', 'ECCP256', '-m', FACTORY_9B, '9a', pub);
+    await ykman('piv', 'certificates', 'generate', '-m', FACTORY_9B, '-P', '123456', '-s', 'CN=Generated on the key', '9a', pub);
+    const info = await ykman('piv', 'info');
+    expect(info).toMatch(/^Slot 9a:\n\tAlgorithm:\tECCP256\n\tSubject DN:\tCN=Generated on the key$/m);
+    const cert = new X509Certificate(await ykman('piv', 'certificates', 'export', '9a', '-'));
+    const publicKey = createPublicKey(readFileSync(pub));
+    expect(cert.publicKey.equals(publicKey)).toBe(true);
+    expect(cert.verify(publicKey)).toBe(true);
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as YubiKeyImage;
+    expect(saved.piv.slots['9a']).toMatchObject({ keyType: 'p256', generated: true });
+  });
+
+  it('ykman changes the 9B key to AES-128 and sets the retries; the old key no longer works', async () => {
+    const aes = '00112233445566778899aabbccddeeff';
+    await ykman('piv', 'access', 'change-management-key', '-m', FACTORY_9B, '-a', 'AES128', '-n', aes, '-f');
+    await expect(ykman('piv', 'keys', 'generate', '-a', 'ECCP256', '-m', FACTORY_9B, '9e', path.join(dir, '9e.pem'))).rejects.toThrow(/management key/i);
+    await ykman('piv', 'access', 'set-retries', '5', '4', '-m', aes, '-P', '123456', '-f');
+    const info = await ykman('piv', 'info');
+    expect(info).toMatch(/^PIN tries remaining: 5\/5$/m);
+    expect(info).toMatch(/^Management key algorithm: AES128$/m);
+  });
+
+  it('ykman piv reset: it blocks PIN and PUK itself, then the key has its factory PIN, PUK and 9B key and no keys', async () => {
+    expect(await ykman('piv', 'reset', '-f')).toMatch(/Success/);
+    const info = await ykman('piv', 'info');
+    expect(info).toMatch(/^PIN tries remaining: 3\/3$/m);
+    expect(info).toMatch(/^WARNING: Using default Management key!$/m);
+    expect(info).not.toMatch(/^Slot 9a:/m);
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as YubiKeyImage;
+    expect([saved.piv.slots, saved.piv.managementKey, saved.piv.pinMaxTries]).toEqual([{}, undefined, 3]);
   });
 });

@@ -35,7 +35,7 @@ describe.each(['rsa2048', 'p256'] as const)('signChallenge with a %s virtual car
     const session = await openSession(keyType);
     const signer = await pivSigner(session, '9a');
     expect(signer.keyType).toBe(keyType);
-    expect(hex(signer.certificate)).toBe(Buffer.from((await imageOf(keyType)).slots['9a']!.certificate, 'base64').toString('hex'));
+    expect(hex(signer.certificate)).toBe(Buffer.from((await imageOf(keyType)).slots['9a']!.certificate!, 'base64').toString('hex'));
     await session.verifyPin('123456');
     const cms = await signChallenge(challenge, signer, { signingTime });
 

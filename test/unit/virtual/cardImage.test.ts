@@ -19,7 +19,7 @@ import type { CertificateSubject } from '../../../src/pki/index.ts';
 import { thrown } from '../../support/failures.ts';
 
 function certificate(image: CardImage, slot: '9a' | '9c'): X509Certificate {
-  return new X509Certificate(Buffer.from(image.slots[slot]!.certificate, 'base64'));
+  return new X509Certificate(Buffer.from(image.slots[slot]!.certificate!, 'base64'));
 }
 
 let p256: CardImage;
@@ -202,6 +202,16 @@ describe('saveCardImage / loadCardImage', () => {
       [{ ...p256, slots: { '9a': { ...s9a, certificate: 'bm90IGEgY2VydA==' } } }, 'slots.9a.certificate'],
       [{ ...p256, slots: { '9a': { ...s9a, privateKeyPkcs8: 'not base64!' } } }, 'slots.9a.privateKeyPkcs8'],
       [{ ...p256, slots: { '9a': { ...s9a, compressCertificate: 'yes' } } }, 'slots.9a.compressCertificate'],
+      [{ ...p256, slots: { '9a': { ...s9a, generated: false } } }, 'slots.9a.generated'],
+      [{ ...p256, managementKey: { algorithm: 'des', key: '00' } }, 'managementKey.algorithm'],
+      [{ ...p256, managementKey: { algorithm: 'aes128', key: '0011223344556677' } }, 'managementKey.key'],
+      [{ ...p256, managementKey: { algorithm: 'tdes', key: 'hemligt' } }, 'managementKey.key'],
+      [{ ...p256, managementKey: null }, 'managementKey'],
+      [{ ...p256, objects: null }, 'objects'],
+      [{ ...p256, objects: { '7e': 'AQ==' } }, 'objects.7e'],
+      [{ ...p256, objects: { '5fc105': 'AQ==' } }, 'objects.5fc105'],
+      [{ ...p256, objects: { '5fff00': '' } }, 'objects.5fff00'],
+      [{ ...p256, objects: { '5fff00': Buffer.alloc(3053).toString('base64') } }, 'objects.5fff00'],
       [[], ''],
     ];
     for (const [value, field] of cases) {
@@ -210,6 +220,12 @@ describe('saveCardImage / loadCardImage', () => {
       expect(error, field).toMatchObject({ code: 'CARD_IMAGE_INVALID', field, path: file });
       expect((error as Error).message).not.toContain('hemligt');
     }
+  });
+
+  it('takes a generated key without a certificate, an administration key and written objects', () => {
+    const { certificate: _, ...keyOnly } = p256.slots['9a']!;
+    const image = { ...p256, slots: { '9a': { ...keyOnly, generated: true } }, managementKey: { algorithm: 'aes256', key: 'AB'.repeat(32) }, objects: { '5fc109': 'iAF/' } };
+    expect(validateCardImage(JSON.parse(JSON.stringify(image)))).toEqual({ ...image, managementKey: { algorithm: 'aes256', key: 'ab'.repeat(32) } });
   });
 
   it('validateCardImage accepts what createCardImage makes and copies it', () => {

@@ -28,7 +28,7 @@ async function tx(card: VirtualPivCard, apdu: string): Promise<string> {
 }
 
 function certOf(image: CardImage, slot: '9a' | '9c' | '9e'): X509Certificate {
-  return new X509Certificate(Buffer.from(image.slots[slot]!.certificate, 'base64'));
+  return new X509Certificate(Buffer.from(image.slots[slot]!.certificate!, 'base64'));
 }
 
 /** GENERAL AUTHENTICATE data: 7C { 82 00, 81 input }. */
@@ -346,16 +346,18 @@ describe('VirtualPivCard: GENERAL AUTHENTICATE', () => {
     expect(hex(await ga(0x07, 0x9a, tlv(0x7c, tlv(0x82, new Uint8Array(0)), tlv(0x85, digest))))).toBe('6A 80'); // ECDH
     expect(hex(await ga(0x07, 0x9e, gaData(pkcs1Block(message))))).toBe('6A 86');
     expect(hex(await ga(0x07, 0x9d, gaData(pkcs1Block(message))))).toBe('6A 86');
-    expect(hex(await ga(0x00, 0x9b, fromHex('7C 02 81 00')))).toBe('6A 86'); // management key challenge
+    expect(hex(await ga(0x00, 0x9b, fromHex('7C 02 81 00')))).toBe('6A 80'); // not the administration key's algorithm
   });
 });
 
 describe('VirtualPivCard: transport', () => {
-  it('answers 6D00 to unknown instructions (YubiKey GET VERSION included) and 6E00 to other classes', async () => {
+  it("answers 6D00 to unknown instructions (YubiKey's own included) and 6E00 to other classes", async () => {
     const card = new VirtualPivCard(p256);
     expect(await tx(card, '00 FD 00 00 00')).toBe('6D 00');
     expect(await tx(card, '00 F8 00 00 00')).toBe('6D 00');
-    expect(await tx(card, '00 47 00 9A 05 AC 03 80 01 11')).toBe('6D 00');
+    expect(await tx(card, '00 FB 00 00')).toBe('6D 00'); // RESET
+    expect(await tx(card, '00 FA 05 05')).toBe('6D 00'); // SET PIN RETRIES
+    expect(await tx(card, '00 FF FF FF 1B 03 9B 18 01 02 03 04 05 06 07 08 01 02 03 04 05 06 07 08 01 02 03 04 05 06 07 08')).toBe('6D 00');
     expect(await tx(card, '80 CB 3F FF 03 5C 01 7E 00')).toBe('6E 00');
     expect(await tx(card, '0C CB 3F FF 03 5C 01 7E 00')).toBe('6E 00');
   });
