@@ -10,7 +10,7 @@
  * 9B), plus the ISO/IEC 7816-4 transport: GET RESPONSE for answers longer than Ne (61xx),
  * command chaining (CLA 10) and extended length. The PIV application is the card's default
  * application. As a YubiKey's PIV (option `yubiKey`) it also answers Yubico's SET MANAGEMENT
- * KEY, SET PIN RETRIES and RESET, as ykman uses them.
+ * KEY, IMPORT ASYMMETRIC KEY, SET PIN RETRIES and RESET, as ykman uses them.
  *
  * Security status: 9A (PIV Authentication) signs once the PIN was verified in this session;
  * 9C (Digital Signature) is "PIN Always": each signature needs a VERIFY right before it;
@@ -21,7 +21,6 @@ import {
   createECDH,
   createPrivateKey,
   createPublicKey,
-  generateKeyPair,
   privateEncrypt,
   randomBytes,
   timingSafeEqual,
@@ -29,9 +28,8 @@ import {
   type ECDH,
   type KeyObject,
 } from 'node:crypto';
-import { promisify } from 'node:util';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { bytesEqual, concatBytes, decodeTlv, fromHex, parseCommand, type ParsedCommand, tlv, type Tlv } from '../iso7816/index.ts';
+import { bytesEqual, concatBytes, decodeTlv, fromHex, parseCommand, type ParsedCommand, tlv } from '../iso7816/index.ts';
 import type { SoftwareCard } from '../pcsc/index.ts';
 import { CardSideChannel, CLA_CHAINING, INS_GET_RESPONSE, swBytes as sw } from './cardSideChannel.ts';
 import {
@@ -49,6 +47,7 @@ import {
   type PivSlot,
   WRITABLE_OBJECT_TAG,
 } from './cardImage.ts';
+import { generateSlotKey, generationRequest, importedKey, PIV_ALG_ECC_P256, PIV_ALG_RSA_2048, publicKeyTlv } from './pivKeyMaterial.ts';
 import { authenticationTemplate, DEFAULT_MANAGEMENT_KEY, isDefaultManagementKey, ManagementKeyAuth, managementAlgorithmById, MANAGEMENT_ALGORITHMS, type ManagementKey } from './managementKey.ts';
 
 // ISO/IEC 7816-4 §5.6 status words.
@@ -79,15 +78,14 @@ const INS_PUT_DATA = 0xdb;
 const INS_SET_MANAGEMENT_KEY = 0xff;
 const INS_SET_PIN_RETRIES = 0xfa;
 const INS_RESET = 0xfb;
+const INS_IMPORT_KEY = 0xfe;
 
 /** SP 800-73-4 Part 1 §2.2: NIST RID A0 00 00 03 08, PIX 00 00 10 00 01 00 (version 01 00). */
 export const PIV_AID: Uint8Array = fromHex('A0 00 00 03 08 00 00 10 00 01 00');
 /** The AID without its version, as OpenSC selects it. */
 const PIV_AID_TRUNCATED = 9;
 
-/** SP 800-78-4 Table 6-2: cryptographic algorithm identifiers. */
-export const PIV_ALG_RSA_2048 = 0x07;
-export const PIV_ALG_ECC_P256 = 0x11;
+export { PIV_ALG_ECC_P256, PIV_ALG_RSA_2048 } from './pivKeyMaterial.ts';
 const ALG_FOR_KEY: Record<PivKeyType, number> = { rsa2048: PIV_ALG_RSA_2048, p256: PIV_ALG_ECC_P256 };
 
 /** SP 800-73-4 Part 2 §3.2.1: key references of the PIV Card Application PIN and the PUK. */
@@ -109,6 +107,11 @@ export const PIV_TAG = {
   keyHistory: 0x5fc10c,
   certificate: { '9a': 0x5fc105, '9c': 0x5fc10a, '9e': 0x5fc101 } as Record<PivSlot, number>,
 } as const;
+/**
+ * SP 800-73-4 Part 1 Table 3, objects read only after the PIN: fingerprints, facial image,
+ * printed information, iris images.
+ */
+const PIN_PROTECTED_OBJECTS: ReadonlySet<number> = new Set([0x5fc103, 0x5fc108, 0x5fc109, 0x5fc121]);
 const PIV_SLOTS_BY_CERT_TAG: ReadonlyMap<number, PivSlot> = new Map(
   (Object.entries(PIV_TAG.certificate) as [PivSlot, number][]).map(([slot, tag]) => [tag, slot]),
 );
@@ -276,8 +279,8 @@ export class VirtualPivCard implements SoftwareCard {
     if ((cmd.cla & ~CLA_CHAINING) !== 0x00) return this.channel.fail(SW_CLA_UNSUPPORTED);
     if (cmd.ins === INS_GET_RESPONSE) return this.channel.getResponse(cmd);
     this.channel.dropPending();
-    // SP 800-73-4 Part 2 §3.2.4 and §3.3.2: GENERAL AUTHENTICATE and PUT DATA may be chained.
-    const collected = this.channel.collect(cmd, cmd.ins === INS_GENERAL_AUTHENTICATE || cmd.ins === INS_PUT_DATA);
+    // SP 800-73-4 Part 2 §3.2.4 and §3.3.2: GENERAL AUTHENTICATE and PUT DATA may be chained (and IMPORT KEY).
+    const collected = this.channel.collect(cmd, cmd.ins === INS_GENERAL_AUTHENTICATE || cmd.ins === INS_PUT_DATA || cmd.ins === INS_IMPORT_KEY);
     if ('response' in collected) return collected.response;
 
     const reply = this.run(cmd, collected.data);
@@ -324,6 +327,8 @@ export class VirtualPivCard implements SoftwareCard {
         return this.yubiKey ? this.setPinRetries(cmd, data) : { sw: SW_INS_UNSUPPORTED };
       case INS_RESET:
         return this.yubiKey ? this.resetApplication(cmd, data) : { sw: SW_INS_UNSUPPORTED };
+      case INS_IMPORT_KEY:
+        return this.yubiKey ? this.importKey(cmd, data) : { sw: SW_INS_UNSUPPORTED };
       default:
         // Includes YubiKey's GET VERSION (FD) and GET SERIAL (F8), which virtualYubiKey.ts answers.
         return { sw: SW_INS_UNSUPPORTED };
@@ -364,7 +369,10 @@ export class VirtualPivCard implements SoftwareCard {
       return { sw: SW_WRONG_DATA };
     }
     const object = this.objects.get(tag);
-    return object ? { data: object, sw: SW_OK } : { sw: SW_NOT_FOUND };
+    if (!object) return { sw: SW_NOT_FOUND };
+    // A PIN-protected 9B key (ykman --protect) is kept in Printed Information.
+    if (PIN_PROTECTED_OBJECTS.has(tag) && !this.verified) return { sw: SW_SECURITY_STATUS };
+    return { data: object, sw: SW_OK };
   }
 
   /** SP 800-73-4 Part 1 §3.1.1: Card Capability Container. */
@@ -533,13 +541,32 @@ export class VirtualPivCard implements SoftwareCard {
     const keyType = generationRequest(data, slot);
     if (!keyType) return { sw: SW_WRONG_DATA };
     if (!this.admin.authenticated) return { sw: SW_SECURITY_STATUS };
-    const { privateKey } =
-      keyType === 'rsa2048'
-        ? await generateKeyPairAsync('rsa', { modulusLength: 2048, publicExponent: 0x10001 })
-        : await generateKeyPairAsync('ec', { namedCurve: 'prime256v1' });
+    const privateKey = await generateSlotKey(keyType);
     this.image.slots = { ...this.image.slots, [slot]: { keyType, privateKeyPkcs8: privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64'), generated: true } };
     this.loadSlot(slot);
     return { data: tlv(0x7f49, publicKeyTlv(createPublicKey(privateKey))), sw: SW_OK, persist: true };
+  }
+
+  /**
+   * Yubico's IMPORT ASYMMETRIC KEY: P1 the algorithm, P2 the slot; the slot's certificate stays
+   * if it certifies the new key.
+   */
+  private importKey(cmd: ParsedCommand, data: Uint8Array): Reply {
+    const slot = SLOT_BY_REFERENCE.get(cmd.p2);
+    if (!slot) return { sw: SW_WRONG_P1P2 };
+    const imported = importedKey(cmd.p1, data, slot);
+    if (!imported) return { sw: SW_WRONG_DATA };
+    if (!this.admin.authenticated) return { sw: SW_SECURITY_STATUS };
+    const { keyType, key } = imported;
+    const current = this.image.slots[slot];
+    const next: NonNullable<CardImage['slots'][PivSlot]> = { keyType, privateKeyPkcs8: key.export({ format: 'der', type: 'pkcs8' }).toString('base64') };
+    if (current?.certificate && new X509Certificate(Buffer.from(current.certificate, 'base64')).checkPrivateKey(key)) {
+      next.certificate = current.certificate;
+      if (current.compressCertificate) next.compressCertificate = true;
+    }
+    this.image.slots = { ...this.image.slots, [slot]: next };
+    this.loadSlot(slot);
+    return { sw: SW_OK, persist: true };
   }
 
   /**
@@ -642,42 +669,6 @@ export class VirtualPivCard implements SoftwareCard {
     this.loadContents();
     return { sw: SW_OK, persist: true };
   }
-}
-
-/** The public key as GENERATE ASYMMETRIC KEY PAIR answers it: RSA 81 modulus, 82 exponent; EC 86 point. */
-export function publicKeyTlv(key: KeyObject): Uint8Array {
-  const jwk = key.export({ format: 'jwk' });
-  if (jwk.kty === 'RSA') return concatBytes(tlv(0x81, Buffer.from(jwk.n!, 'base64url')), tlv(0x82, Buffer.from(jwk.e!, 'base64url')));
-  return tlv(0x86, Uint8Array.of(0x04, ...Buffer.from(jwk.x!, 'base64url'), ...Buffer.from(jwk.y!, 'base64url')));
-}
-
-const generateKeyPairAsync = promisify(generateKeyPair);
-
-/** PIN policy as Yubico numbers it: the one each slot has on this card (SP 800-73-4). */
-const SLOT_PIN_POLICY: Record<PivSlot, number> = { '9a': 0x02, '9c': 0x03, '9e': 0x01 };
-
-/** The key type for an algorithm identifier, and the control template's policies if this card keeps them. */
-function generationRequest(data: Uint8Array, slot: PivSlot): PivKeyType | undefined {
-  let children: Tlv[];
-  try {
-    // Shallow: AA and AB are constructed by their tag numbers, but hold one byte each.
-    const tlvs = decodeTlv(data, { allowPadding: false, shallow: true });
-    if (tlvs.length !== 1 || tlvs[0]!.tag !== 0xac) return undefined;
-    children = decodeTlv(tlvs[0]!.value, { allowPadding: false, shallow: true });
-  } catch {
-    return undefined;
-  }
-  let keyType: PivKeyType | undefined;
-  for (const child of children) {
-    const value = child.value.length === 1 ? child.value[0]! : -1;
-    if (child.tag === 0x80) keyType = value === PIV_ALG_RSA_2048 ? 'rsa2048' : value === PIV_ALG_ECC_P256 ? 'p256' : undefined;
-    // Yubico's PIN (AA) and touch (AB) policies: only the default or what this card does anyway.
-    else if (child.tag === 0xaa && (value === 0x00 || value === SLOT_PIN_POLICY[slot])) continue;
-    else if (child.tag === 0xab && (value === 0x00 || value === 0x01)) continue;
-    else return undefined;
-    if (!keyType) return undefined;
-  }
-  return keyType;
 }
 
 /** 7C { 82 00, 81 challenge } → the challenge; undefined for any other template. */

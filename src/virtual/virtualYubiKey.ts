@@ -13,7 +13,8 @@ import type { SoftwareCard } from '../pcsc/index.ts';
 import { CardImageError, createCardImage, type CardImage, type CreateCardImageOptions, type PivSlot, validateCardImage } from './cardImage.ts';
 import { swBytes } from './cardSideChannel.ts';
 import { newOathState, OATH_AID, OathApplet, type OathState } from './oathApplet.ts';
-import { PIV_AID, publicKeyTlv, VirtualPivCard } from './pivCard.ts';
+import { PIV_AID, VirtualPivCard } from './pivCard.ts';
+import { publicKeyTlv } from './pivKeyMaterial.ts';
 
 export const MANAGEMENT_AID = Uint8Array.of(0xa0, 0x00, 0x00, 0x05, 0x27, 0x47, 0x11, 0x17);
 

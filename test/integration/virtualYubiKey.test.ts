@@ -33,6 +33,10 @@ function ykman(...args: string[]): Promise<string> {
   );
 }
 
+function run(command: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => execFile(command, args, { timeout: 30_000 }, (e, out, err) => (e ? reject(new Error(`${command}: ${err || e.message}`)) : resolve(out))));
+}
+
 /** Waits until the clock is at least 3 s from a 30-s step boundary, so two programs see one step. */
 async function midStep(): Promise<void> {
   for (;;) {
@@ -139,6 +143,19 @@ describe.skipIf(!available)('virtual YubiKey with ykman as the peer', () => {
     expect(cert.verify(publicKey)).toBe(true);
     const saved = JSON.parse(readFileSync(file, 'utf8')) as YubiKeyImage;
     expect(saved.piv.slots['9a']).toMatchObject({ keyType: 'p256', generated: true });
+  });
+
+  it("ykman imports OpenSSL's RSA key into 9C; the certificate ykman then makes with it passes openssl verify", async () => {
+    const keyFile = path.join(dir, 'rsa.pem');
+    const pubFile = path.join(dir, 'rsa.pub.pem');
+    const certFile = path.join(dir, 'rsa.crt');
+    await run('openssl', ['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', keyFile]);
+    await run('openssl', ['pkey', '-in', keyFile, '-pubout', '-out', pubFile]);
+    await ykman('piv', 'keys', 'import', '-m', FACTORY_9B, '9c', keyFile);
+    await ykman('piv', 'certificates', 'generate', '-m', FACTORY_9B, '-P', '123456', '-s', 'CN=Imported', '9c', pubFile);
+    await ykman('piv', 'certificates', 'export', '9c', certFile);
+    expect(await run('openssl', ['verify', '-check_ss_sig', '-CAfile', certFile, certFile])).toBe(`${certFile}: OK\n`);
+    expect(createPublicKey(readFileSync(pubFile)).equals(new X509Certificate(readFileSync(certFile)).publicKey)).toBe(true);
   });
 
   it('ykman changes the 9B key to AES-128 and sets the retries; the old key no longer works', async () => {

@@ -3,7 +3,7 @@
  * ASYMMETRIC KEY PAIR, PUT DATA, and a virtual YubiKey's SET MANAGEMENT KEY, SET PIN RETRIES
  * and RESET. The host's side is written here from the specification, with Node's ciphers.
  */
-import { createCipheriv, createDecipheriv, createHash, createPublicKey, randomBytes, verify, X509Certificate } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createPublicKey, generateKeyPairSync, randomBytes, verify, X509Certificate, type KeyObject } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -178,6 +178,15 @@ describe('VirtualPivCard: PUT DATA', () => {
     expect(await send(card, 0xdb, 0x3f, 0xff, fromHex('5C 03 5F FF 00'))).toBe('6A 80');
   });
 
+  it('Printed Information (where ykman keeps a PIN-protected 9B key) is read only after the PIN', async () => {
+    const card = piv(image);
+    await mutualAuth(card);
+    expect(await send(card, 0xdb, 0x3f, 0xff, concatBytes(fromHex('5C 03 5F C1 09'), tlv(0x53, fromHex('88 02 89 00'))))).toBe('90 00');
+    expect(await send(card, 0xcb, 0x3f, 0xff, fromHex('5C 03 5F C1 09'), 256)).toBe('69 82');
+    expect(await send(card, 0x20, 0x00, 0x80, fromHex(PIN))).toBe('90 00');
+    expect(await send(card, 0xcb, 0x3f, 0xff, fromHex('5C 03 5F C1 09'), 256)).toBe('53 04 88 02 89 00 90 00');
+  });
+
   it('takes a certificate as a command chain, as short-APDU hosts send it', async () => {
     const card = piv(image);
     await mutualAuth(card);
@@ -265,6 +274,28 @@ describe('virtual YubiKey: SET MANAGEMENT KEY, SET PIN RETRIES, RESET', () => {
     expect(await mutualAuth(yk)).toBe('90 00');
     const saved = JSON.parse(await readFile(file, 'utf8')) as { piv: CardImage };
     expect([saved.piv.pinTriesLeft, saved.piv.pukTriesLeft, saved.piv.slots, saved.piv.managementKey]).toEqual([3, 3, {}, undefined]);
+  });
+
+  it("IMPORT ASYMMETRIC KEY: an RSA key by its CRT parts and a P-256 scalar become the slot's keys; a forged part is refused", async () => {
+    const { yk } = await key();
+    const jwk = (k: KeyObject) => k.export({ format: 'jwk' });
+    const bytes = (b64: string | undefined) => new Uint8Array(Buffer.from(b64!, 'base64url'));
+    const rsaKey = jwk(generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey);
+    const rsaData = (qi = bytes(rsaKey.qi)) => concatBytes(tlv(0x01, bytes(rsaKey.p)), tlv(0x02, bytes(rsaKey.q)), tlv(0x03, bytes(rsaKey.dp)), tlv(0x04, bytes(rsaKey.dq)), tlv(0x05, qi));
+    const ecKey = jwk(generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey);
+    expect(await send(yk, 0xfe, 0x07, 0x9a, rsaData())).toBe('69 82');
+    await mutualAuth(yk);
+    const forged = bytes(rsaKey.qi);
+    forged[forged.length - 1]! ^= 1;
+    expect(await send(yk, 0xfe, 0x07, 0x9a, rsaData(forged))).toBe('6A 80');
+    expect(await send(yk, 0xfe, 0x11, 0x9a, rsaData())).toBe('6A 80'); // RSA parts for P-256
+    expect(await send(yk, 0xfe, 0x07, 0x9a, rsaData())).toBe('90 00');
+    expect(await send(yk, 0xfe, 0x11, 0x9c, concatBytes(tlv(0x06, bytes(ecKey.d)), fromHex('AA 01 03 AB 01 01')))).toBe('90 00');
+    expect(await send(yk, 0xfe, 0x11, 0x9e, tlv(0x06, bytes(ecKey.d).subarray(1)))).toBe('6A 80');
+    const modulus = hex(bytes(rsaKey.n));
+    expect(hex(await metadata(yk, 0x9a))).toContain(modulus);
+    expect(hex(await metadata(yk, 0x9a))).toContain('03 01 02'); // imported
+    expect(hex(await metadata(yk, 0x9c))).toContain(`86 41 04 ${hex(bytes(ecKey.x))} ${hex(bytes(ecKey.y))}`);
   });
 
   it('GET METADATA tells a generated key from an imported one', async () => {
