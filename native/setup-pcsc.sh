@@ -15,7 +15,7 @@ packages=(pcscd libpcsclite-dev vsmartcard-vpcd opensc pcsc-tools procps)
 mode=install
 for arg in "$@"; do
   case "$arg" in
-    --test) packages+=(vsmartcard-vpicc python3-virtualsmartcard python3-pycryptodome openssl iproute2 yubikey-manager) ;;
+    --test) packages+=(vsmartcard-vpicc python3-virtualsmartcard python3-pycryptodome openssl iproute2 yubikey-manager yubico-piv-tool) ;;
     --check) mode=check ;;
     -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "setup-pcsc: unknown option $arg" >&2; exit 2 ;;

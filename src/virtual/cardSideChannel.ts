@@ -35,8 +35,15 @@ export class CardSideChannel {
   private pending: { data: Uint8Array; sw: number } | undefined;
   private chain: Chain | undefined;
 
-  /** T=0: no response data on case 3/4 commands (all by GET RESPONSE), 6Cxx for a wrong Le. */
-  constructor(private readonly t0 = false) {}
+  /**
+   * T=0: no response data on case 3/4 commands (all by GET RESPONSE), 6Cxx for a wrong Le.
+   * `neWithoutLe`: what a command without Le may receive (0 by ISO/IEC 7816-4; a YubiKey answers
+   * up to 256 bytes at once, and Yubico's libykpiv expects that of it).
+   */
+  constructor(
+    private readonly t0 = false,
+    private readonly neWithoutLe = 0,
+  ) {}
 
   /** Power-on or reset: nothing pending, no chain. */
   reset(): void {
@@ -89,7 +96,7 @@ export class CardSideChannel {
   deliver(data: Uint8Array, status: number, cmd: ParsedCommand, resumed = false): Uint8Array {
     if (data.length === 0) return swBytes(status);
     const hasData = (cmd.data?.length ?? 0) > 0;
-    const ne = this.t0 && hasData ? 0 : (cmd.le ?? 0);
+    const ne = this.t0 && hasData ? 0 : (cmd.le ?? this.neWithoutLe);
     if (this.t0 && !hasData && ne > 0 && data.length < ne) {
       if (resumed) this.pending = { data, sw: status };
       return swBytes(0x6c00 | data.length);

@@ -84,7 +84,8 @@ export interface OathAppletOptions {
 }
 
 export class OathApplet {
-  private readonly channel = new CardSideChannel();
+  /** Up to 256 bytes without Le, as a YubiKey answers. */
+  private readonly channel = new CardSideChannel(false, 256);
   /** The challenge a host must answer to unlock, while an access key is set and not yet validated. */
   private pendingChallenge: Uint8Array | undefined;
   private unlocked = false;

@@ -166,7 +166,7 @@ export class VirtualPivCard implements SoftwareCard {
   private verified = false;
   /** A VERIFY was the last command: what a "PIN Always" key (9C) needs. */
   private pinJustVerified = false;
-  private readonly channel = new CardSideChannel();
+  private readonly channel: CardSideChannel;
   private readonly admin = new ManagementKeyAuth(() => this.managementKey);
   private saving: Promise<void> = Promise.resolve();
 
@@ -176,6 +176,7 @@ export class VirtualPivCard implements SoftwareCard {
     this.path = options.path;
     this.onSave = options.onSave;
     this.yubiKey = options.yubiKey ?? false;
+    this.channel = new CardSideChannel(false, this.yubiKey ? 256 : 0);
     this.atr = fromHex(this.image.atr);
     this.loadContents();
     this.apt = this.applicationPropertyTemplate();

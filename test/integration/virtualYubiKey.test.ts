@@ -19,7 +19,7 @@ import { VpcdLink } from '../../src/virtual/vpcdLink.ts';
 import { ekort } from '../support/ekortCli.ts';
 import { ekortReaders, findExecutable, requireSystem, startPcscd, waitForCard } from '../support/pcscd.ts';
 
-const available = await requireSystem('pcscd', 'ekort-ifd', 'ykman');
+const available = await requireSystem('pcscd', 'ekort-ifd', 'ykman', 'yubico-piv-tool', 'openssl');
 const READER = ekortReaders[1];
 /** RFC 4226 / 6238's secret "12345678901234567890", in base32. */
 const RFC_SECRET_B32 = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ';
@@ -33,8 +33,12 @@ function ykman(...args: string[]): Promise<string> {
   );
 }
 
+/** Runs a peer with stdin closed, so that one asking for input fails instead of waiting: its stdout, then its stderr. */
 function run(command: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => execFile(command, args, { timeout: 30_000 }, (e, out, err) => (e ? reject(new Error(`${command}: ${err || e.message}`)) : resolve(out))));
+  return new Promise((resolve, reject) => {
+    const child = execFile(command, args, { timeout: 20_000 }, (e, out, err) => (e ? reject(new Error(`${command}: ${err || e.message}`)) : resolve(out + err)));
+    child.stdin?.end();
+  });
 }
 
 /** Waits until the clock is at least 3 s from a 30-s step boundary, so two programs see one step. */
@@ -176,5 +180,23 @@ describe.skipIf(!available)('virtual YubiKey with ykman as the peer', () => {
     expect(info).not.toMatch(/^Slot 9a:/m);
     const saved = JSON.parse(readFileSync(file, 'utf8')) as YubiKeyImage;
     expect([saved.piv.slots, saved.piv.managementKey, saved.piv.pinMaxTries]).toEqual([{}, undefined, 3]);
+  });
+
+  it("Yubico's yubico-piv-tool (libykpiv, which takes answers without Le) generates, imports and signs, and resets", async () => {
+    const keyFile = path.join(dir, 'p256.pem');
+    const certFile = path.join(dir, 'p256.crt');
+    await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', keyFile, '-out', certFile, '-subj', '/CN=Imported P-256', '-days', '30']);
+    const pivTool = (...args: string[]) => run('yubico-piv-tool', ['-r', READER, ...args]);
+    expect(await pivTool('-a', 'generate', '-s', '9a', '-A', 'ECCP256', `--key=${FACTORY_9B}`)).toMatch(/^-----BEGIN PUBLIC KEY-----/);
+    await pivTool('-a', 'import-key', '-s', '9e', '-i', keyFile, `--key=${FACTORY_9B}`);
+    await pivTool('-a', 'import-certificate', '-s', '9e', '-i', certFile, `--key=${FACTORY_9B}`);
+    // The card signs; the tool verifies with the certificate it was given.
+    expect(await pivTool('-a', 'test-signature', '-s', '9e', '-i', certFile)).toMatch(/Successful ECDSA verification/);
+    expect(await pivTool('-a', 'verify-pin', '-P', '123456', '-a', 'pin-retries', '--pin-retries', '6', '--puk-retries', '5', `--key=${FACTORY_9B}`)).toMatch(/changed pin retries to 6/);
+    expect(await pivTool('-a', 'status')).toMatch(/^PIN tries left:\t6$/m);
+    for (let i = 0; i < 6; i++) await pivTool('-a', 'verify-pin', '-P', '000000').catch(() => undefined);
+    for (let i = 0; i < 5; i++) await pivTool('-a', 'unblock-pin', '-P', '00000000', '-N', '123456').catch(() => undefined);
+    expect(await pivTool('-a', 'reset')).toMatch(/Successfully reset/);
+    expect(await pivTool('-a', 'status')).toMatch(/^PIN tries left:\t3$/m);
   });
 });

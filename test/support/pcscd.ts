@@ -219,7 +219,7 @@ export async function ensurePcscd(): Promise<boolean> {
   return report(await pcscdProblems());
 }
 
-export type SystemPart = 'pcscd' | 'ekort-ifd' | 'ykman' | 'opensc-tool' | 'pcsc_scan' | 'vicc' | 'pkcs11-tool' | 'pkcs15-tool' | 'openssl' | 'zbarimg';
+export type SystemPart = 'pcscd' | 'ekort-ifd' | 'ykman' | 'yubico-piv-tool' | 'opensc-tool' | 'pcsc_scan' | 'vicc' | 'pkcs11-tool' | 'pkcs15-tool' | 'openssl' | 'zbarimg';
 
 /** OpenSC's PKCS#11 module as Debian installs it (package opensc-pkcs11). */
 export const OPENSC_PKCS11_MODULE = '/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so';
@@ -238,6 +238,7 @@ export async function requireSystem(...parts: SystemPart[]): Promise<boolean> {
       missing.push(`pkcs11-tool and ${OPENSC_PKCS11_MODULE} (Debian packages opensc, opensc-pkcs11)`);
     } else if (part === 'pkcs15-tool' && !findExecutable('pkcs15-tool')) missing.push('pkcs15-tool (Debian package opensc)');
     else if (part === 'ykman' && !findExecutable('ykman')) missing.push('ykman (Debian package yubikey-manager)');
+    else if (part === 'yubico-piv-tool' && !findExecutable('yubico-piv-tool')) missing.push('yubico-piv-tool (Debian package yubico-piv-tool)');
     else if (part === 'openssl' && !findExecutable('openssl')) missing.push('openssl (Debian package openssl)');
     else if (part === 'zbarimg' && !findExecutable('zbarimg')) missing.push('zbarimg (Debian package zbar-tools)');
     else if (part === 'vicc') {

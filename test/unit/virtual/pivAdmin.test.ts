@@ -298,6 +298,12 @@ describe('virtual YubiKey: SET MANAGEMENT KEY, SET PIN RETRIES, RESET', () => {
     expect(hex(await metadata(yk, 0x9c))).toContain(`86 41 04 ${hex(bytes(ecKey.x))} ${hex(bytes(ecKey.y))}`);
   });
 
+  it('answers a command without Le at once, as a YubiKey does (a plain PIV card says 61xx)', async () => {
+    const { yk } = await key();
+    expect(await send(yk, 0x87, 0x03, 0x9b, fromHex('7C 02 80 00'))).toMatch(/^7C 0A 80 08( [0-9A-F]{2}){8} 90 00$/);
+    expect(await send(piv(image), 0x87, 0x03, 0x9b, fromHex('7C 02 80 00'))).toBe('61 0C');
+  });
+
   it('GET METADATA tells a generated key from an imported one', async () => {
     const { yk } = await key();
     expect(hex(await metadata(yk, 0x9a)).slice(0, 20)).toBe('01 01 11 02 02 02 01');
