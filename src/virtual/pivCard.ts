@@ -47,7 +47,7 @@ import {
   type PivSlot,
   WRITABLE_OBJECT_TAG,
 } from './cardImage.ts';
-import { generateSlotKey, generationRequest, importedKey, PIV_ALG_ECC_P256, PIV_ALG_RSA_2048, publicKeyTlv } from './pivKeyMaterial.ts';
+import { generateSlotKey, generationRequest, importedKey, PIV_ALG_ECC_P256, PIV_ALG_RSA_2048, publicKeyTlv, SLOT_PIN_POLICY } from './pivKeyMaterial.ts';
 import { authenticationTemplate, DEFAULT_MANAGEMENT_KEY, isDefaultManagementKey, ManagementKeyAuth, managementAlgorithmById, MANAGEMENT_ALGORITHMS, type ManagementKey } from './managementKey.ts';
 
 // ISO/IEC 7816-4 §5.6 status words.
@@ -79,6 +79,9 @@ const INS_SET_MANAGEMENT_KEY = 0xff;
 const INS_SET_PIN_RETRIES = 0xfa;
 const INS_RESET = 0xfb;
 const INS_IMPORT_KEY = 0xfe;
+const INS_ATTEST = 0xf9;
+/** Yubico's object for the F9 attestation certificate. */
+const ATTESTATION_OBJECT = 0x5fff01;
 
 /** SP 800-73-4 Part 1 §2.2: NIST RID A0 00 00 03 08, PIX 00 00 10 00 01 00 (version 01 00). */
 export const PIV_AID: Uint8Array = fromHex('A0 00 00 03 08 00 00 10 00 01 00');
@@ -136,6 +139,11 @@ export interface VirtualPivCardOptions {
   onSave?: (image: CardImage) => Promise<void>;
   /** Answer Yubico's SET MANAGEMENT KEY, SET PIN RETRIES and RESET (a virtual YubiKey's PIV). */
   yubiKey?: boolean;
+  /** A YubiKey's slot F9: its certificate (object 5FFF01) and ATTEST for generated keys. */
+  attestation?: {
+    certificate: Uint8Array;
+    attest(slot: PivSlot, key: { publicKey: KeyObject; pinPolicy: number }): Promise<Uint8Array>;
+  };
 }
 
 interface SlotKey {
@@ -158,6 +166,7 @@ export class VirtualPivCard implements SoftwareCard {
   private readonly path: string | undefined;
   private readonly onSave: ((image: CardImage) => Promise<void>) | undefined;
   private readonly yubiKey: boolean;
+  private readonly attestation: VirtualPivCardOptions['attestation'];
   private readonly keys = new Map<PivSlot, SlotKey>();
   private readonly objects = new Map<number, Uint8Array>();
   private readonly apt: Uint8Array;
@@ -176,6 +185,7 @@ export class VirtualPivCard implements SoftwareCard {
     this.path = options.path;
     this.onSave = options.onSave;
     this.yubiKey = options.yubiKey ?? false;
+    this.attestation = options.attestation;
     this.channel = new CardSideChannel(false, this.yubiKey ? 256 : 0);
     this.atr = fromHex(this.image.atr);
     this.loadContents();
@@ -191,6 +201,10 @@ export class VirtualPivCard implements SoftwareCard {
     this.objects.set(PIV_TAG.chuid, this.chuid());
     this.objects.set(PIV_TAG.discovery, discoveryObject());
     this.objects.set(PIV_TAG.keyHistory, tlv(0x53, tlv(0xc1, Uint8Array.of(0)), tlv(0xc2, Uint8Array.of(0)), tlv(0xfe, new Uint8Array(0))));
+    if (this.attestation) {
+      const certificate = this.attestation.certificate;
+      this.objects.set(ATTESTATION_OBJECT, tlv(0x53, tlv(0x70, certificate), tlv(0x71, Uint8Array.of(0)), tlv(0xfe, new Uint8Array(0))));
+    }
     // Written objects replace the card's own (a CHUID written by an issuer, say).
     for (const [tag, value] of Object.entries(this.image.objects ?? {})) this.objects.set(parseInt(tag, 16), tlv(0x53, Buffer.from(value, 'base64')));
   }
@@ -330,6 +344,8 @@ export class VirtualPivCard implements SoftwareCard {
         return this.yubiKey ? this.resetApplication(cmd, data) : { sw: SW_INS_UNSUPPORTED };
       case INS_IMPORT_KEY:
         return this.yubiKey ? this.importKey(cmd, data) : { sw: SW_INS_UNSUPPORTED };
+      case INS_ATTEST:
+        return this.attestation ? this.attest(cmd, data) : { sw: SW_INS_UNSUPPORTED };
       default:
         // Includes YubiKey's GET VERSION (FD) and GET SERIAL (F8), which virtualYubiKey.ts answers.
         return { sw: SW_INS_UNSUPPORTED };
@@ -625,6 +641,18 @@ export class VirtualPivCard implements SoftwareCard {
     this.image.slots = { ...this.image.slots, [slot]: next };
     this.loadSlot(slot);
     return { sw: SW_OK, persist: true };
+  }
+
+  /** Yubico's ATTEST: P1 the slot; a certificate for its key, signed by F9, for generated keys only. */
+  private async attest(cmd: ParsedCommand, data: Uint8Array): Promise<Reply> {
+    if (cmd.p2 !== 0x00 || data.length > 0) return { sw: SW_WRONG_P1P2 };
+    const slot = SLOT_BY_REFERENCE.get(cmd.p1);
+    if (!slot) return { sw: SW_WRONG_P1P2 };
+    const key = this.slotKey(slot);
+    if (!key) return { sw: SW_NOT_FOUND };
+    // A YubiKey vouches only for keys it made: an imported one may exist elsewhere.
+    if (!key.generated) return { sw: SW_WRONG_DATA };
+    return { data: await this.attestation!.attest(slot, { publicKey: key.publicKey, pinPolicy: SLOT_PIN_POLICY[slot] }), sw: SW_OK };
   }
 
   /** Yubico's SET MANAGEMENT KEY: P2 FF (no touch); data algorithm, 9B, length, key. */

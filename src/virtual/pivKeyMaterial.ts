@@ -13,7 +13,7 @@ export const PIV_ALG_RSA_2048 = 0x07;
 export const PIV_ALG_ECC_P256 = 0x11;
 
 /** PIN policy as Yubico numbers it: the one each slot has on this card (SP 800-73-4). */
-const SLOT_PIN_POLICY: Record<PivSlot, number> = { '9a': 0x02, '9c': 0x03, '9e': 0x01 };
+export const SLOT_PIN_POLICY: Record<PivSlot, number> = { '9a': 0x02, '9c': 0x03, '9e': 0x01 };
 
 /** Yubico's PIN (AA) and touch (AB) policies: only the default or what this card does anyway. */
 function keptPolicy(t: Tlv, slot: PivSlot): boolean {

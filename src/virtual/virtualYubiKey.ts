@@ -14,7 +14,8 @@ import { CardImageError, createCardImage, type CardImage, type CreateCardImageOp
 import { swBytes } from './cardSideChannel.ts';
 import { newOathState, OATH_AID, OathApplet, type OathState } from './oathApplet.ts';
 import { PIV_AID, VirtualPivCard } from './pivCard.ts';
-import { publicKeyTlv } from './pivKeyMaterial.ts';
+import { publicKeyTlv, SLOT_PIN_POLICY } from './pivKeyMaterial.ts';
+import { attestationCertificate, checkAttestationKey, createAttestationKey, type AttestationKey } from './yubiKeyAttestation.ts';
 
 export const MANAGEMENT_AID = Uint8Array.of(0xa0, 0x00, 0x00, 0x05, 0x27, 0x47, 0x11, 0x17);
 
@@ -49,6 +50,8 @@ export interface YubiKeyImage {
   firmware: string;
   piv: CardImage;
   oath: OathState;
+  /** Slot F9, for PIV attestation; images made before it have none. */
+  attestation?: AttestationKey;
 }
 
 export interface CreateYubiKeyOptions extends CreateCardImageOptions {
@@ -58,7 +61,14 @@ export interface CreateYubiKeyOptions extends CreateCardImageOptions {
 export async function createYubiKeyImage(options: CreateYubiKeyOptions = {}): Promise<YubiKeyImage> {
   const serial = options.serial ?? 10_000_000 + Math.floor(Math.random() * 80_000_000);
   if (!Number.isSafeInteger(serial) || serial < 1 || serial > 0xffffffff) throw new CardImageError('CARD_IMAGE_INVALID', 'serial must be from 1 to 4294967295');
-  return { format: YUBIKEY_IMAGE_FORMAT, serial, firmware: '5.4.3', piv: await createCardImage({ name: 'Virtual YubiKey', ...options }), oath: newOathState() };
+  return {
+    format: YUBIKEY_IMAGE_FORMAT,
+    serial,
+    firmware: '5.4.3',
+    piv: await createCardImage({ name: 'Virtual YubiKey', ...options }),
+    oath: newOathState(),
+    attestation: await createAttestationKey(serial),
+  };
 }
 
 function validate(value: unknown, source: string): YubiKeyImage {
@@ -71,7 +81,9 @@ function validate(value: unknown, source: string): YubiKeyImage {
   if (typeof o!.firmware !== 'string' || !/^\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(o!.firmware)) bad('firmware must be like 5.4.3');
   const oath = o!.oath;
   if (!oath || typeof oath.salt !== 'string' || !Array.isArray(oath.credentials)) bad('oath must hold a salt and credentials');
-  return { ...(o as YubiKeyImage), piv: validateCardImage(o!.piv, `${source} (piv)`) };
+  const image: YubiKeyImage = { ...(o as YubiKeyImage), piv: validateCardImage(o!.piv, `${source} (piv)`) };
+  if (o!.attestation !== undefined) image.attestation = checkAttestationKey(o!.attestation, source);
+  return image;
 }
 
 /** Is this JSON a virtual YubiKey's image (rather than a plain card's)? */
@@ -116,7 +128,18 @@ export class VirtualYubiKey implements SoftwareCard {
     private readonly options: VirtualYubiKeyOptions = {},
   ) {
     this.version = image.firmware.split('.').map(Number) as unknown as readonly [number, number, number];
-    this.piv = new VirtualPivCard(image.piv, { onSave: async (piv) => this.save({ piv }), yubiKey: true });
+    const f9 = image.attestation;
+    this.piv = new VirtualPivCard(image.piv, {
+      onSave: async (piv) => this.save({ piv }),
+      yubiKey: true,
+      ...(f9 && {
+        attestation: {
+          certificate: new Uint8Array(Buffer.from(f9.certificate, 'base64')),
+          attest: (slot, key) =>
+            attestationCertificate(f9, { slot, ...key, firmware: this.version, serial: image.serial, touchPolicy: 0x01, formFactor: FORM_FACTOR_USB_A_KEYCHAIN }),
+        },
+      }),
+    });
     this.oath = new OathApplet(image.oath, { version: this.version, ...(options.touch ? { touch: options.touch } : {}) });
   }
 
@@ -224,8 +247,8 @@ export class VirtualYubiKey implements SoftwareCard {
     const slot = ({ 0x9a: '9a', 0x9c: '9c', 0x9e: '9e' } as Record<number, PivSlot>)[reference];
     const key = slot && this.piv.slotKey(slot);
     if (!key) return undefined;
-    // PIN policy: 9A once, 9C always, 9E never (SP 800-73-4); touch never.
-    const pinPolicy = slot === '9c' ? 0x03 : slot === '9e' ? 0x01 : 0x02;
+    // Touch never.
+    const pinPolicy = SLOT_PIN_POLICY[slot];
     return concatBytes(
       tlv(0x01, Uint8Array.of(key.keyType === 'p256' ? 0x11 : 0x07)),
       tlv(0x02, Uint8Array.of(pinPolicy, 0x01)),

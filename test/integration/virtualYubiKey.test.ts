@@ -147,6 +147,12 @@ describe.skipIf(!available)('virtual YubiKey with ykman as the peer', () => {
     expect(cert.verify(publicKey)).toBe(true);
     const saved = JSON.parse(readFileSync(file, 'utf8')) as YubiKeyImage;
     expect(saved.piv.slots['9a']).toMatchObject({ keyType: 'p256', generated: true });
+    // ykman's attestation of that key: openssl finds it issued by the key's F9 certificate.
+    const attestation = path.join(dir, '9a.attestation.pem');
+    const f9 = path.join(dir, 'f9.pem');
+    await ykman('piv', 'keys', 'attest', '9a', attestation);
+    await ykman('piv', 'certificates', 'export', 'f9', f9);
+    expect(await run('openssl', ['verify', '-CAfile', f9, attestation])).toBe(`${attestation}: OK\n`);
   });
 
   it("ykman imports OpenSSL's RSA key into 9C; the certificate ykman then makes with it passes openssl verify", async () => {

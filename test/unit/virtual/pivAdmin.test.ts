@@ -4,18 +4,18 @@
  * and RESET. The host's side is written here from the specification, with Node's ciphers.
  */
 import { createCipheriv, createDecipheriv, createHash, createPublicKey, generateKeyPairSync, randomBytes, verify, X509Certificate, type KeyObject } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeCommand } from '../../../src/iso7816/apdu.ts';
 import { concatBytes, fromHex, toHex } from '../../../src/iso7816/hex.ts';
-import { decodeOne, tlv } from '../../../src/iso7816/tlv.ts';
+import { decodeOne, decodeTlv, tlv } from '../../../src/iso7816/tlv.ts';
 import { createCardImage, type CardImage } from '../../../src/virtual/cardImage.ts';
 import { DEFAULT_MANAGEMENT_KEY } from '../../../src/virtual/managementKey.ts';
 import { VirtualPivCard } from '../../../src/virtual/pivCard.ts';
-import { createYubiKeyImage, saveYubiKeyImage, VirtualYubiKey } from '../../../src/virtual/virtualYubiKey.ts';
+import { createYubiKeyImage, loadYubiKeyImage, saveYubiKeyImage, VirtualYubiKey, type YubiKeyImage } from '../../../src/virtual/virtualYubiKey.ts';
 
 const hex = (b: Uint8Array) => toHex(b, ' ').toUpperCase();
 const PIN = '31 32 33 34 35 36 FF FF'; // 123456
@@ -302,6 +302,45 @@ describe('virtual YubiKey: SET MANAGEMENT KEY, SET PIN RETRIES, RESET', () => {
     const { yk } = await key();
     expect(await send(yk, 0x87, 0x03, 0x9b, fromHex('7C 02 80 00'))).toMatch(/^7C 0A 80 08( [0-9A-F]{2}){8} 90 00$/);
     expect(await send(piv(image), 0x87, 0x03, 0x9b, fromHex('7C 02 80 00'))).toBe('61 0C');
+  });
+
+  it("ATTEST: a certificate for a generated key, signed by F9's key (object 5FFF01), with Yubico's extensions", async () => {
+    const { yk, file } = await key();
+    const f9Object = decodeOne(body(await send(yk, 0xcb, 0x3f, 0xff, fromHex('5C 03 5F FF 01'), 65536)), { shallow: true });
+    const f9 = new X509Certificate(decodeTlv(f9Object.value, { shallow: true })[0]!.value);
+    expect(f9.subject).toBe('CN=ekort virtual YubiKey PIV Attestation 4711');
+    expect(f9.ca).toBe(true);
+    expect(await send(yk, 0xf9, 0x9a, 0x00, undefined, 65536)).toBe('6A 80'); // made outside the key
+    expect(await send(yk, 0xf9, 0x9e, 0x00, undefined, 65536)).toBe('6A 82'); // no key
+    await mutualAuth(yk);
+    const point = decodeOne(body(await send(yk, 0x47, 0x00, 0x9a, fromHex('AC 03 80 01 11'), 256))).children![0]!.value;
+    const attested = new X509Certificate(body(await send(yk, 0xf9, 0x9a, 0x00, undefined, 65536)));
+    expect(attested.subject).toBe('CN=YubiKey PIV Attestation 9a');
+    expect(attested.checkIssued(f9) && attested.verify(f9.publicKey)).toBe(true);
+    expect(hex(new Uint8Array(attested.publicKey.export({ format: 'der', type: 'spki' })).subarray(-65))).toBe(hex(point));
+    const der = hex(new Uint8Array(attested.raw));
+    // 1.3.6.1.4.1.41482.3.x: firmware 5.4.3, serial 4711, PIN once and touch never, USB-A keychain.
+    expect(der).toContain('2B 06 01 04 01 82 C4 0A 03 03 04 03 05 04 03');
+    expect(der).toContain('2B 06 01 04 01 82 C4 0A 03 07 04 04 02 02 12 67');
+    expect(der).toContain('2B 06 01 04 01 82 C4 0A 03 08 04 02 02 01');
+    expect(der).toContain('2B 06 01 04 01 82 C4 0A 03 09 04 01 01');
+    // An image from before attestation: no F9, no ATTEST.
+    const saved = JSON.parse(await readFile(file, 'utf8')) as YubiKeyImage;
+    delete saved.attestation;
+    const old = new VirtualYubiKey(saved);
+    await send(old, 0xa4, 0x04, 0x00, fromHex('A0 00 00 03 08'), 256);
+    expect(await send(old, 0xf9, 0x9a, 0x00, undefined, 65536)).toBe('6D 00');
+    expect(await send(piv(image), 0xf9, 0x9a, 0x00, undefined, 65536)).toBe('6D 00');
+  });
+
+  it("refuses an image whose F9 certificate is not its key's (CARD_IMAGE_INVALID, field attestation)", async () => {
+    const { file } = await key();
+    const saved = JSON.parse(await readFile(file, 'utf8')) as YubiKeyImage;
+    const other = await createYubiKeyImage({ serial: 4712 });
+    await writeFile(file, JSON.stringify({ ...saved, attestation: { ...saved.attestation, certificate: other.attestation!.certificate } }));
+    await expect(loadYubiKeyImage(file)).rejects.toMatchObject({ code: 'CARD_IMAGE_INVALID', field: 'attestation' });
+    await writeFile(file, JSON.stringify({ ...saved, attestation: { ...saved.attestation, extra: 1 } }));
+    await expect(loadYubiKeyImage(file)).rejects.toMatchObject({ code: 'CARD_IMAGE_INVALID', field: 'attestation' });
   });
 
   it('GET METADATA tells a generated key from an imported one', async () => {
