@@ -149,6 +149,13 @@ export const WRITABLE_OBJECT_TAG = /^5f[0-9a-f]{4}$/;
 const CERTIFICATE_OBJECT_TAGS = ['5fc105', '5fc10a', '5fc101'];
 /** The largest data object a YubiKey 5 holds (3 052 bytes), which this card keeps to as well. */
 export const MAX_OBJECT_BYTES = 3052;
+/** All written objects together: about what a YubiKey 5's PIV application holds (51 200 bytes). */
+export const MAX_OBJECTS_TOTAL_BYTES = 51_200;
+
+/** The bytes the written objects hold together. */
+export function writtenObjectBytes(objects: Record<string, string> | undefined): number {
+  return Object.values(objects ?? {}).reduce((sum, b64) => sum + Buffer.byteLength(b64, 'base64'), 0);
+}
 
 /** The key's type as the card image names it, or undefined for a key this card cannot hold. */
 export function pivKeyType(key: KeyObject): PivKeyType | undefined {
@@ -251,6 +258,7 @@ export function validateCardImage(value: unknown, source = '(in memory)'): CardI
       if (c.base64(text, `objects.${tag}`).length > MAX_OBJECT_BYTES) c.fail(`objects.${tag}`, `must be at most ${MAX_OBJECT_BYTES} bytes`);
       image.objects[tag] = text;
     }
+    if (writtenObjectBytes(image.objects) > MAX_OBJECTS_TOTAL_BYTES) c.fail('objects', `must hold at most ${MAX_OBJECTS_TOTAL_BYTES} bytes together`);
   }
   return image;
 }

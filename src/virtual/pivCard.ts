@@ -40,12 +40,14 @@ import {
   isValidPuk,
   loadCardImage,
   MAX_OBJECT_BYTES,
+  MAX_OBJECTS_TOTAL_BYTES,
   saveCardImage,
   validateCardImage,
   type CardImage,
   type PivKeyType,
   type PivSlot,
   WRITABLE_OBJECT_TAG,
+  writtenObjectBytes,
 } from './cardImage.ts';
 import { generateSlotKey, generationRequest, importedKey, PIV_ALG_ECC_P256, PIV_ALG_RSA_2048, publicKeyTlv, SLOT_PIN_POLICY } from './pivKeyMaterial.ts';
 import { authenticationTemplate, DEFAULT_MANAGEMENT_KEY, isDefaultManagementKey, ManagementKeyAuth, managementAlgorithmById, MANAGEMENT_ALGORITHMS, type ManagementKey } from './managementKey.ts';
@@ -611,6 +613,7 @@ export class VirtualPivCard implements SoftwareCard {
     const objects = { ...this.image.objects };
     if (object.length === 0) delete objects[tagHex];
     else objects[tagHex] = Buffer.from(object).toString('base64');
+    if (writtenObjectBytes(objects) > MAX_OBJECTS_TOTAL_BYTES) return { sw: SW_NOT_ENOUGH_MEMORY };
     if (Object.keys(objects).length > 0) this.image.objects = objects;
     else delete this.image.objects;
     this.loadContents();

@@ -65,7 +65,8 @@ export async function createYubiKeyImage(options: CreateYubiKeyOptions = {}): Pr
     format: YUBIKEY_IMAGE_FORMAT,
     serial,
     firmware: '5.4.3',
-    piv: await createCardImage({ name: 'Virtual YubiKey', ...options }),
+    // `name: undefined` (the CLI without --name) must not undo the default.
+    piv: await createCardImage({ ...options, name: options.name ?? 'Virtual YubiKey' }),
     oath: newOathState(),
     attestation: await createAttestationKey(serial),
   };

@@ -212,6 +212,7 @@ describe('saveCardImage / loadCardImage', () => {
       [{ ...p256, objects: { '5fc105': 'AQ==' } }, 'objects.5fc105'],
       [{ ...p256, objects: { '5fff00': '' } }, 'objects.5fff00'],
       [{ ...p256, objects: { '5fff00': Buffer.alloc(3053).toString('base64') } }, 'objects.5fff00'],
+      [{ ...p256, objects: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`5ffe${(0x10 + i).toString(16)}`, Buffer.alloc(3052).toString('base64')])) }, 'objects'],
       [[], ''],
     ];
     for (const [value, field] of cases) {

@@ -174,6 +174,10 @@ describe('VirtualPivCard: PUT DATA', () => {
     expect(await send(card, 0xcb, 0x3f, 0xff, fromHex('5C 03 5F FF 00'), 256)).toBe('6A 82');
     expect(card.currentImage.objects).toBeUndefined();
     expect(await put('5F FF 01', new Uint8Array(3053))).toBe('6A 84');
+    // 16 full objects fit (48 832 bytes), the 17th would pass 51 200: refused, the 16 kept.
+    for (let i = 0; i < 16; i++) expect(await put(`5F FE ${(0x10 + i).toString(16)}`, new Uint8Array(3052).fill(i))).toBe('90 00');
+    expect(await put('5F FE 20', new Uint8Array(3052))).toBe('6A 84');
+    expect(Object.keys(card.currentImage.objects!)).toHaveLength(16);
     expect(await send(card, 0xdb, 0x3f, 0xff, concatBytes(fromHex('5C 01 7E'), tlv(0x53, Uint8Array.of(1))))).toBe('6A 80');
     expect(await send(card, 0xdb, 0x3f, 0xff, fromHex('5C 03 5F FF 00'))).toBe('6A 80');
   });
@@ -331,6 +335,11 @@ describe('virtual YubiKey: SET MANAGEMENT KEY, SET PIN RETRIES, RESET', () => {
     await send(old, 0xa4, 0x04, 0x00, fromHex('A0 00 00 03 08'), 256);
     expect(await send(old, 0xf9, 0x9a, 0x00, undefined, 65536)).toBe('6D 00');
     expect(await send(piv(image), 0xf9, 0x9a, 0x00, undefined, 65536)).toBe('6D 00');
+  });
+
+  it('a new key is "Virtual YubiKey" unless named, also when the name is given as undefined', async () => {
+    expect((await createYubiKeyImage({ name: undefined })).piv.holder.name).toBe('Virtual YubiKey');
+    expect((await createYubiKeyImage({ name: 'Key Holder' })).piv.holder.name).toBe('Key Holder');
   });
 
   it("refuses an image whose F9 certificate is not its key's (CARD_IMAGE_INVALID, field attestation)", async () => {
