@@ -12,7 +12,7 @@ import { bytesEqual, concatBytes, encodeCommand, encodeResponse, fromHex, parseC
 import type { SoftwareCard } from '../pcsc/index.ts';
 import { CardImageError, createCardImage, type CardImage, type CreateCardImageOptions, type PivSlot, validateCardImage } from './cardImage.ts';
 import { swBytes } from './cardSideChannel.ts';
-import { newOathState, OATH_AID, OathApplet, type OathState } from './oathApplet.ts';
+import { checkOathState, newOathState, OATH_AID, OathApplet, type OathState } from './oathApplet.ts';
 import { PIV_AID, VirtualPivCard } from './pivCard.ts';
 import { publicKeyTlv, SLOT_PIN_POLICY } from './pivKeyMaterial.ts';
 import { attestationCertificate, checkAttestationKey, createAttestationKey, type AttestationKey } from './yubiKeyAttestation.ts';
@@ -80,9 +80,7 @@ function validate(value: unknown, source: string): YubiKeyImage {
   if (!o || typeof o !== 'object' || o.format !== YUBIKEY_IMAGE_FORMAT) bad(`format must be "${YUBIKEY_IMAGE_FORMAT}"`);
   if (!Number.isSafeInteger(o!.serial) || o!.serial! < 1 || o!.serial! > 0xffffffff) bad('serial must be from 1 to 4294967295');
   if (typeof o!.firmware !== 'string' || !/^\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(o!.firmware)) bad('firmware must be like 5.4.3');
-  const oath = o!.oath;
-  if (!oath || typeof oath.salt !== 'string' || !Array.isArray(oath.credentials)) bad('oath must hold a salt and credentials');
-  const image: YubiKeyImage = { ...(o as YubiKeyImage), piv: validateCardImage(o!.piv, `${source} (piv)`) };
+  const image: YubiKeyImage = { ...(o as YubiKeyImage), piv: validateCardImage(o!.piv, `${source} (piv)`), oath: checkOathState(o!.oath, source) };
   if (o!.attestation !== undefined) image.attestation = checkAttestationKey(o!.attestation, source);
   return image;
 }
