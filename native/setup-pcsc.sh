@@ -59,6 +59,30 @@ else
   echo "setup-pcsc: started pcscd"
 fi
 
+# OpenSC's PKCS#11 module serves max_virtual_slots / slots_per_card readers: 16 / 4 = 4 by
+# default. vpcd's two readers and ekort's five make seven, so ekort's slots, and a USB reader
+# plugged in after them, would be invisible to pkcs11-tool, ssh and every other PKCS#11 program.
+# A configuration that sets max_virtual_slots itself is left alone.
+opensc_conf=/etc/opensc/opensc.conf
+if [ -f "$opensc_conf" ] && ! grep -q '^[^#]*max_virtual_slots' "$opensc_conf"; then
+  if [ "$mode" = check ]; then
+    echo "setup-pcsc: OpenSC's PKCS#11 module serves only the first 4 readers (max_virtual_slots in $opensc_conf)" >&2
+    exit 1
+  fi
+  as_root tee -a "$opensc_conf" >/dev/null <<'CONF'
+
+# Added by ekort-desktop's native/setup-pcsc.sh. OpenSC's PKCS#11 module serves
+# max_virtual_slots / slots_per_card readers, 16 / 4 = 4 by default; vpcd and ekort's reader
+# driver add seven readers. Remove this block for OpenSC's default.
+app opensc-pkcs11 {
+	pkcs11 {
+		max_virtual_slots = 64;
+	}
+}
+CONF
+  echo "setup-pcsc: OpenSC's PKCS#11 module now serves 16 readers (max_virtual_slots = 64 in $opensc_conf)"
+fi
+
 # vpcd listens only while pcscd runs; wait for it (pcscd loads its drivers at start-up).
 for _ in $(seq 1 50); do vpcd_listening && break; sleep 0.1; done
 if vpcd_listening; then

@@ -18,9 +18,9 @@ import type { Keypad, PinEntryRequest, PinEntryResult } from '../../src/virtual/
 import { VpcdLink } from '../../src/virtual/vpcdLink.ts';
 import { thrown } from '../support/failures.ts';
 import { openscTool } from '../support/opensc.ts';
-import { EKORT_PIN_PAD, ekortReaders, findExecutable, requireSystem, restartPcscd, startPcscd, waitForCard } from '../support/pcscd.ts';
+import { EKORT_PIN_PAD, ekortReaders, findExecutable, OPENSC_PKCS11_MODULE, requireSystem, restartPcscd, startPcscd, waitForCard } from '../support/pcscd.ts';
 
-const available = await requireSystem('pcscd', 'ekort-ifd', 'opensc-tool', 'pkcs15-tool');
+const available = await requireSystem('pcscd', 'ekort-ifd', 'opensc-tool', 'pkcs15-tool', 'pkcs11-tool');
 const ATR = toHex(FILE_SYSTEM_CARD_ATR, ' ').toUpperCase();
 const hex = (b: Uint8Array): string => toHex(b, ' ').toUpperCase();
 
@@ -63,6 +63,13 @@ describe.skipIf(!available)("ekort's reader driver in pcscd", () => {
     const { stdout } = await openscTool(['-l']);
     for (const reader of ekortReaders) expect(stdout).toMatch(new RegExp(`No\\s+${reader}$`, 'm'));
     expect(stdout).toMatch(new RegExp(`No\\s+PIN pad\\s+${EKORT_PIN_PAD}$`, 'm'));
+  });
+
+  it("OpenSC's PKCS#11 module serves every reader, the PIN pad (the seventh) too: setup-pcsc.sh raised its 4-reader default", async () => {
+    const stdout = await new Promise<string>((resolve, reject) =>
+      execFile(findExecutable('pkcs11-tool')!, ['--module', OPENSC_PKCS11_MODULE, '-L'], { timeout: 20_000 }, (e, out, err) => (e ? reject(new Error(err || e.message)) : resolve(out))),
+    );
+    for (const reader of [...ekortReaders, EKORT_PIN_PAD]) expect(stdout).toContain(`): ${reader}\n`);
   });
 
   it('a card plugged in is a card event at once, with our ATR; pulling it is one too', async () => {
