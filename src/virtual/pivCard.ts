@@ -557,9 +557,9 @@ export class VirtualPivCard implements SoftwareCard {
     if (cmd.p1 !== 0x00) return { sw: SW_WRONG_P1P2 };
     const slot = SLOT_BY_REFERENCE.get(cmd.p2);
     if (!slot) return { sw: SW_WRONG_P1P2 };
+    if (!this.admin.authenticated) return { sw: SW_SECURITY_STATUS };
     const keyType = generationRequest(data, slot);
     if (!keyType) return { sw: SW_WRONG_DATA };
-    if (!this.admin.authenticated) return { sw: SW_SECURITY_STATUS };
     const privateKey = await generateSlotKey(keyType);
     this.image.slots = { ...this.image.slots, [slot]: { keyType, privateKeyPkcs8: privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64'), generated: true } };
     this.loadSlot(slot);
@@ -573,9 +573,10 @@ export class VirtualPivCard implements SoftwareCard {
   private importKey(cmd: ParsedCommand, data: Uint8Array): Reply {
     const slot = SLOT_BY_REFERENCE.get(cmd.p2);
     if (!slot) return { sw: SW_WRONG_P1P2 };
+    // The 9B key first: nobody else has the card take key material apart.
+    if (!this.admin.authenticated) return { sw: SW_SECURITY_STATUS };
     const imported = importedKey(cmd.p1, data, slot);
     if (!imported) return { sw: SW_WRONG_DATA };
-    if (!this.admin.authenticated) return { sw: SW_SECURITY_STATUS };
     const { keyType, key } = imported;
     const current = this.image.slots[slot];
     const next: NonNullable<CardImage['slots'][PivSlot]> = { keyType, privateKeyPkcs8: key.export({ format: 'der', type: 'pkcs8' }).toString('base64') };
@@ -594,6 +595,7 @@ export class VirtualPivCard implements SoftwareCard {
    */
   private putData(cmd: ParsedCommand, data: Uint8Array): Reply {
     if (cmd.p1 !== 0x3f || cmd.p2 !== 0xff) return { sw: SW_WRONG_P1P2 };
+    if (!this.admin.authenticated) return { sw: SW_SECURITY_STATUS };
     let tag: number;
     let object: Uint8Array;
     try {
@@ -604,7 +606,6 @@ export class VirtualPivCard implements SoftwareCard {
     } catch {
       return { sw: SW_WRONG_DATA };
     }
-    if (!this.admin.authenticated) return { sw: SW_SECURITY_STATUS };
     const slot = PIV_SLOTS_BY_CERT_TAG.get(tag);
     if (slot) return this.putCertificate(slot, object);
     const tagHex = tag.toString(16).padStart(6, '0');
@@ -661,10 +662,10 @@ export class VirtualPivCard implements SoftwareCard {
   /** Yubico's SET MANAGEMENT KEY: P2 FF (no touch); data algorithm, 9B, length, key. */
   private setManagementKey(cmd: ParsedCommand, data: Uint8Array): Reply {
     if (cmd.p1 !== 0xff || cmd.p2 !== 0xff) return { sw: SW_WRONG_P1P2 };
+    if (!this.admin.authenticated) return { sw: SW_SECURITY_STATUS };
     const algorithm = managementAlgorithmById(data[0] ?? -1);
     const key = data.subarray(3);
     if (!algorithm || data[1] !== REF_MANAGEMENT_KEY || data[2] !== key.length || key.length !== MANAGEMENT_ALGORITHMS[algorithm].keyLength) return { sw: SW_WRONG_DATA };
-    if (!this.admin.authenticated) return { sw: SW_SECURITY_STATUS };
     this.image.managementKey = { algorithm, key: Buffer.from(key).toString('hex') };
     return { sw: SW_OK, persist: true };
   }

@@ -85,6 +85,10 @@ describe('VirtualPivCard: the administration key (9B)', () => {
     await send(card, 0xcb, 0x3f, 0xff, fromHex('5C 01 7E'), 256);
     expect(await send(card, 0x87, 0x03, 0x9b, tlv(0x7c, tlv(0x80, ecb('des-ede3-ecb', DEFAULT_MANAGEMENT_KEY.key, witness, true))))).toBe('69 82');
     expect(await send(card, 0x47, 0x00, 0x9a, fromHex('AC 03 80 01 11'), 256)).toBe('69 82');
+    // Without it the card looks at no data at all: malformed is refused as unauthorised too.
+    expect(await send(card, 0x47, 0x00, 0x9a, fromHex('AC 03 80 01 14'), 256)).toBe('69 82');
+    expect(await send(card, 0xdb, 0x3f, 0xff, fromHex('5C 03 5F'))).toBe('69 82');
+    expect(await send(card, 0xfe, 0x07, 0x9a, fromHex('01 01 00'))).toBe('6D 00'); // not a YubiKey
   });
 
   it('refuses another algorithm (6A80) and malformed templates (6A80 or 6982)', async () => {
