@@ -4,8 +4,9 @@
  * (our VirtualPivCard) with YubiKey's extensions (GET VERSION, GET SERIAL, GET METADATA), and the
  * OATH application (oathApplet.ts). Applications are chosen by SELECT, as on the device.
  *
- * The image file (JSON, private) holds the serial and firmware, the PIV card image and the OATH
- * state; every change is written back before the command is answered.
+ * The image file (JSON, private) holds the serial and firmware, the PIV card image, the OATH
+ * state and the PIV attestation key (F9, yubiKeyAttestation.ts); every change is written back
+ * before the command is answered.
  */
 import { readJsonFile, writePrivateJson } from '../files/index.ts';
 import { bytesEqual, concatBytes, encodeCommand, encodeResponse, fromHex, parseCommand, tlv, type ParsedCommand } from '../iso7816/index.ts';
