@@ -93,7 +93,8 @@ export function importedKey(algorithm: number, data: Uint8Array, slot: PivSlot):
     else if (!keptPolicy(t, slot)) return undefined;
   }
   const wanted = keyType === 'p256' ? [0x06] : [0x01, 0x02, 0x03, 0x04, 0x05];
-  if (values.size !== wanted.length || wanted.some((tag) => !values.get(tag)?.length)) return undefined;
+  // Each part of a 2048-bit key is at most 128 bytes: nothing bigger reaches the arithmetic.
+  if (values.size !== wanted.length || wanted.some((tag) => !values.get(tag)?.length || values.get(tag)!.length > 128)) return undefined;
   try {
     if (keyType === 'p256') {
       const d = values.get(0x06)!;

@@ -297,6 +297,7 @@ describe('virtual YubiKey: SET MANAGEMENT KEY, SET PIN RETRIES, RESET', () => {
     forged[forged.length - 1]! ^= 1;
     expect(await send(yk, 0xfe, 0x07, 0x9a, rsaData(forged))).toBe('6A 80');
     expect(await send(yk, 0xfe, 0x11, 0x9a, rsaData())).toBe('6A 80'); // RSA parts for P-256
+    expect(await send(yk, 0xfe, 0x07, 0x9a, concatBytes(tlv(0x01, new Uint8Array(4096).fill(0xff)), rsaData().subarray(131)))).toBe('6A 80'); // p of 32 768 bits
     expect(await send(yk, 0xfe, 0x07, 0x9a, rsaData())).toBe('90 00');
     expect(await send(yk, 0xfe, 0x11, 0x9c, concatBytes(tlv(0x06, bytes(ecKey.d)), fromHex('AA 01 03 AB 01 01')))).toBe('90 00');
     expect(await send(yk, 0xfe, 0x11, 0x9e, tlv(0x06, bytes(ecKey.d).subarray(1)))).toBe('6A 80');
