@@ -46,7 +46,20 @@ export const VIRTUAL_PIV_ATR: Uint8Array = fromHex('3B 8F 80 01 80 73 80 01 80 5
  */
 export const VIRTUAL_ISO_ATR: Uint8Array = fromHex('3B 8E 81 31 FE 45 80 73 90 21 C0 55 65 6B 6F 72 74 82 90 00 27');
 
+/**
+ * The project's virtual YubiKey (src/virtual/virtualYubiKey.ts). T0 = F8: TA1, TB1, TC1 and TD1
+ * present (a USB key's ATR has the high nibble set: Yubico's tools read it as a key on USB, not
+ * over NFC), T=1, historical bytes 80 "ekortYK", then TCK.
+ */
+export const VIRTUAL_YUBIKEY_ATR: Uint8Array = fromHex('3B F8 13 00 00 81 31 FE 15 80 65 6B 6F 72 74 59 4B 45');
+
 export const KNOWN_CARDS: readonly KnownCard[] = [
+  {
+    atr: toHex(VIRTUAL_YUBIKEY_ATR, ' '),
+    name: 'e-kort virtual YubiKey 5',
+    kind: 'virtual',
+    profile: 'piv',
+  },
   {
     atr: toHex(VIRTUAL_PIV_ATR, ' '),
     name: 'e-kort virtual PIV card',

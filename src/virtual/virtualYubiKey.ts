@@ -9,7 +9,7 @@
  * before the command is answered.
  */
 import { readJsonFile, writePrivateJson } from '../files/index.ts';
-import { bytesEqual, concatBytes, encodeCommand, encodeResponse, fromHex, parseCommand, tlv, type ParsedCommand } from '../iso7816/index.ts';
+import { bytesEqual, concatBytes, encodeCommand, encodeResponse, parseCommand, tlv, VIRTUAL_YUBIKEY_ATR, type ParsedCommand } from '../iso7816/index.ts';
 import type { SoftwareCard } from '../pcsc/index.ts';
 import { CardImageError, createCardImage, type CardImage, type CreateCardImageOptions, type PivSlot, validateCardImage } from './cardImage.ts';
 import { swBytes } from './cardSideChannel.ts';
@@ -20,12 +20,7 @@ import { attestationCertificate, checkAttestationKey, createAttestationKey, type
 
 export const MANAGEMENT_AID = Uint8Array.of(0xa0, 0x00, 0x00, 0x05, 0x27, 0x47, 0x11, 0x17);
 
-/**
- * T0 = F8: TA1, TB1, TC1 and TD1 present (a USB key's ATR has the high nibble set: Yubico's tools
- * read it as a key on USB, not over NFC), T=1, historical bytes "ekortYK".
- */
-const ATR_WITHOUT_TCK = fromHex('3B F8 13 00 00 81 31 FE 15 80 65 6B 6F 72 74 59 4B');
-export const VIRTUAL_YUBIKEY_ATR = concatBytes(ATR_WITHOUT_TCK, Uint8Array.of(ATR_WITHOUT_TCK.subarray(1).reduce((x, b) => x ^ b, 0)));
+export { VIRTUAL_YUBIKEY_ATR };
 
 /** Management capabilities (yubikit's CAPABILITY): what a virtual key offers over CCID. */
 const CAPABILITY_PIV = 0x10;

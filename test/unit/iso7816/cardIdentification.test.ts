@@ -4,6 +4,7 @@ import {
   KNOWN_CARDS,
   VIRTUAL_ISO_ATR,
   VIRTUAL_PIV_ATR,
+  VIRTUAL_YUBIKEY_ATR,
   atrMatches,
   identifyCard,
   type KnownCard,
@@ -52,6 +53,7 @@ describe('identifyCard', () => {
   it('the virtual cards', () => {
     expect(identifyCard(VIRTUAL_PIV_ATR)).toEqual({ name: 'e-kort virtual PIV card', kind: 'virtual', profile: 'piv' });
     expect(identifyCard(VIRTUAL_ISO_ATR)).toEqual({ name: 'e-kort virtual ISO 7816 test card', kind: 'virtual' });
+    expect(identifyCard(VIRTUAL_YUBIKEY_ATR)).toEqual({ name: 'e-kort virtual YubiKey 5', kind: 'virtual', profile: 'piv' });
   });
 
   it('vicc, with and without extended length', () => {
@@ -99,6 +101,14 @@ describe('virtual ATRs', () => {
     expect(new TextDecoder().decode(issuer.value)).toBe(text);
     expect(atr.historical.cardCapabilities).toMatchObject({ supportsCommandChaining: true, supportsExtendedLength: false });
     expect(toHex(bytes.subarray(0, 4), ' ')).toBe('3b 8f 80 01');
+  });
+
+  it('virtual YubiKey: T=1 only, valid TCK, "ekortYK" after the category byte 80, a USB key by TA1', () => {
+    const atr = parseAtr(VIRTUAL_YUBIKEY_ATR);
+    expect(atr.protocols).toEqual([1]);
+    expect(atr.tckValid).toBe(true);
+    expect(new TextDecoder().decode(atr.bytes.subarray(10, 17))).toBe('ekortYK');
+    expect(atr.bytes[9]).toBe(0x80);
   });
 
   it('ISO test card: T=1 only, valid TCK, issuer data "ekort", chaining and extended length', () => {
