@@ -41,13 +41,19 @@ async function withSession<T>(reader: string | undefined, fn: (session: PivSessi
 export async function cardInfo({ values }: Input<'card info'>, io: CliIo): Promise<number> {
   return withSession(values.reader, async (session, reader) => {
     const certificates = [];
+    // A key without a certificate (just generated, say) shows only where the card tells of it.
+    const keysWithoutCertificate = [];
     for (const [slot, purpose] of SLOTS) {
       const der = await session.readCertificate(slot);
       if (der) certificates.push({ slot, purpose, ...describeCertificate(der) });
+      else {
+        const key = await session.keyMetadata(slot);
+        if (key) keysWithoutCertificate.push({ slot, purpose, ...key });
+      }
     }
     const pin = await session.pinStatus();
     if (values.json) {
-      printJson(io, { reader, certificates, pin });
+      printJson(io, { reader, certificates, keysWithoutCertificate, pin });
       return 0;
     }
     io.out(`Reader  ${reader}`);
@@ -58,6 +64,9 @@ export async function cardInfo({ values }: Input<'card info'>, io: CliIo): Promi
       io.out(`  Subject  ${c.subject}`);
       io.out(`  Issuer   ${c.issuer}`);
       io.out(`  Valid    ${c.notBefore} to ${c.notAfter}`);
+    }
+    for (const k of keysWithoutCertificate) {
+      io.out(`Slot ${k.slot} (${k.purpose}): ${k.algorithm}${k.origin ? `, ${k.origin === 'generated' ? 'generated on the card' : 'imported'}` : ''}; no certificate`);
     }
     io.out(`PIN     ${pin.blocked ? 'blocked: unblock it with the PUK (ekort card unblock)' : pin.verified ? 'verified' : `${pin.retriesLeft ?? '?'} tries left`}`);
     return 0;

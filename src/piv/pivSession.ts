@@ -29,7 +29,8 @@ export type PivErrorCode =
   | 'INVALID_SLOT'
   | 'INVALID_SIGN_INPUT'
   | 'CERTIFICATE_TOO_LARGE'
-  | 'CERTIFICATE_MALFORMED';
+  | 'CERTIFICATE_MALFORMED'
+  | 'METADATA_MALFORMED';
 
 export class PivError extends EkortError {
   declare readonly code: PivErrorCode;
@@ -68,6 +69,17 @@ const ALGORITHMS: Readonly<Record<PivAlgorithm, { id: number; digestBytes?: numb
   p384: { id: 0x14, digestBytes: 48 },
 };
 const RSA2048_MODULUS_BYTES = 256;
+/** Yubico's GET METADATA (PIV, firmware 5.3 on). */
+const INS_GET_METADATA = 0xf7;
+/** The algorithm identifiers a YubiKey's metadata names (SP 800-78-4 Table 6-2 and Yubico's). */
+const METADATA_ALGORITHMS: Readonly<Record<number, string>> = { 0x06: 'rsa1024', 0x05: 'rsa3072', 0x07: 'rsa2048', 0x16: 'rsa4096', 0x11: 'p256', 0x14: 'p384', 0xe0: 'ed25519', 0xe1: 'x25519' };
+
+/** A key slot as GET METADATA describes it. */
+export interface KeyMetadata {
+  /** "p256", "rsa2048" ..., or the identifier in hex for one this code does not name. */
+  algorithm: string;
+  origin?: 'generated' | 'imported';
+}
 
 /** SP 800-73-4 Part 1 Appendix A (CertInfo): b0 set means the certificate is gzip-compressed. */
 const CERTINFO_GZIP = 0x01;
@@ -259,6 +271,38 @@ export class PivSession {
       throw error;
     }
     return parseCertificateObject(data);
+  }
+
+  /**
+   * A slot's key as a YubiKey (firmware 5.3 on) tells it by GET METADATA, even without a
+   * certificate: its algorithm and whether the key made it or had it imported. Undefined for an
+   * empty slot and for a card without GET METADATA (any other PIV card).
+   */
+  async keyMetadata(slot: PivSlot): Promise<KeyMetadata | undefined> {
+    if (CERTIFICATE_OBJECTS[slot] === undefined) throw new PivError('INVALID_SLOT', `"${String(slot)}" is not a PIV key slot (9a, 9c, 9d, 9e)`);
+    const getMetadata: CommandApdu = { cla: 0x00, ins: INS_GET_METADATA, p1: 0x00, p2: parseInt(slot, 16), le: 256 };
+    let data: Uint8Array;
+    try {
+      data = (await this.run((tx) => transceiveOk(tx, getMetadata, this.options()))).data;
+    } catch (error) {
+      // An empty slot (6A82), and every other card's refusal of a YubiKey instruction (6D00,
+      // 6E00, 6A86 ...): there is nothing to tell.
+      if (error instanceof CardStatusError) return undefined;
+      throw error;
+    }
+    let fields;
+    try {
+      fields = decodeTlv(data, { shallow: true, allowPadding: false });
+    } catch (error) {
+      throw new PivError('METADATA_MALFORMED', 'The key metadata from the card is not BER-TLV', { cause: error });
+    }
+    const algorithm = fields.find((t) => t.tag === 0x01)?.value;
+    if (algorithm?.length !== 1) throw new PivError('METADATA_MALFORMED', 'The key metadata from the card names no algorithm');
+    const metadata: KeyMetadata = { algorithm: METADATA_ALGORITHMS[algorithm[0]!] ?? `0x${algorithm[0]!.toString(16).padStart(2, '0')}` };
+    const origin = fields.find((t) => t.tag === 0x03)?.value[0];
+    if (origin === 0x01) metadata.origin = 'generated';
+    else if (origin === 0x02) metadata.origin = 'imported';
+    return metadata;
   }
 
   /** The PIN's state by an empty VERIFY, which never spends a try. */

@@ -153,6 +153,11 @@ describe.skipIf(!available)('virtual YubiKey with ykman as the peer', () => {
     await ykman('piv', 'keys', 'attest', '9a', attestation);
     await ykman('piv', 'certificates', 'export', 'f9', f9);
     expect(await run('openssl', ['verify', '-CAfile', f9, attestation])).toBe(`${attestation}: OK\n`);
+    // A key generated without a certificate: ekort card info tells of it from the key's metadata.
+    await ykman('piv', 'keys', 'generate', '-a', 'ECCP256', '-m', FACTORY_9B, '9e', path.join(dir, '9e.pub.pem'));
+    const cardInfo = await ekort(['card', 'info', '--reader', READER, '--json']);
+    expect(JSON.parse(cardInfo.stdout).keysWithoutCertificate).toEqual([{ slot: '9e', purpose: 'Card Authentication', algorithm: 'p256', origin: 'generated' }]);
+    expect((await ekort(['card', 'info', '--reader', READER])).stdout).toContain('Slot 9e (Card Authentication): p256, generated on the card; no certificate\n');
   });
 
   it("ykman imports OpenSSL's RSA key into 9C; the certificate ykman then makes with it passes openssl verify", async () => {

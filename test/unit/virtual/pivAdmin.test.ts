@@ -10,6 +10,8 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeCommand } from '../../../src/iso7816/apdu.ts';
+import { InProcessTransport } from '../../../src/pcsc/inProcessTransport.ts';
+import { PivSession } from '../../../src/piv/index.ts';
 import { concatBytes, fromHex, toHex } from '../../../src/iso7816/hex.ts';
 import { decodeOne, decodeTlv, tlv } from '../../../src/iso7816/tlv.ts';
 import { createCardImage, type CardImage } from '../../../src/virtual/cardImage.ts';
@@ -364,5 +366,28 @@ describe('virtual YubiKey: SET MANAGEMENT KEY, SET PIN RETRIES, RESET', () => {
     await mutualAuth(yk);
     await send(yk, 0x47, 0x00, 0x9a, fromHex('AC 03 80 01 11'), 256);
     expect(hex(await metadata(yk, 0x9a))).toContain('03 01 01');
+  });
+});
+
+describe('PivSession.keyMetadata: what a YubiKey tells of a slot without reading its certificate', () => {
+  it('an imported key, a generated one, an empty slot; nothing from a card without GET METADATA', async () => {
+    const yubiKeyImage = await createYubiKeyImage({ serial: 4711 });
+    yubiKeyImage.piv.slots['9c'] = { ...yubiKeyImage.piv.slots['9c']!, generated: true };
+    const session = await PivSession.open(new InProcessTransport(new VirtualYubiKey(yubiKeyImage)));
+    expect(await session.keyMetadata('9a')).toEqual({ algorithm: 'p256', origin: 'imported' });
+    expect(await session.keyMetadata('9c')).toEqual({ algorithm: 'p256', origin: 'generated' });
+    expect(await session.keyMetadata('9e')).toBeUndefined();
+    const plain = await PivSession.open(new InProcessTransport(piv(image)));
+    expect(await plain.keyMetadata('9a')).toBeUndefined();
+    await expect(plain.keyMetadata('9b' as never)).rejects.toMatchObject({ code: 'INVALID_SLOT' });
+  });
+
+  it('a metadata answer that is not TLV, or names no algorithm, is METADATA_MALFORMED', async () => {
+    for (const answer of ['01 05 07 90 00', '03 01 01 90 00']) {
+      const card = piv(image);
+      const garbled = { atr: card.atr, reset: () => card.reset(), process: (apdu: Uint8Array) => (apdu[1] === 0xf7 ? fromHex(answer) : card.process(apdu)) };
+      const session = await PivSession.open(new InProcessTransport(garbled));
+      await expect(session.keyMetadata('9a')).rejects.toMatchObject({ code: 'METADATA_MALFORMED' });
+    }
   });
 });
