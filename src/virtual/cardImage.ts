@@ -105,7 +105,8 @@ export function isValidPuk(puk: string): boolean {
 
 type Json = Record<string, unknown>;
 
-class Checker {
+/** Checks a parsed image field by field; each failure is a CardImageError naming the field. */
+export class Checker {
   constructor(private readonly source: string) {}
 
   fail(field: string, problem: string): never {
@@ -134,10 +135,14 @@ class Checker {
     return value;
   }
 
-  base64(value: unknown, field: string): Uint8Array {
+  /** Base64 of `min` (1 unless given) to `max` bytes. */
+  base64(value: unknown, field: string, bytes: { min?: number; max?: number } = {}): Uint8Array {
     const text = this.string(value, field);
-    if (text.length === 0 || text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) this.fail(field, 'must be base64');
-    return new Uint8Array(Buffer.from(text, 'base64'));
+    const { min = 1, max = Infinity } = bytes;
+    if ((text.length === 0 && min > 0) || text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) this.fail(field, 'must be base64');
+    const decoded = new Uint8Array(Buffer.from(text, 'base64'));
+    if (decoded.length < min || decoded.length > max) this.fail(field, max === min ? `must be ${min} bytes` : `must be ${min} to ${max} bytes`);
+    return decoded;
   }
 }
 
@@ -145,8 +150,8 @@ const IMAGE_FIELDS = ['version', 'holder', 'atr', 'pin', 'puk', 'pinTriesLeft', 
 const SLOT_FIELDS = ['keyType', 'privateKeyPkcs8', 'certificate', 'generated', 'compressCertificate'];
 /** A data object written with PUT DATA: a 5Fxxxx tag (SP 800-73-4 Part 1 Appendix A, YubiKey's 5FFFxx). */
 export const WRITABLE_OBJECT_TAG = /^5f[0-9a-f]{4}$/;
-/** The certificate objects of 9A, 9C and 9E (SP 800-73-4 Part 1 Appendix A). */
-const CERTIFICATE_OBJECT_TAGS = ['5fc105', '5fc10a', '5fc101'];
+/** The certificate data object of each slot (SP 800-73-4 Part 1 Appendix A). */
+export const CERTIFICATE_OBJECT: Readonly<Record<PivSlot, number>> = { '9a': 0x5fc105, '9c': 0x5fc10a, '9e': 0x5fc101 };
 /** The largest data object a YubiKey 5 holds (3 052 bytes), which this card keeps to as well. */
 export const MAX_OBJECT_BYTES = 3052;
 /** All written objects together: about what a YubiKey 5's PIV application holds (51 200 bytes). */
@@ -252,10 +257,10 @@ export function validateCardImage(value: unknown, source = '(in memory)'): CardI
     const objects = c.object(o.objects, 'objects', Object.keys(Object(o.objects)).filter((t) => WRITABLE_OBJECT_TAG.test(t)));
     image.objects = {};
     for (const [tag, value] of Object.entries(objects)) {
-      if (CERTIFICATE_OBJECT_TAGS.includes(tag)) c.fail(`objects.${tag}`, "is a slot's certificate, which the slot holds");
+      if (Object.values(CERTIFICATE_OBJECT).includes(parseInt(tag, 16))) c.fail(`objects.${tag}`, "is a slot's certificate, which the slot holds");
       const text = c.string(value, `objects.${tag}`);
-      // Empty objects are deleted, not kept; base64 of at most MAX_OBJECT_BYTES.
-      if (c.base64(text, `objects.${tag}`).length > MAX_OBJECT_BYTES) c.fail(`objects.${tag}`, `must be at most ${MAX_OBJECT_BYTES} bytes`);
+      // Empty objects are deleted, not kept.
+      c.base64(text, `objects.${tag}`, { max: MAX_OBJECT_BYTES });
       image.objects[tag] = text;
     }
     if (writtenObjectBytes(image.objects) > MAX_OBJECTS_TOTAL_BYTES) c.fail('objects', `must hold at most ${MAX_OBJECTS_TOTAL_BYTES} bytes together`);

@@ -7,7 +7,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { dynamicTruncate } from '@otplib/core';
 import { concatBytes, encodeResponse, type ParsedCommand } from '../iso7816/index.ts';
-import { CardImageError } from './cardImage.ts';
+import { Checker } from './cardImage.ts';
 import { CardSideChannel, INS_GET_RESPONSE } from './cardSideChannel.ts';
 
 export const OATH_AID = Uint8Array.of(0xa0, 0x00, 0x00, 0x05, 0x27, 0x21, 0x01);
@@ -52,37 +52,26 @@ export function newOathState(): OathState {
  * counter and touch.
  */
 export function checkOathState(value: unknown, source: string): OathState {
-  const bad = (field: string, what: string): never => {
-    throw new CardImageError('CARD_IMAGE_INVALID', `${source}: ${field} ${what}`, { field });
-  };
-  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-  const base64 = (v: unknown, field: string, min: number, max: number): string => {
-    if (typeof v !== 'string' || !/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(v)) return bad(field, 'must be base64');
-    const length = Buffer.byteLength(v, 'base64');
-    if (length < min || length > max) bad(field, min === max ? `must be ${min} bytes` : `must be ${min} to ${max} bytes`);
-    return v;
-  };
-  if (!isObject(value)) return bad('oath', 'must be an object');
-  for (const key of Object.keys(value)) if (!['salt', 'accessKey', 'credentials'].includes(key)) bad(`oath.${key}`, 'is not an OATH state field');
-  const state: OathState = { salt: base64(value.salt, 'oath.salt', 8, 8), credentials: [] };
-  if (value.accessKey !== undefined) state.accessKey = base64(value.accessKey, 'oath.accessKey', 1, 64);
-  if (!Array.isArray(value.credentials)) return bad('oath.credentials', 'must be a list');
-  if (value.credentials.length > MAX_CREDENTIALS) bad('oath.credentials', `must hold at most ${MAX_CREDENTIALS}`);
-  const fields = ['id', 'type', 'algorithm', 'digits', 'secret', 'counter', 'touch'];
-  for (const [i, c] of (value.credentials as unknown[]).entries()) {
+  const c = new Checker(source);
+  const o = c.object(value, 'oath', ['salt', 'accessKey', 'credentials']);
+  const base64 = (v: unknown, field: string, bytes: { min?: number; max: number }) => (c.base64(v, field, bytes), v as string);
+  const state: OathState = { salt: base64(o.salt, 'oath.salt', { min: 8, max: 8 }), credentials: [] };
+  if (o.accessKey !== undefined) state.accessKey = base64(o.accessKey, 'oath.accessKey', { max: 64 });
+  if (!Array.isArray(o.credentials)) return c.fail('oath.credentials', 'must be a list');
+  if (o.credentials.length > MAX_CREDENTIALS) c.fail('oath.credentials', `must hold at most ${MAX_CREDENTIALS}`);
+  for (const [i, item] of (o.credentials as unknown[]).entries()) {
     const at = `oath.credentials.${i}`;
-    if (!isObject(c)) return bad(at, 'must be an object');
-    for (const key of Object.keys(c)) if (!fields.includes(key)) bad(`${at}.${key}`, 'is not a credential field');
-    const id = base64(c.id, `${at}.id`, 1, MAX_NAME);
-    if (state.credentials.some((other) => other.id === id)) bad(`${at}.id`, 'is there twice');
-    if (!Object.values(TYPES).includes(c.type as never)) bad(`${at}.type`, 'must be "hotp" or "totp"');
-    if (!Object.values(ALGORITHMS).includes(c.algorithm as never)) bad(`${at}.algorithm`, 'must be "sha1", "sha256" or "sha512"');
-    if (!Number.isInteger(c.digits) || (c.digits as number) < 6 || (c.digits as number) > 8) bad(`${at}.digits`, 'must be 6, 7 or 8');
-    // Not quoted: the secret is the credential.
-    const secret = base64(c.secret, `${at}.secret`, 0, 253);
-    if (!Number.isSafeInteger(c.counter) || (c.counter as number) < 0 || (c.counter as number) > 0xffffffff) bad(`${at}.counter`, 'must be an integer from 0 to 4294967295');
-    if (typeof c.touch !== 'boolean') bad(`${at}.touch`, 'must be true or false');
-    state.credentials.push({ id, type: c.type as OathCredentialState['type'], algorithm: c.algorithm as OathCredentialState['algorithm'], digits: c.digits as number, secret, counter: c.counter as number, touch: c.touch as boolean });
+    const cred = c.object(item, at, ['id', 'type', 'algorithm', 'digits', 'secret', 'counter', 'touch']);
+    const id = base64(cred.id, `${at}.id`, { max: MAX_NAME });
+    if (state.credentials.some((other) => other.id === id)) c.fail(`${at}.id`, 'is there twice');
+    if (!Object.values(TYPES).includes(cred.type as never)) c.fail(`${at}.type`, 'must be "hotp" or "totp"');
+    if (!Object.values(ALGORITHMS).includes(cred.algorithm as never)) c.fail(`${at}.algorithm`, 'must be "sha1", "sha256" or "sha512"');
+    const digits = c.integer(cred.digits, `${at}.digits`, 6, 8);
+    // Up to what a YKOATH PUT carries; not quoted, as no value is.
+    const secret = base64(cred.secret, `${at}.secret`, { min: 0, max: 253 });
+    const counter = c.integer(cred.counter, `${at}.counter`, 0, 0xffffffff);
+    if (typeof cred.touch !== 'boolean') c.fail(`${at}.touch`, 'must be true or false');
+    state.credentials.push({ id, type: cred.type as OathCredentialState['type'], algorithm: cred.algorithm as OathCredentialState['algorithm'], digits, secret, counter, touch: cred.touch as boolean });
   }
   return state;
 }

@@ -33,6 +33,7 @@ import { bytesEqual, concatBytes, decodeTlv, fromHex, parseCommand, type ParsedC
 import type { SoftwareCard } from '../pcsc/index.ts';
 import { CardSideChannel, CLA_CHAINING, INS_GET_RESPONSE, swBytes as sw } from './cardSideChannel.ts';
 import {
+  CERTIFICATE_OBJECT,
   DEFAULT_PIN,
   DEFAULT_PUK,
   DEFAULT_TRIES,
@@ -110,7 +111,7 @@ export const PIV_TAG = {
   chuid: 0x5fc102,
   discovery: 0x7e,
   keyHistory: 0x5fc10c,
-  certificate: { '9a': 0x5fc105, '9c': 0x5fc10a, '9e': 0x5fc101 } as Record<PivSlot, number>,
+  certificate: CERTIFICATE_OBJECT,
 } as const;
 /**
  * SP 800-73-4 Part 1 Table 3, objects read only after the PIN: fingerprints, facial image,

@@ -7,7 +7,7 @@
  */
 import { createPrivateKey, createPublicKey, generateKeyPair, webcrypto, X509Certificate, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
-import { CardImageError } from './cardImage.ts';
+import { Checker } from './cardImage.ts';
 
 /** What the image keeps of slot F9. */
 export interface AttestationKey {
@@ -54,22 +54,25 @@ export async function createAttestationKey(serial: number): Promise<AttestationK
 
 /** Checks an image's F9 entry: a P-256 key and a certificate for it. */
 export function checkAttestationKey(value: unknown, source: string): AttestationKey {
-  const bad = (what: string): never => {
-    throw new CardImageError('CARD_IMAGE_INVALID', `${source}: attestation ${what}`, { field: 'attestation' });
-  };
-  const o = value as Partial<AttestationKey> | null;
-  if (!o || typeof o !== 'object' || Object.keys(o).some((k) => k !== 'privateKeyPkcs8' && k !== 'certificate')) bad('must hold privateKeyPkcs8 and certificate only');
-  const { privateKeyPkcs8, certificate } = o as AttestationKey;
-  if (typeof privateKeyPkcs8 !== 'string' || typeof certificate !== 'string') bad('must hold privateKeyPkcs8 and certificate as base64');
+  const c = new Checker(source);
+  const o = c.object(value, 'attestation', ['privateKeyPkcs8', 'certificate']);
+  const pkcs8 = c.base64(o.privateKeyPkcs8, 'attestation.privateKeyPkcs8');
+  const der = c.base64(o.certificate, 'attestation.certificate');
+  let key: KeyObject;
   try {
-    const key = createPrivateKey({ key: Buffer.from(privateKeyPkcs8, 'base64'), format: 'der', type: 'pkcs8' });
-    if (key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') bad('key must be P-256');
-    if (!new X509Certificate(Buffer.from(certificate, 'base64')).checkPrivateKey(key)) bad('certificate must certify its key');
-  } catch (e) {
-    if (e instanceof CardImageError) throw e;
-    bad('key or certificate does not parse');
+    key = createPrivateKey({ key: Buffer.from(pkcs8), format: 'der', type: 'pkcs8' });
+  } catch {
+    return c.fail('attestation.privateKeyPkcs8', 'is not a PKCS#8 private key');
   }
-  return { privateKeyPkcs8, certificate };
+  if (key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') c.fail('attestation.privateKeyPkcs8', 'must be a P-256 key');
+  let certifies = false;
+  try {
+    certifies = new X509Certificate(der).checkPrivateKey(key);
+  } catch {
+    c.fail('attestation.certificate', 'is not a DER X.509 certificate');
+  }
+  if (!certifies) c.fail('attestation.certificate', 'does not certify the attestation key');
+  return { privateKeyPkcs8: o.privateKeyPkcs8 as string, certificate: o.certificate as string };
 }
 
 export interface AttestedKey {

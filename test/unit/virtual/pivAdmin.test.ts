@@ -349,14 +349,16 @@ describe('virtual YubiKey: SET MANAGEMENT KEY, SET PIN RETRIES, RESET', () => {
     expect((await createYubiKeyImage({ name: 'Key Holder' })).piv.holder.name).toBe('Key Holder');
   });
 
-  it("refuses an image whose F9 certificate is not its key's (CARD_IMAGE_INVALID, field attestation)", async () => {
+  it("refuses an image whose F9 entry is damaged: another key's certificate, an extra field, a key that does not parse", async () => {
     const { file } = await key();
     const saved = JSON.parse(await readFile(file, 'utf8')) as YubiKeyImage;
     const other = await createYubiKeyImage({ serial: 4712 });
     await writeFile(file, JSON.stringify({ ...saved, attestation: { ...saved.attestation, certificate: other.attestation!.certificate } }));
-    await expect(loadYubiKeyImage(file)).rejects.toMatchObject({ code: 'CARD_IMAGE_INVALID', field: 'attestation' });
+    await expect(loadYubiKeyImage(file)).rejects.toMatchObject({ code: 'CARD_IMAGE_INVALID', field: 'attestation.certificate' });
     await writeFile(file, JSON.stringify({ ...saved, attestation: { ...saved.attestation, extra: 1 } }));
-    await expect(loadYubiKeyImage(file)).rejects.toMatchObject({ code: 'CARD_IMAGE_INVALID', field: 'attestation' });
+    await expect(loadYubiKeyImage(file)).rejects.toMatchObject({ code: 'CARD_IMAGE_INVALID', field: 'attestation.extra' });
+    await writeFile(file, JSON.stringify({ ...saved, attestation: { ...saved.attestation, privateKeyPkcs8: other.piv.slots['9a']!.privateKeyPkcs8.slice(4) } }));
+    await expect(loadYubiKeyImage(file)).rejects.toMatchObject({ code: 'CARD_IMAGE_INVALID', field: 'attestation.privateKeyPkcs8' });
   });
 
   it('GET METADATA tells a generated key from an imported one', async () => {
