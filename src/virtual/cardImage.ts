@@ -328,7 +328,8 @@ function invalidOption(field: string, problem: string): never {
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 
-async function newKey(keyType: PivKeyType): Promise<KeyObject> {
+/** A new key of a slot's type (a new card's, and GENERATE ASYMMETRIC KEY PAIR's). */
+export async function newKey(keyType: PivKeyType): Promise<KeyObject> {
   const { privateKey } =
     keyType === 'rsa2048'
       ? await generateKeyPairAsync('rsa', { modulusLength: 2048, publicExponent: 0x10001 })

@@ -42,6 +42,7 @@ import {
   loadCardImage,
   MAX_OBJECT_BYTES,
   MAX_OBJECTS_TOTAL_BYTES,
+  newKey,
   saveCardImage,
   validateCardImage,
   type CardImage,
@@ -50,7 +51,7 @@ import {
   WRITABLE_OBJECT_TAG,
   writtenObjectBytes,
 } from './cardImage.ts';
-import { generateSlotKey, generationRequest, importedKey, PIV_ALG_ECC_P256, PIV_ALG_RSA_2048, publicKeyTlv, SLOT_PIN_POLICY } from './pivKeyMaterial.ts';
+import { generationRequest, importedKey, PIV_ALG_ECC_P256, PIV_ALG_RSA_2048, publicKeyTlv, SLOT_PIN_POLICY } from './pivKeyMaterial.ts';
 import { authenticationTemplate, DEFAULT_MANAGEMENT_KEY, isDefaultManagementKey, ManagementKeyAuth, managementAlgorithmById, MANAGEMENT_ALGORITHMS, type ManagementKey } from './managementKey.ts';
 
 // ISO/IEC 7816-4 §5.6 status words.
@@ -561,7 +562,7 @@ export class VirtualPivCard implements SoftwareCard {
     if (!this.admin.authenticated) return { sw: SW_SECURITY_STATUS };
     const keyType = generationRequest(data, slot);
     if (!keyType) return { sw: SW_WRONG_DATA };
-    const privateKey = await generateSlotKey(keyType);
+    const privateKey = await newKey(keyType);
     this.image.slots = { ...this.image.slots, [slot]: { keyType, privateKeyPkcs8: privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64'), generated: true } };
     this.loadSlot(slot);
     return { data: tlv(0x7f49, publicKeyTlv(createPublicKey(privateKey))), sw: SW_OK, persist: true };

@@ -3,8 +3,7 @@
  * Part 2 §3.3.2, with Yubico's PIN and touch policies), a public key as GENERATE answers it,
  * and Yubico's IMPORT ASYMMETRIC KEY data (RSA by its CRT parts, P-256 by its scalar).
  */
-import { createECDH, createPrivateKey, generateKeyPair, type KeyObject } from 'node:crypto';
-import { promisify } from 'node:util';
+import { createECDH, createPrivateKey, type KeyObject } from 'node:crypto';
 import { concatBytes, decodeTlv, tlv, type Tlv } from '../iso7816/index.ts';
 import type { PivKeyType, PivSlot } from './cardImage.ts';
 
@@ -43,16 +42,6 @@ export function generationRequest(data: Uint8Array, slot: PivSlot): PivKeyType |
 
 function keyTypeOf(algorithm: number): PivKeyType | undefined {
   return algorithm === PIV_ALG_RSA_2048 ? 'rsa2048' : algorithm === PIV_ALG_ECC_P256 ? 'p256' : undefined;
-}
-
-const generateKeyPairAsync = promisify(generateKeyPair);
-
-export async function generateSlotKey(keyType: PivKeyType): Promise<KeyObject> {
-  const { privateKey } =
-    keyType === 'rsa2048'
-      ? await generateKeyPairAsync('rsa', { modulusLength: 2048, publicExponent: 0x10001 })
-      : await generateKeyPairAsync('ec', { namedCurve: 'prime256v1' });
-  return privateKey;
 }
 
 /** The public key as GENERATE ASYMMETRIC KEY PAIR answers it: RSA 81 modulus, 82 exponent; EC 86 point. */
