@@ -5,9 +5,8 @@
  * and form factor in Yubico's extensions. A real key's F9 certificate is issued by Yubico's
  * CA; a virtual key's is its own, self-signed, so that nobody takes it for a real YubiKey.
  */
-import { createPrivateKey, createPublicKey, generateKeyPair, webcrypto, X509Certificate, type KeyObject } from 'node:crypto';
-import { promisify } from 'node:util';
-import { Checker } from './cardImage.ts';
+import { createPrivateKey, createPublicKey, webcrypto, X509Certificate, type KeyObject } from 'node:crypto';
+import { Checker, newKey } from './cardImage.ts';
 
 /** What the image keeps of slot F9. */
 export interface AttestationKey {
@@ -32,7 +31,7 @@ export async function createAttestationKey(serial: number): Promise<AttestationK
   const { buildCertificate, extension, KEY_CERT_SIGN, keyUsage, name, OID, randomSerial } = await import('../pki/index.ts');
   const asn1js = await import('asn1js');
   const pkijs = await import('pkijs');
-  const { privateKey } = await promisify(generateKeyPair)('ec', { namedCurve: 'prime256v1' });
+  const privateKey = await newKey('p256');
   const notBefore = new Date();
   const notAfter = new Date(notBefore);
   notAfter.setUTCFullYear(notAfter.getUTCFullYear() + VALIDITY_YEARS);
